@@ -1,0 +1,86 @@
+// textlrp bench — throughput of predict and explain on the same input, measured in one run, so the
+// ratio is meaningful on a shared, noisy machine. Both passes read and tokenize the input and format
+// their JSONL output (which is discarded), exactly as the predict/explain commands do.
+#include <fmt/format.h>
+
+#include "apps/commands.h"
+#include "apps/common/pipeline.h"
+#include "core/error.h"
+
+namespace textlrp::app {
+namespace {
+
+struct BenchOptions {
+  std::string model;
+  InputOptions input;
+  int threads = 1;
+  int repeat = 3;
+  std::string rule;
+  bool quiet = false;
+};
+
+int run_bench(const BenchOptions& o) {
+  auto warn = [&](std::string_view m) {
+    if (!o.quiet) log_line(m);
+  };
+  const Model model = load_model(o.model, true);
+  lrp::ExplainOptions eo;
+  eo.rules = model.classifier->default_rules();
+  eo.rules.apply(o.rule);
+  const TargetSpec target;
+  auto pass = [&](bool explain, std::size_t* bytes) {
+    auto reader = o.input.open({});
+    const double t0 = now_seconds();
+    std::size_t n_bytes = 0;
+    const std::size_t n = run_stream(
+        *reader, {o.threads, 256},
+        [&](const corpora::Example& ex) {
+          if (!explain) return predict_line(model, ex);
+          std::string line;
+          append_jsonl(line, explain_example(model, ex, eo, target));
+          return line;
+        },
+        [&](std::string_view line) { n_bytes += line.size(); });
+    *bytes = n_bytes;
+    return std::make_pair(n, now_seconds() - t0);
+  };
+  double best_predict = 1e300, best_explain = 1e300;
+  std::size_t n = 0, predict_bytes = 0, explain_bytes = 0;
+  for (int r = 0; r < std::max(1, o.repeat); ++r) {
+    const auto p = pass(false, &predict_bytes);
+    const auto e = pass(true, &explain_bytes);
+    n = p.first;
+    best_predict = std::min(best_predict, p.second);
+    best_explain = std::min(best_explain, e.second);
+    warn(fmt::format("round {}: predict {:.3f} s, explain {:.3f} s for {} documents", r + 1, p.second, e.second, n));
+  }
+  nlohmann::ordered_json j;
+  j["model"] = model.name;
+  j["documents"] = n;
+  j["threads"] = o.threads;
+  j["repeat"] = o.repeat;
+  j["predict"] = {{"seconds", best_predict}, {"docs_per_s", n / best_predict}, {"output_bytes", predict_bytes}};
+  j["explain"] = {{"seconds", best_explain}, {"docs_per_s", n / best_explain}, {"output_bytes", explain_bytes}};
+  j["explain_over_predict_time"] = best_explain / best_predict;
+  std::printf("%s\n", j.dump(2).c_str());
+  return 0;
+}
+
+}  // namespace
+
+void setup_bench(CLI::App& root, Action& action) {
+  auto opt = std::make_shared<BenchOptions>();
+  CLI::App* cmd = root.add_subcommand(
+      "bench",
+      "measure predict and explain throughput (documents/s, including reading and tokenizing) on the same input "
+      "in one run and print their ratio as JSON (best of --repeat rounds)");
+  cmd->add_option("--model", opt->model, "model directory")->required();
+  opt->input.add_to(cmd);
+  cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
+  cmd->add_option("--repeat", opt->repeat, "rounds; the best time of each pass is reported")->capture_default_str();
+  cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help)");
+  cmd->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");
+  cmd->callback([opt, &action] { action = [opt] { return run_bench(*opt); }; });
+}
+
+}  // namespace textlrp::app

@@ -1,0 +1,169 @@
+#include "apps/common/explanation.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/error.h"
+#include "core/utf8.h"
+
+namespace textlrp::app {
+namespace {
+
+void append_number(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{}", v);
+}
+
+// Token relevances in float precision (9 significant digits) keep the JSONL compact.
+void append_float(std::string& out, double v) {
+  if (!std::isfinite(v)) {
+    out += "null";
+    return;
+  }
+  fmt::format_to(std::back_inserter(out), "{}", static_cast<float>(v));
+}
+
+void append_key(std::string& out, std::string_view key) {
+  append_json_string(out, key);
+  out.push_back(':');
+}
+
+}  // namespace
+
+void append_jsonl(std::string& out, const ExplanationRecord& r) {
+  out += "{\"schema\":1,";
+  append_key(out, "id");
+  append_json_string(out, r.id);
+  if (!r.model.empty()) {
+    out.push_back(',');
+    append_key(out, "model");
+    append_json_string(out, r.model);
+  }
+  out.push_back(',');
+  append_key(out, "text");
+  append_json_string(out, r.text);
+  if (r.label) {
+    out.push_back(',');
+    append_key(out, "label");
+    append_json_string(out, *r.label);
+  }
+  out.push_back(',');
+  append_key(out, "prediction");
+  append_json_string(out, r.prediction);
+  out.push_back(',');
+  append_key(out, "target");
+  append_json_string(out, r.target);
+  out.push_back(',');
+  append_key(out, "method");
+  append_json_string(out, r.method);
+  out.push_back(',');
+  append_key(out, "rule");
+  append_json_string(out, r.rule);
+  out += ",\"scores\":{";
+  for (std::size_t i = 0; i < r.scores.size(); ++i) {
+    if (i) out.push_back(',');
+    append_key(out, r.scores[i].first);
+    append_number(out, r.scores[i].second);
+  }
+  out += "},\"score\":";
+  append_number(out, r.score);
+  if (r.truncated) out += ",\"truncated\":true";
+  out += ",\"tokens\":[";
+  for (std::size_t i = 0; i < r.tokens.size(); ++i) {
+    const TokenRelevance& t = r.tokens[i];
+    if (i) out.push_back(',');
+    out += "{\"text\":";
+    append_json_string(out, t.text);
+    if (t.begin && t.end) fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{}", *t.begin, *t.end);
+    out += ",\"relevance\":";
+    append_float(out, t.relevance);
+    if (t.oov) out += ",\"oov\":true";
+    out.push_back('}');
+  }
+  out += "],\"relevance_sum\":";
+  append_number(out, r.relevance_sum);
+  out += ",\"bias_relevance\":";
+  append_number(out, r.bias_relevance);
+  out += "}\n";
+}
+
+namespace {
+
+template <class T>
+T get_key(const nlohmann::json& j, const char* key, const std::string& where, const char* type) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw FormatError(fmt::format("{}: missing key \"{}\"", where, key));
+  try {
+    return it->get<T>();
+  } catch (const nlohmann::json::exception&) {
+    throw FormatError(fmt::format("{}: key \"{}\": expected {}, got {}", where, key, type, it->type_name()));
+  }
+}
+
+double get_number(const nlohmann::json& j, const char* key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw FormatError(fmt::format("{}: missing key \"{}\"", where, key));
+  if (it->is_null()) return std::nan("");
+  if (!it->is_number()) {
+    throw FormatError(fmt::format("{}: key \"{}\": expected a number, got {}", where, key, it->type_name()));
+  }
+  return it->get<double>();
+}
+
+}  // namespace
+
+ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw FormatError(fmt::format("{}: expected a JSON object, got {}", where, j.type_name()));
+  const int schema = get_key<int>(j, "schema", where, "an integer");
+  if (schema != 1) throw FormatError(fmt::format("{}: unsupported schema {}, expected 1", where, schema));
+  ExplanationRecord r;
+  r.id = get_key<std::string>(j, "id", where, "a string");
+  r.text = get_key<std::string>(j, "text", where, "a string");
+  if (j.contains("label") && !j["label"].is_null()) r.label = get_key<std::string>(j, "label", where, "a string");
+  r.prediction = get_key<std::string>(j, "prediction", where, "a string");
+  r.target = get_key<std::string>(j, "target", where, "a string");
+  r.method = get_key<std::string>(j, "method", where, "a string");
+  if (j.contains("rule")) r.rule = get_key<std::string>(j, "rule", where, "a string");
+  if (j.contains("model")) r.model = get_key<std::string>(j, "model", where, "a string");
+  if (j.contains("truncated")) r.truncated = get_key<bool>(j, "truncated", where, "a boolean");
+  const auto& scores = j.find("scores");
+  if (scores == j.end() || !scores->is_object()) {
+    throw FormatError(fmt::format("{}: key \"scores\": expected an object", where));
+  }
+  for (const auto& [k, v] : scores->items()) {
+    if (!v.is_number()) throw FormatError(fmt::format("{}: scores[\"{}\"]: expected a number", where, k));
+    r.scores.emplace_back(k, v.get<double>());
+  }
+  r.score = get_number(j, "score", where);
+  const auto& tokens = j.find("tokens");
+  if (tokens == j.end() || !tokens->is_array()) {
+    throw FormatError(fmt::format("{}: key \"tokens\": expected an array", where));
+  }
+  for (std::size_t i = 0; i < tokens->size(); ++i) {
+    const auto& t = (*tokens)[i];
+    const std::string tw = fmt::format("{}: tokens[{}]", where, i);
+    if (!t.is_object()) throw FormatError(fmt::format("{}: expected an object", tw));
+    TokenRelevance tr;
+    tr.text = get_key<std::string>(t, "text", tw, "a string");
+    if (t.contains("begin") || t.contains("end")) {
+      tr.begin = get_key<std::uint32_t>(t, "begin", tw, "an unsigned integer");
+      tr.end = get_key<std::uint32_t>(t, "end", tw, "an unsigned integer");
+      if (*tr.begin > *tr.end || *tr.end > r.text.size()) {
+        throw FormatError(fmt::format("{}: span [{}, {}) is outside the text ({} bytes)", tw, *tr.begin,
+                                      *tr.end, r.text.size()));
+      }
+    }
+    tr.relevance = get_number(t, "relevance", tw);
+    if (t.contains("oov")) tr.oov = get_key<bool>(t, "oov", tw, "a boolean");
+    r.tokens.push_back(std::move(tr));
+  }
+  r.relevance_sum = j.contains("relevance_sum") ? get_number(j, "relevance_sum", where) : 0.0;
+  r.bias_relevance = j.contains("bias_relevance") ? get_number(j, "bias_relevance", where) : 0.0;
+  return r;
+}
+
+}  // namespace textlrp::app

@@ -1,0 +1,53 @@
+// apps/common/explanation.h — one explained document, as written to JSONL (schema 1) and read back
+// by `textlrp report --explanations`.
+//
+// Schema 1 (one JSON object per line):
+//   {"schema":1,"id","text","label"(if known),"prediction","target","method","rule",
+//    "scores":{"<label>":s,...},"score"(of the target),
+//    "tokens":[{"text","begin","end","relevance"},...],"relevance_sum","bias_relevance"}
+// plus optional "model" (a display name), "truncated" (bool) and, for pre-tokenized input, tokens
+// without "begin"/"end". begin/end are byte offsets into "text" (UTF-8), so text[begin:end] is
+// the token's surface form. relevance_sum + bias_relevance == score for the linear model.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace textlrp::app {
+
+struct TokenRelevance {
+  std::string text;                  // surface form, == document text[begin:end] when spans exist
+  std::optional<std::uint32_t> begin;  // byte offsets into the document text; absent when pre-tokenized
+  std::optional<std::uint32_t> end;
+  double relevance = 0;
+  bool oov = false;                  // the token is not in the model's vocabulary
+};
+
+struct ExplanationRecord {
+  std::string id;
+  std::string text;
+  std::optional<std::string> label;  // true label, when known
+  std::string prediction;
+  std::string target;
+  std::string method = "lrp";
+  std::string rule;
+  std::vector<std::pair<std::string, double>> scores;  // in the model's label order
+  double score = 0;                                    // score of the target class
+  std::vector<TokenRelevance> tokens;
+  double relevance_sum = 0;
+  double bias_relevance = 0;
+  std::string model;  // display name of the model (its directory name); optional in the JSON
+  bool truncated = false;
+};
+
+// Appends the record as one JSON line (with the trailing '\n'). Fast path used by `explain`.
+void append_jsonl(std::string& out, const ExplanationRecord& record);
+
+// Parses one schema-1 object. Throws FormatError naming `where` (e.g. "expl.jsonl:12") and the
+// missing or mistyped key.
+ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& where);
+
+}  // namespace textlrp::app

@@ -1,0 +1,88 @@
+// apps/common/pipeline.h — where text meets relevance: documents -> tokens -> ids -> classifier ->
+// per-span relevance records; plus the ordered, batched, multi-threaded stream every command uses.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "apps/common/explanation.h"
+#include "apps/common/model.h"
+#include "corpora/corpus.h"
+
+namespace textlrp::app {
+
+// What the user gave as input: --corpus SPEC, or --input FILE|- with --input-format.
+struct InputOptions {
+  std::string corpus;
+  std::string input;
+  std::string input_format = "auto";
+  std::vector<std::string> strip;  // headers, footers, quotes (folder corpora)
+  // Adds --corpus/--input/--input-format/--strip to a subcommand. `input_allowed` = false for
+  // commands that need labelled corpora only.
+  void add_to(CLI::App* cmd, bool input_allowed = true);
+  // Opens the reader. Throws InvalidArgument when neither or both of --corpus/--input are given.
+  std::unique_ptr<corpora::CorpusReader> open(const std::function<void(std::string_view)>& warn) const;
+};
+
+enum class TargetKind { kPredicted, kTrue, kLabel };
+struct TargetSpec {
+  TargetKind kind = TargetKind::kPredicted;
+  int label = -1;
+  // "predicted" | "true" | a label name of the model. InvalidArgument lists the valid values.
+  static TargetSpec parse(const std::string& text, const Model& model);
+};
+
+struct Encoded {
+  std::vector<nlp::Token> tokens;
+  std::vector<TokenId> ids;
+  bool spans = true;  // false for pre-tokenized input
+};
+Encoded encode(const Model& model, const corpora::Example& example);
+
+// Explains one document. Throws InvalidArgument when target is "true" and the document has no
+// label or a label the model does not know.
+ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
+                                  const lrp::ExplainOptions& options, const TargetSpec& target);
+
+// One predict JSONL line {"id","label"?,"prediction","scores"} (with the trailing newline).
+std::string predict_line(const Model& model, const corpora::Example& example);
+
+// Progress on stderr: a single line rewritten with '\r', only when stderr is a terminal and not quiet.
+class Progress {
+ public:
+  Progress(std::string what, bool enabled, std::size_t total = 0);
+  void update(std::size_t done);
+  // Prints the one-line summary (always, unless quiet) and returns the elapsed seconds.
+  double finish(std::size_t done, bool quiet);
+  double elapsed() const;
+
+ private:
+  std::string what_;
+  bool tty_;
+  std::size_t total_;
+  double start_;
+  double last_ = 0;
+};
+
+struct StreamOptions {
+  int threads = 1;
+  std::size_t batch = 256;
+};
+// Reads every example, maps each with `fn` on `threads` threads (one batch at a time, so memory does
+// not grow with the corpus) and passes the results to `sink` in input order. An exception thrown by
+// `fn` stops the stream and is rethrown here. Returns the number of examples. `on_batch` (optional)
+// is called after each batch with the running count.
+std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& options,
+                       const std::function<std::string(const corpora::Example&)>& fn,
+                       const std::function<void(std::string_view)>& sink,
+                       const std::function<void(std::size_t)>& on_batch = {});
+
+// Logs a message on stderr (prefixed "textlrp: ") unless quiet.
+void log_line(std::string_view message);
+bool stderr_is_tty();
+double now_seconds();
+
+}  // namespace textlrp::app

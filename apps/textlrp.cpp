@@ -1,0 +1,43 @@
+// textlrp — explain text classifiers with Layer-wise Relevance Propagation.
+//
+// main() is the only place that catches: InvalidArgument and CLI11 parse errors exit 2, every
+// other error exits 1, with "textlrp: error: <what>" on stderr.
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <exception>
+
+#include "apps/commands.h"
+#include "core/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "textlrp: train and load text classifiers (BoW/linear SVM, CNN, BiLSTM) and explain their\n"
+      "predictions with Layer-wise Relevance Propagation down to the words of the input.\n"
+      "Data goes to stdout (JSONL), logs and progress to stderr.",
+      "textlrp"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "textlrp 0.1.0");
+  textlrp::app::Action action;
+  textlrp::app::setup_train(app, action);
+  textlrp::app::setup_predict(app, action);
+  textlrp::app::setup_evaluate(app, action);
+  textlrp::app::setup_explain(app, action);
+  textlrp::app::setup_report(app, action);
+  textlrp::app::setup_bench(app, action);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    return action ? action() : 0;
+  } catch (const textlrp::InvalidArgument& e) {
+    std::fprintf(stderr, "textlrp: usage error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "textlrp: error: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,143 @@
+#include "core/file.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <random>
+
+#include "core/error.h"
+
+namespace textlrp {
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& path) {
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    throw IoError(fmt::format("{}: is a directory, expected a file", path.string()));
+  }
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw IoError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+  std::string out;
+  char buf[1 << 16];
+  for (;;) {
+    const std::size_t n = std::fread(buf, 1, sizeof buf, f);
+    out.append(buf, n);
+    if (n < sizeof buf) break;
+  }
+  const bool failed = std::ferror(f) != 0;
+  const int err = errno;
+  std::fclose(f);
+  if (failed) throw IoError(fmt::format("{}: read error: {}", path.string(), std::strerror(err)));
+  return out;
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  AtomicFile f(path);
+  f.write(bytes);
+  f.commit();
+}
+
+AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
+  std::random_device rd;
+  tmp_ = path_;
+  tmp_ += fmt::format(".tmp-{}-{:08x}", ::getpid(), rd());
+  file_ = std::fopen(tmp_.c_str(), "wb");
+  if (!file_) {
+    throw IoError(fmt::format("{}: cannot create: {}", path_.string(), std::strerror(errno)));
+  }
+}
+
+AtomicFile::~AtomicFile() {
+  if (file_) {
+    std::fclose(file_);
+    std::error_code ec;
+    fs::remove(tmp_, ec);
+  }
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  TEXTLRP_ASSERT(file_ != nullptr);
+  if (bytes.empty()) return;
+  if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+    throw IoError(fmt::format("{}: write error: {}", path_.string(), std::strerror(errno)));
+  }
+}
+
+void AtomicFile::commit() {
+  TEXTLRP_ASSERT(file_ != nullptr);
+  // No fsync: the rename protects against a crashed or killed process (the case we promise);
+  // fsync of a multi-hundred-megabyte JSONL file would double the run time.
+  bool ok = std::fflush(file_) == 0;
+  const int err = errno;
+  ok = (std::fclose(file_) == 0) && ok;
+  file_ = nullptr;
+  if (!ok) {
+    std::error_code ec;
+    fs::remove(tmp_, ec);
+    throw IoError(fmt::format("{}: write error: {}", path_.string(), std::strerror(err)));
+  }
+  std::error_code ec;
+  fs::rename(tmp_, path_, ec);
+  if (ec) {
+    fs::remove(tmp_, ec);
+    throw IoError(fmt::format("{}: cannot rename into place: {}", path_.string(), ec.message()));
+  }
+}
+
+Output::Output(const std::string& path) {
+  if (!path.empty() && path != "-") file_ = std::make_unique<AtomicFile>(path);
+}
+
+void Output::write(std::string_view bytes) {
+  if (file_) {
+    file_->write(bytes);
+  } else if (!bytes.empty() && std::fwrite(bytes.data(), 1, bytes.size(), stdout) != bytes.size()) {
+    throw IoError(fmt::format("<stdout>: write error: {}", std::strerror(errno)));
+  }
+}
+
+void Output::commit() {
+  if (file_) {
+    file_->commit();
+  } else if (std::fflush(stdout) != 0) {
+    throw IoError(fmt::format("<stdout>: write error: {}", std::strerror(errno)));
+  }
+}
+
+LineReader::LineReader(const fs::path& path) {
+  if (path == "-") {
+    file_ = stdin;
+    name_ = "<stdin>";
+    return;
+  }
+  name_ = path.string();
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) throw IoError(fmt::format("{}: is a directory, expected a file", name_));
+  file_ = std::fopen(path.c_str(), "rb");
+  if (!file_) throw IoError(fmt::format("{}: cannot open: {}", name_, std::strerror(errno)));
+  owned_ = true;
+}
+
+LineReader::~LineReader() {
+  if (owned_ && file_) std::fclose(file_);
+}
+
+bool LineReader::next(std::string& line) {
+  line.clear();
+  int c;
+  bool any = false;
+  while ((c = getc_unlocked(file_)) != EOF) {
+    any = true;
+    if (c == '\n') break;
+    line.push_back(static_cast<char>(c));
+  }
+  if (std::ferror(file_)) throw IoError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
+  if (!any) return false;
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  ++line_number_;
+  return true;
+}
+
+}  // namespace textlrp

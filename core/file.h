@@ -1,0 +1,77 @@
+// core/file.h — reading whole files, line readers with line numbers, and atomic writes.
+//
+// Every file the CLI writes goes through AtomicFile / write_file_atomic: the bytes go to a
+// temporary name beside the target and are renamed into place only on commit(), so a failing or
+// interrupted run never leaves a half-written output and keeps the previous one intact.
+#pragma once
+
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <memory>
+#include <string_view>
+
+namespace textlrp {
+
+// Reads the whole file as bytes. Throws IoError (path + strerror) when it cannot be opened or
+// read, or when the path is a directory.
+std::string read_file(const std::filesystem::path& path);
+
+// Writes bytes to path atomically (temporary file + rename). Throws IoError.
+void write_file_atomic(const std::filesystem::path& path, std::string_view bytes);
+
+// A file written under a temporary name and renamed onto `path` by commit(). If the object is
+// destroyed without commit() (an exception, an early return), the temporary file is removed and
+// `path` is untouched. Not copyable.
+class AtomicFile {
+ public:
+  explicit AtomicFile(std::filesystem::path path);
+  ~AtomicFile();
+  AtomicFile(const AtomicFile&) = delete;
+  AtomicFile& operator=(const AtomicFile&) = delete;
+
+  void write(std::string_view bytes);
+  std::FILE* handle() { return file_; }
+  // Flushes and renames into place (no fsync: safe against a killed process, not a power cut). Throws IoError.
+  void commit();
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  std::filesystem::path tmp_;
+  std::FILE* file_ = nullptr;
+};
+
+// An output stream that is either stdout (path "-" or empty) or an AtomicFile.
+class Output {
+ public:
+  explicit Output(const std::string& path);
+  void write(std::string_view bytes);
+  void commit();
+  bool is_stdout() const { return file_ == nullptr; }
+
+ private:
+  std::unique_ptr<AtomicFile> file_;
+};
+
+// Reads a text stream line by line, keeping the 1-based line number for error messages.
+// Lines are returned without the trailing '\n' (and without a '\r' before it).
+class LineReader {
+ public:
+  // path "-" reads stdin. Throws IoError if the file cannot be opened.
+  explicit LineReader(const std::filesystem::path& path);
+  ~LineReader();
+  LineReader(const LineReader&) = delete;
+  LineReader& operator=(const LineReader&) = delete;
+  bool next(std::string& line);
+  std::size_t line_number() const { return line_number_; }
+  const std::string& name() const { return name_; }
+
+ private:
+  std::FILE* file_ = nullptr;
+  bool owned_ = false;
+  std::string name_;
+  std::size_t line_number_ = 0;
+};
+
+}  // namespace textlrp

@@ -1,0 +1,35 @@
+// core/utf8.h — UTF-8 validation, Latin-1 decoding and JSON string escaping.
+//
+// Used by the corpus readers (decode a file as UTF-8, fall back to Latin-1), the JSONL input
+// reader (reject invalid UTF-8 with a line number) and every writer of JSON or HTML.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace textlrp {
+
+// Returns the byte offset of the first invalid UTF-8 sequence (overlong forms, surrogates and
+// code points above U+10FFFF are invalid), or std::nullopt if the whole text is valid.
+std::optional<std::size_t> find_invalid_utf8(std::string_view text);
+inline bool is_valid_utf8(std::string_view text) { return !find_invalid_utf8(text).has_value(); }
+
+// Decodes Latin-1 (ISO-8859-1) bytes to UTF-8: every byte is one code point.
+std::string latin1_to_utf8(std::string_view bytes);
+
+// Returns the text as UTF-8: unchanged when valid, else decoded as Latin-1.
+// Sets *was_latin1 (if given) to say which happened.
+std::string decode_utf8_or_latin1(std::string_view bytes, bool* was_latin1 = nullptr);
+
+// Appends `text` as a JSON string literal (with quotes) to `out`. Control characters become
+// \u00XX escapes; '<', '>' and '&' are escaped too so the JSON is safe inside HTML. Precondition:
+// text is valid UTF-8.
+void append_json_string(std::string& out, std::string_view text);
+
+// Appends `text` with HTML special characters (& < > " ') escaped.
+void append_html_escaped(std::string& out, std::string_view text);
+std::string html_escape(std::string_view text);
+
+}  // namespace textlrp

@@ -1,0 +1,188 @@
+#include "lrp/models/bow_classifier.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "core/safetensors.h"
+
+namespace textlrp::lrp {
+
+BowClassifier::BowClassifier(std::vector<std::string> labels, Vec idf, Mat weight, Vec bias, BowOptions options)
+    : labels_(std::move(labels)), idf_(std::move(idf)), weight_(std::move(weight)), bias_(std::move(bias)),
+      options_(options) {
+  if (weight_.rows() != static_cast<Index>(labels_.size()) || weight_.cols() != idf_.size() ||
+      bias_.size() != weight_.rows()) {
+    throw FormatError(fmt::format("bow_svm: inconsistent shapes: {} labels, idf [{}], weight {}, bias [{}]",
+                                  labels_.size(), idf_.size(), shape_string(weight_), bias_.size()));
+  }
+  weight_t_ = weight_.transpose();
+}
+
+std::unique_ptr<BowClassifier> BowClassifier::load(const std::filesystem::path& dir, const nlohmann::json& config) {
+  const auto labels = config.at("labels").get<std::vector<std::string>>();
+  const auto& hyper = config.at("hyper");
+  const auto n_vocab = hyper.at("n_vocab").get<std::int64_t>();
+  BowOptions options;
+  options.sublinear_tf = hyper.value("sublinear_tf", false);
+  options.normalize = hyper.value("norm", std::string("l2")) == "l2";
+  options.ignore_id = hyper.value("ignore_id", 0);
+  const TensorStore store = TensorStore::load(dir / "model.safetensors");
+  const auto n_classes = static_cast<std::int64_t>(labels.size());
+  // Report every problem at once: missing, unexpected and wrongly shaped tensors.
+  const std::vector<std::pair<std::string, std::vector<std::int64_t>>> expected = {
+      {"idf", {n_vocab}}, {"weight", {n_classes, n_vocab}}, {"bias", {n_classes}}};
+  std::vector<std::string> problems;
+  for (const auto& [name, shape] : expected) {
+    if (!store.contains(name)) {
+      problems.push_back(fmt::format("missing tensor '{}' {}", name, shape_string(shape)));
+    } else if (store.info(name).shape != shape) {
+      problems.push_back(fmt::format("tensor '{}' has shape {}, expected {}", name,
+                                     shape_string(store.info(name).shape), shape_string(shape)));
+    }
+  }
+  for (const auto& name : store.names()) {
+    if (name != "idf" && name != "weight" && name != "bias") problems.push_back(fmt::format("unexpected tensor '{}'", name));
+  }
+  if (!problems.empty()) {
+    std::string msg;
+    for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
+    throw FormatError(fmt::format("{}: {}", store.name(), msg));
+  }
+  return std::make_unique<BowClassifier>(labels, store.vector("idf", n_vocab), store.matrix("weight", n_classes, n_vocab),
+                                         store.vector("bias", n_classes), options);
+}
+
+RuleMap BowClassifier::default_rules() const { return RuleMap({{"fc", rules::Epsilon{}}}); }
+
+std::vector<std::pair<TokenId, float>> BowClassifier::features(std::span<const TokenId> ids) const {
+  std::vector<TokenId> sorted;
+  sorted.reserve(ids.size());
+  const auto n_vocab = static_cast<TokenId>(idf_.size());
+  for (const TokenId id : ids) {
+    if (id >= 0 && id < n_vocab && id != options_.ignore_id) sorted.push_back(id);
+  }
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<std::pair<TokenId, float>> out;
+  double norm2 = 0;
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i;
+    while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
+    const auto count = static_cast<double>(j - i);
+    const double tf = options_.sublinear_tf ? 1.0 + std::log(count) : count;
+    const double x = tf * idf_[sorted[i]];
+    norm2 += x * x;
+    out.emplace_back(sorted[i], static_cast<float>(x));
+    i = j;
+  }
+  if (options_.normalize && norm2 > 0) {
+    const auto inv = static_cast<float>(1.0 / std::sqrt(norm2));
+    for (auto& [id, x] : out) x *= inv;
+  }
+  return out;
+}
+
+Vec BowClassifier::scores(std::span<const TokenId> ids) const {
+  Vec s = bias_;  // [C]
+  for (const auto& [id, x] : features(ids)) s += x * weight_t_.row(id).transpose();
+  return s;
+}
+
+Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+  if (options.method != Method::kLrp) {
+    throw InvalidArgument(fmt::format("method '{}' is not implemented for architecture bow_svm yet; use lrp",
+                                      method_name(options.method)));
+  }
+  RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;
+  const Rule& rule = rules.at("fc");
+  Explanation e;
+  e.scores = scores(ids);
+  e.target = options.target >= 0 ? options.target : argmax(e.scores);
+  if (e.target >= static_cast<int>(labels_.size())) {
+    throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)", e.target,
+                                      labels_.size()));
+  }
+  e.rule = rules.to_string();
+  const auto feats = features(ids);
+  auto in_vocab = [&](TokenId id) { return id >= 0 && id < idf_.size() && id != options_.ignore_id; };
+  // Per-term relevance R_i (exact decomposition, or the flat / w² redistribution of the score).
+  std::vector<double> term_relevance(feats.size());
+  const double score = e.scores[e.target];
+  const bool flat = std::holds_alternative<rules::Flat>(rule);
+  const bool wsquare = std::holds_alternative<rules::WSquare>(rule);
+  std::vector<TokenId> counts_ids;
+  if (flat || wsquare) {
+    double denom = 0;
+    for (std::size_t k = 0; k < feats.size(); ++k) {
+      const double w = weight_(e.target, feats[k].first);
+      denom += wsquare ? w * w : 0.0;
+    }
+    std::size_t n_tokens_in_vocab = 0;
+    for (const TokenId id : ids) n_tokens_in_vocab += in_vocab(id) ? 1 : 0;
+    for (std::size_t k = 0; k < feats.size(); ++k) {
+      if (wsquare) {
+        const double w = weight_(e.target, feats[k].first);
+        term_relevance[k] = denom > 0 ? w * w / denom * score : 0.0;
+      } else {
+        term_relevance[k] = 0;  // filled per token below
+      }
+    }
+    e.bias_relevance = feats.empty() ? score : 0.0;
+    if (flat) {
+      e.relevance.assign(ids.size(), 0.0);
+      for (std::size_t t = 0; t < ids.size(); ++t) {
+        if (in_vocab(ids[t])) e.relevance[t] = score / static_cast<double>(n_tokens_in_vocab);
+      }
+      return e;
+    }
+  } else {
+    for (std::size_t k = 0; k < feats.size(); ++k) {
+      term_relevance[k] = static_cast<double>(feats[k].second) * weight_(e.target, feats[k].first);
+    }
+    e.bias_relevance = bias_[e.target];
+  }
+  // Spread each term's relevance evenly over its occurrences.
+  e.relevance.assign(ids.size(), 0.0);
+  std::vector<int> occurrences(feats.size(), 0);
+  auto find = [&](TokenId id) -> std::ptrdiff_t {
+    const auto it = std::lower_bound(feats.begin(), feats.end(), id,
+                                     [](const std::pair<TokenId, float>& a, TokenId b) { return a.first < b; });
+    return (it != feats.end() && it->first == id) ? it - feats.begin() : -1;
+  };
+  std::vector<std::ptrdiff_t> slot(ids.size());
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    slot[t] = find(ids[t]);
+    if (slot[t] >= 0) ++occurrences[slot[t]];
+  }
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    if (slot[t] >= 0) e.relevance[t] = term_relevance[slot[t]] / occurrences[slot[t]];
+  }
+  return e;
+}
+
+nlohmann::json BowClassifier::save(const std::filesystem::path& dir) const {
+  TensorWriter w;
+  w.add("idf", idf_);
+  w.add("weight", weight_);
+  w.add("bias", bias_);
+  w.set_metadata("textlrp.format_version", "1");
+  w.set_metadata("textlrp.architecture", "bow_svm");
+  w.write(dir / "model.safetensors");
+  return {{"n_vocab", idf_.size()},
+          {"sublinear_tf", options_.sublinear_tf},
+          {"norm", options_.normalize ? "l2" : "none"},
+          {"ignore_id", options_.ignore_id}};
+}
+
+Vec smooth_idf(const std::vector<std::size_t>& df, std::size_t n_docs) {
+  Vec idf(static_cast<Index>(df.size()));
+  for (std::size_t i = 0; i < df.size(); ++i) {
+    idf[static_cast<Index>(i)] =
+        static_cast<Scalar>(std::log((1.0 + static_cast<double>(n_docs)) / (1.0 + static_cast<double>(df[i]))) + 1.0);
+  }
+  return idf;
+}
+
+}  // namespace textlrp::lrp

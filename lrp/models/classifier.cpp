@@ -1,0 +1,46 @@
+#include "lrp/models/classifier.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "lrp/models/bow_classifier.h"
+
+namespace textlrp::lrp {
+
+std::string_view method_name(Method m) {
+  switch (m) {
+    case Method::kLrp: return "lrp";
+    case Method::kSensitivity: return "sa";
+    case Method::kGradientInput: return "gi";
+    case Method::kIntegratedGradients: return "ig";
+    case Method::kOcclusion: return "occlusion";
+    case Method::kRandom: return "random";
+  }
+  return "?";
+}
+
+Method parse_method(std::string_view name) {
+  for (Method m : {Method::kLrp, Method::kSensitivity, Method::kGradientInput, Method::kIntegratedGradients,
+                   Method::kOcclusion, Method::kRandom}) {
+    if (name == method_name(m)) return m;
+  }
+  throw InvalidArgument(fmt::format("unknown method '{}'; valid methods: lrp, sa, gi, ig, occlusion, random", name));
+}
+
+int argmax(const Vec& scores) {
+  if (scores.size() == 0) return -1;
+  Index best = 0;
+  for (Index i = 1; i < scores.size(); ++i) {
+    if (scores[i] > scores[best]) best = i;
+  }
+  return static_cast<int>(best);
+}
+
+std::unique_ptr<Classifier> load_classifier(const std::filesystem::path& dir, const nlohmann::json& config) {
+  const std::string arch = config.at("architecture").get<std::string>();
+  if (arch == "bow_svm") return BowClassifier::load(dir, config);
+  throw FormatError(fmt::format("{}: unknown architecture '{}'; this build knows: bow_svm",
+                                (dir / "config.json").string(), arch));
+}
+
+}  // namespace textlrp::lrp

@@ -1,0 +1,66 @@
+// lrp/models/classifier.h — the one interface every classifier (BoW/SVM, CNN, BiLSTM) offers.
+//
+// A classifier is immutable after loading: scores() and explain() are const and thread-safe, so one
+// model serves every thread (scratch lives on the caller's stack). It sees token ids only, never
+// text: apps/common/pipeline turns text into ids and relevance back into spans.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "lrp/rules.h"
+
+namespace textlrp::lrp {
+
+enum class Method { kLrp, kSensitivity, kGradientInput, kIntegratedGradients, kOcclusion, kRandom };
+std::string_view method_name(Method m);
+// Parses "lrp", "sa", "gi", "ig", "occlusion", "random"; InvalidArgument lists them otherwise.
+Method parse_method(std::string_view name);
+
+struct ExplainOptions {
+  int target = -1;          // class index; -1 = the predicted class
+  Method method = Method::kLrp;
+  RuleMap rules;            // role -> rule; empty = the model's default_rules()
+  int ig_steps = 32;        // integrated gradients
+  std::uint64_t seed = 0;   // random baseline
+};
+
+struct Explanation {
+  Vec scores;                         // [n_classes] the model's decision values
+  int target = -1;                    // the explained class
+  std::vector<double> relevance;      // [n_tokens] one value per input token (0 for <unk>/padding)
+  double bias_relevance = 0;          // relevance assigned to biases / the stabiliser (not to tokens)
+  std::string rule;                   // the rule(s) actually used, as text
+};
+
+class Classifier {
+ public:
+  virtual ~Classifier() = default;
+  virtual std::string_view architecture() const = 0;     // "bow_svm" | "cnn" | "bilstm"
+  virtual const std::vector<std::string>& labels() const = 0;
+  virtual Index n_vocab() const = 0;
+  // The model's layer roles with their default rules (the --rule grammar works on these).
+  virtual RuleMap default_rules() const = 0;
+  // Decision values for a token-id sequence. Ids outside [0, n_vocab) are ignored (treated as
+  // unknown). It is not an error for `ids` to be empty.
+  virtual Vec scores(std::span<const TokenId> ids) const = 0;
+  // Explains the score of options.target (or the predicted class). Throws InvalidArgument for a
+  // method the architecture does not support or a target out of range.
+  virtual Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const = 0;
+  // Writes model.safetensors into `dir` and returns the architecture's "hyper" config section.
+  virtual nlohmann::json save(const std::filesystem::path& dir) const = 0;
+};
+
+// Index of the largest score (the first on ties); -1 for an empty vector.
+int argmax(const Vec& scores);
+
+// Loads the classifier part of a model directory: the "architecture", "labels" and "hyper"
+// entries of `config` and `dir`/model.safetensors. Throws FormatError naming the file.
+std::unique_ptr<Classifier> load_classifier(const std::filesystem::path& dir, const nlohmann::json& config);
+
+}  // namespace textlrp::lrp

@@ -1,0 +1,155 @@
+#include "core/safetensors.h"
+
+#include <cstring>
+
+#include "core/endian.h"
+#include "core/error.h"
+#include "tests/catch.h"
+#include "tests/helpers.h"
+
+using namespace textlrp;
+using Catch::Matchers::Contains;
+
+namespace {
+
+// Builds a safetensors file from a header string and a data buffer.
+std::string make_file(const std::string& header, const std::string& data) {
+  std::string out(8, '\0');
+  store_le<std::uint64_t>(out.data(), header.size());
+  return out + header + data;
+}
+
+std::string floats_bytes(std::initializer_list<float> v) {
+  std::string s;
+  for (float f : v) {
+    char b[4];
+    store_le<float>(b, f);
+    s.append(b, 4);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("safetensors: write then read round trip", "[core][safetensors]") {
+  Mat m(2, 3);
+  m << 1, 2, 3, 4, 5, -6.5f;
+  Vec v(2);
+  v << 0.25f, -1e-7f;
+  TensorWriter w;
+  w.add("weight", m);
+  w.add("bias", v);
+  w.set_metadata("textlrp.format_version", "1");
+  const TensorStore st = TensorStore::parse(w.serialize(), "mem");
+  REQUIRE(st.names() == std::vector<std::string>{"bias", "weight"});
+  REQUIRE(st.metadata().at("textlrp.format_version") == "1");
+  REQUIRE(st.matrix("weight", 2, 3) == m);
+  REQUIRE(st.vector("bias", 2) == v);
+  REQUIRE(st.info("weight").shape == std::vector<std::int64_t>{2, 3});
+  // Through a file, too.
+  test::TempDir dir;
+  w.write(dir / "x.safetensors");
+  REQUIRE(TensorStore::load(dir / "x.safetensors").matrix("weight") == m);
+}
+
+TEST_CASE("safetensors: reads a hand-made file with F64 and padding", "[core][safetensors]") {
+  std::string data;
+  for (double d : {1.5, -2.0}) {
+    char b[8];
+    store_le<double>(b, d);
+    data.append(b, 8);
+  }
+  const std::string header = R"({"x":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}}    )";
+  const TensorStore st = TensorStore::parse(make_file(header, data), "h");
+  REQUIRE(st.vector("x")[1] == -2.0f);
+}
+
+TEST_CASE("safetensors: hostile files are clear errors", "[core][safetensors]") {
+  const std::string ok_header = R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+  const std::string data = floats_bytes({1, 2});
+  REQUIRE_NOTHROW(TensorStore::parse(make_file(ok_header, data), "f"));
+  SECTION("shorter than the length field") {
+    REQUIRE_THROWS_WITH(TensorStore::parse("abc", "f.st"), Contains("f.st") && Contains("8-byte header length"));
+  }
+  SECTION("empty file") { REQUIRE_THROWS_AS(TensorStore::parse("", "f"), FormatError); }
+  SECTION("header length past the end") {
+    std::string f = make_file(ok_header, data);
+    store_le<std::uint64_t>(f.data(), 1000000);
+    REQUIRE_THROWS_WITH(TensorStore::parse(f, "f"), Contains("header length 1000000"));
+  }
+  SECTION("huge header length does not allocate") {
+    std::string f = make_file(ok_header, data);
+    store_le<std::uint64_t>(f.data(), ~std::uint64_t{0});
+    REQUIRE_THROWS_AS(TensorStore::parse(f, "f"), FormatError);
+  }
+  SECTION("truncated data") {
+    std::string f = make_file(ok_header, data);
+    f.resize(f.size() - 3);
+    REQUIRE_THROWS_WITH(TensorStore::parse(f, "f"), Contains("tensor 'a'") && Contains("outside the data buffer"));
+  }
+  SECTION("header is not JSON") {
+    REQUIRE_THROWS_WITH(TensorStore::parse(make_file("{nope", data), "f"), Contains("not valid JSON"));
+  }
+  SECTION("header is not an object") {
+    REQUIRE_THROWS_WITH(TensorStore::parse(make_file("[1,2]", data), "f"), Contains("expected a JSON object"));
+  }
+  SECTION("unknown dtype") {
+    REQUIRE_THROWS_WITH(
+        TensorStore::parse(make_file(R"({"a":{"dtype":"F8","shape":[2],"data_offsets":[0,8]}})", data), "f"),
+        Contains("unknown dtype 'F8'"));
+  }
+  SECTION("shape does not match the byte count") {
+    REQUIRE_THROWS_WITH(
+        TensorStore::parse(make_file(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}})", data), "f"),
+        Contains("needs 12 bytes"));
+  }
+  SECTION("overflowing shape") {
+    REQUIRE_THROWS_WITH(TensorStore::parse(make_file(
+                            R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})", data),
+                                           "f"),
+                        Contains("overflows"));
+  }
+  SECTION("negative shape") {
+    REQUIRE_THROWS_AS(
+        TensorStore::parse(make_file(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "f"),
+        FormatError);
+  }
+  SECTION("overlapping tensors") {
+    const std::string h =
+        R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+    REQUIRE_THROWS_WITH(TensorStore::parse(make_file(h, data), "f"), Contains("overlap"));
+  }
+  SECTION("duplicate names") {
+    const std::string h =
+        R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})";
+    REQUIRE_THROWS_AS(TensorStore::parse(make_file(h, data), "f"), FormatError);
+  }
+  SECTION("wrong dtype for reading as floats") {
+    const TensorStore st =
+        TensorStore::parse(make_file(R"({"a":{"dtype":"I32","shape":[2],"data_offsets":[0,8]}})", data), "f");
+    REQUIRE_THROWS_WITH(st.vector("a"), Contains("dtype I32"));
+  }
+  SECTION("wrong shape for the caller") {
+    const TensorStore st = TensorStore::parse(make_file(ok_header, data), "f");
+    REQUIRE_THROWS_WITH(st.vector("a", 3), Contains("has shape [2], expected [3]"));
+    REQUIRE_THROWS_WITH(st.matrix("a"), Contains("expected [? x ?]"));
+  }
+  SECTION("NaN weights") {
+    const TensorStore st = TensorStore::parse(make_file(ok_header, floats_bytes({1, NAN})), "f");
+    REQUIRE_THROWS_WITH(st.vector("a"), Contains("finite"));
+  }
+  SECTION("missing tensor") {
+    const TensorStore st = TensorStore::parse(make_file(ok_header, data), "f");
+    REQUIRE_THROWS_WITH(st.vector("zz"), Contains("missing tensor 'zz'"));
+  }
+  SECTION("every truncation of a valid file fails cleanly or parses") {
+    const std::string f = make_file(ok_header, data);
+    for (std::size_t n = 0; n < f.size(); ++n) {
+      REQUIRE_THROWS_AS(TensorStore::parse(f.substr(0, n), "f"), FormatError);
+    }
+  }
+}
+
+TEST_CASE("safetensors: a missing file is an IoError naming it", "[core][safetensors]") {
+  REQUIRE_THROWS_WITH(TensorStore::load("/nonexistent/x.safetensors"), Contains("/nonexistent/x.safetensors"));
+}

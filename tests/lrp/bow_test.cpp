@@ -1,0 +1,153 @@
+#include "lrp/models/bow_classifier.h"
+
+#include <numeric>
+
+#include "core/error.h"
+#include "lrp/train/bow_train.h"
+#include "tests/catch.h"
+#include "tests/helpers.h"
+
+using namespace textlrp;
+using namespace textlrp::lrp;
+using Catch::Matchers::Contains;
+
+namespace {
+
+BowClassifier tiny() {
+  Vec idf(4);
+  idf << 1, 1, 2, 1;
+  Mat w(2, 4);
+  w << 0, 1, -1, 0.5f,  //
+      0, -1, 1, -0.5f;
+  Vec b(2);
+  b << 0.1f, -0.1f;
+  return BowClassifier({"neg", "pos"}, idf, w, b, BowOptions{});
+}
+
+const std::vector<TokenId> kDoc = {1, 2, 1, 0, 3, 7};  // 0 = <unk> (ignored), 7 = outside the vocabulary
+
+}  // namespace
+
+TEST_CASE("bow: TF-IDF features and scores by hand", "[lrp][bow]") {
+  const BowClassifier m = tiny();
+  // counts 1:2, 2:1, 3:1 -> tf-idf (2, 2, 1) -> L2 norm 3 -> (2/3, 2/3, 1/3)
+  const auto f = m.features(kDoc);
+  REQUIRE(f.size() == 3);
+  REQUIRE(f[0].first == 1);
+  REQUIRE(f[0].second == Approx(2.0 / 3));
+  REQUIRE(f[1].second == Approx(2.0 / 3));
+  REQUIRE(f[2].second == Approx(1.0 / 3));
+  const Vec s = m.scores(kDoc);
+  REQUIRE(s[0] == Approx(1.0 / 6 + 0.1));
+  REQUIRE(s[1] == Approx(-1.0 / 6 - 0.1));
+  REQUIRE(m.scores(std::vector<TokenId>{})[0] == Approx(0.1));
+}
+
+TEST_CASE("bow: LRP decomposition by hand, spread over occurrences", "[lrp][bow]") {
+  const BowClassifier m = tiny();
+  ExplainOptions o;
+  const Explanation e = m.explain(kDoc, o);
+  REQUIRE(e.target == 0);
+  const std::vector<double> expected = {1.0 / 3, -2.0 / 3, 1.0 / 3, 0, 1.0 / 6, 0};
+  REQUIRE(e.relevance.size() == expected.size());
+  for (std::size_t t = 0; t < expected.size(); ++t) REQUIRE(e.relevance[t] == Approx(expected[t]).margin(1e-6));
+  REQUIRE(e.bias_relevance == Approx(0.1));
+  const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
+  REQUIRE(sum + e.bias_relevance == Approx(e.scores[0]));
+  // The other class: same terms, opposite weights.
+  o.target = 1;
+  const Explanation e1 = m.explain(kDoc, o);
+  REQUIRE(e1.relevance[1] == Approx(2.0 / 3));
+  REQUIRE(e1.bias_relevance == Approx(-0.1));
+  // Every rule but flat/wsquare gives the same decomposition.
+  for (const char* r : {"zero", "epsilon(0.1)", "zplus", "alphabeta(2,1)", "gamma(0.25)"}) {
+    ExplainOptions ro;
+    ro.rules = m.default_rules();
+    ro.rules.apply(r);
+    const Explanation er = m.explain(kDoc, ro);
+    for (std::size_t t = 0; t < expected.size(); ++t) REQUIRE(er.relevance[t] == Approx(expected[t]).margin(1e-6));
+  }
+}
+
+TEST_CASE("bow: flat and wsquare redistribute the score", "[lrp][bow]") {
+  const BowClassifier m = tiny();
+  const double score = 1.0 / 6 + 0.1;
+  ExplainOptions o;
+  o.rules = m.default_rules();
+  o.rules.apply("flat");
+  Explanation e = m.explain(kDoc, o);
+  const std::vector<double> flat = {score / 4, score / 4, score / 4, 0, score / 4, 0};
+  for (std::size_t t = 0; t < flat.size(); ++t) REQUIRE(e.relevance[t] == Approx(flat[t]));
+  REQUIRE(e.bias_relevance == 0);
+  o.rules.apply("wsquare");
+  e = m.explain(kDoc, o);
+  // w² over the document's terms: 1, 1, 0.25 (sum 2.25); term 1 occurs twice.
+  const std::vector<double> ws = {score / 2.25 / 2, score / 2.25, score / 2.25 / 2, 0, score * 0.25 / 2.25, 0};
+  for (std::size_t t = 0; t < ws.size(); ++t) REQUIRE(e.relevance[t] == Approx(ws[t]));
+}
+
+TEST_CASE("bow: permuting the input permutes the relevance; empty input", "[lrp][bow]") {
+  const BowClassifier m = tiny();
+  const std::vector<TokenId> perm = {3, 1, 0, 2, 1, 7};
+  const Explanation a = m.explain(kDoc, {});
+  const Explanation b = m.explain(perm, {});
+  REQUIRE(b.relevance[0] == Approx(a.relevance[4]));
+  REQUIRE(b.relevance[3] == Approx(a.relevance[1]));
+  const Explanation empty = m.explain(std::vector<TokenId>{}, {});
+  REQUIRE(empty.relevance.empty());
+  REQUIRE(empty.bias_relevance == Approx(empty.scores[empty.target]));
+  ExplainOptions bad;
+  bad.target = 5;
+  REQUIRE_THROWS_AS(m.explain(kDoc, bad), InvalidArgument);
+  bad.target = -1;
+  bad.method = Method::kSensitivity;
+  REQUIRE_THROWS_WITH(m.explain(kDoc, bad), Contains("not implemented"));
+}
+
+TEST_CASE("bow: save and load round trip; load reports bad tensors", "[lrp][bow]") {
+  const BowClassifier m = tiny();
+  test::TempDir dir;
+  const nlohmann::json hyper = m.save(dir.path());
+  const nlohmann::json config = {{"architecture", "bow_svm"}, {"labels", {"neg", "pos"}}, {"hyper", hyper}};
+  const auto loaded = load_classifier(dir.path(), config);
+  REQUIRE(loaded->scores(kDoc).isApprox(m.scores(kDoc)));
+  nlohmann::json wrong = config;
+  wrong["hyper"]["n_vocab"] = 5;
+  REQUIRE_THROWS_WITH(load_classifier(dir.path(), wrong),
+                      Contains("tensor 'idf' has shape [4], expected [5]") && Contains("'weight'"));
+  wrong = config;
+  wrong["architecture"] = "transformer";
+  REQUIRE_THROWS_WITH(load_classifier(dir.path(), wrong), Contains("unknown architecture 'transformer'"));
+}
+
+TEST_CASE("bow: liblinear training separates a toy problem", "[lrp][bow]") {
+  // Vocabulary: 0 <unk>, 1 "good", 2 "great", 3 "bad", 4 "awful", 5 "movie".
+  std::vector<std::vector<TokenId>> docs;
+  std::vector<int> labels;
+  for (int k = 0; k < 20; ++k) {
+    docs.push_back({5, k % 2 ? 1 : 2, 5});
+    labels.push_back(1);
+    docs.push_back({5, k % 2 ? 3 : 4});
+    labels.push_back(0);
+  }
+  BowTrainOptions o;
+  const auto m = train_bow(docs, labels, {"neg", "pos"}, 6, o);
+  REQUIRE(argmax(m->scores(std::vector<TokenId>{1, 5})) == 1);
+  REQUIRE(argmax(m->scores(std::vector<TokenId>{4})) == 0);
+  // "good" is evidence for pos; "movie" (in every document) carries little.
+  ExplainOptions eo;
+  eo.target = 1;
+  const Explanation e = m->explain(std::vector<TokenId>{1, 5}, eo);
+  REQUIRE(e.relevance[0] > 0);
+  REQUIRE(std::abs(e.relevance[1]) < e.relevance[0]);
+  REQUIRE(m->weight().row(0).isApprox(-m->weight().row(1)));  // binary: one decision function
+  // Three classes: one-vs-rest.
+  docs.push_back({5, 5, 5});
+  labels.push_back(2);
+  docs.push_back({5, 5});
+  labels.push_back(2);
+  const auto m3 = train_bow(docs, labels, {"neg", "pos", "neutral"}, 6, o);
+  REQUIRE(m3->weight().rows() == 3);
+  REQUIRE_THROWS_AS(train_bow({}, {}, {"a", "b"}, 6, o), InvalidArgument);
+  REQUIRE_THROWS_AS(train_bow({{1}, {2}}, {0, 0}, {"a", "b"}, 6, o), InvalidArgument);
+}
