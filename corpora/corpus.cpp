@@ -1,0 +1,191 @@
+// corpora/corpus.cpp — open_corpus(): spec parsing, format detection and dispatch (see corpus.h).
+#include "corpora/corpus.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <cerrno>
+#include <system_error>
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "corpora/folder.h"
+#include "corpora/jsonl.h"
+#include "corpora/sst.h"
+#include "corpora/text.h"
+
+namespace textlrp::corpora {
+namespace fs = std::filesystem;
+namespace {
+
+std::string format_list() {
+  std::string out;
+  for (std::string_view f : kCorpusFormats) {
+    if (!out.empty()) out += ", ";
+    out += f;
+  }
+  return out;
+}
+
+bool is_known_format(std::string_view name) {
+  return std::find(kCorpusFormats.begin(), kCorpusFormats.end(), name) != kCorpusFormats.end();
+}
+
+// True for names a user would type as a FORMAT prefix: [a-z0-9_-]+.
+bool looks_like_format_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+bool contains_ham_or_spam(const std::string& name) {
+  return name.find("ham") != std::string::npos || name.find("spam") != std::string::npos;
+}
+
+// Non-hidden sub-folder names of dir (empty on any error: detection is best effort).
+std::vector<std::string> subfolders(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  fs::directory_iterator it(dir, ec);
+  if (ec) return names;
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    const std::string name = it->path().filename().string();
+    if (!name.empty() && name.front() != '.' && it->is_directory(ec)) names.push_back(name);
+  }
+  return names;
+}
+
+// All groups name ham/spam. `strict` also requires a name other than exactly "ham"/"spam", so
+// a plain folder corpus with labels "ham" and "spam" stays a folder corpus.
+bool spamassassin_groups(const std::vector<std::string>& groups, bool strict) {
+  if (groups.empty() || !std::all_of(groups.begin(), groups.end(), contains_ham_or_spam)) return false;
+  if (!strict) return true;
+  return std::any_of(groups.begin(), groups.end(),
+                     [](const std::string& g) { return g != "ham" && g != "spam"; });
+}
+
+// The first non-blank line of a file (at most 64 KiB of it), or "" if none.
+std::string first_nonblank_line(const fs::path& path) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw IoError(fmt::format("{}: cannot open: {}", path.string(), std::strerror(errno)));
+  std::string buf(1 << 16, '\0');
+  std::string line;
+  bool found = false;
+  std::size_t n;
+  while (!found && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const char c = buf[i];
+      if (c == '\n') {
+        if (line.find_first_not_of(" \t\r\v\f") != std::string::npos) {
+          found = true;
+          break;
+        }
+        line.clear();
+      } else {
+        line.push_back(c);
+        if (line.size() >= (1u << 16)) {
+          found = true;
+          break;
+        }
+      }
+    }
+  }
+  const bool error = std::ferror(f) != 0;
+  std::fclose(f);
+  if (error) throw IoError(fmt::format("{}: read error", path.string()));
+  if (line.find_first_not_of(" \t\r\v\f") == std::string::npos) return {};
+  return line;
+}
+
+std::unique_ptr<CorpusReader> open_format(std::string_view format, const fs::path& path,
+                                          const CorpusOptions& options) {
+  if (format == "folder") return open_folder_corpus(path, options);
+  if (format == "spamassassin") return open_spamassassin_corpus(path, options);
+  if (format == "jsonl") return open_jsonl_corpus(path, options);
+  if (format == "text") return open_text_corpus(path, options);
+  if (format == "tsv") return open_tsv_corpus(path, options);
+  if (format == "sst") return open_sst_corpus(path, options);
+  throw InvalidArgument(fmt::format("unknown corpus format '{}'; valid formats: {}", format, format_list()));
+}
+
+}  // namespace
+
+CorpusReader::~CorpusReader() = default;
+
+std::optional<std::string> detect_corpus_format(const fs::path& path) {
+  std::error_code ec;
+  const fs::file_status st = fs::status(path, ec);
+  if (ec || !fs::exists(st)) {
+    throw IoError(fmt::format("{}: cannot open: {}", path.string(),
+                              ec ? ec.message() : "No such file or directory"));
+  }
+  if (fs::is_directory(st)) {
+    if (fs::is_directory(path / "data", ec) && spamassassin_groups(subfolders(path / "data"), false)) {
+      return "spamassassin";
+    }
+    if (spamassassin_groups(subfolders(path), true)) return "spamassassin";
+    return "folder";
+  }
+  const std::string name = path.filename().string();
+  if (ends_with(name, ".jsonl")) return "jsonl";
+  const std::string line = first_nonblank_line(path);
+  const std::size_t start = line.find_first_not_of(" \t");
+  if (start != std::string::npos && line[start] == '(' && start + 1 < line.size() &&
+      line[start + 1] >= '0' && line[start + 1] <= '9') {
+    return "sst";
+  }
+  const std::size_t tab = line.find('\t');
+  if (tab != std::string::npos && tab > 0 && tab <= 20 &&
+      line.substr(0, tab).find(' ') == std::string::npos) {
+    return "tsv";
+  }
+  if (ends_with(name, ".txt") || ends_with(name, ".text")) return "text";
+  return std::nullopt;
+}
+
+std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOptions& options) {
+  const std::size_t colon = spec.find(':');
+  if (colon != std::string_view::npos) {
+    const std::string_view prefix = spec.substr(0, colon);
+    if (is_known_format(prefix)) {
+      if (colon + 1 == spec.size()) {
+        throw InvalidArgument(fmt::format("corpus spec '{}': expected a PATH after '{}:', got nothing",
+                                          spec, prefix));
+      }
+      return open_format(prefix, fs::path(std::string(spec.substr(colon + 1))), options);
+    }
+    std::error_code ec;
+    if (looks_like_format_name(prefix) && !fs::exists(fs::path(std::string(spec)), ec)) {
+      throw InvalidArgument(fmt::format("unknown corpus format '{}' in '{}'; valid formats: {}",
+                                        prefix, spec, format_list()));
+    }
+  }
+  const fs::path path{std::string(spec)};
+  if (spec == "-") {
+    throw InvalidArgument(fmt::format(
+        "cannot detect the format of stdin; write FORMAT:- with FORMAT one of: jsonl, text, tsv, sst"));
+  }
+  const std::optional<std::string> format = detect_corpus_format(path);
+  if (!format) {
+    throw InvalidArgument(fmt::format(
+        "{}: cannot detect the corpus format; write FORMAT:PATH with FORMAT one of: {}", spec,
+        format_list()));
+  }
+  if (options.warn) options.warn(fmt::format("corpus: detected format '{}' for {}", *format, spec));
+  return open_format(*format, path, options);
+}
+
+std::vector<Example> read_all(CorpusReader& reader) {
+  std::vector<Example> out;
+  Example ex;
+  while (reader.next(ex)) out.push_back(std::move(ex));
+  return out;
+}
+
+}  // namespace textlrp::corpora

