@@ -9,7 +9,7 @@ TEXTLRP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEXTLRP_BUILD_PACKAGES=(build-essential cmake pkg-config libeigen3-dev libicu-dev libsentencepiece-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev liblinear-dev)
 # Test dependencies: Catch2 v2, and Chromium for the browser test.
-TEXTLRP_TEST_PACKAGES=(catch2 chromium)
+TEXTLRP_TEST_PACKAGES=(catch2 chromium python3)
 
 log() { printf 'textlrp: %s\n' "$*" >&2; }
 
