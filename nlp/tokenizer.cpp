@@ -1,0 +1,70 @@
+// nlp/tokenizer.cpp — the Tokenizer base, the config factory and pretokenized input.
+#include "nlp/tokenizer.h"
+
+#include <fmt/format.h>
+
+#include "core/error.h"
+#include "core/utf8.h"
+
+namespace textlrp::nlp {
+namespace {
+
+constexpr const char* kValidKinds = "icu-word";
+
+bool get_bool(const nlohmann::json& config, const char* key, bool fallback) {
+  const auto it = config.find(key);
+  if (it == config.end()) return fallback;
+  if (!it->is_boolean()) {
+    throw FormatError(
+        fmt::format("tokenizer config: key '{}' must be true or false, got {}", key, it->dump()));
+  }
+  return it->get<bool>();
+}
+
+}  // namespace
+
+Tokenizer::~Tokenizer() = default;
+
+std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config) {
+  if (!config.is_object()) {
+    throw FormatError(fmt::format("tokenizer config: expected an object, got {}", config.dump()));
+  }
+  const auto kind = config.find("kind");
+  if (kind == config.end()) {
+    throw FormatError(
+        fmt::format("tokenizer config: missing key 'kind' (valid kinds: {})", kValidKinds));
+  }
+  if (!kind->is_string() || kind->get<std::string>() != "icu-word") {
+    throw FormatError(fmt::format("tokenizer config: unknown kind {} (valid kinds: {})",
+                                  kind->dump(), kValidKinds));
+  }
+  for (const auto& item : config.items()) {
+    const std::string& key = item.key();
+    if (key != "kind" && key != "lowercase" && key != "keep_punctuation") {
+      throw FormatError(fmt::format(
+          "tokenizer config: unknown key '{}' for kind \"icu-word\" (valid keys: kind, "
+          "lowercase, keep_punctuation)",
+          key));
+    }
+  }
+  TokenizerOptions options;
+  options.lowercase = get_bool(config, "lowercase", options.lowercase);
+  options.keep_punctuation = get_bool(config, "keep_punctuation", options.keep_punctuation);
+  return std::make_unique<IcuWordTokenizer>(options);
+}
+
+std::vector<Token> pretokenized(const std::vector<std::string>& tokens, bool lowercase) {
+  std::vector<Token> out;
+  out.reserve(tokens.size());
+  for (std::size_t i = 0; i < tokens.size(); ++i) {
+    if (auto bad = find_invalid_utf8(tokens[i])) {
+      throw InvalidArgument(
+          fmt::format("pretokenized: token {}: invalid UTF-8 at byte {}", i, *bad));
+    }
+    Token& token = out.emplace_back();
+    token.text = lowercase ? case_fold(tokens[i]) : tokens[i];
+  }
+  return out;
+}
+
+}  // namespace textlrp::nlp
