@@ -35,10 +35,10 @@ ensure_packages() {
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# build DIR BUILD_TYPE [extra cmake args...]: configures and builds the project into DIR.
+# build DIR BUILD_TYPE TARGET [extra cmake args...]: configures DIR and builds TARGET (all = everything).
 build() {
-  local dir="$1" type="$2"
-  shift 2
+  local dir="$1" type="$2" target="$3"
+  shift 3
   cmake -S "$TEXTLRP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >&2
-  cmake --build "$dir" -j "$(nproc)" >&2
+  cmake --build "$dir" --target "$target" -j "$(nproc)" >&2
 }
