@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
   textlrp::app::setup_report(app, action);
   textlrp::app::setup_bench(app, action);
   textlrp::app::setup_validate(app, action);
+  textlrp::app::setup_embeddings(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

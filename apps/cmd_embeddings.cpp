@@ -1,0 +1,112 @@
+// textlrp embeddings train — word vectors for a corpus with libfasttext, tokenized exactly as the
+// classifiers tokenize (ICU words, case folded), so the vectors match the models' vocabularies.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <mutex>
+
+#include "apps/commands.h"
+#include "apps/common/pipeline.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "embeddings/train.h"
+#include "nlp/tokenizer.h"
+
+namespace textlrp::app {
+namespace {
+
+struct EmbTrainOptions {
+  InputOptions input;
+  std::string out;
+  emb::TrainVectorsOptions train;
+  bool lowercase = true;
+  bool quiet = false;
+};
+
+int run_embeddings_train(const EmbTrainOptions& o) {
+  auto warn = [&](std::string_view m) {
+    if (!o.quiet) log_line(m);
+  };
+  if (o.out.empty()) throw InvalidArgument("--out is required");
+  auto reader = o.input.open(warn);
+  nlp::TokenizerOptions topt;
+  topt.lowercase = o.lowercase;
+  const nlp::IcuWordTokenizer tokenizer(topt);
+  // One document per line, tokens joined by spaces, in a temporary file beside the output.
+  std::filesystem::path tmp_text = o.out;
+  tmp_text += fmt::format(".corpus-{}.txt", ::getpid());
+  struct Remove {
+    std::filesystem::path p;
+    ~Remove() {
+      std::error_code ec;
+      std::filesystem::remove(p, ec);
+    }
+  } remove_tmp{tmp_text};
+  std::size_t n_docs = 0, n_tokens = 0;
+  {
+    AtomicFile text(tmp_text);
+    corpora::Example ex;
+    std::string line;
+    while (reader->next(ex)) {
+      line.clear();
+      if (ex.tokens) {
+        for (const auto& t : nlp::pretokenized(*ex.tokens, o.lowercase)) line += (line.empty() ? "" : " ") + t.text;
+      } else {
+        for (const auto& t : tokenizer.tokenize(ex.text)) {
+          if (!line.empty()) line.push_back(' ');
+          line += t.text;
+          ++n_tokens;
+        }
+      }
+      line.push_back('\n');
+      text.write(line);
+      ++n_docs;
+    }
+    text.commit();
+  }
+  warn(fmt::format("training {}-d {} vectors on {} documents ({} tokens), {} epochs, {} threads", o.train.dim,
+                   o.train.model, n_docs, n_tokens, o.train.epoch, o.train.threads));
+  emb::TrainVectorsOptions topts = o.train;
+  const bool tty = !o.quiet && stderr_is_tty();
+  std::mutex mu;
+  if (tty) {
+    topts.progress = [&](double p, double loss, std::int64_t eta) {
+      std::lock_guard<std::mutex> lock(mu);
+      std::fprintf(stderr, "\rembeddings: %5.1f%%  loss %.4f  ETA %lld:%02lld   ", 100 * p, loss,
+                   static_cast<long long>(eta / 60), static_cast<long long>(eta % 60));
+    };
+  }
+  const double t0 = now_seconds();
+  const std::size_t n_words = emb::train_vectors(tmp_text, o.out, topts);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  warn(fmt::format("wrote {} vectors to {} in {:.1f} s", n_words, o.out, now_seconds() - t0));
+  return 0;
+}
+
+}  // namespace
+
+void setup_embeddings(CLI::App& root, Action& action) {
+  CLI::App* group = root.add_subcommand("embeddings", "word vectors: train them on a corpus");
+  group->require_subcommand(1);
+  auto opt = std::make_shared<EmbTrainOptions>();
+  CLI::App* cmd = group->add_subcommand(
+      "train", "train word vectors on a corpus with fastText (libfasttext); writes a .vec text file");
+  opt->input.add_to(cmd);
+  cmd->add_option("--out", opt->out, "vectors file to write (.vec, atomically)")->required();
+  cmd->add_option("--dim", opt->train.dim, "vector dimension")->capture_default_str();
+  cmd->add_option("--epoch", opt->train.epoch, "passes over the corpus")->capture_default_str();
+  cmd->add_option("--min-count", opt->train.min_count, "ignore words seen fewer times")->capture_default_str();
+  cmd->add_option("--window", opt->train.window, "context window size")->capture_default_str();
+  cmd->add_option("--model", opt->train.model, "skipgram or cbow")->capture_default_str();
+  cmd->add_option("--minn", opt->train.min_subword, "shortest character n-gram (0 = words only)")->capture_default_str();
+  cmd->add_option("--maxn", opt->train.max_subword, "longest character n-gram (0 = words only)")->capture_default_str();
+  cmd->add_option("--threads", opt->train.threads, "training threads (fastText is not deterministic with >1)")
+      ->capture_default_str();
+  cmd->add_option("--seed", opt->train.seed, "random seed")->capture_default_str();
+  cmd->add_flag("!--no-lowercase", opt->lowercase, "keep case (default: ICU case folding, as the classifiers)");
+  cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
+  cmd->callback([opt, &action] { action = [opt] { return run_embeddings_train(*opt); }; });
+}
+
+}  // namespace textlrp::app
