@@ -12,7 +12,9 @@
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/utf8.h"
+#include "embeddings/load.h"
 #include "lrp/train/bow_train.h"
+#include "lrp/train/cnn_train.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
 
@@ -34,10 +36,100 @@ struct TrainOptions {
   bool refit = true;
   int threads = 0;
   bool quiet = false;
+  // CNN
+  std::string embeddings;
+  Index dim = 100;
+  std::vector<Index> kernel_sizes = {2, 3, 4};
+  Index filters = 100;
+  Index max_tokens = lrp::kDefaultMaxTokens;
+  int epochs = 10;
+  int patience = 2;
+  Index batch = 32;
+  double lr = 1e-3;
+  double dropout = 0.5;
+  bool finetune = false;
+  bool freeze = false;
 };
 
+// Trains the CNN on the train split with early stopping on the dev split.
+std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
+                                                 const std::vector<std::vector<TokenId>>& x, const std::vector<int>& y,
+                                                 const std::vector<std::vector<TokenId>>& dx, const std::vector<int>& dy,
+                                                 const std::vector<std::string>& labels, nlohmann::json& training,
+                                                 const std::function<void(std::string_view)>& warn) {
+  Mat table;
+  bool finetune = o.finetune;
+  if (!o.embeddings.empty()) {
+    emb::LoadOptions lo;
+    lo.only = &vocab;
+    lo.allow_short_header = true;
+    const emb::EmbeddingTable t = emb::load_embeddings(o.embeddings, emb::Format::kAuto, warn, lo);
+    emb::Coverage cov;
+    table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov);
+    warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}", cov.n_found +
+                     cov.n_found_casefold, cov.n_vocab, o.embeddings, 100 * cov.oov_rate,
+                     finetune ? "fine-tuned" : "frozen (--finetune-embeddings to train them)"));
+    training["embeddings"] = {{"file", o.embeddings}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
+  } else {
+    std::mt19937_64 rng(o.seed);
+    std::uniform_real_distribution<float> u(-0.25f, 0.25f);
+    table.resize(static_cast<Index>(vocab.size()), o.dim);
+    for (Index i = 0; i < table.size(); ++i) table.data()[i] = u(rng);
+    finetune = !o.freeze;
+    warn(fmt::format("embeddings: random {}-d, {}", o.dim, finetune ? "fine-tuned" : "frozen"));
+    training["embeddings"] = {{"file", nullptr}, {"dim", o.dim}};
+  }
+  lrp::CnnTrainOptions co;
+  co.kernel_sizes = o.kernel_sizes;
+  co.n_filters = o.filters;
+  co.max_tokens = o.max_tokens;
+  co.max_epochs = o.epochs;
+  co.patience = o.patience;
+  co.batch_size = o.batch;
+  co.learning_rate = o.lr;
+  co.dropout = o.dropout;
+  co.finetune_embeddings = finetune;
+  co.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  co.seed = o.seed;
+  const bool tty = !o.quiet && stderr_is_tty();
+  const double t_start = now_seconds();
+  double t_epoch = t_start;
+  co.progress = [&](int epoch, std::size_t done, std::size_t total, double loss) {
+    if (!tty) return;
+    const double el = now_seconds() - t_epoch;
+    const double rate = static_cast<double>(done) / std::max(el, 1e-9);
+    const double eta = static_cast<double>(total - done) / std::max(rate, 1e-9);
+    std::fprintf(stderr, "\rtrain cnn: epoch %d  %zu/%zu  loss %.4f  %.0f docs/s  ETA %d:%02d   ", epoch, done, total,
+                 loss, rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+  };
+  co.epoch_done = [&](int epoch, double loss, double acc, double secs) {
+    if (tty) std::fprintf(stderr, "\r\033[K");
+    warn(fmt::format("epoch {}: train loss {:.4f}, dev accuracy {:.2f} %, {:.1f} s ({:.0f} docs/s)", epoch, loss,
+                     100 * acc, secs, static_cast<double>(x.size()) / std::max(secs, 1e-9)));
+    t_epoch = now_seconds();
+  };
+  lrp::CnnTrainReport rep;
+  auto model = lrp::train_cnn(x, y, dx, dy, labels, std::move(table), co, &rep);
+  warn(fmt::format("best dev accuracy {:.2f} % at epoch {} of {} ({:.1f} s)", 100 * rep.best_dev_accuracy,
+                   rep.best_epoch, rep.epochs_run, now_seconds() - t_start));
+  training["dev_accuracy"] = rep.best_dev_accuracy;
+  training["best_epoch"] = rep.best_epoch;
+  training["epochs_run"] = rep.epochs_run;
+  training["dev_accuracy_per_epoch"] = rep.dev_accuracy;
+  training["train_loss_per_epoch"] = rep.train_loss;
+  training["kernel_sizes"] = o.kernel_sizes;
+  training["n_filters"] = o.filters;
+  training["batch"] = o.batch;
+  training["learning_rate"] = o.lr;
+  training["dropout"] = o.dropout;
+  training["finetune_embeddings"] = finetune;
+  training["threads"] = co.threads;
+  return model;
+}
+
 int run_train(const TrainOptions& o) {
-  if (o.arch != "svm") throw InvalidArgument(fmt::format("--arch {}: this build trains: svm", o.arch));
+  if (o.arch != "svm" && o.arch != "cnn") throw InvalidArgument(fmt::format("--arch {}: this build trains: svm, cnn", o.arch));
+  if (o.arch == "cnn" && o.dev_fraction <= 0) throw InvalidArgument("--arch cnn needs a dev split (--dev-fraction > 0) for early stopping");
   if (!(o.dev_fraction >= 0 && o.dev_fraction < 1)) throw InvalidArgument("--dev-fraction must be in [0, 1)");
   if (!(o.C > 0)) throw InvalidArgument("--C must be positive");
   auto warn = [&](std::string_view m) {
@@ -119,6 +211,35 @@ int run_train(const TrainOptions& o) {
     return lrp::train_bow(x, y, labels, static_cast<Index>(vocab.size()), bo);
   };
   nlp::Vocabulary vocab = build(train);
+  if (o.arch == "cnn") {
+    warn(fmt::format("vocabulary: {} entries (min count {}) from {} training documents", vocab.size(), o.min_count,
+                     train.size()));
+    std::vector<std::vector<TokenId>> x, dx;
+    std::vector<int> y, dy;
+    for (const std::size_t i : train) {
+      x.push_back(ids_of(vocab, i));
+      y.push_back(label_ids.at(*docs[i].label));
+    }
+    for (const std::size_t i : dev) {
+      dx.push_back(ids_of(vocab, i));
+      dy.push_back(label_ids.at(*docs[i].label));
+    }
+    nlohmann::json training = {{"corpus", o.input.corpus.empty() ? o.input.input : o.input.corpus},
+                               {"n_documents", docs.size()}, {"n_train", train.size()}, {"n_dev", dev.size()},
+                               {"seed", o.seed}, {"min_count", o.min_count}, {"strip", o.input.strip}};
+    const auto model = train_cnn_model(o, vocab, x, y, dx, dy, labels, training, warn);
+    training["seconds"] = now_seconds() - t0;
+    std::vector<std::string> self_tests;
+    for (std::size_t k = 0; k < docs.size() && self_tests.size() < 3; k += std::max<std::size_t>(1, docs.size() / 3)) {
+      std::string t = docs[k].text.substr(0, 2000);
+      while (!t.empty() && !is_valid_utf8(t)) t.pop_back();
+      self_tests.push_back(t);
+    }
+    nlohmann::json config = {{"training", training}};
+    save_model(o.out, config, tokenizer, vocab, *model, self_tests);
+    warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
+    return 0;
+  }
   warn(fmt::format("vocabulary: {} entries (min count {}) from {} training documents", vocab.size(), o.min_count,
                    train.size()));
   double t_train = now_seconds();
@@ -170,7 +291,7 @@ int run_train(const TrainOptions& o) {
 void setup_train(CLI::App& root, Action& action) {
   auto opt = std::make_shared<TrainOptions>();
   CLI::App* cmd = root.add_subcommand("train", "train a classifier on a labelled corpus and write a model directory");
-  cmd->add_option("--arch", opt->arch, "architecture: svm (TF-IDF bag of words + linear SVM)")->capture_default_str();
+  cmd->add_option("--arch", opt->arch, "architecture: svm (TF-IDF bag of words + linear SVM) or cnn (word-embedding CNN)")->capture_default_str();
   opt->input.add_to(cmd, false);
   cmd->add_option("--out", opt->out, "model directory to write (replaced atomically)")->required();
   cmd->add_option("--dev-fraction", opt->dev_fraction, "fraction of the corpus held out to report dev accuracy")
@@ -186,6 +307,22 @@ void setup_train(CLI::App& root, Action& action) {
   cmd->add_flag("!--no-refit", opt->refit, "after reporting dev accuracy, do not retrain on train + dev");
   cmd->add_option("--threads", opt->threads, "threads for tokenizing (default: all cores)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");
+  auto* cnn = "CNN (--arch cnn)";
+  cmd->add_option("--embeddings", opt->embeddings,
+                  "CNN: initial word vectors (word2vec binary/text, fastText .vec, GloVe; detected); frozen unless "
+                  "--finetune-embeddings (default: random vectors of --dim, fine-tuned)")->group(cnn);
+  cmd->add_option("--dim", opt->dim, "CNN: dimension of random embeddings")->capture_default_str()->group(cnn);
+  cmd->add_option("--kernel-sizes", opt->kernel_sizes, "CNN: filter widths")->delimiter(',')->capture_default_str()->group(cnn);
+  cmd->add_option("--filters", opt->filters, "CNN: filters per width")->capture_default_str()->group(cnn);
+  cmd->add_option("--max-tokens", opt->max_tokens, "CNN: longer documents are truncated")->capture_default_str()->group(cnn);
+  cmd->add_option("--epochs", opt->epochs, "CNN: most epochs")->capture_default_str()->group(cnn);
+  cmd->add_option("--patience", opt->patience, "CNN: stop after this many epochs without a better dev accuracy")
+      ->capture_default_str()->group(cnn);
+  cmd->add_option("--batch", opt->batch, "CNN: mini-batch size")->capture_default_str()->group(cnn);
+  cmd->add_option("--lr", opt->lr, "CNN: Adam learning rate")->capture_default_str()->group(cnn);
+  cmd->add_option("--dropout", opt->dropout, "CNN: dropout on the pooled features")->capture_default_str()->group(cnn);
+  cmd->add_flag("--finetune-embeddings", opt->finetune, "CNN: train pre-trained vectors too")->group(cnn);
+  cmd->add_flag("--freeze-embeddings", opt->freeze, "CNN: keep random vectors fixed")->group(cnn);
   cmd->callback([opt, &action] { action = [opt] { return run_train(*opt); }; });
 }
 

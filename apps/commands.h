@@ -20,6 +20,8 @@ void setup_explain(CLI::App& root, Action& action);
 void setup_report(CLI::App& root, Action& action);
 void setup_bench(CLI::App& root, Action& action);
 void setup_validate(CLI::App& root, Action& action);
+void setup_tokenizer(CLI::App& root, Action& action);
 void setup_embeddings(CLI::App& root, Action& action);
+void setup_import(CLI::App& root, Action& action);
 
 }  // namespace textlrp::app

@@ -26,7 +26,9 @@ int main(int argc, char** argv) {
   textlrp::app::setup_report(app, action);
   textlrp::app::setup_bench(app, action);
   textlrp::app::setup_validate(app, action);
+  textlrp::app::setup_tokenizer(app, action);
   textlrp::app::setup_embeddings(app, action);
+  textlrp::app::setup_import(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -5,11 +5,12 @@
 
 #include "core/error.h"
 #include "core/utf8.h"
+#include "nlp/sentencepiece_tokenizer.h"
 
 namespace textlrp::nlp {
 namespace {
 
-constexpr const char* kValidKinds = "icu-word";
+constexpr const char* kValidKinds = "icu-word, spm";
 
 bool get_bool(const nlohmann::json& config, const char* key, bool fallback) {
   const auto it = config.find(key);
@@ -21,11 +22,34 @@ bool get_bool(const nlohmann::json& config, const char* key, bool fallback) {
   return it->get<bool>();
 }
 
-}  // namespace
+// Builds the "spm" kind; `model_dir` is null when the caller gave no directory.
+std::unique_ptr<Tokenizer> make_spm_tokenizer(const nlohmann::json& config,
+                                              const std::filesystem::path* model_dir) {
+  for (const auto& item : config.items()) {
+    if (item.key() != "kind" && item.key() != "model") {
+      throw FormatError(fmt::format(
+          "tokenizer config: unknown key '{}' for kind \"spm\" (valid keys: kind, model)",
+          item.key()));
+    }
+  }
+  std::string model(SentencePieceTokenizer::kDefaultModelName);
+  if (const auto it = config.find("model"); it != config.end()) {
+    if (!it->is_string() || it->get<std::string>().empty()) {
+      throw FormatError(fmt::format(
+          "tokenizer config: key 'model' must be a file name (a non-empty string), got {}",
+          it->dump()));
+    }
+    model = it->get<std::string>();
+  }
+  if (!model_dir) {
+    throw FormatError(fmt::format(
+        "tokenizer config: kind \"spm\" needs the model directory to find '{}'", model));
+  }
+  return std::make_unique<SentencePieceTokenizer>(*model_dir / model, model);
+}
 
-Tokenizer::~Tokenizer() = default;
-
-std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config) {
+std::unique_ptr<Tokenizer> make_tokenizer_impl(const nlohmann::json& config,
+                                               const std::filesystem::path* model_dir) {
   if (!config.is_object()) {
     throw FormatError(fmt::format("tokenizer config: expected an object, got {}", config.dump()));
   }
@@ -33,6 +57,9 @@ std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config) {
   if (kind == config.end()) {
     throw FormatError(
         fmt::format("tokenizer config: missing key 'kind' (valid kinds: {})", kValidKinds));
+  }
+  if (kind->is_string() && kind->get<std::string>() == "spm") {
+    return make_spm_tokenizer(config, model_dir);
   }
   if (!kind->is_string() || kind->get<std::string>() != "icu-word") {
     throw FormatError(fmt::format("tokenizer config: unknown kind {} (valid kinds: {})",
@@ -51,6 +78,19 @@ std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config) {
   options.lowercase = get_bool(config, "lowercase", options.lowercase);
   options.keep_punctuation = get_bool(config, "keep_punctuation", options.keep_punctuation);
   return std::make_unique<IcuWordTokenizer>(options);
+}
+
+}  // namespace
+
+Tokenizer::~Tokenizer() = default;
+
+std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config,
+                                          const std::filesystem::path& model_dir) {
+  return make_tokenizer_impl(config, &model_dir);
+}
+
+std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config) {
+  return make_tokenizer_impl(config, nullptr);
 }
 
 std::vector<Token> pretokenized(const std::vector<std::string>& tokens, bool lowercase) {

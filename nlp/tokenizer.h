@@ -9,6 +9,7 @@
 // ICU is an implementation detail: no ICU type appears here.
 #pragma once
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -69,10 +70,19 @@ class IcuWordTokenizer final : public Tokenizer {
   TokenizerOptions options_;
 };
 
-// Builds a tokenizer from its config() JSON. "kind" is required; the other keys are optional and
-// default as in TokenizerOptions. Valid kinds: "icu-word".
+// Builds a tokenizer from its config() JSON. "kind" is required. Valid kinds:
+//   "icu-word"  {"kind", "lowercase"?, "keep_punctuation"?}: IcuWordTokenizer; the optional keys
+//               default as in TokenizerOptions;
+//   "spm"       {"kind", "model"?}: SentencePieceTokenizer (nlp/sentencepiece_tokenizer.h) on the
+//               model file `model` (default "tokenizer.model"), a path relative to `model_dir`.
 // Throws FormatError naming the bad key when the config is not an object, "kind" is missing or
-// unknown (the message lists the valid kinds), a key is unknown, or a value has the wrong type.
+// unknown (the message lists the valid kinds), a key is unknown, or a value has the wrong type;
+// for "spm", IoError / FormatError naming the model file when it is missing or not a model.
+std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config,
+                                          const std::filesystem::path& model_dir);
+
+// The same for configs that need no files. Throws FormatError for kind "spm" (it needs the
+// model directory: use the overload above).
 std::unique_ptr<Tokenizer> make_tokenizer(const nlohmann::json& config);
 
 // Tokens for input that is already split into words (e.g. SST parse trees): Token::text is the

@@ -142,6 +142,7 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   }
   r.relevance_sum = sum;
   r.bias_relevance = ex.bias_relevance;
+  r.truncated = ex.truncated;
   return r;
 }
 

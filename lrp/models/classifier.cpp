@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "lrp/models/bow_classifier.h"
+#include "lrp/models/cnn_classifier.h"
 
 namespace textlrp::lrp {
 
@@ -39,7 +40,8 @@ int argmax(const Vec& scores) {
 std::unique_ptr<Classifier> load_classifier(const std::filesystem::path& dir, const nlohmann::json& config) {
   const std::string arch = config.at("architecture").get<std::string>();
   if (arch == "bow_svm") return BowClassifier::load(dir, config);
-  throw FormatError(fmt::format("{}: unknown architecture '{}'; this build knows: bow_svm",
+  if (arch == "cnn") return CnnClassifier::load(dir, config);
+  throw FormatError(fmt::format("{}: unknown architecture '{}'; this build knows: bow_svm, cnn",
                                 (dir / "config.json").string(), arch));
 }
 

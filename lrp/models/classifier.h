@@ -36,6 +36,7 @@ struct Explanation {
   std::vector<double> relevance;      // [n_tokens] one value per input token (0 for <unk>/padding)
   double bias_relevance = 0;          // relevance assigned to biases / the stabiliser (not to tokens)
   std::string rule;                   // the rule(s) actually used, as text
+  bool truncated = false;             // the model read only the first max_tokens tokens (the rest get 0)
 };
 
 class Classifier {
