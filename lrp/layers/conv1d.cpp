@@ -72,9 +72,22 @@ Mat Conv1d::backward(const Cache& cache, const Mat& grad_out, Grads* grads) cons
     }
     grads->bias += grad_out.colwise().sum().transpose();  // [F]
   }
+  // dL/dU = grad_out · W̃  [T' x K·E]. After max over time grad_out has at most one non-zero per
+  // filter, so a sparse accumulation (O(nnz·K·E)) replaces the GEMM when at most 1/8 is non-zero.
+  Index nnz = 0;
+  for (Index i = 0; i < grad_out.size(); ++i) nnz += grad_out.data()[i] != 0 ? 1 : 0;
   Mat g_u;
-  g_u.noalias() = grad_out * weight_km_;  // [T' x K·E]
-  return fold(g_u, cache.n_rows);         // [T x E]
+  if (8 * nnz <= grad_out.size()) {
+    g_u = Mat::Zero(grad_out.rows(), weight_km_.cols());
+    for (Index t = 0; t < grad_out.rows(); ++t) {
+      for (Index f = 0; f < grad_out.cols(); ++f) {
+        if (grad_out(t, f) != 0) g_u.row(t) += grad_out(t, f) * weight_km_.row(f);
+      }
+    }
+  } else {
+    g_u.noalias() = grad_out * weight_km_;
+  }
+  return fold(g_u, cache.n_rows);  // [T x E]
 }
 
 }  // namespace textlrp::lrp

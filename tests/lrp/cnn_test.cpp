@@ -6,6 +6,7 @@
 
 #include <numeric>
 #include <random>
+#include <thread>
 
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -220,6 +221,20 @@ TEST_CASE("cnn: backward gives parameter gradients matching finite differences",
   const double fd = (loss_with_bias(1e-3f) - loss_with_bias(-1e-3f)) / 2e-3;
   REQUIRE(grads.conv[0].bias[1] == Approx(fd).margin(2e-3));
   REQUIRE(grads.embedding.ids.size() == kDoc.size());
+}
+
+TEST_CASE("cnn: explain is thread-safe on one shared model", "[lrp][cnn]") {
+  const CnnClassifier m = tiny(true);
+  const Explanation ref = m.explain(kDoc, ExplainOptions{});
+  std::vector<std::vector<double>> got(4);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    threads.emplace_back([&, i] {
+      for (int k = 0; k < 50; ++k) got[i] = m.explain(kDoc, ExplainOptions{}).relevance;
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (const auto& g : got) REQUIRE(g == ref.relevance);
 }
 
 TEST_CASE("cnn: save/load round trip", "[lrp][cnn]") {

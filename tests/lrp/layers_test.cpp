@@ -167,6 +167,12 @@ TEST_CASE("layers: backward matches finite differences", "[lrp][backward]") {
       return Conv1d(w, E, K, bb.row(0).transpose()).forward(x);
     });
     require_close(grads.bias.transpose(), gb, 1e-3);
+    // A sparse output gradient (as after max over time) takes the sparse path: same result.
+    Mat gs = Mat::Zero(T - K + 1, F);
+    gs(1, 2) = 0.8f;
+    gs(3, 0) = -1.1f;
+    require_close(c.backward(cache, gs, nullptr), finite_diff(x, gs, [&](const Mat& xx) { return c.forward(xx); }),
+                  1e-3);
   }
   SECTION("relu and max over time (away from kinks and ties)") {
     Mat x = random_mat(T, F, 31);
