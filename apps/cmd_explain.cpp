@@ -16,6 +16,8 @@ struct ExplainCmdOptions {
   std::string method = "lrp";
   std::string rule;
   std::string target = "predicted";
+  int steps = 32;
+  std::uint64_t seed = 0;
   int threads = 1;
   bool quiet = false;
   bool no_verify = false;
@@ -28,6 +30,9 @@ int run_explain(const ExplainCmdOptions& o) {
   const Model model = load_model(o.model, !o.no_verify);
   lrp::ExplainOptions eo;
   eo.method = lrp::parse_method(o.method);
+  eo.ig_steps = o.steps;
+  eo.seed = o.seed;
+  if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
   eo.rules = model.classifier->default_rules();
   eo.rules.apply(o.rule);
   const TargetSpec target = TargetSpec::parse(o.target, model);
@@ -60,8 +65,13 @@ void setup_explain(CLI::App& root, Action& action) {
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
   cmd->add_option("-o,--output", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
-  cmd->add_option("--method", opt->method, "explanation method: lrp (sa, gi, ig, occlusion, random: CNN/BiLSTM issue)")
+  cmd->add_option("--method", opt->method,
+                  "explanation method: lrp, sa (squared gradient norm), gi (gradient x input), ig (integrated "
+                  "gradients), occlusion (score drop when the token is removed), random (seeded); the baselines "
+                  "are implemented for the CNN, the BoW/SVM has lrp only so far")
       ->capture_default_str();
+  cmd->add_option("--steps", opt->steps, "integrated gradients: steps from the all-zero embedding")->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "random baseline: seed")->capture_default_str();
   cmd->add_option("--rule", opt->rule,
                   "LRP rule: RULE or ROLE=RULE,ROLE=RULE with RULE one of zero, epsilon(e), zplus, alphabeta(a,b), "
                   "gamma(g), flat, wsquare (default: the model's, epsilon(1e-06)). BoW/SVM: one role, fc; every rule "

@@ -19,7 +19,7 @@ using TokenId = std::int32_t;
 
 // "[3 x 5]"
 inline std::string shape_string(Index rows, Index cols) {
-  return "[" + std::to_string(rows) + " x " + std::to_string(cols) + "]";
+  return std::string("[") + std::to_string(rows) + " x " + std::to_string(cols) + "]";
 }
 inline std::string shape_string(const Mat& m) { return shape_string(m.rows(), m.cols()); }
 
