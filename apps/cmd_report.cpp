@@ -33,17 +33,7 @@ std::vector<ExplanationRecord> read_explanations(const std::string& path, std::s
   std::string line;
   while (reader.next(line)) {
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const std::string where = fmt::format("{}:{}", reader.name(), reader.line_number());
-    if (const auto bad = find_invalid_utf8(line)) {
-      throw FormatError(fmt::format("{}: byte {}: invalid UTF-8", where, *bad + 1));
-    }
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw FormatError(fmt::format("{}: not valid JSON: {}", where, e.what()));
-    }
-    out.push_back(parse_explanation(j, where));
+    out.push_back(parse_explanation_line(line, fmt::format("{}:{}", reader.name(), reader.line_number())));
     if (max_docs > 0 && out.size() >= max_docs * 16) break;  // generous: several views per document
   }
   return out;

@@ -51,6 +51,18 @@ struct TrainOptions {
   bool freeze = false;
 };
 
+// Up to three documents spread over the corpus, cut to 2000 bytes (at a UTF-8 boundary): the
+// model's self-tests, checked at every load.
+std::vector<std::string> self_test_texts(const std::vector<corpora::Example>& docs) {
+  std::vector<std::string> texts;
+  for (std::size_t k = 0; k < docs.size() && texts.size() < 3; k += std::max<std::size_t>(1, docs.size() / 3)) {
+    std::string t = docs[k].text.substr(0, 2000);
+    while (!t.empty() && !is_valid_utf8(t)) t.pop_back();
+    texts.push_back(std::move(t));
+  }
+  return texts;
+}
+
 // Trains the CNN on the train split with early stopping on the dev split.
 std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
                                                  const std::vector<std::vector<TokenId>>& x, const std::vector<int>& y,
@@ -229,14 +241,7 @@ int run_train(const TrainOptions& o) {
                                {"seed", o.seed}, {"min_count", o.min_count}, {"strip", o.input.strip}};
     const auto model = train_cnn_model(o, vocab, x, y, dx, dy, labels, training, warn);
     training["seconds"] = now_seconds() - t0;
-    std::vector<std::string> self_tests;
-    for (std::size_t k = 0; k < docs.size() && self_tests.size() < 3; k += std::max<std::size_t>(1, docs.size() / 3)) {
-      std::string t = docs[k].text.substr(0, 2000);
-      while (!t.empty() && !is_valid_utf8(t)) t.pop_back();
-      self_tests.push_back(t);
-    }
-    nlohmann::json config = {{"training", training}};
-    save_model(o.out, config, tokenizer, vocab, *model, self_tests);
+    save_model(o.out, {{"training", training}}, tokenizer, vocab, *model, self_test_texts(docs));
     warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
     return 0;
   }
@@ -272,16 +277,8 @@ int run_train(const TrainOptions& o) {
     }
   }
   training["seconds"] = now_seconds() - t0;
-  std::vector<std::string> self_tests;
-  for (std::size_t k = 0; k < docs.size() && self_tests.size() < 3; k += std::max<std::size_t>(1, docs.size() / 3)) {
-    self_tests.push_back(docs[k].text.substr(0, 2000));
-  }
-  // Keep self-test texts valid UTF-8 after the cut: drop a partial trailing sequence.
-  for (auto& t : self_tests) {
-    while (!t.empty() && !is_valid_utf8(t)) t.pop_back();
-  }
   nlohmann::json config = {{"training", training}};
-  save_model(o.out, config, tokenizer, vocab, *model, self_tests);
+  save_model(o.out, config, tokenizer, vocab, *model, self_test_texts(docs));
   warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
   return 0;
 }

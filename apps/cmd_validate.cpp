@@ -34,14 +34,7 @@ int run_validate(const ValidateOptions& o) {
   while (reader.next(line)) {
     if (line.find_first_not_of(" \t") == std::string::npos) continue;
     const std::string where = fmt::format("{}:{}", reader.name(), reader.line_number());
-    if (const auto bad = find_invalid_utf8(line)) throw FormatError(fmt::format("{}: byte {}: invalid UTF-8", where, *bad + 1));
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw FormatError(fmt::format("{}: not valid JSON: {}", where, e.what()));
-    }
-    const ExplanationRecord r = parse_explanation(j, where);
+    const ExplanationRecord r = parse_explanation_line(line, where);
     ++n_docs;
     double sum = 0;
     bool spans_ok = true;

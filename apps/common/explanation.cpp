@@ -166,4 +166,17 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
   return r;
 }
 
+ExplanationRecord parse_explanation_line(const std::string& line, const std::string& where) {
+  if (const auto bad = find_invalid_utf8(line)) {
+    throw FormatError(fmt::format("{}: byte {}: invalid UTF-8", where, *bad + 1));
+  }
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw FormatError(fmt::format("{}: not valid JSON: {}", where, e.what()));
+  }
+  return parse_explanation(j, where);
+}
+
 }  // namespace textlrp::app

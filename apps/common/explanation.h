@@ -50,4 +50,8 @@ void append_jsonl(std::string& out, const ExplanationRecord& record);
 // missing or mistyped key.
 ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& where);
 
+// Parses one JSONL line: rejects invalid UTF-8 (naming the byte) and invalid JSON, then
+// parse_explanation(). `where` is "file:line".
+ExplanationRecord parse_explanation_line(const std::string& line, const std::string& where);
+
 }  // namespace textlrp::app

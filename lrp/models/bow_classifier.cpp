@@ -84,11 +84,18 @@ std::vector<std::pair<TokenId, float>> BowClassifier::features(std::span<const T
   return out;
 }
 
-Vec BowClassifier::scores(std::span<const TokenId> ids) const {
-  Vec s = bias_;  // [C]
-  for (const auto& [id, x] : features(ids)) s += x * weight_t_.row(id).transpose();
+namespace {
+
+// Decision values from precomputed features: s = b + Σ_i x_i · w_·i  [C].
+Vec scores_of(const std::vector<std::pair<TokenId, float>>& feats, const Vec& bias, const Mat& weight_t) {
+  Vec s = bias;  // [C]
+  for (const auto& [id, x] : feats) s += x * weight_t.row(id).transpose();
   return s;
 }
+
+}  // namespace
+
+Vec BowClassifier::scores(std::span<const TokenId> ids) const { return scores_of(features(ids), bias_, weight_t_); }
 
 Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
   if (options.method != Method::kLrp) {
@@ -97,46 +104,37 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   }
   RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;
   const Rule& rule = rules.at("fc");
+  const auto feats = features(ids);
   Explanation e;
-  e.scores = scores(ids);
+  e.scores = scores_of(feats, bias_, weight_t_);
   e.target = options.target >= 0 ? options.target : argmax(e.scores);
   if (e.target >= static_cast<int>(labels_.size())) {
     throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)", e.target,
                                       labels_.size()));
   }
   e.rule = rules.to_string();
-  const auto feats = features(ids);
-  auto in_vocab = [&](TokenId id) { return id >= 0 && id < idf_.size() && id != options_.ignore_id; };
-  // Per-term relevance R_i (exact decomposition, or the flat / w² redistribution of the score).
-  std::vector<double> term_relevance(feats.size());
   const double score = e.scores[e.target];
-  const bool flat = std::holds_alternative<rules::Flat>(rule);
-  const bool wsquare = std::holds_alternative<rules::WSquare>(rule);
-  std::vector<TokenId> counts_ids;
-  if (flat || wsquare) {
-    double denom = 0;
-    for (std::size_t k = 0; k < feats.size(); ++k) {
-      const double w = weight_(e.target, feats[k].first);
-      denom += wsquare ? w * w : 0.0;
-    }
-    std::size_t n_tokens_in_vocab = 0;
-    for (const TokenId id : ids) n_tokens_in_vocab += in_vocab(id) ? 1 : 0;
-    for (std::size_t k = 0; k < feats.size(); ++k) {
-      if (wsquare) {
-        const double w = weight_(e.target, feats[k].first);
-        term_relevance[k] = denom > 0 ? w * w / denom * score : 0.0;
-      } else {
-        term_relevance[k] = 0;  // filled per token below
-      }
+  auto in_vocab = [&](TokenId id) { return id >= 0 && id < idf_.size() && id != options_.ignore_id; };
+  if (std::holds_alternative<rules::Flat>(rule)) {  // the score, evenly over in-vocabulary tokens
+    std::size_t n_in_vocab = 0;
+    for (const TokenId id : ids) n_in_vocab += in_vocab(id) ? 1 : 0;
+    e.relevance.assign(ids.size(), 0.0);
+    for (std::size_t t = 0; t < ids.size(); ++t) {
+      if (in_vocab(ids[t])) e.relevance[t] = score / static_cast<double>(n_in_vocab);
     }
     e.bias_relevance = feats.empty() ? score : 0.0;
-    if (flat) {
-      e.relevance.assign(ids.size(), 0.0);
-      for (std::size_t t = 0; t < ids.size(); ++t) {
-        if (in_vocab(ids[t])) e.relevance[t] = score / static_cast<double>(n_tokens_in_vocab);
-      }
-      return e;
+    return e;
+  }
+  // Per-term relevance R_i: the exact decomposition x_i·w_ci, or the w² redistribution of the score.
+  std::vector<double> term_relevance(feats.size());
+  if (std::holds_alternative<rules::WSquare>(rule)) {
+    double denom = 0;
+    for (const auto& [id, x] : feats) denom += static_cast<double>(weight_(e.target, id)) * weight_(e.target, id);
+    for (std::size_t k = 0; k < feats.size(); ++k) {
+      const double w = weight_(e.target, feats[k].first);
+      term_relevance[k] = denom > 0 ? w * w / denom * score : 0.0;
     }
+    e.bias_relevance = feats.empty() ? score : 0.0;
   } else {
     for (std::size_t k = 0; k < feats.size(); ++k) {
       term_relevance[k] = static_cast<double>(feats[k].second) * weight_(e.target, feats[k].first);
