@@ -28,6 +28,23 @@ Method parse_method(std::string_view name) {
   throw InvalidArgument(fmt::format("unknown method '{}'; valid methods: lrp, sa, gi, ig, occlusion, random", name));
 }
 
+std::string_view gate_rule_name(GateRule g) {
+  switch (g) {
+    case GateRule::kSignalTakeAll: return "signal-take-all";
+    case GateRule::kHalf: return "half";
+    case GateRule::kProportional: return "proportional";
+  }
+  return "?";
+}
+
+GateRule parse_gate_rule(std::string_view name) {
+  for (GateRule g : {GateRule::kSignalTakeAll, GateRule::kHalf, GateRule::kProportional}) {
+    if (name == gate_rule_name(g)) return g;
+  }
+  throw InvalidArgument(
+      fmt::format("unknown LSTM gate rule '{}'; valid rules: signal-take-all, half, proportional", name));
+}
+
 int argmax(const Vec& scores) {
   if (scores.size() == 0) return -1;
   Index best = 0;

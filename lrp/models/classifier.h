@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -18,6 +19,14 @@
 namespace textlrp::lrp {
 
 enum class Method { kLrp, kSensitivity, kGradientInput, kIntegratedGradients, kOcclusion, kRandom };
+
+// How LRP treats a multiplicative gate z = gate · signal in an LSTM (Arras et al. 2017, 2019):
+// signal-take-all gives all of z's relevance to the signal and none to the gate; half splits it
+// evenly; proportional splits it in proportion to the two factors' contributions.
+enum class GateRule { kSignalTakeAll, kHalf, kProportional };
+std::string_view gate_rule_name(GateRule g);
+// Parses "signal-take-all", "half", "proportional"; InvalidArgument lists them otherwise.
+GateRule parse_gate_rule(std::string_view name);
 std::string_view method_name(Method m);
 // Parses "lrp", "sa", "gi", "ig", "occlusion", "random"; InvalidArgument lists them otherwise.
 Method parse_method(std::string_view name);
@@ -28,6 +37,10 @@ struct ExplainOptions {
   RuleMap rules;            // role -> rule; empty = the model's default_rules()
   int ig_steps = 32;        // integrated gradients
   std::uint64_t seed = 0;   // random baseline
+  // Recurrent models only (the BiLSTM). A model that has no use for them throws InvalidArgument
+  // when they are set, so that a user never believes an option took effect when it did not.
+  std::optional<GateRule> gate_rule;   // default: signal-take-all
+  std::optional<double> bias_factor;   // default 0: biases and the stabiliser keep their share
 };
 
 struct Explanation {
