@@ -240,7 +240,6 @@ int run_train(const TrainOptions& o) {
                                {"n_documents", docs.size()}, {"n_train", train.size()}, {"n_dev", dev.size()},
                                {"seed", o.seed}, {"min_count", o.min_count}, {"strip", o.input.strip}};
     const auto model = train_cnn_model(o, vocab, x, y, dx, dy, labels, training, warn);
-    training["seconds"] = now_seconds() - t0;
     save_model(o.out, {{"training", training}}, tokenizer, vocab, *model, self_test_texts(docs));
     warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
     return 0;
@@ -276,7 +275,6 @@ int run_train(const TrainOptions& o) {
       training["n_train"] = docs.size();
     }
   }
-  training["seconds"] = now_seconds() - t0;
   nlohmann::json config = {{"training", training}};
   save_model(o.out, config, tokenizer, vocab, *model, self_test_texts(docs));
   warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
