@@ -1,5 +1,7 @@
 // textlrp embeddings train — word vectors for a corpus with libfasttext, tokenized exactly as the
 // classifiers tokenize (ICU words, case folded), so the vectors match the models' vocabularies.
+// textlrp embeddings inspect — reads a vectors file (checking every row), says which format it
+// is, and reports its coverage of a model's vocabulary: JSON on stdout.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -7,9 +9,11 @@
 #include <mutex>
 
 #include "apps/commands.h"
+#include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "embeddings/load.h"
 #include "embeddings/train.h"
 #include "nlp/tokenizer.h"
 
@@ -84,10 +88,53 @@ int run_embeddings_train(const EmbTrainOptions& o) {
   return 0;
 }
 
+struct InspectOptions {
+  std::string vectors;
+  std::string format = "auto";
+  std::string model;
+  bool allow_short_header = false;
+  bool allow_duplicates = false;
+  bool quiet = false;
+};
+
+int run_embeddings_inspect(const InspectOptions& o) {
+  auto warn = [&](std::string_view m) {
+    if (!o.quiet) log_line(m);
+  };
+  const emb::Format format = emb::parse_format(o.format);
+  std::string description;
+  const emb::Format detected = format == emb::Format::kAuto ? emb::detect_format(o.vectors, &description) : format;
+  emb::LoadOptions lo;
+  lo.allow_short_header = o.allow_short_header;
+  lo.allow_duplicates = o.allow_duplicates;
+  const emb::EmbeddingTable table = emb::load_embeddings(o.vectors, detected, warn, lo);
+  nlohmann::json j = {{"file", o.vectors},
+                      {"format", std::string(emb::to_string(detected))},
+                      {"words", table.size()},
+                      {"dim", table.dim()}};
+  if (!description.empty()) j["detected"] = description;
+  if (!o.model.empty()) {
+    const Model m = load_model(o.model, false);
+    const emb::Coverage c = emb::coverage(table, m.vocab);
+    warn(emb::to_string(c));
+    j["coverage"] = {{"model", o.model},
+                     {"vocabulary", c.n_vocab},
+                     {"found", c.n_found},
+                     {"found_casefold", c.n_found_casefold},
+                     {"missing", c.n_missing},
+                     {"oov_rate", c.oov_rate},
+                     {"most_frequent_missing", c.most_frequent_missing}};
+  }
+  Output out("-");
+  out.write(j.dump(2) + "\n");
+  out.commit();
+  return 0;
+}
+
 }  // namespace
 
 void setup_embeddings(CLI::App& root, Action& action) {
-  CLI::App* group = root.add_subcommand("embeddings", "word vectors: train them on a corpus");
+  CLI::App* group = root.add_subcommand("embeddings", "word vectors: train them on a corpus, inspect a vectors file");
   group->require_subcommand(1);
   auto opt = std::make_shared<EmbTrainOptions>();
   CLI::App* cmd = group->add_subcommand(
@@ -107,6 +154,20 @@ void setup_embeddings(CLI::App& root, Action& action) {
   cmd->add_flag("!--no-lowercase", opt->lowercase, "keep case (default: ICU case folding, as the classifiers)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_embeddings_train(*opt); }; });
+
+  auto io = std::make_shared<InspectOptions>();
+  CLI::App* inspect = group->add_subcommand(
+      "inspect",
+      "read a vectors file (word2vec binary/text, fastText .vec, GloVe; every row checked) and print JSON: "
+      "format, words, dim and, with --model, how much of the model's vocabulary it covers");
+  inspect->add_option("vectors", io->vectors, "vectors file")->required();
+  inspect->add_option("--format", io->format, "auto, word2vec-binary, word2vec-text or glove")->capture_default_str();
+  inspect->add_option("--model", io->model, "model directory whose vocabulary to check coverage against");
+  inspect->add_flag("--allow-short-header", io->allow_short_header,
+                    "accept a header that claims more words than the file holds (a warning instead of an error)");
+  inspect->add_flag("--allow-duplicates", io->allow_duplicates, "keep the first row of a repeated word");
+  inspect->add_flag("-q,--quiet", io->quiet, "no log messages on stderr");
+  inspect->callback([io, &action] { action = [io] { return run_embeddings_inspect(*io); }; });
 }
 
 }  // namespace textlrp::app

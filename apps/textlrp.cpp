@@ -9,8 +9,10 @@
 
 #include "apps/commands.h"
 #include "core/error.h"
+#include "core/file.h"
 
 int main(int argc, char** argv) {
+  textlrp::install_interrupt_cleanup();
   CLI::App app{
       "textlrp: train and load text classifiers (BoW/linear SVM, CNN, BiLSTM) and explain their\n"
       "predictions with Layer-wise Relevance Propagation down to the words of the input.\n"

@@ -7,8 +7,10 @@ function(textlrp_configure_target tgt)
     target_compile_options(${tgt} PRIVATE -Werror)
   endif()
   if(TEXTLRP_SANITIZE)
-    target_compile_options(${tgt} PUBLIC -fsanitize=address,undefined -fno-omit-frame-pointer)
-    target_link_options(${tgt} PUBLIC -fsanitize=address,undefined)
+    # -fno-sanitize-recover: undefined behaviour stops the program (and fails its test) instead of
+    # printing a warning that a passing test would hide.
+    target_compile_options(${tgt} PUBLIC -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+    target_link_options(${tgt} PUBLIC -fsanitize=address,undefined -fno-sanitize-recover=all)
   endif()
 endfunction()
 

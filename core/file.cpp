@@ -3,7 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <random>
 
@@ -33,6 +36,53 @@ std::string read_file(const fs::path& path) {
   return out;
 }
 
+namespace {
+
+// The temporary paths of live AtomicFiles, for the signal handler. Each slot owns a heap copy of
+// the path (allocated and freed outside the handler); the handler only reads and unlinks.
+constexpr int kSlots = 256;
+std::array<std::atomic<char*>, kSlots> g_tmp_paths{};
+
+int register_tmp(const fs::path& p) {
+  const std::string& s = p.native();
+  char* copy = new char[s.size() + 1];
+  std::memcpy(copy, s.c_str(), s.size() + 1);
+  for (int i = 0; i < kSlots; ++i) {
+    char* expected = nullptr;
+    if (g_tmp_paths[i].compare_exchange_strong(expected, copy)) return i;
+  }
+  delete[] copy;  // more than kSlots files open at once: this one is not cleaned on a signal
+  return -1;
+}
+
+void unregister_tmp(int slot) {
+  if (slot < 0) return;
+  delete[] g_tmp_paths[slot].exchange(nullptr);
+}
+
+extern "C" void cleanup_and_die(int sig) {
+  for (auto& slot : g_tmp_paths) {
+    char* p = slot.exchange(nullptr);
+    if (p) ::unlink(p);  // the copy leaks: we are about to die
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+}  // namespace
+
+void install_interrupt_cleanup() {
+  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) {
+    struct sigaction old {};
+    if (sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;  // nohup, `cmd &`
+    struct sigaction sa {};
+    sa.sa_handler = cleanup_and_die;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND;
+    sigaction(sig, &sa, nullptr);
+  }
+}
+
 void write_file_atomic(const fs::path& path, std::string_view bytes) {
   AtomicFile f(path);
   f.write(bytes);
@@ -43,9 +93,12 @@ AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
   std::random_device rd;
   tmp_ = path_;
   tmp_ += fmt::format(".tmp-{}-{:08x}", ::getpid(), rd());
+  slot_ = register_tmp(tmp_);
   file_ = std::fopen(tmp_.c_str(), "wb");
   if (!file_) {
-    throw IoError(fmt::format("{}: cannot create: {}", path_.string(), std::strerror(errno)));
+    const int err = errno;
+    unregister_tmp(slot_);
+    throw IoError(fmt::format("{}: cannot create: {}", path_.string(), std::strerror(err)));
   }
 }
 
@@ -55,6 +108,7 @@ AtomicFile::~AtomicFile() {
     std::error_code ec;
     fs::remove(tmp_, ec);
   }
+  unregister_tmp(slot_);
 }
 
 void AtomicFile::write(std::string_view bytes) {
@@ -80,6 +134,8 @@ void AtomicFile::commit() {
   }
   std::error_code ec;
   fs::rename(tmp_, path_, ec);
+  unregister_tmp(slot_);  // after the rename: a signal in between removes a temporary file, never path_
+  slot_ = -1;
   if (ec) {
     fs::remove(tmp_, ec);
     throw IoError(fmt::format("{}: cannot rename into place: {}", path_.string(), ec.message()));

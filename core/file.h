@@ -22,7 +22,9 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 
 // A file written under a temporary name and renamed onto `path` by commit(). If the object is
 // destroyed without commit() (an exception, an early return), the temporary file is removed and
-// `path` is untouched. Not copyable.
+// `path` is untouched. After install_interrupt_cleanup(), SIGINT, SIGTERM, SIGHUP and SIGPIPE
+// remove the temporary files too. A SIGKILL (or power cut) can leave a "<path>.tmp-<pid>-<hex>"
+// file behind, but never a damaged `path`. Not copyable.
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path path);
@@ -40,7 +42,14 @@ class AtomicFile {
   std::filesystem::path path_;
   std::filesystem::path tmp_;
   std::FILE* file_ = nullptr;
+  int slot_ = -1;  // index in the interrupt-cleanup registry, -1 when not registered
 };
+
+// Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that delete the temporary files of
+// every live AtomicFile (unlink is async-signal-safe) and then die of the same signal, so an
+// interrupted run leaves neither a half-written output nor temporary files. A signal that is
+// ignored at start-up (nohup, a background job of a script) stays ignored. Call once from main().
+void install_interrupt_cleanup();
 
 // An output stream that is either stdout (path "-" or empty) or an AtomicFile.
 class Output {

@@ -48,7 +48,7 @@ void check_row_count(const ReadContext& ctx, const Header& h, std::size_t n_read
   const std::string msg = fmt::format(
       "header claims {} words, file holds {} (truncated file or wrong header)", h.n_words, n_read);
   if (!ctx.options.allow_short_header) {
-    const std::string full = msg + "; LoadOptions::allow_short_header keeps the rows present";
+    const std::string full = msg + "; --allow-short-header keeps the rows present";
     if (text) ctx.fail_line(1, full);
     ctx.fail_byte(0, full);
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Acceptance on the real 20 Newsgroups (bydate) split: BoW/SVM test accuracy >= 85.0 %, and
 # explain on all 7532 test documents: spans exact, relevance_sum + bias_relevance = score.
+# ctest-labels: heavy
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 D="$TEXTLRP_SHARED_DATA/20news-bydate"
 OUT="$TEXTLRP_TEST_OUT/20news"
