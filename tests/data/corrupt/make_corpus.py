@@ -172,7 +172,7 @@ write("spm/empty.model", b"", "spm", "model|empty")
 
 # ---------------------------------------------------------------- explanations JSONL
 expl = {"schema": 1, "id": "1", "model": "m", "method": "lrp", "rule": "epsilon(1e-06)", "target": "pos",
-        "prediction": "pos", "label": None, "scores": {"pos": 1.0, "neg": -1.0}, "text": "good movie",
+        "prediction": "pos", "label": None, "scores": {"pos": 1.0, "neg": -1.0}, "score": 1.0, "text": "good movie",
         "tokens": [{"text": "good", "begin": 0, "end": 4, "relevance": 0.7},
                    {"text": "movie", "begin": 5, "end": 11, "relevance": 0.3}],
         "relevance_sum": 1.0, "bias_relevance": 0.0, "truncated": False}
