@@ -1,6 +1,8 @@
 // textlrp explain — explains each document's prediction; JSONL schema 1 on stdout.
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "apps/commands.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
@@ -16,6 +18,8 @@ struct ExplainCmdOptions {
   std::string method = "lrp";
   std::string rule;
   std::string target = "predicted";
+  std::string lstm_rule;                // empty = the model's default (only set when given)
+  std::optional<double> bias_factor;    // only set when given
   int steps = 32;
   std::uint64_t seed = 0;
   int threads = 1;
@@ -35,6 +39,8 @@ int run_explain(const ExplainCmdOptions& o) {
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
   eo.rules = model.classifier->default_rules();
   eo.rules.apply(o.rule);
+  if (!o.lstm_rule.empty()) eo.gate_rule = lrp::parse_gate_rule(o.lstm_rule);
+  eo.bias_factor = o.bias_factor;
   const TargetSpec target = TargetSpec::parse(o.target, model);
   auto reader = o.input.open(warn);
   Output out(o.output);
@@ -61,22 +67,39 @@ void setup_explain(CLI::App& root, Action& action) {
       "explain each prediction down to the words: JSONL schema 1 on stdout, one object per document:\n"
       "{\"schema\":1,\"id\",\"text\",\"label\",\"prediction\",\"target\",\"method\",\"rule\",\"scores\",\"score\",\n"
       " \"tokens\":[{\"text\",\"begin\",\"end\",\"relevance\"}],\"relevance_sum\",\"bias_relevance\"}\n"
-      "begin/end are byte offsets into text; relevance_sum + bias_relevance = score for the BoW/SVM.");
+      "begin/end are byte offsets into text; relevance_sum + bias_relevance = score for the BoW/SVM.\n"
+      "Subword (SentencePiece) models add \"words\":[{\"text\",\"begin\",\"end\",\"relevance\"}], the pieces of "
+      "each word summed.");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
   cmd->add_option("-o,--output", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--method", opt->method,
                   "explanation method: lrp, sa (squared gradient norm), gi (gradient x input), ig (integrated "
                   "gradients), occlusion (score drop when the token is removed), random (seeded); the baselines "
-                  "are implemented for the CNN, the BoW/SVM has lrp only so far")
+                  "apply to the CNN, the BiLSTM and the BoW/SVM (definitions in "
+                  "lrp/models/{cnn,bilstm,bow}_classifier.h)")
       ->capture_default_str();
-  cmd->add_option("--steps", opt->steps, "integrated gradients: steps from the all-zero embedding")->capture_default_str();
+  cmd->add_option("--steps", opt->steps,
+                  "integrated gradients: steps from the all-zero embedding (CNN, BiLSTM) or the empty document "
+                  "(BoW/SVM)")
+      ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "random baseline: seed")->capture_default_str();
   cmd->add_option("--rule", opt->rule,
                   "LRP rule: RULE or ROLE=RULE,ROLE=RULE with RULE one of zero, epsilon(e), zplus, alphabeta(a,b), "
                   "gamma(g), flat, wsquare (default: the model's, epsilon(1e-06)). BoW/SVM: one role, fc; every rule "
                   "but flat and wsquare gives the exact decomposition R_i = x_i w_ci there, since a single linear "
-                  "layer's output relevance is its own score");
+                  "layer's output relevance is its own score. BiLSTM: roles lstm and fc, zero or epsilon(e) only "
+                  "(default epsilon(0.001))");
+  cmd->add_option("--lstm-rule", opt->lstm_rule,
+                  "BiLSTM, method lrp: how a gate product z = gate * signal passes relevance: signal-take-all (the "
+                  "signal gets all, as Arras et al. 2017), half, or proportional (to the two factors' values); gate "
+                  "relevance then flows on through the gate's weights (default: signal-take-all)")
+      ->check(CLI::IsMember({"signal-take-all", "half", "proportional"}));
+  cmd->add_option_function<double>(
+      "--bias-factor", [opt](const double& b) { opt->bias_factor = b; },
+      "BiLSTM, method lrp: share of the biases and the stabiliser given back to the inputs of every linear map: "
+      "0 = they keep it (the reference's recommended setting), 1 = relevance is conserved exactly, "
+      "sum of words + initial states = score (default: 0)");
   cmd->add_option("--target", opt->target, "class to explain: predicted, true (the document's label) or a label name")
       ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();

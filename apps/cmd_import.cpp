@@ -2,10 +2,16 @@
 //
 //   textlrp import pytorch --arch cnn --weights FILE.safetensors --vocab FILE [--labels a,b,..]
 //                          --out DIR [--no-lowercase] [--keep-punctuation] [--max-tokens N]
+//   textlrp import pytorch --arch bilstm --weights FILE.safetensors --vocab FILE [--labels ..] --out DIR
+//   textlrp import arras-bilstm --from DIR --embeddings FILE.npy --out DIR [--labels a,b,..]
 // The weights are a PyTorch state dict saved with safetensors (tensor names and layouts in
-// lrp/models/cnn_classifier.h); the hyper-parameters are read off the tensor shapes. The vocabulary
-// is vocab.txt-style (line k = token id k). The directory gets the ICU word tokenizer with the given
-// options and self-tests made of vocabulary tokens, so a later load verifies the conversion.
+// lrp/models/cnn_classifier.h and lrp/models/bilstm_classifier.h); the hyper-parameters are read off
+// the tensor shapes. arras-bilstm reads the NumPy layout of Arras et al. 2017
+// (../shared/data/arras-bilstm/README.txt) with core/npy; its vocabulary is DIR/vocab.txt (no
+// <unk>: unknown tokens become zero vectors) and its labels are "0".."4" unless --labels names
+// them. The vocabulary is vocab.txt-style (line k = token id k). The directory gets the ICU word
+// tokenizer with the given options and self-tests made of vocabulary tokens, so a later load
+// verifies the conversion.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -15,6 +21,7 @@
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
@@ -26,6 +33,8 @@ struct ImportOptions {
   std::string arch = "cnn";
   std::string weights;
   std::string vocab;
+  std::string from;        // arras-bilstm: the folder of .npy files and vocab.txt
+  std::string embeddings;  // arras-bilstm: the embedding matrix .npy
   std::vector<std::string> labels;
   std::string out;
   bool lowercase = true;
@@ -50,14 +59,66 @@ std::vector<std::string> self_test_texts(const nlp::Vocabulary& vocab) {
   return texts;
 }
 
+// Warns about vocabulary tokens that case folding changes (they could never match lowercased input).
+void warn_cased(const ImportOptions& o, const nlp::Vocabulary& vocab) {
+  if (!o.lowercase || o.quiet) return;
+  std::size_t n_cased = 0;
+  for (const auto& t : vocab.tokens()) n_cased += nlp::case_fold(t) != t ? 1 : 0;
+  if (n_cased > 0) {
+    log_line(fmt::format("warning: {} vocabulary tokens change under case folding and can never match; use "
+                         "--no-lowercase if the model was trained on cased text",
+                         n_cased));
+  }
+}
+
+// Writes the model directory of an imported BiLSTM (shared by both importers).
+void save_bilstm(const ImportOptions& o, const lrp::BiLstmClassifier& model, const nlp::Vocabulary& vocab,
+                 const std::string& source_file, nlohmann::json training) {
+  if (static_cast<Index>(vocab.size()) != model.n_vocab()) {
+    throw FormatError(fmt::format("{}: {} tokens, but the embedding matrix in {} has {} rows", o.vocab, vocab.size(),
+                                  source_file, model.n_vocab()));
+  }
+  if (model.labels().size() < 2) {
+    throw FormatError(fmt::format("{}: the output layer has {} class(es); a classifier needs at least 2", source_file,
+                                  model.labels().size()));
+  }
+  warn_cased(o, vocab);
+  nlp::TokenizerOptions topt;
+  topt.lowercase = o.lowercase;
+  topt.keep_punctuation = o.keep_punctuation;
+  const nlp::IcuWordTokenizer tokenizer(topt);
+  save_model(o.out, {{"training", std::move(training)}}, tokenizer, vocab, model, self_test_texts(vocab));
+  if (!o.quiet) {
+    log_line(fmt::format("imported bilstm: {} tokens x {} dims, {} hidden units per direction, {} classes{} -> {}",
+                         model.n_vocab(), model.n_embd(), model.n_hidden(), model.labels().size(),
+                         model.weights().fc_bias.size() > 0 ? " (with output bias)" : "", o.out));
+  }
+}
+
+int run_import_arras(ImportOptions o) {
+  const std::filesystem::path dir(o.from);
+  o.vocab = (dir / "vocab.txt").string();
+  const nlp::Vocabulary vocab = nlp::Vocabulary::load(o.vocab);
+  const auto model = lrp::BiLstmClassifier::from_arras(dir, o.embeddings, o.labels);
+  save_bilstm(o, *model, vocab, o.embeddings,
+              {{"imported_from", "arras-bilstm"}, {"from", o.from}, {"embeddings", o.embeddings}});
+  return 0;
+}
+
 int run_import_pytorch(const ImportOptions& o) {
   auto log = [&](std::string_view m) {
     if (!o.quiet) log_line(m);
   };
-  if (o.arch != "cnn") {
-    throw InvalidArgument(fmt::format("--arch {}: import pytorch supports: cnn", o.arch));
+  if (o.arch != "cnn" && o.arch != "bilstm") {
+    throw InvalidArgument(fmt::format("--arch {}: import pytorch supports: cnn, bilstm", o.arch));
   }
   const TensorStore store = TensorStore::load(o.weights);
+  if (o.arch == "bilstm") {
+    const auto model = lrp::BiLstmClassifier::from_pytorch(store, o.labels);
+    save_bilstm(o, *model, nlp::Vocabulary::load(o.vocab), o.weights,
+                {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}});
+    return 0;
+  }
   const auto model = lrp::CnnClassifier::from_pytorch(store, o.labels, o.max_tokens);
   const nlp::Vocabulary vocab = nlp::Vocabulary::load(o.vocab);
   if (static_cast<Index>(vocab.size()) != model->n_vocab()) {
@@ -98,11 +159,14 @@ void setup_import(CLI::App& root, Action& action) {
   auto opt = std::make_shared<ImportOptions>();
   CLI::App* py = cmd->add_subcommand(
       "pytorch",
-      "import a PyTorch text CNN saved with safetensors: embedding.weight [V x E], conv.weight [F x E x K] and "
-      "conv.bias [F] (or convs.{i}.weight/bias for several widths), fc.weight [C x n_widths*F], fc.bias [C]");
-  py->add_option("--arch", opt->arch, "architecture of the weights")
+      "import a PyTorch model saved with safetensors. --arch cnn: embedding.weight [V x E], conv.weight [F x E x K] "
+      "and conv.bias [F] (or convs.{i}.weight/bias for several widths), fc.weight [C x n_widths*F], fc.bias [C]. "
+      "--arch bilstm: embedding.weight [V x E], nn.LSTM(bidirectional=True) weight_ih_l0 [4H x E], weight_hh_l0 "
+      "[4H x H], bias_ih_l0, bias_hh_l0 [4H] and the same with _reverse (prefixed lstm. or not; gate order i,f,g,o), "
+      "fc.weight [C x 2H] (forward direction's columns first), optional fc.bias [C]");
+  py->add_option("--arch", opt->arch, "architecture of the weights: cnn or bilstm")
       ->capture_default_str()
-      ->check(CLI::IsMember({"cnn"}));
+      ->check(CLI::IsMember({"cnn", "bilstm"}));
   py->add_option("--weights", opt->weights, "state dict as .safetensors (float32)")->required();
   py->add_option("--vocab", opt->vocab, "vocabulary: one token a line, line k = token id k")->required();
   py->add_option("--labels", opt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1)")
@@ -116,6 +180,26 @@ void setup_import(CLI::App& root, Action& action) {
       ->check(CLI::PositiveNumber);
   py->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");
   py->callback([opt, &action] { action = [opt] { return run_import_pytorch(*opt); }; });
+
+  auto aopt = std::make_shared<ImportOptions>();
+  aopt->keep_punctuation = true;  // the SST vocabulary holds punctuation tokens ("." "," "--" "...")
+  CLI::App* arras = cmd->add_subcommand(
+      "arras-bilstm",
+      "import the bidirectional LSTM of Arras et al. 2017 (github.com/ArrasL/LRP_for_LSTM) from its NumPy layout: "
+      "DIR/Wxh_Left.npy [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy [C x H], "
+      "the same with _Right (gate order i,g,f,o, float64), DIR/vocab.txt (no <unk>: unknown words are zero "
+      "vectors) and the embedding matrix [V x E] as .npy");
+  arras->add_option("--from", aopt->from, "folder with the .npy weights and vocab.txt")->required();
+  arras->add_option("--embeddings", aopt->embeddings, "embedding matrix [V x E] as .npy (<f8 or <f4)")->required();
+  arras->add_option("--labels", aopt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1)")
+      ->delimiter(',');
+  arras->add_option("--out", aopt->out, "model directory to write (replaced atomically)")->required();
+  arras->add_flag("--lowercase,!--no-lowercase", aopt->lowercase,
+                  "case-fold tokens before the vocabulary lookup (default: on; the SST vocabulary is lowercased)");
+  arras->add_flag("--keep-punctuation,!--no-keep-punctuation", aopt->keep_punctuation,
+                  "keep punctuation and symbols as tokens of text input (default: on, the vocabulary has them)");
+  arras->add_flag("-q,--quiet", aopt->quiet, "no log messages on stderr");
+  arras->callback([aopt, &action] { action = [aopt] { return run_import_arras(*aopt); }; });
 }
 
 }  // namespace textlrp::app

@@ -1,7 +1,10 @@
 // textlrp validate — checks an explanations JSONL file: schema, that every token's text equals
 // text[begin:end] of its document, and conservation: |relevance_sum + bias_relevance - score| <=
-// tol·max(1,|score|) and relevance_sum equals the sum of the token relevances. Prints a JSON
-// summary on stdout; exit code 1 when any document fails (the first failures are listed).
+// tol·max(1,|score|) and relevance_sum equals the sum of the token relevances. For subword models
+// ("words" present) also the words: each equals text[begin:end], they are in text order without
+// overlap, and each word's relevance is the sum of its pieces' (the pieces nlp/word_groups.h
+// assigns it, within tol·max(1, Σ|piece relevance|)). Prints a JSON summary on stdout; exit code
+// 1 when any document fails (the first failures are listed).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -12,9 +15,47 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"
+#include "nlp/word_groups.h"
 
 namespace textlrp::app {
 namespace {
+
+// Checks the "words" of a subword model's record; returns the first problem, or "" when none.
+std::string check_words(const ExplanationRecord& r, double tolerance) {
+  const auto& words = *r.words;
+  std::vector<nlp::Token> word_spans;
+  word_spans.reserve(words.size());
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    const WordRelevance& w = words[i];
+    if (r.text.compare(w.begin, w.end - w.begin, w.text) != 0) {
+      return fmt::format("word {} '{}' does not equal text[{}:{}]", i, w.text, w.begin, w.end);
+    }
+    if (i > 0 && w.begin < words[i - 1].end) {
+      return fmt::format("word {} [{}, {}) overlaps or precedes word {} [{}, {})", i, w.begin, w.end, i - 1,
+                         words[i - 1].begin, words[i - 1].end);
+    }
+    word_spans.push_back(nlp::Token{w.text, w.begin, w.end});
+  }
+  std::vector<nlp::Token> pieces;
+  pieces.reserve(r.tokens.size());
+  for (std::size_t t = 0; t < r.tokens.size(); ++t) {
+    if (!r.tokens[t].begin) return fmt::format("token {} has no span, but words need spans", t);
+    pieces.push_back(nlp::Token{r.tokens[t].text, *r.tokens[t].begin, *r.tokens[t].end});
+  }
+  const auto groups = nlp::group_pieces_by_word(pieces, word_spans);
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    double sum = 0, scale = 1;
+    for (const std::size_t p : groups[i].pieces) {
+      sum += r.tokens[p].relevance;
+      scale += std::abs(r.tokens[p].relevance);
+    }
+    if (!(std::abs(sum - words[i].relevance) <= tolerance * scale)) {
+      return fmt::format("word {} '{}' has relevance {}, its {} pieces sum to {}", i, words[i].text,
+                         words[i].relevance, groups[i].pieces.size(), sum);
+    }
+  }
+  return {};
+}
 
 struct ValidateOptions {
   std::string explanations = "-";
@@ -26,6 +67,7 @@ int run_validate(const ValidateOptions& o) {
   LineReader reader(o.explanations);
   std::string line;
   std::size_t n_docs = 0, n_tokens = 0, n_span_failures = 0, n_conservation_failures = 0;
+  std::size_t n_word_docs = 0, n_words = 0, n_word_failures = 0;
   double max_conservation_error = 0;
   std::vector<std::string> failures;
   auto fail = [&](std::string msg) {
@@ -47,6 +89,14 @@ int run_validate(const ValidateOptions& o) {
       }
     }
     n_span_failures += !spans_ok;
+    if (r.words) {
+      ++n_word_docs;
+      n_words += r.words->size();
+      if (std::string problem = check_words(r, o.tolerance); !problem.empty()) {
+        ++n_word_failures;
+        fail(fmt::format("{}: {}", where, problem));
+      }
+    }
     if (o.conservation) {
       const double err = std::abs(r.relevance_sum + r.bias_relevance - r.score) / std::max(1.0, std::abs(r.score));
       const double sum_err = std::abs(sum - r.relevance_sum) / std::max(1.0, std::abs(r.score));
@@ -62,13 +112,16 @@ int run_validate(const ValidateOptions& o) {
   out["documents"] = n_docs;
   out["tokens"] = n_tokens;
   out["span_failures"] = n_span_failures;
+  out["documents_with_words"] = n_word_docs;
+  out["words"] = n_words;
+  out["word_failures"] = n_word_failures;
   out["conservation_checked"] = o.conservation;
   out["conservation_failures"] = n_conservation_failures;
   out["max_relative_conservation_error"] = max_conservation_error;
   out["tolerance"] = o.tolerance;
   out["failures"] = failures;
   std::printf("%s\n", out.dump(2).c_str());
-  return (n_span_failures || n_conservation_failures) ? 1 : 0;
+  return (n_span_failures || n_conservation_failures || n_word_failures) ? 1 : 0;
 }
 
 }  // namespace
@@ -78,7 +131,8 @@ void setup_validate(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand(
       "validate",
       "check an explanations JSONL file: every token equals text[begin:end], and relevance_sum + bias_relevance "
-      "= score within --tolerance·max(1,|score|) (exact for the BoW/SVM); JSON summary on stdout, exit 1 on failure");
+      "= score within --tolerance·max(1,|score|) (exact for the BoW/SVM); for subword models every word equals "
+      "text[begin:end] and its relevance is the sum of its pieces'; JSON summary on stdout, exit 1 on failure");
   cmd->add_option("--explanations", opt->explanations, "explanations JSONL (- = stdin)")->capture_default_str();
   cmd->add_option("--tolerance", opt->tolerance, "relative tolerance of the conservation check")->capture_default_str();
   cmd->add_flag("!--no-conservation", opt->conservation, "check spans and schema only");

@@ -23,5 +23,11 @@ void setup_validate(CLI::App& root, Action& action);
 void setup_tokenizer(CLI::App& root, Action& action);
 void setup_embeddings(CLI::App& root, Action& action);
 void setup_import(CLI::App& root, Action& action);
+void setup_docvec(CLI::App& root, Action& action);
+void setup_pca(CLI::App& root, Action& action);
+void setup_epi(CLI::App& root, Action& action);
+void setup_deletion(CLI::App& root, Action& action);
+void setup_topwords(CLI::App& root, Action& action);
+void setup_analyze(CLI::App& root, Action& action);
 
 }  // namespace textlrp::app

@@ -208,6 +208,32 @@ std::vector<float> TensorStore::floats(std::string_view name, const std::vector<
   return out;
 }
 
+std::vector<double> TensorStore::doubles(std::string_view name, const std::vector<std::int64_t>& expected) const {
+  const TensorInfo& t = info(name);
+  bool ok = t.shape.size() == expected.size();
+  for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == t.shape[i];
+  if (!ok) {
+    throw FormatError(fmt::format("{}: tensor '{}' has shape {}, expected {}", name_, name, shape_string(t.shape),
+                                  shape_string(expected)));
+  }
+  const char* p = bytes_.data() + data_start_ + t.begin;
+  const auto n = static_cast<std::size_t>(t.numel());
+  std::vector<double> out(n);
+  if (t.dtype == DType::kF64) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = load_le<double>(p + 8 * i);
+  } else if (t.dtype == DType::kF32) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(load_le<float>(p + 4 * i));
+  } else {
+    throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected F32 or F64", name_, name, dtype_name(t.dtype)));
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!std::isfinite(out[i])) {
+      throw FormatError(fmt::format("{}: tensor '{}' element {} is {}, expected a finite number", name_, name, i, out[i]));
+    }
+  }
+  return out;
+}
+
 Mat TensorStore::matrix(std::string_view name, std::int64_t rows, std::int64_t cols) const {
   const std::vector<float> v = floats(name, {rows, cols});
   const TensorInfo& t = info(name);
@@ -227,7 +253,15 @@ void TensorWriter::add(std::string name, std::vector<std::int64_t> shape, std::v
   std::int64_t n = 1;
   for (auto d : shape) n *= d;
   TEXTLRP_ASSERT(static_cast<std::size_t>(n) == data.size());
-  entries_.push_back({std::move(name), std::move(shape), std::move(data)});
+  entries_.push_back({std::move(name), std::move(shape), std::move(data), {}, false});
+}
+
+void TensorWriter::add_f64(std::string name, std::vector<std::int64_t> shape, std::vector<double> data) {
+  std::int64_t n = 1;
+  for (auto d : shape) n *= d;
+  TEXTLRP_ASSERT(static_cast<std::size_t>(n) == data.size());
+  Entry e{std::move(name), std::move(shape), {}, std::move(data), true};
+  entries_.push_back(std::move(e));
 }
 
 void TensorWriter::add(std::string name, const Mat& m) {
@@ -251,8 +285,9 @@ std::string TensorWriter::serialize() const {
   }
   std::size_t offset = 0;
   for (const Entry* e : sorted) {
-    const std::size_t nbytes = e->data.size() * 4;
-    header[e->name] = {{"dtype", "F32"}, {"shape", e->shape}, {"data_offsets", {offset, offset + nbytes}}};
+    const std::size_t nbytes = e->f64 ? e->data64.size() * 8 : e->data.size() * 4;
+    header[e->name] = {
+        {"dtype", e->f64 ? "F64" : "F32"}, {"shape", e->shape}, {"data_offsets", {offset, offset + nbytes}}};
     offset += nbytes;
   }
   std::string h = header.dump();
@@ -261,11 +296,15 @@ std::string TensorWriter::serialize() const {
   store_le<std::uint64_t>(out.data(), h.size());
   out += h;
   out.reserve(out.size() + offset);
-  char buf[4];
+  char buf[8];
   for (const Entry* e : sorted) {
     for (float f : e->data) {
       store_le<float>(buf, f);
       out.append(buf, 4);
+    }
+    for (double d : e->data64) {
+      store_le<double>(buf, d);
+      out.append(buf, 8);
     }
   }
   return out;

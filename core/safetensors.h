@@ -58,6 +58,9 @@ class TensorStore {
   // A 2-D tensor as a row-major matrix; a 1-D tensor as a vector.
   Mat matrix(std::string_view name, std::int64_t rows = -1, std::int64_t cols = -1) const;
   Vec vector(std::string_view name, std::int64_t size = -1) const;
+  // Like floats(), but as float64: F64 tensors are read exactly, F32 ones widened. The same shape,
+  // dtype and finiteness checks and errors. Users: the BiLSTM (float64 parameters).
+  std::vector<double> doubles(std::string_view name, const std::vector<std::int64_t>& expected) const;
 
  private:
   std::string name_;
@@ -67,12 +70,14 @@ class TensorStore {
   std::map<std::string, std::string> metadata_;
 };
 
-// Collects float32 tensors and writes them as one safetensors file (atomically).
+// Collects float32 (and float64) tensors and writes them as one safetensors file (atomically).
 class TensorWriter {
  public:
   void add(std::string name, std::vector<std::int64_t> shape, std::vector<float> data);
   void add(std::string name, const Mat& m);
   void add(std::string name, const Vec& v);
+  // An F64 tensor (stored exactly). data.size() must be the product of shape.
+  void add_f64(std::string name, std::vector<std::int64_t> shape, std::vector<double> data);
   void set_metadata(std::string key, std::string value) { metadata_[std::move(key)] = std::move(value); }
   std::string serialize() const;
   void write(const std::filesystem::path& path) const;
@@ -81,7 +86,9 @@ class TensorWriter {
   struct Entry {
     std::string name;
     std::vector<std::int64_t> shape;
-    std::vector<float> data;
+    std::vector<float> data;    // F32 tensors
+    std::vector<double> data64; // F64 tensors
+    bool f64 = false;
   };
   std::vector<Entry> entries_;
   std::map<std::string, std::string> metadata_;

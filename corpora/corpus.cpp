@@ -111,6 +111,7 @@ std::unique_ptr<CorpusReader> open_format(std::string_view format, const fs::pat
   if (format == "text") return open_text_corpus(path, options);
   if (format == "tsv") return open_tsv_corpus(path, options);
   if (format == "sst") return open_sst_corpus(path, options);
+  if (format == "sst-binary") return open_sst_binary_corpus(path, options);
   throw InvalidArgument(fmt::format("unknown corpus format '{}'; valid formats: {}", format, format_list()));
 }
 

@@ -11,6 +11,8 @@
 //   text:PATH          one document per line, no labels
 //   tsv:PATH           "label<TAB>text" per line (the SMS Spam Collection)
 //   sst:PATH           Stanford Sentiment Treebank PTB trees, one tree per line
+//   sst-binary:PATH    the same trees for the binary task: labels negative (0, 1) / positive (3, 4),
+//                      neutral (2) skipped; never detected, always named
 //
 // For the line formats PATH "-" reads stdin. A bare PATH (no known "FORMAT:" prefix) is sniffed,
 // and the chosen format is reported through CorpusOptions::warn:
@@ -44,7 +46,7 @@ struct CorpusOptions {
   bool strip_headers = false;
   bool strip_footers = false;
   bool strip_quotes = false;
-  // sst only: after each sentence, also yield every labelled sub-phrase (ids "<line>.<k>").
+  // sst and sst-binary only: after each sentence, also yield every labelled sub-phrase (ids "<line>.<k>").
   bool sst_phrases = false;
   // Receives warnings (detected format, files decoded as Latin-1, skipped entries). May be empty.
   std::function<void(std::string_view)> warn;
@@ -62,13 +64,13 @@ class CorpusReader {
   // every later call). Throws IoError when a file cannot be read and FormatError on bad content;
   // the reader must not be used after it threw.
   virtual bool next(Example& out) = 0;
-  // The format name: "folder", "spamassassin", "jsonl", "text", "tsv" or "sst".
+  // The format name: "folder", "spamassassin", "jsonl", "text", "tsv", "sst" or "sst-binary".
   virtual std::string_view format() const = 0;
 };
 
 // The format names accepted as "FORMAT:" prefixes, in the order they are listed in messages.
-inline constexpr std::array<std::string_view, 6> kCorpusFormats = {
-    "folder", "spamassassin", "jsonl", "text", "tsv", "sst"};
+inline constexpr std::array<std::string_view, 7> kCorpusFormats = {
+    "folder", "spamassassin", "jsonl", "text", "tsv", "sst", "sst-binary"};
 
 // Opens a corpus. `spec` is "FORMAT:PATH" (FORMAT one of kCorpusFormats) or a bare PATH, whose
 // format is detected (see above) and reported through options.warn as

@@ -1,6 +1,7 @@
 // corpora/sst.cpp — the SST PTB-tree parser and reader (see sst.h).
 #include "corpora/sst.h"
 
+#include <optional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -129,49 +130,74 @@ std::string join(const std::vector<std::string>& words, std::size_t begin, std::
 
 class SstReader final : public CorpusReader {
  public:
-  SstReader(const std::filesystem::path& path, bool phrases) : reader_(path), phrases_(phrases) {}
+  SstReader(const std::filesystem::path& path, bool phrases, bool binary)
+      : reader_(path), phrases_(phrases), binary_(binary) {}
 
   bool next(Example& out) override {
-    if (pending_next_ < pending_.size()) {
-      out = std::move(pending_[pending_next_++]);
-      return true;
+    while (pending_next_ >= pending_.size()) {
+      pending_.clear();
+      pending_next_ = 0;
+      if (!read_tree()) return false;
     }
-    pending_.clear();
-    pending_next_ = 0;
+    out = std::move(pending_[pending_next_++]);
+    return true;
+  }
+
+  std::string_view format() const override { return binary_ ? "sst-binary" : "sst"; }
+
+ private:
+  // The label to report for a node, or nullopt when the binary task skips it (neutral).
+  std::optional<std::string> label_of(std::string label, std::size_t line_no) const {
+    if (!binary_) return label;
+    if (label == "0" || label == "1") return std::string("negative");
+    if (label == "3" || label == "4") return std::string("positive");
+    if (label == "2") return std::nullopt;
+    throw FormatError(fmt::format("{}:{}: label {} is not an SST label 0..4 (sst-binary maps 0,1 to negative "
+                                  "and 3,4 to positive, and skips 2)",
+                                  reader_.name(), line_no, label));
+  }
+
+  // Reads the next tree into pending_ (the sentence, then its phrases); false at the end of the file.
+  bool read_tree() {
     while (reader_.next(line_)) {
       if (detail::is_blank(line_)) continue;
       const std::size_t n = reader_.line_number();
       detail::check_utf8_line(reader_.name(), n, line_);
       SstTree tree = parse_sst_tree(line_, reader_.name(), n);
+      std::optional<std::string> root_label = label_of(std::move(tree.nodes[0].label), n);
+      if (root_label) {
+        Example sentence;
+        sentence.id = std::to_string(n);
+        sentence.text = join(tree.leaves, 0, tree.leaves.size());
+        sentence.label = std::move(root_label);
+        sentence.tokens = tree.leaves;
+        sentence.line = n;
+        pending_.push_back(std::move(sentence));
+      }
       if (phrases_) {
-        pending_.reserve(tree.nodes.size() - 1);
+        pending_.reserve(pending_.size() + tree.nodes.size() - 1);
         for (std::size_t k = 1; k < tree.nodes.size(); ++k) {
           const SstNode& node = tree.nodes[k];
+          std::optional<std::string> label = label_of(node.label, n);
+          if (!label) continue;
           Example phrase;
           phrase.id = fmt::format("{}.{}", n, k);
           phrase.text = join(tree.leaves, node.begin, node.end);
-          phrase.label = node.label;
+          phrase.label = std::move(label);
           phrase.tokens = std::vector<std::string>(tree.leaves.begin() + static_cast<std::ptrdiff_t>(node.begin),
                                                    tree.leaves.begin() + static_cast<std::ptrdiff_t>(node.end));
           phrase.line = n;
           pending_.push_back(std::move(phrase));
         }
       }
-      out.id = std::to_string(n);
-      out.text = join(tree.leaves, 0, tree.leaves.size());
-      out.label = std::move(tree.nodes[0].label);
-      out.tokens = std::move(tree.leaves);
-      out.line = n;
       return true;
     }
     return false;
   }
 
-  std::string_view format() const override { return "sst"; }
-
- private:
   LineReader reader_;
   bool phrases_;
+  bool binary_;
   std::string line_;
   std::vector<Example> pending_;
   std::size_t pending_next_ = 0;
@@ -185,7 +211,12 @@ SstTree parse_sst_tree(std::string_view line, std::string_view name, std::size_t
 
 std::unique_ptr<CorpusReader> open_sst_corpus(const std::filesystem::path& path,
                                               const CorpusOptions& options) {
-  return std::make_unique<SstReader>(path, options.sst_phrases);
+  return std::make_unique<SstReader>(path, options.sst_phrases, /*binary=*/false);
+}
+
+std::unique_ptr<CorpusReader> open_sst_binary_corpus(const std::filesystem::path& path,
+                                                     const CorpusOptions& options) {
+  return std::make_unique<SstReader>(path, options.sst_phrases, /*binary=*/true);
 }
 
 }  // namespace textlrp::corpora

@@ -15,6 +15,10 @@
 // its tree, in pre-order (parents before children, left to right), id "<line>.<k>" with k = 1,
 // 2, ... the node's pre-order index (the root is k = 0 and is the sentence itself); single-word
 // nodes are included; duplicates across sentences are not removed.
+// `sst-binary:PATH` (open_sst_binary_corpus) reads the same files for the binary task of Socher et
+// al. (2013): labels "0" and "1" become "negative", "3" and "4" become "positive", and neutral ("2")
+// sentences and phrases are skipped (with sst_phrases, the non-neutral phrases of a neutral sentence
+// are still yielded). Ids stay those of the five-class reader. Any other label is a FormatError.
 // Parsing is iterative (an explicit stack), so adversarial nesting cannot overflow the call stack,
 // and linear in the line length. Errors are FormatError "PATH:LINE:COL: expected ..., got ...",
 // COL being the 1-based byte column.
@@ -52,5 +56,10 @@ SstTree parse_sst_tree(std::string_view line, std::string_view name, std::size_t
 // malformed tree.
 std::unique_ptr<CorpusReader> open_sst_corpus(const std::filesystem::path& path,
                                               const CorpusOptions& options);
+
+// The binary variant (see above); format() is "sst-binary". Throws as open_sst_corpus; next() also
+// throws FormatError "PATH:LINE: ..." for a label outside 0..4.
+std::unique_ptr<CorpusReader> open_sst_binary_corpus(const std::filesystem::path& path,
+                                                     const CorpusOptions& options);
 
 }  // namespace textlrp::corpora

@@ -171,6 +171,11 @@ std::vector<std::string> SentencePieceTokenizer::pieces() const {
 
 int SentencePieceTokenizer::unk_id() const { return impl_->processor.unk_id(); }
 
+Vocabulary SentencePieceTokenizer::vocabulary() const {
+  const int unk = unk_id();
+  return Vocabulary::from_pieces(pieces(), unk >= 0 ? static_cast<TokenId>(unk) : Vocabulary::kNoId);
+}
+
 bool SentencePieceTokenizer::is_control(int id) const { return impl_->processor.IsControl(id); }
 
 bool SentencePieceTokenizer::is_byte(int id) const { return impl_->processor.IsByte(id); }

@@ -54,6 +54,7 @@
 
 #include "nlp/token.h"
 #include "nlp/tokenizer.h"
+#include "nlp/vocabulary.h"
 
 namespace textlrp::nlp {
 
@@ -115,6 +116,11 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::vector<std::string> pieces() const;
   // The id of the unknown piece (usually 0; 2 in T5's model).
   int unk_id() const;
+  // The piece table as a Vocabulary (Vocabulary::from_pieces): id i is id_to_piece(i) and the
+  // unknown id is unk_id(), so vocabulary ids ARE the piece ids encode() gives. A model that
+  // reads subwords uses this as its vocabulary. Throws InvalidArgument if a piece cannot be a
+  // vocabulary entry (contains '\n' or '\r'; not seen in practice).
+  Vocabulary vocabulary() const;
   // True for ids of control pieces (<s>, </s>, <pad>), which encode() never produces.
   bool is_control(int id) const;
   // True for byte-fallback pieces ("<0x41>").

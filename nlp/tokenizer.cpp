@@ -40,6 +40,11 @@ std::unique_ptr<Tokenizer> make_spm_tokenizer(const nlohmann::json& config,
           it->dump()));
     }
     model = it->get<std::string>();
+    if (model.find_first_of("/\\") != std::string::npos || model == "." || model == "..") {
+      throw FormatError(fmt::format(
+          "tokenizer config: key 'model' must name a file inside the model directory, got \"{}\"",
+          model));
+    }
   }
   if (!model_dir) {
     throw FormatError(fmt::format(

@@ -74,7 +74,8 @@ class IcuWordTokenizer final : public Tokenizer {
 //   "icu-word"  {"kind", "lowercase"?, "keep_punctuation"?}: IcuWordTokenizer; the optional keys
 //               default as in TokenizerOptions;
 //   "spm"       {"kind", "model"?}: SentencePieceTokenizer (nlp/sentencepiece_tokenizer.h) on the
-//               model file `model` (default "tokenizer.model"), a path relative to `model_dir`.
+//               model file `model` (default "tokenizer.model"), a plain file name inside
+//               `model_dir` (no '/' or '\\').
 // Throws FormatError naming the bad key when the config is not an object, "kind" is missing or
 // unknown (the message lists the valid kinds), a key is unknown, or a value has the wrong type;
 // for "spm", IoError / FormatError naming the model file when it is missing or not a model.

@@ -30,14 +30,32 @@ std::string token_problem(std::string_view token) {
 Vocabulary::Vocabulary() : Vocabulary(std::vector<std::string>{std::string(kUnk)}) {}
 
 Vocabulary::Vocabulary(std::vector<std::string> tokens) : tokens_(std::move(tokens)) {
+  index_tokens(true);
+  unk_id_ = !tokens_.empty() && tokens_[0] == kUnk ? kUnkId : kNoId;
+}
+
+Vocabulary Vocabulary::from_pieces(std::vector<std::string> pieces, TokenId unk_id) {
+  if (unk_id != kNoId && (unk_id < 0 || static_cast<std::size_t>(unk_id) >= pieces.size())) {
+    throw InvalidArgument(fmt::format("vocabulary: unknown-piece id {} is outside the {} pieces",
+                                      unk_id, pieces.size()));
+  }
+  Vocabulary v(std::vector<std::string>{});
+  v.tokens_ = std::move(pieces);
+  v.index_tokens(false);
+  v.unk_id_ = unk_id;
+  return v;
+}
+
+void Vocabulary::index_tokens(bool word_rules) {
   TEXTLRP_ASSERT(tokens_.size() < static_cast<std::size_t>(INT32_MAX));
+  index_.clear();
   index_.reserve(tokens_.size());
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     const std::string& token = tokens_[i];
-    if (std::string problem = token_problem(token); !problem.empty()) {
-      throw InvalidArgument(fmt::format("vocabulary: token {}: {}", i, problem));
-    }
-    if (i != 0 && token == kUnk) {
+    std::string problem = token_problem(token);
+    if (!word_rules && !token.empty() && !find_invalid_utf8(token)) problem.clear();  // newlines allowed
+    if (!problem.empty()) throw InvalidArgument(fmt::format("vocabulary: token {}: {}", i, problem));
+    if (word_rules && i != 0 && token == kUnk) {
       throw InvalidArgument(fmt::format("vocabulary: token {}: {} must be token 0", i, kUnk));
     }
     const auto [it, inserted] = index_.emplace(token, static_cast<TokenId>(i));
@@ -46,7 +64,6 @@ Vocabulary::Vocabulary(std::vector<std::string> tokens) : tokens_(std::move(toke
           fmt::format("vocabulary: token {}: duplicate of token {}", i, it->second));
     }
   }
-  has_unk_ = !tokens_.empty() && tokens_[0] == kUnk;
 }
 
 Vocabulary Vocabulary::build(const std::unordered_map<std::string, std::size_t>& counts,
@@ -105,6 +122,12 @@ Vocabulary Vocabulary::load(const std::filesystem::path& path) {
 }
 
 void Vocabulary::save(const std::filesystem::path& path) const {
+  for (std::size_t i = 0; i < tokens_.size(); ++i) {
+    if (std::string problem = token_problem(tokens_[i]); !problem.empty()) {
+      throw InvalidArgument(
+          fmt::format("{}: cannot save token {}: {}", path.string(), i, problem));
+    }
+  }
   std::string bytes;
   std::size_t n_bytes = 0;
   for (const std::string& token : tokens_) n_bytes += token.size() + 1;

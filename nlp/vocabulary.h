@@ -11,6 +11,11 @@
 // The unknown token "<unk>" (kUnk), when present, must be id 0 (line 1). A vocabulary without it
 // is allowed (e.g. an imported one): then has_unk() is false and id() returns kNoId (-1) for an
 // unknown token, so callers must check. Vocabularies made by build() always have it.
+//
+// A subword model's piece table (from_pieces(), SentencePieceTokenizer::vocabulary()) is the one
+// exception to the <unk>-at-0 rule: its ids are the SentencePiece ids, so its unknown piece sits
+// where the model put it (id 2 in T5's). Such a vocabulary lives in memory only; a model
+// directory keeps the SentencePiece model file instead of a vocab.txt.
 #pragma once
 
 #include <cstddef>
@@ -47,13 +52,21 @@ class Vocabulary {
   static Vocabulary build(const std::unordered_map<std::string, std::size_t>& counts,
                           std::size_t min_count, std::size_t max_size);
 
+  // The piece table of a subword model: id i is pieces[i], and unk_id (any index, or kNoId) is
+  // the unknown piece's id, whatever its string. Throws InvalidArgument (naming the index) for an
+  // empty, duplicated or invalid-UTF-8 piece, or an unk_id that is neither kNoId nor an index of
+  // `pieces`. The "<unk> must be id 0" rule does not apply, and pieces may contain '\n' and '\r'
+  // (the sentencepiece test model has a piece with a '\r'): such a table cannot be saved.
+  static Vocabulary from_pieces(std::vector<std::string> pieces, TokenId unk_id);
+
   // Reads vocab.txt (format above). Throws IoError if the file cannot be read, and FormatError
   // "PATH:LINE: ..." for an empty line, invalid UTF-8, a duplicate token (naming the first line),
   // "<unk>" on a line other than 1, or a file without any token.
   static Vocabulary load(const std::filesystem::path& path);
 
   // Writes vocab.txt atomically (core/file.h write_file_atomic); load() reads back an equal
-  // vocabulary. Throws IoError.
+  // vocabulary. Throws IoError, and InvalidArgument for a token vocab.txt cannot hold (one with
+  // '\n' or '\r', possible only in a from_pieces() table).
   void save(const std::filesystem::path& path) const;
 
   // The id of `token`; for an unknown token, unk_id() (kUnkId, or kNoId without <unk>).
@@ -72,13 +85,17 @@ class Vocabulary {
   // The token with id `id`. Precondition: 0 <= id < size() (checked by TEXTLRP_ASSERT).
   const std::string& token(TokenId id) const;
 
-  bool has_unk() const { return has_unk_; }
-  TokenId unk_id() const { return has_unk_ ? kUnkId : kNoId; }
+  bool has_unk() const { return unk_id_ != kNoId; }
+  // kUnkId (0) for a word vocabulary with <unk>, the unknown piece's id for from_pieces(), or
+  // kNoId when there is no unknown token.
+  TokenId unk_id() const { return unk_id_; }
   std::size_t size() const { return tokens_.size(); }
   // All tokens, indexed by id.
   const std::vector<std::string>& tokens() const { return tokens_; }
 
-  bool operator==(const Vocabulary& other) const { return tokens_ == other.tokens_; }
+  bool operator==(const Vocabulary& other) const {
+    return tokens_ == other.tokens_ && unk_id_ == other.unk_id_;
+  }
 
  private:
   // Transparent hash so lookups by std::string_view do not build a std::string.
@@ -87,9 +104,14 @@ class Vocabulary {
     std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
   };
 
+  // Checks the tokens and builds index_. `word_rules`: "<unk>" may only be token 0 and tokens
+  // may not contain '\n' or '\r' (vocab.txt's rules); without, only empty tokens, invalid UTF-8
+  // and duplicates are refused.
+  void index_tokens(bool word_rules);
+
   std::vector<std::string> tokens_;
   std::unordered_map<std::string, TokenId, Hash, std::equal_to<>> index_;
-  bool has_unk_ = false;
+  TokenId unk_id_ = kNoId;
 };
 
 }  // namespace textlrp::nlp

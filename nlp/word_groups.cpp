@@ -34,20 +34,24 @@ std::vector<WordGroup> group_pieces_by_word(const std::vector<Token>& pieces,
     // The first word that ends after b: words before it cannot overlap or contain b.
     auto it = std::upper_bound(groups.begin(), groups.end(), b,
                                [](std::uint32_t pos, const WordGroup& g) { return pos < g.end; });
-    if (b == e) {
-      if (it != groups.end() && it->begin <= b) it->pieces.push_back(p);
-      continue;
-    }
+    if (groups.empty()) continue;
     WordGroup* best = nullptr;
-    std::uint32_t best_overlap = 0;
-    for (; it != groups.end() && it->begin < e; ++it) {
-      const std::uint32_t overlap = std::min(e, it->end) - std::max(b, it->begin);
-      if (overlap > best_overlap) {
-        best_overlap = overlap;
-        best = &*it;
+    if (b == e) {
+      // The word containing b, else the next word (it->begin > b), else the last word.
+      best = it != groups.end() ? &*it : &groups.back();
+    } else {
+      std::uint32_t best_overlap = 0;
+      for (; it != groups.end() && it->begin < e; ++it) {
+        const std::uint32_t overlap = std::min(e, it->end) - std::max(b, it->begin);
+        if (overlap > best_overlap) {
+          best_overlap = overlap;
+          best = &*it;
+        }
       }
+      // No overlap: `it` is now the first word beginning at or after e (the next word).
+      if (!best) best = it != groups.end() ? &*it : &groups.back();
     }
-    if (best) best->pieces.push_back(p);
+    best->pieces.push_back(p);
   }
   return groups;
 }

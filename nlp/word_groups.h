@@ -8,15 +8,22 @@
 //
 // Assignment rule, per piece with span [b, e):
 //   - a non-empty piece goes to the word whose span overlaps [b, e) by the most bytes; on a tie,
-//     the earlier word. It overlaps nothing (it covers only white space) -> no group;
+//     the earlier word;
 //   - an empty piece (b == e: a "▁" the normalizer inserted, or a leading byte-fallback piece of
 //     a character, see sentencepiece_tokenizer.h) goes to the word containing byte b
-//     (word.begin <= b < word.end); none -> no group.
-// So a piece that spans two ICU words (possible in CJK text, where ICU's dictionary and the
-// subword model cut differently) counts for one of them only, and the other may be left with no
-// pieces. Every word is still returned (with an empty `pieces` list, i.e. relevance 0), so the
-// groups are exactly the word tokenizer's tokens, in order: two models of different kinds are
-// compared word by word on the same segmentation.
+//     (word.begin <= b < word.end);
+//   - a piece that lies in no word (a "▁" piece covering only the white space before a word, or
+//     an empty piece between words) goes to the NEXT word, the first one that begins at or after
+//     its end: a "▁" marks the start of the word that follows it. With no word after it, it goes
+//     to the last word.
+// So whenever the text has at least one word, every piece belongs to exactly one word, and the
+// words' relevances add up to the pieces' (nothing is lost). A piece that spans two ICU words
+// (possible in CJK text, where ICU's dictionary and the subword model cut differently) counts for
+// one of them only, and the other may be left with no pieces. Every word is still returned (with
+// an empty `pieces` list, i.e. relevance 0), so the groups are exactly the word tokenizer's
+// tokens, in order: two models of different kinds are compared word by word on the same
+// segmentation. Only when there is no word at all (e.g. a text of one tab, kept as a piece by a
+// model without normalization) are pieces left without a group.
 #pragma once
 
 #include <cstddef>

@@ -84,7 +84,21 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
     if (t.oov) out += ",\"oov\":true";
     out.push_back('}');
   }
-  out += "],\"relevance_sum\":";
+  out.push_back(']');
+  if (r.words) {
+    out += ",\"words\":[";
+    for (std::size_t i = 0; i < r.words->size(); ++i) {
+      const WordRelevance& w = (*r.words)[i];
+      if (i) out.push_back(',');
+      out += "{\"text\":";
+      append_json_string(out, w.text);
+      fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{},\"relevance\":", w.begin, w.end);
+      append_float(out, w.relevance);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
+  out += ",\"relevance_sum\":";
   append_number(out, r.relevance_sum);
   out += ",\"bias_relevance\":";
   append_number(out, r.bias_relevance);
@@ -160,6 +174,26 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
     tr.relevance = get_number(t, "relevance", tw);
     if (t.contains("oov")) tr.oov = get_key<bool>(t, "oov", tw, "a boolean");
     r.tokens.push_back(std::move(tr));
+  }
+  if (const auto words = j.find("words"); words != j.end()) {
+    if (!words->is_array()) throw FormatError(fmt::format("{}: key \"words\": expected an array", where));
+    r.words.emplace();
+    r.words->reserve(words->size());
+    for (std::size_t i = 0; i < words->size(); ++i) {
+      const auto& w = (*words)[i];
+      const std::string ww = fmt::format("{}: words[{}]", where, i);
+      if (!w.is_object()) throw FormatError(fmt::format("{}: expected an object", ww));
+      WordRelevance wr;
+      wr.text = get_key<std::string>(w, "text", ww, "a string");
+      wr.begin = get_key<std::uint32_t>(w, "begin", ww, "an unsigned integer");
+      wr.end = get_key<std::uint32_t>(w, "end", ww, "an unsigned integer");
+      if (wr.begin > wr.end || wr.end > r.text.size()) {
+        throw FormatError(fmt::format("{}: span [{}, {}) is outside the text ({} bytes)", ww, wr.begin, wr.end,
+                                      r.text.size()));
+      }
+      wr.relevance = get_number(w, "relevance", ww);
+      r.words->push_back(std::move(wr));
+    }
   }
   r.relevance_sum = j.contains("relevance_sum") ? get_number(j, "relevance_sum", where) : 0.0;
   r.bias_relevance = j.contains("bias_relevance") ? get_number(j, "bias_relevance", where) : 0.0;

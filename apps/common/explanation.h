@@ -8,8 +8,15 @@
 // plus optional "model" (a display name), "truncated" (bool) and, for pre-tokenized input, tokens
 // without "begin"/"end". begin/end are byte offsets into "text" (UTF-8), so text[begin:end] is
 // the token's surface form. relevance_sum + bias_relevance == score for the linear model.
+// A model that reads subwords (SentencePiece) adds, after "tokens" (one per piece),
+//   "words":[{"text","begin","end","relevance"},...]
+// the ICU words of the text (nlp/word_groups.h, punctuation kept, case kept), each with the sum of
+// the relevance of its pieces; every piece counts for exactly one word (a lone "▁" for the word
+// after it), so the words' relevances add up to the tokens'. Word-level models omit "words" (their
+// tokens are the words already).
 #pragma once
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -26,6 +33,14 @@ struct TokenRelevance {
   bool oov = false;                  // the token is not in the model's vocabulary
 };
 
+// One word of a subword model's explanation: the summed relevance of its pieces.
+struct WordRelevance {
+  std::string text;  // == document text[begin:end]
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+  double relevance = 0;
+};
+
 struct ExplanationRecord {
   std::string id;
   std::string text;
@@ -37,6 +52,7 @@ struct ExplanationRecord {
   std::vector<std::pair<std::string, double>> scores;  // in the model's label order
   double score = 0;                                    // score of the target class
   std::vector<TokenRelevance> tokens;
+  std::optional<std::vector<WordRelevance>> words;  // subword models only ("words" in the JSON)
   double relevance_sum = 0;
   double bias_relevance = 0;
   std::string model;  // display name of the model (its directory name); optional in the JSON

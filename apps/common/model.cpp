@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "nlp/sentencepiece_tokenizer.h"
 
 namespace textlrp::app {
 namespace fs = std::filesystem;
@@ -27,13 +28,34 @@ std::vector<TokenId> to_ids(const Model& model, const std::vector<nlp::Token>& t
   return ids;
 }
 
+std::vector<TokenId> encode_text(const nlp::Tokenizer& tokenizer, const nlp::Vocabulary& vocab,
+                                 std::string_view text, std::vector<nlp::Token>* tokens) {
+  std::vector<TokenId> ids;
+  if (const auto* spm = dynamic_cast<const nlp::SentencePieceTokenizer*>(&tokenizer)) {
+    // SentencePiece's own ids: an unknown piece's text is its surface ("😀"), not "<unk>", so
+    // looking texts up would only be right by luck.
+    nlp::SentencePieceTokenizer::Encoding e = spm->encode(text);
+    ids.assign(e.ids.begin(), e.ids.end());
+    if (tokens) *tokens = std::move(e.tokens);
+    return ids;
+  }
+  std::vector<nlp::Token> local = tokenizer.tokenize(text);
+  ids.reserve(local.size());
+  for (const auto& t : local) ids.push_back(vocab.id(t.text));
+  if (tokens) *tokens = std::move(local);
+  return ids;
+}
+
+bool is_oov(const nlp::Vocabulary& vocab, TokenId token_id, std::string_view token_text) {
+  if (token_id < 0) return true;
+  return token_id == vocab.unk_id() && token_text != vocab.token(token_id);
+}
+
 namespace {
 
 Vec scores_for_text(const nlp::Tokenizer& tokenizer, const nlp::Vocabulary& vocab, const lrp::Classifier& classifier,
                     const std::string& text) {
-  std::vector<TokenId> ids;
-  for (const auto& t : tokenizer.tokenize(text)) ids.push_back(vocab.id(t.text));
-  return classifier.scores(ids);
+  return classifier.scores(encode_text(tokenizer, vocab, text));
 }
 
 }  // namespace
@@ -78,9 +100,19 @@ Model load_model(const fs::path& dir, bool verify) {
     }
     nlohmann::json tokenizer_config = c["tokenizer"];
     if (tokenizer_config.is_object()) tokenizer_config.erase("vocab");  // the model directory's business
-    m.tokenizer = nlp::make_tokenizer(tokenizer_config);
-    const std::string vocab_file = c["tokenizer"].value("vocab", std::string("vocab.txt"));
-    m.vocab = nlp::Vocabulary::load(dir / vocab_file);
+    m.tokenizer = nlp::make_tokenizer(tokenizer_config, dir);
+    if (const auto* spm = dynamic_cast<const nlp::SentencePieceTokenizer*>(m.tokenizer.get())) {
+      // The piece table is the vocabulary (ids = SentencePiece ids); there is no vocab.txt.
+      if (c["tokenizer"].contains("vocab")) {
+        throw FormatError(fmt::format("{}: \"tokenizer\": kind \"spm\" takes its vocabulary from the model file, "
+                                      "not from \"vocab\"", where));
+      }
+      m.vocab = spm->vocabulary();
+      m.subword = true;
+    } else {
+      const std::string vocab_file = c["tokenizer"].value("vocab", std::string("vocab.txt"));
+      m.vocab = nlp::Vocabulary::load(dir / vocab_file);
+    }
     m.classifier = lrp::load_classifier(dir, c);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: {}", where, e.what()));
@@ -145,10 +177,17 @@ void save_model(const fs::path& dir, nlohmann::json config, const nlp::Tokenizer
   config["architecture"] = std::string(classifier.architecture());
   config["labels"] = classifier.labels();
   nlohmann::json tok = tokenizer.config();
-  tok["vocab"] = "vocab.txt";
+  if (const auto* spm = dynamic_cast<const nlp::SentencePieceTokenizer*>(&tokenizer)) {
+    if (!(vocab == spm->vocabulary())) {
+      throw InvalidArgument("save_model: a SentencePiece model's vocabulary must be its piece table");
+    }
+    spm->save(tmp);  // tmp / "tokenizer.model": the directory carries its own tokenizer
+  } else {
+    tok["vocab"] = "vocab.txt";
+    vocab.save(tmp / "vocab.txt");
+  }
   config["tokenizer"] = tok;
   config["hyper"] = classifier.save(tmp);
-  vocab.save(tmp / "vocab.txt");
   nlohmann::json tests = nlohmann::json::array();
   for (const auto& text : self_test_texts) {
     const Vec s = scores_for_text(tokenizer, vocab, classifier, text);

@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/utf8.h"
+#include "nlp/word_groups.h"
 
 namespace textlrp::app {
 
@@ -81,13 +82,15 @@ TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
 
 Encoded encode(const Model& model, const corpora::Example& example) {
   Encoded e;
-  if (example.tokens) {
+  if (example.tokens && !model.subword) {
     e.tokens = nlp::pretokenized(*example.tokens, model.config["tokenizer"].value("lowercase", true));
     e.spans = false;
+    e.ids = to_ids(model, e.tokens);
   } else {
-    e.tokens = model.tokenizer->tokenize(example.text);
+    // A subword model splits pre-tokenized input like any text: its words joined by spaces
+    // (example.text), so the pieces keep spans into that text.
+    e.ids = encode_text(*model.tokenizer, model.vocab, example.text, &e.tokens);
   }
-  e.ids = to_ids(model, e.tokens);
   return e;
 }
 
@@ -132,13 +135,27 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
       tr.text = (*example.tokens)[t];
     }
     tr.relevance = ex.relevance[t];
-    tr.oov = enc.ids[t] < 0 || (model.vocab.has_unk() && enc.ids[t] == 0 && tok.text != nlp::Vocabulary::kUnk);
+    tr.oov = is_oov(model.vocab, enc.ids[t], tok.text);
     sum += tr.relevance;
     r.tokens.push_back(std::move(tr));
   }
-  if (!enc.spans) {
+  if (example.tokens) {
     // Pre-tokenized input: the document text is the tokens joined by spaces.
     r.text = example.text;
+  }
+  if (model.subword && enc.spans) {
+    // Per word: the pieces of each ICU word of the text, summed (nlp/word_groups.h).
+    const auto groups = nlp::group_pieces_by_word(example.text, enc.tokens, nlp::default_word_tokenizer());
+    r.words.emplace();
+    r.words->reserve(groups.size());
+    for (const auto& g : groups) {
+      WordRelevance w;
+      w.text = example.text.substr(g.begin, g.end - g.begin);
+      w.begin = g.begin;
+      w.end = g.end;
+      for (const std::size_t p : g.pieces) w.relevance += r.tokens[p].relevance;
+      r.words->push_back(std::move(w));
+    }
   }
   r.relevance_sum = sum;
   r.bias_relevance = ex.bias_relevance;

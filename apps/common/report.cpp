@@ -394,6 +394,12 @@ std::string render_report(const std::vector<ReportDocument>& docs, const ReportO
   return out;
 }
 
+std::string_view report_css() { return kCss; }
+
+void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index) {
+  append_document(out, doc, index);
+}
+
 std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records) {
   std::vector<ReportDocument> docs;
   std::unordered_map<std::string, std::size_t> index;  // id -> position in docs

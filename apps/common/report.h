@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "apps/common/explanation.h"
@@ -64,5 +65,11 @@ std::string render_report(const std::vector<ReportDocument>& docs, const ReportO
 // within a document the views keep the order of the input (so "model A then model B" stays so).
 // It is not an error if ids repeat for the same model; each record becomes one view.
 std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records);
+
+// Building blocks for other self-contained pages (apps/common/analysis_report.cpp): the page's
+// inline CSS and one document <section class="doc"> exactly as render_report() draws it (index
+// is 0-based; the section id is "doc-<index+1>"). Same escaping and FormatErrors as render_report.
+std::string_view report_css();
+void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index);
 
 }  // namespace textlrp::app

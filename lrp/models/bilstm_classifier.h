@@ -14,8 +14,71 @@
 //
 // Numbers are float64 throughout (parameters and arithmetic): the model is small, and float64
 // keeps LRP within 1e-9 of the original NumPy implementation.
+// An empty token list gives the scores of the zero states (fc_bias, or 0) and no relevance.
 //
-// Thread-safe: every method is const and keeps its scratch in a local Trace.
+// LRP (method lrp; options.rules roles "lstm" and "fc", zero or epsilon(e) only, default
+// epsilon(0.001); options.bias_factor B, default 0; options.gate_rule, default signal-take-all).
+// Every linear map y = W x + b is explained with the lrp_linear rule of the reference code
+// (Arras et al., github.com/ArrasL/LRP_for_LSTM, code/LSTM/LRP_linear_layer.py):
+//   σ_j = (y_j >= 0 ? 1 : -1)      y = the map's TOTAL output (every input and every bias)
+//   R_i = Σ_j (W_ji x_i + B·(b_j + ε σ_j)/N) / (y_j + ε σ_j) · R_j       (0 where y_j + ε σ_j == 0)
+// with N the number of inputs of the map: 2H for the output layer (hL, hR), 2H for the cell sum
+// c_t = f⊙c_{t-1} + i⊙g (an identity map over the two products; the B term is added to every
+// (i, j) entry, the off-diagonal zeros included, so each product gets a dense share), H + E for
+// the gate map z_t = W_ih x_t + W_hh h_{t-1} + b_ih + b_hh. The B term never depends on i, so it
+// is one scalar per map; no d x d identity matrix is ever built. With B = 0 the biases and the
+// stabiliser keep their share; with B = 1 it goes back to the inputs and relevance is conserved
+// exactly: Σ words + R_rest = s_target, where R_rest is what reaches the zero initial states
+// h_{-1}, c_{-1} of both directions.
+//   R at the output: s_target on the target class, 0 elsewhere (options.target, or the argmax).
+//   Per direction, for t = T-1 .. 0 (reading order), starting from R(h_{T-1}) of the output layer:
+//     h_t = o ⊙ tanh(c_t):      split(o, tanh c_t, R(h_t)) -> R(o_t), R(c_t) += the signal's part
+//     c_t = f⊙c_{t-1} + i⊙g:    lrp_linear(identity, N = 2H) -> R(f⊙c_{t-1}), R(i⊙g)
+//     f⊙c_{t-1}:                split(f, c_{t-1}) -> R(f_t), R(c_{t-1})
+//     i⊙g:                      split(i, g) -> R(i_t), R(g_t)
+//     gates:                    R(z_t) = R(gate) (σ and tanh pass relevance unchanged)
+//     z_t:                      lrp_linear(W_ih, W_hh, N = E + H) -> R(x_t), R(h_{t-1})
+//   split(gate, signal, R) is the gate rule (Arras et al. 2017; 2019 "Evaluating recurrent neural
+//   network explanations"):
+//     signal-take-all   gate 0, signal R (the reference code: only the g rows of W carry relevance)
+//     half              gate R/2, signal R/2
+//     proportional      gate |u_g|/(|u_g| + |u_s|)·R, signal |u_s|/(|u_g| + |u_s|)·R, with u_g, u_s
+//                       the two factors' values (half when both are 0). Magnitudes, not the signed
+//                       u_g/(u_g + u_s): the signal (g, c_{t-1}, tanh c_t) can be negative, and the
+//                       signed fractions grow without bound where u_g + u_s ≈ 0 and compound over
+//                       the time steps (1e96 after 200 steps of a random model, even with an ε)
+//   Every split conserves R exactly (gate + signal = R), whatever the bias factor.
+//   With half or proportional, gate relevance goes on through the gate's own rows of W_ih, W_hh
+//   to the words and h_{t-1}. A gate's relevance follows its value (σ(z) ≈ 0.5 where z ≈ 0) while
+//   the ε-rule divides it by z, so with ε = 0.001 these variants can give single words relevances
+//   far above the score that cancel each other (up to 1e6 on some SST sentences under
+//   proportional); a larger ε for role lstm (lstm=epsilon(0.1)) tames them. Arras et al. (2019)
+//   found them less faithful than signal-take-all, the default and the reference's rule.
+//   Word relevance = Σ over the E embedding dimensions of R(x_t) from both directions.
+//   Explanation::bias_relevance = s_target − Σ words (R_rest plus whatever biases and the
+//   stabiliser kept). A word whose id is outside [0, n_vocab) is a zero vector: with B = 0 it gets
+//   exactly 0; with B = 1 it still gets its dense share of the bias terms, as in the reference
+//   code's word deletion.
+//
+// Baselines (same target, defined as for the CNN): sa = ||∂s/∂x_t||², gi = Σ_e ∂s/∂x_te · x_te
+// (the gradient summed over both directions: the embedding is shared), ig = integrated gradients
+// from the all-zero embedding with options.ig_steps midpoint steps, occlusion = s(ids) − s(ids
+// without token t), random = uniform in [-1, 1] seeded by options.seed and the ids.
+//
+// Tensors of model.safetensors (all F64; gate blocks in OUR order i, g, f, o, not PyTorch's):
+//   embedding.weight [V x E]   lstm.weight_ih_l0 [4H x E]   lstm.weight_hh_l0 [4H x H]
+//   lstm.bias_ih_l0 [4H]       lstm.bias_hh_l0 [4H]         (and the same with _reverse: right LSTM)
+//   fc.weight_left [C x H]     fc.weight_right [C x H]      fc.bias [C] (when hyper.fc_bias)
+// __metadata__ "textlrp.gate_order" = "i,g,f,o".
+//
+// Speed: the products run in small vectorized kernels (bilstm_classifier.cpp; with GCC on x86-64
+// compiled for both AVX2/FMA and the x86-64 baseline, chosen at load time), the input projection
+// of all tokens is one small GEMM, and the identity maps of the cell use the closed form above.
+// The recurrence reads W_hh (4H x H doubles per direction) once per time step, which bounds the
+// forward pass by the L2 bandwidth; LRP with signal-take-all adds about a fifth.
+//
+// Thread-safe: every method is const. scores() and explain() keep their scratch in a per-thread
+// Trace (thread_local, reused between calls, so that scoring sentences does not allocate).
 #pragma once
 
 #include <Eigen/Core>
@@ -52,7 +115,8 @@ struct BiLstmWeights {
 
 class BiLstmClassifier final : public Classifier {
  public:
-  // Throws InvalidArgument when the shapes do not fit together or labels.size() != C.
+  // Throws InvalidArgument when the shapes do not fit together, labels.size() != C or a weight is
+  // NaN or infinite.
   BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights);
 
   // From a model directory: config "hyper" {n_vocab, n_embd, n_hidden, n_classes, fc_bias} and
@@ -68,13 +132,82 @@ class BiLstmClassifier final : public Classifier {
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
 
+  // From a PyTorch state dict saved with safetensors (F32 or F64): embedding.weight [V x E],
+  // torch.nn.LSTM(bidirectional=True) tensors weight_ih_l0 [4H x E], weight_hh_l0 [4H x H],
+  // bias_ih_l0, bias_hh_l0 [4H] and the same with _reverse, prefixed "lstm." or not prefixed, gate
+  // order i, f, g, o (swapped here to i, g, f, o), fc.weight [C x 2H] (columns [0, H) apply to the
+  // forward direction's final state, [H, 2H) to the backward one's) and optionally fc.bias [C].
+  // `labels` empty = "0".."C-1". Throws FormatError listing every missing, unexpected, wrongly
+  // shaped or typed tensor in one message, InvalidArgument when labels.size() != C.
+  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels);
+  // From the NumPy layout of Arras et al. (../shared/data/arras-bilstm/README.txt): dir/Wxh_Left.npy
+  // [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy [C x H], the
+  // same with _Right, gate order i, g, f, o, no output bias; the embedding matrix [V x E] from
+  // `embeddings`. `labels` empty = "0".."C-1". Throws IoError/FormatError naming the file (shape
+  // problems of all files in one message), InvalidArgument when labels.size() != C.
+  static std::unique_ptr<BiLstmClassifier> from_arras(const std::filesystem::path& dir,
+                                                      const std::filesystem::path& embeddings,
+                                                      std::vector<std::string> labels);
+
+  // One direction's forward pass, in that direction's reading order.
+  struct Direction {
+    MatD z;      // [T x 4H] gate pre-activations z_t
+    MatD gates;  // [T x 4H] σ(z_i), tanh(z_g), σ(z_f), σ(z_o)
+    MatD c;      // [(T+1) x H] row 0 = c_{-1} = 0, row t+1 = c_t
+    MatD h;      // [(T+1) x H] row 0 = h_{-1} = 0, row t+1 = h_t
+    MatD tanh_c; // [T x H] tanh(c_t)
+  };
+  // Everything one forward pass leaves behind, for relevance() and gradient().
+  struct Trace {
+    MatD x;           // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
+    MatD zx;          // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
+    Direction left;   // reads x_0 .. x_{T-1}
+    Direction right;  // reads x_{T-1} .. x_0: its step t is sentence position T-1-t
+    VecD scores;      // [C]
+  };
+  struct LrpSettings {
+    double eps_lstm = 0.001;  // rule of role "lstm" (0 = LRP-0)
+    double eps_fc = 0.001;    // rule of role "fc"
+    double bias_factor = 0;
+    GateRule gate_rule = GateRule::kSignalTakeAll;
+  };
+  // Relevance at the inputs, per direction, both in sentence order.
+  struct Relevance {
+    MatD x_left;        // [T x E]
+    MatD x_right;       // [T x E]
+    double r_rest = 0;  // at h_{-1} and c_{-1} of both directions (0 unless bias_factor != 0)
+  };
+
+  // Scores [C] in float64; fills *trace when not nullptr (else a per-thread scratch trace, so the
+  // result is a copy). Ids outside [0, n_vocab) are zero vectors.
+  VecD forward(std::span<const TokenId> ids, Trace* trace = nullptr) const;
+  // Scores [C] for already embedded tokens x [T x E] (T may be 0).
+  VecD forward_embedded(const MatD& x, Trace* trace) const;
+  // ∂(g · s)/∂x [T x E] for an output gradient g [C] (both directions summed, sentence order).
+  MatD gradient(const Trace& trace, const VecD& grad_scores) const;
+  // LRP of class `target` (0 <= target < C) of a trace, with the equations above.
+  Relevance relevance(const Trace& trace, int target, const LrpSettings& settings) const;
+
   const BiLstmWeights& weights() const { return weights_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
   Index n_embd() const { return weights_.embedding.cols(); }
+  Index n_classes() const { return weights_.fc_left.rows(); }
 
  private:
+  RuleMap resolve_rules(const RuleMap& requested) const;
+  static Trace& scratch_trace();
+  void run_direction(bool right, const MatD& zx, Direction* d) const;
+  double relevance_direction(bool right, const Trace& trace, const VecD& r_h_last, const LrpSettings& settings,
+                             MatD* r_x) const;
+  MatD gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const;
+
   std::vector<std::string> labels_;
   BiLstmWeights weights_;
+  // Derived at construction for the forward pass (row-major, so that every kernel reads rows):
+  MatD w_ih_t_both_;   // [E x 8H] (W_ih_left; W_ih_right)ᵀ: one pass embeds both directions
+  VecD bias_both_;     // [8H] b_ih + b_hh, left then right
+  MatD w_hh_t_left_;   // [H x 4H] W_hhᵀ
+  MatD w_hh_t_right_;  // [H x 4H]
 };
 
 }  // namespace textlrp::lrp

@@ -98,10 +98,10 @@ Vec scores_of(const std::vector<std::pair<TokenId, float>>& feats, const Vec& bi
 Vec BowClassifier::scores(std::span<const TokenId> ids) const { return scores_of(features(ids), bias_, weight_t_); }
 
 Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
-  if (options.method != Method::kLrp) {
-    throw InvalidArgument(fmt::format("method '{}' is not implemented for architecture bow_svm yet; use lrp",
-                                      method_name(options.method)));
+  if (options.gate_rule || options.bias_factor) {
+    throw InvalidArgument("the LSTM gate rule and the bias factor apply to recurrent models (bilstm) only, not bow_svm");
   }
+  if (options.method != Method::kLrp) return explain_baseline(ids, options);
   RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;
   const Rule& rule = rules.at("fc");
   const auto feats = features(ids);
@@ -157,6 +157,135 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   for (std::size_t t = 0; t < ids.size(); ++t) {
     if (slot[t] >= 0) e.relevance[t] = term_relevance[slot[t]] / occurrences[slot[t]];
   }
+  return e;
+}
+
+namespace {
+
+// The CNN's random generator (lrp/models/cnn_classifier.cpp), so both models draw alike.
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+}  // namespace
+
+Explanation BowClassifier::explain_baseline(std::span<const TokenId> ids, const ExplainOptions& options) const {
+  Explanation e;
+  e.scores = scores(ids);
+  e.target = options.target >= 0 ? options.target : argmax(e.scores);
+  if (e.target >= static_cast<int>(labels_.size())) {
+    throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)", e.target,
+                                      labels_.size()));
+  }
+  if (options.method == Method::kIntegratedGradients && options.ig_steps < 1) {
+    throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", options.ig_steps));
+  }
+  e.relevance.assign(ids.size(), 0.0);
+  const double score = e.scores[e.target];
+  const auto n_vocab = static_cast<TokenId>(idf_.size());
+  auto in_vocab = [&](TokenId id) { return id >= 0 && id < n_vocab && id != options_.ignore_id; };
+
+  // The document's terms k (sorted ids), their counts c_k, and each occurrence's term (or -1).
+  std::vector<TokenId> term;
+  for (const TokenId id : ids) {
+    if (in_vocab(id)) term.push_back(id);
+  }
+  std::sort(term.begin(), term.end());
+  std::vector<double> count;
+  {
+    std::size_t k = 0;
+    for (std::size_t i = 0; i < term.size(); ++i) {
+      if (i > 0 && term[i] == term[i - 1]) {
+        count.back() += 1;
+      } else {
+        term[k++] = term[i];
+        count.push_back(1);
+      }
+    }
+    term.resize(k);
+  }
+  std::vector<std::ptrdiff_t> slot(ids.size(), -1);
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    if (!in_vocab(ids[t])) continue;
+    slot[t] = std::lower_bound(term.begin(), term.end(), ids[t]) - term.begin();
+  }
+  // tf(c) = c (c <= 1), 1 + ln c above with sublinear_tf; its derivative.
+  auto tf = [&](double c) { return options_.sublinear_tf && c > 1 ? 1 + std::log(c) : c; };
+  auto tf_prime = [&](double c) { return options_.sublinear_tf && c > 1 ? 1 / c : 1.0; };
+  // x_k, w_k = w_{target,k}, z = w·x, the norm n (1 without normalisation).
+  const std::size_t n_terms = term.size();
+  std::vector<double> x(n_terms), w(n_terms), idf(n_terms);
+  double z = 0, norm2 = 0;
+  for (std::size_t k = 0; k < n_terms; ++k) {
+    idf[k] = idf_[term[k]];
+    x[k] = tf(count[k]) * idf[k];
+    w[k] = weight_(e.target, term[k]);
+    z += w[k] * x[k];
+    norm2 += x[k] * x[k];
+  }
+  const bool normalize = options_.normalize;
+  const double norm = normalize ? std::sqrt(norm2) : 1.0;
+  const double b = bias_[e.target];
+  // Per term k, the value every occurrence of k gets.
+  std::vector<double> per_term(n_terms, 0.0);
+  switch (options.method) {
+    case Method::kLrp:
+      TEXTLRP_ASSERT(false);
+      break;
+    case Method::kSensitivity:
+    case Method::kGradientInput:
+      for (std::size_t k = 0; k < n_terms && norm > 0; ++k) {
+        const double dx = normalize ? w[k] / norm - z * x[k] / (norm * norm * norm) : w[k];  // ∂s/∂x_k
+        const double g = tf_prime(count[k]) * idf[k] * dx;                                  // ∂s/∂a_t
+        per_term[k] = options.method == Method::kSensitivity ? g * g : g;
+      }
+      break;
+    case Method::kIntegratedGradients: {
+      const int m = options.ig_steps;
+      for (std::size_t k = 0; k < n_terms && norm > 0; ++k) {
+        double sum = 0;
+        for (int j = 0; j < m; ++j) sum += tf_prime((j + 0.5) / m * count[k]);
+        per_term[k] = sum / m * idf[k] * w[k] / norm;
+      }
+      break;
+    }
+    case Method::kOcclusion: {
+      const double s_doc = (norm > 0 ? z / norm : 0.0) + b;
+      for (std::size_t k = 0; k < n_terms; ++k) {
+        const double x_without = tf(count[k] - 1) * idf[k];
+        const double z_without = z - w[k] * x[k] + w[k] * x_without;
+        double s_without = b;
+        if (!normalize) {
+          s_without += z_without;
+        } else if (n_terms > 1 || count[k] > 1) {  // something is left
+          const double norm2_without = std::max(0.0, norm2 - x[k] * x[k] + x_without * x_without);
+          if (norm2_without > 0) s_without += z_without / std::sqrt(norm2_without);
+        }
+        per_term[k] = s_doc - s_without;
+      }
+      break;
+    }
+    case Method::kRandom: {
+      std::uint64_t state = options.seed ^ 0x5DEECE66Dull;
+      for (const TokenId id : ids) state = (state ^ static_cast<std::uint32_t>(id)) * 0x100000001B3ull;  // FNV-1a
+      for (std::size_t t = 0; t < ids.size(); ++t) {
+        const double u = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;  // [0, 1)
+        if (slot[t] >= 0) e.relevance[t] = 2.0 * u - 1.0;
+      }
+      break;
+    }
+  }
+  if (options.method != Method::kRandom) {
+    for (std::size_t t = 0; t < ids.size(); ++t) {
+      if (slot[t] >= 0) e.relevance[t] = per_term[static_cast<std::size_t>(slot[t])];
+    }
+  }
+  double sum = 0;
+  for (const double r : e.relevance) sum += r;
+  e.bias_relevance = score - sum;
   return e;
 }
 

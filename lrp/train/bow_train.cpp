@@ -50,6 +50,7 @@ std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>
   Vec idf = smooth_idf(df, docs.size());
   BowOptions bow_options;
   bow_options.sublinear_tf = options.sublinear_tf;
+  bow_options.ignore_id = options.ignore_id;
   // A temporary classifier with zero weights computes the feature vectors the final one will use.
   const BowClassifier featurizer(label_names, idf, Mat::Zero(n_classes, n_vocab), Vec::Zero(n_classes), bow_options);
 

@@ -19,6 +19,9 @@ struct BowTrainOptions {
   double C = 1.0;          // inverse regularisation strength
   double tolerance = 0.01; // liblinear's stopping criterion eps
   bool sublinear_tf = false;
+  // The vocabulary's unknown id: those tokens are ignored (BowOptions::ignore_id); -1 = none.
+  // 0 for a word vocabulary; a SentencePiece model's unk_id() for a subword one.
+  TokenId ignore_id = 0;
   // Progress messages (one per call); may be empty.
   std::function<void(std::string_view)> log;
 };

@@ -1,6 +1,7 @@
 #include "core/safetensors.h"
 
 #include <cstring>
+#include <limits>
 
 #include "core/endian.h"
 #include "core/error.h"
@@ -152,4 +153,33 @@ TEST_CASE("safetensors: hostile files are clear errors", "[core][safetensors]") 
 
 TEST_CASE("safetensors: a missing file is an IoError naming it", "[core][safetensors]") {
   REQUIRE_THROWS_WITH(TensorStore::load("/nonexistent/x.safetensors"), Contains("/nonexistent/x.safetensors"));
+}
+
+TEST_CASE("safetensors: F64 tensors round trip exactly, mixed with F32", "[core][safetensors]") {
+  const std::vector<double> w = {0.1, -1e-300, 3.141592653589793, 1.0 / 3.0, 0.0, -7.25};
+  TensorWriter writer;
+  writer.add_f64("w", {2, 3}, w);
+  Vec v(3);  // an odd number of F32 values first in name order: the F64 data starts at 4 mod 8
+  v << 1, 2, 3;
+  writer.add("a", v);
+  writer.add_f64("z", {0}, {});
+  const TensorStore st = TensorStore::parse(writer.serialize(), "mem");
+  REQUIRE(st.info("w").dtype == DType::kF64);
+  REQUIRE(st.info("a").dtype == DType::kF32);
+  REQUIRE(st.doubles("w", {2, 3}) == w);              // bit-identical
+  REQUIRE(st.doubles("w", {-1, 3}) == w);
+  REQUIRE(st.doubles("a", {3}) == std::vector<double>{1, 2, 3});  // F32 widened
+  REQUIRE(st.doubles("z", {0}).empty());
+  REQUIRE(st.vector("a")[2] == 3.0f);
+  REQUIRE_THROWS_WITH(st.doubles("w", {3, 2}), Contains("tensor 'w' has shape [2 x 3], expected [3 x 2]"));
+}
+
+TEST_CASE("safetensors: doubles() rejects other dtypes and non-finite values", "[core][safetensors]") {
+  std::string data(8, '\0');
+  const std::string i64 = R"({"n":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}})";
+  REQUIRE_THROWS_WITH(TensorStore::parse(make_file(i64, data), "f").doubles("n", {1}),
+                      Contains("tensor 'n' has dtype I64, expected F32 or F64"));
+  store_le<double>(data.data(), std::numeric_limits<double>::quiet_NaN());
+  const std::string f64 = R"({"n":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
+  REQUIRE_THROWS_AS(TensorStore::parse(make_file(f64, data), "f").doubles("n", {1}), FormatError);
 }

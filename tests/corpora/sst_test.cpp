@@ -1,6 +1,7 @@
 // tests/corpora/sst_test.cpp — the SST PTB-tree parser and reader.
 #include "corpora/sst.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -164,4 +165,56 @@ TEST_CASE("sst: all three splits parse, phrases included", "[corpora][shared][sl
     CHECK(n == static_cast<std::size_t>(n_sentences));
     CHECK(n_phrases > n);
   }
+}
+
+TEST_CASE("sst-binary: maps 0,1 / 3,4 to negative / positive and skips neutral", "[corpora]") {
+  TempDir dir;
+  write_bytes(dir / "t.txt",
+              "(3 (2 (2 The) (2 Rock)) (4 (3 (2 is) (4 great)) (2 .)))\n"
+              "(2 (1 (2 not) (3 good)) (2 ok))\n"
+              "\n"
+              "(0 (0 awful) (2 .))\n");
+  auto reader = open_corpus("sst-binary:" + (dir / "t.txt").string(), {});
+  CHECK(reader->format() == "sst-binary");
+  std::vector<Example> docs = read_all(*reader);
+  REQUIRE(docs.size() == 2);  // the neutral sentence on line 2 is skipped
+  CHECK(docs[0].id == "1");
+  CHECK(docs[0].label == "positive");
+  CHECK(docs[0].tokens == std::vector<std::string>{"The", "Rock", "is", "great", "."});
+  CHECK(docs[1].id == "4");
+  CHECK(docs[1].label == "negative");
+  CHECK(docs[1].text == "awful .");
+
+  // With phrases: only the non-neutral ones, including those of the neutral sentence.
+  CorpusOptions options;
+  options.sst_phrases = true;
+  docs = read_all(*open_corpus("sst-binary:" + (dir / "t.txt").string(), options));
+  std::vector<std::string> got;
+  for (const Example& e : docs) got.push_back(e.id + "=" + *e.label + ":" + e.text);
+  CHECK(got == std::vector<std::string>{"1=positive:The Rock is great .", "1.4=positive:is great .",
+                                        "1.5=positive:is great", "1.7=positive:great", "2.1=negative:not good",
+                                        "2.3=positive:good", "4=negative:awful .", "4.1=negative:awful"});
+  // The five-class reader is unchanged by the binary one.
+  CHECK(read_all(*open_corpus("sst:" + (dir / "t.txt").string(), {})).size() == 3);
+}
+
+TEST_CASE("sst-binary: a label outside 0..4 is an error naming the line", "[corpora]") {
+  TempDir dir;
+  write_bytes(dir / "t.txt", "(3 fine)\n(7 odd)\n");
+  auto reader = open_sst_binary_corpus(dir / "t.txt", {});
+  Example e;
+  CHECK(reader->next(e));
+  CHECK_THROWS_WITH(reader->next(e), Contains("t.txt:2: label 7 is not an SST label 0..4"));
+}
+
+TEST_CASE("sst-binary: the test split has 1821 sentences (912 negative, 909 positive)", "[corpora][shared]") {
+  const auto path = textlrp::test::shared_data_path("sst/trees/test.txt");
+  if (path.empty()) {
+    WARN("../shared/data not available: skipped");
+    return;
+  }
+  const std::vector<Example> docs = read_all(*open_sst_binary_corpus(path, {}));
+  CHECK(docs.size() == 1821);
+  const auto n_neg = std::count_if(docs.begin(), docs.end(), [](const Example& e) { return e.label == "negative"; });
+  CHECK(n_neg == 912);  // sst/SOURCE.md: 279 + 633 negative, 510 + 399 positive (kim2014 stsa.binary: 912 / 909)
 }

@@ -96,11 +96,17 @@ void check_spans(std::string_view text, const std::vector<Token>& tokens) {
   }
 }
 
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-  for (std::size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size())) {
-    s.replace(at, from.size(), to);
+// Builds a new string (an in-place std::string::replace loop trips GCC 12's -Wrestrict false
+// positive at -O3).
+std::string replace_all(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out;
+  for (std::size_t at = 0;;) {
+    const std::size_t next = s.find(from, at);
+    out.append(s.substr(at, next == std::string_view::npos ? std::string_view::npos : next - at));
+    if (next == std::string_view::npos) return out;
+    out.append(to);
+    at = next + from.size();
   }
-  return s;
 }
 
 std::string_view ltrim(std::string_view s) {
@@ -400,6 +406,9 @@ TEST_CASE("spm: bad spm configs", "[nlp][spm][tokenizer]") {
                     Contains("'lowercase'") && Contains("valid keys: kind, model"));
   CHECK_THROWS_WITH(make_tokenizer({{"kind", "bert"}}, dir.path()),
                     Contains("valid kinds: icu-word, spm"));
+  CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", "../tokenizer.model"}}, dir.path()),
+                    Contains("inside the model directory"));
+  CHECK_THROWS_AS(make_tokenizer({{"kind", "spm"}, {"model", ".."}}, dir.path()), FormatError);
   test::write_bytes(dir / "tokenizer.model", "garbage");
   CHECK_THROWS_AS(make_tokenizer({{"kind", "spm"}}, dir.path()), FormatError);
 }
@@ -499,6 +508,61 @@ TEST_CASE("spm: train_sentencepiece errors", "[nlp][spm][train]") {
     };
     CHECK_THROWS_AS(train_sentencepiece(failing, options), CorpusBroken);
   }
+}
+
+TEST_CASE("spm: vocabulary() is the piece table, ids = piece ids", "[nlp][spm][vocabulary]") {
+  for (const fs::path& path : {tiny_unigram(), tiny_bpe()}) {
+    const SentencePieceTokenizer tokenizer(path);
+    const Vocabulary vocab = tokenizer.vocabulary();
+    REQUIRE(vocab.size() == tokenizer.piece_size());
+    CHECK(vocab.unk_id() == tokenizer.unk_id());
+    for (std::size_t id = 0; id < vocab.size(); ++id) {
+      CHECK(vocab.token(static_cast<TokenId>(id)) == tokenizer.id_to_piece(static_cast<int>(id)));
+    }
+    // Looking the pieces of an encoding up gives SentencePiece's ids.
+    for (const auto& text : kEnglish) {
+      const auto e = tokenizer.encode(text);
+      for (std::size_t i = 0; i < e.ids.size(); ++i) CHECK(vocab.id(e.tokens[i].text) == e.ids[i]);
+    }
+  }
+}
+
+TEST_CASE("spm: T5's vocabulary keeps <unk> at id 2", "[nlp][spm][vocabulary][shared][slow]") {
+  const fs::path path = shared_model("torchtext_t5_tokenizer_base.model");
+  if (path.empty()) return;
+  const SentencePieceTokenizer tokenizer(path);
+  const Vocabulary vocab = tokenizer.vocabulary();
+  CHECK(vocab.size() == 32000);
+  CHECK(vocab.unk_id() == 2);
+  CHECK(vocab.token(2) == "<unk>");
+  CHECK(vocab.token(0) == "<pad>");
+  CHECK(vocab.id("\xe2\x96\x81Hello") == 8774);
+  CHECK(vocab.id("\xe2\x96\x81world") == 296);
+  CHECK(vocab.id("no such piece") == 2);
+  // An emoji is not in T5's vocabulary: SentencePiece gives the unknown id, its surface as text.
+  const auto e = tokenizer.encode("Hello \xf0\x9f\x98\x80 world");
+  bool found = false;
+  for (std::size_t i = 0; i < e.ids.size(); ++i) {
+    if (e.ids[i] == 2) {
+      found = true;
+      CHECK(vocab.id(e.tokens[i].text) == 2);
+      CHECK(e.tokens[i].text != "<unk>");
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("spm: the other golden encodings in SOURCE.md", "[nlp][spm][shared]") {
+  // test_model.model: 1000 pieces, <unk> 0, <s> 1, </s> 2, no <pad>.
+  const fs::path path = shared_model("test_model.model");
+  if (path.empty()) return;
+  const SentencePieceTokenizer tokenizer(path);
+  const Vocabulary vocab = tokenizer.vocabulary();
+  CHECK(vocab.size() == 1000);
+  CHECK(vocab.unk_id() == 0);
+  CHECK(tokenizer.is_control(1));
+  CHECK(tokenizer.is_control(2));
+  CHECK(!tokenizer.piece_to_id("<pad>"));
 }
 
 }  // namespace textlrp::nlp

@@ -24,8 +24,9 @@ std::vector<std::string> group_texts(std::string_view text, const std::vector<Wo
   return out;
 }
 
-// Every piece is in at most one group, group piece lists increase, and a piece is left out
-// exactly when it overlaps no word (or, if empty, lies in no word).
+// Every piece is in exactly one group (when there is a group at all), group piece lists
+// increase, and a piece that touches a word (overlaps it, or if empty lies in it) is in a word it
+// touches; one that touches none is in the next word (or the last, at the end).
 void check_partition(const std::vector<Token>& pieces, const std::vector<WordGroup>& groups) {
   std::vector<int> owner(pieces.size(), -1);
   for (std::size_t g = 0; g < groups.size(); ++g) {
@@ -39,13 +40,29 @@ void check_partition(const std::vector<Token>& pieces, const std::vector<WordGro
   }
   for (std::size_t p = 0; p < pieces.size(); ++p) {
     const Token& t = pieces[p];
-    bool touches = false;
-    for (const auto& g : groups) {
-      touches = touches || (t.begin == t.end ? g.begin <= t.begin && t.begin < g.end
-                                             : t.begin < g.end && g.begin < t.end);
-    }
+    auto touches = [&](const WordGroup& g) {
+      return t.begin == t.end ? g.begin <= t.begin && t.begin < g.end
+                              : t.begin < g.end && g.begin < t.end;
+    };
+    bool touches_any = false;
+    for (const auto& g : groups) touches_any = touches_any || touches(g);
     INFO("piece " << p << " '" << t.text << "' [" << t.begin << ", " << t.end << ")");
-    CHECK((owner[p] >= 0) == touches);
+    CHECK((owner[p] >= 0) == !groups.empty());
+    if (owner[p] < 0) continue;
+    const WordGroup& g = groups[static_cast<std::size_t>(owner[p])];
+    if (touches_any) {
+      CHECK(touches(g));
+    } else {
+      // The next word, or the last word when none follows.
+      std::size_t next = groups.size() - 1;
+      for (std::size_t k = 0; k < groups.size(); ++k) {
+        if (groups[k].begin >= t.end) {
+          next = k;
+          break;
+        }
+      }
+      CHECK(static_cast<std::size_t>(owner[p]) == next);
+    }
   }
 }
 
@@ -59,28 +76,33 @@ TEST_CASE("word groups: most overlap wins, ties go to the earlier word", "[nlp][
       tok(3, 8),    // 1: 2 bytes of word 0, 2 of word 1 -> tie -> word 0
       tok(8, 13),   // 2: 3 bytes of word 1, 1 of word 2 -> word 1
       tok(13, 14),  // 3: word 2
-      tok(5, 6),    // 4: only the space between words -> no group
+      tok(5, 6),    // 4: only the space between words -> the next word
   };
   const auto groups = group_pieces_by_word(pieces, words);
   REQUIRE(groups.size() == 3);
   CHECK(groups[0] == WordGroup{0, 5, {0, 1}});
-  CHECK(groups[1] == WordGroup{6, 11, {2}});
+  CHECK(groups[1] == WordGroup{6, 11, {2, 4}});
   CHECK(groups[2] == WordGroup{12, 14, {3}});
+  check_partition(pieces, groups);
+  // White space after the last word goes to the last word.
+  const auto trailing = group_pieces_by_word({tok(0, 5), tok(14, 16)}, words);
+  CHECK(trailing[0].pieces == std::vector<std::size_t>{0});
+  CHECK(trailing[2].pieces == std::vector<std::size_t>{1});
 }
 
 TEST_CASE("word groups: empty pieces go to the word containing them", "[nlp][word_groups]") {
   const std::vector<Token> words = {tok(2, 5), tok(6, 10)};
   const std::vector<Token> pieces = {
-      tok(0, 0),    // 0: before any word -> none
+      tok(0, 0),    // 0: before any word -> the next word, word 0
       tok(2, 2),    // 1: inserted "▁" at a word's start -> that word
       tok(2, 5),    // 2
       tok(6, 6),    // 3: leading byte piece -> word 1
       tok(6, 10),   // 4
-      tok(10, 10),  // 5: at the end of word 1 (not inside) -> none
+      tok(10, 10),  // 5: at the end of word 1 (not inside), no word after -> the last word
   };
   const auto groups = group_pieces_by_word(pieces, words);
-  CHECK(groups[0].pieces == std::vector<std::size_t>{1, 2});
-  CHECK(groups[1].pieces == std::vector<std::size_t>{3, 4});
+  CHECK(groups[0].pieces == std::vector<std::size_t>{0, 1, 2});
+  CHECK(groups[1].pieces == std::vector<std::size_t>{3, 4, 5});
   check_partition(pieces, groups);
 }
 
@@ -116,12 +138,10 @@ TEST_CASE("word groups: SentencePiece pieces grouped by ICU words", "[nlp][word_
   std::size_t n_bytes = 0;
   for (const std::size_t p : groups[4].pieces) n_bytes += spm.is_byte(spm.encode_ids(text)[p]);
   CHECK(n_bytes == 4);
-  // Every piece that is not pure white space has a word: summing per word loses no relevance.
+  // Every piece has a word (a lone "▁" the next one): summing per word loses no relevance.
   std::size_t n_grouped = 0;
   for (const auto& g : groups) n_grouped += g.pieces.size();
-  std::size_t n_blank = 0;
-  for (const Token& t : pieces) n_blank += t.text == "\xe2\x96\x81" && t.begin != t.end;
-  CHECK(n_grouped + n_blank == pieces.size());
+  CHECK(n_grouped == pieces.size());
 
   // Spaces everywhere, and the empty text.
   const std::string spaced = "   two   words   ";

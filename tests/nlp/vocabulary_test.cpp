@@ -114,4 +114,29 @@ TEST_CASE("vocabulary: load of a missing file throws IoError", "[nlp][vocabulary
   CHECK_THROWS_AS(Vocabulary::load(dir / "missing.txt"), IoError);
 }
 
+TEST_CASE("vocabulary: from_pieces keeps the unknown piece where the model put it", "[nlp][vocabulary]") {
+  const Vocabulary v = Vocabulary::from_pieces({"<pad>", "</s>", "<unk>", "\xe2\x96\x81the", "s"}, 2);
+  CHECK(v.size() == 5);
+  CHECK(v.has_unk());
+  CHECK(v.unk_id() == 2);
+  CHECK(v.id("s") == 4);
+  CHECK(v.id("missing") == 2);
+  CHECK(!v.find("missing"));
+  CHECK(!(v == Vocabulary::from_pieces({"<pad>", "</s>", "<unk>", "\xe2\x96\x81the", "s"}, Vocabulary::kNoId)));
+  const Vocabulary none = Vocabulary::from_pieces({"a", "b"}, Vocabulary::kNoId);
+  CHECK(!none.has_unk());
+  CHECK(none.id("c") == Vocabulary::kNoId);
+  CHECK_THROWS_AS(Vocabulary::from_pieces({"a", "b"}, 2), InvalidArgument);
+  CHECK_THROWS_AS(Vocabulary::from_pieces({"a", "a"}, 0), InvalidArgument);
+  CHECK_THROWS_AS(Vocabulary::from_pieces({"a", ""}, 0), InvalidArgument);
+  CHECK_THROWS_AS(Vocabulary::from_pieces({"a", "b\xff"}, 0), InvalidArgument);
+  // Pieces may hold a line break (SentencePiece's test model has "\r" in one); not savable.
+  const Vocabulary breaks = Vocabulary::from_pieces({"<unk>", "a\r", "\n"}, 0);
+  CHECK(breaks.id("\n") == 2);
+  const test::TempDir dir;
+  CHECK_THROWS_WITH(breaks.save(dir / "vocab.txt"), Contains("cannot save token 1"));
+  // The ordinary constructor still wants <unk> first.
+  CHECK_THROWS_AS(Vocabulary(std::vector<std::string>{"<pad>", "<unk>"}), InvalidArgument);
+}
+
 }  // namespace textlrp::nlp

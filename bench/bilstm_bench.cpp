@@ -1,0 +1,148 @@
+// bench/bilstm_bench.cpp — speed of the bidirectional LSTM of Arras et al. (2017) on one 20-token
+// sentence: forward (scores only), LRP (explain: forward with trace + relevance, epsilon(0.001),
+// signal-take-all, and with the half gate rule), the relevance pass alone, and the gradient
+// baseline (sa).
+//
+// Model: the 60-d / 60-hidden / 5-class Arras model when TEXTLRP_ARRAS_DIR names the folder of
+// ../shared/data/arras-bilstm (weights + embeddings_SYNTHETIC_splitmix64.npy), else random weights
+// of the same shape (V = 19538). The cost does not depend on the values.
+//
+// Target (issue 4): <= 0.1 ms per LRP explanation on one thread; the original NumPy code takes
+// about 15 ms. Run: [TEXTLRP_ARRAS_DIR=...] textlrp_bench_bilstm [--benchmark_repetitions=5 ...].
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+
+#include "lrp/models/bilstm_classifier.h"
+
+namespace {
+
+using namespace textlrp;
+using namespace textlrp::lrp;
+
+constexpr Index kVocab = 19538, kEmbd = 60, kHidden = 60, kClasses = 5, kTokens = 20;
+
+MatD random_mat(Index rows, Index cols, unsigned seed, double scale) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(-scale, scale);
+  MatD m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = u(gen);
+  return m;
+}
+
+const char* model_source = "random weights";
+
+const BiLstmClassifier& model() {
+  static const std::unique_ptr<BiLstmClassifier> m = [] {
+    if (const char* dir = std::getenv("TEXTLRP_ARRAS_DIR"); dir != nullptr && *dir != '\0') {
+      const std::filesystem::path d(dir);
+      model_source = "the Arras model (synthetic embeddings)";
+      return BiLstmClassifier::from_arras(d, d / "embeddings_SYNTHETIC_splitmix64.npy", {});
+    }
+    BiLstmWeights w;
+    w.embedding = random_mat(kVocab, kEmbd, 1, 1.0);
+    unsigned seed = 2;
+    for (LstmWeights* lw : {&w.left, &w.right}) {
+      lw->w_ih = random_mat(4 * kHidden, kEmbd, seed++, 0.3);
+      lw->w_hh = random_mat(4 * kHidden, kHidden, seed++, 0.3);
+      lw->b_ih = random_mat(4 * kHidden, 1, seed++, 0.1).col(0);
+      lw->b_hh = random_mat(4 * kHidden, 1, seed++, 0.1).col(0);
+    }
+    w.fc_left = random_mat(kClasses, kHidden, seed++, 0.5);
+    w.fc_right = random_mat(kClasses, kHidden, seed++, 0.5);
+    return std::make_unique<BiLstmClassifier>(std::vector<std::string>{"0", "1", "2", "3", "4"}, std::move(w));
+  }();
+  return *m;
+}
+
+const std::vector<TokenId>& sentence() {
+  static const std::vector<TokenId> ids = [] {
+    std::mt19937 gen(7);
+    std::vector<TokenId> v(kTokens);
+    for (auto& id : v) id = static_cast<TokenId>(gen() % static_cast<unsigned>(kVocab));
+    return v;
+  }();
+  return ids;
+}
+
+void BM_Forward(benchmark::State& state) {
+  for (auto _ : state) {
+    const Vec s = model().scores(sentence());
+    benchmark::DoNotOptimize(s.data());
+  }
+}
+
+void explain_with(benchmark::State& state, Method method, std::optional<GateRule> gate) {
+  ExplainOptions o;
+  o.method = method;
+  o.gate_rule = gate;
+  for (auto _ : state) {
+    const Explanation e = model().explain(sentence(), o);
+    benchmark::DoNotOptimize(e.relevance.data());
+  }
+}
+void BM_Lrp(benchmark::State& state) { explain_with(state, Method::kLrp, std::nullopt); }
+void BM_LrpHalf(benchmark::State& state) { explain_with(state, Method::kLrp, GateRule::kHalf); }
+void BM_Sensitivity(benchmark::State& state) { explain_with(state, Method::kSensitivity, std::nullopt); }
+
+void BM_LrpRelevanceOnly(benchmark::State& state) {
+  BiLstmClassifier::Trace trace;
+  const VecD s = model().forward(sentence(), &trace);
+  Index target = 0;
+  s.maxCoeff(&target);
+  const BiLstmClassifier::LrpSettings settings;
+  for (auto _ : state) {
+    const BiLstmClassifier::Relevance r = model().relevance(trace, static_cast<int>(target), settings);
+    benchmark::DoNotOptimize(r.x_left.data());
+  }
+}
+
+BENCHMARK(BM_Forward)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Lrp)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LrpRelevanceOnly)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LrpHalf)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Sensitivity)->Unit(benchmark::kMicrosecond);
+
+// Keeps each benchmark's CPU time (µs; the median with repetitions) for the summary.
+class RatioReporter : public benchmark::ConsoleReporter {
+ public:
+  void ReportRuns(const std::vector<Run>& runs) override {
+    for (const Run& r : runs) {
+      if (r.error_occurred) continue;
+      if (r.run_type == Run::RT_Iteration || r.aggregate_name == "median") {
+        times[r.run_name.function_name] = r.GetAdjustedCPUTime();
+      }
+    }
+    ConsoleReporter::ReportRuns(runs);
+  }
+  std::map<std::string, double> times;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  model();  // load before timing
+  RatioReporter reporter;
+  benchmark::RunSpecifiedBenchmarks(&reporter);
+  auto& t = reporter.times;
+  if (t.count("BM_Forward") && t.count("BM_Lrp")) {
+    std::printf(
+        "\nBiLSTM %lld tokens, %lld-d embeddings, %lld hidden units per direction, %lld classes, %s "
+        "(one thread, CPU time):\n",
+        static_cast<long long>(kTokens), static_cast<long long>(model().n_embd()),
+        static_cast<long long>(model().n_hidden()), static_cast<long long>(model().n_classes()), model_source);
+    std::printf("  forward %.1f us, LRP (explain, epsilon(0.001), signal-take-all) %.1f us, LRP / forward = %.2f\n",
+                t["BM_Forward"], t["BM_Lrp"], t["BM_Lrp"] / t["BM_Forward"]);
+    std::printf("  LRP target <= 100 us: %s\n", t["BM_Lrp"] <= 100 ? "met" : "NOT met");
+  }
+  benchmark::Shutdown();
+  return 0;
+}

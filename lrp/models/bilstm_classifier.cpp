@@ -1,0 +1,934 @@
+#include "lrp/models/bilstm_classifier.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <map>
+#include <numeric>
+
+#include "core/error.h"
+#include "core/npy.h"
+
+namespace textlrp::lrp {
+namespace {
+
+// Tensor name table of model.safetensors (llama-arch.cpp style); gate blocks i, g, f, o:
+//   embedding.weight             [n_vocab x n_embd]
+//   lstm.weight_ih_l0[_reverse]  [4·n_hidden x n_embd]
+//   lstm.weight_hh_l0[_reverse]  [4·n_hidden x n_hidden]
+//   lstm.bias_ih_l0[_reverse]    [4·n_hidden]
+//   lstm.bias_hh_l0[_reverse]    [4·n_hidden]
+//   fc.weight_left, fc.weight_right  [n_classes x n_hidden]
+//   fc.bias                      [n_classes]   (only when hyper.fc_bias)
+constexpr const char* kEmbedding = "embedding.weight";
+constexpr const char* kFcLeft = "fc.weight_left";
+constexpr const char* kFcRight = "fc.weight_right";
+constexpr const char* kFcBias = "fc.bias";
+constexpr const char* kFcWeight = "fc.weight";  // PyTorch: [C x 2H]
+constexpr const char* kGateOrder = "i,g,f,o";
+
+struct Expected {
+  std::string name;
+  std::vector<std::int64_t> shape;  // -1 = unknown size
+};
+
+bool shape_matches(const std::vector<std::int64_t>& got, const std::vector<std::int64_t>& want) {
+  if (got.size() != want.size()) return false;
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    if (want[i] >= 0 && got[i] != want[i]) return false;
+  }
+  return true;
+}
+
+std::string join(const std::vector<std::string>& parts) {
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "; ") + p;
+  return out;
+}
+
+// Checks every tensor at once and throws one FormatError listing missing, wrongly shaped, wrongly
+// typed (not F32/F64) and unexpected tensors.
+void check_tensors(const TensorStore& store, const std::vector<Expected>& expected, std::string_view what) {
+  std::vector<std::string> problems;
+  for (const auto& e : expected) {
+    if (!store.contains(e.name)) {
+      problems.push_back(fmt::format("missing tensor '{}' {}", e.name, shape_string(e.shape)));
+      continue;
+    }
+    const TensorInfo& info = store.info(e.name);
+    if (!shape_matches(info.shape, e.shape)) {
+      problems.push_back(fmt::format("tensor '{}' has shape {}, expected {}", e.name, shape_string(info.shape),
+                                     shape_string(e.shape)));
+    }
+    if (info.dtype != DType::kF32 && info.dtype != DType::kF64) {
+      problems.push_back(fmt::format("tensor '{}' has dtype {}, expected F64 or F32", e.name, dtype_name(info.dtype)));
+    }
+  }
+  for (const auto& name : store.names()) {
+    const bool known = std::any_of(expected.begin(), expected.end(), [&](const Expected& e) { return e.name == name; });
+    if (!known)
+      problems.push_back(fmt::format("unexpected tensor '{}' {}", name, shape_string(store.info(name).shape)));
+  }
+  if (!problems.empty()) throw FormatError(fmt::format("{}: {} ({})", store.name(), join(problems), what));
+}
+
+MatD read_matrix(const TensorStore& store, const std::string& name, std::int64_t rows, std::int64_t cols) {
+  const std::vector<double> v = store.doubles(name, {rows, cols});
+  return Eigen::Map<const MatD>(v.data(), rows, cols);
+}
+
+VecD read_vector(const TensorStore& store, const std::string& name, std::int64_t size) {
+  const std::vector<double> v = store.doubles(name, {size});
+  return Eigen::Map<const VecD>(v.data(), size);
+}
+
+void add_tensor(TensorWriter* w, std::string name, const MatD& m) {
+  w->add_f64(std::move(name), {m.rows(), m.cols()}, std::vector<double>(m.data(), m.data() + m.size()));
+}
+
+void add_tensor(TensorWriter* w, std::string name, const VecD& v) {
+  w->add_f64(std::move(name), {v.size()}, std::vector<double>(v.data(), v.data() + v.size()));
+}
+
+// PyTorch's gate blocks i, f, g, o -> ours i, g, f, o (rows [H, 2H) and [2H, 3H) swap).
+MatD swap_f_g(MatD m, Index n_hidden) {
+  m.middleRows(n_hidden, n_hidden).swap(m.middleRows(2 * n_hidden, n_hidden));
+  return m;
+}
+VecD swap_f_g(VecD v, Index n_hidden) {
+  v.segment(n_hidden, n_hidden).swap(v.segment(2 * n_hidden, n_hidden));
+  return v;
+}
+
+std::vector<std::string> default_labels(std::vector<std::string> labels, Index n_classes) {
+  if (labels.empty()) {
+    for (Index c = 0; c < n_classes; ++c) labels.push_back(std::to_string(c));
+  }
+  return labels;
+}
+
+// splitmix64: a small, portable generator (std:: distributions differ between libraries); the
+// random baseline is the CNN's, bit for bit.
+std::uint64_t splitmix64(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+double sign_of(double y) { return y >= 0 ? 1.0 : -1.0; }
+
+// ---- Hot loops, on raw row-major rows. They use GCC/Clang vector extensions: V4 is 4 doubles,
+// one AVX register in the x86-64-v3 version and two SSE2 registers in the baseline one (with GCC
+// on x86-64 every kernel is compiled for both and the dynamic loader picks one per CPU: function
+// multi-versioning, so the build stays portable, no -march, and still runs at AVX2 speed where it
+// can). Memory is read and written through V4u, the unaligned, may-alias twin of V4 (GCC's
+// documented idiom for unaligned vector access); V4 values are never passed by value (their
+// calling convention differs between the two versions). The one macro of this file, because the
+// attribute must sit on every kernel and exists only with GCC on x86-64.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define TEXTLRP_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define TEXTLRP_KERNEL
+#endif
+
+typedef double V4 __attribute__((vector_size(32)));
+typedef double V4u __attribute__((vector_size(32), aligned(8), may_alias));
+typedef std::int64_t I4 __attribute__((vector_size(32)));
+
+[[gnu::always_inline]] inline const V4u& at4(const double* p) { return *reinterpret_cast<const V4u*>(p); }
+[[gnu::always_inline]] inline V4u& at4(double* p) { return *reinterpret_cast<V4u*>(p); }
+
+// y[0, 4M) += Σ_k x[k] · w[k·ldw + 0, 4M): M vectors of accumulators stay in registers over k.
+template <int M>
+[[gnu::always_inline]] inline void add_xw_block(const double* x, Index n_in, const double* w, Index ldw, double* y) {
+  V4 acc[M];
+  for (int m = 0; m < M; ++m) acc[m] = at4(y + 4 * m);
+  for (Index k = 0; k < n_in; ++k) {
+    const double xk = x[k];
+    const double* wk = w + k * ldw;
+    for (int m = 0; m < M; ++m) acc[m] += xk * at4(wk + 4 * m);
+  }
+  for (int m = 0; m < M; ++m) at4(y + 4 * m) = acc[m];
+}
+
+// y[0, n_out) += Σ_k x[k] · w[k·ldw + j]: a vector times a row-major [n_in x n_out] matrix (row
+// stride ldw), as n_in row updates (no sums to reassociate; the x86-64-v3 version fuses each
+// multiply-add, so the two versions can differ in the last bit).
+TEXTLRP_KERNEL
+void add_xw(const double* x, Index n_in, const double* w, Index ldw, Index n_out, double* y) {
+  Index j = 0;
+  for (; j + 32 <= n_out; j += 32) add_xw_block<8>(x, n_in, w + j, ldw, y + j);
+  switch ((n_out - j) / 4) {
+    case 7:
+      add_xw_block<7>(x, n_in, w + j, ldw, y + j);
+      break;
+    case 6:
+      add_xw_block<6>(x, n_in, w + j, ldw, y + j);
+      break;
+    case 5:
+      add_xw_block<5>(x, n_in, w + j, ldw, y + j);
+      break;
+    case 4:
+      add_xw_block<4>(x, n_in, w + j, ldw, y + j);
+      break;
+    case 3:
+      add_xw_block<3>(x, n_in, w + j, ldw, y + j);
+      break;
+    case 2:
+      add_xw_block<2>(x, n_in, w + j, ldw, y + j);
+      break;
+    case 1:
+      add_xw_block<1>(x, n_in, w + j, ldw, y + j);
+      break;
+    default:
+      break;
+  }
+  j += (n_out - j) / 4 * 4;
+  for (; j < n_out; ++j) {
+    double acc = y[j];
+    for (Index k = 0; k < n_in; ++k) acc += x[k] * w[k * ldw + j];
+    y[j] = acc;
+  }
+}
+
+// Y[r] += X[r] · W for the rows of X [n_rows x n_in] and Y [n_rows x n_out] (row-major, W
+// [n_in x n_out]): blocks of 4 rows x 8 columns share each load of W (a small GEMM: the input
+// projection of all tokens at once); leftover rows and columns go through add_xw.
+TEXTLRP_KERNEL
+void add_xw_rows(const double* x, Index n_rows, Index n_in, const double* w, Index n_out, double* y) {
+  const Index n_cols8 = n_out / 8 * 8;
+  Index r = 0;
+  for (; r + 4 <= n_rows; r += 4) {
+    for (Index j = 0; j < n_cols8; j += 8) {
+      V4 acc[4][2];
+      for (int a = 0; a < 4; ++a) {
+        acc[a][0] = at4(y + (r + a) * n_out + j);
+        acc[a][1] = at4(y + (r + a) * n_out + j + 4);
+      }
+      for (Index k = 0; k < n_in; ++k) {
+        const V4 w0 = at4(w + k * n_out + j), w1 = at4(w + k * n_out + j + 4);
+        for (int a = 0; a < 4; ++a) {
+          const double xk = x[(r + a) * n_in + k];
+          acc[a][0] += xk * w0;
+          acc[a][1] += xk * w1;
+        }
+      }
+      for (int a = 0; a < 4; ++a) {
+        at4(y + (r + a) * n_out + j) = acc[a][0];
+        at4(y + (r + a) * n_out + j + 4) = acc[a][1];
+      }
+    }
+    if (n_cols8 < n_out) {
+      for (int a = 0; a < 4; ++a) {
+        add_xw(x + (r + a) * n_in, n_in, w + n_cols8, n_out, n_out - n_cols8, y + (r + a) * n_out + n_cols8);
+      }
+    }
+  }
+  for (; r < n_rows; ++r) add_xw(x + r * n_in, n_in, w, n_out, n_out, y + r * n_out);
+}
+
+// e^v for 4 values, to about 2 ulp: v = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, with fdlibm's
+// split of ln2), e^r by its Taylor series to degree 13 (remainder < 1e-17), 2^n written into the
+// exponent bits. n = round(v/ln2) comes from adding 1.5·2^52, which leaves n in the low bits of the
+// sum. v is clamped to [-708, 709], where 2^n is a normal number.
+[[gnu::always_inline]] inline void exp_in_place(V4& v) {
+  constexpr double kLog2e = 1.4426950408889634;
+  constexpr double kRound = 0x1.8p52;
+  constexpr double kLn2Hi = 6.93147180369123816490e-01;
+  constexpr double kLn2Lo = 1.90821492927058770002e-10;
+  constexpr std::int64_t kOneBits = 0x3FF0000000000000;  // 1.0
+  const V4 lo = V4{} - 708.0, hi = V4{} + 709.0;
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
+  const V4 t = v * kLog2e + kRound;
+  const V4 n = t - kRound;
+  const V4 r = (v - n * kLn2Hi) - n * kLn2Lo;
+  V4 p = V4{} + 1.0 / 6227020800.0;  // 1/13!
+  for (const double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
+                         1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0}) {
+    p = p * r + c;
+  }
+  const I4 bits = (__builtin_bit_cast(I4, t) << 52) + kOneBits;  // 2^n
+  v = p * __builtin_bit_cast(V4, bits);
+}
+
+// out[k] = f(in[k]) for n values, 4 at a time (the tail through a zero-padded buffer).
+template <class F>
+[[gnu::always_inline]] inline void map4(const double* in, double* out, Index n, F f) {
+  Index k = 0;
+  V4 v;
+  for (; k + 4 <= n; k += 4) {
+    v = at4(in + k);
+    f(v);
+    at4(out + k) = v;
+  }
+  if (k < n) {
+    double buf[4] = {0, 0, 0, 0};
+    const auto rest = static_cast<std::size_t>(n - k);
+    std::memcpy(buf, in + k, rest * sizeof(double));
+    v = at4(buf);
+    f(v);
+    at4(buf) = v;
+    std::memcpy(out + k, buf, rest * sizeof(double));
+  }
+}
+
+// σ(z) = 1 / (1 + e^{-z}) and tanh(z) = 1 − 2 / (e^{2z} + 1) (absolute error ~1e-16) over n values.
+TEXTLRP_KERNEL
+void sigmoid(const double* z, double* out, Index n) {
+  map4(z, out, n, [](V4& v) {
+    v = -v;
+    exp_in_place(v);
+    v = 1.0 / (1.0 + v);
+  });
+}
+TEXTLRP_KERNEL
+void tanh_of(const double* z, double* out, Index n) {
+  map4(z, out, n, [](V4& v) {
+    v = v + v;
+    exp_in_place(v);
+    v = 1.0 - 2.0 / (v + 1.0);
+  });
+}
+
+// The ratios of one lrp_linear map: q_j = r_j / (y_j + ε σ_j) with σ_j = sign(y_j) (q_j = 0 where
+// that denominator is 0). Returns Σ_j (b_j + ε σ_j) q_j, the numerator of the bias-factor share
+// (b = nullptr: a map without bias). The sum runs in 4 lanes.
+TEXTLRP_KERNEL
+double lrp_ratios(const double* y, const double* r, const double* b, double eps, double* q, Index n) {
+  const V4 zero = V4{}, one = V4{} + 1.0, minus_one = V4{} - 1.0;
+  V4 acc = zero;
+  Index j = 0;
+  for (; j + 4 <= n; j += 4) {
+    const V4 yv = at4(y + j);
+    const V4 s = yv >= 0 ? one : minus_one;
+    const V4 den = yv + eps * s;
+    const V4 qv = den == 0 ? zero : at4(r + j) / den;
+    at4(q + j) = qv;
+    acc += (b != nullptr ? at4(b + j) + eps * s : eps * s) * qv;
+  }
+  double sum = acc[0] + acc[1] + acc[2] + acc[3];
+  for (; j < n; ++j) {
+    const double s = y[j] >= 0 ? 1.0 : -1.0;
+    const double den = y[j] + eps * s;
+    q[j] = den == 0 ? 0.0 : r[j] / den;
+    sum += ((b != nullptr ? b[j] : 0.0) + eps * s) * q[j];
+  }
+  return sum;
+}
+
+#undef TEXTLRP_KERNEL
+
+// The gate rule on a product p = gate ⊙ signal with relevance r [n]: writes the gate's share to
+// r_gate and the signal's to r_signal (r may be r_signal itself). See the header.
+void split_product(GateRule rule, const double* gate, const double* signal, const double* r, double* r_gate,
+                   double* r_signal, Index n) {
+  switch (rule) {
+    case GateRule::kSignalTakeAll:
+      for (Index k = 0; k < n; ++k) {
+        r_gate[k] = 0;
+        r_signal[k] = r[k];
+      }
+      return;
+    case GateRule::kHalf:
+      for (Index k = 0; k < n; ++k) {
+        r_gate[k] = 0.5 * r[k];
+        r_signal[k] = 0.5 * r[k];
+      }
+      return;
+    case GateRule::kProportional:
+      for (Index k = 0; k < n; ++k) {
+        const double ug = std::abs(gate[k]), us = std::abs(signal[k]);
+        const double share = ug + us > 0 ? ug / (ug + us) : 0.5;  // the gate's fraction, in [0, 1]
+        const double rk = r[k];                                   // r may alias r_signal
+        r_gate[k] = share * rk;
+        r_signal[k] = rk - r_gate[k];
+      }
+      return;
+  }
+}
+
+double epsilon_of(const Rule& rule, const std::string& role) {
+  if (const auto* e = std::get_if<rules::Epsilon>(&rule)) return e->epsilon;
+  if (std::holds_alternative<rules::Zero>(rule)) return 0.0;
+  throw InvalidArgument(fmt::format(
+      "rule {} for role '{}' is not supported by architecture bilstm: it supports zero and epsilon(e) on every "
+      "linear connection (the lrp_linear rule of Arras et al. 2017); choose the gate rule with --lstm-rule "
+      "signal-take-all|half|proportional and the bias share with --bias-factor",
+      to_string(rule), role));
+}
+
+}  // namespace
+
+BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights)
+    : labels_(std::move(labels)), weights_(std::move(weights)) {
+  const BiLstmWeights& w = weights_;
+  const Index E = w.embedding.cols();
+  const Index H = w.left.w_hh.cols();
+  const Index C = w.fc_left.rows();
+  if (E < 1 || H < 1 || C < 1) {
+    throw InvalidArgument(fmt::format("bilstm: needs n_embd, n_hidden and n_classes >= 1, got {}, {}, {}", E, H, C));
+  }
+  std::vector<std::string> problems;
+  auto check = [&](const std::string& name, Index rows, Index cols, Index want_rows, Index want_cols) {
+    if (rows != want_rows || cols != want_cols) {
+      problems.push_back(
+          fmt::format("{} is {}, expected {}", name, shape_string(rows, cols), shape_string(want_rows, want_cols)));
+    }
+  };
+  for (const auto& [side, lw] : {std::pair<const char*, const LstmWeights*>{"left", &w.left}, {"right", &w.right}}) {
+    check(fmt::format("{}.w_ih", side), lw->w_ih.rows(), lw->w_ih.cols(), 4 * H, E);
+    check(fmt::format("{}.w_hh", side), lw->w_hh.rows(), lw->w_hh.cols(), 4 * H, H);
+    check(fmt::format("{}.b_ih", side), lw->b_ih.size(), 1, 4 * H, 1);
+    check(fmt::format("{}.b_hh", side), lw->b_hh.size(), 1, 4 * H, 1);
+  }
+  check("fc_right", w.fc_right.rows(), w.fc_right.cols(), C, H);
+  check("fc_left", w.fc_left.rows(), w.fc_left.cols(), C, H);
+  if (w.fc_bias.size() != 0 && w.fc_bias.size() != C) {
+    problems.push_back(fmt::format("fc_bias has {} entries, expected {} or none", w.fc_bias.size(), C));
+  }
+  if (static_cast<Index>(labels_.size()) != C) {
+    problems.push_back(fmt::format("{} labels for {} classes", labels_.size(), C));
+  }
+  if (!problems.empty()) throw InvalidArgument("bilstm: " + join(problems));
+  const bool finite = w.embedding.allFinite() && w.left.w_ih.allFinite() && w.left.w_hh.allFinite() &&
+                      w.left.b_ih.allFinite() && w.left.b_hh.allFinite() && w.right.w_ih.allFinite() &&
+                      w.right.w_hh.allFinite() && w.right.b_ih.allFinite() && w.right.b_hh.allFinite() &&
+                      w.fc_left.allFinite() && w.fc_right.allFinite() && w.fc_bias.allFinite();
+  if (!finite) throw InvalidArgument("bilstm: the weights hold NaN or infinite values");
+  w_ih_t_both_.resize(E, 8 * H);
+  w_ih_t_both_.leftCols(4 * H) = w.left.w_ih.transpose();
+  w_ih_t_both_.rightCols(4 * H) = w.right.w_ih.transpose();
+  w_hh_t_left_ = w.left.w_hh.transpose();
+  w_hh_t_right_ = w.right.w_hh.transpose();
+  bias_both_.resize(8 * H);
+  bias_both_.head(4 * H) = w.left.b_ih + w.left.b_hh;
+  bias_both_.tail(4 * H) = w.right.b_ih + w.right.b_hh;
+}
+
+std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::path& dir,
+                                                         const nlohmann::json& config) {
+  const std::string where = (dir / "config.json").string();
+  const auto labels = config.at("labels").get<std::vector<std::string>>();
+  const auto& hyper = config.at("hyper");
+  std::int64_t V = 0, E = 0, H = 0, C = 0;
+  bool fc_bias = false;
+  try {
+    V = hyper.at("n_vocab").get<std::int64_t>();
+    E = hyper.at("n_embd").get<std::int64_t>();
+    H = hyper.at("n_hidden").get<std::int64_t>();
+    C = hyper.value("n_classes", static_cast<std::int64_t>(labels.size()));
+    fc_bias = hyper.value("fc_bias", false);
+    const std::string order = hyper.value("gate_order", std::string(kGateOrder));
+    if (order != kGateOrder) {
+      throw FormatError(
+          fmt::format("{}: hyper.gate_order '{}' is not supported (expected {})", where, order, kGateOrder));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: \"hyper\" of architecture bilstm: {}", where, e.what()));
+  }
+  if (V < 0 || E < 1 || H < 1 || C < 1) {
+    throw FormatError(fmt::format("{}: \"hyper\" needs n_vocab >= 0 and n_embd, n_hidden, n_classes >= 1, got {}",
+                                  where, hyper.dump()));
+  }
+  if (C != static_cast<std::int64_t>(labels.size())) {
+    throw FormatError(fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, C, labels.size()));
+  }
+  const TensorStore store = TensorStore::load(dir / "model.safetensors");
+  std::vector<Expected> expected = {{kEmbedding, {V, E}}};
+  for (const char* suffix : {"", "_reverse"}) {
+    expected.push_back({fmt::format("lstm.weight_ih_l0{}", suffix), {4 * H, E}});
+    expected.push_back({fmt::format("lstm.weight_hh_l0{}", suffix), {4 * H, H}});
+    expected.push_back({fmt::format("lstm.bias_ih_l0{}", suffix), {4 * H}});
+    expected.push_back({fmt::format("lstm.bias_hh_l0{}", suffix), {4 * H}});
+  }
+  expected.push_back({kFcLeft, {C, H}});
+  expected.push_back({kFcRight, {C, H}});
+  if (fc_bias) expected.push_back({kFcBias, {C}});
+  check_tensors(store, expected, "architecture bilstm");
+  const auto order = store.metadata().find("textlrp.gate_order");
+  if (order != store.metadata().end() && order->second != kGateOrder) {
+    throw FormatError(
+        fmt::format("{}: gate order '{}' is not supported (expected {})", store.name(), order->second, kGateOrder));
+  }
+  BiLstmWeights w;
+  w.embedding = read_matrix(store, kEmbedding, V, E);
+  for (const auto& [suffix, lw] : {std::pair<const char*, LstmWeights*>{"", &w.left}, {"_reverse", &w.right}}) {
+    lw->w_ih = read_matrix(store, fmt::format("lstm.weight_ih_l0{}", suffix), 4 * H, E);
+    lw->w_hh = read_matrix(store, fmt::format("lstm.weight_hh_l0{}", suffix), 4 * H, H);
+    lw->b_ih = read_vector(store, fmt::format("lstm.bias_ih_l0{}", suffix), 4 * H);
+    lw->b_hh = read_vector(store, fmt::format("lstm.bias_hh_l0{}", suffix), 4 * H);
+  }
+  w.fc_left = read_matrix(store, kFcLeft, C, H);
+  w.fc_right = read_matrix(store, kFcRight, C, H);
+  if (fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
+  try {
+    return std::make_unique<BiLstmClassifier>(labels, std::move(w));
+  } catch (const InvalidArgument& e) {
+    throw FormatError(fmt::format("{}: {}", store.name(), e.what()));
+  }
+}
+
+std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorStore& store,
+                                                                 std::vector<std::string> labels) {
+  // "lstm." as in a module attribute named lstm, or bare nn.LSTM names.
+  const auto names = store.names();
+  const bool prefixed =
+      std::any_of(names.begin(), names.end(), [](const std::string& n) { return n.rfind("lstm.", 0) == 0; });
+  const std::string p = prefixed ? "lstm." : "";
+  auto dims = [&](const std::string& name) -> std::vector<std::int64_t> {
+    return store.contains(name) ? store.info(name).shape : std::vector<std::int64_t>{};
+  };
+  // Read the sizes off whatever shapes are there; check_tensors() then reports every problem
+  // (with '?' for sizes that could not be inferred).
+  std::int64_t V = -1, E = -1, H = -1, C = -1;
+  const auto emb = dims(kEmbedding);
+  if (emb.size() == 2) {
+    V = emb[0];
+    E = emb[1];
+  }
+  for (const char* suffix : {"", "_reverse"}) {
+    const auto hh = dims(p + "weight_hh_l0" + suffix);
+    const auto ih = dims(p + "weight_ih_l0" + suffix);
+    if (H < 0 && hh.size() == 2) H = hh[1];
+    if (E < 0 && ih.size() == 2) E = ih[1];
+  }
+  const auto fcw = dims(kFcWeight);
+  const auto fcb = dims(kFcBias);
+  if (H < 0 && fcw.size() == 2 && fcw[1] % 2 == 0) H = fcw[1] / 2;
+  C = fcw.size() == 2 ? fcw[0] : (fcb.size() == 1 ? fcb[0] : -1);
+  std::vector<Expected> expected = {{kEmbedding, {V, E}}};
+  for (const char* suffix : {"", "_reverse"}) {
+    expected.push_back({p + "weight_ih_l0" + suffix, {H < 0 ? -1 : 4 * H, E}});
+    expected.push_back({p + "weight_hh_l0" + suffix, {H < 0 ? -1 : 4 * H, H}});
+    expected.push_back({p + "bias_ih_l0" + suffix, {H < 0 ? -1 : 4 * H}});
+    expected.push_back({p + "bias_hh_l0" + suffix, {H < 0 ? -1 : 4 * H}});
+  }
+  expected.push_back({kFcWeight, {C, H < 0 ? -1 : 2 * H}});
+  const bool has_fc_bias = store.contains(kFcBias);
+  if (has_fc_bias) expected.push_back({kFcBias, {C}});
+  check_tensors(store, expected, "PyTorch bidirectional nn.LSTM with embedding and fc");
+  if (!labels.empty() && static_cast<std::int64_t>(labels.size()) != C) {
+    throw InvalidArgument(fmt::format("{} labels given, but {} has {} classes (fc.weight {})", labels.size(),
+                                      store.name(), C, shape_string(fcw)));
+  }
+  BiLstmWeights w;
+  w.embedding = read_matrix(store, kEmbedding, V, E);
+  for (const auto& [suffix, lw] : {std::pair<const char*, LstmWeights*>{"", &w.left}, {"_reverse", &w.right}}) {
+    lw->w_ih = swap_f_g(read_matrix(store, p + "weight_ih_l0" + suffix, 4 * H, E), H);
+    lw->w_hh = swap_f_g(read_matrix(store, p + "weight_hh_l0" + suffix, 4 * H, H), H);
+    lw->b_ih = swap_f_g(read_vector(store, p + "bias_ih_l0" + suffix, 4 * H), H);
+    lw->b_hh = swap_f_g(read_vector(store, p + "bias_hh_l0" + suffix, 4 * H), H);
+  }
+  const MatD fc = read_matrix(store, kFcWeight, C, 2 * H);  // [C x 2H]
+  w.fc_left = fc.leftCols(H);
+  w.fc_right = fc.rightCols(H);
+  if (has_fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
+  return std::make_unique<BiLstmClassifier>(default_labels(std::move(labels), C), std::move(w));
+}
+
+std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_arras(const std::filesystem::path& dir,
+                                                               const std::filesystem::path& embeddings,
+                                                               std::vector<std::string> labels) {
+  // Every file is read first; then all problems (unreadable files, wrong shapes) go into one message.
+  std::vector<std::string> problems;
+  std::map<std::string, NpyArray> arrays;
+  auto read = [&](const std::string& key, const std::filesystem::path& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) {
+      problems.push_back(fmt::format("missing file {}", path.string()));
+      return;
+    }
+    try {
+      arrays[key] = read_npy(path);
+    } catch (const Error& e) {
+      problems.push_back(e.what());
+    }
+  };
+  const char* kFiles[] = {"Wxh", "bxh", "Whh", "bhh", "Why"};
+  for (const char* side : {"Left", "Right"}) {
+    for (const char* f : kFiles) {
+      const std::string key = fmt::format("{}_{}", f, side);
+      read(key, dir / (key + ".npy"));
+    }
+  }
+  read("embeddings", embeddings);
+  auto shape_of = [&](const std::string& key) -> std::vector<std::int64_t> {
+    const auto it = arrays.find(key);
+    return it == arrays.end() ? std::vector<std::int64_t>{} : it->second.shape;
+  };
+  // Sizes from the weights first, so that an embedding matrix that does not fit is the one blamed.
+  std::int64_t V = -1, E = -1, H = -1, C = -1;
+  if (const auto s = shape_of("Wxh_Left"); s.size() == 2) E = s[1];
+  if (const auto s = shape_of("Whh_Left"); s.size() == 2) H = s[1];
+  if (const auto s = shape_of("embeddings"); s.size() == 2) {
+    V = s[0];
+    if (E < 0) E = s[1];
+  }
+  if (const auto s = shape_of("Why_Left"); s.size() == 2) {
+    C = s[0];
+    if (H < 0) H = s[1];
+  }
+  const std::int64_t G = H < 0 ? -1 : 4 * H;
+  const std::map<std::string, std::vector<std::int64_t>> expected = {
+      {"Wxh_Left", {G, E}}, {"bxh_Left", {G}},     {"Whh_Left", {G, H}},  {"bhh_Left", {G}},
+      {"Why_Left", {C, H}}, {"Wxh_Right", {G, E}}, {"bxh_Right", {G}},    {"Whh_Right", {G, H}},
+      {"bhh_Right", {G}},   {"Why_Right", {C, H}}, {"embeddings", {V, E}}};
+  for (const auto& [key, shape] : expected) {
+    const auto it = arrays.find(key);
+    if (it == arrays.end()) continue;  // already reported
+    if (!shape_matches(it->second.shape, shape)) {
+      const std::string file = key == "embeddings" ? embeddings.string() : (dir / (key + ".npy")).string();
+      problems.push_back(
+          fmt::format("{} has shape {}, expected {}", file, shape_string(it->second.shape), shape_string(shape)));
+    }
+  }
+  if (!problems.empty()) throw FormatError(fmt::format("{} (arras-bilstm): {}", dir.string(), join(problems)));
+  if (!labels.empty() && static_cast<std::int64_t>(labels.size()) != C) {
+    throw InvalidArgument(
+        fmt::format("{} labels given, but {} has {} classes", labels.size(), (dir / "Why_Left.npy").string(), C));
+  }
+  auto mat = [&](const std::string& key) -> MatD {
+    const NpyArray& a = arrays.at(key);
+    return Eigen::Map<const MatD>(a.data.data(), a.shape[0], a.shape[1]);
+  };
+  auto vec = [&](const std::string& key) -> VecD {
+    const NpyArray& a = arrays.at(key);
+    return Eigen::Map<const VecD>(a.data.data(), a.shape[0]);
+  };
+  BiLstmWeights w;
+  w.embedding = mat("embeddings");
+  for (const auto& [side, lw] : {std::pair<std::string, LstmWeights*>{"Left", &w.left}, {"Right", &w.right}}) {
+    lw->w_ih = mat("Wxh_" + side);
+    lw->w_hh = mat("Whh_" + side);
+    lw->b_ih = vec("bxh_" + side);
+    lw->b_hh = vec("bhh_" + side);
+  }
+  w.fc_left = mat("Why_Left");
+  w.fc_right = mat("Why_Right");
+  return std::make_unique<BiLstmClassifier>(default_labels(std::move(labels), C), std::move(w));
+}
+
+RuleMap BiLstmClassifier::default_rules() const {
+  return RuleMap({{"lstm", rules::Epsilon{0.001}}, {"fc", rules::Epsilon{0.001}}});
+}
+
+RuleMap BiLstmClassifier::resolve_rules(const RuleMap& requested) const {
+  std::map<std::string, Rule> merged = default_rules().rules();
+  for (const auto& [role, rule] : requested.rules()) {
+    if (!merged.count(role)) {
+      throw InvalidArgument(fmt::format("unknown layer role '{}' for architecture bilstm; its roles: fc, lstm", role));
+    }
+    merged[role] = rule;
+  }
+  return RuleMap(std::move(merged));
+}
+
+void BiLstmClassifier::run_direction(bool right, const MatD& zx, Direction* d) const {
+  const MatD& w_hh_t = right ? w_hh_t_right_ : w_hh_t_left_;  // [H x 4H]
+  const Index T = zx.rows(), H = n_hidden(), G = 4 * H;
+  const Index off = right ? G : 0;  // this direction's columns of zx
+  d->z.resize(T, G);
+  d->gates.resize(T, G);
+  d->c.setZero(T + 1, H);
+  d->h.setZero(T + 1, H);
+  d->tanh_c.resize(T, H);
+  for (Index t = 0; t < T; ++t) {
+    const Index src = right ? T - 1 - t : t;  // sentence position read at step t
+    d->z.row(t) = zx.row(src).segment(off, G);
+    add_xw(d->h.row(t).data(), H, w_hh_t.data(), G, G, d->z.row(t).data());  // += W_hh h_{t-1}: [1 x H]·[H x 4H]
+    const double* z = d->z.row(t).data();
+    double* a = d->gates.row(t).data();
+    sigmoid(z, a, H);                      // i
+    tanh_of(z + H, a + H, H);              // g
+    sigmoid(z + 2 * H, a + 2 * H, 2 * H);  // f, o
+    const double* c_prev = d->c.row(t).data();
+    double* c = d->c.row(t + 1).data();
+    double* tc = d->tanh_c.row(t).data();
+    double* h = d->h.row(t + 1).data();
+    for (Index k = 0; k < H; ++k) c[k] = a[2 * H + k] * c_prev[k] + a[k] * a[H + k];  // c_t = f⊙c_{t-1} + i⊙g
+    tanh_of(c, tc, H);
+    for (Index k = 0; k < H; ++k) h[k] = a[3 * H + k] * tc[k];  // h_t = o⊙tanh(c_t)
+  }
+}
+
+// The scratch trace of forward() and forward_embedded() without a caller's trace: one per thread,
+// kept between calls, so that scoring does not allocate (and glibc does not return and re-fault
+// the pages) for sentences of the length of the previous one.
+BiLstmClassifier::Trace& BiLstmClassifier::scratch_trace() {
+  thread_local Trace scratch;
+  return scratch;
+}
+
+VecD BiLstmClassifier::forward_embedded(const MatD& x, Trace* trace) const {
+  TEXTLRP_ASSERT(x.cols() == n_embd());
+  Trace* tr = trace != nullptr ? trace : &scratch_trace();
+  if (&x != &tr->x) tr->x = x;
+  const Index T = x.rows(), H = n_hidden();
+  tr->zx.resize(T, 8 * H);  // [T x 8H] W_ih x_t + b_ih + b_hh of both directions, sentence order
+  for (Index t = 0; t < T; ++t) tr->zx.row(t) = bias_both_.transpose();
+  add_xw_rows(tr->x.data(), T, n_embd(), w_ih_t_both_.data(), 8 * H, tr->zx.data());  // += x · [W_ih_l; W_ih_r]ᵀ
+  run_direction(false, tr->zx, &tr->left);
+  run_direction(true, tr->zx, &tr->right);
+  tr->scores.noalias() = weights_.fc_left * tr->left.h.row(T).transpose();  // [C]
+  tr->scores.noalias() += weights_.fc_right * tr->right.h.row(T).transpose();
+  if (weights_.fc_bias.size() > 0) tr->scores += weights_.fc_bias;
+  return tr->scores;
+}
+
+VecD BiLstmClassifier::forward(std::span<const TokenId> ids, Trace* trace) const {
+  Trace* tr = trace != nullptr ? trace : &scratch_trace();
+  const Index T = static_cast<Index>(ids.size()), V = n_vocab();
+  tr->x.resize(T, n_embd());  // [T x E]
+  for (Index t = 0; t < T; ++t) {
+    const TokenId id = ids[static_cast<std::size_t>(t)];
+    if (id >= 0 && id < V) {
+      tr->x.row(t) = weights_.embedding.row(id);
+    } else {
+      tr->x.row(t).setZero();
+    }
+  }
+  return forward_embedded(tr->x, tr);
+}
+
+Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const { return forward(ids, nullptr).cast<Scalar>(); }
+
+MatD BiLstmClassifier::gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const {
+  const Direction& d = right ? trace.right : trace.left;
+  const LstmWeights& w = right ? weights_.right : weights_.left;
+  const Index T = d.z.rows(), H = n_hidden(), G = 4 * H;
+  MatD dz(T, G);  // [T x 4H] ∂/∂z_t
+  VecD dh = grad_h_last, dc = VecD::Zero(H);
+  for (Index t = T - 1; t >= 0; --t) {
+    const double* a = d.gates.row(t).data();
+    const double* tc = d.tanh_c.row(t).data();
+    const double* c_prev = d.c.row(t).data();
+    double* g = dz.row(t).data();
+    for (Index k = 0; k < H; ++k) {
+      const double i = a[k], gg = a[H + k], f = a[2 * H + k], o = a[3 * H + k];
+      const double d_o = dh[k] * tc[k];
+      const double d_c = dc[k] + dh[k] * o * (1 - tc[k] * tc[k]);
+      g[k] = d_c * gg * i * (1 - i);                 // ∂z_i
+      g[H + k] = d_c * i * (1 - gg * gg);            // ∂z_g
+      g[2 * H + k] = d_c * c_prev[k] * f * (1 - f);  // ∂z_f
+      g[3 * H + k] = d_o * o * (1 - o);              // ∂z_o
+      dc[k] = d_c * f;
+    }
+    dh.setZero();
+    add_xw(g, G, w.w_hh.data(), H, H, dh.data());  // W_hhᵀ ∂z_t: [1 x 4H]·[4H x H]
+  }
+  MatD gx = MatD::Zero(T, n_embd());  // [T x E] ∂z · W_ih, reading order
+  add_xw_rows(dz.data(), T, G, w.w_ih.data(), n_embd(), gx.data());
+  if (right) return gx.colwise().reverse();
+  return gx;
+}
+
+MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) const {
+  const VecD gl = weights_.fc_left.transpose() * grad_scores;   // [H]
+  const VecD gr = weights_.fc_right.transpose() * grad_scores;  // [H]
+  MatD g = gradient_direction(false, trace, gl);
+  g += gradient_direction(true, trace, gr);
+  return g;
+}
+
+double BiLstmClassifier::relevance_direction(bool right, const Trace& trace, const VecD& r_h_last,
+                                             const LrpSettings& st, MatD* r_x) const {
+  const Direction& d = right ? trace.right : trace.left;
+  const LstmWeights& w = right ? weights_.right : weights_.left;
+  const Index T = d.z.rows(), H = n_hidden(), E = n_embd(), G = 4 * H;
+  const double* bias = bias_both_.data() + (right ? G : 0);  // b_ih + b_hh
+  const double eps = st.eps_lstm, bf = st.bias_factor;
+  // Under signal-take-all only the g rows of the gate map carry relevance: work on those alone.
+  const bool sta = st.gate_rule == GateRule::kSignalTakeAll;
+  const Index row0 = sta ? H : 0, n_rows = sta ? H : G;
+  MatD q(T, n_rows);              // [T x rows] R(z_t)/(z_t + εσ): R(x_t) = x_t ⊙ (q_t W_ih) + γ_t after the loop
+  VecD gamma(T);                  // [T] the B share of the gate map, one scalar per step
+  VecD rh = r_h_last;             // R(h_t)
+  VecD rc = VecD::Zero(H);        // R(c_t) from step t+1
+  VecD rz = VecD::Zero(G);        // R(z_t), gate blocks i, g, f, o
+  VecD ra(H), rb(H), rc_prev(H);  // R(f⊙c_{t-1}), R(i⊙g), R(c_{t-1})
+  VecD qc(H);                     // R(c_t)/(c_t + εσ)
+  const double cell_share = bf / static_cast<double>(2 * H);
+  const double gate_share = bf / static_cast<double>(E + H);
+  for (Index t = T - 1; t >= 0; --t) {
+    const double* a = d.gates.row(t).data();  // i, g, f, o
+    const double* z = d.z.row(t).data();
+    const double* c = d.c.row(t + 1).data();
+    const double* c_prev = d.c.row(t).data();
+    const double* tc = d.tanh_c.row(t).data();
+    // h_t = o ⊙ tanh(c_t): the gate o gets R(o_t), the signal's part joins R(c_t).
+    split_product(st.gate_rule, a + 3 * H, tc, rh.data(), rz.data() + 3 * H, rh.data(), H);
+    rc += rh;
+    // c_t = f⊙c_{t-1} + i⊙g: lrp_linear with the identity, N = 2H, in closed form.
+    const double beta = cell_share * lrp_ratios(c, rc.data(), nullptr, eps, qc.data(), H);  // B·Σ_j ε σ_j q_j / N
+    for (Index k = 0; k < H; ++k) {
+      ra[k] = a[2 * H + k] * c_prev[k] * qc[k] + beta;
+      rb[k] = a[k] * a[H + k] * qc[k] + beta;
+    }
+    split_product(st.gate_rule, a + 2 * H, c_prev, ra.data(), rz.data() + 2 * H, rc_prev.data(), H);
+    split_product(st.gate_rule, a, a + H, rb.data(), rz.data(), rz.data() + H, H);
+    // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H.
+    double* qt = q.row(t).data();
+    gamma[t] = gate_share * lrp_ratios(z + row0, rz.data() + row0, bias + row0, eps, qt, n_rows);
+    rh.setZero();
+    add_xw(qt, n_rows, w.w_hh.data() + row0 * H, H, H, rh.data());        // q_t · W_hh[rows]: [H]
+    rh.array() = rh.array() * d.h.row(t).transpose().array() + gamma[t];  // R(h_{t-1})
+    rc = rc_prev;                                                         // R(c_{t-1})
+  }
+  const double r_rest = rh.sum() + rc.sum();  // R(h_{-1}) + R(c_{-1})
+  MatD p = MatD::Zero(T, E);                  // [T x E] q · W_ih[rows], reading order
+  add_xw_rows(q.data(), T, n_rows, w.w_ih.data() + row0 * E, E, p.data());
+  r_x->resize(T, E);
+  for (Index s = 0; s < T; ++s) {
+    const Index t = right ? T - 1 - s : s;
+    r_x->row(s) = trace.x.row(s).cwiseProduct(p.row(t));
+    r_x->row(s).array() += gamma[t];
+  }
+  return r_rest;
+}
+
+BiLstmClassifier::Relevance BiLstmClassifier::relevance(const Trace& trace, int target,
+                                                        const LrpSettings& settings) const {
+  TEXTLRP_ASSERT(target >= 0 && target < n_classes());
+  const Index H = n_hidden();
+  const VecD& s = trace.scores;
+  // Output layer: R = s_target on the target; lrp_linear over (hL, hR), N = 2H.
+  const double y = s[target];
+  const double sg = sign_of(y);
+  const double den = y + settings.eps_fc * sg;
+  const double q = den != 0 ? y / den : 0.0;
+  const double b = weights_.fc_bias.size() > 0 ? weights_.fc_bias[target] : 0.0;
+  const double share = settings.bias_factor * (b + settings.eps_fc * sg) / static_cast<double>(2 * H) * q;
+  const Index T = trace.x.rows();
+  const VecD h_left = trace.left.h.row(T).transpose();
+  const VecD h_right = trace.right.h.row(T).transpose();
+  const VecD r_hl = (h_left.cwiseProduct(weights_.fc_left.row(target).transpose()) * q).array() + share;
+  const VecD r_hr = (h_right.cwiseProduct(weights_.fc_right.row(target).transpose()) * q).array() + share;
+  Relevance r;
+  r.r_rest = relevance_direction(false, trace, r_hl, settings, &r.x_left);
+  r.r_rest += relevance_direction(true, trace, r_hr, settings, &r.x_right);
+  return r;
+}
+
+Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+  const RuleMap rules = resolve_rules(options.rules);
+  if (options.method != Method::kLrp && (options.gate_rule || options.bias_factor)) {
+    throw InvalidArgument(fmt::format("the LSTM gate rule and the bias factor apply to method lrp only, not {}",
+                                      method_name(options.method)));
+  }
+  if (options.bias_factor && !std::isfinite(*options.bias_factor)) {
+    throw InvalidArgument(fmt::format("bias factor must be a finite number, got {}", *options.bias_factor));
+  }
+  thread_local Trace trace;  // this thread's scratch, kept between calls (see scratch_trace())
+  const VecD s = forward(ids, &trace);
+  Explanation e;
+  e.scores = s.cast<Scalar>();
+  if (options.target >= static_cast<int>(labels_.size())) {
+    throw InvalidArgument(
+        fmt::format("target class {} is out of range (the model has {} classes)", options.target, labels_.size()));
+  }
+  if (options.target >= 0) {
+    e.target = options.target;
+  } else {
+    Index best = 0;
+    s.maxCoeff(&best);  // the first maximum, on float64 scores
+    e.target = static_cast<int>(best);
+  }
+  const Index T = trace.x.rows();
+  const auto n = static_cast<std::size_t>(T);
+  e.relevance.assign(n, 0.0);
+  const double score = s[e.target];
+  VecD onehot = VecD::Zero(n_classes());  // [C]
+  onehot[e.target] = 1;
+  switch (options.method) {
+    case Method::kLrp: {
+      LrpSettings st;
+      st.eps_fc = epsilon_of(rules.at("fc"), "fc");
+      st.eps_lstm = epsilon_of(rules.at("lstm"), "lstm");
+      st.bias_factor = options.bias_factor.value_or(0.0);
+      st.gate_rule = options.gate_rule.value_or(GateRule::kSignalTakeAll);
+      e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}", rules.to_string(), gate_rule_name(st.gate_rule),
+                           st.bias_factor);
+      const Relevance r = relevance(trace, e.target, st);
+      for (Index t = 0; t < T; ++t)
+        e.relevance[static_cast<std::size_t>(t)] = r.x_left.row(t).sum() + r.x_right.row(t).sum();
+      break;
+    }
+    case Method::kSensitivity: {
+      const MatD g = gradient(trace, onehot);  // [T x E]
+      for (Index t = 0; t < T; ++t) e.relevance[static_cast<std::size_t>(t)] = g.row(t).squaredNorm();
+      break;
+    }
+    case Method::kGradientInput: {
+      const MatD g = gradient(trace, onehot);
+      for (Index t = 0; t < T; ++t) e.relevance[static_cast<std::size_t>(t)] = g.row(t).dot(trace.x.row(t));
+      break;
+    }
+    case Method::kIntegratedGradients: {
+      if (options.ig_steps < 1) {
+        throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", options.ig_steps));
+      }
+      MatD g_sum = MatD::Zero(T, n_embd());  // [T x E]
+      Trace step;
+      for (int k = 0; k < options.ig_steps; ++k) {
+        const double alpha = (static_cast<double>(k) + 0.5) / static_cast<double>(options.ig_steps);
+        forward_embedded(alpha * trace.x, &step);
+        g_sum += gradient(step, onehot);
+      }
+      g_sum /= static_cast<double>(options.ig_steps);
+      for (Index t = 0; t < T; ++t) e.relevance[static_cast<std::size_t>(t)] = g_sum.row(t).dot(trace.x.row(t));
+      break;
+    }
+    case Method::kOcclusion: {
+      std::vector<TokenId> without(ids.begin(), ids.end());
+      for (std::size_t t = 0; t < n; ++t) {
+        without.erase(without.begin() + static_cast<std::ptrdiff_t>(t));
+        e.relevance[t] = score - forward(without, nullptr)[e.target];
+        without.insert(without.begin() + static_cast<std::ptrdiff_t>(t), ids[t]);
+      }
+      break;
+    }
+    case Method::kRandom: {
+      std::uint64_t state = options.seed ^ 0x5DEECE66Dull;
+      for (std::size_t t = 0; t < n; ++t) {  // FNV-1a over the ids, so each document differs
+        state = (state ^ static_cast<std::uint32_t>(ids[t])) * 0x100000001B3ull;
+      }
+      for (std::size_t t = 0; t < n; ++t) {
+        const double u = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;  // [0, 1)
+        e.relevance[t] = 2.0 * u - 1.0;
+      }
+      break;
+    }
+  }
+  const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
+  e.bias_relevance = score - sum;
+  return e;
+}
+
+nlohmann::json BiLstmClassifier::save(const std::filesystem::path& dir) const {
+  TensorWriter w;
+  add_tensor(&w, kEmbedding, weights_.embedding);
+  for (const auto& [suffix, lw] :
+       {std::pair<const char*, const LstmWeights*>{"", &weights_.left}, {"_reverse", &weights_.right}}) {
+    add_tensor(&w, fmt::format("lstm.weight_ih_l0{}", suffix), lw->w_ih);
+    add_tensor(&w, fmt::format("lstm.weight_hh_l0{}", suffix), lw->w_hh);
+    add_tensor(&w, fmt::format("lstm.bias_ih_l0{}", suffix), lw->b_ih);
+    add_tensor(&w, fmt::format("lstm.bias_hh_l0{}", suffix), lw->b_hh);
+  }
+  add_tensor(&w, kFcLeft, weights_.fc_left);
+  add_tensor(&w, kFcRight, weights_.fc_right);
+  const bool fc_bias = weights_.fc_bias.size() > 0;
+  if (fc_bias) add_tensor(&w, kFcBias, weights_.fc_bias);
+  w.set_metadata("textlrp.format_version", "1");
+  w.set_metadata("textlrp.architecture", "bilstm");
+  w.set_metadata("textlrp.gate_order", kGateOrder);
+  w.write(dir / "model.safetensors");
+  return {{"n_vocab", n_vocab()},     {"n_embd", n_embd()}, {"n_hidden", n_hidden()},
+          {"n_classes", n_classes()}, {"fc_bias", fc_bias}, {"gate_order", kGateOrder}};
+}
+
+}  // namespace textlrp::lrp

@@ -1,0 +1,67 @@
+// apps/common/analysis: the docvec TSV round trip and the SVG plots of the analysis report.
+#include "apps/common/analysis.h"
+#include "apps/common/analysis_report.h"
+#include "core/error.h"
+#include "core/file.h"
+#include "tests/catch.h"
+#include "tests/helpers.h"
+
+using namespace textlrp;
+using namespace textlrp::app;
+
+TEST_CASE("analysis: docvec TSV round trip, escapes and grouping", "[apps][analysis]") {
+  test::TempDir dir;
+  std::string tsv = vectors_tsv_header(2);
+  const std::vector<double> v1 = {0.5, -1.25};
+  const std::vector<double> v2 = {1e-7, 3};
+  append_vectors_tsv(tsv, "a\tb/1", "x", "y", "m", "lrp", v1);
+  append_vectors_tsv(tsv, "c\\d\ne", "", "y", "m", "uniform", v2);
+  append_vectors_tsv(tsv, "f", "z", "x", "m", "lrp", v2);
+  write_file_atomic(dir / "v.tsv", tsv);
+  const auto sets = read_vectors_tsv((dir / "v.tsv").string());
+  REQUIRE(sets.size() == 2);
+  REQUIRE(sets[0].weighting == "lrp");
+  REQUIRE(sets[0].ids == std::vector<std::string>{"a\tb/1", "f"});
+  REQUIRE(sets[0].x.rows() == 2);
+  REQUIRE(sets[0].x(0, 1) == Approx(-1.25));
+  REQUIRE(sets[0].x(1, 0) == Approx(1e-7));
+  REQUIRE(sets[1].ids == std::vector<std::string>{"c\\d\ne"});
+  REQUIRE(sets[1].labels == std::vector<std::string>{""});
+  std::vector<int> labels;
+  std::vector<Index> keep;
+  REQUIRE(class_indices(sets[0], labels, keep) == std::vector<std::string>{"x", "z"});
+  REQUIRE(labels == std::vector<int>{0, 1});
+
+  write_file_atomic(dir / "bad.tsv", vectors_tsv_header(2) + "a\tb\tc\td\te\t1\tnope\n");
+  REQUIRE_THROWS_AS(read_vectors_tsv((dir / "bad.tsv").string()), FormatError);
+  write_file_atomic(dir / "short.tsv", vectors_tsv_header(2) + "a\tb\tc\td\te\t1\n");
+  REQUIRE_THROWS_WITH(read_vectors_tsv((dir / "short.tsv").string()), Catch::Matchers::Contains("short.tsv:2"));
+  REQUIRE(parse_weighting("relevance", "gi").name == "gi");
+  REQUIRE_THROWS_AS(parse_weighting("random"), InvalidArgument);
+}
+
+TEST_CASE("analysis report: SVG plots have axes, points, curves, legends and escape text", "[apps][analysis]") {
+  ScatterData s;
+  s.weighting = "lrp";
+  s.x = {0, 1, 2};
+  s.y = {1, 0, -1};
+  s.cls = {0, 1, 1};
+  s.explained1 = 0.5;
+  s.explained2 = 0.25;
+  const std::string svg = svg_scatter(s, {"<a>", "b&c"}, "t<script>");
+  REQUIRE(svg.find("<script>") == std::string::npos);
+  REQUIRE(svg.find("t&lt;script&gt;") != std::string::npos);
+  std::size_t n_points = 0;
+  for (std::size_t p = svg.find("class=\"pt\""); p != std::string::npos; p = svg.find("class=\"pt\"", p + 1)) ++n_points;
+  REQUIRE(n_points == 3);
+  REQUIRE(svg.find("PC1 (50.0% of the variance)") != std::string::npos);
+  REQUIRE(svg.find("&lt;a&gt;") != std::string::npos);
+  REQUIRE(svg.find("b&amp;c") != std::string::npos);
+
+  const std::string lines = svg_lines({{"lrp (AOPC 0.5)", "lrp", {1, 0.5, 0}}, {"random", "random", {1, 1, 0.9}}},
+                                      "title", "deleted tokens", "accuracy");
+  REQUIRE(lines.find("data-method=\"lrp\"") != std::string::npos);
+  REQUIRE(lines.find("stroke-dasharray") != std::string::npos);  // random is dashed
+  REQUIRE(lines.find(">100%<") != std::string::npos);
+  REQUIRE(lines.find("deleted tokens") != std::string::npos);
+}

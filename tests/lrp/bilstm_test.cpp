@@ -1,0 +1,621 @@
+// BiLstmClassifier (issue 4) without shared data: forward and LRP against a literal port of the
+// reference NumPy code (LSTM_bidi.py + lrp_linear, d x d identity matrices and all), conservation
+// (bias_factor 1 under every gate rule; LRP-0 without biases), sa/gi against finite differences,
+// the other baselines, edge cases (empty, one word, 200 words, unknown ids), rule/option errors,
+// the save/load round trip, and the PyTorch and Arras importers (gate-order swap, error lists).
+#include <fmt/format.h>
+
+#include <cmath>
+#include <numeric>
+#include <random>
+
+#include "core/endian.h"
+#include "core/error.h"
+#include "core/safetensors.h"
+#include "lrp/models/bilstm_classifier.h"
+#include "lrp/models/cnn_classifier.h"
+#include "tests/catch.h"
+#include "tests/helpers.h"
+
+using namespace textlrp;
+using namespace textlrp::lrp;
+using Catch::Matchers::Contains;
+
+namespace {
+
+MatD rmat(Index rows, Index cols, unsigned seed, double scale) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(-scale, scale);
+  MatD m(rows, cols);
+  for (Index i = 0; i < m.size(); ++i) m.data()[i] = u(gen);
+  return m;
+}
+VecD rvec(Index n, unsigned seed, double scale) { return rmat(n, 1, seed, scale).col(0); }
+
+// V = 11, E = 4, H = 3, C = 3. Scales chosen so that the gates are neither saturated nor linear.
+BiLstmWeights tiny_weights(bool biases, bool fc_bias, unsigned seed = 1) {
+  const Index V = 11, E = 4, H = 3, C = 3;
+  BiLstmWeights w;
+  w.embedding = rmat(V, E, seed, 1.0);
+  for (LstmWeights* lw : {&w.left, &w.right}) {
+    seed += 10;
+    lw->w_ih = rmat(4 * H, E, seed + 1, 0.9);
+    lw->w_hh = rmat(4 * H, H, seed + 2, 0.9);
+    lw->b_ih = biases ? rvec(4 * H, seed + 3, 0.5) : VecD::Zero(4 * H);
+    lw->b_hh = biases ? rvec(4 * H, seed + 4, 0.5) : VecD::Zero(4 * H);
+  }
+  w.fc_left = rmat(C, H, seed + 5, 1.5);
+  w.fc_right = rmat(C, H, seed + 6, 1.5);
+  if (fc_bias) w.fc_bias = rvec(C, seed + 7, 0.5);
+  return w;
+}
+
+BiLstmClassifier tiny(bool biases = true, bool fc_bias = false, unsigned seed = 1) {
+  return BiLstmClassifier({"neg", "neu", "pos"}, tiny_weights(biases, fc_bias, seed));
+}
+
+const std::vector<TokenId> kSentence = {3, 1, 4, 1, 5, 9, 2, 6};
+
+double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
+
+ExplainOptions lrp_options(std::optional<GateRule> gate, std::optional<double> bf, const std::string& rule = "") {
+  ExplainOptions o;
+  o.gate_rule = gate;
+  o.bias_factor = bf;
+  o.rules = RuleMap({{"lstm", rules::Epsilon{0.001}}, {"fc", rules::Epsilon{0.001}}});
+  o.rules.apply(rule);
+  return o;
+}
+
+// ---- A literal port of the reference code (github.com/ArrasL/LRP_for_LSTM, LSTM_bidi.py and
+// LRP_linear_layer.py): numpy's index -1 is the extra zero row T of the (T+1)-row arrays.
+
+VecD lrp_linear(const VecD& hin, const MatD& w, const VecD& b, const VecD& hout, const VecD& rout, double n, double eps,
+                double bf) {
+  const Index D = w.rows(), M = w.cols();
+  VecD rin = VecD::Zero(D);
+  for (Index i = 0; i < D; ++i) {
+    for (Index j = 0; j < M; ++j) {
+      const double s = hout[j] >= 0 ? 1.0 : -1.0;
+      const double numer = w(i, j) * hin[i] + bf * (b[j] + eps * s) / n;
+      rin[i] += numer / (hout[j] + eps * s) * rout[j];
+    }
+  }
+  return rin;
+}
+
+struct RefDirection {
+  MatD gates_pre, gates, c, h;  // [T x 4d], [T x 4d], [(T+1) x d], [(T+1) x d]
+};
+
+Index at(Index t, Index T) { return t < 0 ? T : t; }  // numpy's a[-1] on a (T+1)-row array
+
+RefDirection ref_forward(const LstmWeights& lw, const MatD& x) {
+  const Index T = x.rows(), d = lw.w_hh.cols();
+  RefDirection r;
+  r.gates_pre = MatD::Zero(T, 4 * d);
+  r.gates = MatD::Zero(T, 4 * d);
+  r.c = MatD::Zero(T + 1, d);
+  r.h = MatD::Zero(T + 1, d);
+  for (Index t = 0; t < T; ++t) {
+    const VecD pre = lw.w_ih * x.row(t).transpose() + lw.b_ih + lw.w_hh * r.h.row(at(t - 1, T)).transpose() + lw.b_hh;
+    r.gates_pre.row(t) = pre.transpose();
+    for (Index k = 0; k < 4 * d; ++k) {
+      const bool g = k >= d && k < 2 * d;
+      r.gates(t, k) = g ? std::tanh(pre[k]) : 1 / (1 + std::exp(-pre[k]));
+    }
+    for (Index k = 0; k < d; ++k) {
+      r.c(t, k) = r.gates(t, 2 * d + k) * r.c(at(t - 1, T), k) + r.gates(t, k) * r.gates(t, d + k);
+      r.h(t, k) = r.gates(t, 3 * d + k) * std::tanh(r.c(t, k));
+    }
+  }
+  return r;
+}
+
+struct RefLrp {
+  VecD s;
+  MatD rx, rx_rev;  // rx_rev already flipped back to sentence order
+  double r_rest;
+};
+
+RefLrp ref_lrp(const BiLstmWeights& w, const std::vector<TokenId>& ids, int target, double eps, double bf) {
+  const Index T = static_cast<Index>(ids.size()), e = w.embedding.cols(), d = w.left.w_hh.cols();
+  const Index C = w.fc_left.rows();
+  MatD x(T, e), x_rev(T, e);
+  for (Index t = 0; t < T; ++t) x.row(t) = w.embedding.row(ids[static_cast<std::size_t>(t)]);
+  for (Index t = 0; t < T; ++t) x_rev.row(t) = x.row(T - 1 - t);
+  const RefDirection L = ref_forward(w.left, x), R = ref_forward(w.right, x_rev);
+  RefLrp out;
+  out.s = w.fc_left * L.h.row(T - 1).transpose() + w.fc_right * R.h.row(T - 1).transpose();
+  VecD mask = VecD::Zero(C);
+  mask[target] = 1;
+  const VecD rout = out.s.cwiseProduct(mask);
+  MatD rh_l = MatD::Zero(T + 1, d), rc_l = MatD::Zero(T + 1, d), rh_r = MatD::Zero(T + 1, d),
+       rc_r = MatD::Zero(T + 1, d);
+  out.rx = MatD::Zero(T, e);
+  MatD rx_rev = MatD::Zero(T, e);
+  const VecD zeros_c = VecD::Zero(C), zeros_d = VecD::Zero(d);
+  const MatD eye = MatD::Identity(d, d);
+  rh_l.row(T - 1) =
+      lrp_linear(L.h.row(T - 1).transpose(), w.fc_left.transpose(), zeros_c, out.s, rout, 2.0 * d, eps, bf).transpose();
+  rh_r.row(T - 1) =
+      lrp_linear(R.h.row(T - 1).transpose(), w.fc_right.transpose(), zeros_c, out.s, rout, 2.0 * d, eps, bf)
+          .transpose();
+  auto step = [&](const RefDirection& D, const LstmWeights& lw, const MatD& xs, MatD& rh, MatD& rc, MatD& rx, Index t) {
+    const VecD gi = D.gates.row(t).segment(0, d).transpose(), gg = D.gates.row(t).segment(d, d).transpose();
+    const VecD gf = D.gates.row(t).segment(2 * d, d).transpose();
+    const VecD bg = lw.b_ih.segment(d, d) + lw.b_hh.segment(d, d);
+    const VecD zg = D.gates_pre.row(t).segment(d, d).transpose();
+    rc.row(t) += rh.row(t);
+    const VecD ct = D.c.row(t).transpose(), cp = D.c.row(at(t - 1, T)).transpose();
+    rc.row(at(t - 1, T)) =
+        lrp_linear(gf.cwiseProduct(cp), eye, zeros_d, ct, rc.row(t).transpose(), 2.0 * d, eps, bf).transpose();
+    const VecD rg = lrp_linear(gi.cwiseProduct(gg), eye, zeros_d, ct, rc.row(t).transpose(), 2.0 * d, eps, bf);
+    rx.row(t) =
+        lrp_linear(xs.row(t).transpose(), lw.w_ih.middleRows(d, d).transpose(), bg, zg, rg, double(d + e), eps, bf)
+            .transpose();
+    rh.row(at(t - 1, T)) = lrp_linear(D.h.row(at(t - 1, T)).transpose(), lw.w_hh.middleRows(d, d).transpose(), bg, zg,
+                                      rg, double(d + e), eps, bf)
+                               .transpose();
+  };
+  for (Index t = T - 1; t >= 0; --t) {
+    step(L, w.left, x, rh_l, rc_l, out.rx, t);
+    step(R, w.right, x_rev, rh_r, rc_r, rx_rev, t);
+  }
+  out.rx_rev = rx_rev.colwise().reverse();
+  out.r_rest = rh_l.row(T).sum() + rc_l.row(T).sum() + rh_r.row(T).sum() + rc_r.row(T).sum();
+  return out;
+}
+
+// A naive forward pass with a given gate order ("ifgo" = PyTorch, "igfo" = ours) and an fc over
+// [hL; hR], for the importer tests.
+VecD naive_scores(const std::vector<MatD>& w_ih, const std::vector<MatD>& w_hh, const std::vector<VecD>& b_ih,
+                  const std::vector<VecD>& b_hh, const MatD& emb, const MatD& fc, const VecD& fc_b,
+                  const std::vector<TokenId>& ids, const std::string& order) {
+  const Index H = w_hh[0].cols(), T = static_cast<Index>(ids.size());
+  auto block = [&](char gate) { return static_cast<Index>(order.find(gate)) * H; };
+  VecD hs[2];
+  for (int dir = 0; dir < 2; ++dir) {
+    VecD h = VecD::Zero(H), c = VecD::Zero(H);
+    for (Index s = 0; s < T; ++s) {
+      const Index pos = dir == 0 ? s : T - 1 - s;
+      const VecD z =
+          w_ih[dir] * emb.row(ids[static_cast<std::size_t>(pos)]).transpose() + w_hh[dir] * h + b_ih[dir] + b_hh[dir];
+      VecD c_new(H), h_new(H);
+      for (Index k = 0; k < H; ++k) {
+        const double i = 1 / (1 + std::exp(-z[block('i') + k])), f = 1 / (1 + std::exp(-z[block('f') + k]));
+        const double g = std::tanh(z[block('g') + k]), o = 1 / (1 + std::exp(-z[block('o') + k]));
+        c_new[k] = f * c[k] + i * g;
+        h_new[k] = o * std::tanh(c_new[k]);
+      }
+      c = c_new;
+      h = h_new;
+    }
+    hs[dir] = h;
+  }
+  VecD hcat(2 * H);
+  hcat << hs[0], hs[1];
+  VecD s = fc * hcat;
+  if (fc_b.size() > 0) s += fc_b;
+  return s;
+}
+
+std::vector<double> flat(const MatD& m) { return std::vector<double>(m.data(), m.data() + m.size()); }
+std::vector<double> flat(const VecD& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+
+// A .npy v1.0 file of float64 values.
+std::string npy_f8(const std::vector<std::int64_t>& shape, const std::vector<double>& data) {
+  std::string dims;
+  for (auto d : shape) dims += std::to_string(d) + ", ";
+  std::string header = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }";
+  while ((10 + header.size() + 1) % 64 != 0) header.push_back(' ');
+  header.push_back('\n');
+  std::string out = "\x93NUMPY\x01";
+  out.push_back('\0');
+  char len[2];
+  store_le<std::uint16_t>(len, static_cast<std::uint16_t>(header.size()));
+  out.append(len, 2);
+  out += header;
+  char b[8];
+  for (double v : data) {
+    store_le<double>(b, v);
+    out.append(b, 8);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("bilstm: forward and LRP match a literal port of the reference code", "[lrp][bilstm]") {
+  const BiLstmWeights w = tiny_weights(true, false);
+  const BiLstmClassifier m({"neg", "neu", "pos"}, w);
+  for (double bf : {0.0, 1.0}) {
+    for (double eps : {0.001, 0.1}) {
+      for (int target = 0; target < 3; ++target) {
+        const RefLrp ref = ref_lrp(w, kSentence, target, eps, bf);
+        BiLstmClassifier::Trace trace;
+        const VecD s = m.forward(kSentence, &trace);
+        REQUIRE((s - ref.s).cwiseAbs().maxCoeff() < 1e-13);
+        BiLstmClassifier::LrpSettings st;
+        st.eps_lstm = st.eps_fc = eps;
+        st.bias_factor = bf;
+        const BiLstmClassifier::Relevance r = m.relevance(trace, target, st);
+        INFO("bf " << bf << " eps " << eps << " target " << target);
+        CHECK((r.x_left - ref.rx).cwiseAbs().maxCoeff() < 1e-12);
+        CHECK((r.x_right - ref.rx_rev).cwiseAbs().maxCoeff() < 1e-12);
+        CHECK(std::abs(r.r_rest - ref.r_rest) < 1e-12);
+        if (bf == 0) CHECK(r.r_rest == 0);
+        // explain(): word relevance = Σ over dims of both directions.
+        ExplainOptions o = lrp_options(std::nullopt, bf, fmt::format("epsilon({})", eps));
+        o.target = target;
+        const Explanation e = m.explain(kSentence, o);
+        REQUIRE(e.relevance.size() == kSentence.size());
+        for (std::size_t t = 0; t < kSentence.size(); ++t) {
+          const Index ti = static_cast<Index>(t);
+          CHECK(std::abs(e.relevance[t] - (ref.rx.row(ti).sum() + ref.rx_rev.row(ti).sum())) < 1e-12);
+        }
+        CHECK(e.target == target);
+        CHECK(e.rule == fmt::format("epsilon({}); lstm-rule signal-take-all; bias-factor {}", eps, bf));
+      }
+    }
+  }
+}
+
+TEST_CASE("bilstm: bias_factor 1 conserves relevance under every gate rule", "[lrp][bilstm]") {
+  for (bool fc_bias : {false, true}) {
+    const BiLstmClassifier m = tiny(true, fc_bias);
+    for (GateRule g : {GateRule::kSignalTakeAll, GateRule::kHalf, GateRule::kProportional}) {
+      for (int target = 0; target < 3; ++target) {
+        ExplainOptions o = lrp_options(g, 1.0);
+        o.target = target;
+        const Explanation e = m.explain(kSentence, o);
+        const double score = e.scores[target];
+        INFO(gate_rule_name(g) << " target " << target << " fc_bias " << fc_bias);
+        // Σ words + bias_relevance == score by definition; bias_relevance is only R_rest.
+        BiLstmClassifier::Trace trace;
+        const VecD s = m.forward(kSentence, &trace);
+        BiLstmClassifier::LrpSettings st;
+        st.bias_factor = 1;
+        st.gate_rule = g;
+        const double r_rest = m.relevance(trace, target, st).r_rest;
+        CHECK(std::abs(sum(e.relevance) + r_rest - s[target]) < 1e-12);
+        CHECK(std::abs(e.bias_relevance - r_rest) < 1e-12);
+        CHECK(std::abs(e.bias_relevance + sum(e.relevance) - score) < 1e-6);  // float scores
+        if (g != GateRule::kSignalTakeAll) {
+          // Gate relevance reaches the words: the result differs from signal-take-all.
+          const Explanation sta = m.explain(kSentence, [&] {
+            ExplainOptions a = o;
+            a.gate_rule.reset();
+            return a;
+          }());
+          CHECK(std::abs(sta.relevance[0] - e.relevance[0]) > 1e-6);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("bilstm: LRP-0 without biases conserves relevance exactly", "[lrp][bilstm]") {
+  // Without biases and with ε = 0 every step (output layer, products, cell sum, gate map) is a
+  // plain sum of its inputs' contributions, so Σ words = score for every gate rule, B or not.
+  const BiLstmClassifier m = tiny(false, false);
+  for (GateRule g : {GateRule::kSignalTakeAll, GateRule::kHalf, GateRule::kProportional}) {
+    for (double bf : {0.0, 1.0}) {
+      const Explanation e = m.explain(kSentence, lrp_options(g, bf, "zero"));
+      INFO(gate_rule_name(g) << " bf " << bf);
+      CHECK(std::abs(e.bias_relevance) < 1e-12);
+      CHECK(e.rule == fmt::format("zero; lstm-rule {}; bias-factor {}", gate_rule_name(g), bf));
+    }
+  }
+  // With ε = 0 and B = 0 a zero-vector word gets exactly nothing.
+  const Explanation e = m.explain(std::vector<TokenId>{2, -1, 99, 4}, lrp_options(std::nullopt, std::nullopt, "zero"));
+  CHECK(e.relevance[1] == 0);
+  CHECK(e.relevance[2] == 0);
+}
+
+TEST_CASE("bilstm: sa and gi match finite differences, ig is complete", "[lrp][bilstm]") {
+  const BiLstmClassifier m = tiny(true, true);
+  BiLstmClassifier::Trace trace;
+  m.forward(kSentence, &trace);
+  const MatD x = trace.x;
+  for (int target = 0; target < 3; ++target) {
+    MatD fd(x.rows(), x.cols());
+    const double h = 1e-6;
+    for (Index t = 0; t < x.rows(); ++t) {
+      for (Index k = 0; k < x.cols(); ++k) {
+        MatD xp = x, xm = x;
+        xp(t, k) += h;
+        xm(t, k) -= h;
+        fd(t, k) = (m.forward_embedded(xp, nullptr)[target] - m.forward_embedded(xm, nullptr)[target]) / (2 * h);
+      }
+    }
+    ExplainOptions sa;
+    sa.method = Method::kSensitivity;
+    sa.target = target;
+    ExplainOptions gi = sa;
+    gi.method = Method::kGradientInput;
+    const Explanation esa = m.explain(kSentence, sa), egi = m.explain(kSentence, gi);
+    for (Index t = 0; t < x.rows(); ++t) {
+      CHECK(std::abs(esa.relevance[static_cast<std::size_t>(t)] - fd.row(t).squaredNorm()) < 1e-8);
+      CHECK(std::abs(egi.relevance[static_cast<std::size_t>(t)] - fd.row(t).dot(x.row(t))) < 1e-8);
+    }
+    ExplainOptions ig = sa;
+    ig.method = Method::kIntegratedGradients;
+    ig.ig_steps = 200;
+    const Explanation eig = m.explain(kSentence, ig);
+    const double s0 = m.forward(std::vector<TokenId>(kSentence.size(), -1))[target];  // all-zero embeddings
+    CHECK(std::abs(sum(eig.relevance) - (eig.scores[target] - s0)) < 1e-4);
+  }
+}
+
+TEST_CASE("bilstm: occlusion and random baselines", "[lrp][bilstm]") {
+  const BiLstmClassifier m = tiny();
+  ExplainOptions occ;
+  occ.method = Method::kOcclusion;
+  const Explanation e = m.explain(kSentence, occ);
+  std::vector<TokenId> without = kSentence;
+  without.erase(without.begin() + 2);
+  CHECK(std::abs(e.relevance[2] - (m.forward(kSentence)[e.target] - m.forward(without)[e.target])) < 1e-12);
+  ExplainOptions rnd;
+  rnd.method = Method::kRandom;
+  rnd.seed = 5;
+  const Explanation r1 = m.explain(kSentence, rnd), r2 = m.explain(kSentence, rnd);
+  CHECK(r1.relevance == r2.relevance);
+  for (double v : r1.relevance) CHECK((v >= -1 && v < 1));
+  rnd.seed = 6;
+  CHECK(m.explain(kSentence, rnd).relevance != r1.relevance);
+}
+
+TEST_CASE("bilstm: empty, one-word, 200-word and unknown-id inputs", "[lrp][bilstm]") {
+  const BiLstmClassifier m = tiny(true, true);
+  for (Method method : {Method::kLrp, Method::kSensitivity, Method::kGradientInput, Method::kIntegratedGradients,
+                        Method::kOcclusion, Method::kRandom}) {
+    ExplainOptions o;
+    o.method = method;
+    const Explanation e = m.explain(std::vector<TokenId>{}, o);
+    CHECK(e.relevance.empty());
+    REQUIRE(e.scores.size() == 3);
+    for (Index c = 0; c < 3; ++c) CHECK(e.scores[c] == static_cast<float>(m.weights().fc_bias[c]));  // zero states
+    CHECK(e.bias_relevance == Approx(e.scores[e.target]));
+  }
+  // One word, bias_factor 1: conserved (with R_rest at both directions' initial states).
+  for (GateRule g : {GateRule::kSignalTakeAll, GateRule::kHalf, GateRule::kProportional}) {
+    ExplainOptions o = lrp_options(g, 1.0);
+    const Explanation e = m.explain(std::vector<TokenId>{7}, o);
+    REQUIRE(e.relevance.size() == 1);
+    CHECK(std::isfinite(e.relevance[0]));
+    CHECK(std::abs(e.relevance[0] + e.bias_relevance - e.scores[e.target]) < 1e-6);
+  }
+  // 200 words (longer than anything seen): finite, conserved with B = 1.
+  std::vector<TokenId> long_ids(200);
+  for (std::size_t t = 0; t < long_ids.size(); ++t) long_ids[t] = static_cast<TokenId>((t * 7 + 3) % 11);
+  BiLstmClassifier::Trace trace;
+  const VecD s = m.forward(long_ids, &trace);
+  for (GateRule g : {GateRule::kSignalTakeAll, GateRule::kHalf, GateRule::kProportional}) {
+    BiLstmClassifier::LrpSettings st;
+    st.bias_factor = 1;
+    st.gate_rule = g;
+    const BiLstmClassifier::Relevance r = m.relevance(trace, 1, st);
+    REQUIRE(r.x_left.allFinite());
+    REQUIRE(r.x_right.allFinite());
+    CHECK(std::abs(r.x_left.sum() + r.x_right.sum() + r.r_rest - s[1]) < 1e-10 * std::max(1.0, std::abs(s[1])));
+  }
+  for (Method method : {Method::kSensitivity, Method::kOcclusion}) {
+    ExplainOptions o;
+    o.method = method;
+    const Explanation e = m.explain(long_ids, o);
+    REQUIRE(e.relevance.size() == 200);
+    for (double v : e.relevance) CHECK(std::isfinite(v));
+  }
+  // Ids outside [0, V) are zero vectors.
+  MatD x = MatD::Zero(3, m.n_embd());
+  x.row(1) = m.weights().embedding.row(4);
+  CHECK(m.forward(std::vector<TokenId>{-1, 4, 11}) == m.forward_embedded(x, nullptr));
+}
+
+TEST_CASE("bilstm: rule, option and target errors", "[lrp][bilstm]") {
+  const BiLstmClassifier m = tiny();
+  REQUIRE(m.default_rules().to_string() == "epsilon(0.001)");
+  ExplainOptions o;
+  o.rules = m.default_rules();
+  o.rules.apply("zplus");
+  REQUIRE_THROWS_AS(m.explain(kSentence, o), InvalidArgument);
+  REQUIRE_THROWS_WITH(m.explain(kSentence, o), Contains("supports zero and epsilon(e)"));
+  o.rules = m.default_rules();
+  o.rules.apply("fc=alphabeta(2,1)");
+  REQUIRE_THROWS_WITH(m.explain(kSentence, o), Contains("rule alphabeta(2,1) for role 'fc'"));
+  ExplainOptions role;
+  role.rules = RuleMap({{"conv", rules::Epsilon{0.1}}});
+  REQUIRE_THROWS_WITH(m.explain(kSentence, role), Contains("unknown layer role 'conv'") && Contains("fc, lstm"));
+  ExplainOptions sa;
+  sa.method = Method::kSensitivity;
+  sa.gate_rule = GateRule::kHalf;
+  REQUIRE_THROWS_WITH(m.explain(kSentence, sa), Contains("method lrp only"));
+  ExplainOptions nan_bf = lrp_options(std::nullopt, std::nan(""));
+  REQUIRE_THROWS_AS(m.explain(kSentence, nan_bf), InvalidArgument);
+  ExplainOptions far;
+  far.target = 3;
+  REQUIRE_THROWS_WITH(m.explain(kSentence, far), Contains("target class 3 is out of range"));
+  // The constructor checks shapes and labels.
+  BiLstmWeights bad = tiny_weights(true, false);
+  bad.right.w_hh = MatD::Zero(12, 4);
+  REQUIRE_THROWS_WITH(BiLstmClassifier({"a", "b", "c"}, bad), Contains("right.w_hh is [12 x 4], expected [12 x 3]"));
+  REQUIRE_THROWS_WITH(BiLstmClassifier({"a", "b"}, tiny_weights(true, false)), Contains("2 labels for 3 classes"));
+}
+
+TEST_CASE("bilstm: other architectures refuse the LSTM options", "[lrp][bilstm]") {
+  std::vector<Conv1d> convs;
+  convs.emplace_back(Mat::Ones(2, 6), 3, 2, Vec::Zero(2));
+  const CnnClassifier cnn({"a", "b"}, Embedding(Mat::Ones(5, 3)), std::move(convs),
+                          Dense(Mat::Ones(2, 2), Vec::Zero(2)));
+  ExplainOptions o;
+  o.bias_factor = 1.0;
+  REQUIRE_THROWS_AS(cnn.explain(std::vector<TokenId>{1, 2}, o), InvalidArgument);
+  o.bias_factor.reset();
+  o.gate_rule = GateRule::kHalf;
+  REQUIRE_THROWS_WITH(cnn.explain(std::vector<TokenId>{1, 2}, o), Contains("bilstm"));
+}
+
+TEST_CASE("bilstm: save/load round trip gives bit-identical scores", "[lrp][bilstm]") {
+  for (bool fc_bias : {false, true}) {
+    const BiLstmClassifier m = tiny(true, fc_bias, 3);
+    test::TempDir dir;
+    const nlohmann::json hyper = m.save(dir.path());
+    REQUIRE(hyper.at("n_hidden") == 3);
+    REQUIRE(hyper.at("fc_bias") == fc_bias);
+    const TensorStore store = TensorStore::load(dir / "model.safetensors");
+    REQUIRE(store.info("lstm.weight_ih_l0_reverse").dtype == DType::kF64);
+    REQUIRE(store.metadata().at("textlrp.gate_order") == "i,g,f,o");
+    const nlohmann::json config = {{"architecture", "bilstm"}, {"labels", m.labels()}, {"hyper", hyper}};
+    const auto loaded = load_classifier(dir.path(), config);
+    REQUIRE(loaded->architecture() == "bilstm");
+    const auto& back = dynamic_cast<const BiLstmClassifier&>(*loaded);
+    REQUIRE(back.forward(kSentence) == m.forward(kSentence));  // bit-identical
+    REQUIRE(back.weights().fc_bias.size() == (fc_bias ? 3 : 0));
+    const Explanation a = m.explain(kSentence, {}), b = loaded->explain(kSentence, {});
+    REQUIRE(a.relevance == b.relevance);
+  }
+}
+
+TEST_CASE("bilstm: load lists every tensor problem in one message", "[lrp][bilstm]") {
+  const BiLstmClassifier m = tiny();
+  test::TempDir dir;
+  const nlohmann::json hyper = m.save(dir.path());
+  const TensorStore good = TensorStore::load(dir / "model.safetensors");
+  TensorWriter w;
+  for (const auto& name : good.names()) {
+    if (name == "lstm.bias_hh_l0") continue;  // missing
+    const auto& info = good.info(name);
+    if (name == "fc.weight_left") {
+      w.add_f64(name, {3, 2}, std::vector<double>(6, 0.5));  // wrong shape
+    } else {
+      w.add_f64(name, info.shape, good.doubles(name, info.shape));
+    }
+  }
+  w.add_f64("extra", {1}, {1.0});  // unexpected
+  w.write(dir / "model.safetensors");
+  const nlohmann::json config = {{"architecture", "bilstm"}, {"labels", m.labels()}, {"hyper", hyper}};
+  REQUIRE_THROWS_AS(load_classifier(dir.path(), config), FormatError);
+  REQUIRE_THROWS_WITH(load_classifier(dir.path(), config),
+                      Contains("missing tensor 'lstm.bias_hh_l0' [12]") &&
+                          Contains("tensor 'fc.weight_left' has shape [3 x 2], expected [3 x 3]") &&
+                          Contains("unexpected tensor 'extra' [1]"));
+  nlohmann::json bad_hyper = config;
+  bad_hyper["hyper"]["n_hidden"] = 0;
+  REQUIRE_THROWS_WITH(load_classifier(dir.path(), bad_hyper), Contains("n_hidden"));
+}
+
+TEST_CASE("bilstm: PyTorch import swaps the gate blocks i,f,g,o -> i,g,f,o", "[lrp][bilstm]") {
+  const Index V = 7, E = 3, H = 2, C = 2;
+  std::vector<MatD> w_ih, w_hh;
+  std::vector<VecD> b_ih, b_hh;
+  for (unsigned d = 0; d < 2; ++d) {
+    w_ih.push_back(rmat(4 * H, E, 20 + d, 1.0));
+    w_hh.push_back(rmat(4 * H, H, 30 + d, 1.0));
+    b_ih.push_back(rvec(4 * H, 40 + d, 0.5));
+    b_hh.push_back(rvec(4 * H, 50 + d, 0.5));
+  }
+  const MatD emb = rmat(V, E, 60, 1.0), fc = rmat(C, 2 * H, 61, 1.0);
+  const VecD fc_b = rvec(C, 62, 0.5);
+  const std::vector<TokenId> ids = {1, 6, 0, 3, 3};
+  const VecD expected = naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, fc_b, ids, "ifgo");
+  // Reading the PyTorch tensors in OUR order would be wrong: the test would notice.
+  REQUIRE((expected - naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, fc_b, ids, "igfo")).cwiseAbs().maxCoeff() > 1e-3);
+  for (const std::string prefix : {"lstm.", ""}) {
+    TensorWriter w;
+    w.add_f64("embedding.weight", {V, E}, flat(emb));
+    for (int d = 0; d < 2; ++d) {
+      const std::string sfx = d == 0 ? "" : "_reverse";
+      w.add_f64(prefix + "weight_ih_l0" + sfx, {4 * H, E}, flat(w_ih[d]));
+      w.add_f64(prefix + "weight_hh_l0" + sfx, {4 * H, H}, flat(w_hh[d]));
+      w.add_f64(prefix + "bias_ih_l0" + sfx, {4 * H}, flat(b_ih[d]));
+      w.add_f64(prefix + "bias_hh_l0" + sfx, {4 * H}, flat(b_hh[d]));
+    }
+    w.add_f64("fc.weight", {C, 2 * H}, flat(fc));
+    w.add_f64("fc.bias", {C}, flat(fc_b));
+    const TensorStore store = TensorStore::parse(w.serialize(), "torch.safetensors");
+    const auto m = BiLstmClassifier::from_pytorch(store, {});
+    INFO("prefix '" << prefix << "'");
+    REQUIRE(m->labels() == std::vector<std::string>{"0", "1"});
+    CHECK((m->forward(ids) - expected).cwiseAbs().maxCoeff() < 1e-13);
+    CHECK(m->weights().left.w_ih.row(H) == w_ih[0].row(2 * H));  // our g block = their rows [2H, 3H)
+    CHECK(m->weights().right.b_hh[2 * H] == b_hh[1][H]);         // our f block = their rows [H, 2H)
+    REQUIRE_THROWS_WITH(BiLstmClassifier::from_pytorch(store, {"a", "b", "c"}), Contains("3 labels given"));
+  }
+  // F32 tensors are accepted (widened), fc.bias is optional.
+  TensorWriter w32;
+  auto f32 = [](const MatD& m) { return std::vector<float>(m.data(), m.data() + m.size()); };
+  w32.add("embedding.weight", {V, E}, f32(emb));
+  for (int d = 0; d < 2; ++d) {
+    const std::string sfx = d == 0 ? "" : "_reverse";
+    w32.add("weight_ih_l0" + sfx, {4 * H, E}, f32(w_ih[d]));
+    w32.add("weight_hh_l0" + sfx, {4 * H, H}, f32(w_hh[d]));
+    w32.add("bias_ih_l0" + sfx, {4 * H}, f32(b_ih[d]));
+    w32.add("bias_hh_l0" + sfx, {4 * H}, f32(b_hh[d]));
+  }
+  w32.add("fc.weight", {C, 2 * H}, f32(fc));
+  const auto m32 = BiLstmClassifier::from_pytorch(TensorStore::parse(w32.serialize(), "f32"), {"neg", "pos"});
+  CHECK((m32->forward(ids) - naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, VecD(), ids, "ifgo")).cwiseAbs().maxCoeff() <
+        1e-5);
+}
+
+TEST_CASE("bilstm: PyTorch import lists missing, unexpected, misshapen and mistyped tensors", "[lrp][bilstm]") {
+  const Index V = 5, E = 3, H = 2, C = 2;
+  TensorWriter w;
+  w.add_f64("embedding.weight", {V, E}, std::vector<double>(V * E, 0.1));
+  w.add_f64("lstm.weight_ih_l0", {4 * H, E}, std::vector<double>(4 * H * E, 0.1));
+  w.add_f64("lstm.weight_hh_l0", {4 * H, H}, std::vector<double>(4 * H * H, 0.1));
+  w.add_f64("lstm.bias_ih_l0", {4 * H}, std::vector<double>(4 * H, 0.1));
+  w.add_f64("lstm.bias_hh_l0", {4 * H + 1}, std::vector<double>(4 * H + 1, 0.1));  // wrong shape
+  w.add_f64("lstm.weight_ih_l0_reverse", {4 * H, E}, std::vector<double>(4 * H * E, 0.1));
+  w.add_f64("lstm.weight_hh_l0_reverse", {4 * H, H}, std::vector<double>(4 * H * H, 0.1));
+  // lstm.bias_ih_l0_reverse missing
+  w.add_f64("lstm.bias_hh_l0_reverse", {4 * H}, std::vector<double>(4 * H, 0.1));
+  w.add_f64("lstm.weight_ih_l1", {4 * H, 2 * H}, std::vector<double>(4 * H * 2 * H, 0.1));  // a second layer
+  w.add_f64("fc.weight", {C, 2 * H}, std::vector<double>(C * 2 * H, 0.1));
+  std::string bytes = w.serialize();
+  // Retype fc.weight as I64 (same size as F64) in the header.
+  const auto pos = bytes.find("\"F64\"", bytes.find("\"fc.weight\""));
+  bytes.replace(pos, 5, "\"I64\"");
+  const TensorStore store = TensorStore::parse(bytes, "bad.safetensors");
+  REQUIRE_THROWS_AS(BiLstmClassifier::from_pytorch(store, {}), FormatError);
+  REQUIRE_THROWS_WITH(
+      BiLstmClassifier::from_pytorch(store, {}),
+      Contains("bad.safetensors: ") && Contains("tensor 'lstm.bias_hh_l0' has shape [9], expected [8]") &&
+          Contains("missing tensor 'lstm.bias_ih_l0_reverse' [8]") && Contains("tensor 'fc.weight' has dtype I64") &&
+          Contains("unexpected tensor 'lstm.weight_ih_l1' [8 x 4]"));
+}
+
+TEST_CASE("bilstm: the Arras importer reads .npy files and lists their problems", "[lrp][bilstm]") {
+  const BiLstmWeights w = tiny_weights(true, false, 9);
+  test::TempDir dir;
+  auto write = [&](const std::string& name, const MatD& m, bool vector) {
+    const std::vector<std::int64_t> shape =
+        vector ? std::vector<std::int64_t>{m.size()} : std::vector<std::int64_t>{m.rows(), m.cols()};
+    test::write_bytes(dir / name, npy_f8(shape, flat(m)));
+  };
+  for (const auto& [side, lw] : {std::pair<std::string, const LstmWeights*>{"Left", &w.left}, {"Right", &w.right}}) {
+    write("Wxh_" + side + ".npy", lw->w_ih, false);
+    write("Whh_" + side + ".npy", lw->w_hh, false);
+    write("bxh_" + side + ".npy", lw->b_ih, true);
+    write("bhh_" + side + ".npy", lw->b_hh, true);
+  }
+  write("Why_Left.npy", w.fc_left, false);
+  write("Why_Right.npy", w.fc_right, false);
+  write("emb.npy", w.embedding, false);
+  const auto m = BiLstmClassifier::from_arras(dir.path(), dir / "emb.npy", {});
+  REQUIRE(m->labels() == std::vector<std::string>{"0", "1", "2"});
+  const BiLstmClassifier direct({"0", "1", "2"}, w);
+  REQUIRE(m->forward(kSentence) == direct.forward(kSentence));
+  REQUIRE_THROWS_WITH(BiLstmClassifier::from_arras(dir.path(), dir / "emb.npy", {"a", "b"}),
+                      Contains("2 labels given"));
+  // A wrongly shaped, a missing and a corrupt file: one message.
+  write("Whh_Right.npy", MatD::Zero(12, 4), false);
+  std::filesystem::remove(dir / "bxh_Left.npy");
+  test::write_bytes(dir / "Why_Right.npy", "\x93NUMPY\x01");
+  REQUIRE_THROWS_AS(BiLstmClassifier::from_arras(dir.path(), dir / "emb.npy", {}), FormatError);
+  REQUIRE_THROWS_WITH(BiLstmClassifier::from_arras(dir.path(), dir / "emb.npy", {}),
+                      Contains("missing file") && Contains("bxh_Left.npy") &&
+                          Contains("Whh_Right.npy has shape [12 x 4], expected [12 x 3]") &&
+                          Contains("Why_Right.npy: byte 0"));
+}
