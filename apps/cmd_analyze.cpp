@@ -198,7 +198,7 @@ int run_analyze(const AnalyzeCmdOptions& o) {
       am.vectors_note = "Document vectors read from --vectors.";
     } else {
       try {
-        const DocvecSetup setup = make_docvec_setup(m, o.embeddings, weightings, explain, docs, warn);
+        const DocvecSetup setup = make_docvec_setup(m, o.embeddings, weightings, explain, Documents::in_memory(docs), warn);
         std::vector<VectorSet> sets(weightings.size());
         std::vector<std::vector<double>> flat(weightings.size());
         std::size_t next = 0;

@@ -39,16 +39,20 @@ int run_deletion(const DeletionCmdOptions& o) {
   explain.rules.apply(o.rule);
   explain.ig_steps = o.steps;
   const DeletionSetup setup = make_deletion_setup(model, o.methods, o.max_delete, o.random_seeds, o.seed, explain, warn);
-  const std::vector<corpora::Example> docs = read_documents(o.input, o.max_docs, warn);
-  for (const auto& d : docs) (void)label_of(model, d, true);  // fail early, before hours of work
-  warn(fmt::format("deletion: {} documents, methods {}, up to {} deletions ({})", docs.size(),
+  // Streamed in bounded memory unless --max-docs samples the corpus. A document without a known label
+  // stops the run: checked up front when in memory, when it is reached when streamed.
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(o.input, warn)
+                                         : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
+  for (const auto& d : docs.vector()) (void)label_of(model, d, true);  // fail early, before hours of work
+  warn(fmt::format("deletion: {} documents, methods {}, up to {} deletions ({})",
+                   docs.is_streamed() ? std::string("streaming the") : std::to_string(docs.known_size()),
                    fmt::join(setup.names(), ","), o.max_delete, deletion_meaning(model)));
   DeletionResult result = make_deletion_result(model, setup);
   const double start = now_seconds();
   for_each_document(
       docs, o.threads, 4, "deletion", o.quiet,
       [&](const corpora::Example& ex) { return pack(delete_document(model, setup, ex)); },
-      [&](std::string_view bytes) { result.add(unpack_deletion(bytes)); });
+      [&](const corpora::Example&, std::string_view bytes) { result.add(unpack_deletion(bytes)); });
   result.seconds = now_seconds() - start;
   Output out(o.output);
   out.write(deletion_json(result).dump(1));

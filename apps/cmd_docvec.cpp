@@ -54,7 +54,12 @@ int run_docvec(const DocvecCmdOptions& o) {
   explain.rules = model.classifier->default_rules();
   explain.rules.apply(o.rule);
   explain.ig_steps = o.steps;
-  const std::vector<corpora::Example> docs = read_documents(o.input, o.max_docs, warn);
+  // Stream in bounded memory unless every document must be kept (--epi), sampled (--max-docs), or
+  // stdin must be read twice (a corpus idf).
+  const bool stream = !o.epi && o.max_docs == 0 &&
+                      (Documents::can_reopen(o.input) || !docvec_needs_corpus_idf(model, weightings));
+  const Documents docs = stream ? Documents::streamed(o.input, warn)
+                                : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
   const DocvecSetup setup = make_docvec_setup(model, o.embeddings, weightings, explain, docs, warn);
   const Index dim = setup.table.cols();
 
@@ -66,12 +71,10 @@ int run_docvec(const DocvecCmdOptions& o) {
   }
   Output out(o.out);
   out.write(vectors_tsv_header(dim));
-  std::size_t next = 0;
   std::string rows;
-  for_each_document(
+  const std::size_t n_docs = for_each_document(
       docs, o.threads, 8, "docvec", o.quiet, [&](const corpora::Example& ex) { return pack(document_vectors(setup, ex)); },
-      [&](std::string_view bytes) {
-        const corpora::Example& doc = docs[next++];
+      [&](const corpora::Example& doc, std::string_view bytes) {
         const DocVectors dv = unpack_vectors(bytes);
         const std::string label = doc.label.value_or("");
         const std::string& prediction = model.labels()[static_cast<std::size_t>(dv.prediction)];
@@ -88,7 +91,7 @@ int run_docvec(const DocvecCmdOptions& o) {
         out.write(rows);
       });
   out.commit();
-  warn(fmt::format("docvec: wrote {} documents x {} weightings ({} dimensions) to {}", docs.size(), weightings.size(), dim,
+  warn(fmt::format("docvec: wrote {} documents x {} weightings ({} dimensions) to {}", n_docs, weightings.size(), dim,
                    o.out == "-" ? std::string("stdout") : o.out));
   if (o.epi) {
     std::vector<EpiRow> rows_epi;
@@ -117,6 +120,7 @@ void setup_docvec(CLI::App& root, Action& action) {
       "weighting. <unk> and words without a vector add nothing. --epi adds the explanatory power index table.");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
+  opt->input.add_shard_option(cmd);
   cmd->add_option("--embeddings", opt->embeddings,
                   "word vectors (word2vec binary/text, fastText .vec, GloVe), matched to the model's vocabulary; "
                   "default: the model's embedding matrix (CNN; the BoW/SVM has none)");

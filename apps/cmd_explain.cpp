@@ -72,6 +72,7 @@ void setup_explain(CLI::App& root, Action& action) {
       "each word summed.");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
+  opt->input.add_shard_option(cmd);
   cmd->add_option("-o,--output", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--method", opt->method,
                   "explanation method: lrp, sa (squared gradient norm), gi (gradient x input), ig (integrated "

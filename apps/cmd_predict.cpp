@@ -113,6 +113,7 @@ void setup_predict(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand("predict", "predict labels; JSONL {\"id\",\"prediction\",\"scores\"} on stdout");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
+  opt->input.add_shard_option(cmd);
   cmd->add_option("-o,--output", opt->output, "output file (- = stdout)")->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");

@@ -63,12 +63,14 @@ int run_topwords(const TopwordsCmdOptions& o) {
   explain.rules.apply(o.rule);
   explain.ig_steps = o.steps;
   const MethodPlan plan = plan_method(model, lrp::parse_method(o.method), explain);
-  const std::vector<corpora::Example> docs = read_documents(o.input, o.max_docs, warn);
+  // Streamed (memory grows with the vocabulary, not the corpus) unless --max-docs samples it.
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(o.input, warn)
+                                         : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
   lrp::analysis::TopWords tw(model.labels().size());
-  for_each_document(
+  const std::size_t n_docs = for_each_document(
       docs, o.threads, 16, "topwords", o.quiet,
       [&](const corpora::Example& ex) { return pack(document_words(model, ex, plan, explain)); },
-      [&](std::string_view bytes) {
+      [&](const corpora::Example&, std::string_view bytes) {
         const DocWords d = unpack_words(bytes);
         tw.add_document(static_cast<std::size_t>(d.cls), d.words);
       });
@@ -94,7 +96,7 @@ int run_topwords(const TopwordsCmdOptions& o) {
     j["rank"] = o.rank;
     j["per_class"] = o.per_class;
     j["min_documents"] = o.min_documents;
-    j["documents"] = docs.size();
+    j["documents"] = n_docs;
     j["classes"] = nlohmann::ordered_json::object();
     for (std::size_t c = 0; c < model.labels().size(); ++c) {
       nlohmann::ordered_json e;

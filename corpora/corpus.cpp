@@ -182,6 +182,52 @@ std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOpt
   return open_format(*format, path, options);
 }
 
+Shard Shard::parse(std::string_view text) {
+  const std::size_t slash = text.find('/');
+  auto number = [&](std::string_view part, std::size_t& out) {
+    if (part.empty() || part.size() > 9) return false;
+    std::size_t v = 0;
+    for (char c : part) {
+      if (c < '0' || c > '9') return false;
+      v = v * 10 + static_cast<std::size_t>(c - '0');
+    }
+    out = v;
+    return true;
+  };
+  Shard s;
+  if (slash == std::string_view::npos || !number(text.substr(0, slash), s.index) ||
+      !number(text.substr(slash + 1), s.count) || s.count == 0 || s.index == 0 || s.index > s.count) {
+    throw InvalidArgument(fmt::format(
+        "--shard '{}': expected I/N with 1 <= I <= N (e.g. 2/4 = the second of four shards)", text));
+  }
+  return s;
+}
+
+namespace {
+class ShardReader final : public CorpusReader {
+ public:
+  ShardReader(std::unique_ptr<CorpusReader> inner, Shard shard) : inner_(std::move(inner)), shard_(shard) {}
+  bool next(Example& out) override {
+    while (inner_->next(out)) {
+      const std::size_t k = position_++;
+      if (k % shard_.count == shard_.index - 1) return true;
+    }
+    return false;
+  }
+  std::string_view format() const override { return inner_->format(); }
+
+ private:
+  std::unique_ptr<CorpusReader> inner_;
+  Shard shard_;
+  std::size_t position_ = 0;
+};
+}  // namespace
+
+std::unique_ptr<CorpusReader> shard_corpus(std::unique_ptr<CorpusReader> reader, Shard shard) {
+  if (shard.all()) return reader;
+  return std::make_unique<ShardReader>(std::move(reader), shard);
+}
+
 std::vector<Example> read_all(CorpusReader& reader) {
   std::vector<Example> out;
   Example ex;

@@ -84,6 +84,22 @@ std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOpt
 // Throws IoError when the path does not exist or cannot be read.
 std::optional<std::string> detect_corpus_format(const std::filesystem::path& path);
 
+// One part of a corpus, for splitting work across processes or machines ("--shard I/N"): document k
+// (0-based, in the reader's deterministic order) belongs to shard (k mod N) + 1. Round-robin rather
+// than contiguous blocks, so a stream (stdin) can be sharded without knowing its length; every
+// output record carries the document's id, so the shards' outputs concatenated hold every record
+// exactly once.
+struct Shard {
+  std::size_t index = 1;  // 1-based
+  std::size_t count = 1;
+  bool all() const { return count == 1; }
+  // Parses "I/N" with 1 <= I <= N. InvalidArgument says what was expected and what was found.
+  static Shard parse(std::string_view text);
+};
+// Wraps `reader` so that it yields only the documents of `shard` (the reader itself when count is 1).
+// The documents of other shards are still read (and validated), but not returned.
+std::unique_ptr<CorpusReader> shard_corpus(std::unique_ptr<CorpusReader> reader, Shard shard);
+
 // Drains the reader into a vector (convenient for small corpora and tests).
 std::vector<Example> read_all(CorpusReader& reader);
 

@@ -107,34 +107,88 @@ std::vector<corpora::Example> read_documents(const InputOptions& input, std::siz
   return kept;
 }
 
+Documents Documents::in_memory(std::vector<corpora::Example> docs) {
+  Documents d;
+  d.docs_ = std::move(docs);
+  return d;
+}
+
+Documents Documents::streamed(const InputOptions& input, LogFn log) {
+  Documents d;
+  d.input_ = &input;
+  d.log_ = std::move(log);
+  return d;
+}
+
+bool Documents::can_reopen(const InputOptions& input) {
+  auto is_stdin = [](const std::string& spec) {
+    return spec == "-" || (spec.size() >= 2 && spec.compare(spec.size() - 2, 2, ":-") == 0);
+  };
+  return !is_stdin(input.input) && !is_stdin(input.corpus);
+}
+
+std::unique_ptr<corpora::CorpusReader> Documents::open() const {
+  if (input_) return input_->open(log_);
+  return std::make_unique<MemoryReader>(docs_);
+}
+
+std::unique_ptr<corpora::CorpusReader> Documents::open_unsharded() const {
+  if (!input_) return std::make_unique<MemoryReader>(docs_);
+  InputOptions all = *input_;
+  all.shard.clear();
+  return all.open({});  // the first pass already reported the detected format
+}
+
 int resolve_threads(int threads) {
   if (threads > 0) return threads;
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-std::size_t for_each_document(const std::vector<corpora::Example>& docs, int threads, std::size_t batch,
-                              const std::string& what, bool quiet,
-                              const std::function<std::string(const corpora::Example&)>& fn,
-                              const std::function<void(std::string_view)>& sink) {
-  MemoryReader reader(docs);
-  Progress progress(what, !quiet, docs.size());
+namespace {
+
+std::size_t for_each_document_in(corpora::CorpusReader& reader, std::size_t total, int threads, std::size_t batch,
+                                 const std::string& what, bool quiet,
+                                 const std::function<std::string(const corpora::Example&)>& fn,
+                                 const std::function<void(const corpora::Example&, std::string_view)>& sink) {
+  Progress progress(what, !quiet, total);
   const bool log_lines = !quiet && !stderr_is_tty();
   double last_log = now_seconds();
   const std::size_t n = run_stream(
       reader, {resolve_threads(threads), std::max<std::size_t>(1, batch)}, fn, sink, [&](std::size_t done) {
         progress.update(done);
         const double t = now_seconds();
-        if (log_lines && t - last_log >= 30 && done < docs.size()) {
-          last_log = t;
-          const double rate = static_cast<double>(done) / std::max(1e-9, progress.elapsed());
-          const int eta = static_cast<int>(static_cast<double>(docs.size() - done) / std::max(rate, 1e-9));
-          log_line(fmt::format("{}: {}/{} documents ({:.1f}%), {:.2f} docs/s, ETA {}:{:02d}:{:02d}", what, done,
-                               docs.size(), 100.0 * static_cast<double>(done) / static_cast<double>(docs.size()), rate,
-                               eta / 3600, eta / 60 % 60, eta % 60));
+        if (!log_lines || t - last_log < 30 || (total > 0 && done >= total)) return;
+        last_log = t;
+        const double rate = static_cast<double>(done) / std::max(1e-9, progress.elapsed());
+        if (total == 0) {
+          log_line(fmt::format("{}: {} documents, {:.2f} docs/s", what, done, rate));
+          return;
         }
+        const int eta = static_cast<int>(static_cast<double>(total - done) / std::max(rate, 1e-9));
+        log_line(fmt::format("{}: {}/{} documents ({:.1f}%), {:.2f} docs/s, ETA {}:{:02d}:{:02d}", what, done, total,
+                             100.0 * static_cast<double>(done) / static_cast<double>(total), rate, eta / 3600,
+                             eta / 60 % 60, eta % 60));
       });
   progress.finish(n, quiet);
   return n;
+}
+
+}  // namespace
+
+std::size_t for_each_document(const std::vector<corpora::Example>& docs, int threads, std::size_t batch,
+                              const std::string& what, bool quiet,
+                              const std::function<std::string(const corpora::Example&)>& fn,
+                              const std::function<void(std::string_view)>& sink) {
+  MemoryReader reader(docs);
+  return for_each_document_in(reader, docs.size(), threads, batch, what, quiet, fn,
+                              [&](const corpora::Example&, std::string_view r) { sink(r); });
+}
+
+std::size_t for_each_document(const Documents& docs, int threads, std::size_t batch, const std::string& what,
+                              bool quiet, const std::function<std::string(const corpora::Example&)>& fn,
+                              const std::function<void(const corpora::Example&, std::string_view)>& sink) {
+  auto reader = docs.open();
+  return for_each_document_in(*reader, docs.known_size(), threads, batch, what, quiet, fn, sink);
 }
 
 int label_of(const Model& model, const corpora::Example& doc, bool required) {
@@ -242,8 +296,7 @@ Weighting parse_weighting(std::string_view name, std::string_view method) {
 }
 
 DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings, std::vector<Weighting> weightings,
-                              const lrp::ExplainOptions& explain, const std::vector<corpora::Example>& docs,
-                              const LogFn& log) {
+                              const lrp::ExplainOptions& explain, const Documents& docs, const LogFn& log) {
   DocvecSetup s;
   s.model = &model;
   s.weightings = std::move(weightings);
@@ -280,7 +333,11 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
       const auto n_vocab = static_cast<std::size_t>(model.classifier->n_vocab());
       std::vector<std::size_t> df(n_vocab, 0);
       std::vector<char> seen(n_vocab, 0);
-      for (const auto& doc : docs) {
+      auto reader = docs.open_unsharded();
+      std::size_t n_docs = 0;
+      corpora::Example doc;
+      while (reader->next(doc)) {
+        ++n_docs;
         const Encoded enc = encode(model, doc);
         std::vector<std::size_t> touched;
         for (TokenId id : enc.ids) {
@@ -293,12 +350,18 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
           seen[id] = 0;
         }
       }
-      s.idf = lrp::smooth_idf(df, docs.size());
-      s.idf_source = fmt::format("smooth idf of the analysed corpus ({} documents)", docs.size());
+      s.idf = lrp::smooth_idf(df, n_docs);
+      s.idf_source = fmt::format("smooth idf of the analysed corpus ({} documents)", n_docs);
     }
     if (log) log(fmt::format("docvec: tfidf weights from {}", s.idf_source));
   }
   return s;
+}
+
+bool docvec_needs_corpus_idf(const Model& model, const std::vector<Weighting>& weightings) {
+  const bool tfidf = std::any_of(weightings.begin(), weightings.end(),
+                                 [](const Weighting& w) { return w.kind == Weighting::Kind::kTfidf; });
+  return tfidf && dynamic_cast<const lrp::BowClassifier*>(model.classifier.get()) == nullptr;
 }
 
 DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& doc) {

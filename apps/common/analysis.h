@@ -50,6 +50,31 @@ using LogFn = std::function<void(std::string_view)>;
 // folder corpus sorted by class keeps every class. Logs "N of M documents" when it drops some.
 std::vector<corpora::Example> read_documents(const InputOptions& input, std::size_t max_docs, const LogFn& log);
 
+// The documents of an analysis: either read into memory (read_documents; needed for --max-docs and
+// for analyses that keep every document, like PCA/EPI), or streamed from the input in bounded memory
+// (the input is opened again for each pass).
+class Documents {
+ public:
+  static Documents in_memory(std::vector<corpora::Example> docs);
+  static Documents streamed(const InputOptions& input, LogFn log);
+  // Streaming is possible for every input but stdin when more than one pass is needed.
+  static bool can_reopen(const InputOptions& input);
+  bool is_streamed() const { return input_ != nullptr; }
+  // A fresh reader over the documents (a view of the vector when in memory).
+  std::unique_ptr<corpora::CorpusReader> open() const;
+  // A fresh reader over the whole input, ignoring --shard (for corpus statistics such as the idf,
+  // which must be the same in every shard). In memory: the documents themselves.
+  std::unique_ptr<corpora::CorpusReader> open_unsharded() const;
+  // Known document count (0 = not known before the pass, when streamed).
+  std::size_t known_size() const { return is_streamed() ? 0 : docs_.size(); }
+  const std::vector<corpora::Example>& vector() const { return docs_; }
+
+ private:
+  std::vector<corpora::Example> docs_;
+  const InputOptions* input_ = nullptr;
+  LogFn log_;
+};
+
 // threads <= 0 -> every core (std::thread::hardware_concurrency, at least 1).
 int resolve_threads(int threads);
 
@@ -61,6 +86,10 @@ std::size_t for_each_document(const std::vector<corpora::Example>& docs, int thr
                               const std::string& what, bool quiet,
                               const std::function<std::string(const corpora::Example&)>& fn,
                               const std::function<void(std::string_view)>& sink);
+// The same over Documents (streamed or in memory); the sink also receives the document.
+std::size_t for_each_document(const Documents& docs, int threads, std::size_t batch, const std::string& what,
+                              bool quiet, const std::function<std::string(const corpora::Example&)>& fn,
+                              const std::function<void(const corpora::Example&, std::string_view)>& sink);
 
 // The index of the document's label in the model, or -1 when it has none. With `required`, a
 // missing or unknown label is an InvalidArgument naming the document.
@@ -113,11 +142,12 @@ struct DocvecSetup {
 
 // Prepares document vectors for `weightings`. `embeddings` = a word-vector file, or empty for the
 // model's own embedding matrix (the CNN has one; for other models that is an InvalidArgument
-// asking for --embeddings). `docs` are used for the corpus idf (only when tfidf is asked for and
-// the model is not bow_svm). Logs what it loaded through `log`.
+// asking for --embeddings). `docs` are read (unsharded) for the corpus idf, only when tfidf is asked
+// for and the model is not bow_svm. Logs what it loaded through `log`.
 DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings, std::vector<Weighting> weightings,
-                              const lrp::ExplainOptions& explain, const std::vector<corpora::Example>& docs,
-                              const LogFn& log);
+                              const lrp::ExplainOptions& explain, const Documents& docs, const LogFn& log);
+// True when make_docvec_setup will read the documents for a corpus idf.
+bool docvec_needs_corpus_idf(const Model& model, const std::vector<Weighting>& weightings);
 
 struct DocVectors {
   int prediction = -1;

@@ -24,7 +24,7 @@ double now_seconds() {
 
 void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
   cmd->add_option("--corpus", corpus,
-                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, sst, text; "
+                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, sst, sst-binary, text; "
                   "without a prefix the format is detected (and reported)");
   if (input_allowed) {
     cmd->add_option("--input", input,
@@ -41,6 +41,14 @@ void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
       ->delimiter(',');
 }
 
+void InputOptions::add_shard_option(CLI::App* cmd) {
+  cmd->add_option("--shard", shard,
+                  "process only shard I of N (1 <= I <= N): documents I, I+N, I+2N, ... of the input (1-based). "
+                  "Run N processes (or machines) with 1/N .. N/N and concatenate their outputs: every document "
+                  "appears exactly once, with its id")
+      ->type_name("I/N");
+}
+
 std::unique_ptr<corpora::CorpusReader> InputOptions::open(const std::function<void(std::string_view)>& warn) const {
   if (corpus.empty() == input.empty()) {
     throw InvalidArgument(corpus.empty() ? "give the documents with --corpus SPEC or --input FILE"
@@ -53,13 +61,14 @@ std::unique_ptr<corpora::CorpusReader> InputOptions::open(const std::function<vo
     if (s == "footers") co.strip_footers = true;
     if (s == "quotes") co.strip_quotes = true;
   }
-  if (!corpus.empty()) return corpora::open_corpus(corpus, co);
+  const corpora::Shard part = shard.empty() ? corpora::Shard{} : corpora::Shard::parse(shard);
+  if (!corpus.empty()) return corpora::shard_corpus(corpora::open_corpus(corpus, co), part);
   std::string fmt_name = input_format;
   if (fmt_name == "auto") {
     const bool is_txt = input.size() > 4 && input.substr(input.size() - 4) == ".txt";
     fmt_name = is_txt ? "text" : "jsonl";
   }
-  return corpora::open_corpus(fmt_name + ":" + input, co);
+  return corpora::shard_corpus(corpora::open_corpus(fmt_name + ":" + input, co), part);
 }
 
 TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
@@ -220,6 +229,14 @@ std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& optio
                        const std::function<std::string(const corpora::Example&)>& fn,
                        const std::function<void(std::string_view)>& sink,
                        const std::function<void(std::size_t)>& on_batch) {
+  return run_stream(
+      reader, options, fn, [&](const corpora::Example&, std::string_view r) { sink(r); }, on_batch);
+}
+
+std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& options,
+                       const std::function<std::string(const corpora::Example&)>& fn,
+                       const std::function<void(const corpora::Example&, std::string_view)>& sink,
+                       const std::function<void(std::size_t)>& on_batch) {
   const int n_threads = std::max(1, options.threads);
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch) * static_cast<std::size_t>(n_threads);
   std::vector<corpora::Example> batch;
@@ -260,7 +277,7 @@ std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& optio
         if (e) std::rethrow_exception(e);
       }
     }
-    for (const auto& r : results) sink(r);
+    for (std::size_t i = 0; i < batch.size(); ++i) sink(batch[i], results[i]);
     total += batch.size();
     if (on_batch) on_batch(total);
   }

@@ -20,9 +20,12 @@ struct InputOptions {
   std::string input;
   std::string input_format = "auto";
   std::vector<std::string> strip;  // headers, footers, quotes (folder corpora)
+  std::string shard;               // "I/N" (empty = everything); see corpora::Shard
   // Adds --corpus/--input/--input-format/--strip to a subcommand. `input_allowed` = false for
   // commands that need labelled corpora only.
   void add_to(CLI::App* cmd, bool input_allowed = true);
+  // Adds --shard I/N (for commands whose output is one record per document).
+  void add_shard_option(CLI::App* cmd);
   // Opens the reader. Throws InvalidArgument when neither or both of --corpus/--input are given.
   std::unique_ptr<corpora::CorpusReader> open(const std::function<void(std::string_view)>& warn) const;
 };
@@ -78,6 +81,11 @@ struct StreamOptions {
 std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& options,
                        const std::function<std::string(const corpora::Example&)>& fn,
                        const std::function<void(std::string_view)>& sink,
+                       const std::function<void(std::size_t)>& on_batch = {});
+// The same, with the document beside its result in the sink (for sinks that need its id or label).
+std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& options,
+                       const std::function<std::string(const corpora::Example&)>& fn,
+                       const std::function<void(const corpora::Example&, std::string_view)>& sink,
                        const std::function<void(std::size_t)>& on_batch = {});
 
 // Logs a message on stderr (prefixed "textlrp: ") unless quiet.
