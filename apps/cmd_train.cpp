@@ -99,34 +99,101 @@ std::unique_ptr<nlp::Tokenizer> make_train_tokenizer(const TrainOptions& o) {
   throw InvalidArgument(fmt::format("--tokenizer {}: expected icu-word or spm:FILE.model", o.tokenizer));
 }
 
-// Trains the CNN on the train split with early stopping on the dev split.
-std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
-                                                 const std::vector<std::vector<TokenId>>& x, const std::vector<int>& y,
-                                                 const std::vector<std::vector<TokenId>>& dx, const std::vector<int>& dy,
-                                                 const std::vector<std::string>& labels, nlohmann::json& training,
-                                                 const std::function<void(std::string_view)>& warn) {
-  Mat table;
-  bool finetune = o.finetune;
+// The initial embedding table of a neural model: word vectors from --embeddings (matched to the
+// vocabulary; words without a vector drawn from U(-0.25, 0.25)) or, without a file, every row from
+// U(-range, range) with --dim columns. Sets `finetune` (file: --finetune-embeddings; random: unless
+// --freeze) and records the source in training["embeddings"].
+template <class Matrix>
+Matrix initial_embeddings(const TrainOptions& o, const nlp::Vocabulary& vocab, typename Matrix::Scalar range,
+                          bool& finetune, nlohmann::json& training, const std::function<void(std::string_view)>& warn) {
+  using Scalar = typename Matrix::Scalar;
+  Matrix table;
+  finetune = o.finetune;
   if (!o.embeddings.empty()) {
     emb::LoadOptions lo;
     lo.only = &vocab;
     lo.allow_short_header = true;
     const emb::EmbeddingTable t = emb::load_embeddings(o.embeddings, emb::Format::kAuto, warn, lo);
     emb::Coverage cov;
-    table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov);
+    table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov).template cast<Scalar>();
     warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}", cov.n_found +
                      cov.n_found_casefold, cov.n_vocab, o.embeddings, 100 * cov.oov_rate,
                      finetune ? "fine-tuned" : "frozen (--finetune-embeddings to train them)"));
     training["embeddings"] = {{"file", o.embeddings}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
   } else {
     std::mt19937_64 rng(o.seed);
-    std::uniform_real_distribution<float> u(-0.25f, 0.25f);
+    std::uniform_real_distribution<Scalar> u(-range, range);
     table.resize(static_cast<Index>(vocab.size()), o.dim);
     for (Index i = 0; i < table.size(); ++i) table.data()[i] = u(rng);
     finetune = !o.freeze;
     warn(fmt::format("embeddings: random {}-d, {}", o.dim, finetune ? "fine-tuned" : "frozen"));
     training["embeddings"] = {{"file", nullptr}, {"dim", o.dim}};
   }
+  return table;
+}
+
+// Progress of a neural trainer on stderr: a \r-line per batch on a terminal (epoch, position, loss,
+// the last dev accuracy, docs/s, ETA) and one log line per epoch.
+class EpochReporter {
+ public:
+  EpochReporter(std::string arch, const TrainOptions& o, std::size_t n_train,
+                const std::function<void(std::string_view)>& warn)
+      : arch_(std::move(arch)), tty_(!o.quiet && stderr_is_tty()), n_train_(n_train), warn_(warn) {}
+  template <class TrainerOptions>
+  void attach(TrainerOptions& t) {
+    t.progress = [this](int epoch, std::size_t done, std::size_t total, double loss) { progress(epoch, done, total, loss); };
+    t.epoch_done = [this](int epoch, double loss, double acc, double secs) { epoch_done(epoch, loss, acc, secs); };
+  }
+  // Logs the best epoch and records the report in training.
+  template <class Report>
+  void finish(const Report& rep, nlohmann::json& training) const {
+    warn_(fmt::format("best dev accuracy {:.2f} % at epoch {} of {} ({:.1f} s)", 100 * rep.best_dev_accuracy,
+                      rep.best_epoch, rep.epochs_run, now_seconds() - t_start_));
+    training["dev_accuracy"] = rep.best_dev_accuracy;
+    training["best_epoch"] = rep.best_epoch;
+    training["epochs_run"] = rep.epochs_run;
+    training["dev_accuracy_per_epoch"] = rep.dev_accuracy;
+    training["train_loss_per_epoch"] = rep.train_loss;
+  }
+
+ private:
+  void progress(int epoch, std::size_t done, std::size_t total, double loss) const {
+    if (!tty_) return;
+    const double rate = static_cast<double>(done) / std::max(now_seconds() - t_epoch_, 1e-9);
+    const double eta = static_cast<double>(total - done) / std::max(rate, 1e-9);
+    const std::string dev = last_dev_ < 0 ? std::string() : fmt::format("  dev {:.2f} %", 100 * last_dev_);
+    std::fprintf(stderr, "\rtrain %s: epoch %d  %zu/%zu  loss %.4f%s  %.0f docs/s  ETA %d:%02d   ", arch_.c_str(), epoch,
+                 done, total, loss, dev.c_str(), rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+  }
+  void epoch_done(int epoch, double loss, double acc, double secs) {
+    if (tty_) std::fprintf(stderr, "\r\033[K");
+    warn_(fmt::format("epoch {}: train loss {:.4f}, dev accuracy {:.2f} %, {:.1f} s ({:.0f} docs/s)", epoch, loss,
+                      100 * acc, secs, static_cast<double>(n_train_) / std::max(secs, 1e-9)));
+    last_dev_ = acc;
+    t_epoch_ = now_seconds();
+  }
+
+  std::string arch_;
+  bool tty_;
+  std::size_t n_train_;
+  const std::function<void(std::string_view)>& warn_;
+  double t_start_ = now_seconds();
+  double t_epoch_ = t_start_;
+  double last_dev_ = -1;
+};
+
+int resolve_train_threads(int threads) {
+  return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+// Trains the CNN on the train split with early stopping on the dev split.
+std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
+                                                 const std::vector<std::vector<TokenId>>& x, const std::vector<int>& y,
+                                                 const std::vector<std::vector<TokenId>>& dx, const std::vector<int>& dy,
+                                                 const std::vector<std::string>& labels, nlohmann::json& training,
+                                                 const std::function<void(std::string_view)>& warn) {
+  bool finetune = false;
+  Mat table = initial_embeddings<Mat>(o, vocab, 0.25f, finetune, training, warn);
   lrp::CnnTrainOptions co;
   co.kernel_sizes = o.kernel_sizes;
   co.n_filters = o.filters;
@@ -137,34 +204,13 @@ std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nl
   co.learning_rate = o.lr;
   co.dropout = o.dropout;
   co.finetune_embeddings = finetune;
-  co.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  co.threads = resolve_train_threads(o.threads);
   co.seed = o.seed;
-  const bool tty = !o.quiet && stderr_is_tty();
-  const double t_start = now_seconds();
-  double t_epoch = t_start;
-  co.progress = [&](int epoch, std::size_t done, std::size_t total, double loss) {
-    if (!tty) return;
-    const double el = now_seconds() - t_epoch;
-    const double rate = static_cast<double>(done) / std::max(el, 1e-9);
-    const double eta = static_cast<double>(total - done) / std::max(rate, 1e-9);
-    std::fprintf(stderr, "\rtrain cnn: epoch %d  %zu/%zu  loss %.4f  %.0f docs/s  ETA %d:%02d   ", epoch, done, total,
-                 loss, rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
-  };
-  co.epoch_done = [&](int epoch, double loss, double acc, double secs) {
-    if (tty) std::fprintf(stderr, "\r\033[K");
-    warn(fmt::format("epoch {}: train loss {:.4f}, dev accuracy {:.2f} %, {:.1f} s ({:.0f} docs/s)", epoch, loss,
-                     100 * acc, secs, static_cast<double>(x.size()) / std::max(secs, 1e-9)));
-    t_epoch = now_seconds();
-  };
+  EpochReporter reporter("cnn", o, x.size(), warn);
+  reporter.attach(co);
   lrp::CnnTrainReport rep;
   auto model = lrp::train_cnn(x, y, dx, dy, labels, std::move(table), co, &rep);
-  warn(fmt::format("best dev accuracy {:.2f} % at epoch {} of {} ({:.1f} s)", 100 * rep.best_dev_accuracy,
-                   rep.best_epoch, rep.epochs_run, now_seconds() - t_start));
-  training["dev_accuracy"] = rep.best_dev_accuracy;
-  training["best_epoch"] = rep.best_epoch;
-  training["epochs_run"] = rep.epochs_run;
-  training["dev_accuracy_per_epoch"] = rep.dev_accuracy;
-  training["train_loss_per_epoch"] = rep.train_loss;
+  reporter.finish(rep, training);
   training["kernel_sizes"] = o.kernel_sizes;
   training["n_filters"] = o.filters;
   training["batch"] = o.batch;
@@ -183,28 +229,8 @@ std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const
                                                     const std::vector<int>& dy, const std::vector<std::string>& labels,
                                                     nlohmann::json& training,
                                                     const std::function<void(std::string_view)>& warn) {
-  lrp::MatD table;
-  bool finetune = o.finetune;
-  if (!o.embeddings.empty()) {
-    emb::LoadOptions lo;
-    lo.only = &vocab;
-    lo.allow_short_header = true;
-    const emb::EmbeddingTable t = emb::load_embeddings(o.embeddings, emb::Format::kAuto, warn, lo);
-    emb::Coverage cov;
-    table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov).cast<double>();
-    warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}", cov.n_found +
-                     cov.n_found_casefold, cov.n_vocab, o.embeddings, 100 * cov.oov_rate,
-                     finetune ? "fine-tuned" : "frozen (--finetune-embeddings to train them)"));
-    training["embeddings"] = {{"file", o.embeddings}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
-  } else {
-    std::mt19937_64 rng(o.seed);
-    std::uniform_real_distribution<double> u(-0.1, 0.1);
-    table.resize(static_cast<Index>(vocab.size()), o.dim);
-    for (Index i = 0; i < table.size(); ++i) table.data()[i] = u(rng);
-    finetune = !o.freeze;
-    warn(fmt::format("embeddings: random {}-d, {}", o.dim, finetune ? "fine-tuned" : "frozen"));
-    training["embeddings"] = {{"file", nullptr}, {"dim", o.dim}};
-  }
+  bool finetune = false;
+  lrp::MatD table = initial_embeddings<lrp::MatD>(o, vocab, 0.1, finetune, training, warn);
   lrp::BiLstmTrainOptions bo;
   bo.n_hidden = o.hidden;
   bo.max_epochs = o.epochs;
@@ -219,38 +245,14 @@ std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const
   bo.output_bias = o.output_bias;
   bo.finetune_embeddings = finetune;
   bo.float64 = o.float64;
-  bo.threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  bo.threads = resolve_train_threads(o.threads);
   bo.seed = o.seed;
-  const bool tty = !o.quiet && stderr_is_tty();
-  const double t_start = now_seconds();
-  double t_epoch = t_start;
-  double last_dev = -1;
-  bo.progress = [&](int epoch, std::size_t done, std::size_t total, double loss) {
-    if (!tty) return;
-    const double el = now_seconds() - t_epoch;
-    const double rate = static_cast<double>(done) / std::max(el, 1e-9);
-    const double eta = static_cast<double>(total - done) / std::max(rate, 1e-9);
-    const std::string dev = last_dev < 0 ? std::string() : fmt::format("  dev {:.2f} %", 100 * last_dev);
-    std::fprintf(stderr, "\rtrain bilstm: epoch %d  %zu/%zu  loss %.4f%s  %.0f docs/s  ETA %d:%02d   ", epoch, done,
-                 total, loss, dev.c_str(), rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
-  };
-  bo.epoch_done = [&](int epoch, double loss, double acc, double secs) {
-    if (tty) std::fprintf(stderr, "\r\033[K");
-    warn(fmt::format("epoch {}: train loss {:.4f}, dev accuracy {:.2f} %, {:.1f} s ({:.0f} docs/s)", epoch, loss,
-                     100 * acc, secs, static_cast<double>(x.size()) / std::max(secs, 1e-9)));
-    last_dev = acc;
-    t_epoch = now_seconds();
-  };
+  EpochReporter reporter("bilstm", o, x.size(), warn);
+  reporter.attach(bo);
   lrp::BiLstmTrainReport rep;
   auto model = lrp::train_bilstm(x, y, dx, dy, labels, std::move(table), bo, &rep);
-  warn(fmt::format("best dev accuracy {:.2f} % at epoch {} of {} ({:.1f} s)", 100 * rep.best_dev_accuracy,
-                   rep.best_epoch, rep.epochs_run, now_seconds() - t_start));
-  training["dev_accuracy"] = rep.best_dev_accuracy;
-  training["best_epoch"] = rep.best_epoch;
-  training["epochs_run"] = rep.epochs_run;
-  training["dev_accuracy_per_epoch"] = rep.dev_accuracy;
-  training["train_loss_per_epoch"] = rep.train_loss;
-  training["train_seconds"] = now_seconds() - t_start;
+  reporter.finish(rep, training);
+  // No training time here: model directories are byte-identical for the same seed and one thread.
   training["n_hidden"] = o.hidden;
   training["batch"] = o.batch;
   training["optimizer"] = o.optimizer;
@@ -374,7 +376,7 @@ int run_train(const TrainOptions& o) {
   // Tokenize everything once (both cores).
   std::vector<std::vector<std::string>> tokens(docs.size());
   {
-    const int n_threads = o.threads > 0 ? o.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int n_threads = resolve_train_threads(o.threads);
     std::vector<std::thread> workers;
     for (int w = 0; w < n_threads; ++w) {
       workers.emplace_back([&, w] {

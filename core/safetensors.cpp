@@ -182,7 +182,8 @@ std::vector<std::string> TensorStore::names() const {
   return out;
 }
 
-std::vector<float> TensorStore::floats(std::string_view name, const std::vector<std::int64_t>& expected) const {
+template <class T>
+std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std::int64_t>& expected) const {
   const TensorInfo& t = info(name);
   bool ok = t.shape.size() == expected.size();
   for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == t.shape[i];
@@ -192,14 +193,15 @@ std::vector<float> TensorStore::floats(std::string_view name, const std::vector<
   }
   const char* p = bytes_.data() + data_start_ + t.begin;
   const auto n = static_cast<std::size_t>(t.numel());
-  std::vector<float> out(n);
+  std::vector<T> out(n);
   if (t.dtype == DType::kF32) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = load_le<float>(p + 4 * i);
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load_le<float>(p + 4 * i));
   } else if (t.dtype == DType::kF64) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<float>(load_le<double>(p + 8 * i));
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load_le<double>(p + 8 * i));
   } else {
     throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected F32 or F64", name_, name, dtype_name(t.dtype)));
   }
+  // After the conversion: an F64 value beyond float's range is not finite as float32.
   for (std::size_t i = 0; i < n; ++i) {
     if (!std::isfinite(out[i])) {
       throw FormatError(fmt::format("{}: tensor '{}' element {} is {}, expected a finite number", name_, name, i, out[i]));
@@ -208,30 +210,12 @@ std::vector<float> TensorStore::floats(std::string_view name, const std::vector<
   return out;
 }
 
+std::vector<float> TensorStore::floats(std::string_view name, const std::vector<std::int64_t>& expected) const {
+  return numbers<float>(name, expected);
+}
+
 std::vector<double> TensorStore::doubles(std::string_view name, const std::vector<std::int64_t>& expected) const {
-  const TensorInfo& t = info(name);
-  bool ok = t.shape.size() == expected.size();
-  for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == t.shape[i];
-  if (!ok) {
-    throw FormatError(fmt::format("{}: tensor '{}' has shape {}, expected {}", name_, name, shape_string(t.shape),
-                                  shape_string(expected)));
-  }
-  const char* p = bytes_.data() + data_start_ + t.begin;
-  const auto n = static_cast<std::size_t>(t.numel());
-  std::vector<double> out(n);
-  if (t.dtype == DType::kF64) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = load_le<double>(p + 8 * i);
-  } else if (t.dtype == DType::kF32) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<double>(load_le<float>(p + 4 * i));
-  } else {
-    throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected F32 or F64", name_, name, dtype_name(t.dtype)));
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!std::isfinite(out[i])) {
-      throw FormatError(fmt::format("{}: tensor '{}' element {} is {}, expected a finite number", name_, name, i, out[i]));
-    }
-  }
-  return out;
+  return numbers<double>(name, expected);
 }
 
 Mat TensorStore::matrix(std::string_view name, std::int64_t rows, std::int64_t cols) const {

@@ -63,6 +63,10 @@ class TensorStore {
   std::vector<double> doubles(std::string_view name, const std::vector<std::int64_t>& expected) const;
 
  private:
+  // floats() and doubles(): shape check, F32/F64 conversion to T, finiteness check.
+  template <class T>
+  std::vector<T> numbers(std::string_view name, const std::vector<std::int64_t>& expected) const;
+
   std::string name_;
   std::string bytes_;
   std::size_t data_start_ = 0;

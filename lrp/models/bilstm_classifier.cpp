@@ -110,15 +110,6 @@ std::vector<std::string> default_labels(std::vector<std::string> labels, Index n
   return labels;
 }
 
-// splitmix64: a small, portable generator (std:: distributions differ between libraries); the
-// random baseline is the CNN's, bit for bit.
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 double sign_of(double y) { return y >= 0 ? 1.0 : -1.0; }
 
 // ---- Hot loops, on raw row-major rows. They use GCC/Clang vector extensions: V4 is 4 doubles,
@@ -893,14 +884,8 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
       break;
     }
     case Method::kRandom: {
-      std::uint64_t state = options.seed ^ 0x5DEECE66Dull;
-      for (std::size_t t = 0; t < n; ++t) {  // FNV-1a over the ids, so each document differs
-        state = (state ^ static_cast<std::uint32_t>(ids[t])) * 0x100000001B3ull;
-      }
-      for (std::size_t t = 0; t < n; ++t) {
-        const double u = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;  // [0, 1)
-        e.relevance[t] = 2.0 * u - 1.0;
-      }
+      const std::vector<double> r = random_relevance(ids.first(n), options.seed);
+      std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }
   }

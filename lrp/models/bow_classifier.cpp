@@ -160,18 +160,6 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   return e;
 }
 
-namespace {
-
-// The CNN's random generator (lrp/models/cnn_classifier.cpp), so both models draw alike.
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
-}  // namespace
-
 Explanation BowClassifier::explain_baseline(std::span<const TokenId> ids, const ExplainOptions& options) const {
   Explanation e;
   e.scores = scores(ids);
@@ -269,11 +257,9 @@ Explanation BowClassifier::explain_baseline(std::span<const TokenId> ids, const 
       break;
     }
     case Method::kRandom: {
-      std::uint64_t state = options.seed ^ 0x5DEECE66Dull;
-      for (const TokenId id : ids) state = (state ^ static_cast<std::uint32_t>(id)) * 0x100000001B3ull;  // FNV-1a
+      const std::vector<double> r = random_relevance(ids, options.seed);
       for (std::size_t t = 0; t < ids.size(); ++t) {
-        const double u = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;  // [0, 1)
-        if (slot[t] >= 0) e.relevance[t] = 2.0 * u - 1.0;
+        if (slot[t] >= 0) e.relevance[t] = r[t];
       }
       break;
     }

@@ -43,6 +43,11 @@ struct ExplainOptions {
   std::optional<double> bias_factor;   // default 0: biases and the stabiliser keep their share
 };
 
+// The random baseline (--method random) of every model, bit for bit the same: relevance uniform in
+// [-1, 1) for each token, from a splitmix64 stream (portable; std:: distributions differ between
+// libraries) seeded with `seed` and an FNV-1a hash of the ids, so each document differs.
+std::vector<double> random_relevance(std::span<const TokenId> ids, std::uint64_t seed);
+
 struct Explanation {
   Vec scores;                         // [n_classes] the model's decision values
   int target = -1;                    // the explained class

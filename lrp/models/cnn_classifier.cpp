@@ -117,14 +117,6 @@ std::unique_ptr<CnnClassifier> build(const TensorStore& store, const Hyper& h, s
                                          max_tokens);
 }
 
-// splitmix64: a small, portable generator (std:: distributions differ between libraries).
-std::uint64_t splitmix64(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
 
 CnnClassifier::CnnClassifier(std::vector<std::string> labels, Embedding embedding, std::vector<Conv1d> convs, Dense fc,
@@ -365,14 +357,8 @@ Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOp
       break;
     }
     case Method::kRandom: {
-      std::uint64_t state = options.seed ^ 0x5DEECE66Dull;
-      for (std::size_t t = 0; t < n; ++t) {  // FNV-1a over the ids, so each document differs
-        state = (state ^ static_cast<std::uint32_t>(ids[t])) * 0x100000001B3ull;
-      }
-      for (std::size_t t = 0; t < n; ++t) {
-        const double u = static_cast<double>(splitmix64(state) >> 11) * 0x1.0p-53;  // [0, 1)
-        e.relevance[t] = 2.0 * u - 1.0;
-      }
+      const std::vector<double> r = random_relevance(ids.first(n), options.seed);
+      std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }
   }

@@ -623,13 +623,10 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
     g.want_emb = o.finetune_embeddings;
   }
 
-  Params<T> best = p;
-  double best_acc = -1;
-  int best_epoch = 0, since_best = 0;
+  EarlyStopping<Params<T>> stopping(p, o.patience, !dev_docs.empty(), o.epoch_done);
   long step = 0;
   std::vector<std::size_t> order(docs.size());
   std::iota(order.begin(), order.end(), 0);
-  BiLstmTrainReport rep;
   const auto batch = static_cast<std::size_t>(o.batch_size);
   for (int epoch = 1; epoch <= o.max_epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -750,22 +747,10 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
     const double train_loss = epoch_loss / static_cast<double>(order.size());
     const double acc = accuracy(p, dev_docs, dev_labels, pool);
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rep.dev_accuracy.push_back(acc);
-    rep.train_loss.push_back(train_loss);
-    rep.epochs_run = epoch;
-    if (o.epoch_done) o.epoch_done(epoch, train_loss, acc, secs);
-    if (acc > best_acc || dev_docs.empty()) {
-      best_acc = acc;
-      best_epoch = epoch;
-      best = p;
-      since_best = 0;
-    } else if (++since_best >= o.patience) {
-      break;
-    }
+    if (!stopping.end_epoch(epoch, train_loss, acc, secs, p)) break;
   }
-  rep.best_epoch = best_epoch;
-  rep.best_dev_accuracy = std::max(best_acc, 0.0);
-  if (report) *report = rep;
+  if (report) *report = stopping.report();
+  const Params<T>& best = stopping.best();
   return to_weights(best, best.emb);
 }
 

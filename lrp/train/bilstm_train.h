@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "lrp/models/bilstm_classifier.h"
+#include "lrp/train/early_stopping.h"
 
 namespace textlrp::lrp {
 
@@ -68,13 +69,7 @@ struct BiLstmTrainOptions {
   std::function<void(int, double, double, double)> epoch_done;
 };
 
-struct BiLstmTrainReport {
-  int epochs_run = 0;
-  int best_epoch = 0;
-  double best_dev_accuracy = 0;
-  std::vector<double> dev_accuracy;  // per epoch
-  std::vector<double> train_loss;    // per epoch
-};
+using BiLstmTrainReport = TrainReport;  // lrp/train/early_stopping.h
 
 // Trains and returns the weights of the best dev epoch (or of the last epoch when dev is empty).
 // docs[k]: token ids, labels[k] in [0, n_classes). An empty document is allowed (its final states are

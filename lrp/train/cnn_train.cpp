@@ -218,13 +218,10 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
            static_cast<double>(dev_docs.size());
   };
 
-  Params best = p;
-  double best_acc = -1;
-  int best_epoch = 0, since_best = 0;
+  EarlyStopping<Params> stopping(p, o.patience, !dev_docs.empty(), o.epoch_done);
   long step = 0;
   std::vector<std::size_t> order(docs.size());
   std::iota(order.begin(), order.end(), 0);
-  CnnTrainReport rep;
   for (int epoch = 1; epoch <= o.max_epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     std::shuffle(order.begin(), order.end(), rng);
@@ -309,22 +306,10 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
     const double train_loss = epoch_loss / static_cast<double>(order.size());
     const double acc = evaluate(build_layers(p, o.kernel_sizes));
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    rep.dev_accuracy.push_back(acc);
-    rep.train_loss.push_back(train_loss);
-    rep.epochs_run = epoch;
-    if (o.epoch_done) o.epoch_done(epoch, train_loss, acc, secs);
-    if (acc > best_acc || dev_docs.empty()) {
-      best_acc = acc;
-      best_epoch = epoch;
-      best = p;
-      since_best = 0;
-    } else if (++since_best >= o.patience) {
-      break;
-    }
+    if (!stopping.end_epoch(epoch, train_loss, acc, secs, p)) break;
   }
-  rep.best_epoch = best_epoch;
-  rep.best_dev_accuracy = best_acc;
-  if (report) *report = rep;
+  if (report) *report = stopping.report();
+  Params& best = stopping.best();
   Layers layers = build_layers(best, o.kernel_sizes);
   return std::make_unique<CnnClassifier>(std::move(label_names), Embedding(std::move(best.embedding)),
                                          std::move(layers.convs), std::move(layers.fc), o.max_tokens);

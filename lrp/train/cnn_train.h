@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "lrp/models/cnn_classifier.h"
+#include "lrp/train/early_stopping.h"
 
 namespace textlrp::lrp {
 
@@ -37,13 +38,7 @@ struct CnnTrainOptions {
   std::function<void(int, double, double, double)> epoch_done;
 };
 
-struct CnnTrainReport {
-  int epochs_run = 0;
-  int best_epoch = 0;
-  double best_dev_accuracy = 0;
-  std::vector<double> dev_accuracy;  // per epoch
-  std::vector<double> train_loss;    // per epoch
-};
+using CnnTrainReport = TrainReport;  // lrp/train/early_stopping.h
 
 // docs[k]: token ids (ids outside [0, V) are zero vectors), labels[k] in [0, C). embedding: the
 // initial [V x E] table. dev may be empty (then every epoch is "best" and all max_epochs run).

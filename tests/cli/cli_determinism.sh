@@ -34,3 +34,9 @@ if cmp -s "$WORK/cnn1/model.safetensors" "$WORK/cnn3/model.safetensors"; then
   fail "cnn trainings with seeds 7 and 8 gave the same weights: the seed has no effect"
 fi
 ok "cnn: a different seed gives different weights"
+
+bilstm_opts=(--dim 8 --hidden 6 --epochs 2 --patience 2)
+train bilstm "$WORK/bilstm1" 7 "${bilstm_opts[@]}"
+train bilstm "$WORK/bilstm2" 7 "${bilstm_opts[@]}"
+same_dirs "$WORK/bilstm1" "$WORK/bilstm2" || fail "two bilstm trainings with seed 7 and one thread differ"
+ok "bilstm: same seed, one thread => identical model directory"
