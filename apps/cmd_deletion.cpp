@@ -76,7 +76,7 @@ void setup_deletion(CLI::App& root, Action& action) {
       "word-deletion curves (Arras et al. 2016/2017): for each correctly classified document, delete its tokens\n"
       "one by one in DEcreasing order of relevance for the true class and record the accuracy after 0..K\n"
       "deletions (a faithful explanation makes it fall fast); for misclassified documents delete in INcreasing\n"
-      "order (it should rise). Deleting = the BoW/SVM drops the token, the CNN sets its embedding to zero.\n"
+      "order (it should rise). Deleting = the BoW/SVM drops the token, the CNN and the BiLSTM set its embedding to zero.\n"
       "random = seeded random orders, averaged over --random-seeds. AOPC = mean over k = 0..K of\n"
       "acc[0] - acc[k] (misclassified: acc[k] - acc[0]); larger is better. JSON on stdout:\n"
       "{\"methods\":{\"lrp\":{\"accuracy\":[...],\"aopc\":x,\"score\":[...],\"aopc_score\":y,\n"

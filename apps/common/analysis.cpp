@@ -779,7 +779,9 @@ namespace {
 
 std::string meaning_for(std::string_view arch) {
   if (arch == "bow_svm") return "removal: the token leaves the bag of words (its id becomes -1, which the model ignores)";
-  if (arch == "cnn") return "zero embedding: the token's word vector is set to zero (id -1); its position stays";
+  if (arch == "cnn" || arch == "bilstm") {
+    return "zero embedding: the token's word vector is set to zero (id -1); its position stays";
+  }
   return "the token's id becomes -1 (outside the vocabulary)";
 }
 

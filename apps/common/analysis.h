@@ -13,7 +13,7 @@
 //   - A token takes part when the model can see it: an id in [0, n_vocab), not the <unk> id for the
 //     BoW/SVM (which ignores unknown words), and within the CNN's max_tokens.
 //   - Deleting a token replaces its id by -1: the BoW/SVM drops it from the bag (removal), the CNN
-//     embeds it as the zero vector (the position stays). The ordering is by relevance for the TRUE
+//     and the BiLSTM embed it as the zero vector (the position stays). The ordering is by relevance for the TRUE
 //     class: decreasing for correctly classified documents, increasing for misclassified ones.
 //   - Document vectors use the model's vocabulary: word vectors by vocabulary id (from --embeddings
 //     FILE, matched as the CNN trainer matches them, case folding included; words without a vector
