@@ -12,6 +12,13 @@ function(textlrp_configure_target tgt)
     target_compile_options(${tgt} PUBLIC -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${tgt} PUBLIC -fsanitize=address,undefined -fno-sanitize-recover=all)
   endif()
+  if(TEXTLRP_FUZZ)
+    # libFuzzer coverage instrumentation without libFuzzer's main (the fuzz targets in tests/fuzz/
+    # link it with -fsanitize=fuzzer); undefined behaviour aborts, so it is reported as a crash.
+    target_compile_options(${tgt} PUBLIC -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all
+                           -fno-omit-frame-pointer -g)
+    target_link_options(${tgt} PUBLIC -fsanitize=address,undefined -fno-sanitize-recover=all)
+  endif()
 endfunction()
 
 # textlrp_module(name [PUBLIC_DEPS ...] [PRIVATE_DEPS ...]): one static library per top-level folder,

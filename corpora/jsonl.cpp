@@ -57,7 +57,9 @@ class JsonlReader final : public CorpusReader {
     json obj;
     try {
       obj = json::parse(line_);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {
+      // parse_error (syntax) and out_of_range (a number beyond double range, e.g. 1e999: found
+      // by fuzzing) both mean the line is not JSON we can represent.
       fail(n, fmt::format("expected a JSON object, got invalid JSON: {}", parser_message(e)));
     }
     if (!obj.is_object()) fail(n, fmt::format("expected a JSON object, got {}", obj.type_name()));

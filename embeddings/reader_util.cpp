@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 constexpr std::size_t kChunk = 4u << 20;
+constexpr std::size_t kMinBuffer = 4096;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -50,9 +51,18 @@ void FileBytes::fill(std::size_t n) {
     end_ -= pos_;
     pos_ = 0;
   }
-  const std::size_t want = std::max(n, kChunk);
+  std::size_t want = std::max(n, kChunk);
+  if (size_ > 0) {
+    // No bigger buffer than the rest of the file (by its size at open) + 1 byte for the read that
+    // finds the end: a small file needs no 4 MiB buffer. Should the file have grown since, the
+    // loop below grows the buffer.
+    const std::uint64_t read_so_far = base_ + end_;
+    const std::uint64_t remaining = size_ > read_so_far ? size_ - read_so_far : 0;
+    if (remaining < want) want = std::max(end_ + static_cast<std::size_t>(remaining) + 1, kMinBuffer);
+  }
   if (buf_.size() < want) buf_.resize(want);
   while (end_ < n || end_ < buf_.size()) {
+    if (end_ == buf_.size()) buf_.resize(std::max(n, end_ + kChunk));  // the file grew
     const std::size_t got = std::fread(buf_.data() + end_, 1, buf_.size() - end_, file_);
     end_ += got;
     if (got == 0) {

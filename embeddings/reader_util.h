@@ -1,8 +1,8 @@
 // embeddings/reader_util.h — INTERNAL plumbing shared by the embedding readers (word2vec.cpp,
 // glove.cpp, load.cpp). Not part of the public API; do not include it from outside embeddings/.
 //
-// - FileBytes: a chunked reader (4 MiB at a time) that knows the absolute byte offset and the
-//   file size, so a 5 GB file is streamed, never slurped.
+// - FileBytes: a chunked reader (4 MiB at a time; a smaller file gets a buffer of its size) that
+//   knows the absolute byte offset and the file size, so a 5 GB file is streamed, never slurped.
 // - parse_float / parse_count: strict number parsing (std::from_chars) with finite checks.
 // - ReadContext: file + format name + options + log; builds the "file:line: format: ..." and
 //   "file: byte N: format: ..." messages of every FormatError.

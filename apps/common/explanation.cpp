@@ -207,7 +207,7 @@ ExplanationRecord parse_explanation_line(const std::string& line, const std::str
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // also out_of_range: 1e999
     throw FormatError(fmt::format("{}: not valid JSON: {}", where, e.what()));
   }
   return parse_explanation(j, where);

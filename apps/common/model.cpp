@@ -60,7 +60,9 @@ Vec scores_for_text(const nlp::Tokenizer& tokenizer, const nlp::Vocabulary& voca
 
 }  // namespace
 
-Model load_model(const fs::path& dir, bool verify) {
+namespace {
+
+Model load_model_impl(const fs::path& dir, bool verify) {
   Model m;
   m.dir = dir;
   m.name = fs::path(dir).lexically_normal().filename().string();
@@ -74,11 +76,13 @@ Model load_model(const fs::path& dir, bool verify) {
     m.config = nlohmann::json::parse(text);
   } catch (const nlohmann::json::parse_error& e) {
     throw FormatError(fmt::format("{}: byte {}: not valid JSON: {}", config_path.string(), e.byte, e.what()));
+  } catch (const nlohmann::json::exception& e) {  // out_of_range: a number beyond double range (1e999)
+    throw FormatError(fmt::format("{}: not valid JSON: {}", config_path.string(), e.what()));
   }
   const std::string where = config_path.string();
   const auto& c = m.config;
   if (!c.is_object()) throw FormatError(fmt::format("{}: expected a JSON object", where));
-  if (c.value("format", std::string()) != "textlrp-model") {
+  if (!c.contains("format") || !c["format"].is_string() || c["format"].get<std::string>() != "textlrp-model") {
     throw FormatError(fmt::format("{}: expected \"format\": \"textlrp-model\", got {}", where,
                                   c.contains("format") ? c["format"].dump() : "nothing"));
   }
@@ -148,6 +152,18 @@ Model load_model(const fs::path& dir, bool verify) {
     }
   }
   return m;
+}
+
+}  // namespace
+
+Model load_model(const fs::path& dir, bool verify) {
+  try {
+    return load_model_impl(dir, verify);
+  } catch (const nlohmann::json::exception& e) {
+    // A value of the wrong type anywhere in config.json (e.g. a string among the self-test
+    // scores): found by fuzzing (tests/fuzz/fuzz_config.cpp).
+    throw FormatError(fmt::format("{}: {}", (dir / "config.json").string(), e.what()));
+  }
 }
 
 void save_model(const fs::path& dir, nlohmann::json config, const nlp::Tokenizer& tokenizer,

@@ -178,6 +178,7 @@ expl = {"schema": 1, "id": "1", "model": "m", "method": "lrp", "rule": "epsilon(
         "relevance_sum": 1.0, "bias_relevance": 0.0, "truncated": False}
 write("explanations/span-beyond-text.jsonl", json.dumps(expl) + "\n", "explanations", "(:1|line 1).*(span|end|11)")
 write("explanations/not-json.jsonl", "{\"schema\": 1,\n", "explanations", "(:1|line 1)")
+write("explanations/number-overflow.jsonl", "{\"schema\": 1, \"score\": 1e999}\n", "explanations", "(:1|line 1).*(JSON|number)")
 
 with open(os.path.join(HERE, "cases.tsv"), "w") as f:
     f.write("# file\tkind\texpected (grep -E); written by make_corpus.py\n")
