@@ -43,6 +43,18 @@ std::vector<double> random_relevance(std::span<const TokenId> ids, std::uint64_t
   return out;
 }
 
+std::vector<double> occlusion_relevance(std::span<const TokenId> ids,
+                                        const std::function<double(std::span<const TokenId>)>& drop) {
+  std::vector<double> out(ids.size());
+  std::vector<TokenId> without(ids.begin(), ids.end());
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    without.erase(without.begin() + static_cast<std::ptrdiff_t>(t));
+    out[t] = drop(without);
+    without.insert(without.begin() + static_cast<std::ptrdiff_t>(t), ids[t]);
+  }
+  return out;
+}
+
 std::string_view gate_rule_name(GateRule g) {
   switch (g) {
     case GateRule::kSignalTakeAll: return "signal-take-all";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -47,6 +48,11 @@ struct ExplainOptions {
 // [-1, 1) for each token, from a splitmix64 stream (portable; std:: distributions differ between
 // libraries) seeded with `seed` and an FNV-1a hash of the ids, so each document differs.
 std::vector<double> random_relevance(std::span<const TokenId> ids, std::uint64_t seed);
+
+// Occlusion (--method occlusion) for the sequence models: out[t] = drop(the ids without token t), for
+// each token t of `ids`; `drop` returns the score drop (score − target score of the shorter input).
+std::vector<double> occlusion_relevance(std::span<const TokenId> ids,
+                                        const std::function<double(std::span<const TokenId>)>& drop);
 
 struct Explanation {
   Vec scores;                         // [n_classes] the model's decision values

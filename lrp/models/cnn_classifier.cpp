@@ -348,12 +348,10 @@ Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOp
       break;
     }
     case Method::kOcclusion: {
-      std::vector<TokenId> without(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(n));
-      for (std::size_t t = 0; t < n; ++t) {
-        without.erase(without.begin() + static_cast<std::ptrdiff_t>(t));
-        e.relevance[t] = score - forward(without, nullptr)[e.target];
-        without.insert(without.begin() + static_cast<std::ptrdiff_t>(t), ids[t]);
-      }
+      const std::vector<double> r = occlusion_relevance(ids.first(n), [&](std::span<const TokenId> without) {
+        return static_cast<double>(score - forward(without, nullptr)[e.target]);
+      });
+      std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }
     case Method::kRandom: {
