@@ -38,21 +38,8 @@ rm -f "$report" "$dom" "$png"
 [[ -x "$TEXTLRP" ]] || fail "TEXTLRP=$TEXTLRP is not an executable"
 command -v python3 > /dev/null || fail "python3 is needed to parse the dumped DOM"
 
-browser="${CHROMIUM:-}"
-if [[ -z "$browser" ]]; then
-  for candidate in chromium chromium-browser google-chrome; do
-    if command -v "$candidate" > /dev/null; then
-      browser="$(command -v "$candidate")"
-      break
-    fi
-  done
-fi
-if [[ -z "$browser" ]]; then
-  [[ "${TEXTLRP_REQUIRE_BROWSER:-0}" == 1 ]] && fail "no chromium found (set CHROMIUM=/path)"
-  say "SKIP: no chromium found (install Debian's chromium or set CHROMIUM=/path)"
-  exit 0
-fi
-say "browser: $browser"
+source "$(dirname "${BASH_SOURCE[0]}")/browser.bash"
+find_browser
 
 # (1)+(2) Render the fixture.
 say "rendering $fixture"
@@ -67,28 +54,7 @@ if grep -qiE 'https?://' "$report"; then fail "raw report contains an http(s) UR
 say "ok: raw HTML has no <script, <img or http(s):// URL"
 
 # (3) Chromium: dump the parsed DOM and take a screenshot. A fresh profile per run, no network.
-profiles=()
-cleanup() { [[ ${#profiles[@]} -eq 0 ]] || rm -rf "${profiles[@]}"; }
-trap cleanup EXIT
-run_chromium() {
-  local profile
-  profile="$(mktemp -d)"
-  profiles+=("$profile")
-  timeout 60 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-    --disable-background-networking --disable-component-update --disable-sync \
-    --user-data-dir="$profile" "$@"
-}
-url="$(python3 -c 'import pathlib, sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' \
-  "$report")"
-say "loading $url"
-run_chromium --dump-dom "$url" > "$dom" 2> "$out/chromium-dump-dom.log" ||
-  fail "chromium --dump-dom failed (exit $?); see $out/chromium-dump-dom.log"
-[[ -s "$dom" ]] || fail "chromium dumped an empty DOM; see $out/chromium-dump-dom.log"
-say "ok: DOM dumped ($(wc -c < "$dom") bytes)"
-
-run_chromium --screenshot="$png" --window-size=1280,2000 --hide-scrollbars "$url" \
-  > "$out/chromium-screenshot.log" 2>&1 ||
-  fail "chromium --screenshot failed (exit $?); see $out/chromium-screenshot.log"
+render_page "$report" "$dom" "$png" 1280,2000 60 "$out"
 
 # (4) Check the dumped DOM against the fixture.
 python3 - "$fixture" "$dom" << 'PY'
