@@ -16,6 +16,7 @@ struct BenchOptions {
   int threads = 1;
   int repeat = 3;
   std::string rule;
+  std::string precision;
   bool quiet = false;
 };
 
@@ -27,6 +28,7 @@ int run_bench(const BenchOptions& o) {
   lrp::ExplainOptions eo;
   eo.rules = model.classifier->default_rules();
   eo.rules.apply(o.rule);
+  if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
   const TargetSpec target;
   auto pass = [&](bool explain, std::size_t* bytes) {
     auto reader = o.input.open({});
@@ -58,6 +60,7 @@ int run_bench(const BenchOptions& o) {
   j["model"] = model.name;
   j["documents"] = n;
   j["threads"] = o.threads;
+  if (eo.precision) j["precision"] = lrp::precision_name(*eo.precision);
   j["repeat"] = o.repeat;
   j["predict"] = {{"seconds", best_predict}, {"docs_per_s", n / best_predict}, {"output_bytes", predict_bytes}};
   j["explain"] = {{"seconds", best_explain}, {"docs_per_s", n / best_explain}, {"output_bytes", explain_bytes}};
@@ -79,6 +82,8 @@ void setup_bench(CLI::App& root, Action& action) {
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
   cmd->add_option("--repeat", opt->repeat, "rounds; the best time of each pass is reported")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help)");
+  cmd->add_option("--precision", opt->precision, "BiLSTM: float64 or float32 LRP (see explain --help)")
+      ->check(CLI::IsMember({"float64", "float32"}));
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_bench(*opt); }; });
 }

@@ -98,11 +98,19 @@ class Parser {
     stack_.pop_back();
   }
 
+  // One digit 0..4 (very negative .. very positive); anything else, 7 or 12 or x, is an error at
+  // the label's first character.
   void read_label() {
     const std::size_t start = i_;
     while (!at_end() && is_digit(line_[i_])) ++i_;
-    if (i_ == start) fail("a digit label");
-    tree_.nodes[stack_.back()].label = std::string(line_.substr(start, i_ - start));
+    if (i_ != start + 1 || line_[start] > '4') {
+      const std::size_t end = i_;
+      i_ = start;
+      if (end == start) fail("a sentiment label 0..4");
+      throw FormatError(fmt::format("{}:{}:{}: expected a sentiment label 0..4, got '{}'", name_, line_no_, start + 1,
+                                    line_.substr(start, end - start)));
+    }
+    tree_.nodes[stack_.back()].label = std::string(line_.substr(start, 1));
   }
 
   void read_word() {

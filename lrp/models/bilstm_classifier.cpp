@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <map>
 #include <numeric>
 
@@ -110,214 +111,317 @@ std::vector<std::string> default_labels(std::vector<std::string> labels, Index n
   return labels;
 }
 
-double sign_of(double y) { return y >= 0 ? 1.0 : -1.0; }
-
-// ---- Hot loops, on raw row-major rows. They use GCC/Clang vector extensions: V4 is 4 doubles,
-// one AVX register in the x86-64-v3 version and two SSE2 registers in the baseline one (with GCC
-// on x86-64 every kernel is compiled for both and the dynamic loader picks one per CPU: function
-// multi-versioning, so the build stays portable, no -march, and still runs at AVX2 speed where it
-// can). Memory is read and written through V4u, the unaligned, may-alias twin of V4 (GCC's
-// documented idiom for unaligned vector access); V4 values are never passed by value (their
-// calling convention differs between the two versions). The one macro of this file, because the
-// attribute must sit on every kernel and exists only with GCC on x86-64.
+// ---- Hot loops, on raw row-major rows, in float64 and float32. They use GCC/Clang vector
+// extensions: Simd<T>::V is 32 bytes (4 doubles or 8 floats), one AVX register in the x86-64-v3
+// version and two SSE2 registers in the baseline one (with GCC on x86-64 every kernel is compiled
+// for both and the dynamic loader picks one per CPU: function multi-versioning, so the build stays
+// portable, no -march, and still runs at AVX2 speed where it can). Each kernel is an always-inline
+// template (the *_impl functions) compiled into one non-template entry point per precision, which
+// carries the multi-versioning attribute (GCC does not clone templates). Memory is read and
+// written through Simd<T>::Vu, the unaligned, may-alias twin of V (GCC's documented idiom for
+// unaligned vector access); vectors are never passed by value between entry points (their calling
+// convention differs between the two versions). The one macro of this file, because the attribute
+// must sit on every entry point and exists only with GCC on x86-64.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define TEXTLRP_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define TEXTLRP_KERNEL
 #endif
 
-typedef double V4 __attribute__((vector_size(32)));
-typedef double V4u __attribute__((vector_size(32), aligned(8), may_alias));
-typedef std::int64_t I4 __attribute__((vector_size(32)));
+template <class T>
+struct Simd;
+template <>
+struct Simd<double> {
+  typedef double V __attribute__((vector_size(32)));
+  typedef double Vu __attribute__((vector_size(32), aligned(8), may_alias));
+  typedef std::int64_t I __attribute__((vector_size(32)));
+  static constexpr int kLanes = 4;
+};
+template <>
+struct Simd<float> {
+  typedef float V __attribute__((vector_size(32)));
+  typedef float Vu __attribute__((vector_size(32), aligned(4), may_alias));
+  typedef std::int32_t I __attribute__((vector_size(32)));
+  static constexpr int kLanes = 8;
+};
 
-[[gnu::always_inline]] inline const V4u& at4(const double* p) { return *reinterpret_cast<const V4u*>(p); }
-[[gnu::always_inline]] inline V4u& at4(double* p) { return *reinterpret_cast<V4u*>(p); }
+template <class T>
+[[gnu::always_inline]] inline const typename Simd<T>::Vu& at(const T* p) {
+  return *reinterpret_cast<const typename Simd<T>::Vu*>(p);
+}
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::Vu& at(T* p) {
+  return *reinterpret_cast<typename Simd<T>::Vu*>(p);
+}
+template <class T>
+[[gnu::always_inline]] inline T lane_sum(const typename Simd<T>::V& v) {
+  T s = 0;
+  for (int l = 0; l < Simd<T>::kLanes; ++l) s += v[l];
+  return s;
+}
 
-// y[0, 4M) += Σ_k x[k] · w[k·ldw + 0, 4M): M vectors of accumulators stay in registers over k.
-template <int M>
-[[gnu::always_inline]] inline void add_xw_block(const double* x, Index n_in, const double* w, Index ldw, double* y) {
-  V4 acc[M];
-  for (int m = 0; m < M; ++m) acc[m] = at4(y + 4 * m);
+// y[0, M·L) += Σ_k x[k] · w[k·ldw + 0, M·L) (L lanes): M vectors of accumulators stay in registers
+// over k.
+template <class T, int M>
+[[gnu::always_inline]] inline void add_xw_block(const T* x, Index n_in, const T* w, Index ldw, T* y) {
+  constexpr int L = Simd<T>::kLanes;
+  typename Simd<T>::V acc[M];
+  for (int m = 0; m < M; ++m) acc[m] = at(y + L * m);
   for (Index k = 0; k < n_in; ++k) {
-    const double xk = x[k];
-    const double* wk = w + k * ldw;
-    for (int m = 0; m < M; ++m) acc[m] += xk * at4(wk + 4 * m);
+    const T xk = x[k];
+    const T* wk = w + k * ldw;
+    for (int m = 0; m < M; ++m) acc[m] += xk * at(wk + L * m);
   }
-  for (int m = 0; m < M; ++m) at4(y + 4 * m) = acc[m];
+  for (int m = 0; m < M; ++m) at(y + L * m) = acc[m];
 }
 
 // y[0, n_out) += Σ_k x[k] · w[k·ldw + j]: a vector times a row-major [n_in x n_out] matrix (row
 // stride ldw), as n_in row updates (no sums to reassociate; the x86-64-v3 version fuses each
 // multiply-add, so the two versions can differ in the last bit).
-TEXTLRP_KERNEL
-void add_xw(const double* x, Index n_in, const double* w, Index ldw, Index n_out, double* y) {
+template <class T>
+[[gnu::always_inline]] inline void add_xw_impl(const T* x, Index n_in, const T* w, Index ldw, Index n_out, T* y) {
+  constexpr int L = Simd<T>::kLanes;
   Index j = 0;
-  for (; j + 32 <= n_out; j += 32) add_xw_block<8>(x, n_in, w + j, ldw, y + j);
-  switch ((n_out - j) / 4) {
-    case 7:
-      add_xw_block<7>(x, n_in, w + j, ldw, y + j);
-      break;
-    case 6:
-      add_xw_block<6>(x, n_in, w + j, ldw, y + j);
-      break;
-    case 5:
-      add_xw_block<5>(x, n_in, w + j, ldw, y + j);
-      break;
-    case 4:
-      add_xw_block<4>(x, n_in, w + j, ldw, y + j);
-      break;
-    case 3:
-      add_xw_block<3>(x, n_in, w + j, ldw, y + j);
-      break;
-    case 2:
-      add_xw_block<2>(x, n_in, w + j, ldw, y + j);
-      break;
-    case 1:
-      add_xw_block<1>(x, n_in, w + j, ldw, y + j);
-      break;
-    default:
-      break;
+  for (; j + 8 * L <= n_out; j += 8 * L) add_xw_block<T, 8>(x, n_in, w + j, ldw, y + j);
+  switch ((n_out - j) / L) {
+    case 7: add_xw_block<T, 7>(x, n_in, w + j, ldw, y + j); break;
+    case 6: add_xw_block<T, 6>(x, n_in, w + j, ldw, y + j); break;
+    case 5: add_xw_block<T, 5>(x, n_in, w + j, ldw, y + j); break;
+    case 4: add_xw_block<T, 4>(x, n_in, w + j, ldw, y + j); break;
+    case 3: add_xw_block<T, 3>(x, n_in, w + j, ldw, y + j); break;
+    case 2: add_xw_block<T, 2>(x, n_in, w + j, ldw, y + j); break;
+    case 1: add_xw_block<T, 1>(x, n_in, w + j, ldw, y + j); break;
+    default: break;
   }
-  j += (n_out - j) / 4 * 4;
-  for (; j < n_out; ++j) {
-    double acc = y[j];
-    for (Index k = 0; k < n_in; ++k) acc += x[k] * w[k * ldw + j];
-    y[j] = acc;
+  j += (n_out - j) / L * L;
+  if (j == n_out) return;
+  if (n_out >= L) {
+    // The last columns, fewer than L: one vector over the last L columns into a zeroed buffer
+    // (the leading ones are already done and are dropped), then added to y.
+    const Index j0 = n_out - L;
+    T buf[L] = {};
+    add_xw_block<T, 1>(x, n_in, w + j0, ldw, buf);
+    for (; j < n_out; ++j) y[j] += buf[j - j0];
+    return;
+  }
+  for (Index k = 0; k < n_in; ++k) {  // n_out < L: row updates over the few columns
+    const T xk = x[k];
+    for (Index jj = j; jj < n_out; ++jj) y[jj] += xk * w[k * ldw + jj];
   }
 }
 
 // Y[r] += X[r] · W for the rows of X [n_rows x n_in] and Y [n_rows x n_out] (row-major, W
-// [n_in x n_out]): blocks of 4 rows x 8 columns share each load of W (a small GEMM: the input
-// projection of all tokens at once); leftover rows and columns go through add_xw.
-TEXTLRP_KERNEL
-void add_xw_rows(const double* x, Index n_rows, Index n_in, const double* w, Index n_out, double* y) {
-  const Index n_cols8 = n_out / 8 * 8;
-  Index r = 0;
-  for (; r + 4 <= n_rows; r += 4) {
-    for (Index j = 0; j < n_cols8; j += 8) {
-      V4 acc[4][2];
+// [n_in x n_out]): a small GEMM (the input projection of all tokens at once). Blocks of 4 rows x 2
+// vectors share each load of W; the column panel is the outer loop, so that its n_in x 2L slice of W
+// stays in L1 while every row block passes over it. Leftover rows and columns go through add_xw.
+template <class T>
+[[gnu::always_inline]] inline void add_xw_rows_impl(const T* x, Index n_rows, Index n_in, const T* w, Index n_out,
+                                                    T* y) {
+  constexpr int L = Simd<T>::kLanes;
+  const Index n_cols2 = n_out / (2 * L) * (2 * L);
+  const Index n_rows4 = n_rows / 4 * 4;
+  for (Index j = 0; j < n_cols2; j += 2 * L) {
+    for (Index r = 0; r < n_rows4; r += 4) {
+      typename Simd<T>::V acc[4][2];
       for (int a = 0; a < 4; ++a) {
-        acc[a][0] = at4(y + (r + a) * n_out + j);
-        acc[a][1] = at4(y + (r + a) * n_out + j + 4);
+        acc[a][0] = at(y + (r + a) * n_out + j);
+        acc[a][1] = at(y + (r + a) * n_out + j + L);
       }
       for (Index k = 0; k < n_in; ++k) {
-        const V4 w0 = at4(w + k * n_out + j), w1 = at4(w + k * n_out + j + 4);
+        const typename Simd<T>::V w0 = at(w + k * n_out + j), w1 = at(w + k * n_out + j + L);
         for (int a = 0; a < 4; ++a) {
-          const double xk = x[(r + a) * n_in + k];
+          const T xk = x[(r + a) * n_in + k];
           acc[a][0] += xk * w0;
           acc[a][1] += xk * w1;
         }
       }
       for (int a = 0; a < 4; ++a) {
-        at4(y + (r + a) * n_out + j) = acc[a][0];
-        at4(y + (r + a) * n_out + j + 4) = acc[a][1];
-      }
-    }
-    if (n_cols8 < n_out) {
-      for (int a = 0; a < 4; ++a) {
-        add_xw(x + (r + a) * n_in, n_in, w + n_cols8, n_out, n_out - n_cols8, y + (r + a) * n_out + n_cols8);
+        at(y + (r + a) * n_out + j) = acc[a][0];
+        at(y + (r + a) * n_out + j + L) = acc[a][1];
       }
     }
   }
-  for (; r < n_rows; ++r) add_xw(x + r * n_in, n_in, w, n_out, n_out, y + r * n_out);
+  if (n_cols2 < n_out) {
+    for (Index r = 0; r < n_rows4; ++r) {
+      add_xw_impl(x + r * n_in, n_in, w + n_cols2, n_out, n_out - n_cols2, y + r * n_out + n_cols2);
+    }
+  }
+  for (Index r = n_rows4; r < n_rows; ++r) add_xw_impl(x + r * n_in, n_in, w, n_out, n_out, y + r * n_out);
 }
 
-// e^v for 4 values, to about 2 ulp: v = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, with fdlibm's
-// split of ln2), e^r by its Taylor series to degree 13 (remainder < 1e-17), 2^n written into the
-// exponent bits. n = round(v/ln2) comes from adding 1.5·2^52, which leaves n in the low bits of the
-// sum. v is clamped to [-708, 709], where 2^n is a normal number.
-[[gnu::always_inline]] inline void exp_in_place(V4& v) {
-  constexpr double kLog2e = 1.4426950408889634;
-  constexpr double kRound = 0x1.8p52;
-  constexpr double kLn2Hi = 6.93147180369123816490e-01;
-  constexpr double kLn2Lo = 1.90821492927058770002e-10;
-  constexpr std::int64_t kOneBits = 0x3FF0000000000000;  // 1.0
-  const V4 lo = V4{} - 708.0, hi = V4{} + 709.0;
+// e^v, lane by lane: v = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, with a two-part ln2), e^r by its
+// Taylor series (float64: to degree 13, remainder < 1e-17; float32: to degree 7, remainder < 4e-9,
+// below float's 6e-8), 2^n written into the exponent bits. n = round(v/ln2) comes from adding
+// 1.5·2^m (m = the mantissa width), which leaves n in the low bits of the sum. v is clamped to where
+// 2^n is a normal number.
+template <class T>
+struct ExpConstants;
+template <>
+struct ExpConstants<double> {
+  static constexpr double kLo = -708, kHi = 709, kRound = 0x1.8p52;
+  static constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  static constexpr int kMantissa = 52;
+  static constexpr std::int64_t kOneBits = 0x3FF0000000000000;
+  static constexpr double kCoeffs[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+                                       1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+                                       1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
+                                       1.0,                1.0};
+};
+template <>
+struct ExpConstants<float> {
+  static constexpr float kLo = -87, kHi = 88, kRound = 0x1.8p23f;
+  static constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  static constexpr int kMantissa = 23;
+  static constexpr std::int32_t kOneBits = 0x3F800000;
+  static constexpr float kCoeffs[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
+};
+
+template <class T>
+[[gnu::always_inline]] inline void exp_in_place(typename Simd<T>::V& v) {
+  using V = typename Simd<T>::V;
+  using I = typename Simd<T>::I;
+  using K = ExpConstants<T>;
+  const V lo = V{} + K::kLo, hi = V{} + K::kHi;
   v = v < lo ? lo : v;
   v = v > hi ? hi : v;
-  const V4 t = v * kLog2e + kRound;
-  const V4 n = t - kRound;
-  const V4 r = (v - n * kLn2Hi) - n * kLn2Lo;
-  V4 p = V4{} + 1.0 / 6227020800.0;  // 1/13!
-  for (const double c : {1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0, 1.0 / 362880.0, 1.0 / 40320.0,
-                         1.0 / 5040.0, 1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0}) {
-    p = p * r + c;
-  }
-  const I4 bits = (__builtin_bit_cast(I4, t) << 52) + kOneBits;  // 2^n
-  v = p * __builtin_bit_cast(V4, bits);
+  const V t = v * static_cast<T>(1.4426950408889634) + K::kRound;  // log2(e)
+  const V n = t - K::kRound;
+  const V r = (v - n * K::kLn2Hi) - n * K::kLn2Lo;
+  V p = V{} + K::kCoeffs[0];
+  for (std::size_t c = 1; c < std::size(K::kCoeffs); ++c) p = p * r + K::kCoeffs[c];
+  const I bits = (__builtin_bit_cast(I, t) << K::kMantissa) + K::kOneBits;  // 2^n
+  v = p * __builtin_bit_cast(V, bits);
 }
 
-// out[k] = f(in[k]) for n values, 4 at a time (the tail through a zero-padded buffer).
-template <class F>
-[[gnu::always_inline]] inline void map4(const double* in, double* out, Index n, F f) {
+// out[k] = f(in[k]) for n values, a vector at a time (the tail through a zero-padded buffer).
+template <class T, class F>
+[[gnu::always_inline]] inline void map_lanes(const T* in, T* out, Index n, F f) {
+  constexpr int L = Simd<T>::kLanes;
   Index k = 0;
-  V4 v;
-  for (; k + 4 <= n; k += 4) {
-    v = at4(in + k);
+  typename Simd<T>::V v;
+  for (; k + L <= n; k += L) {
+    v = at(in + k);
     f(v);
-    at4(out + k) = v;
+    at(out + k) = v;
   }
   if (k < n) {
-    double buf[4] = {0, 0, 0, 0};
+    T buf[L] = {};
     const auto rest = static_cast<std::size_t>(n - k);
-    std::memcpy(buf, in + k, rest * sizeof(double));
-    v = at4(buf);
+    std::memcpy(buf, in + k, rest * sizeof(T));
+    v = at(buf);
     f(v);
-    at4(buf) = v;
-    std::memcpy(out + k, buf, rest * sizeof(double));
+    at(buf) = v;
+    std::memcpy(out + k, buf, rest * sizeof(T));
   }
 }
 
-// σ(z) = 1 / (1 + e^{-z}) and tanh(z) = 1 − 2 / (e^{2z} + 1) (absolute error ~1e-16) over n values.
-TEXTLRP_KERNEL
-void sigmoid(const double* z, double* out, Index n) {
-  map4(z, out, n, [](V4& v) {
+// σ(z) = 1 / (1 + e^{-z}) and tanh(z) = 1 − 2 / (e^{2z} + 1) (absolute error ~1e-16 in float64,
+// ~1e-7 in float32) over n values.
+template <class T>
+[[gnu::always_inline]] inline void sigmoid_impl(const T* z, T* out, Index n) {
+  map_lanes(z, out, n, [](typename Simd<T>::V& v) {
     v = -v;
-    exp_in_place(v);
-    v = 1.0 / (1.0 + v);
+    exp_in_place<T>(v);
+    v = T(1) / (T(1) + v);
   });
 }
-TEXTLRP_KERNEL
-void tanh_of(const double* z, double* out, Index n) {
-  map4(z, out, n, [](V4& v) {
+template <class T>
+[[gnu::always_inline]] inline void tanh_impl(const T* z, T* out, Index n) {
+  map_lanes(z, out, n, [](typename Simd<T>::V& v) {
     v = v + v;
-    exp_in_place(v);
-    v = 1.0 - 2.0 / (v + 1.0);
+    exp_in_place<T>(v);
+    v = T(1) - T(2) / (v + T(1));
   });
 }
 
 // The ratios of one lrp_linear map: q_j = r_j / (y_j + ε σ_j) with σ_j = sign(y_j) (q_j = 0 where
 // that denominator is 0). Returns Σ_j (b_j + ε σ_j) q_j, the numerator of the bias-factor share
-// (b = nullptr: a map without bias). The sum runs in 4 lanes.
-TEXTLRP_KERNEL
-double lrp_ratios(const double* y, const double* r, const double* b, double eps, double* q, Index n) {
-  const V4 zero = V4{}, one = V4{} + 1.0, minus_one = V4{} - 1.0;
-  V4 acc = zero;
+// (b = nullptr: a map without bias). The sum runs in the vector lanes.
+template <class T>
+[[gnu::always_inline]] inline double lrp_ratios_impl(const T* y, const T* r, const T* b, T eps, T* q, Index n) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  const V zero = V{}, one = V{} + T(1), minus_one = V{} - T(1);
+  V acc = zero;
   Index j = 0;
-  for (; j + 4 <= n; j += 4) {
-    const V4 yv = at4(y + j);
-    const V4 s = yv >= 0 ? one : minus_one;
-    const V4 den = yv + eps * s;
-    const V4 qv = den == 0 ? zero : at4(r + j) / den;
-    at4(q + j) = qv;
-    acc += (b != nullptr ? at4(b + j) + eps * s : eps * s) * qv;
+  for (; j + L <= n; j += L) {
+    const V yv = at(y + j);
+    const V s = yv >= 0 ? one : minus_one;
+    const V den = yv + eps * s;
+    const V qv = den == 0 ? zero : at(r + j) / den;
+    at(q + j) = qv;
+    acc += (b != nullptr ? at(b + j) + eps * s : eps * s) * qv;
   }
-  double sum = acc[0] + acc[1] + acc[2] + acc[3];
+  double sum = lane_sum<T>(acc);
   for (; j < n; ++j) {
-    const double s = y[j] >= 0 ? 1.0 : -1.0;
-    const double den = y[j] + eps * s;
-    q[j] = den == 0 ? 0.0 : r[j] / den;
-    sum += ((b != nullptr ? b[j] : 0.0) + eps * s) * q[j];
+    const T s = y[j] >= 0 ? T(1) : T(-1);
+    const T den = y[j] + eps * s;
+    q[j] = den == 0 ? T(0) : r[j] / den;
+    sum += ((b != nullptr ? b[j] : T(0)) + eps * s) * q[j];
   }
   return sum;
+}
+
+// The recurrent map's matrix W [n_in x n_out] (row-major) cut into column panels of 8 vectors
+// (the last one narrower), each stored contiguously [n_in x width]: add_xw_panels then streams W
+// from L2 in one sequential pass per panel instead of n_in strided pieces.
+template <class T>
+std::vector<T> to_panels(const MatX<T>& w) {
+  constexpr Index kWidth = 8 * Simd<T>::kLanes;
+  const Index n_in = w.rows(), n_out = w.cols();
+  std::vector<T> out;
+  out.reserve(static_cast<std::size_t>(w.size()));
+  for (Index j = 0; j < n_out; j += kWidth) {
+    const Index width = std::min(kWidth, n_out - j);
+    for (Index k = 0; k < n_in; ++k) out.insert(out.end(), w.row(k).data() + j, w.row(k).data() + j + width);
+  }
+  return out;
+}
+template <class T>
+[[gnu::always_inline]] inline void add_xw_panels_impl(const T* x, Index n_in, const T* panels, Index n_out, T* y) {
+  constexpr Index kWidth = 8 * Simd<T>::kLanes;
+  for (Index j = 0; j < n_out; j += kWidth) {
+    const Index width = std::min(kWidth, n_out - j);
+    add_xw_impl(x, n_in, panels + j * n_in, width, width, y + j);
+  }
+}
+
+// The entry points, one per precision.
+TEXTLRP_KERNEL void add_xw_panels(const double* x, Index n_in, const double* panels, Index n_out, double* y) {
+  add_xw_panels_impl(x, n_in, panels, n_out, y);
+}
+TEXTLRP_KERNEL void add_xw_panels(const float* x, Index n_in, const float* panels, Index n_out, float* y) {
+  add_xw_panels_impl(x, n_in, panels, n_out, y);
+}
+TEXTLRP_KERNEL void add_xw(const double* x, Index n_in, const double* w, Index ldw, Index n_out, double* y) {
+  add_xw_impl(x, n_in, w, ldw, n_out, y);
+}
+TEXTLRP_KERNEL void add_xw(const float* x, Index n_in, const float* w, Index ldw, Index n_out, float* y) {
+  add_xw_impl(x, n_in, w, ldw, n_out, y);
+}
+TEXTLRP_KERNEL void add_xw_rows(const double* x, Index n_rows, Index n_in, const double* w, Index n_out, double* y) {
+  add_xw_rows_impl(x, n_rows, n_in, w, n_out, y);
+}
+TEXTLRP_KERNEL void add_xw_rows(const float* x, Index n_rows, Index n_in, const float* w, Index n_out, float* y) {
+  add_xw_rows_impl(x, n_rows, n_in, w, n_out, y);
+}
+TEXTLRP_KERNEL void sigmoid(const double* z, double* out, Index n) { sigmoid_impl(z, out, n); }
+TEXTLRP_KERNEL void sigmoid(const float* z, float* out, Index n) { sigmoid_impl(z, out, n); }
+TEXTLRP_KERNEL void tanh_of(const double* z, double* out, Index n) { tanh_impl(z, out, n); }
+TEXTLRP_KERNEL void tanh_of(const float* z, float* out, Index n) { tanh_impl(z, out, n); }
+TEXTLRP_KERNEL double lrp_ratios(const double* y, const double* r, const double* b, double eps, double* q, Index n) {
+  return lrp_ratios_impl(y, r, b, eps, q, n);
+}
+TEXTLRP_KERNEL double lrp_ratios(const float* y, const float* r, const float* b, float eps, float* q, Index n) {
+  return lrp_ratios_impl(y, r, b, eps, q, n);
 }
 
 #undef TEXTLRP_KERNEL
 
 // The gate rule on a product p = gate ⊙ signal with relevance r [n]: writes the gate's share to
 // r_gate and the signal's to r_signal (r may be r_signal itself). See the header.
-void split_product(GateRule rule, const double* gate, const double* signal, const double* r, double* r_gate,
-                   double* r_signal, Index n) {
+template <class T>
+void split_product(GateRule rule, const T* gate, const T* signal, const T* r, T* r_gate, T* r_signal, Index n) {
   switch (rule) {
     case GateRule::kSignalTakeAll:
       for (Index k = 0; k < n; ++k) {
@@ -327,15 +431,15 @@ void split_product(GateRule rule, const double* gate, const double* signal, cons
       return;
     case GateRule::kHalf:
       for (Index k = 0; k < n; ++k) {
-        r_gate[k] = 0.5 * r[k];
-        r_signal[k] = 0.5 * r[k];
+        r_gate[k] = T(0.5) * r[k];
+        r_signal[k] = T(0.5) * r[k];
       }
       return;
     case GateRule::kProportional:
       for (Index k = 0; k < n; ++k) {
-        const double ug = std::abs(gate[k]), us = std::abs(signal[k]);
-        const double share = ug + us > 0 ? ug / (ug + us) : 0.5;  // the gate's fraction, in [0, 1]
-        const double rk = r[k];                                   // r may alias r_signal
+        const T ug = std::abs(gate[k]), us = std::abs(signal[k]);
+        const T share = ug + us > 0 ? ug / (ug + us) : T(0.5);  // the gate's fraction, in [0, 1]
+        const T rk = r[k];                                       // r may alias r_signal
         r_gate[k] = share * rk;
         r_signal[k] = rk - r_gate[k];
       }
@@ -391,14 +495,43 @@ BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeight
                       w.right.w_hh.allFinite() && w.right.b_ih.allFinite() && w.right.b_hh.allFinite() &&
                       w.fc_left.allFinite() && w.fc_right.allFinite() && w.fc_bias.allFinite();
   if (!finite) throw InvalidArgument("bilstm: the weights hold NaN or infinite values");
-  w_ih_t_both_.resize(E, 8 * H);
-  w_ih_t_both_.leftCols(4 * H) = w.left.w_ih.transpose();
-  w_ih_t_both_.rightCols(4 * H) = w.right.w_ih.transpose();
-  w_hh_t_left_ = w.left.w_hh.transpose();
-  w_hh_t_right_ = w.right.w_hh.transpose();
-  bias_both_.resize(8 * H);
-  bias_both_.head(4 * H) = w.left.b_ih + w.left.b_hh;
-  bias_both_.tail(4 * H) = w.right.b_ih + w.right.b_hh;
+  p64_ = pack<double>(w);
+  p32_ = pack<float>(w);
+  float32_ok_ = p32_.w_ih_t_both.allFinite() && p32_.bias_both.allFinite() && p32_.w_hh[0].allFinite() &&
+                p32_.w_hh[1].allFinite() && p32_.fc[0].allFinite() && p32_.fc[1].allFinite() &&
+                p32_.fc_bias.allFinite() && (w.embedding.array().abs() <= std::numeric_limits<float>::max()).all();
+}
+
+template <class T>
+BiLstmClassifier::Packed<T> BiLstmClassifier::pack(const BiLstmWeights& w) {
+  const Index E = w.embedding.cols(), H = w.left.w_hh.cols();
+  Packed<T> p;
+  p.w_ih_t_both.resize(E, 8 * H);
+  p.w_ih_t_both.leftCols(4 * H) = w.left.w_ih.transpose().cast<T>();
+  p.w_ih_t_both.rightCols(4 * H) = w.right.w_ih.transpose().cast<T>();
+  p.bias_both.resize(8 * H);  // summed in float64, then rounded
+  p.bias_both.head(4 * H) = (w.left.b_ih + w.left.b_hh).cast<T>();
+  p.bias_both.tail(4 * H) = (w.right.b_ih + w.right.b_hh).cast<T>();
+  int k = 0;
+  for (const LstmWeights* lw : {&w.left, &w.right}) {
+    p.w_hh_t[k] = to_panels<T>(lw->w_hh.transpose().cast<T>());
+    p.w_hh[k] = lw->w_hh.cast<T>();
+    p.w_ih[k] = lw->w_ih.cast<T>();
+    ++k;
+  }
+  p.fc[0] = w.fc_left.cast<T>();
+  p.fc[1] = w.fc_right.cast<T>();
+  p.fc_bias = w.fc_bias.cast<T>();
+  return p;
+}
+
+template <>
+const BiLstmClassifier::Packed<double>& BiLstmClassifier::packed<double>() const {
+  return p64_;
+}
+template <>
+const BiLstmClassifier::Packed<float>& BiLstmClassifier::packed<float>() const {
+  return p32_;
 }
 
 std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::path& dir,
@@ -619,28 +752,29 @@ RuleMap BiLstmClassifier::resolve_rules(const RuleMap& requested) const {
   return RuleMap(std::move(merged));
 }
 
-void BiLstmClassifier::run_direction(bool right, const MatD& zx, Direction* d) const {
-  const MatD& w_hh_t = right ? w_hh_t_right_ : w_hh_t_left_;  // [H x 4H]
-  const Index T = zx.rows(), H = n_hidden(), G = 4 * H;
+template <class T>
+void BiLstmClassifier::run_direction(bool right, const MatX<T>& zx, LstmDirection<T>* d) const {
+  const std::vector<T>& w_hh_t = packed<T>().w_hh_t[right ? 1 : 0];  // [H x 4H] in panels
+  const Index T_ = zx.rows(), H = n_hidden(), G = 4 * H;
   const Index off = right ? G : 0;  // this direction's columns of zx
-  d->z.resize(T, G);
-  d->gates.resize(T, G);
-  d->c.setZero(T + 1, H);
-  d->h.setZero(T + 1, H);
-  d->tanh_c.resize(T, H);
-  for (Index t = 0; t < T; ++t) {
-    const Index src = right ? T - 1 - t : t;  // sentence position read at step t
+  d->z.resize(T_, G);
+  d->gates.resize(T_, G);
+  d->c.setZero(T_ + 1, H);
+  d->h.setZero(T_ + 1, H);
+  d->tanh_c.resize(T_, H);
+  for (Index t = 0; t < T_; ++t) {
+    const Index src = right ? T_ - 1 - t : t;  // sentence position read at step t
     d->z.row(t) = zx.row(src).segment(off, G);
-    add_xw(d->h.row(t).data(), H, w_hh_t.data(), G, G, d->z.row(t).data());  // += W_hh h_{t-1}: [1 x H]·[H x 4H]
-    const double* z = d->z.row(t).data();
-    double* a = d->gates.row(t).data();
+    add_xw_panels(d->h.row(t).data(), H, w_hh_t.data(), G, d->z.row(t).data());  // += W_hh h_{t-1}: [1 x H]·[H x 4H]
+    const T* z = d->z.row(t).data();
+    T* a = d->gates.row(t).data();
     sigmoid(z, a, H);                      // i
     tanh_of(z + H, a + H, H);              // g
     sigmoid(z + 2 * H, a + 2 * H, 2 * H);  // f, o
-    const double* c_prev = d->c.row(t).data();
-    double* c = d->c.row(t + 1).data();
-    double* tc = d->tanh_c.row(t).data();
-    double* h = d->h.row(t + 1).data();
+    const T* c_prev = d->c.row(t).data();
+    T* c = d->c.row(t + 1).data();
+    T* tc = d->tanh_c.row(t).data();
+    T* h = d->h.row(t + 1).data();
     for (Index k = 0; k < H; ++k) c[k] = a[2 * H + k] * c_prev[k] + a[k] * a[H + k];  // c_t = f⊙c_{t-1} + i⊙g
     tanh_of(c, tc, H);
     for (Index k = 0; k < H; ++k) h[k] = a[3 * H + k] * tc[k];  // h_t = o⊙tanh(c_t)
@@ -655,38 +789,54 @@ BiLstmClassifier::Trace& BiLstmClassifier::scratch_trace() {
   return scratch;
 }
 
+template <class T>
+void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
+  const Packed<T>& p = packed<T>();
+  const Index T_ = tr->x.rows(), H = n_hidden();
+  tr->zx.resize(T_, 8 * H);  // [T x 8H] W_ih x_t + b_ih + b_hh of both directions, sentence order
+  for (Index t = 0; t < T_; ++t) tr->zx.row(t) = p.bias_both.transpose();
+  add_xw_rows(tr->x.data(), T_, n_embd(), p.w_ih_t_both.data(), 8 * H, tr->zx.data());  // += x · [W_ih_l; W_ih_r]ᵀ
+  run_direction(false, tr->zx, &tr->left);
+  run_direction(true, tr->zx, &tr->right);
+  tr->scores.noalias() = p.fc[0] * tr->left.h.row(T_).transpose();  // [C]
+  tr->scores.noalias() += p.fc[1] * tr->right.h.row(T_).transpose();
+  if (p.fc_bias.size() > 0) tr->scores += p.fc_bias;
+}
+
 VecD BiLstmClassifier::forward_embedded(const MatD& x, Trace* trace) const {
   TEXTLRP_ASSERT(x.cols() == n_embd());
   Trace* tr = trace != nullptr ? trace : &scratch_trace();
   if (&x != &tr->x) tr->x = x;
-  const Index T = x.rows(), H = n_hidden();
-  tr->zx.resize(T, 8 * H);  // [T x 8H] W_ih x_t + b_ih + b_hh of both directions, sentence order
-  for (Index t = 0; t < T; ++t) tr->zx.row(t) = bias_both_.transpose();
-  add_xw_rows(tr->x.data(), T, n_embd(), w_ih_t_both_.data(), 8 * H, tr->zx.data());  // += x · [W_ih_l; W_ih_r]ᵀ
-  run_direction(false, tr->zx, &tr->left);
-  run_direction(true, tr->zx, &tr->right);
-  tr->scores.noalias() = weights_.fc_left * tr->left.h.row(T).transpose();  // [C]
-  tr->scores.noalias() += weights_.fc_right * tr->right.h.row(T).transpose();
-  if (weights_.fc_bias.size() > 0) tr->scores += weights_.fc_bias;
+  forward_trace(tr);
   return tr->scores;
 }
 
-VecD BiLstmClassifier::forward(std::span<const TokenId> ids, Trace* trace) const {
-  Trace* tr = trace != nullptr ? trace : &scratch_trace();
-  const Index T = static_cast<Index>(ids.size()), V = n_vocab();
-  tr->x.resize(T, n_embd());  // [T x E]
-  for (Index t = 0; t < T; ++t) {
+template <class T>
+VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>* tr) const {
+  const Index T_ = static_cast<Index>(ids.size()), V = n_vocab();
+  tr->x.resize(T_, n_embd());  // [T x E]
+  for (Index t = 0; t < T_; ++t) {
     const TokenId id = ids[static_cast<std::size_t>(t)];
     if (id >= 0 && id < V) {
-      tr->x.row(t) = weights_.embedding.row(id);
+      tr->x.row(t) = weights_.embedding.row(id).template cast<T>();
     } else {
       tr->x.row(t).setZero();
     }
   }
-  return forward_embedded(tr->x, tr);
+  forward_trace(tr);
+  return tr->scores;
 }
 
-Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const { return forward(ids, nullptr).cast<Scalar>(); }
+VecD BiLstmClassifier::forward(std::span<const TokenId> ids, Trace* trace) const {
+  return forward_ids(ids, trace != nullptr ? trace : &scratch_trace());
+}
+
+VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) const {
+  TEXTLRP_ASSERT(trace != nullptr);
+  return forward_ids(ids, trace);
+}
+
+Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const { return forward(ids).cast<Scalar>(); }
 
 MatD BiLstmClassifier::gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const {
   const Direction& d = right ? trace.right : trace.left;
@@ -726,36 +876,40 @@ MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) con
   return g;
 }
 
-double BiLstmClassifier::relevance_direction(bool right, const Trace& trace, const VecD& r_h_last,
-                                             const LrpSettings& st, MatD* r_x) const {
-  const Direction& d = right ? trace.right : trace.left;
-  const LstmWeights& w = right ? weights_.right : weights_.left;
-  const Index T = d.z.rows(), H = n_hidden(), E = n_embd(), G = 4 * H;
-  const double* bias = bias_both_.data() + (right ? G : 0);  // b_ih + b_hh
-  const double eps = st.eps_lstm, bf = st.bias_factor;
+template <class T>
+double BiLstmClassifier::relevance_direction(bool right, const LstmTrace<T>& trace, const VecX<T>& r_h_last,
+                                             const LrpSettings& st, MatX<T>* r_x) const {
+  using Mat_ = MatX<T>;
+  using Vec_ = VecX<T>;
+  const LstmDirection<T>& d = right ? trace.right : trace.left;
+  const Packed<T>& p = packed<T>();
+  const int side = right ? 1 : 0;
+  const Index T_ = d.z.rows(), H = n_hidden(), E = n_embd(), G = 4 * H;
+  const T* bias = p.bias_both.data() + (right ? G : 0);  // b_ih + b_hh
+  const T eps = static_cast<T>(st.eps_lstm);
   // Under signal-take-all only the g rows of the gate map carry relevance: work on those alone.
   const bool sta = st.gate_rule == GateRule::kSignalTakeAll;
   const Index row0 = sta ? H : 0, n_rows = sta ? H : G;
-  MatD q(T, n_rows);              // [T x rows] R(z_t)/(z_t + εσ): R(x_t) = x_t ⊙ (q_t W_ih) + γ_t after the loop
-  VecD gamma(T);                  // [T] the B share of the gate map, one scalar per step
-  VecD rh = r_h_last;             // R(h_t)
-  VecD rc = VecD::Zero(H);        // R(c_t) from step t+1
-  VecD rz = VecD::Zero(G);        // R(z_t), gate blocks i, g, f, o
-  VecD ra(H), rb(H), rc_prev(H);  // R(f⊙c_{t-1}), R(i⊙g), R(c_{t-1})
-  VecD qc(H);                     // R(c_t)/(c_t + εσ)
-  const double cell_share = bf / static_cast<double>(2 * H);
-  const double gate_share = bf / static_cast<double>(E + H);
-  for (Index t = T - 1; t >= 0; --t) {
-    const double* a = d.gates.row(t).data();  // i, g, f, o
-    const double* z = d.z.row(t).data();
-    const double* c = d.c.row(t + 1).data();
-    const double* c_prev = d.c.row(t).data();
-    const double* tc = d.tanh_c.row(t).data();
+  Mat_ q(T_, n_rows);             // [T x rows] R(z_t)/(z_t + εσ): R(x_t) = x_t ⊙ (q_t W_ih) + γ_t after the loop
+  Vec_ gamma(T_);                 // [T] the B share of the gate map, one scalar per step
+  Vec_ rh = r_h_last;             // R(h_t)
+  Vec_ rc = Vec_::Zero(H);        // R(c_t) from step t+1
+  Vec_ rz = Vec_::Zero(G);        // R(z_t), gate blocks i, g, f, o
+  Vec_ ra(H), rb(H), rc_prev(H);  // R(f⊙c_{t-1}), R(i⊙g), R(c_{t-1})
+  Vec_ qc(H);                     // R(c_t)/(c_t + εσ)
+  const double cell_share = st.bias_factor / static_cast<double>(2 * H);
+  const double gate_share = st.bias_factor / static_cast<double>(E + H);
+  for (Index t = T_ - 1; t >= 0; --t) {
+    const T* a = d.gates.row(t).data();  // i, g, f, o
+    const T* z = d.z.row(t).data();
+    const T* c = d.c.row(t + 1).data();
+    const T* c_prev = d.c.row(t).data();
+    const T* tc = d.tanh_c.row(t).data();
     // h_t = o ⊙ tanh(c_t): the gate o gets R(o_t), the signal's part joins R(c_t).
     split_product(st.gate_rule, a + 3 * H, tc, rh.data(), rz.data() + 3 * H, rh.data(), H);
     rc += rh;
     // c_t = f⊙c_{t-1} + i⊙g: lrp_linear with the identity, N = 2H, in closed form.
-    const double beta = cell_share * lrp_ratios(c, rc.data(), nullptr, eps, qc.data(), H);  // B·Σ_j ε σ_j q_j / N
+    const T beta = static_cast<T>(cell_share * lrp_ratios(c, rc.data(), nullptr, eps, qc.data(), H));  // B·Σ_j ε σ_j q_j / N
     for (Index k = 0; k < H; ++k) {
       ra[k] = a[2 * H + k] * c_prev[k] * qc[k] + beta;
       rb[k] = a[k] * a[H + k] * qc[k] + beta;
@@ -763,46 +917,58 @@ double BiLstmClassifier::relevance_direction(bool right, const Trace& trace, con
     split_product(st.gate_rule, a + 2 * H, c_prev, ra.data(), rz.data() + 2 * H, rc_prev.data(), H);
     split_product(st.gate_rule, a, a + H, rb.data(), rz.data(), rz.data() + H, H);
     // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H.
-    double* qt = q.row(t).data();
-    gamma[t] = gate_share * lrp_ratios(z + row0, rz.data() + row0, bias + row0, eps, qt, n_rows);
+    T* qt = q.row(t).data();
+    gamma[t] = static_cast<T>(gate_share * lrp_ratios(z + row0, rz.data() + row0, bias + row0, eps, qt, n_rows));
     rh.setZero();
-    add_xw(qt, n_rows, w.w_hh.data() + row0 * H, H, H, rh.data());        // q_t · W_hh[rows]: [H]
+    add_xw(qt, n_rows, p.w_hh[side].data() + row0 * H, H, H, rh.data());  // q_t · W_hh[rows]: [H]
     rh.array() = rh.array() * d.h.row(t).transpose().array() + gamma[t];  // R(h_{t-1})
     rc = rc_prev;                                                         // R(c_{t-1})
   }
-  const double r_rest = rh.sum() + rc.sum();  // R(h_{-1}) + R(c_{-1})
-  MatD p = MatD::Zero(T, E);                  // [T x E] q · W_ih[rows], reading order
-  add_xw_rows(q.data(), T, n_rows, w.w_ih.data() + row0 * E, E, p.data());
-  r_x->resize(T, E);
-  for (Index s = 0; s < T; ++s) {
-    const Index t = right ? T - 1 - s : s;
-    r_x->row(s) = trace.x.row(s).cwiseProduct(p.row(t));
+  const double r_rest = static_cast<double>(rh.sum()) + static_cast<double>(rc.sum());  // R(h_{-1}) + R(c_{-1})
+  Mat_ pr = Mat_::Zero(T_, E);  // [T x E] q · W_ih[rows], reading order
+  add_xw_rows(q.data(), T_, n_rows, p.w_ih[side].data() + row0 * E, E, pr.data());
+  r_x->resize(T_, E);
+  for (Index s = 0; s < T_; ++s) {
+    const Index t = right ? T_ - 1 - s : s;
+    r_x->row(s) = trace.x.row(s).cwiseProduct(pr.row(t));
     r_x->row(s).array() += gamma[t];
   }
   return r_rest;
 }
 
-BiLstmClassifier::Relevance BiLstmClassifier::relevance(const Trace& trace, int target,
-                                                        const LrpSettings& settings) const {
+template <class T>
+LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int target,
+                                                const LrpSettings& settings) const {
   TEXTLRP_ASSERT(target >= 0 && target < n_classes());
+  const Packed<T>& p = packed<T>();
   const Index H = n_hidden();
-  const VecD& s = trace.scores;
   // Output layer: R = s_target on the target; lrp_linear over (hL, hR), N = 2H.
-  const double y = s[target];
-  const double sg = sign_of(y);
-  const double den = y + settings.eps_fc * sg;
-  const double q = den != 0 ? y / den : 0.0;
-  const double b = weights_.fc_bias.size() > 0 ? weights_.fc_bias[target] : 0.0;
-  const double share = settings.bias_factor * (b + settings.eps_fc * sg) / static_cast<double>(2 * H) * q;
-  const Index T = trace.x.rows();
-  const VecD h_left = trace.left.h.row(T).transpose();
-  const VecD h_right = trace.right.h.row(T).transpose();
-  const VecD r_hl = (h_left.cwiseProduct(weights_.fc_left.row(target).transpose()) * q).array() + share;
-  const VecD r_hr = (h_right.cwiseProduct(weights_.fc_right.row(target).transpose()) * q).array() + share;
-  Relevance r;
+  const T y = trace.scores[target];
+  const T sg = y >= 0 ? T(1) : T(-1);
+  const T eps = static_cast<T>(settings.eps_fc);
+  const T den = y + eps * sg;
+  const T q = den != 0 ? y / den : T(0);
+  const T b = p.fc_bias.size() > 0 ? p.fc_bias[target] : T(0);
+  const T share = static_cast<T>(settings.bias_factor) * (b + eps * sg) / static_cast<T>(2 * H) * q;
+  const Index T_ = trace.x.rows();
+  const VecX<T> h_left = trace.left.h.row(T_).transpose();
+  const VecX<T> h_right = trace.right.h.row(T_).transpose();
+  const VecX<T> r_hl = (h_left.cwiseProduct(p.fc[0].row(target).transpose()) * q).array() + share;
+  const VecX<T> r_hr = (h_right.cwiseProduct(p.fc[1].row(target).transpose()) * q).array() + share;
+  LstmRelevance<T> r;
   r.r_rest = relevance_direction(false, trace, r_hl, settings, &r.x_left);
   r.r_rest += relevance_direction(true, trace, r_hr, settings, &r.x_right);
   return r;
+}
+
+BiLstmClassifier::Relevance BiLstmClassifier::relevance(const Trace& trace, int target,
+                                                        const LrpSettings& settings) const {
+  return relevance_of(trace, target, settings);
+}
+
+BiLstmClassifier::Relevance32 BiLstmClassifier::relevance(const Trace32& trace, int target,
+                                                          const LrpSettings& settings) const {
+  return relevance_of(trace, target, settings);
 }
 
 Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
@@ -814,8 +980,18 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
   if (options.bias_factor && !std::isfinite(*options.bias_factor)) {
     throw InvalidArgument(fmt::format("bias factor must be a finite number, got {}", *options.bias_factor));
   }
+  const Precision precision = options.precision.value_or(Precision::kFloat64);
+  if (precision == Precision::kFloat32 && options.method != Method::kLrp) {
+    throw InvalidArgument(fmt::format("precision float32 applies to method lrp only, not {} (it runs in float64)",
+                                      method_name(options.method)));
+  }
+  if (precision == Precision::kFloat32 && !float32_ok_) {
+    throw InvalidArgument("bilstm: precision float32 is not available: a weight is beyond float32's range");
+  }
+  const bool f32 = precision == Precision::kFloat32;
   thread_local Trace trace;  // this thread's scratch, kept between calls (see scratch_trace())
-  const VecD s = forward(ids, &trace);
+  thread_local Trace32 trace32;
+  const VecD s = f32 ? forward(ids, &trace32).cast<double>().eval() : forward(ids, &trace);
   Explanation e;
   e.scores = s.cast<Scalar>();
   if (options.target >= static_cast<int>(labels_.size())) {
@@ -829,7 +1005,7 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
     s.maxCoeff(&best);  // the first maximum, on float64 scores
     e.target = static_cast<int>(best);
   }
-  const Index T = trace.x.rows();
+  const Index T = static_cast<Index>(ids.size());
   const auto n = static_cast<std::size_t>(T);
   e.relevance.assign(n, 0.0);
   const double score = s[e.target];
@@ -842,11 +1018,19 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
       st.eps_lstm = epsilon_of(rules.at("lstm"), "lstm");
       st.bias_factor = options.bias_factor.value_or(0.0);
       st.gate_rule = options.gate_rule.value_or(GateRule::kSignalTakeAll);
-      e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}", rules.to_string(), gate_rule_name(st.gate_rule),
-                           st.bias_factor);
-      const Relevance r = relevance(trace, e.target, st);
-      for (Index t = 0; t < T; ++t)
-        e.relevance[static_cast<std::size_t>(t)] = r.x_left.row(t).sum() + r.x_right.row(t).sum();
+      e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}{}", rules.to_string(), gate_rule_name(st.gate_rule),
+                           st.bias_factor, f32 ? "; precision float32" : "");
+      if (f32) {
+        const Relevance32 r = relevance(trace32, e.target, st);
+        for (Index t = 0; t < T; ++t) {
+          e.relevance[static_cast<std::size_t>(t)] =
+              r.x_left.row(t).cast<double>().sum() + r.x_right.row(t).cast<double>().sum();
+        }
+      } else {
+        const Relevance r = relevance(trace, e.target, st);
+        for (Index t = 0; t < T; ++t)
+          e.relevance[static_cast<std::size_t>(t)] = r.x_left.row(t).sum() + r.x_right.row(t).sum();
+      }
       break;
     }
     case Method::kSensitivity: {
@@ -876,7 +1060,7 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
     }
     case Method::kOcclusion: {
       const std::vector<double> r = occlusion_relevance(
-          ids.first(n), [&](std::span<const TokenId> without) { return score - forward(without, nullptr)[e.target]; });
+          ids.first(n), [&](std::span<const TokenId> without) { return score - forward(without)[e.target]; });
       std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }

@@ -12,8 +12,12 @@
 // (This is the layout of ../shared/data/arras-bilstm; PyTorch's nn.LSTM stores i, f, g, o and the
 // importer swaps the f and g blocks.)
 //
-// Numbers are float64 throughout (parameters and arithmetic): the model is small, and float64
-// keeps LRP within 1e-9 of the original NumPy implementation.
+// Parameters are float64. The arithmetic is float64 (within 1e-13 of the original NumPy
+// implementation) except for LRP with options.precision = float32: the forward pass and the
+// relevance pass then run on float32 copies of the weights, about 1.8 times faster. Their word
+// relevances are within about 3e-4·max_t|R_t| of float64 (7e-5 with bias factor 0, 2.3e-4 with 1,
+// worst of the 100 reference sentences): the forward pass's rounding (~1e-7) reaches LRP through
+// ratios R/(z + εσ) whose denominators can be as small as ε = 0.001.
 // An empty token list gives the scores of the zero states (fc_bias, or 0) and no relevance.
 //
 // LRP (method lrp; options.rules roles "lstm" and "fc", zero or epsilon(e) only, default
@@ -74,8 +78,11 @@
 // Speed: the products run in small vectorized kernels (bilstm_classifier.cpp; with GCC on x86-64
 // compiled for both AVX2/FMA and the x86-64 baseline, chosen at load time), the input projection
 // of all tokens is one small GEMM, and the identity maps of the cell use the closed form above.
-// The recurrence reads W_hh (4H x H doubles per direction) once per time step, which bounds the
-// forward pass by the L2 bandwidth; LRP with signal-take-all adds about a fifth.
+// The recurrence reads W_hh (4H x H per direction, stored in column panels so that each is one
+// sequential stream) once per time step, which bounds the forward pass by the L2 bandwidth: in
+// float32 it is half the bytes. LRP with signal-take-all adds about a third to the forward pass.
+// For the 60/60 Arras model and 20 tokens: float64 forward ≈ 110 µs, explain ≈ 146 µs; float32
+// forward ≈ 52 µs, explain ≈ 79 µs (bench/bilstm_bench.cpp, docs/figures.md).
 //
 // Thread-safe: every method is const. scores() and explain() keep their scratch in a per-thread
 // Trace (thread_local, reused between calls, so that scoring sentences does not allocate).
@@ -93,8 +100,13 @@
 
 namespace textlrp::lrp {
 
-using MatD = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-using VecD = Eigen::Matrix<double, Eigen::Dynamic, 1>;
+template <class T>
+using MatX = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+template <class T>
+using VecX = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+using MatD = MatX<double>;
+using VecD = VecX<double>;
+using VecF = VecX<float>;
 
 // One direction's parameters; H = hidden size, E = embedding size. Gate order i, g, f, o.
 struct LstmWeights {
@@ -111,6 +123,32 @@ struct BiLstmWeights {
   MatD fc_left;      // [C x H]
   MatD fc_right;     // [C x H]
   VecD fc_bias;      // [C], or size 0 for a model without an output bias
+};
+
+// One direction's forward pass, in that direction's reading order (T = float or double).
+template <class T>
+struct LstmDirection {
+  MatX<T> z;       // [T x 4H] gate pre-activations z_t
+  MatX<T> gates;   // [T x 4H] σ(z_i), tanh(z_g), σ(z_f), σ(z_o)
+  MatX<T> c;       // [(T+1) x H] row 0 = c_{-1} = 0, row t+1 = c_t
+  MatX<T> h;       // [(T+1) x H] row 0 = h_{-1} = 0, row t+1 = h_t
+  MatX<T> tanh_c;  // [T x H] tanh(c_t)
+};
+// Everything one forward pass leaves behind, for relevance() and gradient().
+template <class T>
+struct LstmTrace {
+  MatX<T> x;                // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
+  MatX<T> zx;               // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
+  LstmDirection<T> left;    // reads x_0 .. x_{T-1}
+  LstmDirection<T> right;   // reads x_{T-1} .. x_0: its step t is sentence position T-1-t
+  VecX<T> scores;           // [C]
+};
+// Relevance at the inputs, per direction, both in sentence order.
+template <class T>
+struct LstmRelevance {
+  MatX<T> x_left;     // [T x E]
+  MatX<T> x_right;    // [T x E]
+  double r_rest = 0;  // at h_{-1} and c_{-1} of both directions (0 unless bias_factor != 0)
 };
 
 class BiLstmClassifier final : public Classifier {
@@ -149,44 +187,31 @@ class BiLstmClassifier final : public Classifier {
                                                       const std::filesystem::path& embeddings,
                                                       std::vector<std::string> labels);
 
-  // One direction's forward pass, in that direction's reading order.
-  struct Direction {
-    MatD z;      // [T x 4H] gate pre-activations z_t
-    MatD gates;  // [T x 4H] σ(z_i), tanh(z_g), σ(z_f), σ(z_o)
-    MatD c;      // [(T+1) x H] row 0 = c_{-1} = 0, row t+1 = c_t
-    MatD h;      // [(T+1) x H] row 0 = h_{-1} = 0, row t+1 = h_t
-    MatD tanh_c; // [T x H] tanh(c_t)
-  };
-  // Everything one forward pass leaves behind, for relevance() and gradient().
-  struct Trace {
-    MatD x;           // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
-    MatD zx;          // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
-    Direction left;   // reads x_0 .. x_{T-1}
-    Direction right;  // reads x_{T-1} .. x_0: its step t is sentence position T-1-t
-    VecD scores;      // [C]
-  };
+  using Direction = LstmDirection<double>;
+  using Trace = LstmTrace<double>;
+  using Trace32 = LstmTrace<float>;
+  using Relevance = LstmRelevance<double>;
+  using Relevance32 = LstmRelevance<float>;
   struct LrpSettings {
     double eps_lstm = 0.001;  // rule of role "lstm" (0 = LRP-0)
     double eps_fc = 0.001;    // rule of role "fc"
     double bias_factor = 0;
     GateRule gate_rule = GateRule::kSignalTakeAll;
   };
-  // Relevance at the inputs, per direction, both in sentence order.
-  struct Relevance {
-    MatD x_left;        // [T x E]
-    MatD x_right;       // [T x E]
-    double r_rest = 0;  // at h_{-1} and c_{-1} of both directions (0 unless bias_factor != 0)
-  };
 
   // Scores [C] in float64; fills *trace when not nullptr (else a per-thread scratch trace, so the
   // result is a copy). Ids outside [0, n_vocab) are zero vectors.
   VecD forward(std::span<const TokenId> ids, Trace* trace = nullptr) const;
+  // The same in float32 (float copies of the weights, float arithmetic), into *trace (required).
+  VecF forward(std::span<const TokenId> ids, Trace32* trace) const;
   // Scores [C] for already embedded tokens x [T x E] (T may be 0).
   VecD forward_embedded(const MatD& x, Trace* trace) const;
   // ∂(g · s)/∂x [T x E] for an output gradient g [C] (both directions summed, sentence order).
   MatD gradient(const Trace& trace, const VecD& grad_scores) const;
-  // LRP of class `target` (0 <= target < C) of a trace, with the equations above.
+  // LRP of class `target` (0 <= target < C) of a trace, with the equations above, in the trace's
+  // precision.
   Relevance relevance(const Trace& trace, int target, const LrpSettings& settings) const;
+  Relevance32 relevance(const Trace32& trace, int target, const LrpSettings& settings) const;
 
   const BiLstmWeights& weights() const { return weights_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
@@ -194,20 +219,42 @@ class BiLstmClassifier final : public Classifier {
   Index n_classes() const { return weights_.fc_left.rows(); }
 
  private:
+  // The weights as the kernels read them (row-major, so that every kernel reads rows), in one
+  // precision: built at construction, in float64 and float32.
+  template <class T>
+  struct Packed {
+    MatX<T> w_ih_t_both;  // [E x 8H] (W_ih_left; W_ih_right)ᵀ: one pass embeds both directions
+    VecX<T> bias_both;    // [8H] b_ih + b_hh, left then right
+    std::vector<T> w_hh_t[2];  // [H x 4H] W_hhᵀ, left and right, in column panels (add_xw_panels)
+    MatX<T> w_hh[2];      // [4H x H]
+    MatX<T> w_ih[2];      // [4H x E]
+    MatX<T> fc[2];        // [C x H]
+    VecX<T> fc_bias;      // [C], or empty
+  };
+  template <class T>
+  static Packed<T> pack(const BiLstmWeights& w);
+  template <class T>
+  const Packed<T>& packed() const;
+  template <class T>
+  VecX<T> forward_ids(std::span<const TokenId> ids, LstmTrace<T>* trace) const;
+  template <class T>
+  void forward_trace(LstmTrace<T>* trace) const;  // from trace->x
+  template <class T>
+  void run_direction(bool right, const MatX<T>& zx, LstmDirection<T>* d) const;
+  template <class T>
+  LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
+  template <class T>
+  double relevance_direction(bool right, const LstmTrace<T>& trace, const VecX<T>& r_h_last,
+                             const LrpSettings& settings, MatX<T>* r_x) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
-  void run_direction(bool right, const MatD& zx, Direction* d) const;
-  double relevance_direction(bool right, const Trace& trace, const VecD& r_h_last, const LrpSettings& settings,
-                             MatD* r_x) const;
   MatD gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const;
 
   std::vector<std::string> labels_;
   BiLstmWeights weights_;
-  // Derived at construction for the forward pass (row-major, so that every kernel reads rows):
-  MatD w_ih_t_both_;   // [E x 8H] (W_ih_left; W_ih_right)ᵀ: one pass embeds both directions
-  VecD bias_both_;     // [8H] b_ih + b_hh, left then right
-  MatD w_hh_t_left_;   // [H x 4H] W_hhᵀ
-  MatD w_hh_t_right_;  // [H x 4H]
+  Packed<double> p64_;
+  Packed<float> p32_;
+  bool float32_ok_ = true;  // every weight fits float32's range
 };
 
 }  // namespace textlrp::lrp

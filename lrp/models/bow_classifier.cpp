@@ -98,8 +98,9 @@ Vec scores_of(const std::vector<std::pair<TokenId, float>>& feats, const Vec& bi
 Vec BowClassifier::scores(std::span<const TokenId> ids) const { return scores_of(features(ids), bias_, weight_t_); }
 
 Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
-  if (options.gate_rule || options.bias_factor) {
-    throw InvalidArgument("the LSTM gate rule and the bias factor apply to recurrent models (bilstm) only, not bow_svm");
+  if (options.gate_rule || options.bias_factor || options.precision) {
+    throw InvalidArgument(
+        "the LSTM gate rule, the bias factor and the precision apply to recurrent models (bilstm) only, not bow_svm");
   }
   if (options.method != Method::kLrp) return explain_baseline(ids, options);
   RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;

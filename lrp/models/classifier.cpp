@@ -72,6 +72,15 @@ GateRule parse_gate_rule(std::string_view name) {
       fmt::format("unknown LSTM gate rule '{}'; valid rules: signal-take-all, half, proportional", name));
 }
 
+std::string_view precision_name(Precision p) { return p == Precision::kFloat32 ? "float32" : "float64"; }
+
+Precision parse_precision(std::string_view name) {
+  for (Precision p : {Precision::kFloat64, Precision::kFloat32}) {
+    if (name == precision_name(p)) return p;
+  }
+  throw InvalidArgument(fmt::format("unknown precision '{}'; valid: float64, float32", name));
+}
+
 int argmax(const Vec& scores) {
   if (scores.size() == 0) return -1;
   Index best = 0;

@@ -290,8 +290,9 @@ Mat CnnClassifier::relevance(const Trace& trace, const Vec& r_scores, const Rule
 }
 
 Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
-  if (options.gate_rule || options.bias_factor) {
-    throw InvalidArgument("the LSTM gate rule and the bias factor apply to recurrent models (bilstm) only, not cnn");
+  if (options.gate_rule || options.bias_factor || options.precision) {
+    throw InvalidArgument(
+        "the LSTM gate rule, the bias factor and the precision apply to recurrent models (bilstm) only, not cnn");
   }
   const RuleMap rules = resolve_rules(options.rules);
   Trace trace;

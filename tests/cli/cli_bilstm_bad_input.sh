@@ -116,5 +116,6 @@ make_toy_corpus "$WORK/corpus"
 "$TEXTLRP" train --arch svm --corpus "folder:$WORK/corpus" --out "$WORK/svm" -q
 expect_exit 2 "recurrent models \(bilstm\) only" "$TEXTLRP" explain --model "$WORK/svm" --corpus "folder:$WORK/corpus" --bias-factor 1
 expect_exit 2 "recurrent models \(bilstm\) only" "$TEXTLRP" explain --model "$WORK/svm" --corpus "folder:$WORK/corpus" --lstm-rule half
+expect_exit 2 "precision apply to recurrent models" "$TEXTLRP" explain --model "$WORK/svm" --corpus "folder:$WORK/corpus" --precision float32
 ok "option errors"
 echo "$n_checks passed, 0 failed"

@@ -29,11 +29,11 @@ with open(sys.argv[2], "w") as f:
         f.write(json.dumps({"id": str(s["sent_no"]), "tokens": s["tokens"], "label": str(s["true_class"])}) + "\n")
 PY
 
-check() {  # check KEY ARGS...: KEY names the reference field (see the python below)
+check() {  # check KEY ARGS...: KEY names the reference field (see the python below); TOL (1e-4) the limit
   local key="$1"
   shift
   "$TEXTLRP" explain --model "$WORK/arras" --input "$WORK/s.jsonl" "$@" -q >"$WORK/out.jsonl"
-  python3 - "$REF" "$WORK/out.jsonl" "$key" <<'PY' || fail "$key ($*) differs from the reference"
+  python3 - "$REF" "$WORK/out.jsonl" "$key" "${TOL:-1e-4}" <<'PY' || fail "$key ($*) differs from the reference"
 import json, sys
 ref = json.load(open(sys.argv[1]))["sentences"]
 out = [json.loads(l) for l in open(sys.argv[2])]
@@ -72,7 +72,7 @@ for o in out:
     worst = max(worst, max(abs(a - b) for a, b in zip(ours, theirs)) / scale)
     compared += 1
 print(f"{key}: {compared} sentences compared, max error {worst:.2e} of max|ref|")
-sys.exit(0 if compared > 0 and worst <= 1e-4 else 1)
+sys.exit(0 if compared > 0 and worst <= float(sys.argv[4]) else 1)
 PY
 }
 check bf1_true --method lrp --rule 'epsilon(0.001)' --bias-factor 1 --target true
@@ -83,6 +83,12 @@ check sa --method sa
 check sa_true --method sa --target true
 check gi --method gi
 ok "explain matches the reference NumPy code (lrp bias factor 0 and 1 with R_rest, true class, sa, gi)"
+# float32 LRP: same classes, scores within 1e-5, relevances within 1e-3 of max|ref| (docs/figures.md).
+TOL=1e-3 check bf0 --rule 'epsilon(0.001)' --precision float32
+TOL=1e-3 check bf1 --rule 'epsilon(0.001)' --bias-factor 1 --precision float32
+grep -q '"rule":"epsilon(0.001); lstm-rule signal-take-all; bias-factor 1; precision float32"' "$WORK/out.jsonl" ||
+  fail "the rule names the precision"
+ok "--precision float32 stays close to the reference"
 
 # Every method and gate rule writes schema 1; validate checks relevance_sum + bias_relevance = score.
 # (proportional with a larger lstm ε: with ε = 0.001 its relevances reach 1e6 on some sentences,
@@ -110,6 +116,8 @@ ok "oov tokens, text input and an empty token list"
 expect_exit 2 "supports zero and epsilon" "$TEXTLRP" explain --model "$WORK/arras" --input "$WORK/s.jsonl" --rule zplus
 expect_exit 2 "lstm-rule" "$TEXTLRP" explain --model "$WORK/arras" --input "$WORK/s.jsonl" --lstm-rule magic
 expect_exit 2 "method lrp only" "$TEXTLRP" explain --model "$WORK/arras" --input "$WORK/s.jsonl" --method sa --bias-factor 1
+expect_exit 2 "method lrp only" "$TEXTLRP" explain --model "$WORK/arras" --input "$WORK/s.jsonl" --method gi --precision float32
+expect_exit 2 "float16 not in" "$TEXTLRP" explain --model "$WORK/arras" --input "$WORK/s.jsonl" --precision float16
 expect_exit 2 "3 labels given" "$TEXTLRP" import arras-bilstm --from "$D" \
   --embeddings "$D/embeddings_SYNTHETIC_splitmix64.npy" --labels a,b,c --out "$WORK/bad"
 [ ! -e "$WORK/bad" ] || fail "a failed import must not leave a directory"

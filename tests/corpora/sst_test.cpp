@@ -79,8 +79,10 @@ TEST_CASE("sst: reads the committed fixture, with and without phrases", "[corpor
 
 TEST_CASE("sst: malformed trees name line, column, expected and got", "[corpora]") {
   CHECK(parse_error("2 (2 x))") == "t.txt:7:1: expected '(' at the start of a tree, got '2'");
-  CHECK(parse_error("(x (2 y))") == "t.txt:7:2: expected a digit label, got 'x'");
-  CHECK(parse_error("( 2 y)") == "t.txt:7:2: expected a digit label, got ' '");
+  CHECK(parse_error("(x (2 y))") == "t.txt:7:2: expected a sentiment label 0..4, got 'x'");
+  CHECK(parse_error("( 2 y)") == "t.txt:7:2: expected a sentiment label 0..4, got ' '");
+  CHECK(parse_error("(7 y)") == "t.txt:7:2: expected a sentiment label 0..4, got '7'");
+  CHECK(parse_error("(2 (12 y))") == "t.txt:7:5: expected a sentiment label 0..4, got '12'");
   CHECK(parse_error("(2x y)") == "t.txt:7:3: expected a space after the label, got 'x'");
   CHECK(parse_error("(2 (3 y)") == "t.txt:7:9: expected ')' or '(' (unbalanced parentheses), got end of line");
   CHECK(parse_error("(2 (3 y)))") == "t.txt:7:10: expected end of line after the tree, got ')'");
@@ -108,7 +110,7 @@ TEST_CASE("sst: reader errors carry the file name and line", "[corpora]") {
 TEST_CASE("sst: adversarial nesting neither crashes nor hangs", "[corpora]") {
   const std::size_t depth = 100000;
   // Only opening parentheses: rejected at once.
-  CHECK(parse_error(std::string(depth, '(')) == "t.txt:7:2: expected a digit label, got '('");
+  CHECK(parse_error(std::string(depth, '(')) == "t.txt:7:2: expected a sentiment label 0..4, got '('");
   // Deep but well-formed: parsed with an explicit stack.
   std::string deep;
   for (std::size_t i = 0; i < depth; ++i) deep += "(1 ";
@@ -204,7 +206,7 @@ TEST_CASE("sst-binary: a label outside 0..4 is an error naming the line", "[corp
   auto reader = open_sst_binary_corpus(dir / "t.txt", {});
   Example e;
   CHECK(reader->next(e));
-  CHECK_THROWS_WITH(reader->next(e), Contains("t.txt:2: label 7 is not an SST label 0..4"));
+  CHECK_THROWS_WITH(reader->next(e), Contains("t.txt:2:2: expected a sentiment label 0..4, got '7'"));
 }
 
 TEST_CASE("sst-binary: the test split has 1821 sentences (912 negative, 909 positive)", "[corpora][shared]") {

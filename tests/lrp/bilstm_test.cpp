@@ -261,6 +261,79 @@ TEST_CASE("bilstm: forward and LRP match a literal port of the reference code", 
   }
 }
 
+// E = 13, H = 7: no dimension is a multiple of the 4 (float64) or 8 (float32) vector lanes, so every
+// kernel's leftover-column path runs (and E < 8 lanes never happens with the tiny model's E = 4).
+BiLstmWeights odd_weights() {
+  const Index V = 17, E = 13, H = 7, C = 3;
+  BiLstmWeights w;
+  w.embedding = rmat(V, E, 101, 1.0);
+  unsigned seed = 110;
+  for (LstmWeights* lw : {&w.left, &w.right}) {
+    lw->w_ih = rmat(4 * H, E, seed++, 0.5);
+    lw->w_hh = rmat(4 * H, H, seed++, 0.5);
+    lw->b_ih = rvec(4 * H, seed++, 0.3);
+    lw->b_hh = rvec(4 * H, seed++, 0.3);
+  }
+  w.fc_left = rmat(C, H, seed++, 1.5);
+  w.fc_right = rmat(C, H, seed++, 1.5);  // no output bias, as the reference port
+  return w;
+}
+
+TEST_CASE("bilstm: odd sizes match the reference port; float32 LRP agrees with float64", "[lrp][bilstm]") {
+  const BiLstmWeights w = odd_weights();
+  const BiLstmClassifier m({"neg", "neu", "pos"}, w);
+  std::mt19937 gen(5);
+  for (std::size_t len : {1, 6, 23}) {
+    std::vector<TokenId> ids(len);
+    for (auto& id : ids) id = static_cast<TokenId>(gen() % 17);
+    for (double bf : {0.0, 1.0}) {
+      for (int target = 0; target < 3; ++target) {
+        INFO("length " << len << " bf " << bf << " target " << target);
+        const RefLrp ref = ref_lrp(w, ids, target, 0.001, bf);
+        ExplainOptions o = lrp_options(std::nullopt, bf);
+        o.target = target;
+        const Explanation e64 = m.explain(ids, o);
+        double scale = 0;
+        for (std::size_t t = 0; t < len; ++t) {
+          const Index ti = static_cast<Index>(t);
+          const double r = ref.rx.row(ti).sum() + ref.rx_rev.row(ti).sum();
+          CHECK(std::abs(e64.relevance[t] - r) < 1e-12);
+          scale = std::max(scale, std::abs(r));
+        }
+        o.precision = Precision::kFloat32;
+        const Explanation e32 = m.explain(ids, o);
+        CHECK(e32.rule == fmt::format("epsilon(0.001); lstm-rule signal-take-all; bias-factor {}; precision float32", bf));
+        CHECK(e32.target == target);
+        for (Index c = 0; c < 3; ++c) CHECK(std::abs(e32.scores[c] - ref.s[c]) < 1e-5);
+        for (std::size_t t = 0; t < len; ++t) CHECK(std::abs(e32.relevance[t] - e64.relevance[t]) < 1e-3 * scale);
+        // float32 conserves too: Σ words + R_rest = the float32 score.
+        BiLstmClassifier::Trace32 trace;
+        const VecF s32 = m.forward(ids, &trace);
+        BiLstmClassifier::LrpSettings st;
+        st.bias_factor = bf;
+        const BiLstmClassifier::Relevance32 r32 = m.relevance(trace, target, st);
+        if (bf == 1) CHECK(std::abs(sum(e32.relevance) + r32.r_rest - s32[target]) < 1e-5);
+        if (bf == 0) CHECK(r32.r_rest == 0);
+      }
+    }
+  }
+  // float32 applies to LRP only; the other architectures refuse it.
+  ExplainOptions sa;
+  sa.method = Method::kSensitivity;
+  sa.precision = Precision::kFloat32;
+  REQUIRE_THROWS_WITH(m.explain(kSentence, sa), Contains("precision float32 applies to method lrp only"));
+  sa.precision = Precision::kFloat64;
+  CHECK(m.explain(kSentence, sa).relevance.size() == kSentence.size());
+  REQUIRE_THROWS_WITH(parse_precision("float16"), Contains("valid: float64, float32"));
+  // A weight beyond float32's range: float64 still works, float32 says why it cannot.
+  BiLstmWeights big = odd_weights();
+  big.fc_left(0, 0) = 1e300;
+  const BiLstmClassifier huge({"neg", "neu", "pos"}, big);
+  ExplainOptions o32 = lrp_options(std::nullopt, std::nullopt);
+  o32.precision = Precision::kFloat32;
+  REQUIRE_THROWS_WITH(huge.explain(kSentence, o32), Contains("beyond float32's range"));
+}
+
 TEST_CASE("bilstm: bias_factor 1 conserves relevance under every gate rule", "[lrp][bilstm]") {
   for (bool fc_bias : {false, true}) {
     const BiLstmClassifier m = tiny(true, fc_bias);
@@ -454,6 +527,9 @@ TEST_CASE("bilstm: other architectures refuse the LSTM options", "[lrp][bilstm]"
   o.bias_factor.reset();
   o.gate_rule = GateRule::kHalf;
   REQUIRE_THROWS_WITH(cnn.explain(std::vector<TokenId>{1, 2}, o), Contains("bilstm"));
+  o.gate_rule.reset();
+  o.precision = Precision::kFloat32;
+  REQUIRE_THROWS_WITH(cnn.explain(std::vector<TokenId>{1, 2}, o), Contains("precision"));
 }
 
 TEST_CASE("bilstm: save/load round trip gives bit-identical scores", "[lrp][bilstm]") {

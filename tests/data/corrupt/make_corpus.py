@@ -162,6 +162,7 @@ write("input/tokens-not-strings.jsonl", '{"tokens": ["good", 3]}\n', "jsonl", "(
 write("input/invalid-utf8.jsonl", b'{"text": "fine"}\n{"text": "caf\xe9"}\n', "jsonl", "(:2|line 2).*UTF-8")
 write("input/array-line.jsonl", '{"text": "fine"}\n[1, 2, 3]\n', "jsonl", "(:2|line 2).*object")
 write("input/sst-unbalanced.txt", "(3 (2 good) (3 movie))\n(4 (2 great) (4 film)\n", "sst", "(:2|line 2)")
+write("input/sst-bad-label.txt", "(3 (2 good) (3 movie))\n(3 (7 great) (4 film))\n", "sst", ":2:5: expected a sentiment label 0..4")
 write("input/sst-not-a-tree.txt", "just some words without brackets\n", "sst", "(:1|line 1)")
 write("input/tsv-no-tab.tsv", "pos\tgood movie\nthis line has no tab\n", "tsv", "(:2|line 2)")
 write("input/tsv-invalid-utf8.tsv", b"pos\tgood movie\nneg\tb\xe4d film\n", "tsv", "(:2|line 2).*UTF-8")
