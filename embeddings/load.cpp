@@ -31,6 +31,15 @@ bool ends_in_number(const std::vector<std::string_view>& fields) {
   float ignored = 0;
   return fields.size() >= 2 && parse_float(fields.back(), ignored) != FloatStatus::kNotNumber;
 }
+// "word v1 .. vk": a text row, whatever k (raw float bytes are almost never all decimal numbers).
+bool all_numbers_after_first(const std::vector<std::string_view>& fields) {
+  float ignored = 0;
+  if (fields.size() < 2) return false;
+  for (std::size_t i = 1; i < fields.size(); ++i) {
+    if (parse_float(fields[i], ignored) == FloatStatus::kNotNumber) return false;
+  }
+  return true;
+}
 }  // namespace
 
 std::string_view to_string(Format format) {
@@ -71,8 +80,11 @@ Format detect_format(const fs::path& path, std::string* description) {
     std::string_view after;
     const std::string_view line2 = trim_right(first_line(rest, &after));
     split_fields(line2, fields);
-    const bool text = rest.empty() || (is_valid_utf8(line2) && fields.size() == dim + 1 &&
-                                       ends_in_number(fields));
+    // Text: line 2 is a row of the header's width, or any row of numbers (then the text reader
+    // reports that its width disagrees with the header, which is the real problem).
+    const bool text =
+        rest.empty() || (is_valid_utf8(line2) && ((fields.size() == dim + 1 && ends_in_number(fields)) ||
+                                                  all_numbers_after_first(fields)));
     if (description) {
       *description = fmt::format("{} (header {} x {})", text ? "word2vec text" : "word2vec binary",
                                  n_words, dim);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <limits>
 
 #include "core/error.h"
 #include "core/utf8.h"
@@ -18,10 +19,15 @@ void append_number(std::string& out, double v) {
   fmt::format_to(std::back_inserter(out), "{}", v);
 }
 
-// Token relevances in float precision (9 significant digits) keep the JSONL compact.
+// Token relevances in float precision (9 significant digits) keep the JSONL compact; a value
+// beyond float's range is written as a double (as a float it would print "inf", which is not JSON).
 void append_float(std::string& out, double v) {
   if (!std::isfinite(v)) {
     out += "null";
+    return;
+  }
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
+    fmt::format_to(std::back_inserter(out), "{}", v);
     return;
   }
   fmt::format_to(std::back_inserter(out), "{}", static_cast<float>(v));

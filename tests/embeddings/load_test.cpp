@@ -53,6 +53,9 @@ TEST_CASE("load: detects each format from its first bytes", "[embeddings][load]"
   CHECK(detect(dir, "2 3\nthe 1 2 3 \nof 4 5 6 \n", &d) == Format::kWord2VecText);
   CHECK(d == "word2vec text (header 2 x 3)");
   CHECK(detect(dir, "0 300\n") == Format::kWord2VecText);  // header only
+  // A text row whose width disagrees with the header is still text (the reader then says so).
+  CHECK(detect(dir, "2 999999999999\ngood 0.1 0.2 0.3\n", &d) == Format::kWord2VecText);
+  CHECK(d == "word2vec text (header 2 x 999999999999)");
   CHECK(detect(dir, "\xEF\xBB\xBF" "1 2\r\nx 1 2\r\n") == Format::kWord2VecText);
   CHECK(detect(dir, "the 1 2 3\n", &d) == Format::kGlove);
   CHECK(d == "GloVe text (no header, 4 fields on line 1)");

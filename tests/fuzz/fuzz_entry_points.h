@@ -34,6 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "apps/common/explanation.h"
 #include "apps/common/model.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -222,6 +223,49 @@ inline void run_jsonl(std::string_view data) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// apps/common/explanation: each line is parsed as a schema-1 record (parse_explanation_line, the
+// reader of validate, report, topwords, docvec, ...); a line it rejects with a FormatError is
+// skipped, as those commands report it. Each record read must keep its spans inside its text, and
+// writing it back (append_jsonl, the writer of explain) must give a line that reads back to the
+// same record (same strings and spans; relevances are written in float precision).
+inline void run_explanations(std::string_view data) {
+  std::size_t line_no = 0;
+  while (!data.empty()) {
+    const std::size_t nl = data.find('\n');
+    const std::string line(data.substr(0, nl));
+    data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
+    ++line_no;
+    app::ExplanationRecord r;
+    try {
+      r = app::parse_explanation_line(line, "fuzz.jsonl:" + std::to_string(line_no));
+    } catch (const FormatError&) {
+      continue;
+    }
+    for (const app::TokenRelevance& t : r.tokens) {
+      TEXTLRP_FUZZ_CHECK(t.begin.has_value() == t.end.has_value());
+      if (t.begin) TEXTLRP_FUZZ_CHECK(*t.begin <= *t.end && *t.end <= r.text.size());
+    }
+    if (r.words) {
+      for (const app::WordRelevance& w : *r.words) TEXTLRP_FUZZ_CHECK(w.begin <= w.end && w.end <= r.text.size());
+    }
+    std::string out;
+    app::append_jsonl(out, r);
+    TEXTLRP_FUZZ_CHECK(!out.empty() && out.back() == '\n');
+    out.pop_back();
+    const app::ExplanationRecord back = app::parse_explanation_line(out, "fuzz.jsonl (written back)");
+    TEXTLRP_FUZZ_CHECK(back.id == r.id && back.text == r.text && back.label == r.label);
+    TEXTLRP_FUZZ_CHECK(back.prediction == r.prediction && back.target == r.target && back.rule == r.rule);
+    TEXTLRP_FUZZ_CHECK(back.tokens.size() == r.tokens.size());
+    for (std::size_t i = 0; i < r.tokens.size(); ++i) {
+      TEXTLRP_FUZZ_CHECK(back.tokens[i].text == r.tokens[i].text && back.tokens[i].begin == r.tokens[i].begin &&
+                         back.tokens[i].end == r.tokens[i].end && back.tokens[i].oov == r.tokens[i].oov);
+    }
+    TEXTLRP_FUZZ_CHECK(back.words.has_value() == r.words.has_value());
+    TEXTLRP_FUZZ_CHECK(back.scores.size() == r.scores.size());
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // nlp: byte 0 picks the tokenizer (ICU words with each option, or one of the two tiny
 // SentencePiece models of tests/data/nlp); the rest is the text, arbitrary bytes (invalid UTF-8
 // must be an InvalidArgument). The spans must satisfy what tokenizer.h and sentencepiece_tokenizer.h
@@ -389,7 +433,7 @@ struct Target {
 inline constexpr Target kTargets[] = {
     {"safetensors", run_safetensors}, {"npy", run_npy},     {"embeddings", run_embeddings},
     {"config", run_config},           {"sst", run_sst},     {"jsonl", run_jsonl},
-    {"tokenizer", run_tokenizer},
+    {"tokenizer", run_tokenizer},     {"explanations", run_explanations},
 };
 
 // One input, as libFuzzer sees it: the project's own errors are the expected outcome for bad
