@@ -1,3 +1,18 @@
+# The standard and third-party headers nearly every file includes. With TEXTLRP_PCH (default ON)
+# each target parses them once, into a precompiled header, instead of once per file: about a fifth
+# of each file's compile time (3-5 s of 15-25 s for an Eigen + fmt + json file at -O3). Not for
+# the fuzz build (clang), which so keeps checking that every file includes what it uses.
+set(TEXTLRP_PCH_HEADERS <algorithm> <cstdint> <filesystem> <functional> <map> <memory> <optional> <span>
+    <string> <string_view> <vector> <Eigen/Core> <fmt/format.h> <nlohmann/json.hpp>)
+
+# textlrp_precompile(tgt [HEADER ...]): the common headers (and any extra ones) as tgt's
+# precompiled header, when TEXTLRP_PCH is on.
+function(textlrp_precompile tgt)
+  if(TEXTLRP_PCH AND NOT TEXTLRP_FUZZ)
+    target_precompile_headers(${tgt} PRIVATE ${TEXTLRP_PCH_HEADERS} ${ARGN})
+  endif()
+endfunction()
+
 # textlrp_configure_target(tgt): per-target settings (never global flags, never -march=native).
 function(textlrp_configure_target tgt)
   target_compile_features(${tgt} PUBLIC cxx_std_20)
@@ -36,4 +51,5 @@ function(textlrp_module name)
   add_library(textlrp::${name} ALIAS textlrp_${name})
   target_link_libraries(textlrp_${name} PUBLIC ${M_PUBLIC_DEPS} PRIVATE ${M_PRIVATE_DEPS})
   textlrp_configure_target(textlrp_${name})
+  textlrp_precompile(textlrp_${name})
 endfunction()
