@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "core/error.h"
@@ -826,15 +828,29 @@ nlohmann::ordered_json deletion_json(const DeletionResult& r) {
 }
 
 DeletionData deletion_data(const nlohmann::ordered_json& j, const std::string& where) {
+  // A count in [0, 2^31): checked before converting (nlohmann's get<int> of 1e300 is undefined
+  // behaviour, of -1 into size_t wraps around). `fallback` when the key is optional and absent.
+  auto count = [&](const char* key, std::optional<int> fallback) -> int {
+    if (!j.contains(key) && fallback) return *fallback;
+    const auto& v = j.at(key);
+    const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT32_MAX)
+                          : v.is_number_integer()  ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= INT32_MAX
+                                                   : false;
+    if (!in_range) {
+      throw FormatError(fmt::format("{}: not a `textlrp deletion` result: \"{}\": expected an integer 0..{}, got {}",
+                                    where, key, INT32_MAX, v.dump().substr(0, 40)));
+    }
+    return static_cast<int>(v.get<std::int64_t>());
+  };
   try {
     DeletionData d;
     d.model = j.at("model").get<std::string>();
     d.deletion = j.value("deletion", "");
-    d.max_delete = j.at("max_delete").get<int>();
-    d.documents = j.at("documents").get<std::size_t>();
-    d.correct = j.value("correct", std::size_t{0});
-    d.misclassified = j.value("misclassified", std::size_t{0});
-    d.random_seeds = j.value("random_seeds", 0);
+    d.max_delete = count("max_delete", std::nullopt);
+    d.documents = static_cast<std::size_t>(count("documents", std::nullopt));
+    d.correct = static_cast<std::size_t>(count("correct", 0));
+    d.misclassified = static_cast<std::size_t>(count("misclassified", 0));
+    d.random_seeds = count("random_seeds", 0);
     for (const auto& [name, m] : j.at("methods").items()) {  // ordered_json: in the order written
       DeletionCurveData c;
       c.name = name;

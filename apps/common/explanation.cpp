@@ -124,6 +124,26 @@ T get_key(const nlohmann::json& j, const char* key, const std::string& where, co
   }
 }
 
+// An integer key in [0, max]. Checked before converting: nlohmann's get<> of a float outside the
+// target type's range, e.g. 6.5e45 into uint32_t, is undefined behaviour, and of -1 wraps around.
+std::uint64_t get_count(const nlohmann::json& j, const char* key, const std::string& where, std::uint64_t max) {
+  const auto it = j.find(key);
+  if (it == j.end()) throw FormatError(fmt::format("{}: missing key \"{}\"", where, key));
+  // Parsed text holds non-negative integers as unsigned; a json built in memory may hold them signed.
+  const bool in_range = it->is_number_unsigned() ? it->get<std::uint64_t>() <= max
+                        : it->is_number_integer() ? it->get<std::int64_t>() >= 0 &&
+                                                        static_cast<std::uint64_t>(it->get<std::int64_t>()) <= max
+                                                  : false;
+  if (!in_range) {
+    throw FormatError(fmt::format("{}: key \"{}\": expected an integer 0..{}, got {}", where, key, max,
+                                  it->dump().substr(0, 40)));
+  }
+  return it->get<std::uint64_t>();
+}
+std::uint32_t get_offset(const nlohmann::json& j, const char* key, const std::string& where) {
+  return static_cast<std::uint32_t>(get_count(j, key, where, std::numeric_limits<std::uint32_t>::max()));
+}
+
 double get_number(const nlohmann::json& j, const char* key, const std::string& where) {
   const auto it = j.find(key);
   if (it == j.end()) throw FormatError(fmt::format("{}: missing key \"{}\"", where, key));
@@ -138,7 +158,7 @@ double get_number(const nlohmann::json& j, const char* key, const std::string& w
 
 ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw FormatError(fmt::format("{}: expected a JSON object, got {}", where, j.type_name()));
-  const int schema = get_key<int>(j, "schema", where, "an integer");
+  const auto schema = get_count(j, "schema", where, std::numeric_limits<std::uint32_t>::max());
   if (schema != 1) throw FormatError(fmt::format("{}: unsupported schema {}, expected 1", where, schema));
   ExplanationRecord r;
   r.id = get_key<std::string>(j, "id", where, "a string");
@@ -170,8 +190,8 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
     TokenRelevance tr;
     tr.text = get_key<std::string>(t, "text", tw, "a string");
     if (t.contains("begin") || t.contains("end")) {
-      tr.begin = get_key<std::uint32_t>(t, "begin", tw, "an unsigned integer");
-      tr.end = get_key<std::uint32_t>(t, "end", tw, "an unsigned integer");
+      tr.begin = get_offset(t, "begin", tw);
+      tr.end = get_offset(t, "end", tw);
       if (*tr.begin > *tr.end || *tr.end > r.text.size()) {
         throw FormatError(fmt::format("{}: span [{}, {}) is outside the text ({} bytes)", tw, *tr.begin,
                                       *tr.end, r.text.size()));
@@ -191,8 +211,8 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
       if (!w.is_object()) throw FormatError(fmt::format("{}: expected an object", ww));
       WordRelevance wr;
       wr.text = get_key<std::string>(w, "text", ww, "a string");
-      wr.begin = get_key<std::uint32_t>(w, "begin", ww, "an unsigned integer");
-      wr.end = get_key<std::uint32_t>(w, "end", ww, "an unsigned integer");
+      wr.begin = get_offset(w, "begin", ww);
+      wr.end = get_offset(w, "end", ww);
       if (wr.begin > wr.end || wr.end > r.text.size()) {
         throw FormatError(fmt::format("{}: span [{}, {}) is outside the text ({} bytes)", ww, wr.begin, wr.end,
                                       r.text.size()));

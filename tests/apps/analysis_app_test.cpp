@@ -65,3 +65,23 @@ TEST_CASE("analysis report: SVG plots have axes, points, curves, legends and esc
   REQUIRE(lines.find(">100%<") != std::string::npos);
   REQUIRE(lines.find("deleted tokens") != std::string::npos);
 }
+
+TEST_CASE("analysis: deletion results with out-of-range counts are format errors, not undefined behaviour",
+          "[apps][analysis]") {
+  using Catch::Matchers::Contains;
+  auto parse = [](const std::string& text) { return deletion_data(nlohmann::ordered_json::parse(text), "d.json"); };
+  const std::string methods = R"("methods":{"lrp":{"accuracy":[1,0.5],"aopc":0.25}})";
+  const DeletionData ok = parse(R"({"model":"m","max_delete":1,"documents":2,)" + methods + "}");
+  CHECK(ok.max_delete == 1);
+  CHECK(ok.documents == 2);
+  CHECK(ok.correct == 0);
+  REQUIRE(ok.curves.size() == 1);
+  CHECK(ok.curves[0].aopc == 0.25);
+  CHECK_THROWS_WITH(parse(R"({"model":"m","max_delete":1e300,"documents":2,)" + methods + "}"),
+                    Contains("d.json") && Contains("\"max_delete\": expected an integer 0..2147483647, got 1e+300"));
+  CHECK_THROWS_WITH(parse(R"({"model":"m","max_delete":1,"documents":-1,)" + methods + "}"),
+                    Contains("\"documents\": expected an integer"));
+  CHECK_THROWS_WITH(parse(R"({"model":"m","max_delete":1,"documents":2,"correct":2.5,)" + methods + "}"),
+                    Contains("\"correct\": expected an integer"));
+  CHECK_THROWS_AS(parse(R"({"model":"m","documents":2,)" + methods + "}"), FormatError);
+}
