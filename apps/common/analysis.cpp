@@ -11,6 +11,7 @@
 #include <optional>
 #include <thread>
 
+#include "apps/common/json_count.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"
@@ -828,19 +829,16 @@ nlohmann::ordered_json deletion_json(const DeletionResult& r) {
 }
 
 DeletionData deletion_data(const nlohmann::ordered_json& j, const std::string& where) {
-  // A count in [0, 2^31): checked before converting (nlohmann's get<int> of 1e300 is undefined
-  // behaviour, of -1 into size_t wraps around). `fallback` when the key is optional and absent.
+  // A count in [0, 2^31) (json_count); `fallback` when the key is optional and absent.
   auto count = [&](const char* key, std::optional<int> fallback) -> int {
     if (!j.contains(key) && fallback) return *fallback;
     const auto& v = j.at(key);
-    const bool in_range = v.is_number_unsigned() ? v.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT32_MAX)
-                          : v.is_number_integer()  ? v.get<std::int64_t>() >= 0 && v.get<std::int64_t>() <= INT32_MAX
-                                                   : false;
-    if (!in_range) {
+    const std::optional<std::uint64_t> n = json_count(v, static_cast<std::uint64_t>(INT32_MAX));
+    if (!n) {
       throw FormatError(fmt::format("{}: not a `textlrp deletion` result: \"{}\": expected an integer 0..{}, got {}",
                                     where, key, INT32_MAX, v.dump().substr(0, 40)));
     }
-    return static_cast<int>(v.get<std::int64_t>());
+    return static_cast<int>(*n);
   };
   try {
     DeletionData d;

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "apps/common/json_count.h"
 #include "core/error.h"
 #include "core/utf8.h"
 
@@ -124,21 +125,16 @@ T get_key(const nlohmann::json& j, const char* key, const std::string& where, co
   }
 }
 
-// An integer key in [0, max]. Checked before converting: nlohmann's get<> of a float outside the
-// target type's range, e.g. 6.5e45 into uint32_t, is undefined behaviour, and of -1 wraps around.
+// An integer key in [0, max] (json_count); a FormatError naming the key otherwise.
 std::uint64_t get_count(const nlohmann::json& j, const char* key, const std::string& where, std::uint64_t max) {
   const auto it = j.find(key);
   if (it == j.end()) throw FormatError(fmt::format("{}: missing key \"{}\"", where, key));
-  // Parsed text holds non-negative integers as unsigned; a json built in memory may hold them signed.
-  const bool in_range = it->is_number_unsigned() ? it->get<std::uint64_t>() <= max
-                        : it->is_number_integer() ? it->get<std::int64_t>() >= 0 &&
-                                                        static_cast<std::uint64_t>(it->get<std::int64_t>()) <= max
-                                                  : false;
-  if (!in_range) {
+  const std::optional<std::uint64_t> n = json_count(*it, max);
+  if (!n) {
     throw FormatError(fmt::format("{}: key \"{}\": expected an integer 0..{}, got {}", where, key, max,
                                   it->dump().substr(0, 40)));
   }
-  return it->get<std::uint64_t>();
+  return *n;
 }
 std::uint32_t get_offset(const nlohmann::json& j, const char* key, const std::string& where) {
   return static_cast<std::uint32_t>(get_count(j, key, where, std::numeric_limits<std::uint32_t>::max()));

@@ -300,6 +300,20 @@ inline void check_spans(std::string_view text, const std::vector<nlp::Token>& to
   }
 }
 
+// f() on text whose UTF-8 validity is `valid`: it must throw InvalidArgument exactly when the text
+// is invalid (the exception goes on, as the expected outcome for bad input).
+template <class F>
+auto valid_input_only(bool valid, F f) {
+  try {
+    auto result = f();
+    TEXTLRP_FUZZ_CHECK(valid);
+    return result;
+  } catch (const InvalidArgument&) {
+    TEXTLRP_FUZZ_CHECK(!valid);
+    throw;
+  }
+}
+
 inline void run_tokenizer(std::string_view data) {
   if (data.empty()) return;
   const auto sel = static_cast<unsigned char>(data[0]);
@@ -309,14 +323,7 @@ inline void run_tokenizer(std::string_view data) {
   switch (sel % 4) {
     case 0: {
       const nlp::IcuWordTokenizer& icu = t.icu[(sel >> 2) & 3];
-      std::vector<nlp::Token> tokens;
-      try {
-        tokens = icu.tokenize(data);
-      } catch (const InvalidArgument&) {
-        TEXTLRP_FUZZ_CHECK(!valid);
-        throw;
-      }
-      TEXTLRP_FUZZ_CHECK(valid);
+      const std::vector<nlp::Token> tokens = valid_input_only(valid, [&] { return icu.tokenize(data); });
       check_spans(data, tokens);
       for (const nlp::Token& tok : tokens) TEXTLRP_FUZZ_CHECK(tok.begin < tok.end);
       break;
@@ -324,14 +331,7 @@ inline void run_tokenizer(std::string_view data) {
     case 1:
     case 2: {
       const nlp::SentencePieceTokenizer& spm = (sel % 4 == 1) ? t.unigram_bytes : t.bpe;
-      nlp::SentencePieceTokenizer::Encoding enc;
-      try {
-        enc = spm.encode(data);
-      } catch (const InvalidArgument&) {
-        TEXTLRP_FUZZ_CHECK(!valid);
-        throw;
-      }
-      TEXTLRP_FUZZ_CHECK(valid);
+      const nlp::SentencePieceTokenizer::Encoding enc = valid_input_only(valid, [&] { return spm.encode(data); });
       TEXTLRP_FUZZ_CHECK(enc.tokens.size() == enc.ids.size());
       check_spans(data, enc.tokens);
       for (const int id : enc.ids) {
@@ -349,14 +349,7 @@ inline void run_tokenizer(std::string_view data) {
       break;
     }
     default: {
-      std::string folded;
-      try {
-        folded = nlp::case_fold(data);
-      } catch (const InvalidArgument&) {
-        TEXTLRP_FUZZ_CHECK(!valid);
-        throw;
-      }
-      TEXTLRP_FUZZ_CHECK(valid);
+      const std::string folded = valid_input_only(valid, [&] { return nlp::case_fold(data); });
       TEXTLRP_FUZZ_CHECK(!find_invalid_utf8(folded));
       break;
     }
