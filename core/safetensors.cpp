@@ -182,8 +182,34 @@ std::vector<std::string> TensorStore::names() const {
   return out;
 }
 
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exp = (h >> 10) & 0x1Fu;
+  const std::uint32_t mant = h & 0x3FFu;
+  if (exp == 0) {  // zero or subnormal: mant * 2^-24
+    const float v = std::ldexp(static_cast<float>(mant), -24);
+    return sign ? -v : v;
+  }
+  std::uint32_t bits;
+  if (exp == 0x1F) {
+    bits = sign | 0x7F800000u | (mant << 13);  // inf or NaN
+  } else {
+    bits = sign | ((exp + 112) << 23) | (mant << 13);  // rebias 15 -> 127
+  }
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
+float bfloat16_to_float(std::uint16_t b) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(b) << 16;
+  float f;
+  std::memcpy(&f, &bits, 4);
+  return f;
+}
+
 template <class T>
-std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std::int64_t>& expected) const {
+std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std::int64_t>& expected, bool half) const {
   const TensorInfo& t = info(name);
   bool ok = t.shape.size() == expected.size();
   for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == t.shape[i];
@@ -198,8 +224,13 @@ std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load_le<float>(p + 4 * i));
   } else if (t.dtype == DType::kF64) {
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load_le<double>(p + 8 * i));
+  } else if (t.dtype == DType::kF16 && half) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(half_to_float(load_le<std::uint16_t>(p + 2 * i)));
+  } else if (t.dtype == DType::kBF16 && half) {
+    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(bfloat16_to_float(load_le<std::uint16_t>(p + 2 * i)));
   } else {
-    throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected F32 or F64", name_, name, dtype_name(t.dtype)));
+    throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected {}", name_, name, dtype_name(t.dtype),
+                                  half ? "F32, F64, F16 or BF16" : "F32 or F64"));
   }
   // After the conversion: an F64 value beyond float's range is not finite as float32.
   for (std::size_t i = 0; i < n; ++i) {
@@ -211,11 +242,15 @@ std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std
 }
 
 std::vector<float> TensorStore::floats(std::string_view name, const std::vector<std::int64_t>& expected) const {
-  return numbers<float>(name, expected);
+  return numbers<float>(name, expected, false);
+}
+
+std::vector<float> TensorStore::floats_widened(std::string_view name, const std::vector<std::int64_t>& expected) const {
+  return numbers<float>(name, expected, true);
 }
 
 std::vector<double> TensorStore::doubles(std::string_view name, const std::vector<std::int64_t>& expected) const {
-  return numbers<double>(name, expected);
+  return numbers<double>(name, expected, false);
 }
 
 Mat TensorStore::matrix(std::string_view name, std::int64_t rows, std::int64_t cols) const {

@@ -8,7 +8,7 @@
 //   [8+N, EOF)        the byte buffer; data_offsets are relative to its start
 // The reader checks, before any allocation: N <= 100 MiB and N <= file size - 8; the header is a
 // JSON object; every dtype is known (F32, F64, F16, BF16, I64, I32, I16, I8, U8, BOOL are parsed;
-// only F32 and F64 can be read as numbers); shape entries are non-negative integers whose product
+// F32 and F64 can be read as numbers, F16 and BF16 too through floats_widened()); shape entries are non-negative integers whose product
 // times the dtype size (checked for overflow) equals end - begin; offsets lie inside the buffer;
 // tensors do not overlap; names are unique. Every failure is a FormatError naming the file and the
 // tensor. Users: model_io (our model.safetensors), the PyTorch importer.
@@ -55,6 +55,9 @@ class TensorStore {
   // tensor and its dtype). The shape must have `expected` (-1 = any size in that dimension);
   // otherwise FormatError "<file>: tensor 'x' has shape [..], expected [..]".
   std::vector<float> floats(std::string_view name, const std::vector<std::int64_t>& expected) const;
+  // Like floats(), but F16 and BF16 tensors are accepted too (widened to float32 exactly).
+  // Users: the Hugging Face importer (lrp/models/bert_classifier).
+  std::vector<float> floats_widened(std::string_view name, const std::vector<std::int64_t>& expected) const;
   // A 2-D tensor as a row-major matrix; a 1-D tensor as a vector.
   Mat matrix(std::string_view name, std::int64_t rows = -1, std::int64_t cols = -1) const;
   Vec vector(std::string_view name, std::int64_t size = -1) const;
@@ -63,9 +66,10 @@ class TensorStore {
   std::vector<double> doubles(std::string_view name, const std::vector<std::int64_t>& expected) const;
 
  private:
-  // floats() and doubles(): shape check, F32/F64 conversion to T, finiteness check.
+  // floats(), floats_widened() and doubles(): shape check, conversion to T, finiteness check.
   template <class T>
-  std::vector<T> numbers(std::string_view name, const std::vector<std::int64_t>& expected) const;
+  // half: also accept F16 and BF16.
+  std::vector<T> numbers(std::string_view name, const std::vector<std::int64_t>& expected, bool half) const;
 
   std::string name_;
   std::string bytes_;
@@ -99,5 +103,9 @@ class TensorWriter {
 };
 
 std::string shape_string(const std::vector<std::int64_t>& shape);
+
+// IEEE 754 half precision (F16) and bfloat16 (BF16) bit patterns to float32 (exact).
+float half_to_float(std::uint16_t h);
+float bfloat16_to_float(std::uint16_t b);
 
 }  // namespace textlrp

@@ -1,5 +1,6 @@
 #include "core/safetensors.h"
 
+#include <cmath>
 #include <cstring>
 #include <limits>
 
@@ -182,4 +183,29 @@ TEST_CASE("safetensors: doubles() rejects other dtypes and non-finite values", "
   store_le<double>(data.data(), std::numeric_limits<double>::quiet_NaN());
   const std::string f64 = R"({"n":{"dtype":"F64","shape":[1],"data_offsets":[0,8]}})";
   REQUIRE_THROWS_AS(TensorStore::parse(make_file(f64, data), "f").doubles("n", {1}), FormatError);
+}
+
+TEST_CASE("safetensors: F16 and BF16 widen exactly through floats_widened() only", "[core][safetensors]") {
+  // F16: 1.0 = 0x3C00, -2.5 = 0xC100, 65504 (max) = 0x7BFF, 2^-24 (smallest subnormal) = 0x0001,
+  // 2^-14 (smallest normal) = 0x0400. BF16: the top half of the float32 bits.
+  std::string f16(10, '\0'), bf16(6, '\0');
+  const std::uint16_t h[] = {0x3C00, 0xC100, 0x7BFF, 0x0001, 0x0400};
+  for (int i = 0; i < 5; ++i) store_le<std::uint16_t>(f16.data() + 2 * i, h[i]);
+  const std::uint16_t b[] = {0x3F80, 0xC020, 0x3EAB};  // 1, -2.5, 0.333984375
+  for (int i = 0; i < 3; ++i) store_le<std::uint16_t>(bf16.data() + 2 * i, b[i]);
+  const std::string header =
+      R"({"h":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[10,16]}})";
+  const TensorStore st = TensorStore::parse(make_file(header, f16 + bf16), "half");
+  REQUIRE(st.floats_widened("h", {5}) == std::vector<float>{1.0f, -2.5f, 65504.0f, std::ldexp(1.0f, -24), std::ldexp(1.0f, -14)});
+  REQUIRE(st.floats_widened("b", {3}) == std::vector<float>{1.0f, -2.5f, 0.333984375f});
+  // floats() keeps its F32/F64 contract.
+  REQUIRE_THROWS_WITH(st.floats("h", {5}), Contains("tensor 'h' has dtype F16, expected F32 or F64"));
+  // Infinity and NaN are rejected as for F32.
+  std::string inf(2, '\0');
+  store_le<std::uint16_t>(inf.data(), 0x7C00);
+  const std::string ih = R"({"i":{"dtype":"F16","shape":[1],"data_offsets":[0,2]}})";
+  REQUIRE_THROWS_WITH(TensorStore::parse(make_file(ih, inf), "inf").floats_widened("i", {1}),
+                      Contains("tensor 'i' element 0 is inf"));
+  REQUIRE(half_to_float(0x8000) == 0.0f);
+  REQUIRE(std::signbit(half_to_float(0x8000)));
 }
