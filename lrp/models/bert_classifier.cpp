@@ -1,0 +1,608 @@
+// lrp/models/bert_classifier.cpp — BERT / DistilBERT forward pass and modified backward passes.
+#include "lrp/models/bert_classifier.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+#include "core/file.h"
+
+namespace textlrp::lrp {
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// config.json
+
+const nlohmann::json& require_key(const nlohmann::json& j, const char* key, const std::string& file) {
+  if (!j.contains(key)) throw FormatError(fmt::format("{}: missing key '{}'", file, key));
+  return j.at(key);
+}
+
+Index positive_int(const nlohmann::json& j, const char* key, const std::string& file, bool allow_zero = false) {
+  const auto& v = require_key(j, key, file);
+  if (!v.is_number_integer()) {
+    throw FormatError(fmt::format("{}: key '{}' is {}, expected an integer", file, key, v.dump()));
+  }
+  const auto n = v.get<std::int64_t>();
+  if (n < (allow_zero ? 0 : 1) || n > (std::int64_t{1} << 31)) {
+    throw FormatError(fmt::format("{}: key '{}' is {}, expected a {} integer below 2^31", file, key, n,
+                                  allow_zero ? "non-negative" : "positive"));
+  }
+  return static_cast<Index>(n);
+}
+
+std::vector<std::string> read_labels(const nlohmann::json& j, const std::string& file) {
+  std::vector<std::string> labels;
+  if (j.contains("id2label")) {
+    const auto& m = j.at("id2label");
+    if (!m.is_object() || m.empty()) {
+      throw FormatError(fmt::format("{}: key 'id2label' is {}, expected an object {{\"0\": label, ...}}", file, m.dump()));
+    }
+    labels.resize(m.size());
+    std::vector<bool> seen(m.size(), false);
+    for (const auto& [k, v] : m.items()) {
+      std::size_t pos = 0;
+      long long id = -1;
+      try {
+        id = std::stoll(k, &pos);
+      } catch (const std::exception&) {
+        pos = 0;
+      }
+      if (pos != k.size() || id < 0 || static_cast<std::size_t>(id) >= m.size() || seen[static_cast<std::size_t>(id)]) {
+        throw FormatError(fmt::format("{}: id2label key '{}' is not one of the ids 0..{} (each once)", file, k, m.size() - 1));
+      }
+      if (!v.is_string()) throw FormatError(fmt::format("{}: id2label['{}'] is {}, expected a string", file, k, v.dump()));
+      seen[static_cast<std::size_t>(id)] = true;
+      labels[static_cast<std::size_t>(id)] = v.get<std::string>();
+    }
+  } else if (j.contains("num_labels")) {
+    const Index n = positive_int(j, "num_labels", file);
+    for (Index i = 0; i < n; ++i) labels.push_back(fmt::format("LABEL_{}", i));
+  }
+  return labels;  // empty: taken from the classifier's shape
+}
+
+void require_gelu(const nlohmann::json& j, const char* key, const std::string& file) {
+  const auto& v = require_key(j, key, file);
+  if (!v.is_string() || v.get<std::string>() != "gelu") {
+    throw FormatError(fmt::format("{}: key '{}' is {}, expected \"gelu\" (the exact erf GELU; other activations are "
+                                  "not supported)",
+                                  file, key, v.dump()));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numerics
+
+inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
+inline float gelu_derivative(float x) {
+  constexpr float kInvSqrt2Pi = 0.39894228040143268f;
+  return 0.5f * (1.0f + std::erf(x * 0.70710678118654752f)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
+}
+// LXT identity_rule_implicit: f(x) / (x + 1e-10).
+constexpr float kIdentityEps = 1e-10f;
+
+Mat linear(const Mat& x, const BertLinear& l) {
+  Mat y = x * l.w.transpose();
+  y.rowwise() += l.b.transpose();
+  return y;
+}
+
+struct LnCache {
+  Mat xhat;  // (x - mu) / s
+  Vec s;     // per row
+};
+
+Mat layer_norm(const Mat& x, const BertLayerNorm& ln, float eps, LnCache& c) {
+  const Index T = x.rows(), H = x.cols();
+  c.xhat.resize(T, H);
+  c.s.resize(T);
+  Mat y(T, H);
+  for (Index t = 0; t < T; ++t) {
+    const float mu = x.row(t).mean();
+    c.xhat.row(t) = x.row(t).array() - mu;
+    const float var = c.xhat.row(t).squaredNorm() / static_cast<float>(H);
+    c.s[t] = std::sqrt(var + eps);
+    c.xhat.row(t) /= c.s[t];
+    y.row(t) = c.xhat.row(t).cwiseProduct(ln.gamma.transpose()) + ln.beta.transpose();
+  }
+  return y;
+}
+
+// LRP (normaliser constant) or true gradient of LayerNorm.
+Mat layer_norm_backward(const Mat& gy, const BertLayerNorm& ln, const LnCache& c, bool lrp) {
+  const Index T = gy.rows(), H = gy.cols();
+  Mat gx(T, H);
+  for (Index t = 0; t < T; ++t) {
+    const Eigen::Matrix<float, 1, Eigen::Dynamic> gh = gy.row(t).cwiseProduct(ln.gamma.transpose());
+    const float m = gh.mean();
+    if (lrp) {
+      gx.row(t) = (gh.array() - m) / c.s[t];
+    } else {
+      const float mx = gh.dot(c.xhat.row(t)) / static_cast<float>(H);
+      gx.row(t) = (gh.array() - m - c.xhat.row(t).array() * mx) / c.s[t];
+    }
+  }
+  return gx;
+}
+
+void softmax_rows(Mat& z) {
+  for (Index t = 0; t < z.rows(); ++t) {
+    const float m = z.row(t).maxCoeff();
+    z.row(t) = (z.row(t).array() - m).exp();
+    z.row(t) /= z.row(t).sum();
+  }
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+
+std::string_view bert_method_name(BertMethod m) {
+  switch (m) {
+    case BertMethod::kAttnLrp: return "attnlrp";
+    case BertMethod::kCpLrp: return "cp-lrp";
+    case BertMethod::kGradientInput: return "gi";
+    case BertMethod::kSensitivity: return "sa";
+  }
+  return "?";
+}
+
+std::string_view BertConfig::architecture_name() const {
+  return architecture == BertArchitecture::kBert ? "BertForSequenceClassification"
+                                                 : "DistilBertForSequenceClassification";
+}
+
+BertConfig BertConfig::from_huggingface(const nlohmann::json& j, const std::string& file) {
+  if (!j.is_object()) throw FormatError(fmt::format("{}: expected a JSON object", file));
+  std::string arch;
+  if (j.contains("architectures")) {
+    const auto& a = j.at("architectures");
+    if (!a.is_array() || a.size() != 1 || !a[0].is_string()) {
+      throw FormatError(fmt::format("{}: key 'architectures' is {}, expected one architecture name", file, a.dump()));
+    }
+    arch = a[0].get<std::string>();
+  } else if (j.contains("model_type") && j.at("model_type").is_string()) {
+    const auto t = j.at("model_type").get<std::string>();
+    arch = t == "bert" ? "BertForSequenceClassification" : t == "distilbert" ? "DistilBertForSequenceClassification" : t;
+  } else {
+    throw FormatError(fmt::format("{}: missing key 'architectures'", file));
+  }
+  BertConfig c;
+  if (arch == "BertForSequenceClassification") {
+    c.architecture = BertArchitecture::kBert;
+    c.vocab_size = positive_int(j, "vocab_size", file);
+    c.hidden = positive_int(j, "hidden_size", file);
+    c.layers = positive_int(j, "num_hidden_layers", file);
+    c.heads = positive_int(j, "num_attention_heads", file);
+    c.intermediate = positive_int(j, "intermediate_size", file);
+    c.max_positions = positive_int(j, "max_position_embeddings", file);
+    c.type_vocab = positive_int(j, "type_vocab_size", file);
+    require_gelu(j, "hidden_act", file);
+    if (j.contains("layer_norm_eps")) {
+      const auto& e = j.at("layer_norm_eps");
+      if (!e.is_number() || !(e.get<double>() > 0) || !std::isfinite(e.get<double>())) {
+        throw FormatError(fmt::format("{}: key 'layer_norm_eps' is {}, expected a positive number", file, e.dump()));
+      }
+      c.layer_norm_eps = static_cast<float>(e.get<double>());
+    }
+    if (j.contains("position_embedding_type") && j.at("position_embedding_type") != "absolute") {
+      throw FormatError(fmt::format("{}: key 'position_embedding_type' is {}, expected \"absolute\"", file,
+                                    j.at("position_embedding_type").dump()));
+    }
+  } else if (arch == "DistilBertForSequenceClassification") {
+    c.architecture = BertArchitecture::kDistilBert;
+    c.vocab_size = positive_int(j, "vocab_size", file);
+    c.hidden = positive_int(j, "dim", file);
+    c.layers = positive_int(j, "n_layers", file);
+    c.heads = positive_int(j, "n_heads", file);
+    c.intermediate = positive_int(j, "hidden_dim", file);
+    c.max_positions = positive_int(j, "max_position_embeddings", file);
+    c.type_vocab = 0;
+    require_gelu(j, "activation", file);
+    c.layer_norm_eps = 1e-12f;  // fixed in DistilBERT
+  } else {
+    throw FormatError(fmt::format("{}: architecture '{}' is not supported, expected BertForSequenceClassification or "
+                                  "DistilBertForSequenceClassification",
+                                  file, arch));
+  }
+  if (c.hidden % c.heads != 0) {
+    throw FormatError(fmt::format("{}: hidden size {} is not a multiple of the {} attention heads", file, c.hidden, c.heads));
+  }
+  c.labels = read_labels(j, file);
+  return c;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+BertClassifier::BertClassifier(BertConfig config, BertWeights weights)
+    : config_(std::move(config)), weights_(std::move(weights)) {
+  const BertConfig& c = config_;
+  const BertWeights& w = weights_;
+  auto mat = [](const Mat& m, Index r, Index cc, const std::string& name) {
+    if (m.rows() != r || m.cols() != cc) {
+      throw FormatError(fmt::format("tensor '{}' has shape {}, expected {}", name, shape_string(m), shape_string(r, cc)));
+    }
+  };
+  auto vec = [](const Vec& v, Index n, const std::string& name) {
+    if (v.size() != n) throw FormatError(fmt::format("tensor '{}' has shape [{}], expected [{}]", name, v.size(), n));
+  };
+  if (c.hidden <= 0 || c.heads <= 0 || c.hidden % c.heads != 0) {
+    throw FormatError(fmt::format("hidden size {} is not a positive multiple of the {} heads", c.hidden, c.heads));
+  }
+  const Index H = c.hidden, F = c.intermediate;
+  mat(w.word, c.vocab_size, H, "word_embeddings");
+  mat(w.position, c.max_positions, H, "position_embeddings");
+  if (c.architecture == BertArchitecture::kBert) {
+    if (c.type_vocab < 1) throw FormatError("type_vocab_size must be at least 1");
+    mat(w.type, c.type_vocab, H, "token_type_embeddings");
+  }
+  vec(w.ln_embeddings.gamma, H, "embeddings.LayerNorm.weight");
+  vec(w.ln_embeddings.beta, H, "embeddings.LayerNorm.bias");
+  if (static_cast<Index>(w.layers.size()) != c.layers) {
+    throw FormatError(fmt::format("{} layers given, expected {}", w.layers.size(), c.layers));
+  }
+  for (std::size_t l = 0; l < w.layers.size(); ++l) {
+    const BertLayer& L = w.layers[l];
+    const std::string p = fmt::format("layer.{}.", l);
+    for (const auto* lin : {&L.q, &L.k, &L.v, &L.o}) {
+      mat(lin->w, H, H, p + "attention");
+      vec(lin->b, H, p + "attention bias");
+    }
+    mat(L.ff1.w, F, H, p + "ff1");
+    vec(L.ff1.b, F, p + "ff1 bias");
+    mat(L.ff2.w, H, F, p + "ff2");
+    vec(L.ff2.b, H, p + "ff2 bias");
+    for (const auto* ln : {&L.ln_attention, &L.ln_output}) {
+      vec(ln->gamma, H, p + "LayerNorm.weight");
+      vec(ln->beta, H, p + "LayerNorm.bias");
+    }
+  }
+  mat(w.head.w, H, H, "head");
+  vec(w.head.b, H, "head bias");
+  if (w.classifier.w.rows() < 1) throw FormatError("the classifier has no classes");
+  mat(w.classifier.w, w.classifier.w.rows(), H, "classifier.weight");
+  vec(w.classifier.b, w.classifier.w.rows(), "classifier.bias");
+  if (config_.labels.empty()) {
+    for (Index i = 0; i < w.classifier.w.rows(); ++i) config_.labels.push_back(fmt::format("LABEL_{}", i));
+  }
+  if (static_cast<Index>(config_.labels.size()) != w.classifier.w.rows()) {
+    throw FormatError(fmt::format("{} labels, but the classifier has {} classes", config_.labels.size(),
+                                  w.classifier.w.rows()));
+  }
+}
+
+std::unique_ptr<BertClassifier> BertClassifier::from_huggingface(const TensorStore& store, BertConfig c) {
+  const bool bert = c.architecture == BertArchitecture::kBert;
+  const Index H = c.hidden, F = c.intermediate;
+  std::vector<std::string> errors;
+  std::vector<std::string> used;
+  auto read = [&](const std::string& name, std::vector<std::int64_t> shape) -> std::vector<float> {
+    used.push_back(name);
+    if (!store.contains(name)) {
+      errors.push_back(fmt::format("missing tensor '{}' {}", name, shape_string(shape)));
+      return {};
+    }
+    try {
+      return store.floats_widened(name, shape);
+    } catch (const FormatError& e) {
+      std::string msg = e.what();
+      const std::string prefix = store.name() + ": ";
+      if (msg.rfind(prefix, 0) == 0) msg = msg.substr(prefix.size());
+      errors.push_back(msg);
+      return {};
+    }
+  };
+  auto matrix = [&](const std::string& name, Index r, Index cc) {
+    const auto v = read(name, {r, cc});
+    Mat m = Mat::Zero(r, cc);
+    if (!v.empty()) std::copy(v.begin(), v.end(), m.data());
+    return m;
+  };
+  auto vector = [&](const std::string& name, Index n) {
+    const auto v = read(name, {n});
+    Vec out = Vec::Zero(n);
+    if (!v.empty()) std::copy(v.begin(), v.end(), out.data());
+    return out;
+  };
+  auto lin = [&](const std::string& prefix, Index out, Index in) {
+    BertLinear l;
+    l.w = matrix(prefix + ".weight", out, in);
+    l.b = vector(prefix + ".bias", out);
+    return l;
+  };
+  // BERT checkpoints from the TensorFlow era name LayerNorm parameters gamma / beta.
+  auto ln = [&](const std::string& prefix) {
+    BertLayerNorm n;
+    const bool old = !store.contains(prefix + ".weight") && store.contains(prefix + ".gamma");
+    n.gamma = vector(prefix + (old ? ".gamma" : ".weight"), H);
+    n.beta = vector(prefix + (old ? ".beta" : ".bias"), H);
+    return n;
+  };
+  Index n_classes = c.labels.empty() ? -1 : static_cast<Index>(c.labels.size());
+  if (n_classes < 0) {
+    if (store.contains("classifier.weight") && store.info("classifier.weight").shape.size() == 2 &&
+        store.info("classifier.weight").shape[0] > 0) {
+      n_classes = store.info("classifier.weight").shape[0];
+    } else {
+      n_classes = 2;  // the Hugging Face default; the error below names the tensor if it differs
+    }
+  }
+  BertWeights w;
+  const std::string e = bert ? "bert.embeddings." : "distilbert.embeddings.";
+  w.word = matrix(e + "word_embeddings.weight", c.vocab_size, H);
+  w.position = matrix(e + "position_embeddings.weight", c.max_positions, H);
+  if (bert) w.type = matrix(e + "token_type_embeddings.weight", c.type_vocab, H);
+  w.ln_embeddings = ln(e + "LayerNorm");
+  for (Index l = 0; l < c.layers; ++l) {
+    BertLayer L;
+    if (bert) {
+      const std::string p = fmt::format("bert.encoder.layer.{}.", l);
+      L.q = lin(p + "attention.self.query", H, H);
+      L.k = lin(p + "attention.self.key", H, H);
+      L.v = lin(p + "attention.self.value", H, H);
+      L.o = lin(p + "attention.output.dense", H, H);
+      L.ln_attention = ln(p + "attention.output.LayerNorm");
+      L.ff1 = lin(p + "intermediate.dense", F, H);
+      L.ff2 = lin(p + "output.dense", H, F);
+      L.ln_output = ln(p + "output.LayerNorm");
+    } else {
+      const std::string p = fmt::format("distilbert.transformer.layer.{}.", l);
+      L.q = lin(p + "attention.q_lin", H, H);
+      L.k = lin(p + "attention.k_lin", H, H);
+      L.v = lin(p + "attention.v_lin", H, H);
+      L.o = lin(p + "attention.out_lin", H, H);
+      L.ln_attention = ln(p + "sa_layer_norm");
+      L.ff1 = lin(p + "ffn.lin1", F, H);
+      L.ff2 = lin(p + "ffn.lin2", H, F);
+      L.ln_output = ln(p + "output_layer_norm");
+    }
+    w.layers.push_back(std::move(L));
+  }
+  w.head = lin(bert ? "bert.pooler.dense" : "pre_classifier", H, H);
+  w.classifier = lin("classifier", n_classes, H);
+  // Tensors the model does not use (buffers such as position_ids are harmless; others are named).
+  for (const auto& name : store.names()) {
+    if (std::find(used.begin(), used.end(), name) != used.end()) continue;
+    if (name.find("position_ids") != std::string::npos) continue;
+    if (name.find("LayerNorm.gamma") != std::string::npos || name.find("LayerNorm.beta") != std::string::npos) continue;
+    errors.push_back(fmt::format("unexpected tensor '{}' {}", name, shape_string(store.info(name).shape)));
+  }
+  if (!errors.empty()) {
+    std::string msg = fmt::format("{}: not a {} with the config's sizes (hidden {}, {} layers, intermediate {}, vocabulary "
+                                  "{}, {} positions):",
+                                  store.name(), c.architecture_name(), H, c.layers, F, c.vocab_size, c.max_positions);
+    for (const auto& err : errors) msg += "\n  " + err;
+    throw FormatError(msg);
+  }
+  return std::make_unique<BertClassifier>(std::move(c), std::move(w));
+}
+
+std::unique_ptr<BertClassifier> BertClassifier::from_huggingface_directory(const std::filesystem::path& dir) {
+  const auto st = dir / "model.safetensors";
+  if (!std::filesystem::exists(st)) {
+    if (std::filesystem::exists(dir / "pytorch_model.bin")) {
+      throw FormatError(fmt::format(
+          "{}: a pickled PyTorch checkpoint is not read (unpickling runs arbitrary code); convert it to safetensors "
+          "first, e.g. python3 -c \"import torch; from safetensors.torch import save_file; "
+          "save_file(torch.load('pytorch_model.bin', map_location='cpu'), 'model.safetensors')\" in {}, or "
+          "model.save_pretrained(dir, safe_serialization=True) with transformers",
+          (dir / "pytorch_model.bin").string(), dir.string()));
+    }
+    throw IoError(fmt::format("{}: no such file (a Hugging Face model directory needs model.safetensors)", st.string()));
+  }
+  const auto cfg_path = dir / "config.json";
+  nlohmann::json cfg;
+  try {
+    cfg = nlohmann::json::parse(read_file(cfg_path));
+  } catch (const nlohmann::json::exception& e) {
+    throw FormatError(fmt::format("{}: not valid JSON: {}", cfg_path.string(), e.what()));
+  }
+  BertConfig config = BertConfig::from_huggingface(cfg, cfg_path.string());
+  const TensorStore store = TensorStore::load(st);
+  return from_huggingface(store, std::move(config));
+}
+
+// ---------------------------------------------------------------------------------------------
+
+struct BertClassifier::Cache {
+  struct Layer {
+    Mat h;                // input [T x H]
+    Mat q, k, v;          // [T x H]
+    std::vector<Mat> a;   // per head [T x T]
+    LnCache ln1, ln2;
+    Mat u;                // pre-activation of the FF [T x F]
+    Mat m;                // GELU(u)
+  };
+  Mat e;  // embedding sum
+  LnCache ln_emb;
+  std::vector<Layer> layers;
+  Vec z;       // head pre-activation [H]
+  Vec pooled;  // activation of z
+  Vec logits;
+};
+
+void BertClassifier::check_ids(std::span<const TokenId> ids) const {
+  if (ids.empty()) throw InvalidArgument("a BERT input needs at least one piece ([CLS])");
+  if (static_cast<Index>(ids.size()) > config_.max_positions) {
+    throw InvalidArgument(fmt::format("{} pieces, but the model has only {} positions", ids.size(), config_.max_positions));
+  }
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    if (ids[t] < 0 || ids[t] >= config_.vocab_size) {
+      throw InvalidArgument(fmt::format("piece {}: id {} is outside the vocabulary [0, {})", t, ids[t], config_.vocab_size));
+    }
+  }
+}
+
+void BertClassifier::forward(std::span<const TokenId> ids, Cache& c) const {
+  check_ids(ids);
+  const BertWeights& w = weights_;
+  const Index T = static_cast<Index>(ids.size()), H = config_.hidden;
+  const Index n_heads = config_.heads, d = H / n_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const float eps = config_.layer_norm_eps;
+  c.e.resize(T, H);
+  for (Index t = 0; t < T; ++t) {
+    c.e.row(t) = w.word.row(ids[static_cast<std::size_t>(t)]) + w.position.row(t);
+    if (config_.architecture == BertArchitecture::kBert) c.e.row(t) += w.type.row(0);
+  }
+  Mat h = layer_norm(c.e, w.ln_embeddings, eps, c.ln_emb);
+  c.layers.resize(w.layers.size());
+  for (std::size_t l = 0; l < w.layers.size(); ++l) {
+    const BertLayer& L = w.layers[l];
+    Cache::Layer& cl = c.layers[l];
+    cl.h = std::move(h);
+    cl.q = linear(cl.h, L.q);
+    cl.k = linear(cl.h, L.k);
+    cl.v = linear(cl.h, L.v);
+    Mat ctx(T, H);
+    cl.a.resize(static_cast<std::size_t>(n_heads));
+    for (Index j = 0; j < n_heads; ++j) {
+      Mat& a = cl.a[static_cast<std::size_t>(j)];
+      a.noalias() = cl.q.middleCols(j * d, d) * cl.k.middleCols(j * d, d).transpose();
+      a *= scale;
+      softmax_rows(a);
+      ctx.middleCols(j * d, d).noalias() = a * cl.v.middleCols(j * d, d);
+    }
+    Mat pre = linear(ctx, L.o);
+    pre += cl.h;
+    const Mat a = layer_norm(pre, L.ln_attention, eps, cl.ln1);
+    cl.u = linear(a, L.ff1);
+    cl.m = cl.u.unaryExpr([](float x) { return gelu(x); });
+    Mat pre2 = linear(cl.m, L.ff2);
+    pre2 += a;
+    h = layer_norm(pre2, L.ln_output, eps, cl.ln2);
+  }
+  c.z = w.head.w * h.row(0).transpose() + w.head.b;
+  if (config_.architecture == BertArchitecture::kBert) {
+    c.pooled = c.z.array().tanh();
+  } else {
+    c.pooled = c.z.cwiseMax(0.0f);
+  }
+  c.logits = w.classifier.w * c.pooled + w.classifier.b;
+}
+
+Vec BertClassifier::logits(std::span<const TokenId> ids) const {
+  Cache c;
+  forward(ids, c);
+  return c.logits;
+}
+
+Mat BertClassifier::embedding_gradient(std::span<const TokenId> ids, BertMethod method, int target, Vec* logits,
+                                       int* used_target) const {
+  Cache c;
+  forward(ids, c);
+  const Index n_classes = c.logits.size();
+  if (target < -1 || target >= n_classes) {
+    throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", target, n_classes));
+  }
+  if (target < 0) {
+    Index best = 0;
+    c.logits.maxCoeff(&best);
+    target = static_cast<int>(best);
+  }
+  if (logits) *logits = c.logits;
+  if (used_target) *used_target = target;
+  const bool lrp = method == BertMethod::kAttnLrp || method == BertMethod::kCpLrp;
+  const bool cp = method == BertMethod::kCpLrp;
+  const BertWeights& w = weights_;
+  const Index T = static_cast<Index>(ids.size()), H = config_.hidden;
+  const Index n_heads = config_.heads, d = H / n_heads;
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+
+  // Head: logits = W_cls act(z) + b; z = W_head h_0 + b.
+  const Vec g_pooled = w.classifier.w.row(target).transpose();
+  Vec g_z(H);
+  for (Index k = 0; k < H; ++k) {
+    const float z = c.z[k], p = c.pooled[k];
+    float f;
+    if (config_.architecture == BertArchitecture::kBert) {
+      f = lrp ? p / (z + kIdentityEps) : 1.0f - p * p;
+    } else {
+      f = z > 0 ? 1.0f : 0.0f;  // ReLU: the gradient is the identity rule exactly
+    }
+    g_z[k] = g_pooled[k] * f;
+  }
+  Mat g_h = Mat::Zero(T, H);
+  g_h.row(0) = (w.head.w.transpose() * g_z).transpose();
+
+  for (std::size_t l = w.layers.size(); l-- > 0;) {
+    const BertLayer& L = w.layers[l];
+    const Cache::Layer& cl = c.layers[l];
+    // h' = LN2(ff2(GELU(ff1(a))) + a)
+    const Mat g_pre2 = layer_norm_backward(g_h, L.ln_output, cl.ln2, lrp);
+    Mat g_u = g_pre2 * L.ff2.w;  // g_m
+    for (Index i = 0; i < g_u.size(); ++i) {
+      const float u = cl.u.data()[i];
+      g_u.data()[i] *= lrp ? cl.m.data()[i] / (u + kIdentityEps) : gelu_derivative(u);
+    }
+    Mat g_a = g_u * L.ff1.w;
+    g_a += g_pre2;
+    // a = LN1(o(C) + h)
+    const Mat g_pre1 = layer_norm_backward(g_a, L.ln_attention, cl.ln1, lrp);
+    const Mat g_ctx = g_pre1 * L.o.w;
+    Mat g_q = Mat::Zero(T, H), g_k = Mat::Zero(T, H), g_v(T, H);
+    for (Index j = 0; j < n_heads; ++j) {
+      const Mat& a = cl.a[static_cast<std::size_t>(j)];
+      if (cp) {
+        g_v.middleCols(j * d, d).noalias() = a.transpose() * g_ctx.middleCols(j * d, d);
+        continue;
+      }
+      const float half = method == BertMethod::kAttnLrp ? 0.5f : 1.0f;  // uniform rule for A V and Q Kᵀ
+      const Mat g_c = g_ctx.middleCols(j * d, d) * half;
+      const Mat g_a_att = g_c * cl.v.middleCols(j * d, d).transpose();  // [T x T]
+      g_v.middleCols(j * d, d).noalias() = a.transpose() * g_c;
+      // softmax: g_Z = A ⊙ (g_A − rowsum(g_A ⊙ A))
+      Mat g_s(T, T);
+      for (Index t = 0; t < T; ++t) {
+        const float dot = g_a_att.row(t).dot(a.row(t));
+        g_s.row(t) = a.row(t).cwiseProduct((g_a_att.row(t).array() - dot).matrix());
+      }
+      g_s *= scale * half;
+      g_q.middleCols(j * d, d).noalias() = g_s * cl.k.middleCols(j * d, d);
+      g_k.middleCols(j * d, d).noalias() = g_s.transpose() * cl.q.middleCols(j * d, d);
+    }
+    g_h = g_pre1;  // residual
+    g_h.noalias() += g_v * L.v.w;
+    if (!cp) {
+      g_h.noalias() += g_q * L.q.w;
+      g_h.noalias() += g_k * L.k.w;
+    }
+  }
+  return layer_norm_backward(g_h, w.ln_embeddings, c.ln_emb, lrp);
+}
+
+BertExplanation BertClassifier::explain(std::span<const TokenId> ids, BertMethod method, int target) const {
+  BertExplanation out;
+  const BertMethod gradient_method =
+      method == BertMethod::kSensitivity || method == BertMethod::kGradientInput ? BertMethod::kGradientInput : method;
+  const Mat g = embedding_gradient(ids, gradient_method, target, &out.logits, &out.target);
+  const Index T = g.rows(), H = g.cols();
+  out.relevance.resize(static_cast<std::size_t>(T));
+  double word_sum = 0, other = 0;
+  for (Index t = 0; t < T; ++t) {
+    const auto word = weights_.word.row(ids[static_cast<std::size_t>(t)]);
+    double r = 0, sq = 0, pt = 0;
+    for (Index k = 0; k < H; ++k) {
+      const double gk = g(t, k);
+      r += static_cast<double>(word[k]) * gk;
+      sq += gk * gk;
+      double shift = weights_.position(t, k);
+      if (config_.architecture == BertArchitecture::kBert) shift += weights_.type(0, k);
+      pt += shift * gk;
+    }
+    out.relevance[static_cast<std::size_t>(t)] = method == BertMethod::kSensitivity ? sq : r;
+    word_sum += r;
+    other += pt;
+  }
+  out.position_type_share = method == BertMethod::kSensitivity ? 0.0 : other;
+  out.bias_relevance =
+      method == BertMethod::kSensitivity ? 0.0 : static_cast<double>(out.logits[out.target]) - word_sum;
+  return out;
+}
+
+}  // namespace textlrp::lrp
