@@ -9,13 +9,14 @@
 #include <mutex>
 
 #include "apps/commands.h"
+#include "apps/training.h"
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"
-#include "embeddings/train.h"
 #include "nlp/tokenizer.h"
+#include "train/word_vectors.h"
 
 namespace textlrp::app {
 namespace {
@@ -28,6 +29,7 @@ struct EmbTrainOptions {
   bool quiet = false;
 };
 
+#if TEXTLRP_WITH_TRAINING
 int run_embeddings_train(const EmbTrainOptions& o) {
   auto warn = [&](std::string_view m) {
     if (!o.quiet) log_line(m);
@@ -87,6 +89,7 @@ int run_embeddings_train(const EmbTrainOptions& o) {
   warn(fmt::format("wrote {} vectors to {} in {:.1f} s", n_words, o.out, now_seconds() - t0));
   return 0;
 }
+#endif
 
 struct InspectOptions {
   std::string vectors;
@@ -153,7 +156,11 @@ void setup_embeddings(CLI::App& root, Action& action) {
   cmd->add_option("--seed", opt->train.seed, "random seed")->capture_default_str();
   cmd->add_flag("!--no-lowercase", opt->lowercase, "keep case (default: ICU case folding, as the classifiers)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
+#if TEXTLRP_WITH_TRAINING
   cmd->callback([opt, &action] { action = [opt] { return run_embeddings_train(*opt); }; });
+#else
+  add_training_unavailable(*group, "train", "embeddings train", action, cmd);
+#endif
 
   auto io = std::make_shared<InspectOptions>();
   CLI::App* inspect = group->add_subcommand(

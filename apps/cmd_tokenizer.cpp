@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "apps/commands.h"
+#include "apps/training.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -24,6 +25,7 @@
 #include "corpora/corpus.h"
 #include "nlp/sentencepiece_tokenizer.h"
 #include "nlp/word_groups.h"
+#include "train/sentencepiece_train.h"
 
 namespace textlrp::app {
 namespace {
@@ -43,6 +45,7 @@ struct TokenizerEncodeOptions {
   bool words = false;
 };
 
+#if TEXTLRP_WITH_TRAINING
 int run_tokenizer_train(const TokenizerTrainOptions& o) {
   auto warn = [&](std::string_view m) {
     if (!o.quiet) log_line(m);
@@ -109,6 +112,7 @@ int run_tokenizer_train(const TokenizerTrainOptions& o) {
                    o.out, check->piece_size(), model.size(), n_lines, n_docs, now_seconds() - t0));
   return 0;
 }
+#endif
 
 void append_tokens_json(std::string& out, const std::vector<nlp::Token>& tokens,
                         const std::vector<int>& ids) {
@@ -217,7 +221,11 @@ void setup_tokenizer(CLI::App& root, Action& action) {
       ->check(CLI::Range(1, 128));
   t->add_flag("-q,--quiet", train->quiet, "no log messages on stderr");
   t->add_flag("-v,--verbose", train->spm.verbose, "show SentencePiece's own training log");
+#if TEXTLRP_WITH_TRAINING
   t->callback([train, &action] { action = [train] { return run_tokenizer_train(*train); }; });
+#else
+  add_training_unavailable(*cmd, "train", "tokenizer train", action, t);
+#endif
 
   auto encode = std::make_shared<TokenizerEncodeOptions>();
   CLI::App* e = cmd->add_subcommand(

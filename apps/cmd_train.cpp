@@ -14,12 +14,12 @@
 #include "core/error.h"
 #include "core/utf8.h"
 #include "embeddings/load.h"
-#include "lrp/train/bow_train.h"
-#include "lrp/train/bilstm_train.h"
-#include "lrp/train/cnn_train.h"
 #include "nlp/sentencepiece_tokenizer.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
+#include "train/bilstm_train.h"
+#include "train/bow_train.h"
+#include "train/cnn_train.h"
 
 namespace textlrp::app {
 namespace {
@@ -221,7 +221,7 @@ std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nl
   return model;
 }
 
-// Trains the BiLSTM on the train split with early stopping on the dev split (see lrp/train/bilstm_train.h).
+// Trains the BiLSTM on the train split with early stopping on the dev split (see train/bilstm_train.h).
 std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
                                                     const std::vector<std::vector<TokenId>>& x,
                                                     const std::vector<int>& y,

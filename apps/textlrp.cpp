@@ -10,6 +10,7 @@
 #include "apps/commands.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "textlrp/version.h"
 
 int main(int argc, char** argv) {
   textlrp::install_interrupt_cleanup();
@@ -19,7 +20,7 @@ int main(int argc, char** argv) {
       "Data goes to stdout (JSONL), logs and progress to stderr.",
       "textlrp"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "textlrp 0.1.0");
+  app.set_version_flag("--version", "textlrp " TEXTLRP_VERSION);
   textlrp::app::Action action;
   textlrp::app::setup_train(app, action);
   textlrp::app::setup_predict(app, action);

@@ -5,7 +5,7 @@
 // whose span points into the ORIGINAL text, so relevance can be drawn on the input without
 // re-tokenizing. encode() also gives the piece ids, which index the model's embedding rows
 // directly (no Vocabulary lookup: the piece table IS the vocabulary). `textlrp tokenizer train`
-// trains such models (train_sentencepiece below); nlp/word_groups.h maps pieces back to words.
+// trains such models (train/sentencepiece_train.h); nlp/word_groups.h maps pieces back to words.
 //
 // In a model directory the SentencePiece model is stored as a file next to config.json; the
 // tokenizer config is {"kind": "spm", "model": "tokenizer.model"} and make_tokenizer(config,
@@ -143,43 +143,5 @@ class SentencePieceTokenizer final : public Tokenizer {
   std::string source_;
   std::string model_name_;
 };
-
-// Settings of train_sentencepiece (`textlrp tokenizer train`); defaults as in spm_train, except
-// the number of threads.
-struct SentencePieceTrainOptions {
-  // Size of the piece table including <unk>, <s>, </s>.
-  std::size_t vocab_size = 8000;
-  // "unigram" or "bpe".
-  std::string model_type = "unigram";
-  // Fraction of characters the model must cover; the rest become <unk> (or bytes with
-  // byte_fallback). 0.9995 suits most scripts, 1.0 small alphabets such as English.
-  double character_coverage = 0.9995;
-  // SentencePiece's normalization rule: "nmt_nfkc" (NFKC plus NMT clean-up), "nfkc",
-  // "nmt_nfkc_cf" / "nfkc_cf" (the same with case folding) or "identity" (none). The NFKC rules
-  // add a ~240 KB table to the model file; "identity" keeps small models small.
-  std::string normalization = "nmt_nfkc";
-  // Decompose unknown characters into UTF-8 byte pieces instead of <unk>.
-  bool byte_fallback = false;
-  // Sample at most this many sentences (0 = use all).
-  std::size_t max_sentences = 0;
-  // Sentences longer than this many bytes are skipped by SentencePiece.
-  std::size_t max_sentence_length = 4192;
-  // Seed of SentencePiece's sampling (process-wide in SentencePiece).
-  unsigned seed = 1;
-  int threads = 1;
-  // SentencePiece's own log lines (on stderr) are shown only when true.
-  bool verbose = false;
-};
-
-// Trains a SentencePiece model on the sentences `next_sentence` yields (it returns false when
-// there are no more) and returns the serialized model (the bytes of a .model file).
-// Throws InvalidArgument for bad options (model type not unigram/bpe, unknown normalization,
-// vocab_size < 4, coverage outside (0, 1], threads outside 1..128) and for a vocabulary size the
-// corpus cannot support (SentencePiece's message, which names the largest possible size), Error for
-// other training failures; an exception thrown by `next_sentence` is rethrown unchanged.
-// Not to be called from two threads at once: SentencePiece's seed and log level are process-wide.
-// Deterministic for a given corpus and options when threads == 1.
-std::string train_sentencepiece(const std::function<bool(std::string&)>& next_sentence,
-                                const SentencePieceTrainOptions& options);
 
 }  // namespace textlrp::nlp

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Dependencies point down: core <- {nlp, corpora, lrp} <- embeddings (nlp) <- apps. Checks every
-# #include "..." line of each module against the modules it may use (DESIGN.md §3.1), and that ICU
-# and sentencepiece headers appear only in nlp/*.cpp.
+# Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp} <- train;
+# everything <- apps. Checks every #include "..." line of each module against the modules it may use
+# (DESIGN.md §3.1), that ICU and sentencepiece headers appear only in nlp/*.cpp (and SentencePiece's
+# trainer in train/sentencepiece_train.cpp), and liblinear/libfasttext only in train/*.cpp.
 set -euo pipefail
 ROOT="${TEXTLRP_SOURCE_DIR:?}"
 declare -A allowed=(
@@ -10,6 +11,7 @@ declare -A allowed=(
   [corpora]="core corpora"
   [lrp]="core lrp"
   [embeddings]="core nlp embeddings"
+  [train]="core nlp lrp train"
 )
 bad=0
 for module in "${!allowed[@]}"; do
@@ -23,8 +25,15 @@ for module in "${!allowed[@]}"; do
   done < <(grep -rHE '^#include "[^/"]+/' "$ROOT/$module" --include='*.h' --include='*.cpp' | sed "s|$ROOT/||" || true)
 done
 if grep -rlE '#include <(unicode/|sentencepiece)' "$ROOT" --include='*.h' --include='*.cpp' \
-    --exclude-dir=build --exclude-dir='build-*' | sed "s|$ROOT/||" | grep -vE '^nlp/[^/]+\.cpp$'; then
-  echo "layering violation: ICU or sentencepiece included outside nlp/*.cpp (files above)"
+    --exclude-dir=build --exclude-dir='build-*' | sed "s|$ROOT/||" | grep -vE '^nlp/[^/]+\.cpp$' \
+    | grep -vE '^train/sentencepiece_train\.cpp$'; then
+  echo "layering violation: ICU or sentencepiece included outside nlp/*.cpp and train/sentencepiece_train.cpp (files above)"
+  bad=1
+fi
+# The solvers belong to the optional training module: an explain-only build never sees them.
+if grep -rlE '#include <(linear\.h|fasttext/|sentencepiece_trainer)' "$ROOT" --include='*.h' --include='*.cpp' \
+    --exclude-dir=build --exclude-dir='build-*' | sed "s|$ROOT/||" | grep -vE '^train/[^/]+\.cpp$'; then
+  echo "layering violation: liblinear, libfasttext or SentencePiece's trainer included outside train/*.cpp (files above)"
   bad=1
 fi
 if [ "$bad" -ne 0 ]; then exit 1; fi

@@ -3,7 +3,7 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "lrp/train/bow_train.h"
+#include "train/bow_train.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 

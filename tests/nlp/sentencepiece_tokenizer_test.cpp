@@ -5,6 +5,7 @@
 // Fixtures: tests/data/nlp/tiny_unigram_bytes.model (unigram, identity normalization, byte
 // fallback) and tiny_bpe.model, made by tests/data/nlp/make_spm_fixtures.sh.
 #include "nlp/sentencepiece_tokenizer.h"
+#include "train/sentencepiece_train.h"
 
 #include <atomic>
 #include <stdexcept>

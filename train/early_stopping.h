@@ -1,4 +1,4 @@
-// lrp/train/early_stopping.h — what the neural trainers (CNN, BiLSTM) share: the per-epoch training
+// train/early_stopping.h — what the neural trainers (CNN, BiLSTM) share: the per-epoch training
 // report and early stopping on the dev accuracy.
 #pragma once
 

@@ -1,4 +1,4 @@
-#include "lrp/train/cnn_train.h"
+#include "train/cnn_train.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "embeddings/train.h"
+#include "train/word_vectors.h"
 
 #include <fasttext/fasttext.h>
 #include <fmt/format.h>

@@ -1,4 +1,4 @@
-#include "lrp/train/bow_train.h"
+#include "train/bow_train.h"
 
 #include <fmt/format.h>
 #include <linear.h>

@@ -1,4 +1,4 @@
-// lrp/train/cnn_train.h — training the word-embedding CNN (Kim 2014; Arras et al. 2016/2017).
+// train/cnn_train.h — training the word-embedding CNN (Kim 2014; Arras et al. 2016/2017).
 //
 // Mini-batch Adam on the softmax cross-entropy of the scores, dropout on the pooled features
 // (training only), shuffling by seed, early stopping on a dev split (the parameters of the best dev
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "lrp/models/cnn_classifier.h"
-#include "lrp/train/early_stopping.h"
+#include "train/early_stopping.h"
 
 namespace textlrp::lrp {
 
@@ -38,7 +38,7 @@ struct CnnTrainOptions {
   std::function<void(int, double, double, double)> epoch_done;
 };
 
-using CnnTrainReport = TrainReport;  // lrp/train/early_stopping.h
+using CnnTrainReport = TrainReport;  // train/early_stopping.h
 
 // docs[k]: token ids (ids outside [0, V) are zero vectors), labels[k] in [0, C). embedding: the
 // initial [V x E] table. dev may be empty (then every epoch is "best" and all max_epochs run).

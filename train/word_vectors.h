@@ -1,4 +1,4 @@
-// embeddings/train.h — training word vectors with libfasttext (Debian libfasttext-dev).
+// train/word_vectors.h — training word vectors with libfasttext (Debian libfasttext-dev).
 //
 // Users: `textlrp embeddings train`, and the demo (vectors for the CNN). The input is a text file
 // with one document per line and tokens separated by single spaces (already tokenized and

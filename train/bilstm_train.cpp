@@ -1,4 +1,4 @@
-// lrp/train/bilstm_train.cpp — mini-batch training of the bidirectional LSTM (see bilstm_train.h).
+// train/bilstm_train.cpp — mini-batch training of the bidirectional LSTM (see bilstm_train.h).
 //
 // Layout of a shard (the sentences of one batch that one thread handles), as in PyTorch's
 // PackedSequence: the B sentences are sorted by length, longest first; n_t = the number of
@@ -13,7 +13,7 @@
 //   dz_o = dh_t ⊙ tanh c_t ⊙ o(1-o)    dz_i = dc_t ⊙ g ⊙ i(1-i)
 //   dz_g = dc_t ⊙ i ⊙ (1-g²)           dz_f = dc_t ⊙ c_{t-1} ⊙ f(1-f)   (0 at t = 0)
 // then dW_ih = dzᵀ·X, dW_hh = dzᵀ·H_prev, db = Σ_rows dz, dX = dz·W_ih over all packed rows at once.
-#include "lrp/train/bilstm_train.h"
+#include "train/bilstm_train.h"
 
 #include <fmt/format.h>
 

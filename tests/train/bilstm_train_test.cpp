@@ -1,7 +1,7 @@
-// tests/lrp/bilstm_train_test.cpp — the BiLSTM trainer (lrp/train/bilstm_train.h): its batched
+// tests/train/bilstm_train_test.cpp — the BiLSTM trainer (train/bilstm_train.h): its batched
 // forward against a plain per-sentence reference, its backward against finite differences, that it
 // learns a toy task, and that it is deterministic.
-#include "lrp/train/bilstm_train.h"
+#include "train/bilstm_train.h"
 
 #include <cmath>
 #include <random>

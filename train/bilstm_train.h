@@ -1,4 +1,4 @@
-// lrp/train/bilstm_train.h — training the bidirectional LSTM sentence classifier (Li et al. 2016,
+// train/bilstm_train.h — training the bidirectional LSTM sentence classifier (Li et al. 2016,
 // as explained by Arras et al. 2017; the model is lrp/models/bilstm_classifier.h).
 //
 // Used by `textlrp train --arch bilstm` (apps/cmd_train.cpp) and by the tests.
@@ -39,7 +39,7 @@
 #include <vector>
 
 #include "lrp/models/bilstm_classifier.h"
-#include "lrp/train/early_stopping.h"
+#include "train/early_stopping.h"
 
 namespace textlrp::lrp {
 
@@ -69,7 +69,7 @@ struct BiLstmTrainOptions {
   std::function<void(int, double, double, double)> epoch_done;
 };
 
-using BiLstmTrainReport = TrainReport;  // lrp/train/early_stopping.h
+using BiLstmTrainReport = TrainReport;  // train/early_stopping.h
 
 // Trains and returns the weights of the best dev epoch (or of the last epoch when dev is empty).
 // docs[k]: token ids, labels[k] in [0, n_classes). An empty document is allowed (its final states are

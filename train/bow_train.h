@@ -1,4 +1,4 @@
-// lrp/train/bow_train.h — training the BoW/linear SVM with liblinear.
+// train/bow_train.h — training the BoW/linear SVM with liblinear.
 //
 // One-vs-rest L2-regularised squared-hinge SVM (liblinear's L2R_L2LOSS_SVC_DUAL, the solver behind
 // scikit-learn's LinearSVC) on L2-normalised TF-IDF vectors, with a bias feature of value 1 (as
