@@ -264,7 +264,7 @@ void setup_analyze(CLI::App& root, Action& action) {
   auto opt = std::make_shared<AnalyzeCmdOptions>();
   CLI::App* cmd = root.add_subcommand(
       "analyze",
-      "write one self-contained HTML analysis report (no scripts, no external requests) for one or two models\n"
+      "write one self-contained HTML analysis report (no script, no external requests) for one or two models\n"
       "on a labelled corpus: example documents highlighted side by side, the most relevant words per class,\n"
       "2-D PCA scatter plots of document vectors (uniform vs TF-IDF vs LRP weighting), word-deletion curves\n"
       "per explanation method with AOPC, and the explanatory power index table. Computed from the inputs\n"
@@ -272,9 +272,9 @@ void setup_analyze(CLI::App& root, Action& action) {
   cmd->add_option("--model", opt->models, "model directory (give two to compare them side by side)")->required();
   opt->input.add_to(cmd);
   cmd->add_option("--embeddings", opt->embeddings,
-                  "word vectors for the document vectors (default: each model's own embedding matrix; a BoW/SVM "
-                  "without --embeddings gets no PCA/EPI)");
-  cmd->add_option("--out,-o", opt->out, "HTML file to write (atomically)")->required();
+                  "word vectors for the document vectors (default: the model's own embedding matrix, for a CNN or "
+                  "a BiLSTM; a BoW/SVM without --embeddings gets no PCA/EPI)");
+  cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")->required();
   cmd->add_option("--title", opt->title, "report title")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs,
                   "documents for top words, document vectors and EPI, spread evenly over the corpus (0 = all)")

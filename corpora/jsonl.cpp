@@ -96,7 +96,7 @@ class JsonlReader final : public CorpusReader {
     }
 
     const auto id = obj.find("id");
-    out.id = (id == obj.end() || id->is_null()) ? std::to_string(n) : scalar_string(n, *id, "id");
+    out.id = (id == obj.end() || id->is_null()) ? detail::generated_id(n, out.text) : scalar_string(n, *id, "id");
     const auto label = obj.find("label");
     if (label == obj.end() || label->is_null()) {
       out.label.reset();

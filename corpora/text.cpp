@@ -21,12 +21,12 @@ class LineCorpusReader final : public CorpusReader {
       if (detail::is_blank(line_)) continue;
       const std::size_t n = reader_.line_number();
       detail::check_utf8_line(reader_.name(), n, line_);
-      out.id = std::to_string(n);
       out.tokens.reset();
       out.line = n;
       if (!tsv_) {
         out.text = line_;
         out.label.reset();
+        out.id = detail::generated_id(n, out.text);
         return true;
       }
       const std::size_t tab = line_.find('\t');
@@ -40,6 +40,7 @@ class LineCorpusReader final : public CorpusReader {
       }
       out.label = line_.substr(0, tab);
       out.text = line_.substr(tab + 1);
+      out.id = detail::generated_id(n, out.text);
       return true;
     }
     return false;

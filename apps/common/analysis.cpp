@@ -17,6 +17,7 @@
 #include "embeddings/load.h"
 #include "lrp/models/bow_classifier.h"
 #include "lrp/analysis/cnn_scorer.h"
+#include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
 namespace textlrp::app {
@@ -305,13 +306,19 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
   s.weightings = std::move(weightings);
   s.explain = explain;
   if (embeddings.empty()) {
+    // A CNN's or a BiLSTM's own embedding matrix; a BoW/SVM has none.
     const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
-    if (!cnn) {
+    const auto* bilstm = dynamic_cast<const lrp::BiLstmClassifier*>(model.classifier.get());
+    if (!cnn && !bilstm) {
       throw InvalidArgument(fmt::format("model '{}' ({}) has no word embeddings of its own: give the word vectors with "
                                         "--embeddings FILE (word2vec, fastText .vec or GloVe)",
                                         model.name, model.classifier->architecture()));
     }
-    s.table = cnn->embedding().weight();
+    if (cnn) {
+      s.table = cnn->embedding().weight();
+    } else {
+      s.table = bilstm->weights().embedding.cast<float>();
+    }
     s.table_source = fmt::format("the embedding matrix of model '{}' ({} x {})", model.name, s.table.rows(), s.table.cols());
   } else {
     emb::LoadOptions lo;

@@ -23,7 +23,7 @@ margin:0 0 1.25rem}
 .plots{display:flex;flex-wrap:wrap;gap:1rem}
 figure.plot{margin:0;border:1px solid #eaeef2;border-radius:6px;padding:.4rem;background:#fff}
 figure.plot figcaption{font-size:.82rem;color:#57606a;max-width:34rem;margin-top:.2rem}
-svg.chart{display:block;font:11px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+svg.chart{display:block;max-width:100%;height:auto;font:11px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 svg.chart .title{font-size:13px;font-weight:600}
 svg.chart .axis{stroke:#424a53;stroke-width:1}
 svg.chart .grid{stroke:#eaeef2;stroke-width:1}
@@ -124,19 +124,78 @@ void append_axes(std::string& out, const Frame& f, const std::string& title, con
                  (pl + pr) / 2, esc(title));
 }
 
+// Approximate width in px of `text` at the charts' 11px sans-serif (for legend layout).
+double text_width(std::string_view text) {
+  std::size_t chars = 0;
+  for (const char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  return 6.4 * static_cast<double>(chars);
+}
+
+// Legend text longer than this is cut with "…"; the full text is in the entry's <title> tooltip.
+constexpr std::size_t kLegendChars = 48;
+
+std::string legend_text(const std::string& text) {
+  std::size_t chars = 0;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (++chars > kLegendChars) return text.substr(0, i) + "…";
+  }
+  return text;
+}
+
+// Marker shapes, so that more classes than colours (and curves that coincide) stay apart.
+enum class Shape { kCircle, kSquare, kTriangle, kDiamond };
+constexpr Shape kShapes[] = {Shape::kCircle, Shape::kSquare, Shape::kTriangle, Shape::kDiamond};
+
+Shape class_shape(int cls) {
+  if (cls < 0) return Shape::kCircle;
+  return kShapes[(static_cast<std::size_t>(cls) / std::size(kClassColours)) % std::size(kShapes)];
+}
+
+// One marker centred on (x, y) with "radius" r: <circle>, or a <path> for the other shapes.
+void append_marker(std::string& out, Shape shape, double x, double y, double r, std::string_view fill,
+                   std::string_view cls) {
+  const std::string c = cls.empty() ? std::string() : fmt::format(" class=\"{}\"", cls);
+  switch (shape) {
+    case Shape::kCircle:
+      fmt::format_to(std::back_inserter(out), "<circle{} cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\"/>", c, x,
+                     y, r, fill);
+      return;
+    case Shape::kSquare:
+      fmt::format_to(std::back_inserter(out), "<path{} d=\"M{:.1f},{:.1f}h{:.1f}v{:.1f}h{:.1f}z\" fill=\"{}\"/>", c,
+                     x - r * 0.9, y - r * 0.9, 1.8 * r, 1.8 * r, -1.8 * r, fill);
+      return;
+    case Shape::kTriangle:
+      fmt::format_to(std::back_inserter(out), "<path{} d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}z\" fill=\"{}\"/>",
+                     c, x, y - 1.2 * r, x + 1.1 * r, y + 0.8 * r, x - 1.1 * r, y + 0.8 * r, fill);
+      return;
+    case Shape::kDiamond:
+      fmt::format_to(std::back_inserter(out),
+                     "<path{} d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}z\" fill=\"{}\"/>", c, x,
+                     y - 1.2 * r, x + 1.2 * r, y, x, y + 1.2 * r, x - 1.2 * r, y, fill);
+      return;
+  }
+}
+
+// Dash patterns per curve (the random baseline is always dashed "5 3").
+constexpr std::string_view kDashes[] = {"", "7 3", "2 2", "9 3 2 3", "4 4", "1 3"};
+
 void append_legend_entry(std::string& out, double x, double y, std::string_view colour, const std::string& text,
-                         bool line, bool dashed) {
-  out += "<g class=\"legend-entry\">";
+                         bool line, std::string_view dash, Shape shape = Shape::kSquare) {
+  out += "<g class=\"legend-entry\"><title>";
+  append_html_escaped(out, text);
+  out += "</title>";
   if (line) {
     fmt::format_to(std::back_inserter(out),
                    "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>", x,
-                   y, x + 18, y, colour, dashed ? " stroke-dasharray=\"5 3\"" : "");
+                   y, x + 22, y, colour,
+                   dash.empty() ? std::string() : fmt::format(" stroke-dasharray=\"{}\"", dash));
+    append_marker(out, shape, x + 11, y, 3, colour, "");
   } else {
-    fmt::format_to(std::back_inserter(out), "<rect x=\"{:.1f}\" y=\"{:.1f}\" width=\"10\" height=\"10\" fill=\"{}\"/>", x,
-                   y - 5, colour);
+    append_marker(out, shape, x + 5, y, 5, colour, "");
   }
   fmt::format_to(std::back_inserter(out), "<text x=\"{:.1f}\" y=\"{:.1f}\" dominant-baseline=\"middle\">{}</text></g>",
-                 x + (line ? 24 : 15), y, esc(text));
+                 x + (line ? 28 : 15), y, esc(legend_text(text)));
 }
 
 std::string percent(double v) { return fmt::format("{:.2f}%", 100 * v); }
@@ -144,8 +203,19 @@ std::string percent(double v) { return fmt::format("{:.2f}%", 100 * v); }
 }  // namespace
 
 std::string svg_scatter(const ScatterData& data, const std::vector<std::string>& class_names, const std::string& title) {
-  const std::size_t n_legend = std::min<std::size_t>(class_names.size(), 26);
-  Frame f{580, std::max(380.0, 60.0 + 14.0 * static_cast<double>(n_legend)), 56, 210, 32, 46, 0, 1, 0, 1};
+  // Legend: every class, in columns of at most kRows entries, each column as wide as its longest
+  // (cut) name; the chart widens to hold them (nothing is clipped, no "… more").
+  constexpr std::size_t kRows = 30;
+  constexpr double kRowHeight = 14;
+  const std::size_t n_cols = (class_names.size() + kRows - 1) / kRows;
+  const std::size_t rows = std::min(class_names.size(), kRows);
+  std::vector<double> col_width(n_cols, 0);
+  for (std::size_t c = 0; c < class_names.size(); ++c) {
+    col_width[c / kRows] = std::max(col_width[c / kRows], 15 + text_width(legend_text(class_names[c])) + 12);
+  }
+  const double legend_width = std::accumulate(col_width.begin(), col_width.end(), 0.0);
+  Frame f{370 + std::max(60.0, legend_width + 14), std::max(380.0, 60.0 + kRowHeight * static_cast<double>(rows)),
+          56, std::max(60.0, legend_width + 14), 32, 46, 0, 1, 0, 1};
   if (!data.x.empty()) {
     const auto [xmin, xmax] = std::minmax_element(data.x.begin(), data.x.end());
     const auto [ymin, ymax] = std::minmax_element(data.y.begin(), data.y.end());
@@ -170,18 +240,15 @@ std::string svg_scatter(const ScatterData& data, const std::vector<std::string>&
   out += "<g class=\"points\" fill-opacity=\"0.75\">";
   for (Index i : order) {
     const auto k = static_cast<std::size_t>(i);
-    fmt::format_to(std::back_inserter(out), "<circle class=\"pt\" cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\"/>",
-                   f.px(data.x[k]), f.py(data.y[k]), r, class_colour(data.cls[k]));
+    append_marker(out, class_shape(data.cls[k]), f.px(data.x[k]), f.py(data.y[k]), r, class_colour(data.cls[k]), "pt");
   }
   out += "</g><g class=\"legend\">";
-  const double lx = f.width - f.right + 14;
-  for (std::size_t c = 0; c < n_legend; ++c) {
-    append_legend_entry(out, lx, f.top + 8 + 14.0 * static_cast<double>(c), class_colour(static_cast<int>(c)),
-                        class_names[c], false, false);
-  }
-  if (class_names.size() > n_legend) {
-    fmt::format_to(std::back_inserter(out), "<text x=\"{:.1f}\" y=\"{:.1f}\">… {} more</text>", lx,
-                   f.top + 8 + 14.0 * static_cast<double>(n_legend), class_names.size() - n_legend);
+  double lx = f.width - f.right + 14;
+  for (std::size_t c = 0; c < class_names.size(); ++c) {
+    if (c > 0 && c % kRows == 0) lx += col_width[c / kRows - 1];
+    append_legend_entry(out, lx, f.top + 8 + kRowHeight * static_cast<double>(c % kRows),
+                        class_colour(static_cast<int>(c)), class_names[c], false, "",
+                        class_shape(static_cast<int>(c)));
   }
   out += "</g></svg>";
   return out;
@@ -191,36 +258,51 @@ std::string svg_lines(const std::vector<LineSeries>& series, const std::string& 
                       const std::string& y_label) {
   std::size_t n = 0;
   for (const auto& s : series) n = std::max(n, s.y.size());
-  Frame f{560, 340, 56, 192, 32, 46, 0, std::max<double>(1, static_cast<double>(n) - 1), 0, 1};
+  // The legend column is as wide as its longest entry (cut at kLegendChars), so nothing is clipped.
+  double legend_width = 60;
+  for (const auto& ser : series) legend_width = std::max(legend_width, 28 + text_width(legend_text(ser.name)) + 10);
+  Frame f{368 + legend_width, std::max(340.0, 80.0 + 16.0 * static_cast<double>(series.size())), 56, legend_width, 32,
+          46, 0, std::max<double>(1, static_cast<double>(n) - 1), 0, 1};
   std::string out;
   fmt::format_to(std::back_inserter(out),
                  "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
                  "viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" aria-label=\"{2}\">",
                  f.width, f.height, esc(title));
   append_axes(out, f, title, x_label, y_label, 100, "%");
-  const bool markers = n <= 31;
+  // Curves that coincide (e.g. two methods giving the same ranking) stay visible: each curve has its
+  // own dash pattern and marker shape, and earlier curves are drawn wider, so a later one on top
+  // leaves the earlier one's colour showing at both sides. Markers on every point up to 31 points,
+  // else on about 16 evenly spaced ones.
+  const std::size_t marker_step = n <= 31 ? 1 : (n + 15) / 16;
+  auto dash_of = [&](std::size_t s) -> std::string_view {
+    return series[s].method == "random" ? std::string_view("5 3") : kDashes[s % std::size(kDashes)];
+  };
   for (std::size_t s = 0; s < series.size(); ++s) {
     const auto& ser = series[s];
     const std::string_view colour = method_colour(ser.method, s);
-    const bool dashed = ser.method == "random";
+    const std::string_view dash = dash_of(s);
+    const double width = 1.5 + 1.2 * static_cast<double>(series.size() - 1 - s);
     std::string d;
     for (std::size_t k = 0; k < ser.y.size(); ++k) {
       fmt::format_to(std::back_inserter(d), "{}{:.1f},{:.1f}", k ? " L" : "M", f.px(static_cast<double>(k)), f.py(ser.y[k]));
     }
     fmt::format_to(std::back_inserter(out),
-                   "<path class=\"curve\" data-method=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"2\"{}/>",
-                   esc(ser.method), d, colour, dashed ? " stroke-dasharray=\"5 3\"" : "");
-    if (markers) {
-      for (std::size_t k = 0; k < ser.y.size(); ++k) {
-        fmt::format_to(std::back_inserter(out), "<circle cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"2\" fill=\"{}\"/>",
-                       f.px(static_cast<double>(k)), f.py(ser.y[k]), colour);
-      }
+                   "<path class=\"curve\" data-method=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{:.1f}\" "
+                   "stroke-opacity=\"0.9\"{}/>",
+                   esc(ser.method), d, colour, width,
+                   dash.empty() ? std::string() : fmt::format(" stroke-dasharray=\"{}\"", dash));
+    out += "<g class=\"markers\">";
+    for (std::size_t k = 0; k < ser.y.size(); k += marker_step) {
+      append_marker(out, kShapes[s % std::size(kShapes)], f.px(static_cast<double>(k)), f.py(ser.y[k]), 2.6, colour,
+                    "");
     }
+    out += "</g>";
   }
   out += "<g class=\"legend\">";
   for (std::size_t s = 0; s < series.size(); ++s) {
     append_legend_entry(out, f.width - f.right + 12, f.top + 8 + 16.0 * static_cast<double>(s),
-                        method_colour(series[s].method, s), series[s].name, true, series[s].method == "random");
+                        method_colour(series[s].method, s), series[s].name, true, dash_of(s),
+                        kShapes[s % std::size(kShapes)]);
   }
   out += "</g></svg>";
   return out;

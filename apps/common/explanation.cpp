@@ -79,6 +79,7 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
   out += "},\"score\":";
   append_number(out, r.score);
   if (r.truncated) out += ",\"truncated\":true";
+  if (r.max_tokens) fmt::format_to(std::back_inserter(out), ",\"max_tokens\":{}", *r.max_tokens);
   out += ",\"tokens\":[";
   for (std::size_t i = 0; i < r.tokens.size(); ++i) {
     const TokenRelevance& t = r.tokens[i];
@@ -89,6 +90,7 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
     out += ",\"relevance\":";
     append_float(out, t.relevance);
     if (t.oov) out += ",\"oov\":true";
+    if (t.unseen) out += ",\"unseen\":true";
     out.push_back('}');
   }
   out.push_back(']');
@@ -166,6 +168,10 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
   if (j.contains("rule")) r.rule = get_key<std::string>(j, "rule", where, "a string");
   if (j.contains("model")) r.model = get_key<std::string>(j, "model", where, "a string");
   if (j.contains("truncated")) r.truncated = get_key<bool>(j, "truncated", where, "a boolean");
+  if (j.contains("max_tokens")) {
+    r.max_tokens = static_cast<std::uint32_t>(
+        get_count(j, "max_tokens", where, std::numeric_limits<std::uint32_t>::max()));
+  }
   const auto& scores = j.find("scores");
   if (scores == j.end() || !scores->is_object()) {
     throw FormatError(fmt::format("{}: key \"scores\": expected an object", where));
@@ -195,6 +201,8 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
     }
     tr.relevance = get_number(t, "relevance", tw);
     if (t.contains("oov")) tr.oov = get_key<bool>(t, "oov", tw, "a boolean");
+    if (t.contains("unseen")) tr.unseen = get_key<bool>(t, "unseen", tw, "a boolean");
+    if (r.max_tokens && i >= *r.max_tokens) tr.unseen = true;
     r.tokens.push_back(std::move(tr));
   }
   if (const auto words = j.find("words"); words != j.end()) {

@@ -6,7 +6,10 @@
 //    "scores":{"<label>":s,...},"score"(of the target),
 //    "tokens":[{"text","begin","end","relevance"},...],"relevance_sum","bias_relevance"}
 // plus optional "model" (a display name), "truncated" (bool) and, for pre-tokenized input, tokens
-// without "begin"/"end". begin/end are byte offsets into "text" (UTF-8), so text[begin:end] is
+// without "begin"/"end". A truncated record (the model reads at most max_tokens tokens) carries
+// "truncated":true, "max_tokens":N (the model's limit) and "unseen":true on every token from index
+// N on (those tokens were never read by the model; their relevance is 0). Older files without
+// "max_tokens" still read; then only tokens flagged "unseen" are unseen. begin/end are byte offsets into "text" (UTF-8), so text[begin:end] is
 // the token's surface form. relevance_sum + bias_relevance == score for the linear model.
 // A model that reads subwords (SentencePiece) adds, after "tokens" (one per piece),
 //   "words":[{"text","begin","end","relevance"},...]
@@ -31,6 +34,7 @@ struct TokenRelevance {
   std::optional<std::uint32_t> end;
   double relevance = 0;
   bool oov = false;                  // the token is not in the model's vocabulary
+  bool unseen = false;               // past the model's max_tokens: the model never read it ("unseen")
 };
 
 // One word of a subword model's explanation: the summed relevance of its pieces.
@@ -57,6 +61,9 @@ struct ExplanationRecord {
   double bias_relevance = 0;
   std::string model;  // display name of the model (its directory name); optional in the JSON
   bool truncated = false;
+  // The model's token limit, when the document was truncated ("max_tokens" in the JSON): tokens
+  // [max_tokens, n) were not read by the model, carry relevance 0 and have unseen == true.
+  std::optional<std::uint32_t> max_tokens;
 };
 
 // Appends the record as one JSON line (with the trailing '\n'). Fast path used by `explain`.

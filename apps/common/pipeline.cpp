@@ -10,6 +10,7 @@
 
 #include "core/error.h"
 #include "core/utf8.h"
+#include "lrp/models/cnn_classifier.h"
 #include "nlp/word_groups.h"
 
 namespace textlrp::app {
@@ -169,6 +170,18 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   r.relevance_sum = sum;
   r.bias_relevance = ex.bias_relevance;
   r.truncated = ex.truncated;
+  if (ex.truncated) {
+    // The model's limit: "hyper"."max_tokens" of its config (a CNN saved without it uses the
+    // default). Tokens from there on were never read: mark them (ExplanationRecord::max_tokens).
+    std::uint64_t limit = static_cast<std::uint64_t>(lrp::kDefaultMaxTokens);
+    if (const auto h = model.config.find("hyper"); h != model.config.end() && h->is_object()) {
+      if (const auto m = h->find("max_tokens"); m != h->end() && m->is_number_unsigned()) limit = m->get<std::uint64_t>();
+    }
+    if (limit < r.tokens.size()) {
+      r.max_tokens = static_cast<std::uint32_t>(limit);
+      for (std::size_t t = limit; t < r.tokens.size(); ++t) r.tokens[t].unseen = true;
+    }
+  }
   return r;
 }
 

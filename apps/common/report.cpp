@@ -3,8 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstdint>
 #include <iterator>
+#include <map>
 #include <string_view>
 #include <unordered_map>
 #include <utility>
@@ -18,10 +21,9 @@ namespace {
 // Heatmap colours (RGB). Positive relevance supports the target class, negative speaks against it.
 constexpr std::string_view kPositiveRgb = "220,38,38";  // red
 constexpr std::string_view kNegativeRgb = "37,99,235";  // blue
-// Above this opacity the token text switches to white for contrast.
-constexpr double kWhiteTextAlpha = 0.65;
 
-// Inline CSS only: no @import, no url(), no web fonts, so the page makes no requests.
+// Inline CSS only: no @import, no url(), no web fonts, so the page makes no requests. The colour
+// level classes .p1-.p20/.n1-.n20 are appended by css() below.
 constexpr std::string_view kCss = R"css(
 :root{color-scheme:light}
 *{box-sizing:border-box}
@@ -29,9 +31,10 @@ body{margin:0;background:#f5f6f8;color:#1f2328;font:15px/1.55 system-ui,-apple-s
 Roboto,"Noto Sans","Helvetica Neue",Arial,sans-serif,"Apple Color Emoji","Segoe UI Emoji",
 "Noto Color Emoji"}
 .page{max-width:96rem;margin:0 auto;padding:1.25rem 1.5rem 3rem}
-.top{background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:1rem 1.25rem;
+.top,.overview,.index{background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:1rem 1.25rem;
 margin-bottom:1.25rem}
 .top h1{font-size:1.4rem;margin:0 0 .35rem}
+.overview h2,.index h2{font-size:1.1rem;margin:0 0 .5rem}
 .summary{margin:.2rem 0;color:#424a53}
 .summary b{color:#1f2328}
 .legend{display:flex;align-items:center;gap:.6rem;margin-top:.6rem;font-size:.85rem;
@@ -39,15 +42,34 @@ color:#424a53;flex-wrap:wrap}
 .legend .bar{width:16rem;height:.9rem;border:1px solid #c9cfd6;border-radius:3px;
 background:linear-gradient(90deg,rgb(37,99,235),#fff 50%,rgb(220,38,38))}
 .legend .note{flex-basis:100%;font-size:.8rem;color:#57606a}
+.model-stats{margin:0 0 1rem}
+.model-stats h3{font-size:1rem;margin:.2rem 0}
+.cm-wrap{overflow-x:auto}
+table.cm{border-collapse:collapse;font-size:.78rem;font-variant-numeric:tabular-nums}
+table.cm th,table.cm td{border:1px solid #eaeef2;padding:.1rem .3rem;text-align:right}
+table.cm th{background:#f6f8fa;font-weight:600}
+table.cm th.row{text-align:left;white-space:nowrap}
+table.cm td.d{background:#dafbe1;font-weight:600}
+table.cm td.e{background:#ffebe9}
+table.cm td.z{color:#c9cfd6}
+#filters{display:flex;flex-wrap:wrap;gap:.4rem 1rem;align-items:center;font-size:.9rem;margin:0 0 .6rem}
+#filters[hidden]{display:none}
+#filters select{max-width:18rem}
+.index-wrap{max-height:24rem;overflow:auto;border:1px solid #eaeef2;border-radius:6px}
+table.ix{border-collapse:collapse;width:100%;font-size:.82rem;font-variant-numeric:tabular-nums}
+table.ix th{position:sticky;top:0;background:#f6f8fa;text-align:left;padding:.15rem .5rem}
+table.ix td{padding:.05rem .5rem;border-top:1px solid #f0f2f4;overflow-wrap:anywhere}
+table.ix td.num{text-align:right}
+table.ix tr.x td:nth-child(4){color:#cf222e;font-weight:600}
 .doc{background:#fff;border:1px solid #d8dde3;border-radius:8px;padding:1rem 1.25rem;
-margin:0 0 1.25rem;max-width:calc(var(--n,1) * 46rem)}
+margin:0 0 1.25rem;content-visibility:auto;contain-intrinsic-size:auto 40rem}
 .doc-head{display:flex;flex-wrap:wrap;align-items:baseline;gap:.4rem 1rem;
 border-bottom:1px solid #eaeef2;padding-bottom:.5rem;margin-bottom:.75rem}
 .doc-head h2{font-size:1.1rem;margin:0;overflow-wrap:anywhere}
 .doc-head .n{color:#8c959f;font-weight:normal;margin-right:.4rem}
 .doc-head .label{color:#424a53}
 .views{display:grid;grid-template-columns:repeat(var(--n,1),minmax(0,1fr));gap:1.25rem}
-@media (max-width:60rem){.views{grid-template-columns:minmax(0,1fr)}.doc{max-width:none}}
+@media (max-width:60rem){.views{grid-template-columns:minmax(0,1fr)}}
 .view{min-width:0}
 .views.multi .view{border-left:3px solid #eaeef2;padding-left:.9rem}
 .view-head h3{font-size:1rem;margin:0 0 .3rem;overflow-wrap:anywhere}
@@ -63,20 +85,142 @@ font-size:.9rem}
 .scores summary{cursor:pointer;color:#57606a}
 .scores table{border-collapse:collapse;margin-top:.25rem}
 .scores td{padding:.05rem .6rem .05rem .3rem;text-align:left;border-bottom:1px solid #f0f2f4}
-.scores td.num{text-align:right;font-variant-numeric:tabular-nums}
+.scores td+td{text-align:right;font-variant-numeric:tabular-nums}
 .scores tr.target{background:#fff3c4;font-weight:600}
 .note{font-size:.85rem;color:#9a6700}
 .text{white-space:pre-wrap;overflow-wrap:anywhere;line-height:1.8;font-size:1rem;
 border:1px solid #eaeef2;border-radius:6px;padding:.6rem .75rem;background:#fff}
-.tok{border-radius:3px;padding:.1em 0}
-.tok:hover{outline:1px solid #1f2328}
-.tok[data-oov]{text-decoration:underline dotted #8c959f}
+.text i{font-style:normal;border-radius:3px;padding:.1em 0}
+.text i.o{text-decoration:underline dotted #8c959f}
+.text i.x{outline:1px dashed #9a6700}
+.unseen{color:#8c959f;text-decoration:line-through;text-decoration-color:#c9cfd6}
 .empty{color:#8c959f;font-style:italic}
 )css";
 
+// Number of colour levels per sign: |R| / scale is rounded to the nearest 1/kLevels. Levels below
+// kMinLevel (|R| under 7.5% of the scale: opacity 0.05 would be invisible anyway) are drawn as
+// plain text, without an element — about half the tokens of a 20 Newsgroups post under a BoW/SVM.
+constexpr int kLevels = 20;
+constexpr int kMinLevel = 2;
+// From this level on the token text is white for contrast (opacity 0.65).
+constexpr int kWhiteTextLevel = 14;
+
+const std::string& css() {
+  static const std::string full = [] {
+    std::string s(kCss);
+    for (int sign = 0; sign < 2; ++sign) {
+      for (int l = kMinLevel; l <= kLevels; ++l) {
+        fmt::format_to(std::back_inserter(s), ".{}{}{{background:rgba({},{:.2f}){}}}", sign == 0 ? 'p' : 'n', l,
+                       sign == 0 ? kPositiveRgb : kNegativeRgb, static_cast<double>(l) / kLevels,
+                       l >= kWhiteTextLevel ? ";color:#fff" : "");
+      }
+      s += '\n';
+    }
+    return s;
+  }();
+  return full;
+}
+
+// The page's only script: filters and sorting for the index and the cards. The page reads fully
+// without it (the filter form starts hidden). Query parameters set the initial state:
+// ?misclassified=1&true=LABEL&pred=LABEL&sort=asc|desc (for links and tests).
+constexpr std::string_view kScript = R"js(
+(function(){
+var f=document.getElementById('filters');if(!f)return;f.hidden=false;
+var rows=Array.prototype.slice.call(document.querySelectorAll('#index tbody tr'));
+var cards=Array.prototype.slice.call(document.querySelectorAll('main>section.doc'));
+var e=f.elements,n=document.getElementById('shown'),q=new URLSearchParams(location.search);
+if(q.get('misclassified')==='1')e.mis.checked=true;
+if(q.has('true'))e.t.value=q.get('true');
+if(q.has('pred'))e.p.value=q.get('pred');
+if(q.has('sort'))e.sort.value=q.get('sort');
+function conf(i){var c=parseFloat(rows[i].getAttribute('data-c'));return isNaN(c)?-Infinity:c;}
+function apply(){
+var order=rows.map(function(r,i){return i;}),s=e.sort.value,k=0;
+if(s==='asc'||s==='desc')order.sort(function(a,b){var d=conf(a)-conf(b);if(s==='desc')d=-d;return d||a-b;});
+var tb=rows.length?rows[0].parentNode:null,main=cards.length?cards[0].parentNode:null;
+order.forEach(function(i){var r=rows[i],ok=r.getAttribute('data-ok');
+var show=(!e.mis.checked||ok==='0')&&(!e.t.value||r.getAttribute('data-t')===e.t.value)&&
+(!e.p.value||r.getAttribute('data-p')===e.p.value);
+r.hidden=!show;if(show)k++;tb.appendChild(r);
+if(cards[i]){cards[i].hidden=!show;main.appendChild(cards[i]);}});
+n.textContent=k+' of '+rows.length+' documents shown';
+document.body.setAttribute('data-shown',String(k));
+}
+f.addEventListener('change',apply);
+if(q.toString())apply();else n.textContent=rows.length+' of '+rows.length+' documents shown';
+})();
+)js";
+
+// SHA-256 (FIPS 180-4) for the script's Content-Security-Policy hash.
+std::array<std::uint8_t, 32> sha256(std::string_view data) {
+  static constexpr std::uint32_t k[64] = {
+      0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+      0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+      0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+      0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+      0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+      0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+      0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+      0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+  std::uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+  std::string msg(data);
+  const std::uint64_t bits = static_cast<std::uint64_t>(data.size()) * 8;
+  msg.push_back(static_cast<char>(0x80));
+  while (msg.size() % 64 != 56) msg.push_back('\0');
+  for (int i = 7; i >= 0; --i) msg.push_back(static_cast<char>((bits >> (8 * i)) & 0xff));
+  auto rotr = [](std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); };
+  for (std::size_t off = 0; off < msg.size(); off += 64) {
+    std::uint32_t w[64];
+    for (int i = 0; i < 16; ++i) {
+      w[i] = 0;
+      for (int b = 0; b < 4; ++b) w[i] = (w[i] << 8) | static_cast<unsigned char>(msg[off + 4 * i + b]);
+    }
+    for (int i = 16; i < 64; ++i) {
+      const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+      const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+      w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
+    for (int i = 0; i < 64; ++i) {
+      const std::uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+      hh = g;
+      g = f;
+      f = e;
+      e = d + t1;
+      d = c;
+      c = b;
+      b = a;
+      a = t1 + t2;
+    }
+    h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += hh;
+  }
+  std::array<std::uint8_t, 32> out{};
+  for (int i = 0; i < 8; ++i) {
+    for (int b = 0; b < 4; ++b) out[4 * i + b] = static_cast<std::uint8_t>(h[i] >> (24 - 8 * b));
+  }
+  return out;
+}
+
+std::string base64(const std::uint8_t* p, std::size_t n) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < n; i += 3) {
+    const std::uint32_t v = (std::uint32_t{p[i]} << 16) | (i + 1 < n ? std::uint32_t{p[i + 1]} << 8 : 0) |
+                            (i + 2 < n ? std::uint32_t{p[i + 2]} : 0);
+    out += kAlphabet[(v >> 18) & 63];
+    out += kAlphabet[(v >> 12) & 63];
+    out += i + 1 < n ? kAlphabet[(v >> 6) & 63] : '=';
+    out += i + 2 < n ? kAlphabet[v & 63] : '=';
+  }
+  return out;
+}
+
 void append_escaped(std::string& out, std::string_view text) { append_html_escaped(out, text); }
 
-// "%.6g"-style number for data attributes and tooltips; "nan"/"inf" when not finite.
+// "%.6g"-style number; "nan"/"inf" when not finite.
 std::string format_number(double v, std::string_view spec = "{:.6g}") {
   return fmt::format(fmt::runtime(spec), v);
 }
@@ -98,46 +242,53 @@ std::string describe(const ExplanationRecord& r) {
 
 bool is_utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
-// Largest finite |relevance| over the tokens; 0 when there is none (then nothing is coloured).
+// Largest finite |relevance| over the tokens the model read; 0 when there is none.
 double max_abs_relevance(const ExplanationRecord& r) {
   double m = 0;
   for (const TokenRelevance& t : r.tokens) {
-    if (std::isfinite(t.relevance)) m = std::max(m, std::abs(t.relevance));
+    if (std::isfinite(t.relevance) && !t.unseen) m = std::max(m, std::abs(t.relevance));
   }
   return m;
 }
 
-// <span class="tok" data-r=".." title=".." style="..">surface</span>
-void append_token(std::string& out, const TokenRelevance& t, std::string_view surface,
-                  double max_abs) {
-  out += "<span class=\"tok\" data-r=\"";
-  out += format_number(t.relevance);
-  out += '"';
-  if (t.oov) out += " data-oov=\"1\"";
-  out += " title=\"";
-  append_escaped(out, t.text);
-  out += ": ";
-  out += format_number(t.relevance, "{:+.4g}");
-  if (t.oov) out += " (not in the vocabulary)";
-  out += '"';
-  if (std::isfinite(t.relevance) && max_abs > 0 && t.relevance != 0) {
-    const double alpha = std::min(1.0, std::abs(t.relevance) / max_abs);
-    const std::string a = fmt::format("{:.3f}", alpha);
-    if (a != "0.000") {
-      fmt::format_to(std::back_inserter(out), " style=\"background:rgba({},{})",
-                     t.relevance > 0 ? kPositiveRgb : kNegativeRgb, a);
-      if (alpha > kWhiteTextAlpha) out += ";color:#fff";
-      out += '"';
-    }
+// Colour level of a relevance: -kLevels..kLevels (0 = no colour).
+int colour_level(double relevance, double scale) {
+  if (!std::isfinite(relevance) || scale <= 0 || relevance == 0) return 0;
+  const int l = static_cast<int>(std::lround(std::min(1.0, std::abs(relevance) / scale) * kLevels));
+  if (l < kMinLevel) return 0;
+  return relevance > 0 ? l : -l;
+}
+
+// One token: <i class=p7>surface</i> (n7 for negative, o = out of vocabulary, x = not finite), or
+// the plain escaped surface when it has no colour and no mark. Leading whitespace of the surface (a
+// subword piece's space) stays outside the highlight.
+void append_token(std::string& out, const TokenRelevance& t, std::string_view surface, double scale) {
+  const std::size_t lead = std::min(surface.find_first_not_of(" \t\r\n"), surface.size());
+  append_escaped(out, surface.substr(0, lead));
+  surface.remove_prefix(lead);
+  const int level = colour_level(t.relevance, scale);
+  const bool nonfinite = !std::isfinite(t.relevance);
+  if (surface.empty() || (level == 0 && !t.oov && !nonfinite)) {
+    append_escaped(out, surface);
+    return;
   }
-  out += '>';
+  std::string cls;
+  if (level != 0) cls = fmt::format("{}{}", level > 0 ? 'p' : 'n', std::abs(level));
+  if (t.oov) cls += cls.empty() ? "o" : " o";
+  if (nonfinite) cls += cls.empty() ? "x" : " x";
+  out += cls.find(' ') == std::string::npos ? "<i class=" + cls + ">" : "<i class=\"" + cls + "\">";
   append_escaped(out, surface);
-  out += "</span>";
+  out += "</i>";
+}
+
+void open_unseen(std::string& out, const ExplanationRecord& r) {
+  out += "<span class=unseen title=\"not read by the model";
+  if (r.max_tokens) fmt::format_to(std::back_inserter(out), " (it reads at most {} tokens)", *r.max_tokens);
+  out += "\">";
 }
 
 // The document text with highlighted tokens (see render_report for the two modes).
-void append_text(std::string& out, const ExplanationRecord& r) {
-  const double max_abs = max_abs_relevance(r);
+void append_text(std::string& out, const ExplanationRecord& r, double scale) {
   std::size_t n_spans = 0;
   for (const TokenRelevance& t : r.tokens) n_spans += (t.begin && t.end) ? 1 : 0;
 
@@ -147,18 +298,27 @@ void append_text(std::string& out, const ExplanationRecord& r) {
     return;
   }
   if (n_spans == 0) {  // pre-tokenized: tokens separated by single spaces
+    bool unseen = false;
     for (std::size_t i = 0; i < r.tokens.size(); ++i) {
       if (i) out += ' ';
-      append_token(out, r.tokens[i], r.tokens[i].text, max_abs);
+      if (r.tokens[i].unseen && !unseen) {
+        open_unseen(out, r);
+        unseen = true;
+      }
+      if (unseen) {
+        append_escaped(out, r.tokens[i].text);
+      } else {
+        append_token(out, r.tokens[i], r.tokens[i].text, scale);
+      }
     }
+    if (unseen) out += "</span>";
     if (r.tokens.empty()) append_escaped(out, r.text);
     out += "</div>\n";
     return;
   }
   if (n_spans != r.tokens.size()) {
-    throw FormatError(
-        fmt::format("{}: {} of {} tokens have spans (begin/end); expected all or none", describe(r),
-                    n_spans, r.tokens.size()));
+    throw FormatError(fmt::format("{}: {} of {} tokens have spans (begin/end); expected all or none", describe(r),
+                                  n_spans, r.tokens.size()));
   }
   const std::string_view text = r.text;
   std::size_t prev_end = 0;
@@ -167,21 +327,26 @@ void append_text(std::string& out, const ExplanationRecord& r) {
     const std::size_t begin = *t.begin;
     const std::size_t end = *t.end;
     if (begin > end || end > text.size()) {
-      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) is outside the text ({} bytes)",
-                                    describe(r), i, begin, end, text.size()));
+      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) is outside the text ({} bytes)", describe(r), i,
+                                    begin, end, text.size()));
     }
     if (begin < prev_end) {
-      throw FormatError(fmt::format(
-          "{}: tokens[{}]: span [{}, {}) starts before the end of the previous token ({})",
-          describe(r), i, begin, end, prev_end));
+      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) starts before the end of the previous token ({})",
+                                    describe(r), i, begin, end, prev_end));
     }
     if ((begin < text.size() && is_utf8_continuation(text[begin])) ||
         (end < text.size() && is_utf8_continuation(text[end]))) {
-      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) splits a UTF-8 sequence",
-                                    describe(r), i, begin, end));
+      throw FormatError(
+          fmt::format("{}: tokens[{}]: span [{}, {}) splits a UTF-8 sequence", describe(r), i, begin, end));
     }
     append_escaped(out, text.substr(prev_end, begin - prev_end));
-    append_token(out, t, text.substr(begin, end - begin), max_abs);
+    if (t.unseen) {  // the model stopped reading here: the rest of the text, greyed and struck
+      open_unseen(out, r);
+      append_escaped(out, text.substr(begin));
+      out += "</span></div>\n";
+      return;
+    }
+    append_token(out, t, text.substr(begin, end - begin), scale);
     prev_end = end;
   }
   append_escaped(out, text.substr(prev_end));
@@ -190,11 +355,9 @@ void append_text(std::string& out, const ExplanationRecord& r) {
 
 void append_scores(std::string& out, const ExplanationRecord& r) {
   if (r.scores.empty()) return;
-  // Small label sets are shown open; long ones (20 Newsgroups) start folded to keep the columns
-  // short.
+  // Small label sets are shown open; long ones (20 Newsgroups) start folded.
   out += r.scores.size() <= 8 ? "<details class=\"scores\" open>" : "<details class=\"scores\">";
-  fmt::format_to(std::back_inserter(out), "<summary>scores ({} classes)</summary><table>\n",
-                 r.scores.size());
+  fmt::format_to(std::back_inserter(out), "<summary>scores ({} classes)</summary><table>\n", r.scores.size());
   for (const auto& [label, score] : r.scores) {
     const bool is_target = label == r.target;
     out += is_target ? "<tr class=\"target\"><td>" : "<tr><td>";
@@ -202,9 +365,9 @@ void append_scores(std::string& out, const ExplanationRecord& r) {
     if (is_target) out += " <span class=\"tag\">target</span>";
     if (label == r.prediction) out += " <span class=\"tag\">predicted</span>";
     if (r.label && label == *r.label) out += " <span class=\"tag\">true</span>";
-    out += "</td><td class=\"num\">";
+    out += "<td>";
     out += format_number(score, "{:.4g}");
-    out += "</td></tr>\n";
+    out += "\n";
   }
   out += "</table></details>\n";
 }
@@ -212,12 +375,17 @@ void append_scores(std::string& out, const ExplanationRecord& r) {
 void append_fact(std::string& out, std::string_view name, std::string_view escaped_value) {
   out += "<dt>";
   out += name;
-  out += "</dt><dd>";
+  out += "<dd>";
   out += escaped_value;
-  out += "</dd>";
 }
 
-void append_view(std::string& out, const ExplanationRecord& r) {
+std::size_t n_read(const ExplanationRecord& r) {
+  std::size_t n = 0;
+  for (const TokenRelevance& t : r.tokens) n += t.unseen ? 0 : 1;
+  return n;
+}
+
+void append_view(std::string& out, const ExplanationRecord& r, double scale, bool shared) {
   out += "<article class=\"view\" data-model=\"";
   append_escaped(out, r.model);
   out += "\" data-method=\"";
@@ -248,36 +416,55 @@ void append_view(std::string& out, const ExplanationRecord& r) {
   append_escaped(v, r.target);
   append_fact(out, "target", v);
   append_fact(out, "score", format_number(r.score, "{:.4g}"));
-  append_fact(out, "relevance",
-              fmt::format("sum {:.4g} + bias {:.4g}", r.relevance_sum, r.bias_relevance));
+  append_fact(out, "relevance", fmt::format("sum {:.4g} + bias {:.4g}", r.relevance_sum, r.bias_relevance));
   append_fact(out, "max |R|",
-              fmt::format("{:.4g} <span class=\"tag\">(full colour)</span>", max_abs_relevance(r)));
+              shared ? fmt::format("{:.4g} <span class=\"tag\">(full colour at {:.4g}, shared by the document's "
+                                   "views)</span>",
+                                   max_abs_relevance(r), scale)
+                     : fmt::format("{:.4g} <span class=\"tag\">(full colour)</span>", max_abs_relevance(r)));
   out += "</dl>\n";
   append_scores(out, r);
   out += "</header>\n";
   if (r.truncated) {
-    fmt::format_to(
-        std::back_inserter(out),
-        "<p class=\"note\">Truncated: the model saw only the first {} tokens; the rest of "
-        "the text is shown without relevance.</p>\n",
-        r.tokens.size());
+    const std::size_t seen = n_read(r);
+    if (r.max_tokens) {
+      fmt::format_to(std::back_inserter(out),
+                     "<p class=\"note\">Truncated: the model reads at most {} tokens; it read {} of the {} tokens. "
+                     "The rest of the text (struck through) was not read and has no relevance.</p>\n",
+                     *r.max_tokens, seen, r.tokens.size());
+    } else {
+      out += "<p class=\"note\">Truncated: the model did not read the whole text (its token limit is not recorded "
+             "in this file); tokens it did not read carry no relevance.</p>\n";
+    }
   }
-  append_text(out, r);
+  append_text(out, r, scale);
   out += "</article>\n";
 }
 
-void append_document(std::string& out, const ReportDocument& doc, std::size_t index) {
+// The view a document is summarised by (index, filters): its first view.
+const ExplanationRecord* first_view(const ReportDocument& doc) {
+  return doc.views.empty() ? nullptr : &doc.views.front();
+}
+
+// The score of the predicted class (the confidence the index sorts by); the target score when the
+// scores do not list the prediction.
+double confidence(const ExplanationRecord& r) {
+  for (const auto& [label, s] : r.scores) {
+    if (label == r.prediction) return s;
+  }
+  return r.score;
+}
+
+void append_document(std::string& out, const ReportDocument& doc, std::size_t index, ColorScale scale_mode) {
   const std::size_t n_views = std::max<std::size_t>(doc.views.size(), 1);
-  const ExplanationRecord* first = doc.views.empty() ? nullptr : &doc.views.front();
-  fmt::format_to(std::back_inserter(out),
-                 "<section class=\"doc\" id=\"doc-{}\" style=\"--n:{}\" data-id=\"", index + 1,
-                 n_views);
+  const ExplanationRecord* first = first_view(doc);
+  fmt::format_to(std::back_inserter(out), "<section class=\"doc\" id=\"doc-{}\" style=\"--n:{}\" data-id=\"",
+                 index + 1, n_views);
   if (first) append_escaped(out, first->id);
-  fmt::format_to(std::back_inserter(out),
-                 "\">\n<header class=\"doc-head\"><h2><span class=\"n\">#{}</span>", index + 1);
+  fmt::format_to(std::back_inserter(out), "\">\n<header class=\"doc-head\"><h2><span class=\"n\">#{}</span>",
+                 index + 1);
   if (first) append_escaped(out, first->id);
   out += "</h2>";
-  // The true label of the document: the first view that knows it.
   for (const ExplanationRecord& r : doc.views) {
     if (!r.label) continue;
     out += "<span class=\"label\">true label: <b>";
@@ -290,15 +477,19 @@ void append_document(std::string& out, const ReportDocument& doc, std::size_t in
     out += "<p class=\"empty\">(no explanations)</p>\n</section>\n";
     return;
   }
+  double shared = 0;
+  for (const ExplanationRecord& r : doc.views) shared = std::max(shared, max_abs_relevance(r));
+  const bool is_shared = scale_mode == ColorScale::kShared && doc.views.size() > 1;
   out += doc.views.size() > 1 ? "<div class=\"views multi\">\n" : "<div class=\"views\">\n";
-  for (const ExplanationRecord& r : doc.views) append_view(out, r);
+  for (const ExplanationRecord& r : doc.views) {
+    append_view(out, r, is_shared ? shared : max_abs_relevance(r), is_shared);
+  }
   out += "</div>\n</section>\n";
 }
 
 // Distinct values in order of first appearance.
-void add_distinct(std::vector<std::string>& values, std::string value) {
-  if (std::find(values.begin(), values.end(), value) == values.end())
-    values.push_back(std::move(value));
+void add_distinct(std::vector<std::string>& values, const std::string& value) {
+  if (std::find(values.begin(), values.end(), value) == values.end()) values.push_back(value);
 }
 
 void append_list(std::string& out, const std::vector<std::string>& values) {
@@ -312,28 +503,22 @@ std::string plural(std::size_t n, std::string_view one, std::string_view many) {
   return fmt::format("{} {}", n, n == 1 ? one : many);
 }
 
-void append_summary(std::string& out, const std::vector<ReportDocument>& docs,
-                    std::size_t n_shown) {
+void append_summary(std::string& out, const std::vector<ReportDocument>& docs, std::size_t n_shown,
+                    std::size_t n_total) {
   std::vector<std::string> models;
   std::vector<std::string> methods;
   std::size_t n_views = 0;
-  std::size_t n_labelled = 0;
-  std::size_t n_right = 0;
   for (std::size_t i = 0; i < n_shown; ++i) {
     for (const ExplanationRecord& r : docs[i].views) {
       ++n_views;
       add_distinct(models, model_name(r));
       add_distinct(methods, method_name(r));
-      if (r.label) {
-        ++n_labelled;
-        n_right += r.prediction == *r.label ? 1 : 0;
-      }
     }
   }
   out += "<p class=\"summary\"><b>";
   out += plural(n_shown, "document", "documents");
   out += "</b>";
-  if (n_shown < docs.size()) fmt::format_to(std::back_inserter(out), " (of {})", docs.size());
+  if (n_shown < n_total) fmt::format_to(std::back_inserter(out), " (of {})", n_total);
   out += " &middot; ";
   out += plural(n_views, "explanation", "explanations");
   out += " &middot; <b>";
@@ -350,12 +535,182 @@ void append_summary(std::string& out, const std::vector<ReportDocument>& docs,
     out += ": ";
     append_list(out, methods);
   }
-  if (n_labelled > 0) {
-    fmt::format_to(std::back_inserter(out), " &middot; predictions right: {} of {} ({:.1f}%)",
-                   n_right, n_labelled,
-                   100.0 * static_cast<double>(n_right) / static_cast<double>(n_labelled));
-  }
   out += "</p>\n";
+}
+
+// Per model: accuracy, the per-class counts and the confusion matrix (rows: true class, columns:
+// predicted class) over the shown documents with a known label.
+void append_overview(std::string& out, const std::vector<ReportDocument>& docs, std::size_t n_shown) {
+  std::vector<std::string> models;
+  for (std::size_t i = 0; i < n_shown; ++i) {
+    for (const ExplanationRecord& r : docs[i].views) add_distinct(models, model_name(r));
+  }
+  out += "<section class=\"overview\" id=\"overview\"><h2>Summary</h2>\n";
+  if (models.empty()) out += "<p class=\"empty\">(no explanations)</p>\n";
+  for (const std::string& m : models) {
+    std::vector<std::string> labels;  // the model's labels, then any other true label
+    std::map<std::pair<std::size_t, std::size_t>, std::size_t> cells;
+    std::size_t n_labelled = 0, n_right = 0, n_views = 0;
+    std::vector<const ExplanationRecord*> views;
+    for (std::size_t i = 0; i < n_shown; ++i) {
+      for (const ExplanationRecord& r : docs[i].views) {
+        if (model_name(r) != m) continue;
+        views.push_back(&r);
+        for (const auto& [label, s] : r.scores) add_distinct(labels, label);
+        break;  // one view per document and model
+      }
+    }
+    for (const ExplanationRecord* r : views) {
+      ++n_views;
+      add_distinct(labels, r->prediction);
+      if (!r->label) continue;
+      add_distinct(labels, *r->label);
+      ++n_labelled;
+      n_right += r->prediction == *r->label ? 1 : 0;
+      const auto at = [&](const std::string& l) {
+        return static_cast<std::size_t>(std::find(labels.begin(), labels.end(), l) - labels.begin());
+      };
+      ++cells[{at(*r->label), at(r->prediction)}];
+    }
+    out += "<div class=\"model-stats\" data-model=\"";
+    append_escaped(out, m);
+    out += "\"><h3>";
+    append_escaped(out, m);
+    out += "</h3>\n<p class=\"summary\">";
+    if (n_labelled > 0) {
+      fmt::format_to(std::back_inserter(out),
+                     "<b class=\"accuracy\">accuracy {:.1f}%</b> ({} of {} documents with a label predicted right)",
+                     100.0 * static_cast<double>(n_right) / static_cast<double>(n_labelled), n_right, n_labelled);
+      if (n_labelled < n_views) fmt::format_to(std::back_inserter(out), "; {} without a label", n_views - n_labelled);
+    } else {
+      fmt::format_to(std::back_inserter(out), "{} documents, none with a true label: no accuracy", n_views);
+    }
+    out += "</p>\n";
+    if (n_labelled == 0) {
+      out += "</div>\n";
+      continue;
+    }
+    // Rows: true class (with its count), columns: predicted class by number (the row headers name them).
+    out += "<div class=\"cm-wrap\"><table class=\"cm\"><caption class=\"tag\">confusion matrix: rows = true class, "
+           "columns = predicted class (numbered as the rows)</caption>\n<tr><th class=\"row\">true \\ predicted";
+    for (std::size_t c = 0; c < labels.size(); ++c) {
+      out += "<th title=\"";
+      append_escaped(out, labels[c]);
+      fmt::format_to(std::back_inserter(out), "\">{}", c + 1);
+    }
+    out += "<th>count<th>right\n";
+    std::vector<std::size_t> col_totals(labels.size(), 0);
+    for (std::size_t t = 0; t < labels.size(); ++t) {
+      std::size_t row_total = 0;
+      for (std::size_t p = 0; p < labels.size(); ++p) {
+        const auto it = cells.find({t, p});
+        const std::size_t n = it == cells.end() ? 0 : it->second;
+        row_total += n;
+        col_totals[p] += n;
+      }
+      fmt::format_to(std::back_inserter(out), "<tr><th class=\"row\">{} ", t + 1);
+      append_escaped(out, labels[t]);
+      for (std::size_t p = 0; p < labels.size(); ++p) {
+        const auto it = cells.find({t, p});
+        const std::size_t n = it == cells.end() ? 0 : it->second;
+        out += n == 0 ? "<td class=z>" : (t == p ? "<td class=d>" : "<td class=e>");
+        out += std::to_string(n);
+      }
+      const auto diag = cells.find({t, t});
+      fmt::format_to(std::back_inserter(out), "<td>{}<td>{}\n", row_total, diag == cells.end() ? 0 : diag->second);
+    }
+    out += "<tr><th class=\"row\">predicted count";
+    for (const std::size_t n : col_totals) fmt::format_to(std::back_inserter(out), "<td>{}", n);
+    fmt::format_to(std::back_inserter(out), "<td>{}<td>{}\n</table></div>\n</div>\n", n_labelled, n_right);
+  }
+  out += "</section>\n";
+}
+
+void append_options(std::string& out, const std::vector<std::string>& values) {
+  out += "<option value=\"\">all";
+  for (const std::string& v : values) {
+    out += "<option value=\"";
+    append_escaped(out, v);
+    out += "\">";
+    append_escaped(out, v);
+  }
+}
+
+// The index of the shown documents (one row each: true label, prediction and confidence of the first
+// view, per further model its prediction and score) with the filter form the script reveals.
+void append_index(std::string& out, const std::vector<ReportDocument>& docs, std::size_t n_shown) {
+  std::vector<std::string> models;
+  std::vector<std::string> true_labels;
+  std::vector<std::string> predictions;
+  for (std::size_t i = 0; i < n_shown; ++i) {
+    for (const ExplanationRecord& r : docs[i].views) add_distinct(models, model_name(r));
+    if (const ExplanationRecord* f = first_view(docs[i])) {
+      if (f->label) add_distinct(true_labels, *f->label);
+      add_distinct(predictions, f->prediction);
+    }
+  }
+  std::sort(true_labels.begin(), true_labels.end());
+  std::sort(predictions.begin(), predictions.end());
+  out += "<section class=\"index\" id=\"index\"><h2>Documents</h2>\n<form id=\"filters\" hidden>"
+         "<label><input type=\"checkbox\" name=\"mis\"> misclassified only</label>"
+         "<label>true class <select name=\"t\">";
+  append_options(out, true_labels);
+  out += "</select></label><label>predicted class <select name=\"p\">";
+  append_options(out, predictions);
+  out += "</select></label><label>order <select name=\"sort\"><option value=\"doc\">as in the input"
+         "<option value=\"desc\">confidence, highest first<option value=\"asc\">confidence, lowest first"
+         "</select></label><output id=\"shown\"></output></form>\n";
+  if (models.size() > 1) {
+    out += "<p class=\"tag\">Filters and confidence use the first model (";
+    append_escaped(out, models.front());
+    out += ").</p>\n";
+  }
+  out += "<div class=\"index-wrap\"><table class=\"ix\"><thead><tr><th>#<th>id<th>true<th>predicted<th>confidence";
+  for (std::size_t m = 1; m < models.size(); ++m) {
+    out += "<th>";
+    append_escaped(out, models[m]);
+    out += "<th>score";
+  }
+  out += "</thead>\n<tbody>\n";
+  for (std::size_t i = 0; i < n_shown; ++i) {
+    const ExplanationRecord* f = first_view(docs[i]);
+    const bool known = f && f->label;
+    const bool right = known && f->prediction == *f->label;
+    out += known && !right ? "<tr class=x" : "<tr";
+    if (f) {
+      out += " data-t=\"";
+      if (f->label) append_escaped(out, *f->label);
+      out += "\" data-p=\"";
+      append_escaped(out, f->prediction);
+      out += "\" data-c=\"";
+      out += format_number(confidence(*f), "{:.4g}");
+      out += '"';
+      if (known) out += right ? " data-ok=1" : " data-ok=0";
+    }
+    fmt::format_to(std::back_inserter(out), "><td><a href=\"#doc-{}\">{}</a><td>", i + 1, i + 1);
+    if (f) append_escaped(out, f->id);
+    out += "<td>";
+    if (known) append_escaped(out, *f->label);
+    out += "<td>";
+    if (f) append_escaped(out, f->prediction);
+    out += "<td class=num>";
+    if (f) out += format_number(confidence(*f), "{:.4g}");
+    for (std::size_t m = 1; m < models.size(); ++m) {
+      const ExplanationRecord* v = nullptr;
+      for (const ExplanationRecord& r : docs[i].views) {
+        if (model_name(r) == models[m]) {
+          v = &r;
+          break;
+        }
+      }
+      out += "<td>";
+      if (v) append_escaped(out, v->prediction);
+      out += "<td class=num>";
+      if (v) out += format_number(confidence(*v), "{:.4g}");
+    }
+    out += '\n';
+  }
+  out += "</tbody></table></div>\n</section>\n";
 }
 
 }  // namespace
@@ -363,52 +718,138 @@ void append_summary(std::string& out, const std::vector<ReportDocument>& docs,
 std::string render_report(const std::vector<ReportDocument>& docs, const ReportOptions& options) {
   const std::size_t n_shown =
       options.max_documents == 0 ? docs.size() : std::min(options.max_documents, docs.size());
+  const std::size_t n_total = options.total_documents ? options.total_documents : docs.size();
   std::size_t n_text_bytes = 0;
   for (std::size_t i = 0; i < n_shown; ++i) {
-    for (const ExplanationRecord& r : docs[i].views)
-      n_text_bytes += r.text.size() + 120 * r.tokens.size();
+    for (const ExplanationRecord& r : docs[i].views) n_text_bytes += r.text.size() + 12 * r.tokens.size();
   }
+  static const std::string script_hash = [] {
+    const auto digest = sha256(kScript);
+    return base64(digest.data(), digest.size());
+  }();
   std::string out;
-  out.reserve(8192 + n_text_bytes);
-  // The CSP is defence in depth: even a missed escape cannot run script or fetch anything.
+  out.reserve(16384 + n_text_bytes + 200 * n_shown);
+  // The CSP is defence in depth: only the page's own script (by its hash) may run, nothing is fetched.
   out +=
       "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
       "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-      "style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'\">\n"
+      "style-src 'unsafe-inline'; script-src 'sha256-";
+  out += script_hash;
+  out +=
+      "'; base-uri 'none'; form-action 'none'\">\n"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
       "<meta name=\"generator\" content=\"textlrp\">\n<title>";
   append_escaped(out, options.title);
   out += "</title>\n<style>";
-  out += kCss;
+  out += css();
   out += "</style>\n</head>\n<body>\n<div class=\"page\">\n<header class=\"top\">\n<h1>";
   append_escaped(out, options.title);
   out += "</h1>\n";
-  append_summary(out, docs, n_shown);
-  out +=
-      "<div class=\"legend\"><span>against target</span><span class=\"bar\"></span>"
-      "<span>for target</span><span class=\"note\">Token colour: relevance for the target class, "
-      "scaled per explanation by its largest |relevance| (shown as max |R|); hover a token for its "
-      "value.</span></div>\n</header>\n<main>\n";
-  for (std::size_t i = 0; i < n_shown; ++i) append_document(out, docs[i], i);
-  out += "</main>\n</div>\n</body>\n</html>\n";
+  append_summary(out, docs, n_shown, n_total);
+  if (!options.selection_note.empty()) {
+    out += "<p class=\"summary\">";
+    append_escaped(out, options.selection_note);
+    out += "</p>\n";
+  }
+  fmt::format_to(std::back_inserter(out),
+                 "<div class=\"legend\"><span>against target</span><span class=\"bar\"></span>"
+                 "<span>for target</span><span class=\"note\">Token colour: relevance for the target class in {} "
+                 "steps, scaled {} by its largest |relevance| (max |R|); tokens under 7.5% of it are not "
+                 "coloured. Exact values are in the explanations JSONL.</span></div>\n</header>\n",
+                 kLevels,
+                 options.color_scale == ColorScale::kShared ? "per document (one scale for all its views)"
+                                                             : "per explanation");
+  append_overview(out, docs, n_shown);
+  append_index(out, docs, n_shown);
+  out += "<main>\n";
+  for (std::size_t i = 0; i < n_shown; ++i) append_document(out, docs[i], i, options.color_scale);
+  out += "</main>\n</div>\n<script>";
+  out += kScript;
+  out += "</script>\n</body>\n</html>\n";
   return out;
 }
 
-std::string_view report_css() { return kCss; }
+std::string_view report_css() { return css(); }
 
-void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index) {
-  append_document(out, doc, index);
+void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index, ColorScale scale) {
+  append_document(out, doc, index, scale);
 }
 
-std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records) {
+std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records, std::vector<std::string>* warnings) {
   std::vector<ReportDocument> docs;
-  std::unordered_map<std::string, std::size_t> index;  // id -> position in docs
+  std::unordered_map<std::string, std::size_t> index;     // id + '\0' + text -> position in docs
+  std::unordered_map<std::string, std::size_t> n_texts;   // id -> distinct texts seen with it
   for (ExplanationRecord& r : records) {
-    const auto [it, inserted] = index.try_emplace(r.id, docs.size());
-    if (inserted) docs.emplace_back();
+    std::string key = r.id;
+    key += '\0';
+    key += r.text;
+    const auto [it, inserted] = index.try_emplace(std::move(key), docs.size());
+    if (inserted) {
+      docs.emplace_back();
+      const std::size_t n = ++n_texts[r.id];
+      if (n == 2 && warnings) {
+        warnings->push_back(fmt::format(
+            "report: id '{}' is used by different documents (their texts differ); they are shown as separate "
+            "cards, not side by side", r.id));
+      }
+    }
     docs[it->second].views.push_back(std::move(r));
   }
   return docs;
+}
+
+std::vector<std::size_t> select_documents(const std::vector<ReportDocument>& docs, std::size_t n,
+                                          SelectMode mode) {
+  std::vector<std::size_t> pool;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    if (mode == SelectMode::kMisclassified) {
+      const ExplanationRecord* f = first_view(docs[i]);
+      if (!f || !f->label || f->prediction == *f->label) continue;
+    }
+    pool.push_back(i);
+  }
+  if (n == 0 || n >= pool.size()) return pool;
+  if (mode == SelectMode::kFirst) {
+    pool.resize(n);
+    return pool;
+  }
+  // Stratified (also among the misclassified): round-robin over the classes (the true label, else
+  // the prediction) in order of first appearance, each class's documents in input order; the picked
+  // documents keep the input order.
+  std::vector<std::string> classes;
+  std::vector<std::vector<std::size_t>> members;
+  for (const std::size_t i : pool) {
+    const ExplanationRecord* f = first_view(docs[i]);
+    const std::string key = !f ? std::string() : (f->label ? *f->label : f->prediction);
+    auto it = std::find(classes.begin(), classes.end(), key);
+    if (it == classes.end()) {
+      classes.push_back(key);
+      members.emplace_back();
+      it = classes.end() - 1;
+    }
+    members[static_cast<std::size_t>(it - classes.begin())].push_back(i);
+  }
+  std::vector<std::size_t> picked;
+  for (std::size_t round = 0; picked.size() < n; ++round) {
+    for (const auto& m : members) {
+      if (round < m.size() && picked.size() < n) picked.push_back(m[round]);
+    }
+  }
+  std::sort(picked.begin(), picked.end());
+  return picked;
+}
+
+SelectMode parse_select_mode(std::string_view text) {
+  if (text == "first") return SelectMode::kFirst;
+  if (text == "stratified") return SelectMode::kStratified;
+  if (text == "misclassified") return SelectMode::kMisclassified;
+  throw InvalidArgument(fmt::format("--select '{}': expected first, stratified or misclassified", text));
+}
+
+ColorScale parse_color_scale(std::string_view text) {
+  if (text == "view") return ColorScale::kPerView;
+  if (text == "shared") return ColorScale::kShared;
+  throw InvalidArgument(fmt::format("--color-scale '{}': expected view or shared", text));
 }
 
 }  // namespace textlrp::app

@@ -66,6 +66,46 @@ TEST_CASE("analysis report: SVG plots have axes, points, curves, legends and esc
   REQUIRE(lines.find("deleted tokens") != std::string::npos);
 }
 
+TEST_CASE("analysis report: more than 20 classes, long legend text and coinciding curves stay readable",
+          "[apps][analysis]") {
+  // 45 classes with long names: every class in the legend (no "… more"), shapes beyond 20 colours,
+  // and the chart wide enough for the legend columns.
+  ScatterData s;
+  std::vector<std::string> names;
+  for (int c = 0; c < 45; ++c) {
+    names.push_back("comp.os.ms-windows.misc.class-" + std::to_string(c));
+    s.x.push_back(c);
+    s.y.push_back(c % 7);
+    s.cls.push_back(c);
+  }
+  const std::string svg = svg_scatter(s, names, "many");
+  std::size_t n_entries = 0;
+  for (std::size_t p = svg.find("class=\"legend-entry\""); p != std::string::npos; p = svg.find("class=\"legend-entry\"", p + 1)) ++n_entries;
+  CHECK(n_entries == 45);
+  CHECK(svg.find("more<") == std::string::npos);
+  CHECK(svg.find("comp.os.ms-windows.misc.class-44") != std::string::npos);
+  std::size_t n_points = 0;
+  for (std::size_t p = svg.find("class=\"pt\""); p != std::string::npos; p = svg.find("class=\"pt\"", p + 1)) ++n_points;
+  CHECK(n_points == 45);
+  CHECK(svg.find("<path class=\"pt\"") != std::string::npos);  // classes 21+ are squares, triangles
+  // The svg is as wide as the plot (370 px) plus two legend columns of ~200 px.
+  const std::size_t w = svg.find("width=\"");
+  REQUIRE(w != std::string::npos);
+  CHECK(std::stod(svg.substr(w + 7)) > 370 + 2 * 200);
+
+  // Two methods with exactly the same curve: different dashes, widths and marker shapes.
+  const std::string lines = svg_lines({{"lrp", "lrp", {1, 0.5, 0.2}}, {"sa", "sa", {1, 0.5, 0.2}}}, "t", "x", "y");
+  CHECK(lines.find("stroke-width=\"2.7\"") != std::string::npos);  // the first is drawn wider
+  CHECK(lines.find("stroke-width=\"1.5\" stroke-opacity=\"0.9\" stroke-dasharray=\"7 3\"") != std::string::npos);
+  CHECK(lines.find("<g class=\"markers\"><circle") != std::string::npos);
+  CHECK(lines.find("<g class=\"markers\"><path") != std::string::npos);
+  // A long legend entry is cut with an ellipsis, the full text in its <title>.
+  const std::string long_name(80, 'w');
+  const std::string cut = svg_lines({{long_name, "lrp", {1, 0}}}, "t", "x", "y");
+  CHECK(cut.find("<title>" + long_name + "</title>") != std::string::npos);
+  CHECK(cut.find(std::string(48, 'w') + "…</text>") != std::string::npos);
+}
+
 TEST_CASE("analysis: deletion results with out-of-range counts are format errors, not undefined behaviour",
           "[apps][analysis]") {
   using Catch::Matchers::Contains;

@@ -48,3 +48,18 @@ render_page() {
     > "$logs/chromium-screenshot.log" 2>&1 ||
     fail "chromium --screenshot failed (exit $?); see $logs/chromium-screenshot.log"
 }
+
+# dump_dom_query HTML QUERY DOM TIMEOUT LOGDIR: loads HTML?QUERY (file:// URL) in headless Chromium
+# and writes the DOM after the page's scripts ran to DOM (log: LOGDIR/chromium-dump-dom-query.log).
+dump_dom_query() {
+  local html="$1" query="$2" dom="$3" seconds="$4" logs="$5" url profile
+  profile="$(mktemp -d)"
+  browser_profiles+=("$profile")
+  url="$(python3 -c 'import pathlib, sys; print(pathlib.Path(sys.argv[1]).resolve().as_uri())' "$html")?$query"
+  say "loading $url"
+  timeout "$seconds" "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" --dump-dom "$url" > "$dom" 2> "$logs/chromium-dump-dom-query.log" ||
+    fail "chromium --dump-dom $url failed (exit $?); see $logs/chromium-dump-dom-query.log"
+  [[ -s "$dom" ]] || fail "chromium dumped an empty DOM for $url"
+}

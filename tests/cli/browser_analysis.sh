@@ -179,7 +179,8 @@ if ex:
     check(len(docs) == 3, f"3 example documents ({len(docs)})")
     check(all(len(d.find_all("article", **{"class": "view"})) == 2 for d in docs),
           "every example shows the two models side by side")
-    check(len(ex.find_all("span", **{"class": "tok"})) > 30, "example tokens are highlighted spans")
+    marks = [i for t in ex.find_all("div", **{"class": "text"}) for i in t.find_all("i")]
+    check(len(marks) > 30, f"example tokens are highlighted (<i class=pN|nN>: {len(marks)})")
 
 tw = sections.get("topwords")
 if tw:

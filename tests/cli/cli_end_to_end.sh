@@ -47,7 +47,7 @@ ok "--target predicted|true|LABEL"
 printf '{"id":"a","text":"free money now"}\n{"tokens":["meeting","monday","zzzunknown"]}\n' |
   "$TEXTLRP" explain --model "$WORK/model" --input - -q >"$WORK/in.jsonl"
 grep -q '"id":"a"' "$WORK/in.jsonl" || fail "stdin JSONL"
-grep '"id":"2"' "$WORK/in.jsonl" | grep -q '"text":"zzzunknown","relevance":0,"oov":true' || fail "pre-tokenized: no spans, oov marked"
+grep '"id":"2-[0-9a-f]\{8\}"' "$WORK/in.jsonl" | grep -q '"text":"zzzunknown","relevance":0,"oov":true' || fail "pre-tokenized: no spans, oov marked"
 printf 'free money\n\nmeeting monday\n' >"$WORK/docs.txt"
 "$TEXTLRP" explain --model "$WORK/model" --input "$WORK/docs.txt" -q | grep -c '"schema":1' | grep -qx 2 || fail "text input"
 ok "--input JSONL (stdin, text and tokens) and plain text"
@@ -65,8 +65,8 @@ ok "--threads 2 gives identical output"
 
 # Report from explanations and from models (side by side).
 "$TEXTLRP" report --explanations "$WORK/expl.jsonl" --out "$WORK/report.html" -q
-grep -q 'class="tok"' "$WORK/report.html" || fail "report has no highlighted tokens"
-if grep -qi '<script' "$WORK/report.html"; then fail "report contains a script"; fi
+grep -qE '<i class="?[pn][0-9]' "$WORK/report.html" || fail "report has no highlighted tokens"
+[ "$(grep -oi '<script' "$WORK/report.html" | wc -l)" -eq 1 ] || fail "report should hold only its own script"
 "$TEXTLRP" report --model "$WORK/model" --model "$WORK/model" --corpus "folder:$WORK/corpus" --max-documents 3 \
   --out "$WORK/side.html" -q
 [ "$(grep -o 'class="doc"' "$WORK/side.html" | wc -l)" -eq 3 ] || fail "side-by-side report should hold 3 documents"

@@ -43,7 +43,7 @@ TEST_CASE("jsonl: text, tokens, ids and labels", "[corpora]") {
       "{\"id\": 42, \"text\": \"caf\xC3\xA9\", \"label\": null}\r\n"
       "{\"text\": \"both\", \"tokens\": [\"b\", \"oth\"]}");
   REQUIRE(docs.size() == 4);
-  CHECK(docs[0].id == "1");
+  CHECK(docs[0].id == "1-d58b3fa7");  // no id: line 1 and FNV-1a of the text
   CHECK(docs[0].text == "hello world");
   CHECK(docs[0].label == "pos");
   CHECK(!docs[0].tokens);

@@ -1,4 +1,5 @@
 // tests/corpora/text_test.cpp — the text and tsv line readers.
+#include "corpora/line_utils.h"
 #include "corpora/text.h"
 
 #include <string>
@@ -20,10 +21,10 @@ TEST_CASE("text: one document per line, blank lines skipped", "[corpora]") {
   CHECK(reader->format() == "text");
   const std::vector<Example> docs = read_all(*reader);
   REQUIRE(docs.size() == 3);
-  CHECK(docs[0].id == "1");
+  CHECK(docs[0].id == "1-3a1a57f7");  // line 1, FNV-1a of "first doc"
   CHECK(docs[0].text == "first doc");
   CHECK(!docs[0].label);
-  CHECK(docs[1].id == "4");
+  CHECK(docs[1].id == "4-01f4b016");
   CHECK(docs[1].line == 4);
   CHECK(docs[1].text == "third \xC3\xA9");
   CHECK(docs[2].text == "last without newline");
@@ -55,10 +56,10 @@ TEST_CASE("tsv: label TAB text", "[corpora]") {
   REQUIRE(docs.size() == 3);
   CHECK(docs[0].label == "ham");
   CHECK(docs[0].text == "Go until jurong point");
-  CHECK(docs[0].id == "1");
+  CHECK(docs[0].id == "1-2df8de52");
   CHECK(docs[1].label == "spam");
   CHECK(docs[1].text == "Free entry\tin 2 a wkly comp");
-  CHECK(docs[2].id == "4");
+  CHECK(docs[2].id == "4-811c9dc5");
   CHECK(docs[2].text.empty());
 }
 
@@ -87,4 +88,12 @@ TEST_CASE("tsv: SMS Spam Collection", "[corpora][shared]") {
   CHECK(docs.size() == 5574);
   CHECK(n_ham == 4827);
   CHECK(n_spam == 747);
+}
+
+TEST_CASE("generated ids: line number and FNV-1a of the text, different for different texts", "[corpora]") {
+  // FNV-1a 32-bit reference values: "" -> 811c9dc5, "a" -> e40c292c.
+  CHECK(textlrp::corpora::detail::generated_id(1, "") == "1-811c9dc5");
+  CHECK(textlrp::corpora::detail::generated_id(12, "a") == "12-e40c292c");
+  // Two inputs numbered from 1: the same line number, different documents, different ids.
+  CHECK(textlrp::corpora::detail::generated_id(1, "first run") != textlrp::corpora::detail::generated_id(1, "second run"));
 }
