@@ -52,7 +52,7 @@ int run_report(const ReportCmdOptions& o) {
   } else {
     std::vector<Model> models;
     for (const auto& m : o.models) models.push_back(load_model(m, !o.no_verify));
-    auto reader = o.input.open(warn);
+    auto reader = input_for_models(o.input, models, warn).open(warn);
     std::vector<corpora::Example> docs;
     corpora::Example ex;
     while ((o.max_documents == 0 || docs.size() < o.max_documents) && reader->next(ex)) {
