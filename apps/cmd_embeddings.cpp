@@ -93,7 +93,9 @@ int run_embeddings_train(const EmbTrainOptions& o) {
       const double t = now_seconds();
       if (t - last < 10) return;
       last = t;
-      log_line(fmt::format("embeddings: {:.1f}%  loss {:.4f}  ETA {}:{:02d}", 100 * p, loss, eta / 60, eta % 60));
+      // fastText reports a loss of -1 until it has one.
+      log_line(fmt::format("embeddings: {:.1f}%{}  ETA {}:{:02d}", 100 * p,
+                           loss >= 0 ? fmt::format("  loss {:.4f}", loss) : std::string(), eta / 60, eta % 60));
     };
   }
   const double t0 = now_seconds();
