@@ -1,7 +1,10 @@
 // apps/common: a model's own preprocessing (training.strip) and label names (corpus_labels) applied
 // to the documents read with it (input_for_models), and the background document counter behind
 // explain's progress total.
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -148,4 +151,36 @@ TEST_CASE("DocumentCounter: counts a corpus in the background; never stdin", "[a
   DocumentCounter broken(in);
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(broken.total() == 0);
+}
+
+TEST_CASE("Progress: log lines with done/total and ETA when stderr is not a terminal", "[apps][progress]") {
+  test::TempDir tmp;
+  const std::string path = (tmp / "stderr.txt").string();
+  std::fflush(stderr);
+  const int saved = ::dup(2);
+  REQUIRE(saved >= 0);
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  REQUIRE(f != nullptr);
+  ::dup2(::fileno(f), 2);  // a file: not a terminal
+  {
+    Progress known("explain", true, 0);
+    std::size_t total = 0;
+    known.total_from([&] { return total; }).log_every(1e-9);
+    known.update(3);  // total not known yet
+    total = 12;
+    known.update(6);
+    Progress silent("predict", true);  // log_every not set: nothing until finish
+    silent.update(4);
+    Progress off("deletion", false, 10);  // disabled (--quiet)
+    off.log_every(1e-9);
+    off.update(5);
+  }
+  std::fflush(stderr);
+  ::dup2(saved, 2);
+  ::close(saved);
+  std::fclose(f);
+  const std::string log = read_file(path);
+  CHECK_THAT(log, Contains("textlrp: explain: 3 docs"));
+  CHECK_THAT(log, Contains("textlrp: explain: 6/12 (50.0%)") && Contains("ETA 0:"));
+  CHECK_THAT(log, !Contains("predict") && !Contains("deletion"));
 }
