@@ -147,7 +147,12 @@ InputOptions input_for_models(const InputOptions& given, const std::vector<const
   }
   if (given.strip.empty()) {
     in.strip = first.strip;
-    if (!first.strip.empty() && !given.corpus.empty() && warn) {
+    // Only worth saying where --strip does something: folder and spamassassin corpora (or a bare path).
+    const auto colon = given.corpus.find(':');
+    const std::string prefix = colon == std::string::npos ? std::string() : given.corpus.substr(0, colon);
+    const bool line_format = prefix == "jsonl" || prefix == "tsv" || prefix == "sst" || prefix == "sst-binary" ||
+                             prefix == "text";
+    if (!first.strip.empty() && !given.corpus.empty() && !line_format && warn) {
       warn(fmt::format("reading the documents with --strip {}, as model {} was trained (--strip none reads them as "
                        "they are)",
                        strip_text(first.strip), first.name));
