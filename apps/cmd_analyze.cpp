@@ -135,7 +135,7 @@ int run_analyze(const AnalyzeCmdOptions& o) {
     for (auto& s : read_vectors_tsv(f)) vector_files.push_back(std::move(s));
   }
 
-  const std::vector<corpora::Example> docs = read_documents(o.input, o.max_docs, warn);
+  const std::vector<corpora::Example> docs = read_documents(input_for_models(o.input, models, warn), o.max_docs, warn);
   AnalysisReport report;
   report.title = o.title;
   report.corpus = fmt::format("{} ({} documents analysed)", o.input.corpus.empty() ? o.input.input : o.input.corpus,

@@ -30,8 +30,9 @@ int run_bench(const BenchOptions& o) {
   eo.rules.apply(o.rule);
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
   const TargetSpec target;
+  const InputOptions input = input_for_model(o.input, model, warn);
   auto pass = [&](bool explain, std::size_t* bytes) {
-    auto reader = o.input.open({});
+    auto reader = input.open({});
     const double t0 = now_seconds();
     std::size_t n_bytes = 0;
     const std::size_t n = run_stream(

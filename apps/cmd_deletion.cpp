@@ -38,11 +38,12 @@ int run_deletion(const DeletionCmdOptions& o) {
   explain.rules = model.classifier->default_rules();
   explain.rules.apply(o.rule);
   explain.ig_steps = o.steps;
+  const InputOptions input = input_for_model(o.input, model, warn);
   const DeletionSetup setup = make_deletion_setup(model, o.methods, o.max_delete, o.random_seeds, o.seed, explain, warn);
   // Streamed in bounded memory unless --max-docs samples the corpus. A document without a known label
   // stops the run: checked up front when in memory, when it is reached when streamed.
-  const Documents docs = o.max_docs == 0 ? Documents::streamed(o.input, warn)
-                                         : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
+                                         : Documents::in_memory(read_documents(input, o.max_docs, warn));
   for (const auto& d : docs.vector()) (void)label_of(model, d, true);  // fail early, before hours of work
   warn(fmt::format("deletion: {} documents, methods {}, up to {} deletions ({})",
                    docs.is_streamed() ? std::string("streaming the") : std::to_string(docs.known_size()),
@@ -81,7 +82,8 @@ void setup_deletion(CLI::App& root, Action& action) {
       "acc[0] - acc[k] (misclassified: acc[k] - acc[0]); larger is better. JSON on stdout:\n"
       "{\"methods\":{\"lrp\":{\"accuracy\":[...],\"aopc\":x,\"score\":[...],\"aopc_score\":y,\n"
       "  \"misclassified\":{\"accuracy\":[...],\"aopc\":x,...}},...},\"documents\":n,\"correct\":c,...}\n"
-      "Methods a model cannot compute (sa/gi/ig on the BoW/SVM) are listed under \"skipped\".");
+      "Every model (BoW/SVM, CNN, BiLSTM) computes all six methods; a method that fails with the given options\n"
+      "(e.g. a --rule the BiLSTM does not support, for lrp) is skipped, with the reason under \"skipped\".");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
   cmd->add_option("--methods", opt->methods, "comma-separated: lrp, sa, gi, ig, occlusion, random")
@@ -94,7 +96,7 @@ void setup_deletion(CLI::App& root, Action& action) {
   cmd->add_option("--steps", opt->steps, "integrated gradients: steps")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
-  cmd->add_option("-o,--output", opt->output, "JSON file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "JSON file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");

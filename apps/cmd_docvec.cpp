@@ -35,7 +35,7 @@ int run_docvec(const DocvecCmdOptions& o) {
     if (!o.quiet) log_line(m);
   };
   if (o.epi && (o.out.empty() || o.out == "-")) {
-    throw InvalidArgument("--epi prints the EPI table on stdout: write the vectors to a file with --out FILE");
+    throw InvalidArgument("--epi prints the EPI table on stdout: write the vectors to a file with -o/--output FILE");
   }
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
   EpiOptions eo;
@@ -56,10 +56,11 @@ int run_docvec(const DocvecCmdOptions& o) {
   explain.ig_steps = o.steps;
   // Stream in bounded memory unless every document must be kept (--epi), sampled (--max-docs), or
   // stdin must be read twice (a corpus idf).
+  const InputOptions input = input_for_model(o.input, model, warn);
   const bool stream = !o.epi && o.max_docs == 0 &&
-                      (Documents::can_reopen(o.input) || !docvec_needs_corpus_idf(model, weightings));
-  const Documents docs = stream ? Documents::streamed(o.input, warn)
-                                : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
+                      (Documents::can_reopen(input) || !docvec_needs_corpus_idf(model, weightings));
+  const Documents docs = stream ? Documents::streamed(input, warn)
+                                : Documents::in_memory(read_documents(input, o.max_docs, warn));
   const DocvecSetup setup = make_docvec_setup(model, o.embeddings, weightings, explain, docs, warn);
   const Index dim = setup.table.cols();
 
@@ -114,7 +115,7 @@ void setup_docvec(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand(
       "docvec",
       "document vectors d = sum_t w_t * e(token_t) (Arras et al. 2017): e = word vectors (--embeddings FILE, or the\n"
-      "CNN's own embedding matrix), w = relevance of the token for the PREDICTED class (lrp, sa, gi, ig,\n"
+      "model's own embedding matrix: CNN, BiLSTM), w = relevance of the token for the PREDICTED class (lrp, sa, gi, ig,\n"
       "occlusion), 1 (uniform) or its TF-IDF weight (tfidf: the BoW/SVM model's idf, else the smooth idf of the\n"
       "corpus itself). TSV: header id, label, prediction, model, weighting, v1..vE; one row per document and\n"
       "weighting. <unk> and words without a vector add nothing. --epi adds the explanatory power index table.");
@@ -123,7 +124,7 @@ void setup_docvec(CLI::App& root, Action& action) {
   opt->input.add_shard_option(cmd);
   cmd->add_option("--embeddings", opt->embeddings,
                   "word vectors (word2vec binary/text, fastText .vec, GloVe), matched to the model's vocabulary; "
-                  "default: the model's embedding matrix (CNN; the BoW/SVM has none)");
+                  "default: the model's embedding matrix (CNN, BiLSTM; the BoW/SVM has none)");
   cmd->add_option("--weighting", opt->weightings,
                   "one or more (comma-separated) of uniform, tfidf, lrp, sa, gi, ig, occlusion, relevance (= --method)")
       ->delimiter(',')
@@ -131,7 +132,7 @@ void setup_docvec(CLI::App& root, Action& action) {
   cmd->add_option("--method", opt->method, "explanation method of --weighting relevance")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help; default: the model's)");
   cmd->add_option("--steps", opt->steps, "integrated gradients: steps")->capture_default_str();
-  cmd->add_option("--out,-o", opt->out, "TSV file to write atomically (- = stdout)")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->out, "TSV file to write atomically (- = stdout)")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");

@@ -10,6 +10,7 @@
 
 #include "apps/commands.h"
 #include "apps/training.h"
+#include "apps/common/analysis.h"
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
@@ -25,6 +26,7 @@ struct EmbTrainOptions {
   InputOptions input;
   std::string out;
   emb::TrainVectorsOptions train;
+  std::size_t max_docs = 0;
   bool lowercase = true;
   bool quiet = false;
 };
@@ -34,8 +36,10 @@ int run_embeddings_train(const EmbTrainOptions& o) {
   auto warn = [&](std::string_view m) {
     if (!o.quiet) log_line(m);
   };
-  if (o.out.empty()) throw InvalidArgument("--out is required");
-  auto reader = o.input.open(warn);
+  if (o.out.empty()) throw InvalidArgument("-o/--output is required");
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(o.input, warn)
+                                         : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
+  auto reader = docs.open();
   nlp::TokenizerOptions topt;
   topt.lowercase = o.lowercase;
   const nlp::IcuWordTokenizer tokenizer(topt);
@@ -71,9 +75,10 @@ int run_embeddings_train(const EmbTrainOptions& o) {
     }
     text.commit();
   }
-  warn(fmt::format("training {}-d {} vectors on {} documents ({} tokens), {} epochs, {} threads", o.train.dim,
-                   o.train.model, n_docs, n_tokens, o.train.epoch, o.train.threads));
   emb::TrainVectorsOptions topts = o.train;
+  if (topts.threads <= 0) topts.threads = resolve_threads(0);
+  warn(fmt::format("training {}-d {} vectors on {} documents ({} tokens), {} epochs, {} threads", o.train.dim,
+                   o.train.model, n_docs, n_tokens, o.train.epoch, topts.threads));
   const bool tty = !o.quiet && stderr_is_tty();
   std::mutex mu;
   if (tty) {
@@ -81,6 +86,18 @@ int run_embeddings_train(const EmbTrainOptions& o) {
       std::lock_guard<std::mutex> lock(mu);
       std::fprintf(stderr, "\rembeddings: %5.1f%%  loss %.4f  ETA %lld:%02lld   ", 100 * p, loss,
                    static_cast<long long>(eta / 60), static_cast<long long>(eta % 60));
+    };
+  } else if (!o.quiet) {
+    // Not a terminal (a log file, nohup): a line every 10 s instead of a rewritten one.
+    double last = now_seconds();
+    topts.progress = [&mu, last](double p, double loss, std::int64_t eta) mutable {
+      std::lock_guard<std::mutex> lock(mu);
+      const double t = now_seconds();
+      if (t - last < 10) return;
+      last = t;
+      // fastText reports a loss of -1 until it has one.
+      log_line(fmt::format("embeddings: {:.1f}%{}  ETA {}:{:02d}", 100 * p,
+                           loss >= 0 ? fmt::format("  loss {:.4f}", loss) : std::string(), eta / 60, eta % 60));
     };
   }
   const double t0 = now_seconds();
@@ -143,7 +160,7 @@ void setup_embeddings(CLI::App& root, Action& action) {
   CLI::App* cmd = group->add_subcommand(
       "train", "train word vectors on a corpus with fastText (libfasttext); writes a .vec text file");
   opt->input.add_to(cmd);
-  cmd->add_option("--out", opt->out, "vectors file to write (.vec, atomically)")->required();
+  cmd->add_option("-o,--output,--out", opt->out, "vectors file to write (.vec, atomically)")->required();
   cmd->add_option("--dim", opt->train.dim, "vector dimension")->capture_default_str();
   cmd->add_option("--epoch", opt->train.epoch, "passes over the corpus")->capture_default_str();
   cmd->add_option("--min-count", opt->train.min_count, "ignore words seen fewer times")->capture_default_str();
@@ -151,7 +168,10 @@ void setup_embeddings(CLI::App& root, Action& action) {
   cmd->add_option("--model", opt->train.model, "skipgram or cbow")->capture_default_str();
   cmd->add_option("--minn", opt->train.min_subword, "shortest character n-gram (0 = words only)")->capture_default_str();
   cmd->add_option("--maxn", opt->train.max_subword, "longest character n-gram (0 = words only)")->capture_default_str();
-  cmd->add_option("--threads", opt->train.threads, "training threads (fastText is not deterministic with >1)")
+  opt->train.threads = 0;
+  cmd->add_option("--threads", opt->train.threads,
+                  "training threads (default: all cores; fastText is deterministic only with --threads 1)");
+  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--seed", opt->train.seed, "random seed")->capture_default_str();
   cmd->add_flag("!--no-lowercase", opt->lowercase, "keep case (default: ICU case folding, as the classifiers)");

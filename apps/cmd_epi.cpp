@@ -6,6 +6,7 @@
 #include "apps/commands.h"
 #include "apps/common/analysis.h"
 #include "core/error.h"
+#include "core/file.h"
 
 namespace textlrp::app {
 namespace {
@@ -17,6 +18,7 @@ struct EpiCmdOptions {
   Index k_max = 20;
   std::uint64_t seed = 1;
   bool no_normalize = false;
+  std::string output = "-";
   bool quiet = false;
 };
 
@@ -35,7 +37,9 @@ int run_epi(const EpiCmdOptions& o) {
     }
   }
   if (!o.quiet) std::fprintf(stderr, "%s", epi_table(rows).c_str());
-  std::printf("%s\n", epi_json(rows, eo).dump(1).c_str());
+  Output out(o.output);
+  out.write(epi_json(rows, eo).dump(1) + "\n");
+  out.commit();
   return 0;
 }
 
@@ -50,7 +54,7 @@ void setup_epi(CLI::App& root, Action& action) {
       "Vectors are scaled to unit length and compared by cosine distance unless told otherwise; neighbours\n"
       "at equal distance are ordered by row, vote ties go to the class of the nearest tied neighbour.\n"
       "JSON on stdout, a table on stderr.");
-  cmd->add_option("--vectors", opt->vectors, "docvec TSV file (repeat to compare files)")->required();
+  cmd->add_option("--vectors", opt->vectors, "docvec TSV file (repeat to compare files; a file of concatenated docvec --shard outputs reads as one)")->required();
   cmd->add_option("--distance", opt->distance, "cosine or euclidean")
       ->check(CLI::IsMember({"cosine", "euclidean"}))
       ->capture_default_str();
@@ -58,6 +62,7 @@ void setup_epi(CLI::App& root, Action& action) {
   cmd->add_option("--k-max", opt->k_max, "largest k")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "seed of the fold assignment")->capture_default_str();
   cmd->add_flag("--no-normalize", opt->no_normalize, "keep the vectors' lengths (default: unit length)");
+  cmd->add_option("-o,--output,--out", opt->output, "JSON file (- = stdout); written atomically")->capture_default_str();
   cmd->add_flag("-q,--quiet", opt->quiet, "no table on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_epi(*opt); }; });
 }

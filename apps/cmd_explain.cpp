@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "apps/commands.h"
+#include "apps/common/analysis.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -23,7 +24,8 @@ struct ExplainCmdOptions {
   std::string precision;                // empty = float64 (only set when given)
   int steps = 32;
   std::uint64_t seed = 0;
-  int threads = 1;
+  std::size_t max_docs = 0;
+  int threads = 0;
   bool quiet = false;
   bool no_verify = false;
 };
@@ -44,11 +46,21 @@ int run_explain(const ExplainCmdOptions& o) {
   eo.bias_factor = o.bias_factor;
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
   const TargetSpec target = TargetSpec::parse(o.target, model);
-  auto reader = o.input.open(warn);
+  const InputOptions input = input_for_model(o.input, model, warn);
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
+                                         : Documents::in_memory(read_documents(input, o.max_docs, warn));
+  auto reader = docs.open();
   Output out(o.output);
-  Progress progress("explain", !o.quiet);
+  Progress progress("explain", !o.quiet, docs.known_size());
+  progress.log_every(30);
+  // The total for the progress line and its ETA: counted beside the explaining (a file or a corpus).
+  std::unique_ptr<DocumentCounter> counter;
+  if (!o.quiet && docs.is_streamed()) {
+    counter = std::make_unique<DocumentCounter>(input);
+    progress.total_from([c = counter.get()] { return c->total(); });
+  }
   const std::size_t n = run_stream(
-      *reader, {o.threads, 256},
+      *reader, {resolve_threads(o.threads), 256},
       [&](const corpora::Example& ex) {
         std::string line;
         append_jsonl(line, explain_example(model, ex, eo, target));
@@ -75,7 +87,9 @@ void setup_explain(CLI::App& root, Action& action) {
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
   opt->input.add_shard_option(cmd);
-  cmd->add_option("-o,--output", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs, "explain at most this many documents, spread evenly over the corpus (0 = all)")
+      ->capture_default_str();
   cmd->add_option("--method", opt->method,
                   "explanation method: lrp, sa (squared gradient norm), gi (gradient x input), ig (integrated "
                   "gradients), occlusion (score drop when the token is removed), random (seeded); the baselines "
@@ -89,10 +103,11 @@ void setup_explain(CLI::App& root, Action& action) {
   cmd->add_option("--seed", opt->seed, "random baseline: seed")->capture_default_str();
   cmd->add_option("--rule", opt->rule,
                   "LRP rule: RULE or ROLE=RULE,ROLE=RULE with RULE one of zero, epsilon(e), zplus, alphabeta(a,b), "
-                  "gamma(g), flat, wsquare (default: the model's, epsilon(1e-06)). BoW/SVM: one role, fc; every rule "
-                  "but flat and wsquare gives the exact decomposition R_i = x_i w_ci there, since a single linear "
-                  "layer's output relevance is its own score. BiLSTM: roles lstm and fc, zero or epsilon(e) only "
-                  "(default epsilon(0.001))");
+                  "gamma(g), flat, wsquare; a bare RULE applies to every role (default: the model's own: BoW/SVM "
+                  "fc=epsilon(1e-06), CNN conv and fc=epsilon(0.01), BiLSTM lstm and fc=epsilon(0.001)). BoW/SVM: "
+                  "one role, fc; every rule but flat and wsquare gives the exact decomposition R_i = x_i w_ci there, "
+                  "since a single linear layer's output relevance is its own score. CNN: roles conv and fc. BiLSTM: "
+                  "roles lstm and fc, zero or epsilon(e) only");
   cmd->add_option("--lstm-rule", opt->lstm_rule,
                   "BiLSTM, method lrp: how a gate product z = gate * signal passes relevance: signal-take-all (the "
                   "signal gets all, as Arras et al. 2017), half, or proportional (to the two factors' values); gate "
@@ -110,7 +125,7 @@ void setup_explain(CLI::App& root, Action& action) {
       ->check(CLI::IsMember({"float64", "float32"}));
   cmd->add_option("--target", opt->target, "class to explain: predicted, true (the document's label) or a label name")
       ->capture_default_str();
-  cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "worker threads (default: all cores; the output is the same for any number)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_explain(*opt); }; });

@@ -71,6 +71,15 @@ void warn_cased(const ImportOptions& o, const nlp::Vocabulary& vocab) {
   }
 }
 
+// With --labels, a corpus labelled with the class indices (SST's 0..4) still maps to the classes:
+// config "corpus_labels" = "0".."C-1" (see Model::corpus_labels).
+void add_corpus_labels(const ImportOptions& o, nlohmann::json& config) {
+  if (o.labels.empty()) return;
+  std::vector<std::string> ids;
+  for (std::size_t c = 0; c < o.labels.size(); ++c) ids.push_back(std::to_string(c));
+  if (ids != o.labels) config["corpus_labels"] = ids;
+}
+
 // Writes the model directory of an imported BiLSTM (shared by both importers).
 void save_bilstm(const ImportOptions& o, const lrp::BiLstmClassifier& model, const nlp::Vocabulary& vocab,
                  const std::string& source_file, nlohmann::json training) {
@@ -87,7 +96,9 @@ void save_bilstm(const ImportOptions& o, const lrp::BiLstmClassifier& model, con
   topt.lowercase = o.lowercase;
   topt.keep_punctuation = o.keep_punctuation;
   const nlp::IcuWordTokenizer tokenizer(topt);
-  save_model(o.out, {{"training", std::move(training)}}, tokenizer, vocab, model, self_test_texts(vocab));
+  nlohmann::json config = {{"training", std::move(training)}};
+  add_corpus_labels(o, config);
+  save_model(o.out, config, tokenizer, vocab, model, self_test_texts(vocab));
   if (!o.quiet) {
     log_line(fmt::format("imported bilstm: {} tokens x {} dims, {} hidden units per direction, {} classes{} -> {}",
                          model.n_vocab(), model.n_embd(), model.n_hidden(), model.labels().size(),
@@ -143,6 +154,7 @@ int run_import_pytorch(const ImportOptions& o) {
   topt.keep_punctuation = o.keep_punctuation;
   const nlp::IcuWordTokenizer tokenizer(topt);
   nlohmann::json config = {{"training", {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}}}};
+  add_corpus_labels(o, config);
   save_model(o.out, config, tokenizer, vocab, *model, self_test_texts(vocab));
   std::string widths;
   for (const auto& c : model->convs()) widths += (widths.empty() ? "" : ",") + std::to_string(c.kernel());
@@ -169,9 +181,10 @@ void setup_import(CLI::App& root, Action& action) {
       ->check(CLI::IsMember({"cnn", "bilstm"}));
   py->add_option("--weights", opt->weights, "state dict as .safetensors (float32)")->required();
   py->add_option("--vocab", opt->vocab, "vocabulary: one token a line, line k = token id k")->required();
-  py->add_option("--labels", opt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1)")
+  py->add_option("--labels", opt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1); a corpus labelled 0..C-1 is "
+                  "then read with these names")
       ->delimiter(',');
-  py->add_option("--out", opt->out, "model directory to write (replaced atomically)")->required();
+  py->add_option("-o,--output,--out", opt->out, "model directory to write (replaced atomically)")->required();
   py->add_flag("--lowercase,!--no-lowercase", opt->lowercase,
                "case-fold tokens before the vocabulary lookup (default: on; use --no-lowercase for cased vocabularies)");
   py->add_flag("--keep-punctuation", opt->keep_punctuation, "keep punctuation and symbols as tokens (default: off)");
@@ -191,9 +204,10 @@ void setup_import(CLI::App& root, Action& action) {
       "vectors) and the embedding matrix [V x E] as .npy");
   arras->add_option("--from", aopt->from, "folder with the .npy weights and vocab.txt")->required();
   arras->add_option("--embeddings", aopt->embeddings, "embedding matrix [V x E] as .npy (<f8 or <f4)")->required();
-  arras->add_option("--labels", aopt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1)")
+  arras->add_option("--labels", aopt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1); a corpus labelled 0..C-1 is "
+                  "then read with these names")
       ->delimiter(',');
-  arras->add_option("--out", aopt->out, "model directory to write (replaced atomically)")->required();
+  arras->add_option("-o,--output,--out", aopt->out, "model directory to write (replaced atomically)")->required();
   arras->add_flag("--lowercase,!--no-lowercase", aopt->lowercase,
                   "case-fold tokens before the vocabulary lookup (default: on; the SST vocabulary is lowercased)");
   arras->add_flag("--keep-punctuation,!--no-keep-punctuation", aopt->keep_punctuation,

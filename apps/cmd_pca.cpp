@@ -1,6 +1,7 @@
 // textlrp pca — projects document vectors (textlrp docvec TSV) onto their first principal
 // components, one PCA per (model, weighting); explained variance as JSON on stdout.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "apps/commands.h"
 #include "apps/common/analysis.h"
@@ -11,7 +12,7 @@ namespace textlrp::app {
 namespace {
 
 struct PcaCmdOptions {
-  std::string vectors;
+  std::vector<std::string> vectors;
   Index components = 2;
   bool no_normalize = false;
   std::string out;
@@ -20,9 +21,13 @@ struct PcaCmdOptions {
 
 int run_pca(const PcaCmdOptions& o) {
   const std::vector<VectorSet> sets = read_vectors_tsv(o.vectors);
-  if (sets.empty()) throw FormatError(fmt::format("{}: no document vectors", o.vectors));
+  if (sets.empty()) throw FormatError(fmt::format("{}: no document vectors", fmt::join(o.vectors, ", ")));
   nlohmann::ordered_json j;
-  j["vectors"] = o.vectors;
+  if (o.vectors.size() == 1) {
+    j["vectors"] = o.vectors.front();
+  } else {
+    j["vectors"] = o.vectors;
+  }
   j["normalized"] = !o.no_normalize;
   j["components"] = o.components;
   j["sets"] = nlohmann::ordered_json::array();
@@ -72,11 +77,14 @@ void setup_pca(CLI::App& root, Action& action) {
       "pca",
       "principal component analysis of document vectors (a textlrp docvec TSV), one PCA per model and\n"
       "weighting (Eigen's self-adjoint eigen-solver on the covariance): explained variance as JSON on stdout,\n"
-      "the projections as TSV (id, label, prediction, model, weighting, pc1..pcK) with --out.");
-  cmd->add_option("--vectors", opt->vectors, "document vectors written by textlrp docvec")->required();
+      "the projections as TSV (id, label, prediction, model, weighting, pc1..pcK) with -o/--output.");
+  cmd->add_option("--vectors", opt->vectors,
+                  "document vectors written by textlrp docvec; repeat to read several files as one (the outputs of "
+                  "docvec --shard I/N, or their concatenation)")
+      ->required();
   cmd->add_option("--components,-k", opt->components, "number of components")->capture_default_str();
   cmd->add_flag("--no-normalize", opt->no_normalize, "do not scale the vectors to unit length first (default: scale)");
-  cmd->add_option("--out,-o", opt->out, "TSV file for the projections (written atomically)");
+  cmd->add_option("-o,--output,--out", opt->out, "TSV file for the projections (written atomically)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_pca(*opt); }; });
 }

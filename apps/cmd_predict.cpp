@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "apps/commands.h"
+#include "apps/common/analysis.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -14,7 +15,8 @@ struct PredictOptions {
   std::string model;
   InputOptions input;
   std::string output = "-";
-  int threads = 1;
+  std::size_t max_docs = 0;
+  int threads = 0;
   bool quiet = false;
   bool no_verify = false;
 };
@@ -24,11 +26,15 @@ int run_predict(const PredictOptions& o) {
     if (!o.quiet) log_line(m);
   };
   const Model model = load_model(o.model, !o.no_verify);
-  auto reader = o.input.open(warn);
+  const InputOptions input = input_for_model(o.input, model, warn);
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
+                                         : Documents::in_memory(read_documents(input, o.max_docs, warn));
+  auto reader = docs.open();
   Output out(o.output);
-  Progress progress("predict", !o.quiet);
+  Progress progress("predict", !o.quiet, docs.known_size());
+  progress.log_every(30);
   const std::size_t n = run_stream(
-      *reader, {o.threads, 256}, [&](const corpora::Example& ex) { return predict_line(model, ex); },
+      *reader, {resolve_threads(o.threads), 256}, [&](const corpora::Example& ex) { return predict_line(model, ex); },
       [&](std::string_view line) { out.write(line); }, [&](std::size_t done) { progress.update(done); });
   out.commit();
   progress.finish(n, o.quiet);
@@ -39,7 +45,8 @@ struct EvaluateOptions {
   std::string model;
   InputOptions input;
   std::string output = "-";
-  int threads = 1;
+  std::size_t max_docs = 0;
+  int threads = 0;
   bool quiet = false;
   bool no_verify = false;
 };
@@ -49,14 +56,18 @@ int run_evaluate(const EvaluateOptions& o) {
     if (!o.quiet) log_line(m);
   };
   const Model model = load_model(o.model, !o.no_verify);
-  auto reader = o.input.open(warn);
+  const InputOptions input = input_for_model(o.input, model, warn);
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
+                                         : Documents::in_memory(read_documents(input, o.max_docs, warn));
+  auto reader = docs.open();
   const auto& labels = model.labels();
   const std::size_t C = labels.size();
   std::vector<std::vector<std::size_t>> confusion(C, std::vector<std::size_t>(C, 0));
-  Progress progress("evaluate", !o.quiet);
+  Progress progress("evaluate", !o.quiet, docs.known_size());
+  progress.log_every(30);
   // The mapped string is "true_index predicted_index".
   const std::size_t n = run_stream(
-      *reader, {o.threads, 256},
+      *reader, {resolve_threads(o.threads), 256},
       [&](const corpora::Example& ex) {
         if (!ex.label) throw FormatError(fmt::format("document '{}' has no label; evaluate needs labels", ex.id));
         const int y = model.label_index(*ex.label);
@@ -94,6 +105,7 @@ int run_evaluate(const EvaluateOptions& o) {
   nlohmann::ordered_json result;
   result["model"] = model.name;
   result["corpus"] = o.input.corpus.empty() ? o.input.input : o.input.corpus;
+  if (!input.strip.empty()) result["strip"] = input.strip;
   result["documents"] = n;
   result["accuracy"] = static_cast<double>(correct) / static_cast<double>(n);
   result["macro_f1"] = macro_f1 / static_cast<double>(C);
@@ -114,8 +126,10 @@ void setup_predict(CLI::App& root, Action& action) {
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
   opt->input.add_shard_option(cmd);
-  cmd->add_option("-o,--output", opt->output, "output file (- = stdout)")->capture_default_str();
-  cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_predict(*opt); }; });
@@ -127,8 +141,10 @@ void setup_evaluate(CLI::App& root, Action& action) {
       "evaluate", "accuracy, per-class precision/recall/F1 and the confusion matrix on a labelled corpus (JSON)");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
-  cmd->add_option("-o,--output", opt->output, "output file (- = stdout)")->capture_default_str();
-  cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_evaluate(*opt); }; });

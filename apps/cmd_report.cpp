@@ -70,7 +70,7 @@ int run_report(const ReportCmdOptions& o) {
     source = o.input.corpus.empty() ? o.input.input : o.input.corpus;
     std::vector<Model> models;
     for (const auto& m : o.models) models.push_back(load_model(m, !o.no_verify));
-    auto reader = o.input.open(warn);
+    auto reader = input_for_models(o.input, models, warn).open(warn);
     // Every document is read (cheap); only the selected ones are explained. For the selection each
     // document stands as a view without tokens: its label and the first model's prediction.
     std::vector<corpora::Example> examples;

@@ -194,7 +194,7 @@ void setup_tokenizer(CLI::App& root, Action& action) {
   t->add_option("--vocab-size", train->spm.vocab_size,
                 "number of pieces, including <unk>, <s> and </s>")
       ->capture_default_str();
-  t->add_option("--out", train->out, "model file to write (replaced atomically)")->required();
+  t->add_option("-o,--output,--out", train->out, "model file to write (replaced atomically)")->required();
   t->add_option("--model-type", train->spm.model_type, "unigram or bpe")
       ->check(CLI::IsMember({"unigram", "bpe"}))
       ->capture_default_str();
@@ -235,7 +235,7 @@ void setup_tokenizer(CLI::App& root, Action& action) {
   e->add_option("--model", encode->model, "SentencePiece model file (FILE.model)")->required();
   e->add_option("--input", encode->input, "text file, one document a line; - for stdin")
       ->capture_default_str();
-  e->add_option("--output", encode->output, "JSONL file to write; - for stdout")
+  e->add_option("-o,--output,--out", encode->output, "JSONL file to write; - for stdout")
       ->capture_default_str();
   e->add_flag("--words", encode->words,
               "also group the pieces by ICU word: \"words\":[{\"text\",\"begin\",\"end\","

@@ -64,8 +64,9 @@ int run_topwords(const TopwordsCmdOptions& o) {
   explain.ig_steps = o.steps;
   const MethodPlan plan = plan_method(model, lrp::parse_method(o.method), explain);
   // Streamed (memory grows with the vocabulary, not the corpus) unless --max-docs samples it.
-  const Documents docs = o.max_docs == 0 ? Documents::streamed(o.input, warn)
-                                         : Documents::in_memory(read_documents(o.input, o.max_docs, warn));
+  const InputOptions input = input_for_model(o.input, model, warn);
+  const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
+                                         : Documents::in_memory(read_documents(input, o.max_docs, warn));
   lrp::analysis::TopWords tw(model.labels().size());
   const std::size_t n_docs = for_each_document(
       docs, o.threads, 16, "topwords", o.quiet,
@@ -135,7 +136,7 @@ void setup_topwords(CLI::App& root, Action& action) {
   cmd->add_option("--format", opt->format, "json or text")->check(CLI::IsMember({"json", "text"}))->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
-  cmd->add_option("-o,--output", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");

@@ -38,6 +38,8 @@ struct TrainOptions {
   bool word_options_given = false;     // --min-count/--max-vocab/--no-lowercase/--keep-punctuation
   std::size_t min_count = 1;
   std::size_t max_vocab = 0;
+  std::size_t max_docs = 0;
+  std::string label_names;  // --labels "NAME,NAME,...": names of the integer labels 0..N-1
   bool refit = true;
   int threads = 0;
   bool quiet = false;
@@ -138,7 +140,7 @@ class EpochReporter {
  public:
   EpochReporter(std::string arch, const TrainOptions& o, std::size_t n_train,
                 const std::function<void(std::string_view)>& warn)
-      : arch_(std::move(arch)), tty_(!o.quiet && stderr_is_tty()), n_train_(n_train), warn_(warn) {}
+      : arch_(std::move(arch)), tty_(!o.quiet && stderr_is_tty()), quiet_(o.quiet), n_train_(n_train), warn_(warn) {}
   template <class TrainerOptions>
   void attach(TrainerOptions& t) {
     t.progress = [this](int epoch, std::size_t done, std::size_t total, double loss) { progress(epoch, done, total, loss); };
@@ -157,13 +159,28 @@ class EpochReporter {
   }
 
  private:
-  void progress(int epoch, std::size_t done, std::size_t total, double loss) const {
-    if (!tty_) return;
+  void progress(int epoch, std::size_t done, std::size_t total, double loss) {
+    if (!tty_) {
+      if (!quiet_) log_progress(epoch, done, total, loss);
+      return;
+    }
     const double rate = static_cast<double>(done) / std::max(now_seconds() - t_epoch_, 1e-9);
     const double eta = static_cast<double>(total - done) / std::max(rate, 1e-9);
     const std::string dev = last_dev_ < 0 ? std::string() : fmt::format("  dev {:.2f} %", 100 * last_dev_);
     std::fprintf(stderr, "\rtrain %s: epoch %d  %zu/%zu  loss %.4f%s  %.0f docs/s  ETA %d:%02d   ", arch_.c_str(), epoch,
                  done, total, loss, dev.c_str(), rate, static_cast<int>(eta) / 60, static_cast<int>(eta) % 60);
+  }
+  // Not a terminal (a log file, nohup): a log line every kLogEvery seconds within an epoch.
+  static constexpr double kLogEvery = 10;
+  void log_progress(int epoch, std::size_t done, std::size_t total, double loss) {
+    const double t = now_seconds();
+    if (t - last_log_ < kLogEvery || done >= total) return;
+    last_log_ = t;
+    const double rate = static_cast<double>(done) / std::max(t - t_epoch_, 1e-9);
+    const int eta = static_cast<int>(static_cast<double>(total - done) / std::max(rate, 1e-9));
+    warn_(fmt::format("epoch {}: {}/{} ({:.1f}%), loss {:.4f}, {:.0f} docs/s, epoch ETA {}:{:02d}", epoch, done, total,
+                      100.0 * static_cast<double>(done) / static_cast<double>(std::max<std::size_t>(total, 1)), loss,
+                      rate, eta / 60, eta % 60));
   }
   void epoch_done(int epoch, double loss, double acc, double secs) {
     if (tty_) std::fprintf(stderr, "\r\033[K");
@@ -171,16 +188,51 @@ class EpochReporter {
                       100 * acc, secs, static_cast<double>(n_train_) / std::max(secs, 1e-9)));
     last_dev_ = acc;
     t_epoch_ = now_seconds();
+    last_log_ = t_epoch_;
   }
 
   std::string arch_;
   bool tty_;
+  bool quiet_;
   std::size_t n_train_;
   const std::function<void(std::string_view)>& warn_;
   double t_start_ = now_seconds();
   double t_epoch_ = t_start_;
+  double last_log_ = t_start_;
   double last_dev_ = -1;
 };
+
+// --labels "very negative,negative,neutral": names separated by commas (spaces kept inside a name,
+// trimmed around it). InvalidArgument for an empty or repeated name or fewer than two names.
+std::vector<std::string> parse_label_names(const std::string& text) {
+  std::vector<std::string> names;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    std::string name = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    const auto b = name.find_first_not_of(" \t");
+    const auto e = name.find_last_not_of(" \t");
+    name = b == std::string::npos ? std::string() : name.substr(b, e - b + 1);
+    if (name.empty()) throw InvalidArgument(fmt::format("--labels '{}': name {} is empty", text, names.size() + 1));
+    if (std::find(names.begin(), names.end(), name) != names.end()) {
+      throw InvalidArgument(fmt::format("--labels '{}': the name '{}' appears twice", text, name));
+    }
+    names.push_back(std::move(name));
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (names.size() < 2) throw InvalidArgument(fmt::format("--labels '{}': expected at least two names", text));
+  return names;
+}
+
+// The --strip parts as saved in the model (without "none").
+std::vector<std::string> strip_parts(const std::vector<std::string>& strip) {
+  std::vector<std::string> out;
+  for (const auto& p : strip) {
+    if (p != "none" && std::find(out.begin(), out.end(), p) == out.end()) out.push_back(p);
+  }
+  return out;
+}
 
 int resolve_train_threads(int threads) {
   return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -329,11 +381,20 @@ int run_train(const TrainOptions& o) {
     ex = corpora::Example();
   }
   if (docs.empty()) throw FormatError("the corpus holds no documents");
+  if (o.max_docs > 0 && docs.size() > o.max_docs) {  // spread evenly, as the analyses' --max-docs
+    std::vector<corpora::Example> kept;
+    kept.reserve(o.max_docs);
+    for (std::size_t i = 0; i < o.max_docs; ++i) kept.push_back(std::move(docs[i * docs.size() / o.max_docs]));
+    warn(fmt::format("using {} of {} documents, spread evenly over the corpus", o.max_docs, docs.size()));
+    docs = std::move(kept);
+  }
   const std::size_t n_main = docs.size();  // documents of --corpus; those of --dev-corpus follow
   if (!o.dev_corpus.empty()) {
-    corpora::CorpusOptions co;
-    co.warn = warn;
-    auto dev_reader = corpora::open_corpus(o.dev_corpus, co);
+    InputOptions dev_input = o.input;  // the same preprocessing (--strip) as the training corpus
+    dev_input.corpus = o.dev_corpus;
+    dev_input.input.clear();
+    dev_input.shard.clear();
+    auto dev_reader = dev_input.open(warn);
     while (dev_reader->next(ex)) {
       if (!ex.label) throw FormatError(fmt::format("dev document '{}' has no label", ex.id));
       docs.push_back(std::move(ex));
@@ -343,11 +404,36 @@ int run_train(const TrainOptions& o) {
   }
   std::map<std::string, int> label_ids;
   for (const auto& d : docs) label_ids.emplace(*d.label, 0);
-  if (label_ids.size() < 2) throw FormatError("the corpus has fewer than two labels; a classifier needs two or more");
   std::vector<std::string> labels;
-  for (auto& [name, id] : label_ids) {
-    id = static_cast<int>(labels.size());
-    labels.push_back(name);
+  std::vector<std::string> corpus_labels;  // with --labels: the corpus label of each class
+  if (!o.label_names.empty()) {
+    labels = parse_label_names(o.label_names);
+    for (std::size_t k = 0; k < labels.size(); ++k) corpus_labels.push_back(std::to_string(k));
+    std::string found;
+    for (const auto& [name, id] : label_ids) found += (found.empty() ? "" : ", ") + name;
+    if (label_ids.size() != labels.size()) {
+      throw InvalidArgument(fmt::format("--labels gives {} names, but the corpus has {} labels ({})", labels.size(),
+                                        label_ids.size(), found));
+    }
+    for (auto& [name, id] : label_ids) {
+      const auto it = std::find(corpus_labels.begin(), corpus_labels.end(), name);
+      if (it == corpus_labels.end()) {
+        throw InvalidArgument(fmt::format("--labels names the integer labels 0..{}, but the corpus has label '{}' "
+                                          "(its labels: {})",
+                                          labels.size() - 1, name, found));
+      }
+      id = static_cast<int>(it - corpus_labels.begin());
+    }
+    for (auto& d : docs) d.label = labels[static_cast<std::size_t>(label_ids.at(*d.label))];
+    label_ids.clear();
+    for (std::size_t k = 0; k < labels.size(); ++k) label_ids.emplace(labels[k], static_cast<int>(k));
+  }
+  if (label_ids.size() < 2) throw FormatError("the corpus has fewer than two labels; a classifier needs two or more");
+  if (labels.empty()) {
+    for (auto& [name, id] : label_ids) {
+      id = static_cast<int>(labels.size());
+      labels.push_back(name);
+    }
   }
   warn(fmt::format("read {} documents with {} labels in {:.1f} s", docs.size(), labels.size(), now_seconds() - t0));
 
@@ -447,13 +533,15 @@ int run_train(const TrainOptions& o) {
     }
     nlohmann::json training = {{"corpus", o.input.corpus.empty() ? o.input.input : o.input.corpus},
                                {"n_documents", docs.size()}, {"n_train", x.size()}, {"n_dev", dev.size()},
-                               {"seed", o.seed}, {"min_count", o.min_count}, {"strip", o.input.strip}};
+                               {"seed", o.seed}, {"min_count", o.min_count}, {"strip", strip_parts(o.input.strip)}};
     if (!o.dev_corpus.empty()) training["dev_corpus"] = o.dev_corpus;
     if (o.sst_phrases) training["sst_phrases"] = true;
     const auto model = o.arch == "cnn" ? train_cnn_model(o, vocab, x, y, dx, dy, labels, training, warn)
                                        : train_bilstm_model(o, vocab, x, y, dx, dy, labels, training, warn);
     if (spm) training["tokenizer"] = o.tokenizer;
-    save_model(o.out, {{"training", training}}, tokenizer, vocab, *model, self_test_texts(docs));
+    nlohmann::json config = {{"training", training}};
+    if (!corpus_labels.empty()) config["corpus_labels"] = corpus_labels;
+    save_model(o.out, config, tokenizer, vocab, *model, self_test_texts(docs));
     warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
     return 0;
   }
@@ -471,7 +559,7 @@ int run_train(const TrainOptions& o) {
                              {"C", o.C},
                              {"min_count", o.min_count},
                              {"max_vocab", o.max_vocab},
-                             {"strip", o.input.strip}};
+                             {"strip", strip_parts(o.input.strip)}};
   if (!dev.empty()) {
     std::size_t correct = 0;
     for (const std::size_t i : dev) {
@@ -491,6 +579,7 @@ int run_train(const TrainOptions& o) {
   }
   if (spm) training["tokenizer"] = o.tokenizer;
   nlohmann::json config = {{"training", training}};
+  if (!corpus_labels.empty()) config["corpus_labels"] = corpus_labels;
   save_model(o.out, config, tokenizer, vocab, *model, self_test_texts(docs));
   warn(fmt::format("wrote model to {} ({:.1f} s in all)", o.out, now_seconds() - t0));
   return 0;
@@ -504,7 +593,7 @@ void setup_train(CLI::App& root, Action& action) {
   cmd->add_option("--arch", opt->arch, "architecture: svm (TF-IDF bag of words + linear SVM), cnn (word-embedding CNN) or bilstm "
                   "(bidirectional LSTM, Li et al. 2016)")->capture_default_str();
   opt->input.add_to(cmd, false);
-  cmd->add_option("--out", opt->out, "model directory to write (replaced atomically)")->required();
+  cmd->add_option("-o,--output,--out", opt->out, "model directory to write (replaced atomically)")->required();
   cmd->add_option("--dev-fraction", opt->dev_fraction, "fraction of the corpus held out to report dev accuracy")
       ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "seed of the train/dev split and, for the CNN/BiLSTM, of initialisation, shuffling and dropout")->capture_default_str();
@@ -526,6 +615,13 @@ void setup_train(CLI::App& root, Action& action) {
   });
   cmd->add_option("--min-count", opt->min_count, "drop words seen fewer times in training")->capture_default_str();
   cmd->add_option("--max-vocab", opt->max_vocab, "keep at most this many words (0 = all)")->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "train on at most this many documents of --corpus, spread evenly over it (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--labels", opt->label_names,
+                  "names of integer labels 0..N-1, comma-separated, spaces allowed (SST: \"very negative,negative,"
+                  "neutral,positive,very positive\"); saved in the model, which then maps the corpus labels 0..N-1 to "
+                  "these names whenever it reads a corpus. A count that does not match the corpus is a usage error");
   cmd->add_flag("!--no-refit", opt->refit, "after reporting dev accuracy, do not retrain on train + dev");
   cmd->add_option("--threads", opt->threads, "threads for tokenizing and for training the CNN/BiLSTM (default: all cores)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");

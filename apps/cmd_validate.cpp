@@ -121,6 +121,11 @@ int run_validate(const ValidateOptions& o) {
   out["tolerance"] = o.tolerance;
   out["failures"] = failures;
   std::printf("%s\n", out.dump(2).c_str());
+  if (n_docs == 0) {
+    std::fprintf(stderr, "textlrp: error: %s: no explanations to validate (the input is empty)\n",
+                 reader.name().c_str());
+    return 1;
+  }
   return (n_span_failures || n_conservation_failures || n_word_failures) ? 1 : 0;
 }
 
@@ -132,7 +137,7 @@ void setup_validate(CLI::App& root, Action& action) {
       "validate",
       "check an explanations JSONL file: every token equals text[begin:end], and relevance_sum + bias_relevance "
       "= score within --tolerance·max(1,|score|) (exact for the BoW/SVM); for subword models every word equals "
-      "text[begin:end] and its relevance is the sum of its pieces'; JSON summary on stdout, exit 1 on failure");
+      "text[begin:end] and its relevance is the sum of its pieces'; JSON summary on stdout, exit 1 on failure or when the input holds no explanations");
   cmd->add_option("--explanations", opt->explanations, "explanations JSONL (- = stdin)")->capture_default_str();
   cmd->add_option("--tolerance", opt->tolerance, "relative tolerance of the conservation check")->capture_default_str();
   cmd->add_flag("!--no-conservation", opt->conservation, "check spans and schema only");

@@ -90,6 +90,15 @@ void write_file_atomic(const fs::path& path, std::string_view bytes) {
 }
 
 AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
+  std::error_code st_ec;
+  const fs::file_status st = fs::status(path_, st_ec);
+  if (!st_ec && fs::exists(st) && !fs::is_regular_file(st) && !fs::is_directory(st)) {
+    // A device or FIFO (-o /dev/null): write into it; there is nothing to replace atomically.
+    direct_ = true;
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (!file_) throw IoError(fmt::format("{}: cannot open: {}", path_.string(), std::strerror(errno)));
+    return;
+  }
   std::random_device rd;
   tmp_ = path_;
   tmp_ += fmt::format(".tmp-{}-{:08x}", ::getpid(), rd());
@@ -103,6 +112,10 @@ AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)) {
 }
 
 AtomicFile::~AtomicFile() {
+  if (file_ && direct_) {
+    std::fclose(file_);
+    return;
+  }
   if (file_) {
     std::fclose(file_);
     std::error_code ec;
@@ -127,6 +140,10 @@ void AtomicFile::commit() {
   const int err = errno;
   ok = (std::fclose(file_) == 0) && ok;
   file_ = nullptr;
+  if (direct_) {
+    if (!ok) throw IoError(fmt::format("{}: write error: {}", path_.string(), std::strerror(err)));
+    return;
+  }
   if (!ok) {
     std::error_code ec;
     fs::remove(tmp_, ec);

@@ -25,6 +25,8 @@ void write_file_atomic(const std::filesystem::path& path, std::string_view bytes
 // `path` is untouched. After install_interrupt_cleanup(), SIGINT, SIGTERM, SIGHUP and SIGPIPE
 // remove the temporary files too. A SIGKILL (or power cut) can leave a "<path>.tmp-<pid>-<hex>"
 // file behind, but never a damaged `path`. Not copyable.
+// A `path` that exists and is neither a regular file nor a directory (/dev/null, /dev/stdout, a FIFO)
+// is written directly instead: renaming onto it would replace the device with a regular file.
 class AtomicFile {
  public:
   explicit AtomicFile(std::filesystem::path path);
@@ -42,6 +44,7 @@ class AtomicFile {
   std::filesystem::path path_;
   std::filesystem::path tmp_;
   std::FILE* file_ = nullptr;
+  bool direct_ = false;  // writing straight into a device or FIFO (no temporary file)
   int slot_ = -1;  // index in the interrupt-cleanup registry, -1 when not registered
 };
 

@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"
+#include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
 #include "lrp/analysis/cnn_scorer.h"
 #include "lrp/models/bilstm_classifier.h"
@@ -542,8 +543,15 @@ std::vector<VectorSet> read_vectors_tsv(const std::string& path) {
   std::vector<VectorSet> sets;
   std::vector<std::vector<double>> rows_of;  // flattened rows per set
   std::map<std::pair<std::string, std::string>, std::size_t> index;
+  const std::string header = line;
   while (reader.next(line)) {
     if (line.empty()) continue;
+    // The header again: files concatenated (the outputs of `docvec --shard I/N`, cat part-*.tsv).
+    if (line == header) continue;
+    if (line.rfind(kTsvColumns, 0) == 0) {
+      throw FormatError(fmt::format("{}:{}: a docvec header with {} vector columns, but the file began with {}",
+                                    reader.name(), reader.line_number(), split_tabs(line).size() - 5, dim));
+    }
     const auto f = split_tabs(line);
     if (f.size() != n_fields) {
       throw FormatError(fmt::format("{}:{}: expected {} tab-separated fields, got {}", reader.name(),
@@ -578,6 +586,45 @@ std::vector<VectorSet> read_vectors_tsv(const std::string& path) {
   for (std::size_t i = 0; i < sets.size(); ++i) {
     const auto n = static_cast<Index>(sets[i].ids.size());
     sets[i].x = Eigen::Map<const la::DMat>(rows_of[i].data(), n, static_cast<Index>(dim));
+  }
+  return sets;
+}
+
+std::vector<VectorSet> read_vectors_tsv(const std::vector<std::string>& paths) {
+  std::vector<VectorSet> sets;
+  std::vector<std::vector<double>> rows_of;  // row-major rows per set
+  std::map<std::pair<std::string, std::string>, std::size_t> index;
+  Index dim = -1;
+  std::string first_file;
+  for (const auto& path : paths) {
+    for (VectorSet& part : read_vectors_tsv(path)) {
+      if (dim < 0) {
+        dim = part.x.cols();
+        first_file = path;
+      } else if (part.x.cols() != dim) {
+        throw FormatError(fmt::format("{}: vectors of {} dimensions, but {} has {}", path, part.x.cols(), first_file, dim));
+      }
+      const auto [it, inserted] = index.try_emplace({part.model, part.weighting}, sets.size());
+      if (inserted) {
+        sets.emplace_back();
+        sets.back().model = part.model;
+        sets.back().weighting = part.weighting;
+        rows_of.emplace_back();
+      }
+      VectorSet& s = sets[it->second];
+      s.ids.insert(s.ids.end(), part.ids.begin(), part.ids.end());
+      s.labels.insert(s.labels.end(), part.labels.begin(), part.labels.end());
+      s.predictions.insert(s.predictions.end(), part.predictions.begin(), part.predictions.end());
+      auto& flat = rows_of[it->second];
+      for (Index i = 0; i < part.x.rows(); ++i) {
+        for (Index k = 0; k < part.x.cols(); ++k) flat.push_back(part.x(i, k));
+      }
+    }
+  }
+  for (std::size_t i = 0; i < sets.size(); ++i) {
+    const auto n = static_cast<Index>(sets[i].ids.size());
+    sets[i].x = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+        rows_of[i].data(), n, std::max<Index>(dim, 0));
   }
   return sets;
 }

@@ -175,7 +175,11 @@ void append_vectors_tsv(std::string& out, const std::string& id, const std::stri
                         const std::string& model, const std::string& weighting, std::span<const double> v);
 // Reads one such file into one VectorSet per (model, weighting), in order of first appearance.
 // Throws FormatError naming file:line for a bad header, a wrong field count or a bad number.
+// A header line repeated later in the file (concatenated `docvec --shard I/N` outputs) is skipped.
 std::vector<VectorSet> read_vectors_tsv(const std::string& path);
+// Several files read as one (e.g. the outputs of `docvec --shard I/N`): the rows of each (model,
+// weighting) in file order. FormatError when two files' vectors have different dimensions.
+std::vector<VectorSet> read_vectors_tsv(const std::vector<std::string>& paths);
 std::string tsv_escape(std::string_view field);
 
 // Labels of a vector set as class indices (in order of first appearance of each label; rows without

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 
@@ -121,6 +122,31 @@ Model load_model_impl(const fs::path& dir, bool verify) {
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: {}", where, e.what()));
   }
+  // Preprocessing: training.strip (written by `train` since the first format version).
+  if (c.contains("training") && c["training"].is_object() && c["training"].contains("strip")) {
+    const auto& strip = c["training"]["strip"];
+    if (!strip.is_array()) throw FormatError(fmt::format("{}: \"training\": \"strip\" must be an array", where));
+    for (const auto& part : strip) {
+      const std::string v = part.is_string() ? part.get<std::string>() : part.dump();
+      if (v == "none") continue;
+      if (v != "headers" && v != "footers" && v != "quotes") {
+        throw FormatError(fmt::format("{}: \"training\": \"strip\": expected headers, footers or quotes, got {}",
+                                      where, part.dump()));
+      }
+      if (std::find(m.strip.begin(), m.strip.end(), v) == m.strip.end()) m.strip.push_back(v);
+    }
+  }
+  if (c.contains("corpus_labels")) {
+    const auto& cl = c["corpus_labels"];
+    if (!cl.is_array() || cl.size() != c["labels"].size()) {
+      throw FormatError(fmt::format("{}: \"corpus_labels\" must be an array of {} strings, one per label", where,
+                                    c["labels"].size()));
+    }
+    for (const auto& l : cl) {
+      if (!l.is_string()) throw FormatError(fmt::format("{}: \"corpus_labels\": expected strings, got {}", where, l.dump()));
+      m.corpus_labels.push_back(l.get<std::string>());
+    }
+  }
   if (m.classifier->n_vocab() != static_cast<Index>(m.vocab.size())) {
     throw FormatError(fmt::format("{}: the classifier has {} vocabulary entries, the vocabulary file {}", where,
                                   m.classifier->n_vocab(), m.vocab.size()));
@@ -212,7 +238,8 @@ void save_model(const fs::path& dir, nlohmann::json config, const nlp::Tokenizer
   config["tests"] = tests;
   // Key order: put the identifying keys first for readers of the file.
   nlohmann::ordered_json out;
-  for (const char* key : {"format", "format_version", "architecture", "labels", "tokenizer", "hyper", "training", "tests"}) {
+  for (const char* key :
+       {"format", "format_version", "architecture", "labels", "corpus_labels", "tokenizer", "hyper", "training", "tests"}) {
     if (config.contains(key)) out[key] = config[key];
   }
   for (const auto& [k, v] : config.items()) {

@@ -39,6 +39,13 @@ struct Model {
   nlp::Vocabulary vocab;  // for a subword model: the piece table (ids = SentencePiece ids)
   std::unique_ptr<lrp::Classifier> classifier;
   bool subword = false;   // the tokenizer is a SentencePiece model (tokens are pieces, not words)
+  // Preprocessing the model was trained with, applied to every corpus read with it (see
+  // input_for_models in pipeline.h): the folder-corpus --strip parts ("headers", "footers",
+  // "quotes"), from config "training": {"strip": [...]}.
+  std::vector<std::string> strip;
+  // The corpus label of each class when `train --labels` named integer labels (config
+  // "corpus_labels", parallel to "labels": "0" -> "very negative"); empty otherwise.
+  std::vector<std::string> corpus_labels;
 
   const std::vector<std::string>& labels() const { return classifier->labels(); }
   // Label name -> index, or -1.
@@ -47,7 +54,8 @@ struct Model {
 
 // Loads DIR. Throws IoError/FormatError naming the file (config.json, model.safetensors, vocab.txt):
 // missing files, a wrong "format", a format_version newer than kFormatVersion or < 1, an unknown
-// architecture, tensors of the wrong shape, a failed self-test.
+// architecture, tensors of the wrong shape, a failed self-test, a "training.strip" that is not an
+// array of headers/footers/quotes, "corpus_labels" that do not pair with "labels".
 Model load_model(const std::filesystem::path& dir, bool verify = true);
 
 // Token ids for a document's tokens (unknown tokens map to <unk>, or -1 when the vocabulary has none).

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
@@ -23,6 +24,40 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+// Maps the labels of another reader's documents (InputOptions::relabel).
+class RelabelReader : public corpora::CorpusReader {
+ public:
+  RelabelReader(std::unique_ptr<corpora::CorpusReader> inner, std::vector<std::pair<std::string, std::string>> map)
+      : inner_(std::move(inner)), map_(std::move(map)) {}
+  bool next(corpora::Example& out) override {
+    if (!inner_->next(out)) return false;
+    if (out.label) {
+      for (const auto& [from, to] : map_) {
+        if (*out.label == from) {
+          out.label = to;
+          break;
+        }
+      }
+    }
+    return true;
+  }
+  std::string_view format() const override { return inner_->format(); }
+
+ private:
+  std::unique_ptr<corpora::CorpusReader> inner_;
+  std::vector<std::pair<std::string, std::string>> map_;
+};
+
+std::unique_ptr<corpora::CorpusReader> relabeled(std::unique_ptr<corpora::CorpusReader> reader,
+                                                 const std::vector<std::pair<std::string, std::string>>& map) {
+  if (map.empty()) return reader;
+  return std::make_unique<RelabelReader>(std::move(reader), map);
+}
+
+}  // namespace
+
 void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
   cmd->add_option("--corpus", corpus,
                   "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, sst, sst-binary, text; "
@@ -37,8 +72,10 @@ void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
   }
   cmd->add_option("--strip", strip,
                   "for folder corpora (20 Newsgroups): remove e-mail headers, signature footers and/or quoted "
-                  "reply lines, as scikit-learn's remove=(...) (default: none)")
-      ->check(CLI::IsMember({"headers", "footers", "quotes"}))
+                  "reply lines, as scikit-learn's remove=(...); none strips nothing. A model remembers its "
+                  "training --strip and applies it by itself; an explicit different --strip wins, with a warning "
+                  "(default: the model's, else none)")
+      ->check(CLI::IsMember({"headers", "footers", "quotes", "none"}))
       ->delimiter(',');
 }
 
@@ -63,13 +100,110 @@ std::unique_ptr<corpora::CorpusReader> InputOptions::open(const std::function<vo
     if (s == "quotes") co.strip_quotes = true;
   }
   const corpora::Shard part = shard.empty() ? corpora::Shard{} : corpora::Shard::parse(shard);
-  if (!corpus.empty()) return corpora::shard_corpus(corpora::open_corpus(corpus, co), part);
+  if (!corpus.empty()) return relabeled(corpora::shard_corpus(corpora::open_corpus(corpus, co), part), relabel);
   std::string fmt_name = input_format;
   if (fmt_name == "auto") {
     const bool is_txt = input.size() > 4 && input.substr(input.size() - 4) == ".txt";
     fmt_name = is_txt ? "text" : "jsonl";
   }
-  return corpora::shard_corpus(corpora::open_corpus(fmt_name + ":" + input, co), part);
+  return relabeled(corpora::shard_corpus(corpora::open_corpus(fmt_name + ":" + input, co), part), relabel);
+}
+
+namespace {
+
+std::string strip_text(const std::vector<std::string>& strip) {
+  std::string s;
+  for (const auto& p : strip) {
+    if (p != "none") s += (s.empty() ? "" : ",") + p;
+  }
+  return s.empty() ? "none" : s;
+}
+
+// The set of parts, order-independent ("headers,quotes" == "quotes,headers").
+std::vector<std::string> strip_set(const std::vector<std::string>& strip) {
+  std::vector<std::string> out;
+  for (const char* p : {"headers", "footers", "quotes"}) {
+    if (std::find(strip.begin(), strip.end(), p) != strip.end()) out.emplace_back(p);
+  }
+  return out;
+}
+
+}  // namespace
+
+InputOptions input_for_models(const InputOptions& given, const std::vector<const Model*>& models,
+                              const std::function<void(std::string_view)>& warn) {
+  InputOptions in = given;
+  if (models.empty()) return in;
+  const Model& first = *models.front();
+  for (const Model* m : models) {
+    if (strip_set(m->strip) != strip_set(first.strip)) {
+      if (warn) {
+        warn(fmt::format("models {} and {} were trained with different --strip ({} and {}); reading the documents "
+                         "with {}",
+                         first.name, m->name, strip_text(first.strip), strip_text(m->strip),
+                         given.strip.empty() ? strip_text(first.strip) : strip_text(given.strip)));
+      }
+      break;
+    }
+  }
+  if (given.strip.empty()) {
+    in.strip = first.strip;
+    // Only worth saying where --strip does something: folder and spamassassin corpora (or a bare path).
+    const auto colon = given.corpus.find(':');
+    const std::string prefix = colon == std::string::npos ? std::string() : given.corpus.substr(0, colon);
+    const bool line_format = prefix == "jsonl" || prefix == "tsv" || prefix == "sst" || prefix == "sst-binary" ||
+                             prefix == "text";
+    if (!first.strip.empty() && !given.corpus.empty() && !line_format && warn) {
+      warn(fmt::format("reading the documents with --strip {}, as model {} was trained (--strip none reads them as "
+                       "they are)",
+                       strip_text(first.strip), first.name));
+    }
+  } else if (strip_set(given.strip) != strip_set(first.strip) && warn) {
+    warn(fmt::format("--strip {} differs from the --strip {} model {} was trained with; using --strip {} as given",
+                     strip_text(given.strip), strip_text(first.strip), first.name, strip_text(given.strip)));
+  }
+  for (const Model* m : models) {
+    for (std::size_t c = 0; c < m->corpus_labels.size() && c < m->labels().size(); ++c) {
+      in.relabel.emplace_back(m->corpus_labels[c], m->labels()[c]);
+    }
+    if (!m->corpus_labels.empty()) break;  // the first model that names its labels decides
+  }
+  return in;
+}
+
+InputOptions input_for_model(const InputOptions& given, const Model& model,
+                             const std::function<void(std::string_view)>& warn) {
+  return input_for_models(given, {&model}, warn);
+}
+
+InputOptions input_for_models(const InputOptions& given, const std::vector<Model>& models,
+                              const std::function<void(std::string_view)>& warn) {
+  std::vector<const Model*> ptrs;
+  for (const auto& m : models) ptrs.push_back(&m);
+  return input_for_models(given, ptrs, warn);
+}
+
+DocumentCounter::DocumentCounter(const InputOptions& input) {
+  auto is_stdin = [](const std::string& spec) {
+    return spec == "-" || (spec.size() >= 2 && spec.compare(spec.size() - 2, 2, ":-") == 0);
+  };
+  if (is_stdin(input.input) || is_stdin(input.corpus)) return;
+  thread_ = std::thread([this, in = input] {
+    try {
+      auto reader = in.open({});
+      corpora::Example ex;
+      std::size_t n = 0;
+      while (!stop_.load(std::memory_order_relaxed) && reader->next(ex)) ++n;
+      if (!stop_.load()) total_.store(n);
+    } catch (...) {
+      // The main pass reads the same input and reports the error.
+    }
+  });
+}
+
+DocumentCounter::~DocumentCounter() {
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
 }
 
 TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
@@ -207,25 +341,58 @@ std::string predict_line(const Model& model, const corpora::Example& example) {
 }
 
 Progress::Progress(std::string what, bool enabled, std::size_t total)
-    : what_(std::move(what)), tty_(enabled && stderr_is_tty()), total_(total), start_(now_seconds()) {}
+    : what_(std::move(what)),
+      enabled_(enabled),
+      tty_(enabled && stderr_is_tty()),
+      total_(total),
+      start_(now_seconds()),
+      last_log_(start_) {}
+
+Progress& Progress::log_every(double seconds) {
+  log_every_ = seconds;
+  return *this;
+}
+
+Progress& Progress::total_from(std::function<std::size_t()> total) {
+  total_from_ = std::move(total);
+  return *this;
+}
 
 double Progress::elapsed() const { return now_seconds() - start_; }
 
+std::size_t Progress::total() const {
+  if (total_ > 0) return total_;
+  return total_from_ ? total_from_() : 0;
+}
+
 void Progress::update(std::size_t done) {
-  if (!tty_) return;
+  if (!enabled_) return;
   const double t = now_seconds();
-  if (t - last_ < 0.2) return;
+  const bool log_line_now = !tty_ && log_every_ > 0 && t - last_log_ >= log_every_;
+  if (!tty_ && !log_line_now) return;
+  if (tty_ && t - last_ < 0.2) return;
   last_ = t;
   const double rate = done / std::max(1e-9, t - start_);
-  if (total_ > 0) {
-    const double eta = (total_ > done ? static_cast<double>(total_ - done) : 0.0) / std::max(rate, 1e-9);
-    std::fprintf(stderr, "\r%s: %zu/%zu (%.1f%%)  %.0f docs/s  ETA %d:%02d   ", what_.c_str(), done, total_,
-                 100.0 * static_cast<double>(done) / static_cast<double>(total_), rate, static_cast<int>(eta) / 60,
-                 static_cast<int>(eta) % 60);
+  const std::size_t total = this->total();
+  const std::string rate_text = rate >= 100 ? fmt::format("{:.0f}", rate) : fmt::format("{:.2f}", rate);
+  std::string line;
+  if (total > 0) {
+    const double eta = (total > done ? static_cast<double>(total - done) : 0.0) / std::max(rate, 1e-9);
+    const int e = static_cast<int>(eta);
+    line = fmt::format("{}: {}/{} ({:.1f}%)  {} docs/s  ETA {}", what_, done, total,
+                       100.0 * static_cast<double>(done) / static_cast<double>(total), rate_text,
+                       e >= 3600 ? fmt::format("{}:{:02d}:{:02d}", e / 3600, e / 60 % 60, e % 60)
+                                 : fmt::format("{}:{:02d}", e / 60, e % 60));
   } else {
-    std::fprintf(stderr, "\r%s: %zu docs  %.0f docs/s   ", what_.c_str(), done, rate);
+    line = fmt::format("{}: {} docs  {} docs/s", what_, done, rate_text);
   }
-  std::fflush(stderr);
+  if (tty_) {
+    std::fprintf(stderr, "\r%s   ", line.c_str());
+    std::fflush(stderr);
+  } else {
+    last_log_ = t;
+    log_line(line);
+  }
 }
 
 double Progress::finish(std::size_t done, bool quiet) {

@@ -3,9 +3,12 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 #include "apps/common/explanation.h"
@@ -21,6 +24,9 @@ struct InputOptions {
   std::string input_format = "auto";
   std::vector<std::string> strip;  // headers, footers, quotes (folder corpora)
   std::string shard;               // "I/N" (empty = everything); see corpora::Shard
+  // Corpus label -> model label, applied to every document read (a model trained with
+  // `train --labels`: "3" -> "positive"); set by input_for_models, empty = labels as read.
+  std::vector<std::pair<std::string, std::string>> relabel;
   // Adds --corpus/--input/--input-format/--strip to a subcommand. `input_allowed` = false for
   // commands that need labelled corpora only.
   void add_to(CLI::App* cmd, bool input_allowed = true);
@@ -28,6 +34,35 @@ struct InputOptions {
   void add_shard_option(CLI::App* cmd);
   // Opens the reader. Throws InvalidArgument when neither or both of --corpus/--input are given.
   std::unique_ptr<corpora::CorpusReader> open(const std::function<void(std::string_view)>& warn) const;
+};
+
+// The input as `models` read it (every command that reads documents with a model calls this):
+//  - --strip: the model's preprocessing (Model::strip) when --strip is not given; an explicit
+//    --strip (or --strip none) that differs from the model's wins, with a warning naming both.
+//    Several models that disagree: the first model's, with a warning.
+//  - the models' corpus labels (Model::corpus_labels) are mapped to their label names.
+InputOptions input_for_models(const InputOptions& given, const std::vector<const Model*>& models,
+                              const std::function<void(std::string_view)>& warn);
+InputOptions input_for_model(const InputOptions& given, const Model& model,
+                             const std::function<void(std::string_view)>& warn);
+InputOptions input_for_models(const InputOptions& given, const std::vector<Model>& models,
+                              const std::function<void(std::string_view)>& warn);
+
+// Counts the documents of `input` in a background thread (a second reader over the same input,
+// without warnings), for progress totals; stdin is never counted. total() is 0 until the count is
+// known (or when counting failed: the main pass reports the error). The destructor stops and joins.
+class DocumentCounter {
+ public:
+  explicit DocumentCounter(const InputOptions& input);
+  ~DocumentCounter();
+  DocumentCounter(const DocumentCounter&) = delete;
+  DocumentCounter& operator=(const DocumentCounter&) = delete;
+  std::size_t total() const { return total_.load(); }
+
+ private:
+  std::atomic<std::size_t> total_{0};
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
 };
 
 enum class TargetKind { kPredicted, kTrue, kLabel };
@@ -53,21 +88,33 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
 // One predict JSONL line {"id","label"?,"prediction","scores"} (with the trailing newline).
 std::string predict_line(const Model& model, const corpora::Example& example);
 
-// Progress on stderr: a single line rewritten with '\r', only when stderr is a terminal and not quiet.
+// Progress on stderr: a single line rewritten with '\r' when stderr is a terminal (and not quiet),
+// with done/total, percent and ETA once the total is known. With log_every(s) > 0 and stderr not a
+// terminal, a log line every s seconds instead (so that nohup logs show progress too).
 class Progress {
  public:
   Progress(std::string what, bool enabled, std::size_t total = 0);
+  // Log lines every `seconds` when stderr is not a terminal (0 = none, the default).
+  Progress& log_every(double seconds);
+  // Where the total comes from when it is not known up front (e.g. a DocumentCounter); may
+  // return 0 (unknown).
+  Progress& total_from(std::function<std::size_t()> total);
   void update(std::size_t done);
   // Prints the one-line summary (always, unless quiet) and returns the elapsed seconds.
   double finish(std::size_t done, bool quiet);
   double elapsed() const;
 
  private:
+  std::size_t total() const;
   std::string what_;
+  bool enabled_;
   bool tty_;
   std::size_t total_;
+  std::function<std::size_t()> total_from_;
   double start_;
   double last_ = 0;
+  double log_every_ = 0;
+  double last_log_;
 };
 
 struct StreamOptions {
