@@ -447,6 +447,38 @@ void split_product(GateRule rule, const T* gate, const T* signal, const T* r, T*
   }
 }
 
+// The sigmoid gates' rows (blocks i, f, o of the gate map) under half and proportional: the ratio
+// q_j that passes their relevance R_j = R(σ(z_j)) on to the inputs (R_i = x_i w_ji q_j),
+// overwriting what lrp_ratios wrote there. Not the ε-rule's q_j = R_j/(z_j + εσ_j): that assumes a
+// unit whose value, and so its relevance, vanishes with its pre-activation (as tanh(z) and the
+// identity do), but σ(0) = 1/2, so R_j does not vanish where z_j crosses 0 and q_j reached R_j/ε:
+// with ε = 0.001 one gate's inputs got ±1000·R_j that cancel, compounded over the time steps (up to
+// 2.9e8 on SST for a score of 0.99). Instead the gate's value is split into its constant σ(0) = 1/2
+// and the part the inputs move, u_j = σ(z_j) − 1/2 (the sign of z_j), and R_j is shared between
+// the two in proportion to their magnitudes, as the proportional gate rule shares a product:
+//   the inputs (through z_j, as the ε-rule shares z_j):  |u_j|/(|u_j| + 1/2)·R_j,
+//       q_j = |u_j|/(|u_j| + 1/2) / z_j · R_j = |t_j| / ((1 + |t_j|)·z_j) · R_j,  t_j = tanh(z_j/2) = 2u_j
+//   the constant 1/2 keeps the rest, 1/(2|u_j| + 1)·R_j (>= R_j/2), like a bias.
+// |q_j| <= |R_j|/2 for every z_j (|t_j|/|z_j| <= 1/2; at z_j = 0 q_j = R_j/2, sign(0) = +1), so no
+// denominator amplifies anything, and the inputs' total z_j·q_j is a fraction in [0, 1/2) of R_j.
+// Arithmetic in float64 in either precision. Returns Σ_j (R_j − (z_j − b_j)·q_j) over these rows:
+// what the biases and the constants keep, for the bias-factor share (so that bias factor 1 still
+// conserves relevance exactly).
+template <class T>
+double sigmoid_gate_ratios(const T* z, const T* r, const T* b, T* q, Index H) {
+  double kept = 0;
+  for (const Index block : {Index(0), 2 * H, 3 * H}) {
+    for (Index k = block; k < block + H; ++k) {
+      const double zk = z[k], rk = r[k];
+      const double t = std::abs(std::tanh(0.5 * zk));
+      const double ratio = std::abs(zk) > 1e-8 ? t / ((1 + t) * zk) : 0.5;  // t/z -> 1/2 as z -> 0
+      q[k] = static_cast<T>(ratio * rk);
+      kept += rk - (zk - static_cast<double>(b[k])) * static_cast<double>(q[k]);
+    }
+  }
+  return kept;
+}
+
 double epsilon_of(const Rule& rule, const std::string& role) {
   if (const auto* e = std::get_if<rules::Epsilon>(&rule)) return e->epsilon;
   if (std::holds_alternative<rules::Zero>(rule)) return 0.0;
@@ -918,7 +950,11 @@ double BiLstmClassifier::relevance_direction(bool right, const LstmTrace<T>& tra
     split_product(st.gate_rule, a, a + H, rb.data(), rz.data(), rz.data() + H, H);
     // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H.
     T* qt = q.row(t).data();
-    gamma[t] = static_cast<T>(gate_share * lrp_ratios(z + row0, rz.data() + row0, bias + row0, eps, qt, n_rows));
+    // The g rows (tanh, 0 at 0) by the ε-rule; under half and proportional the sigmoid rows i, f, o
+    // carry relevance too and go through sigmoid_gate_ratios (see there: not the ε-rule).
+    double kept = lrp_ratios(z + H, rz.data() + H, bias + H, eps, qt + H - row0, H);  // Σ_j (b_j + εσ_j) q_j
+    if (!sta) kept += sigmoid_gate_ratios(z, rz.data(), bias, qt, H);
+    gamma[t] = static_cast<T>(gate_share * kept);
     rh.setZero();
     add_xw(qt, n_rows, p.w_hh[side].data() + row0 * H, H, H, rh.data());  // q_t · W_hh[rows]: [H]
     rh.array() = rh.array() * d.h.row(t).transpose().array() + gamma[t];  // R(h_{t-1})

@@ -53,11 +53,16 @@
 //                       the time steps (1e96 after 200 steps of a random model, even with an ε)
 //   Every split conserves R exactly (gate + signal = R), whatever the bias factor.
 //   With half or proportional, gate relevance goes on through the gate's own rows of W_ih, W_hh
-//   to the words and h_{t-1}. A gate's relevance follows its value (σ(z) ≈ 0.5 where z ≈ 0) while
-//   the ε-rule divides it by z, so with ε = 0.001 these variants can give single words relevances
-//   far above the score that cancel each other (up to 1e6 on some SST sentences under
-//   proportional); a larger ε for role lstm (lstm=epsilon(0.1)) tames them. Arras et al. (2019)
-//   found them less faithful than signal-take-all, the default and the reference's rule.
+//   to the words and h_{t-1}, but not by the ε-rule: a sigmoid gate is 1/2 at z = 0, so its
+//   relevance (a share of its value) does not vanish with its pre-activation, and the ε-rule's
+//   R/(z + εσ) reached R/ε where z crosses 0 (until issue 12: words got up to 2.9e8 for a score of
+//   0.99 on SST with ε = 0.001, compounded over the time steps). Instead, for a gate value
+//   σ(z) = 1/2 + u (u = σ(z) − 1/2, the part the inputs move), the inputs get |u|/(|u| + 1/2)·R,
+//   shared among them as the ε-rule shares z (R_i = x_i w_i · |u|/((|u| + 1/2)·z) · R, at most
+//   |x_i w_i|·|R|/2), and the constant 1/2 keeps the rest like a bias (bias factor B gives B of it
+//   back, so B = 1 still conserves exactly). The tanh rows (g) use the ε-rule as above.
+//   Arras et al. (2019, "Evaluating recurrent neural network explanations") found these variants
+//   less faithful than signal-take-all, the default and the reference's rule.
 //   Word relevance = Σ over the E embedding dimensions of R(x_t) from both directions.
 //   Explanation::bias_relevance = s_target − Σ words (R_rest plus whatever biases and the
 //   stabiliser kept). A word whose id is outside [0, n_vocab) is a zero vector: with B = 0 it gets
