@@ -5,8 +5,9 @@
 //   {"schema":1,"id","text","label"(if known),"prediction","target","method","rule",
 //    "scores":{"<label>":s,...},"score"(of the target),
 //    "tokens":[{"text","begin","end","relevance"},...],"relevance_sum","bias_relevance"}
-// plus optional "model" (a display name), "truncated" (bool) and, for pre-tokenized input, tokens
-// without "begin"/"end". begin/end are byte offsets into "text" (UTF-8), so text[begin:end] is
+// plus optional "model" (a display name), "truncated" (bool), "warnings" (array of strings, see
+// check_explanation) and, for pre-tokenized input, tokens without "begin"/"end". Numbers are
+// always finite: a NaN or infinity is written as 0 (with a warning), never as null. begin/end are byte offsets into "text" (UTF-8), so text[begin:end] is
 // the token's surface form. relevance_sum + bias_relevance == score for the linear model.
 // A model that reads subwords (SentencePiece) adds, after "tokens" (one per piece),
 //   "words":[{"text","begin","end","relevance"},...]
@@ -57,7 +58,24 @@ struct ExplanationRecord {
   double bias_relevance = 0;
   std::string model;  // display name of the model (its directory name); optional in the JSON
   bool truncated = false;
+  // Problems found before writing (check_explanation): non-finite values written as 0, relevances
+  // not conserved within tolerance. "warnings":[...] in the JSON, after "bias_relevance"; absent
+  // when empty.
+  std::vector<std::string> warnings;
 };
+
+// Tolerance of the conservation check of check_explanation (and `validate`'s default): relative to
+// max(1, |score|).
+inline constexpr double kConservationTolerance = 1e-4;
+
+// Checks a record before it is written, adding one warning per problem: non-finite values (NaN or
+// infinity) in the scores, score, token or word relevances, relevance_sum or bias_relevance are
+// replaced by 0 (a non-finite relevance_sum by the sum of the token relevances, a non-finite
+// bias_relevance by score − relevance_sum), and conservation is checked as `validate` checks it,
+// on the numbers as append_jsonl writes them (token relevances in float precision):
+// |Σ tokens − relevance_sum| and |relevance_sum + bias_relevance − score| <= tolerance·max(1, |score|).
+// Returns true when it added a warning.
+bool check_explanation(ExplanationRecord& record, double tolerance = kConservationTolerance);
 
 // Appends the record as one JSON line (with the trailing '\n'). Fast path used by `explain`.
 void append_jsonl(std::string& out, const ExplanationRecord& record);

@@ -169,6 +169,7 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   r.relevance_sum = sum;
   r.bias_relevance = ex.bias_relevance;
   r.truncated = ex.truncated;
+  check_explanation(r);  // never a NaN in the JSON, never an unconserved explanation without a warning
   return r;
 }
 

@@ -491,8 +491,9 @@ double epsilon_of(const Rule& rule, const std::string& role) {
 
 }  // namespace
 
-BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights)
-    : labels_(std::move(labels)), weights_(std::move(weights)) {
+BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights, Index max_tokens)
+    : labels_(std::move(labels)), weights_(std::move(weights)), max_tokens_(max_tokens) {
+  if (max_tokens_ < 1) throw InvalidArgument(fmt::format("bilstm: max_tokens must be >= 1, got {}", max_tokens_));
   const BiLstmWeights& w = weights_;
   const Index E = w.embedding.cols();
   const Index H = w.left.w_hh.cols();
@@ -571,9 +572,10 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   const std::string where = (dir / "config.json").string();
   const auto labels = config.at("labels").get<std::vector<std::string>>();
   const auto& hyper = config.at("hyper");
-  std::int64_t V = 0, E = 0, H = 0, C = 0;
+  std::int64_t V = 0, E = 0, H = 0, C = 0, max_tokens = kBiLstmDefaultMaxTokens;
   bool fc_bias = false;
   try {
+    max_tokens = hyper.value("max_tokens", static_cast<std::int64_t>(kBiLstmDefaultMaxTokens));
     V = hyper.at("n_vocab").get<std::int64_t>();
     E = hyper.at("n_embd").get<std::int64_t>();
     H = hyper.at("n_hidden").get<std::int64_t>();
@@ -587,9 +589,10 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: \"hyper\" of architecture bilstm: {}", where, e.what()));
   }
-  if (V < 0 || E < 1 || H < 1 || C < 1) {
-    throw FormatError(fmt::format("{}: \"hyper\" needs n_vocab >= 0 and n_embd, n_hidden, n_classes >= 1, got {}",
-                                  where, hyper.dump()));
+  if (V < 0 || E < 1 || H < 1 || C < 1 || max_tokens < 1) {
+    throw FormatError(fmt::format(
+        "{}: \"hyper\" needs n_vocab >= 0 and n_embd, n_hidden, n_classes, max_tokens >= 1, got {}", where,
+        hyper.dump()));
   }
   if (C != static_cast<std::int64_t>(labels.size())) {
     throw FormatError(fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, C, labels.size()));
@@ -623,7 +626,7 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   w.fc_right = read_matrix(store, kFcRight, C, H);
   if (fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
   try {
-    return std::make_unique<BiLstmClassifier>(labels, std::move(w));
+    return std::make_unique<BiLstmClassifier>(labels, std::move(w), max_tokens);
   } catch (const InvalidArgument& e) {
     throw FormatError(fmt::format("{}: {}", store.name(), e.what()));
   }
@@ -868,7 +871,9 @@ VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) con
   return forward_ids(ids, trace);
 }
 
-Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const { return forward(ids).cast<Scalar>(); }
+Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const {
+  return forward(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_)))).cast<Scalar>();
+}
 
 MatD BiLstmClassifier::gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const {
   const Direction& d = right ? trace.right : trace.left;
@@ -1007,7 +1012,9 @@ BiLstmClassifier::Relevance32 BiLstmClassifier::relevance(const Trace32& trace, 
   return relevance_of(trace, target, settings);
 }
 
-Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const ExplainOptions& options) const {
+  // The model reads the first max_tokens tokens; the rest get relevance 0 (Explanation::truncated).
+  const std::span<const TokenId> ids = all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
   const RuleMap rules = resolve_rules(options.rules);
   if (options.method != Method::kLrp && (options.gate_rule || options.bias_factor)) {
     throw InvalidArgument(fmt::format("the LSTM gate rule and the bias factor apply to method lrp only, not {}",
@@ -1108,6 +1115,8 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
   }
   const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
   e.bias_relevance = score - sum;
+  e.truncated = ids.size() < all_ids.size();
+  e.relevance.resize(all_ids.size(), 0.0);
   return e;
 }
 
@@ -1130,7 +1139,8 @@ nlohmann::json BiLstmClassifier::save(const std::filesystem::path& dir) const {
   w.set_metadata("textlrp.gate_order", kGateOrder);
   w.write(dir / "model.safetensors");
   return {{"n_vocab", n_vocab()},     {"n_embd", n_embd()}, {"n_hidden", n_hidden()},
-          {"n_classes", n_classes()}, {"fc_bias", fc_bias}, {"gate_order", kGateOrder}};
+          {"n_classes", n_classes()}, {"fc_bias", fc_bias}, {"gate_order", kGateOrder},
+          {"max_tokens", max_tokens_}};
 }
 
 }  // namespace textlrp::lrp

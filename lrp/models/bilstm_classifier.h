@@ -156,13 +156,20 @@ struct LstmRelevance {
   double r_rest = 0;  // at h_{-1} and c_{-1} of both directions (0 unless bias_factor != 0)
 };
 
+// The longest input the classifier reads (as the CNN's kDefaultMaxTokens): scores() and explain()
+// read only the first max_tokens tokens of a longer document (Explanation::truncated; the rest get
+// relevance 0), so that a 2 MB document costs milliseconds, not seconds and gigabytes.
+inline constexpr Index kBiLstmDefaultMaxTokens = 5000;
+
 class BiLstmClassifier final : public Classifier {
  public:
-  // Throws InvalidArgument when the shapes do not fit together, labels.size() != C or a weight is
-  // NaN or infinite.
-  BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights);
+  // Throws InvalidArgument when the shapes do not fit together, labels.size() != C, a weight is
+  // NaN or infinite or max_tokens < 1.
+  BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights,
+                   Index max_tokens = kBiLstmDefaultMaxTokens);
 
-  // From a model directory: config "hyper" {n_vocab, n_embd, n_hidden, n_classes, fc_bias} and
+  // From a model directory: config "hyper" {n_vocab, n_embd, n_hidden, n_classes, fc_bias,
+  // max_tokens (default kBiLstmDefaultMaxTokens: models written before it existed)} and
   // dir/model.safetensors (F64 tensors). Throws FormatError naming the file; tensor problems are
   // listed in one message.
   static std::unique_ptr<BiLstmClassifier> load(const std::filesystem::path& dir, const nlohmann::json& config);
@@ -205,7 +212,8 @@ class BiLstmClassifier final : public Classifier {
   };
 
   // Scores [C] in float64; fills *trace when not nullptr (else a per-thread scratch trace, so the
-  // result is a copy). Ids outside [0, n_vocab) are zero vectors.
+  // result is a copy). Ids outside [0, n_vocab) are zero vectors. forward() reads every id it is
+  // given (no max_tokens: scores() and explain() truncate before calling it).
   VecD forward(std::span<const TokenId> ids, Trace* trace = nullptr) const;
   // The same in float32 (float copies of the weights, float arithmetic), into *trace (required).
   VecF forward(std::span<const TokenId> ids, Trace32* trace) const;
@@ -219,6 +227,7 @@ class BiLstmClassifier final : public Classifier {
   Relevance32 relevance(const Trace32& trace, int target, const LrpSettings& settings) const;
 
   const BiLstmWeights& weights() const { return weights_; }
+  Index max_tokens() const { return max_tokens_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
   Index n_embd() const { return weights_.embedding.cols(); }
   Index n_classes() const { return weights_.fc_left.rows(); }
@@ -260,6 +269,7 @@ class BiLstmClassifier final : public Classifier {
   Packed<double> p64_;
   Packed<float> p32_;
   bool float32_ok_ = true;  // every weight fits float32's range
+  Index max_tokens_ = kBiLstmDefaultMaxTokens;
 };
 
 }  // namespace textlrp::lrp
