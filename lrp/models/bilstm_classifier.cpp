@@ -633,7 +633,7 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
 }
 
 std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorStore& store,
-                                                                 std::vector<std::string> labels) {
+                                                                 std::vector<std::string> labels, Index max_tokens) {
   // "lstm." as in a module attribute named lstm, or bare nn.LSTM names.
   const auto names = store.names();
   const bool prefixed =
@@ -687,7 +687,7 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorSto
   w.fc_left = fc.leftCols(H);
   w.fc_right = fc.rightCols(H);
   if (has_fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
-  return std::make_unique<BiLstmClassifier>(default_labels(std::move(labels), C), std::move(w));
+  return std::make_unique<BiLstmClassifier>(default_labels(std::move(labels), C), std::move(w), max_tokens);
 }
 
 std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_arras(const std::filesystem::path& dir,

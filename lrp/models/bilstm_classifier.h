@@ -189,7 +189,8 @@ class BiLstmClassifier final : public Classifier {
   // forward direction's final state, [H, 2H) to the backward one's) and optionally fc.bias [C].
   // `labels` empty = "0".."C-1". Throws FormatError listing every missing, unexpected, wrongly
   // shaped or typed tensor in one message, InvalidArgument when labels.size() != C.
-  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels);
+  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels,
+                                                        Index max_tokens = kBiLstmDefaultMaxTokens);
   // From the NumPy layout of Arras et al. (../shared/data/arras-bilstm/README.txt): dir/Wxh_Left.npy
   // [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy [C x H], the
   // same with _Right, gate order i, g, f, o, no output bias; the embedding matrix [V x E] from
