@@ -716,7 +716,8 @@ TEST_CASE("bilstm: the Arras importer reads .npy files and lists their problems"
 // ε-rule, R_j/(z_j + εσ_j), which reaches R_j/ε where the gate's pre-activation z_j crosses 0 (σ is
 // 1/2 there, so R_j does not vanish with z_j): single words got ±1000 times the gate's relevance,
 // and over the time steps up to 2.9e8 on SST for a score of 0.99. One word, one hidden unit, the
-// output gate at z_o = 1e-7: the old code gave the word about 250 for a score of about 0.55.
+// output gate at z_o = 1e-7: the old code gave the word 408 (half) and 205 (proportional) for a
+// score of 0.545.
 TEST_CASE("bilstm: a gate pre-activation at 0 does not blow up half and proportional", "[lrp][bilstm]") {
   BiLstmWeights w;
   w.embedding = MatD::Constant(2, 1, 1.0);  // [V=2 x E=1]
@@ -755,8 +756,8 @@ TEST_CASE("bilstm: a gate pre-activation at 0 does not blow up half and proporti
 
 // The same on random models with large weights (pre-activations of every size, many near 0) and
 // sentences of 5 to 400 words: under half and proportional the word relevances stay within a small
-// multiple of the score (before the fix: up to 2.5e29 times the score here, with bias factor 1), and
-// bias factor 1 conserves them under every gate rule.
+// multiple of the score (the code before the fix failed this test), and bias factor 1 conserves
+// them under every gate rule.
 TEST_CASE("bilstm: random models, long sentences: bounded and conserving under every gate rule", "[lrp][bilstm]") {
   const Index V = 50, E = 8, H = 6, C = 3;
   double worst_gate_rules = 0;
