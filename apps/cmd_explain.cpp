@@ -1,6 +1,8 @@
 // textlrp explain — explains each document's prediction; JSONL schema 1 on stdout.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <atomic>
 #include <optional>
 
 #include "apps/commands.h"
@@ -59,16 +61,30 @@ int run_explain(const ExplainCmdOptions& o) {
     counter = std::make_unique<DocumentCounter>(input);
     progress.total_from([c = counter.get()] { return c->total(); });
   }
+  Progress progress("explain", !o.quiet);
+  // Records with warnings (non-finite values, relevance not conserved): the first few on stderr as
+  // they come, then one count at the end, even with --quiet.
+  constexpr std::size_t kShown = 5;
+  std::atomic<std::size_t> n_warned{0};
   const std::size_t n = run_stream(
       *reader, {resolve_threads(o.threads), 256},
       [&](const corpora::Example& ex) {
         std::string line;
-        append_jsonl(line, explain_example(model, ex, eo, target));
+        const ExplanationRecord r = explain_example(model, ex, eo, target);
+        if (!r.warnings.empty() && n_warned.fetch_add(1) < kShown && !o.quiet) {
+          log_line(fmt::format("warning: document '{}': {}", r.id, fmt::join(r.warnings, "; ")));
+        }
+        append_jsonl(line, r);
         return line;
       },
       [&](std::string_view line) { out.write(line); }, [&](std::size_t done) { progress.update(done); });
   out.commit();
   progress.finish(n, o.quiet);
+  if (const std::size_t w = n_warned.load(); w > 0) {
+    log_line(fmt::format("warning: {} of {} explanations carry warnings (their \"warnings\" field; "
+                         "`textlrp validate` lists them){}",
+                         w, n, w > kShown && !o.quiet ? fmt::format("; the first {} are shown above", kShown) : ""));
+  }
   return 0;
 }
 
@@ -110,8 +126,9 @@ void setup_explain(CLI::App& root, Action& action) {
                   "roles lstm and fc, zero or epsilon(e) only");
   cmd->add_option("--lstm-rule", opt->lstm_rule,
                   "BiLSTM, method lrp: how a gate product z = gate * signal passes relevance: signal-take-all (the "
-                  "signal gets all, as Arras et al. 2017), half, or proportional (to the two factors' values); gate "
-                  "relevance then flows on through the gate's weights (default: signal-take-all)")
+                  "signal gets all, as Arras et al. 2017), half, or proportional (to the magnitudes of the two factors); "
+                  "gate relevance then flows on through the gate's weights, the gate's constant sigmoid(0) = 1/2 "
+                  "keeping a share like a bias (lrp/models/bilstm_classifier.h) (default: signal-take-all)")
       ->check(CLI::IsMember({"signal-take-all", "half", "proportional"}));
   cmd->add_option_function<double>(
       "--bias-factor", [opt](const double& b) { opt->bias_factor = b; },

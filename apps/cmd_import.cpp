@@ -125,7 +125,7 @@ int run_import_pytorch(const ImportOptions& o) {
   }
   const TensorStore store = TensorStore::load(o.weights);
   if (o.arch == "bilstm") {
-    const auto model = lrp::BiLstmClassifier::from_pytorch(store, o.labels);
+    const auto model = lrp::BiLstmClassifier::from_pytorch(store, o.labels, o.max_tokens);
     save_bilstm(o, *model, nlp::Vocabulary::load(o.vocab), o.weights,
                 {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}});
     return 0;

@@ -297,6 +297,7 @@ std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const
   bo.output_bias = o.output_bias;
   bo.finetune_embeddings = finetune;
   bo.float64 = o.float64;
+  bo.max_tokens = o.max_tokens;
   bo.threads = resolve_train_threads(o.threads);
   bo.seed = o.seed;
   EpochReporter reporter("bilstm", o, x.size(), warn);
@@ -638,7 +639,9 @@ void setup_train(CLI::App& root, Action& action) {
   cmd->add_option("--dim", opt->dim, "CNN/BiLSTM: dimension of random embeddings")->capture_default_str()->group(cnn);
   cmd->add_option("--kernel-sizes", opt->kernel_sizes, "CNN: filter widths")->delimiter(',')->capture_default_str()->group(cnn);
   cmd->add_option("--filters", opt->filters, "CNN: filters per width")->capture_default_str()->group(cnn);
-  cmd->add_option("--max-tokens", opt->max_tokens, "CNN: longer documents are truncated")->capture_default_str()->group(cnn);
+  cmd->add_option("--max-tokens", opt->max_tokens,
+                  "CNN/BiLSTM: the model reads the first N tokens of a document (in training and when used, saved in "
+                  "the model; the output says \"truncated\")")->capture_default_str()->group(cnn);
   cmd->add_option("--epochs", opt->epochs, "CNN/BiLSTM: most epochs")->capture_default_str()->group(cnn);
   cmd->add_option("--patience", opt->patience, "CNN/BiLSTM: stop after this many epochs without a better dev accuracy")
       ->capture_default_str()->group(cnn);

@@ -3,8 +3,10 @@
 // tol·max(1,|score|) and relevance_sum equals the sum of the token relevances. For subword models
 // ("words" present) also the words: each equals text[begin:end], they are in text order without
 // overlap, and each word's relevance is the sum of its pieces' (the pieces nlp/word_groups.h
-// assigns it, within tol·max(1, Σ|piece relevance|)). Prints a JSON summary on stdout; exit code
-// 1 when any document fails (the first failures are listed).
+// assigns it, within tol·max(1, Σ|piece relevance|)). A record that carries "warnings" (explain
+// found non-finite values or relevance not conserved, apps/common/explanation.h) fails too and is
+// counted in "documents_with_warnings". Prints a JSON summary on stdout; exit code 1 when any
+// document fails (the first failures are listed).
 #include <fmt/format.h>
 
 #include <cmath>
@@ -68,6 +70,7 @@ int run_validate(const ValidateOptions& o) {
   std::string line;
   std::size_t n_docs = 0, n_tokens = 0, n_span_failures = 0, n_conservation_failures = 0;
   std::size_t n_word_docs = 0, n_words = 0, n_word_failures = 0;
+  std::size_t n_warning_docs = 0;  // records that carry "warnings" (written by explain's checks)
   double max_conservation_error = 0;
   std::vector<std::string> failures;
   auto fail = [&](std::string msg) {
@@ -89,6 +92,10 @@ int run_validate(const ValidateOptions& o) {
       }
     }
     n_span_failures += !spans_ok;
+    if (!r.warnings.empty()) {
+      ++n_warning_docs;
+      for (const auto& w : r.warnings) fail(fmt::format("{}: warning: {}", where, w));
+    }
     if (r.words) {
       ++n_word_docs;
       n_words += r.words->size();
@@ -118,6 +125,7 @@ int run_validate(const ValidateOptions& o) {
   out["conservation_checked"] = o.conservation;
   out["conservation_failures"] = n_conservation_failures;
   out["max_relative_conservation_error"] = max_conservation_error;
+  out["documents_with_warnings"] = n_warning_docs;
   out["tolerance"] = o.tolerance;
   out["failures"] = failures;
   std::printf("%s\n", out.dump(2).c_str());
@@ -126,7 +134,7 @@ int run_validate(const ValidateOptions& o) {
                  reader.name().c_str());
     return 1;
   }
-  return (n_span_failures || n_conservation_failures || n_word_failures) ? 1 : 0;
+  return (n_span_failures || n_conservation_failures || n_word_failures || n_warning_docs) ? 1 : 0;
 }
 
 }  // namespace
@@ -137,7 +145,8 @@ void setup_validate(CLI::App& root, Action& action) {
       "validate",
       "check an explanations JSONL file: every token equals text[begin:end], and relevance_sum + bias_relevance "
       "= score within --tolerance·max(1,|score|) (exact for the BoW/SVM); for subword models every word equals "
-      "text[begin:end] and its relevance is the sum of its pieces'; JSON summary on stdout, exit 1 on failure or when the input holds no explanations");
+      "text[begin:end] and its relevance is the sum of its pieces'; a record carrying \"warnings\" (non-finite "
+      "values, relevance not conserved) fails too; JSON summary on stdout, exit 1 on failure or when the input holds no explanations");
   cmd->add_option("--explanations", opt->explanations, "explanations JSONL (- = stdin)")->capture_default_str();
   cmd->add_option("--tolerance", opt->tolerance, "relative tolerance of the conservation check")->capture_default_str();
   cmd->add_flag("!--no-conservation", opt->conservation, "check spans and schema only");

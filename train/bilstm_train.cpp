@@ -785,6 +785,24 @@ BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs
   if (!(o.weight_decay >= 0)) bad("weight decay must be >= 0");
   if (!std::isfinite(o.forget_bias)) bad("forget bias must be finite");
   if (o.threads < 1 || o.threads > 256) bad("threads must be in [1, 256]");
+  if (o.max_tokens < 1) bad("max tokens must be at least 1");
+  // The model reads only the first max_tokens tokens (BiLstmClassifier): train and early-stop on
+  // what it will read. Copies only when some document is longer.
+  const auto cap = static_cast<std::size_t>(o.max_tokens);
+  auto longer = [&](const std::vector<std::vector<TokenId>>& d) {
+    return std::any_of(d.begin(), d.end(), [&](const std::vector<TokenId>& ids) { return ids.size() > cap; });
+  };
+  auto truncated = [&](const std::vector<std::vector<TokenId>>& d) {
+    std::vector<std::vector<TokenId>> out;
+    out.reserve(d.size());
+    for (const auto& ids : d) out.emplace_back(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), cap)));
+    return out;
+  };
+  if (longer(docs) || longer(dev_docs)) {
+    const auto tx = truncated(docs), tdx = truncated(dev_docs);
+    if (o.float64) return train_impl<double>(tx, labels, tdx, dev_labels, n_classes, embedding, o, report);
+    return train_impl<float>(tx, labels, tdx, dev_labels, n_classes, embedding, o, report);
+  }
   if (o.float64) return train_impl<double>(docs, labels, dev_docs, dev_labels, n_classes, embedding, o, report);
   return train_impl<float>(docs, labels, dev_docs, dev_labels, n_classes, embedding, o, report);
 }

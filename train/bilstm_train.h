@@ -60,6 +60,7 @@ struct BiLstmTrainOptions {
   bool output_bias = true;      // fc_bias; false gives the Arras et al. layout (no output bias)
   bool finetune_embeddings = true;
   bool float64 = false;         // float64 arithmetic instead of float32
+  Index max_tokens = kBiLstmDefaultMaxTokens;  // documents are truncated to their first max_tokens tokens
   int threads = 2;
   std::uint64_t seed = 1;
   // Called after every batch with (epoch, sentences done in this epoch, sentences per epoch, mean
@@ -93,7 +94,7 @@ inline std::unique_ptr<BiLstmClassifier> train_bilstm(const std::vector<std::vec
   const auto n_classes = static_cast<Index>(label_names.size());
   BiLstmWeights w = train_bilstm_weights(docs, labels, dev_docs, dev_labels, n_classes, std::move(embedding), options,
                                          report);
-  return std::make_unique<BiLstmClassifier>(std::move(label_names), std::move(w));
+  return std::make_unique<BiLstmClassifier>(std::move(label_names), std::move(w), options.max_tokens);
 }
 
 // The trainer's own batched forward pass in float64: the scores [C] of every document, computed on

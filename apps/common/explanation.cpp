@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -12,9 +13,12 @@
 namespace textlrp::app {
 namespace {
 
-void append_number(std::string& out, double v) {
+// Non-finite numbers are written as 0 (JSON has no NaN or infinity, and null is not a number);
+// *n_nonfinite counts them, so that the record says so in its "warnings".
+void append_number(std::string& out, double v, std::size_t* n_nonfinite) {
   if (!std::isfinite(v)) {
-    out += "null";
+    out.push_back('0');
+    ++*n_nonfinite;
     return;
   }
   fmt::format_to(std::back_inserter(out), "{}", v);
@@ -22,9 +26,15 @@ void append_number(std::string& out, double v) {
 
 // Token relevances in float precision (9 significant digits) keep the JSONL compact; a value
 // beyond float's range is written as a double (as a float it would print "inf", which is not JSON).
-void append_float(std::string& out, double v) {
+double as_written(double v) {
+  if (!std::isfinite(v)) return 0;
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return v;
+  return static_cast<double>(static_cast<float>(v));
+}
+void append_float(std::string& out, double v, std::size_t* n_nonfinite) {
   if (!std::isfinite(v)) {
-    out += "null";
+    out.push_back('0');
+    ++*n_nonfinite;
     return;
   }
   if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
@@ -42,6 +52,7 @@ void append_key(std::string& out, std::string_view key) {
 }  // namespace
 
 void append_jsonl(std::string& out, const ExplanationRecord& r) {
+  std::size_t nonfinite = 0;  // written as 0; check_explanation() normally replaced them already
   out += "{\"schema\":1,";
   append_key(out, "id");
   append_json_string(out, r.id);
@@ -74,10 +85,10 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
   for (std::size_t i = 0; i < r.scores.size(); ++i) {
     if (i) out.push_back(',');
     append_key(out, r.scores[i].first);
-    append_number(out, r.scores[i].second);
+    append_number(out, r.scores[i].second, &nonfinite);
   }
   out += "},\"score\":";
-  append_number(out, r.score);
+  append_number(out, r.score, &nonfinite);
   if (r.truncated) out += ",\"truncated\":true";
   if (r.max_tokens) fmt::format_to(std::back_inserter(out), ",\"max_tokens\":{}", *r.max_tokens);
   out += ",\"tokens\":[";
@@ -88,7 +99,7 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
     append_json_string(out, t.text);
     if (t.begin && t.end) fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{}", *t.begin, *t.end);
     out += ",\"relevance\":";
-    append_float(out, t.relevance);
+    append_float(out, t.relevance, &nonfinite);
     if (t.oov) out += ",\"oov\":true";
     if (t.unseen) out += ",\"unseen\":true";
     out.push_back('}');
@@ -102,16 +113,75 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
       out += "{\"text\":";
       append_json_string(out, w.text);
       fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{},\"relevance\":", w.begin, w.end);
-      append_float(out, w.relevance);
+      append_float(out, w.relevance, &nonfinite);
       out.push_back('}');
     }
     out.push_back(']');
   }
   out += ",\"relevance_sum\":";
-  append_number(out, r.relevance_sum);
+  append_number(out, r.relevance_sum, &nonfinite);
   out += ",\"bias_relevance\":";
-  append_number(out, r.bias_relevance);
+  append_number(out, r.bias_relevance, &nonfinite);
+  if (!r.warnings.empty() || nonfinite > 0) {
+    out += ",\"warnings\":[";
+    for (std::size_t i = 0; i < r.warnings.size(); ++i) {
+      if (i) out.push_back(',');
+      append_json_string(out, r.warnings[i]);
+    }
+    if (nonfinite > 0) {
+      if (!r.warnings.empty()) out.push_back(',');
+      append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite));
+    }
+    out.push_back(']');
+  }
   out += "}\n";
+}
+
+bool check_explanation(ExplanationRecord& r, double tolerance) {
+  const std::size_t before = r.warnings.size();
+  std::size_t bad_tokens = 0, bad_other = 0;
+  auto fix = [](double& v, std::size_t& count) {
+    if (!std::isfinite(v)) {
+      v = 0;
+      ++count;
+    }
+  };
+  for (auto& [label, s] : r.scores) fix(s, bad_other);
+  fix(r.score, bad_other);
+  for (TokenRelevance& t : r.tokens) fix(t.relevance, bad_tokens);
+  if (r.words) {
+    for (WordRelevance& w : *r.words) fix(w.relevance, bad_other);
+  }
+  double written_sum = 0, largest = 0;
+  for (const TokenRelevance& t : r.tokens) {
+    written_sum += as_written(t.relevance);
+    largest = std::max(largest, std::abs(t.relevance));
+  }
+  if (!std::isfinite(r.relevance_sum)) {
+    r.relevance_sum = written_sum;
+    ++bad_other;
+  }
+  if (!std::isfinite(r.bias_relevance)) {
+    r.bias_relevance = r.score - r.relevance_sum;
+    ++bad_other;
+  }
+  if (bad_tokens + bad_other > 0) {
+    r.warnings.push_back(fmt::format(
+        "non-finite values (NaN or infinity) written as 0: {} of {} token relevances, {} other values; the "
+        "explanation is not usable",
+        bad_tokens, r.tokens.size(), bad_other));
+  }
+  const double scale = std::max(1.0, std::abs(r.score));
+  const double sum_err = std::abs(written_sum - r.relevance_sum) / scale;
+  const double total_err = std::abs(r.relevance_sum + r.bias_relevance - r.score) / scale;
+  if (!(sum_err <= tolerance) || !(total_err <= tolerance)) {
+    r.warnings.push_back(fmt::format(
+        "relevance not conserved within {:g}: token relevances as large as {:.3g} for a score of {:.6g} cancel "
+        "each other (as written they sum to {:.9g}, relevance_sum {:.9g}, bias_relevance {:.9g}); the "
+        "explanation is numerically unreliable",
+        tolerance, largest, r.score, written_sum, r.relevance_sum, r.bias_relevance));
+  }
+  return r.warnings.size() > before;
 }
 
 namespace {
@@ -227,6 +297,16 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
   }
   r.relevance_sum = j.contains("relevance_sum") ? get_number(j, "relevance_sum", where) : 0.0;
   r.bias_relevance = j.contains("bias_relevance") ? get_number(j, "bias_relevance", where) : 0.0;
+  if (const auto warnings = j.find("warnings"); warnings != j.end()) {
+    if (!warnings->is_array()) throw FormatError(fmt::format("{}: key \"warnings\": expected an array", where));
+    for (std::size_t i = 0; i < warnings->size(); ++i) {
+      if (!(*warnings)[i].is_string()) {
+        throw FormatError(fmt::format("{}: warnings[{}]: expected a string, got {}", where, i,
+                                      (*warnings)[i].type_name()));
+      }
+      r.warnings.push_back((*warnings)[i].get<std::string>());
+    }
+  }
   return r;
 }
 

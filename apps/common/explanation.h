@@ -5,7 +5,9 @@
 //   {"schema":1,"id","text","label"(if known),"prediction","target","method","rule",
 //    "scores":{"<label>":s,...},"score"(of the target),
 //    "tokens":[{"text","begin","end","relevance"},...],"relevance_sum","bias_relevance"}
-// plus optional "model" (a display name), "truncated" (bool) and, for pre-tokenized input, tokens
+// plus optional "model" (a display name), "truncated" (bool), "warnings" (array of strings, see
+// check_explanation; numbers are always finite: a NaN or infinity is written as 0 with a warning,
+// never as null) and, for pre-tokenized input, tokens
 // without "begin"/"end". A truncated record (the model reads at most max_tokens tokens) carries
 // "truncated":true, "max_tokens":N (the model's limit) and "unseen":true on every token from index
 // N on (those tokens were never read by the model; their relevance is 0). Older files without
@@ -64,7 +66,24 @@ struct ExplanationRecord {
   // The model's token limit, when the document was truncated ("max_tokens" in the JSON): tokens
   // [max_tokens, n) were not read by the model, carry relevance 0 and have unseen == true.
   std::optional<std::uint32_t> max_tokens;
+  // Problems found before writing (check_explanation): non-finite values written as 0, relevances
+  // not conserved within tolerance. "warnings":[...] in the JSON, after "bias_relevance"; absent
+  // when empty.
+  std::vector<std::string> warnings;
 };
+
+// Tolerance of the conservation check of check_explanation (and `validate`'s default): relative to
+// max(1, |score|).
+inline constexpr double kConservationTolerance = 1e-4;
+
+// Checks a record before it is written, adding one warning per problem: non-finite values (NaN or
+// infinity) in the scores, score, token or word relevances, relevance_sum or bias_relevance are
+// replaced by 0 (a non-finite relevance_sum by the sum of the token relevances, a non-finite
+// bias_relevance by score − relevance_sum), and conservation is checked as `validate` checks it,
+// on the numbers as append_jsonl writes them (token relevances in float precision):
+// |Σ tokens − relevance_sum| and |relevance_sum + bias_relevance − score| <= tolerance·max(1, |score|).
+// Returns true when it added a warning.
+bool check_explanation(ExplanationRecord& record, double tolerance = kConservationTolerance);
 
 // Appends the record as one JSON line (with the trailing '\n'). Fast path used by `explain`.
 void append_jsonl(std::string& out, const ExplanationRecord& record);

@@ -316,6 +316,7 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
       for (std::size_t t = limit; t < r.tokens.size(); ++t) r.tokens[t].unseen = true;
     }
   }
+  check_explanation(r);  // never a NaN in the JSON, never an unconserved explanation without a warning
   return r;
 }
 

@@ -80,7 +80,8 @@ struct Encoded {
 };
 Encoded encode(const Model& model, const corpora::Example& example);
 
-// Explains one document. Throws InvalidArgument when target is "true" and the document has no
+// Explains one document; the record has passed check_explanation() (its "warnings" say what it
+// found). Throws InvalidArgument when target is "true" and the document has no
 // label or a label the model does not know.
 ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
                                   const lrp::ExplainOptions& options, const TargetSpec& target);

@@ -447,6 +447,38 @@ void split_product(GateRule rule, const T* gate, const T* signal, const T* r, T*
   }
 }
 
+// The sigmoid gates' rows (blocks i, f, o of the gate map) under half and proportional: the ratio
+// q_j that passes their relevance R_j = R(σ(z_j)) on to the inputs (R_i = x_i w_ji q_j),
+// overwriting what lrp_ratios wrote there. Not the ε-rule's q_j = R_j/(z_j + εσ_j): that assumes a
+// unit whose value, and so its relevance, vanishes with its pre-activation (as tanh(z) and the
+// identity do), but σ(0) = 1/2, so R_j does not vanish where z_j crosses 0 and q_j reached R_j/ε:
+// with ε = 0.001 one gate's inputs got ±1000·R_j that cancel, compounded over the time steps (up to
+// 2.9e8 on SST for a score of 0.99). Instead the gate's value is split into its constant σ(0) = 1/2
+// and the part the inputs move, u_j = σ(z_j) − 1/2 (the sign of z_j), and R_j is shared between
+// the two in proportion to their magnitudes, as the proportional gate rule shares a product:
+//   the inputs (through z_j, as the ε-rule shares z_j):  |u_j|/(|u_j| + 1/2)·R_j,
+//       q_j = |u_j|/(|u_j| + 1/2) / z_j · R_j = |t_j| / ((1 + |t_j|)·z_j) · R_j,  t_j = tanh(z_j/2) = 2u_j
+//   the constant 1/2 keeps the rest, 1/(2|u_j| + 1)·R_j (>= R_j/2), like a bias.
+// |q_j| <= |R_j|/2 for every z_j (|t_j|/|z_j| <= 1/2; at z_j = 0 q_j = R_j/2, sign(0) = +1), so no
+// denominator amplifies anything, and the inputs' total z_j·q_j is a fraction in [0, 1/2) of R_j.
+// Arithmetic in float64 in either precision. Returns Σ_j (R_j − (z_j − b_j)·q_j) over these rows:
+// what the biases and the constants keep, for the bias-factor share (so that bias factor 1 still
+// conserves relevance exactly).
+template <class T>
+double sigmoid_gate_ratios(const T* z, const T* r, const T* b, T* q, Index H) {
+  double kept = 0;
+  for (const Index block : {Index(0), 2 * H, 3 * H}) {
+    for (Index k = block; k < block + H; ++k) {
+      const double zk = z[k], rk = r[k];
+      const double t = std::abs(std::tanh(0.5 * zk));
+      const double ratio = std::abs(zk) > 1e-8 ? t / ((1 + t) * zk) : 0.5;  // t/z -> 1/2 as z -> 0
+      q[k] = static_cast<T>(ratio * rk);
+      kept += rk - (zk - static_cast<double>(b[k])) * static_cast<double>(q[k]);
+    }
+  }
+  return kept;
+}
+
 double epsilon_of(const Rule& rule, const std::string& role) {
   if (const auto* e = std::get_if<rules::Epsilon>(&rule)) return e->epsilon;
   if (std::holds_alternative<rules::Zero>(rule)) return 0.0;
@@ -459,8 +491,9 @@ double epsilon_of(const Rule& rule, const std::string& role) {
 
 }  // namespace
 
-BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights)
-    : labels_(std::move(labels)), weights_(std::move(weights)) {
+BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights, Index max_tokens)
+    : labels_(std::move(labels)), weights_(std::move(weights)), max_tokens_(max_tokens) {
+  if (max_tokens_ < 1) throw InvalidArgument(fmt::format("bilstm: max_tokens must be >= 1, got {}", max_tokens_));
   const BiLstmWeights& w = weights_;
   const Index E = w.embedding.cols();
   const Index H = w.left.w_hh.cols();
@@ -539,9 +572,10 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   const std::string where = (dir / "config.json").string();
   const auto labels = config.at("labels").get<std::vector<std::string>>();
   const auto& hyper = config.at("hyper");
-  std::int64_t V = 0, E = 0, H = 0, C = 0;
+  std::int64_t V = 0, E = 0, H = 0, C = 0, max_tokens = kBiLstmDefaultMaxTokens;
   bool fc_bias = false;
   try {
+    max_tokens = hyper.value("max_tokens", static_cast<std::int64_t>(kBiLstmDefaultMaxTokens));
     V = hyper.at("n_vocab").get<std::int64_t>();
     E = hyper.at("n_embd").get<std::int64_t>();
     H = hyper.at("n_hidden").get<std::int64_t>();
@@ -555,9 +589,10 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: \"hyper\" of architecture bilstm: {}", where, e.what()));
   }
-  if (V < 0 || E < 1 || H < 1 || C < 1) {
-    throw FormatError(fmt::format("{}: \"hyper\" needs n_vocab >= 0 and n_embd, n_hidden, n_classes >= 1, got {}",
-                                  where, hyper.dump()));
+  if (V < 0 || E < 1 || H < 1 || C < 1 || max_tokens < 1) {
+    throw FormatError(fmt::format(
+        "{}: \"hyper\" needs n_vocab >= 0 and n_embd, n_hidden, n_classes, max_tokens >= 1, got {}", where,
+        hyper.dump()));
   }
   if (C != static_cast<std::int64_t>(labels.size())) {
     throw FormatError(fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, C, labels.size()));
@@ -591,14 +626,14 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   w.fc_right = read_matrix(store, kFcRight, C, H);
   if (fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
   try {
-    return std::make_unique<BiLstmClassifier>(labels, std::move(w));
+    return std::make_unique<BiLstmClassifier>(labels, std::move(w), max_tokens);
   } catch (const InvalidArgument& e) {
     throw FormatError(fmt::format("{}: {}", store.name(), e.what()));
   }
 }
 
 std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorStore& store,
-                                                                 std::vector<std::string> labels) {
+                                                                 std::vector<std::string> labels, Index max_tokens) {
   // "lstm." as in a module attribute named lstm, or bare nn.LSTM names.
   const auto names = store.names();
   const bool prefixed =
@@ -652,7 +687,7 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorSto
   w.fc_left = fc.leftCols(H);
   w.fc_right = fc.rightCols(H);
   if (has_fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
-  return std::make_unique<BiLstmClassifier>(default_labels(std::move(labels), C), std::move(w));
+  return std::make_unique<BiLstmClassifier>(default_labels(std::move(labels), C), std::move(w), max_tokens);
 }
 
 std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_arras(const std::filesystem::path& dir,
@@ -836,7 +871,9 @@ VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) con
   return forward_ids(ids, trace);
 }
 
-Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const { return forward(ids).cast<Scalar>(); }
+Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const {
+  return forward(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_)))).cast<Scalar>();
+}
 
 MatD BiLstmClassifier::gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const {
   const Direction& d = right ? trace.right : trace.left;
@@ -918,7 +955,11 @@ double BiLstmClassifier::relevance_direction(bool right, const LstmTrace<T>& tra
     split_product(st.gate_rule, a, a + H, rb.data(), rz.data(), rz.data() + H, H);
     // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H.
     T* qt = q.row(t).data();
-    gamma[t] = static_cast<T>(gate_share * lrp_ratios(z + row0, rz.data() + row0, bias + row0, eps, qt, n_rows));
+    // The g rows (tanh, 0 at 0) by the ε-rule; under half and proportional the sigmoid rows i, f, o
+    // carry relevance too and go through sigmoid_gate_ratios (see there: not the ε-rule).
+    double kept = lrp_ratios(z + H, rz.data() + H, bias + H, eps, qt + H - row0, H);  // Σ_j (b_j + εσ_j) q_j
+    if (!sta) kept += sigmoid_gate_ratios(z, rz.data(), bias, qt, H);
+    gamma[t] = static_cast<T>(gate_share * kept);
     rh.setZero();
     add_xw(qt, n_rows, p.w_hh[side].data() + row0 * H, H, H, rh.data());  // q_t · W_hh[rows]: [H]
     rh.array() = rh.array() * d.h.row(t).transpose().array() + gamma[t];  // R(h_{t-1})
@@ -971,7 +1012,9 @@ BiLstmClassifier::Relevance32 BiLstmClassifier::relevance(const Trace32& trace, 
   return relevance_of(trace, target, settings);
 }
 
-Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const ExplainOptions& options) const {
+  // The model reads the first max_tokens tokens; the rest get relevance 0 (Explanation::truncated).
+  const std::span<const TokenId> ids = all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
   const RuleMap rules = resolve_rules(options.rules);
   if (options.method != Method::kLrp && (options.gate_rule || options.bias_factor)) {
     throw InvalidArgument(fmt::format("the LSTM gate rule and the bias factor apply to method lrp only, not {}",
@@ -1072,6 +1115,8 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const Explai
   }
   const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
   e.bias_relevance = score - sum;
+  e.truncated = ids.size() < all_ids.size();
+  e.relevance.resize(all_ids.size(), 0.0);
   return e;
 }
 
@@ -1094,7 +1139,8 @@ nlohmann::json BiLstmClassifier::save(const std::filesystem::path& dir) const {
   w.set_metadata("textlrp.gate_order", kGateOrder);
   w.write(dir / "model.safetensors");
   return {{"n_vocab", n_vocab()},     {"n_embd", n_embd()}, {"n_hidden", n_hidden()},
-          {"n_classes", n_classes()}, {"fc_bias", fc_bias}, {"gate_order", kGateOrder}};
+          {"n_classes", n_classes()}, {"fc_bias", fc_bias}, {"gate_order", kGateOrder},
+          {"max_tokens", max_tokens_}};
 }
 
 }  // namespace textlrp::lrp

@@ -53,11 +53,16 @@
 //                       the time steps (1e96 after 200 steps of a random model, even with an ε)
 //   Every split conserves R exactly (gate + signal = R), whatever the bias factor.
 //   With half or proportional, gate relevance goes on through the gate's own rows of W_ih, W_hh
-//   to the words and h_{t-1}. A gate's relevance follows its value (σ(z) ≈ 0.5 where z ≈ 0) while
-//   the ε-rule divides it by z, so with ε = 0.001 these variants can give single words relevances
-//   far above the score that cancel each other (up to 1e6 on some SST sentences under
-//   proportional); a larger ε for role lstm (lstm=epsilon(0.1)) tames them. Arras et al. (2019)
-//   found them less faithful than signal-take-all, the default and the reference's rule.
+//   to the words and h_{t-1}, but not by the ε-rule: a sigmoid gate is 1/2 at z = 0, so its
+//   relevance (a share of its value) does not vanish with its pre-activation, and the ε-rule's
+//   R/(z + εσ) reached R/ε where z crosses 0 (until issue 12: words got up to 2.9e8 for a score of
+//   0.99 on SST with ε = 0.001, compounded over the time steps). Instead, for a gate value
+//   σ(z) = 1/2 + u (u = σ(z) − 1/2, the part the inputs move), the inputs get |u|/(|u| + 1/2)·R,
+//   shared among them as the ε-rule shares z (R_i = x_i w_i · |u|/((|u| + 1/2)·z) · R, at most
+//   |x_i w_i|·|R|/2), and the constant 1/2 keeps the rest like a bias (bias factor B gives B of it
+//   back, so B = 1 still conserves exactly). The tanh rows (g) use the ε-rule as above.
+//   Arras et al. (2019, "Evaluating recurrent neural network explanations") found these variants
+//   less faithful than signal-take-all, the default and the reference's rule.
 //   Word relevance = Σ over the E embedding dimensions of R(x_t) from both directions.
 //   Explanation::bias_relevance = s_target − Σ words (R_rest plus whatever biases and the
 //   stabiliser kept). A word whose id is outside [0, n_vocab) is a zero vector: with B = 0 it gets
@@ -151,13 +156,20 @@ struct LstmRelevance {
   double r_rest = 0;  // at h_{-1} and c_{-1} of both directions (0 unless bias_factor != 0)
 };
 
+// The longest input the classifier reads (as the CNN's kDefaultMaxTokens): scores() and explain()
+// read only the first max_tokens tokens of a longer document (Explanation::truncated; the rest get
+// relevance 0), so that a 2 MB document costs milliseconds, not seconds and gigabytes.
+inline constexpr Index kBiLstmDefaultMaxTokens = 5000;
+
 class BiLstmClassifier final : public Classifier {
  public:
-  // Throws InvalidArgument when the shapes do not fit together, labels.size() != C or a weight is
-  // NaN or infinite.
-  BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights);
+  // Throws InvalidArgument when the shapes do not fit together, labels.size() != C, a weight is
+  // NaN or infinite or max_tokens < 1.
+  BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights,
+                   Index max_tokens = kBiLstmDefaultMaxTokens);
 
-  // From a model directory: config "hyper" {n_vocab, n_embd, n_hidden, n_classes, fc_bias} and
+  // From a model directory: config "hyper" {n_vocab, n_embd, n_hidden, n_classes, fc_bias,
+  // max_tokens (default kBiLstmDefaultMaxTokens: models written before it existed)} and
   // dir/model.safetensors (F64 tensors). Throws FormatError naming the file; tensor problems are
   // listed in one message.
   static std::unique_ptr<BiLstmClassifier> load(const std::filesystem::path& dir, const nlohmann::json& config);
@@ -177,7 +189,8 @@ class BiLstmClassifier final : public Classifier {
   // forward direction's final state, [H, 2H) to the backward one's) and optionally fc.bias [C].
   // `labels` empty = "0".."C-1". Throws FormatError listing every missing, unexpected, wrongly
   // shaped or typed tensor in one message, InvalidArgument when labels.size() != C.
-  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels);
+  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels,
+                                                        Index max_tokens = kBiLstmDefaultMaxTokens);
   // From the NumPy layout of Arras et al. (../shared/data/arras-bilstm/README.txt): dir/Wxh_Left.npy
   // [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy [C x H], the
   // same with _Right, gate order i, g, f, o, no output bias; the embedding matrix [V x E] from
@@ -200,7 +213,8 @@ class BiLstmClassifier final : public Classifier {
   };
 
   // Scores [C] in float64; fills *trace when not nullptr (else a per-thread scratch trace, so the
-  // result is a copy). Ids outside [0, n_vocab) are zero vectors.
+  // result is a copy). Ids outside [0, n_vocab) are zero vectors. forward() reads every id it is
+  // given (no max_tokens: scores() and explain() truncate before calling it).
   VecD forward(std::span<const TokenId> ids, Trace* trace = nullptr) const;
   // The same in float32 (float copies of the weights, float arithmetic), into *trace (required).
   VecF forward(std::span<const TokenId> ids, Trace32* trace) const;
@@ -214,6 +228,7 @@ class BiLstmClassifier final : public Classifier {
   Relevance32 relevance(const Trace32& trace, int target, const LrpSettings& settings) const;
 
   const BiLstmWeights& weights() const { return weights_; }
+  Index max_tokens() const { return max_tokens_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
   Index n_embd() const { return weights_.embedding.cols(); }
   Index n_classes() const { return weights_.fc_left.rows(); }
@@ -255,6 +270,7 @@ class BiLstmClassifier final : public Classifier {
   Packed<double> p64_;
   Packed<float> p32_;
   bool float32_ok_ = true;  // every weight fits float32's range
+  Index max_tokens_ = kBiLstmDefaultMaxTokens;
 };
 
 }  // namespace textlrp::lrp

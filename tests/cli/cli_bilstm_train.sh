@@ -70,12 +70,26 @@ ok "sst-binary: toy test accuracy $acc"
 cmp -s "$WORK/m2/model.safetensors" "$WORK/m2b/model.safetensors" || fail "same seed, one thread: models differ"
 ok "same seed and one thread give the same model file"
 
+# --max-tokens (issue 12): saved in the model; the model reads that many tokens and says truncated.
+"$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --dim 8 --hidden 4 --epochs 1 --max-tokens 3 \
+  --threads 1 --out "$WORK/m3" -q
+python3 - "$WORK/m3/config.json" <<'PY' || fail "config.json lacks hyper.max_tokens 3"
+import json, sys
+assert json.load(open(sys.argv[1]))["hyper"]["max_tokens"] == 3
+PY
+echo '{"text": "the movie is not great ."}' | "$TEXTLRP" explain --model "$WORK/m3" --input - -q >"$WORK/t3.jsonl"
+grep -q '"truncated":true' "$WORK/t3.jsonl" || fail "a 5-token document is not truncated at 3"
+"$TEXTLRP" validate --explanations "$WORK/t3.jsonl" >/dev/null || fail "the truncated explanation fails validate"
+echo '{"text": "great movie"}' | "$TEXTLRP" explain --model "$WORK/m3" --input - -q | grep -vq '"truncated"' ||
+  fail "a 2-token document is marked truncated"
+ok "train --arch bilstm --max-tokens 3: saved, applied, reported"
+
 expect_exit 2 "optimizer" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --optimizer sgd --out "$WORK/x" -q
 expect_exit 2 "needs --dev-corpus" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --sst-phrases --out "$WORK/x" -q
 expect_exit 2 "hidden size" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --hidden 0 --out "$WORK/x" -q
 [ ! -e "$WORK/x" ] || fail "a failed run left an output"
 "$TEXTLRP" train --help >"$WORK/help.txt" || fail "train --help"
-for o in --sst-phrases --dev-corpus --hidden --optimizer --embedding-dropout --clip-norm --no-output-bias; do
+for o in --sst-phrases --dev-corpus --hidden --optimizer --embedding-dropout --clip-norm --no-output-bias --max-tokens; do
   grep -q -- "$o" "$WORK/help.txt" || fail "train --help lacks $o"
 done
 ok "train --help lists the BiLSTM options"

@@ -3,6 +3,7 @@
 // learns a toy task, and that it is deterministic.
 #include "train/bilstm_train.h"
 
+#include <algorithm>
 #include <cmath>
 #include <random>
 #include <string>
@@ -258,6 +259,8 @@ TEST_CASE("bilstm_train: bad input and options are InvalidArgument", "[bilstm_tr
                   InvalidArgument);
   CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.threads = 0; })),
                   InvalidArgument);
+  CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.max_tokens = 0; })),
+                  InvalidArgument);
   // Without a dev set every epoch runs and the last one is kept.
   BiLstmTrainReport rep;
   o.max_epochs = 2;
@@ -292,4 +295,30 @@ TEST_CASE("bilstm_train: train_bilstm returns a BiLstmClassifier that scores lik
     }
     dev.pop_back();
   }
+}
+
+// Issue 12: training reads what the model will read, the first max_tokens tokens.
+TEST_CASE("bilstm_train: max_tokens trains on the truncated documents", "[bilstm_train]") {
+  std::vector<std::vector<TokenId>> docs, dev;
+  std::vector<int> labels, dev_labels;
+  toy_task(60, 5, &docs, &labels);
+  toy_task(20, 6, &dev, &dev_labels);
+  std::mt19937_64 rng(4);
+  const MatD emb = random_matd(12, 6, rng, 0.25);
+  BiLstmTrainOptions o;
+  o.n_hidden = 4;
+  o.max_epochs = 2;
+  o.threads = 1;
+  o.max_tokens = 2;
+  auto cut = [](std::vector<std::vector<TokenId>> d) {
+    for (auto& ids : d) ids.resize(std::min<std::size_t>(ids.size(), 2));
+    return d;
+  };
+  REQUIRE(std::any_of(docs.begin(), docs.end(), [](const auto& d) { return d.size() > 2; }));
+  const BiLstmWeights a = train_bilstm_weights(docs, labels, dev, dev_labels, 2, emb, o);
+  BiLstmTrainOptions whole = o;
+  whole.max_tokens = 1000;
+  CHECK(same_weights(a, train_bilstm_weights(cut(docs), labels, cut(dev), dev_labels, 2, emb, whole)));
+  CHECK(!same_weights(a, train_bilstm_weights(docs, labels, dev, dev_labels, 2, emb, whole)));
+  CHECK(train_bilstm(docs, labels, dev, dev_labels, {"a", "b"}, emb, o)->max_tokens() == 2);
 }
