@@ -149,7 +149,7 @@ void setup_report(CLI::App& root, Action& action) {
   opt->input.add_to(cmd);
   cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")->required();
   cmd->add_option("--method", opt->method, "explanation method when explaining with --model")->capture_default_str();
-  cmd->add_option("--rule", opt->rule, "LRP rule when explaining with --model (see explain --help)");
+  cmd->add_option("--rule", opt->rule, "LRP rule when explaining with --model (default: each model's own; see explain --help)");
   cmd->add_option("--target", opt->target, "predicted, true or a label name")->capture_default_str();
   cmd->add_option("--max-documents", opt->max_documents,
                   "documents in the report (0 = all); which ones: --select")->capture_default_str();

@@ -13,9 +13,10 @@
 namespace textlrp::corpora {
 
 struct Example {
-  // Stable identifier within the corpus: "<label>/<file>" for folder trees, the 1-based line
-  // number for line formats (unless a JSONL object gives its own "id"), "<line>.<k>" for SST
-  // phrases.
+  // Stable identifier within the corpus: "<label>/<file>" for folder trees, "<line>-<hash>" for
+  // line formats (the 1-based line number and the FNV-1a hash of the text, detail::generated_id;
+  // unless a JSONL object gives its own "id"), the line number for SST sentences and "<line>.<k>"
+  // for SST phrases.
   std::string id;
   // The document text, UTF-8. For pre-tokenized input it is the tokens joined by single spaces.
   std::string text;

@@ -4,7 +4,7 @@
 //   "text":   string                 the document, or
 //   "tokens": [string, ...]          a pre-tokenized document (Example::tokens is set; when
 //                                    "text" is absent, text = tokens joined by single spaces),
-//   "id":     string | number        optional; defaults to the 1-based line number,
+//   "id":     string | number        optional; defaults to "<line>-<hash>" (line_utils.h),
 //   "label":  string | number | null optional; numbers are kept as written by the JSON
 //                                    serializer (1 -> "1", 0.5 -> "0.5"), null means unlabelled.
 // Other keys are ignored. When both "text" and "tokens" are given, both are kept as written.

@@ -1,9 +1,10 @@
 // corpora/text.h — line-oriented plain-text corpora: `text:PATH` and `tsv:PATH`.
 //
-//   text:PATH  one document per line, no label. id = the 1-based line number.
+//   text:PATH  one document per line, no label. id = "<line>-<hash>" (the 1-based line number and
+//              the FNV-1a hash of the text, corpora/line_utils.h generated_id).
 //   tsv:PATH   "label<TAB>text" per line (the UCI SMS Spam Collection). The label is everything
 //              before the first tab, the text everything after it (further tabs stay in the
-//              text). id = the 1-based line number.
+//              text). id = "<line>-<hash>" as for text.
 // Both: PATH "-" reads stdin (named "<stdin>" in messages); a trailing "\r" is dropped; blank
 // lines (empty or only whitespace) are skipped, so line numbers in ids may have gaps; a line that
 // is not valid UTF-8 is a FormatError "PATH:LINE:COL: ..." (no Latin-1 fallback: a line file

@@ -25,6 +25,7 @@ figure.plot{margin:0;border:1px solid #eaeef2;border-radius:6px;padding:.4rem;ba
 figure.plot figcaption{font-size:.82rem;color:#57606a;max-width:34rem;margin-top:.2rem}
 svg.chart{display:block;max-width:100%;height:auto;font:11px system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 svg.chart .title{font-size:13px;font-weight:600}
+svg.chart .legend{display:inline;font-size:11px}
 svg.chart .axis{stroke:#424a53;stroke-width:1}
 svg.chart .grid{stroke:#eaeef2;stroke-width:1}
 svg.chart text{fill:#1f2328}
@@ -124,11 +125,12 @@ void append_axes(std::string& out, const Frame& f, const std::string& title, con
                  (pl + pr) / 2, esc(title));
 }
 
-// Approximate width in px of `text` at the charts' 11px sans-serif (for legend layout).
+// Width in px of `text` at the charts' 11px sans-serif, generously (7 px a character: wider than
+// the average glyph), for the legend layout: the legend must never be clipped.
 double text_width(std::string_view text) {
   std::size_t chars = 0;
   for (const char c : text) chars += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
-  return 6.4 * static_cast<double>(chars);
+  return 7.0 * static_cast<double>(chars);
 }
 
 // Legend text longer than this is cut with "…"; the full text is in the entry's <title> tooltip.

@@ -13,7 +13,11 @@
 // no JavaScript, loads nothing and carries the same Content-Security-Policy. Stable hooks for tests:
 // each section is <section class="analysis" id="…">, each plot <figure class="plot"
 // data-kind="scatter|deletion" data-model="…" …> holding one <svg class="chart">, each data point
-// a <circle class="pt">, each curve a <path class="curve" data-method="…">.
+// an element of class "pt" (a <circle> for the first 20 classes; classes 21+ reuse the 20 colours
+// with a square, triangle or diamond <path>), each curve a <path class="curve" data-method="…"> with
+// its own dash pattern and marker shape, each legend entry a <g class="legend-entry"> (every class,
+// in columns of 30; text cut at 48 characters, the full text in its <title>; the chart is as wide
+// as its legend, so nothing is clipped).
 #pragma once
 
 #include <string>

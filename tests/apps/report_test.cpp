@@ -376,6 +376,8 @@ TEST_CASE("report: group_by_id puts models of one document side by side", "[repo
   CHECK_THAT(html, Contains("data-model=\"cnn\""));
   CHECK_THAT(html, Contains("data-model=\"bow\""));
   CHECK_THAT(html, Contains("grid-template-columns:repeat(var(--n,1)"));
+  // A single-model card uses the page width (no per-card max-width any more).
+  CHECK(html.find("max-width:calc(var(--n") == std::string::npos);
   CHECK_THAT(
       html,
       Contains("<b>3 documents</b> &middot; 5 explanations &middot; <b>2 models</b>: cnn, bow"));

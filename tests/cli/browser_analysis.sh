@@ -4,7 +4,8 @@
 # browser (headless Chromium): every section (examples, top words, PCA, word deletion, EPI) and
 # every plot is present and non-empty (scatter SVGs have one circle per document, deletion SVGs one
 # path per method, both have axes, axis labels and a legend), no script or external resource
-# survives parsing, and a screenshot can be taken.
+# survives parsing, no legend text is clipped (measured with getBBox() in the browser, on a copy of
+# the page with a measuring script), and a screenshot can be taken.
 #
 # Run by ctest with TEXTLRP, TEXTLRP_SOURCE_DIR and TEXTLRP_TEST_OUT. By hand:
 #   TEXTLRP=build/bin/textlrp TEXTLRP_SOURCE_DIR=. TEXTLRP_TEST_OUT=/tmp/brtest \
@@ -242,6 +243,44 @@ if epi:
 if failures:
     print(f"browser_analysis: {len(failures)} DOM check(s) failed; see {sys.argv[1]}", file=sys.stderr)
     sys.exit(1)
+PY
+
+# (6) Legends are not clipped: a copy of the page without its CSP, plus a script that measures every
+# legend text with getBBox() in the real browser (with the page's CSS) and records the ones that
+# stick out of their <svg>.
+measure="$out/analysis.measure.html"
+python3 - "$report" "$measure" << 'PY'
+import re
+import sys
+html = open(sys.argv[1], encoding="utf-8").read()
+html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+script = """<script>
+var bad = [], n = 0;
+document.querySelectorAll("svg.chart").forEach(function (svg) {
+  var w = parseFloat(svg.getAttribute("width")), h = parseFloat(svg.getAttribute("height"));
+  svg.querySelectorAll("g.legend text").forEach(function (t) {
+    var b = t.getBBox(); n++;
+    if (b.x < 0 || b.y < 0 || b.x + b.width > w + 0.5 || b.y + b.height > h + 0.5)
+      bad.push(t.textContent + " [" + Math.round(b.x + b.width) + " > " + w + "]");
+  });
+});
+document.body.setAttribute("data-legend-texts", String(n));
+document.body.setAttribute("data-clipped", bad.join(" | "));
+</script>"""
+open(sys.argv[2], "w", encoding="utf-8").write(html.replace("</body>", script + "</body>"))
+PY
+dump_dom_query "$measure" "" "$out/analysis.measure.dom.html" 90 "$out"
+python3 - "$out/analysis.measure.dom.html" << 'PY' || fail "legend text is clipped"
+import re
+import sys
+dom = open(sys.argv[1], encoding="utf-8").read()
+n = re.search(r'data-legend-texts="(\d+)"', dom)
+clipped = re.search(r'data-clipped="([^"]*)"', dom)
+if not n or int(n.group(1)) < 10 or clipped is None:
+    sys.exit(f"browser_analysis: FAIL: the measuring script did not run ({n and n.group(1)} legend texts)")
+if clipped.group(1):
+    sys.exit(f"browser_analysis: FAIL: legend text outside its chart: {clipped.group(1)}")
+print(f"browser_analysis: ok: {n.group(1)} legend texts measured in the browser, none clipped")
 PY
 
 # (6) The screenshot.

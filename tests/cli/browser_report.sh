@@ -235,6 +235,14 @@ for word in ["café", "日本語", "😀", "PWNED", "<script>"]:
 
 # Summary and index.
 check("overview" in dom.ids and "index" in dom.ids, "the page has #overview (summary) and #index")
+raw_dom = open(dom_path, encoding="utf-8").read()
+firsts = [g[0] for g in groups.values()]
+n_right = sum(1 for v in firsts if v.get("label") == v["prediction"])
+n_labelled = sum(1 for v in firsts if "label" in v)
+acc = f"accuracy {100 * n_right / n_labelled:.1f}%"
+check(acc in raw_dom, f"the summary shows the first model's {acc} ({n_right} of {n_labelled})")
+check(raw_dom.count('<table class="cm">') == len({v.get("model") for g in groups.values() for v in g}),
+      "one confusion matrix per model")
 check(len(dom.rows) == len(groups), f"{len(dom.rows)} index rows == {len(groups)} documents")
 first_views = [g[0] for g in groups.values()]
 check([r.get("data-t") for r in dom.rows] == [v.get("label", "") for v in first_views],
