@@ -1,4 +1,4 @@
-#include "lrp/analysis/knn.h"
+#include "analysis/knn.h"
 
 #include <fmt/format.h>
 

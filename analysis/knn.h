@@ -1,4 +1,4 @@
-// lrp/analysis/knn.h — k-nearest-neighbour classification, stratified k-fold cross-validation, and
+// analysis/knn.h — k-nearest-neighbour classification, stratified k-fold cross-validation, and
 // the explanatory power index (EPI) of Arras et al. (2017, "What is relevant in a text document?
 // An interpretable machine learning approach", PLoS ONE 12(8)).
 //
@@ -21,7 +21,7 @@
 #include <string_view>
 #include <vector>
 
-#include "lrp/analysis/pca.h"
+#include "analysis/pca.h"
 
 namespace textlrp::lrp::analysis {
 
