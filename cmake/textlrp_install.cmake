@@ -68,5 +68,11 @@ install(FILES ${PROJECT_BINARY_DIR}/generated/textlrpConfig.cmake
 
 # The .pc file finds the prefix from its own place (relocatable, also after `cmake --install --prefix`).
 file(RELATIVE_PATH TEXTLRP_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/p")
+# A sanitizer build's libraries need the sanitizer runtime in whatever links them (the CMake targets
+# carry the flags as usage requirements; the .pc file says them in Cflags and Libs).
+set(TEXTLRP_PC_FLAGS "")
+if(TEXTLRP_SANITIZE)
+  set(TEXTLRP_PC_FLAGS " -fsanitize=address,undefined")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/textlrp.pc.in ${PROJECT_BINARY_DIR}/generated/textlrp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/generated/textlrp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
