@@ -1,6 +1,6 @@
 // textlrp deletion — word-deletion curves and AOPC per explanation method (how faithful is each
 // explanation to the model?), as JSON on stdout. See apps/common/analysis.h and
-// lrp/analysis/deletion.h for the experiment.
+// analysis/deletion.h for the experiment.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 

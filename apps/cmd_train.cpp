@@ -12,6 +12,7 @@
 #include "apps/commands.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "embeddings/load.h"
 #include "nlp/sentencepiece_tokenizer.h"
@@ -463,25 +464,19 @@ int run_train(const TrainOptions& o) {
   // Tokenize everything once (both cores).
   std::vector<std::vector<std::string>> tokens(docs.size());
   {
-    const int n_threads = resolve_train_threads(o.threads);
-    std::vector<std::thread> workers;
-    for (int w = 0; w < n_threads; ++w) {
-      workers.emplace_back([&, w] {
-        for (std::size_t i = static_cast<std::size_t>(w); i < docs.size(); i += static_cast<std::size_t>(n_threads)) {
-          if (spm) {
-            const std::vector<int> ids = spm->encode_ids(docs[i].text);
-            piece_ids[i].assign(ids.begin(), ids.end());
-            continue;
-          }
-          if (docs[i].tokens) {  // pre-tokenized (SST trees, JSONL "tokens"): as evaluate/explain encode them
-            for (auto& t : nlp::pretokenized(*docs[i].tokens, o.lowercase)) tokens[i].push_back(std::move(t.text));
-            continue;
-          }
-          for (auto& t : tokenizer.tokenize(docs[i].text)) tokens[i].push_back(std::move(t.text));
-        }
-      });
-    }
-    for (auto& t : workers) t.join();
+    ThreadPool pool(resolve_train_threads(o.threads));
+    pool.parallel_for(docs.size(), [&](std::size_t i) {
+      if (spm) {
+        const std::vector<int> ids = spm->encode_ids(docs[i].text);
+        piece_ids[i].assign(ids.begin(), ids.end());
+        return;
+      }
+      if (docs[i].tokens) {  // pre-tokenized (SST trees, JSONL "tokens"): as evaluate/explain encode them
+        for (auto& t : nlp::pretokenized(*docs[i].tokens, o.lowercase)) tokens[i].push_back(std::move(t.text));
+        return;
+      }
+      for (auto& t : tokenizer.tokenize(docs[i].text)) tokens[i].push_back(std::move(t.text));
+    });
   }
   auto build = [&](const std::vector<std::size_t>& subset) {
     if (spm) return spm->vocabulary();

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
 
@@ -76,13 +77,6 @@ Match match_vocabulary(const EmbeddingTable& table, const nlp::Vocabulary& vocab
   return m;
 }
 
-// splitmix64 finaliser: a good 64-bit mix of a counter.
-std::uint64_t mix64(std::uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 }  // namespace
 
 std::string to_string(const Coverage& c) {
@@ -129,7 +123,7 @@ Mat embedding_matrix(const EmbeddingTable& table, const nlp::Vocabulary& vocab, 
       const std::uint64_t counter =
           static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(dim) +
           static_cast<std::uint64_t>(j) + 1;
-      const std::uint64_t z = mix64(seed + 0x9E3779B97F4A7C15ull * counter);
+      const std::uint64_t z = mix64(seed + kSplitMix64Gamma * counter);
       const float u = static_cast<float>(z >> 40) * 0x1.0p-24f;  // [0, 1)
       matrix(i, j) = init_scale * (2.0f * u - 1.0f);
     }

@@ -21,14 +21,12 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
-#include <exception>
-#include <mutex>
 #include <numeric>
 #include <random>
-#include <thread>
 
 #include "core/error.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
 
 namespace textlrp::lrp {
 namespace {
@@ -292,13 +290,6 @@ void lstm_backward(const Dir<T>& d, const Packing& pk, const DirCache<T>& k, con
   dx.noalias() = ws.dz * d.w_ih;  // [N x E]
 }
 
-inline std::uint64_t splitmix64(std::uint64_t x) {
-  std::uint64_t z = x + 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
-
 // Uniform in [0, 1) from 53 random bits (portable, unlike std::uniform_real_distribution).
 inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1p-53; }
 
@@ -439,92 +430,14 @@ double run_shard(const Params<T>& p, const std::array<MatT<T>, 2>& w_hh_t, const
   return loss;
 }
 
-// ---------------------------------------------------------------------------------------------
-// A fixed set of worker threads: run(fn) calls fn(w) for w in [0, n) (w = 0 on the calling
-// thread) and returns when all are done, rethrowing the first exception.
-class WorkerPool {
- public:
-  explicit WorkerPool(int n) : n_(n) {
-    for (int w = 1; w < n; ++w) threads_.emplace_back([this, w] { loop(w); });
-  }
-  ~WorkerPool() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-      ++generation_;
-    }
-    start_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
-
-  int size() const { return n_; }
-
-  void run(const std::function<void(int)>& fn) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      fn_ = &fn;
-      pending_ = n_ - 1;
-      error_ = nullptr;
-      ++generation_;
-    }
-    start_.notify_all();
-    std::exception_ptr own;
-    try {
-      fn(0);
-    } catch (...) {
-      own = std::current_exception();
-    }
-    std::unique_lock<std::mutex> lock(mu_);
-    done_.wait(lock, [&] { return pending_ == 0; });
-    if (own) std::rethrow_exception(own);
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  void loop(int w) {
-    std::uint64_t seen = 0;
-    while (true) {
-      const std::function<void(int)>* fn = nullptr;
-      {
-        std::unique_lock<std::mutex> lock(mu_);
-        start_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
-        if (stop_) return;
-        fn = fn_;
-      }
-      std::exception_ptr err;
-      try {
-        (*fn)(w);
-      } catch (...) {
-        err = std::current_exception();
-      }
-      std::lock_guard<std::mutex> lock(mu_);
-      if (err && !error_) error_ = err;
-      if (--pending_ == 0) done_.notify_one();
-    }
-  }
-
-  int n_;
-  std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::condition_variable start_, done_;
-  const std::function<void(int)>* fn_ = nullptr;
-  std::uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
-  std::exception_ptr error_;
-};
-
 // Forward pass over many documents: scores [n_docs x C], documents k ≡ w (mod threads) on thread
 // w, in chunks of 256.
 template <class T>
-MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>& docs, WorkerPool& pool) {
+MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>& docs, ThreadPool& pool) {
   const std::array<MatT<T>, 2> w_hh_t = {MatT<T>(p.dir[0].w_hh.transpose()), MatT<T>(p.dir[1].w_hh.transpose())};
   MatT<T> out(static_cast<Index>(docs.size()), p.fc.rows());
   const auto n_threads = static_cast<std::size_t>(pool.size());
-  pool.run([&](int w) {
+  pool.parallel_for(n_threads, [&](std::size_t w) {
     Workspace<T> ws;
     ShardInput in;
     std::vector<std::size_t> where;
@@ -535,7 +448,7 @@ MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>
       in.docs.clear();
       where.clear();
     };
-    for (std::size_t k = static_cast<std::size_t>(w); k < docs.size(); k += n_threads) {
+    for (std::size_t k = w; k < docs.size(); k += n_threads) {
       in.docs.push_back(&docs[k]);
       where.push_back(k);
       if (in.docs.size() == 256) flush();
@@ -547,7 +460,7 @@ MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>
 
 template <class T>
 double accuracy(const Params<T>& p, const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                WorkerPool& pool) {
+                ThreadPool& pool) {
   if (docs.empty()) return 0;
   const MatT<T> s = batch_scores(p, docs, pool);
   std::size_t correct = 0;
@@ -613,7 +526,7 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
     touched.assign(static_cast<std::size_t>(V), 0);
   }
 
-  WorkerPool pool(o.threads);
+  ThreadPool pool(o.threads);
   const auto n_threads = static_cast<std::size_t>(o.threads);
   std::vector<Workspace<T>> workspaces(n_threads);
   std::vector<Grads<T>> grads(n_threads);
@@ -654,8 +567,7 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
       const std::array<MatT<T>, 2> w_hh_t = {MatT<T>(p.dir[0].w_hh.transpose()),
                                              MatT<T>(p.dir[1].w_hh.transpose())};
       const T scale = static_cast<T>(1.0 / static_cast<double>(end - start));
-      pool.run([&](int w) {
-        const auto ws = static_cast<std::size_t>(w);
+      pool.parallel_for(n_threads, [&](std::size_t ws) {
         grads[ws].loss = run_shard<T>(p, w_hh_t, shards[ws], o.dropout_embedding, o.dropout_hidden, scale, nullptr,
                                       &grads[ws], workspaces[ws]);
       });
@@ -810,7 +722,7 @@ BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs
 std::vector<VecD> bilstm_batch_scores(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
                                       int threads) {
   const Params<double> p = from_weights<double>(weights);
-  WorkerPool pool(std::clamp(threads, 1, 256));
+  ThreadPool pool(std::clamp(threads, 1, 256));
   const MatT<double> s = batch_scores(p, docs, pool);
   std::vector<VecD> out;
   out.reserve(docs.size());
@@ -822,7 +734,7 @@ double bilstm_accuracy(const BiLstmWeights& weights, const std::vector<std::vect
                        const std::vector<int>& labels, int threads) {
   if (docs.size() != labels.size()) throw InvalidArgument("bilstm_accuracy: documents and labels differ in length");
   const Params<double> p = from_weights<double>(weights);
-  WorkerPool pool(std::clamp(threads, 1, 256));
+  ThreadPool pool(std::clamp(threads, 1, 256));
   return accuracy(p, docs, labels, pool);
 }
 

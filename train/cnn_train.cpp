@@ -7,9 +7,10 @@
 #include <cmath>
 #include <numeric>
 #include <random>
-#include <thread>
 
 #include "core/error.h"
+#include "core/rng.h"
+#include "core/thread_pool.h"
 
 namespace textlrp::lrp {
 namespace {
@@ -201,19 +202,16 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
     emb_step.assign(static_cast<std::size_t>(p.embedding.rows()), 0);
   }
 
+  ThreadPool pool(o.threads);  // the batches and the dev evaluation: o.threads tasks, one per thread
   auto evaluate = [&](const Layers& layers) {
     if (dev_docs.empty()) return 0.0;
     std::vector<int> correct(static_cast<std::size_t>(o.threads), 0);
-    std::vector<std::thread> workers;
-    for (int w = 0; w < o.threads; ++w) {
-      workers.emplace_back([&, w] {
-        for (std::size_t k = static_cast<std::size_t>(w); k < dev_docs.size(); k += static_cast<std::size_t>(o.threads)) {
-          const Vec s = run_document(layers, p.embedding, dev_docs[k], 0, o, max_kernel, nullptr, nullptr);
-          correct[static_cast<std::size_t>(w)] += argmax(s) == dev_labels[k];
-        }
-      });
-    }
-    for (auto& t : workers) t.join();
+    pool.parallel_for(static_cast<std::size_t>(o.threads), [&](std::size_t w) {
+      for (std::size_t k = w; k < dev_docs.size(); k += static_cast<std::size_t>(o.threads)) {
+        const Vec s = run_document(layers, p.embedding, dev_docs[k], 0, o, max_kernel, nullptr, nullptr);
+        correct[w] += argmax(s) == dev_labels[k];
+      }
+    });
     return static_cast<double>(std::accumulate(correct.begin(), correct.end(), 0)) /
            static_cast<double>(dev_docs.size());
   };
@@ -233,17 +231,12 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
       for (auto& a : acc) a.conv.resize(o.kernel_sizes.size());
       // One seed per document and epoch, so dropout does not depend on the thread split.
       const std::uint64_t batch_seed = rng();
-      std::vector<std::thread> workers;
-      for (int w = 0; w < o.threads; ++w) {
-        workers.emplace_back([&, w] {
-          for (std::size_t k = start + static_cast<std::size_t>(w); k < end; k += static_cast<std::size_t>(o.threads)) {
-            std::mt19937_64 doc_rng(batch_seed ^ (0x9E3779B97F4A7C15ull * (k + 1)));
-            run_document(layers, p.embedding, docs[order[k]], labels[order[k]], o, max_kernel, &doc_rng,
-                         &acc[static_cast<std::size_t>(w)]);
-          }
-        });
-      }
-      for (auto& t : workers) t.join();
+      pool.parallel_for(static_cast<std::size_t>(o.threads), [&](std::size_t w) {
+        for (std::size_t k = start + w; k < end; k += static_cast<std::size_t>(o.threads)) {
+          std::mt19937_64 doc_rng(batch_seed ^ (kSplitMix64Gamma * (k + 1)));
+          run_document(layers, p.embedding, docs[order[k]], labels[order[k]], o, max_kernel, &doc_rng, &acc[w]);
+        }
+      });
       // Sum in thread order (deterministic), then mean over the batch.
       for (std::size_t w = 1; w < acc.size(); ++w) {
         for (std::size_t i = 0; i < acc[0].conv.size(); ++i) {

@@ -17,7 +17,7 @@
 #include "embeddings/load.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
-#include "lrp/analysis/cnn_scorer.h"
+#include "analysis/cnn_scorer.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
@@ -747,7 +747,7 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
   d.correct = lrp::argmax(model.classifier->scores(ids)) == d.label;
   const std::vector<std::size_t> candidates = visible_positions(model, ids);
   const la::Scorer scorer = [&model](std::span<const TokenId> x) { return model.classifier->scores(x); };
-  // The CNN rescoring only recomputes the windows a deletion touches (lrp/analysis/cnn_scorer.h).
+  // The CNN rescoring only recomputes the windows a deletion touches (analysis/cnn_scorer.h).
   const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
   auto run = [&](const std::vector<std::size_t>& order) {
     if (cnn != nullptr) {

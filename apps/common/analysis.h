@@ -7,7 +7,7 @@
 //   top words          relevance per word, aggregated per class           (textlrp topwords)
 //
 // Used by apps/cmd_{docvec,pca,epi,deletion,topwords,analyze}.cpp and apps/common/analysis_report.
-// The mathematics (PCA, KNN/EPI, curves/AOPC, aggregation) lives in lrp/analysis/.
+// The mathematics (PCA, KNN/EPI, curves/AOPC, aggregation) lives in analysis/.
 //
 // Conventions shared by every analysis (README "Analyses" repeats them):
 //   - A token takes part when the model can see it: an id in [0, n_vocab), not the <unk> id for the
@@ -33,10 +33,10 @@
 #include <vector>
 
 #include "apps/common/pipeline.h"
-#include "lrp/analysis/deletion.h"
-#include "lrp/analysis/knn.h"
-#include "lrp/analysis/pca.h"
-#include "lrp/analysis/topwords.h"
+#include "analysis/deletion.h"
+#include "analysis/knn.h"
+#include "analysis/pca.h"
+#include "analysis/topwords.h"
 
 namespace textlrp::app {
 

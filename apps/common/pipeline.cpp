@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "core/error.h"
+#include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "lrp/models/cnn_classifier.h"
 #include "nlp/word_groups.h"
@@ -420,6 +421,7 @@ std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& optio
                        const std::function<void(std::size_t)>& on_batch) {
   const int n_threads = std::max(1, options.threads);
   const std::size_t batch_size = std::max<std::size_t>(1, options.batch) * static_cast<std::size_t>(n_threads);
+  ThreadPool pool(n_threads);
   std::vector<corpora::Example> batch;
   std::vector<std::string> results;
   std::size_t total = 0;
@@ -436,28 +438,9 @@ std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& optio
     }
     if (batch.empty()) break;
     results.assign(batch.size(), std::string());
-    if (n_threads == 1 || batch.size() < 2) {
-      for (std::size_t i = 0; i < batch.size(); ++i) results[i] = fn(batch[i]);
-    } else {
-      std::vector<std::exception_ptr> errors(static_cast<std::size_t>(n_threads));
-      std::vector<std::thread> workers;
-      for (int w = 0; w < n_threads; ++w) {
-        workers.emplace_back([&, w] {
-          try {
-            for (std::size_t i = static_cast<std::size_t>(w); i < batch.size(); i += static_cast<std::size_t>(n_threads)) {
-              results[i] = fn(batch[i]);
-            }
-          } catch (...) {
-            errors[static_cast<std::size_t>(w)] = std::current_exception();
-          }
-        });
-      }
-      for (auto& t : workers) t.join();
-      // Rethrow the first failing worker's error (worker order, not document order).
-      for (auto& e : errors) {
-        if (e) std::rethrow_exception(e);
-      }
-    }
+    // Document i of the batch on thread i % n_threads; an error is that of the first failing
+    // document (in input order), as with one thread.
+    pool.parallel_for(batch.size(), [&](std::size_t i) { results[i] = fn(batch[i]); });
     for (std::size_t i = 0; i < batch.size(); ++i) sink(batch[i], results[i]);
     total += batch.size();
     if (on_batch) on_batch(total);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/rng.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
 #include "lrp/models/cnn_classifier.h"
@@ -34,11 +35,7 @@ std::vector<double> random_relevance(std::span<const TokenId> ids, std::uint64_t
   for (const TokenId id : ids) state = (state ^ static_cast<std::uint32_t>(id)) * 0x100000001B3ull;  // FNV-1a
   std::vector<double> out(ids.size());
   for (double& r : out) {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);  // splitmix64
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z ^= z >> 31;
-    r = 2.0 * (static_cast<double>(z >> 11) * 0x1.0p-53) - 1.0;  // [0, 1) -> [-1, 1)
+    r = 2.0 * uniform01(splitmix64_next(state)) - 1.0;  // [0, 1) -> [-1, 1)
   }
   return out;
 }

@@ -28,7 +28,7 @@ if grep -E '^(LIBLINEAR_[A-Z_]+|SENTENCEPIECE_TRAIN_LIBRARY|fasttext_[A-Z_]+):' 
 fi
 ok "configuring looked for neither liblinear, libfasttext nor SentencePiece's trainer"
 
-cmake --build "$B" --target textlrp -j "${TEXTLRP_BUILD_JOBS:-2}" >"$WORK/build.log" 2>&1 ||
+cmake --build "$B" --target textlrp -j "${TEXTLRP_BUILD_JOBS:-$(nproc)}" >"$WORK/build.log" 2>&1 ||
   { tail -40 "$WORK/build.log" >&2; fail "building the explain-only textlrp"; }
 T="$B/bin/textlrp"
 [ -x "$T" ] || fail "no $T after the build"

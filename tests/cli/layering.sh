@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp} <- train;
-# everything <- apps. Checks every #include "..." line of each module against the modules it may use
+# lrp <- analysis; everything <- apps. Checks every #include "..." line of each module against the modules it may use
 # (DESIGN.md §3.1), that ICU and sentencepiece headers appear only in nlp/*.cpp (and SentencePiece's
 # trainer in train/sentencepiece_train.cpp), and liblinear/libfasttext only in train/*.cpp.
 set -euo pipefail
@@ -12,6 +12,7 @@ declare -A allowed=(
   [lrp]="core lrp"
   [embeddings]="core nlp embeddings"
   [train]="core nlp lrp train"
+  [analysis]="core lrp analysis"
 )
 bad=0
 for module in "${!allowed[@]}"; do

@@ -1,4 +1,4 @@
-#include "lrp/analysis/deletion.h"
+#include "analysis/deletion.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "core/error.h"
-#include "lrp/analysis/knn.h"
+#include "analysis/knn.h"
 #include "lrp/models/classifier.h"
 
 namespace textlrp::lrp::analysis {

@@ -1,4 +1,4 @@
-// lrp/analysis/deletion.h — word-deletion curves and the area over the perturbation curve (AOPC):
+// analysis/deletion.h — word-deletion curves and the area over the perturbation curve (AOPC):
 // how faithful an explanation is to the model (Arras et al. 2016 "Explaining predictions of
 // non-linear classifiers in NLP", 2017 "What is relevant in a text document?"; AOPC: Samek et al.
 // 2017 "Evaluating the visualization of what a deep neural network has learned").
@@ -55,7 +55,7 @@ DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> id
 
 // A document that is scored again after each deletion. The generic one (IdsScorer) rescores the
 // whole id sequence with a Scorer; a model can offer a faster one that only recomputes what a
-// deletion changes (lrp/analysis/cnn_scorer.h for the CNN).
+// deletion changes (analysis/cnn_scorer.h for the CNN).
 class DocumentScorer {
  public:
   virtual ~DocumentScorer() = default;

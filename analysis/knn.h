@@ -1,4 +1,4 @@
-// lrp/analysis/knn.h — k-nearest-neighbour classification, stratified k-fold cross-validation, and
+// analysis/knn.h — k-nearest-neighbour classification, stratified k-fold cross-validation, and
 // the explanatory power index (EPI) of Arras et al. (2017, "What is relevant in a text document?
 // An interpretable machine learning approach", PLoS ONE 12(8)).
 //
@@ -21,7 +21,8 @@
 #include <string_view>
 #include <vector>
 
-#include "lrp/analysis/pca.h"
+#include "analysis/pca.h"
+#include "core/rng.h"
 
 namespace textlrp::lrp::analysis {
 
@@ -64,9 +65,9 @@ struct CrossValidation {
 CrossValidation knn_cross_validate(const DMat& x, std::span<const int> labels, Index k_max, int n_folds,
                                    Distance distance, std::uint64_t seed);
 
-// SplitMix64: the project's platform-independent seeded generator (used for folds and the random
-// deletion order). Advances `state` and returns the next 64-bit value.
-std::uint64_t splitmix64_next(std::uint64_t& state);
+// SplitMix64 (core/rng.h), the project's platform-independent seeded generator, drives the folds
+// and the random deletion order.
+using textlrp::splitmix64_next;
 // Fisher-Yates shuffle driven by splitmix64_next (identical on every platform, unlike std::shuffle).
 void seeded_shuffle(std::span<Index> values, std::uint64_t seed);
 

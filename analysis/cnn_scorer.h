@@ -1,4 +1,4 @@
-// lrp/analysis/cnn_scorer.h — fast rescoring of a CNN document under word deletion.
+// analysis/cnn_scorer.h — fast rescoring of a CNN document under word deletion.
 //
 // Deleting token p (its embedding row set to zero, as CnnClassifier does for an id outside the
 // vocabulary) changes only the convolution windows that cover p: for width K the K rows
@@ -8,14 +8,14 @@
 // multiply-adds per width; an update costs K·F·K·E, so a 50-step deletion curve of a 1000-token
 // document is ~100x cheaper than rescoring it from scratch. The scores equal
 // CnnClassifier::scores(ids with the deleted ids replaced by -1) up to float rounding (checked in
-// tests/lrp/analysis_test.cpp). Positions beyond max_tokens are not read by the model: removing
+// tests/analysis/analysis_test.cpp). Positions beyond max_tokens are not read by the model: removing
 // them changes nothing.
 #pragma once
 
 #include <span>
 #include <vector>
 
-#include "lrp/analysis/deletion.h"
+#include "analysis/deletion.h"
 #include "lrp/models/cnn_classifier.h"
 
 namespace textlrp::lrp::analysis {

@@ -1,4 +1,4 @@
-// lrp/analysis/pca.h — principal component analysis of row vectors (document vectors).
+// analysis/pca.h — principal component analysis of row vectors (document vectors).
 //
 // Used by `textlrp pca` and the analysis report (apps/cmd_pca.cpp, apps/common/analysis_report.cpp)
 // to draw relevance-weighted document vectors in 2-D, as Arras et al. (2017, "What is relevant in

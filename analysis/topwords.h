@@ -1,4 +1,4 @@
-// lrp/analysis/topwords.h — the words with the largest relevance per class ("what strategy did the
+// analysis/topwords.h — the words with the largest relevance per class ("what strategy did the
 // model learn?"), as in Arras et al. (2017) and the heatmapping.org tutorial's per-class lists.
 //
 // Over the documents of each class, every word's relevances for that class are aggregated:

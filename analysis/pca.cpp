@@ -1,4 +1,4 @@
-#include "lrp/analysis/pca.h"
+#include "analysis/pca.h"
 
 #include <fmt/format.h>
 

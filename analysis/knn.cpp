@@ -1,4 +1,4 @@
-#include "lrp/analysis/knn.h"
+#include "analysis/knn.h"
 
 #include <fmt/format.h>
 
@@ -15,13 +15,6 @@ Distance parse_distance(std::string_view name) {
   if (name == "cosine") return Distance::kCosine;
   if (name == "euclidean") return Distance::kEuclidean;
   throw InvalidArgument(fmt::format("unknown distance '{}'; valid distances: cosine, euclidean", name));
-}
-
-std::uint64_t splitmix64_next(std::uint64_t& state) {
-  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 void seeded_shuffle(std::span<Index> values, std::uint64_t seed) {

@@ -1,4 +1,4 @@
-#include "lrp/analysis/cnn_scorer.h"
+#include "analysis/cnn_scorer.h"
 
 #include <algorithm>
 

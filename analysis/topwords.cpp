@@ -1,4 +1,4 @@
-#include "lrp/analysis/topwords.h"
+#include "analysis/topwords.h"
 
 #include <fmt/format.h>
 

@@ -1,15 +1,15 @@
-// Unit tests of lrp/analysis: PCA, KNN + cross-validation (EPI), deletion curves + AOPC, top words.
+// Unit tests of analysis/: PCA, KNN + cross-validation (EPI), deletion curves + AOPC, top words.
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <random>
 
 #include "core/error.h"
-#include "lrp/analysis/cnn_scorer.h"
-#include "lrp/analysis/deletion.h"
-#include "lrp/analysis/knn.h"
-#include "lrp/analysis/pca.h"
-#include "lrp/analysis/topwords.h"
+#include "analysis/cnn_scorer.h"
+#include "analysis/deletion.h"
+#include "analysis/knn.h"
+#include "analysis/pca.h"
+#include "analysis/topwords.h"
 #include "tests/catch.h"
 
 using namespace textlrp;
