@@ -160,7 +160,7 @@ inline void run_embeddings(std::string_view data) {
   switch ((sel >> 4) & 0x3) {
     case 1: options.invalid_utf8 = emb::LoadOptions::InvalidUtf8::kLatin1; break;
     case 2: options.invalid_utf8 = emb::LoadOptions::InvalidUtf8::kSkip; break;
-    default: break;
+    default: options.invalid_utf8 = emb::LoadOptions::InvalidUtf8::kError; break;
   }
   if (sel & 0x40) options.max_words = 3;
   static const nlp::Vocabulary only_vocab(std::vector<std::string>{"<unk>", "the", "a", "cat"});
