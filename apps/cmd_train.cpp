@@ -310,8 +310,7 @@ int run_train(const TrainOptions& o) {
   const double t0 = now_seconds();
   std::unique_ptr<corpora::CorpusReader> reader;
   if (o.sst_phrases) {
-    corpora::CorpusOptions co;
-    co.warn = warn;
+    corpora::CorpusOptions co = o.input.corpus_options(warn);
     co.sst_phrases = true;
     reader = corpora::open_corpus(o.input.corpus, co);
     if (reader->format() != "sst" && reader->format() != "sst-binary") {
@@ -331,8 +330,7 @@ int run_train(const TrainOptions& o) {
   if (docs.empty()) throw FormatError("the corpus holds no documents");
   const std::size_t n_main = docs.size();  // documents of --corpus; those of --dev-corpus follow
   if (!o.dev_corpus.empty()) {
-    corpora::CorpusOptions co;
-    co.warn = warn;
+    const corpora::CorpusOptions co = o.input.corpus_options(warn);
     auto dev_reader = corpora::open_corpus(o.dev_corpus, co);
     while (dev_reader->next(ex)) {
       if (!ex.label) throw FormatError(fmt::format("dev document '{}' has no label", ex.id));
