@@ -597,8 +597,8 @@ EpiRow explanatory_power(const VectorSet& set, const EpiOptions& options) {
   std::vector<Index> keep;
   const auto names = class_indices(set, labels, keep);
   if (names.size() < 2) {
-    throw InvalidArgument(fmt::format("epi: the {} vectors of model '{}' need labels of at least two classes",
-                                      set.weighting, set.model));
+    throw FormatError(fmt::format("epi: the {} vectors of model '{}' need labels of at least two classes",
+                                  set.weighting, set.model));
   }
   la::DMat x = set.x(keep, Eigen::all);
   if (options.normalize) la::normalize_rows(x);

@@ -127,3 +127,7 @@ printf '3 3\ng\xf6od 0.1 0.2 0.3\nbad 0.4 0.5 0.6\ncaf\xe9 0.7 0.8 0.9\n' >"$WOR
 grep -q "2 word(s) not valid UTF-8 decoded as Latin-1 (first 'g\\\\xF6od' on line 2)" "$WORK/vec.err" ||
   fail "non-UTF-8 vector words: expected one warning with the count and the first line: $(cat "$WORK/vec.err")"
 ok "a vectors file with non-UTF-8 words loads with one warning (decoded as Latin-1)"
+# epi on vectors of documents without labels: a data error too.
+printf '2 3\nfree 0.1 0.2 0.3\nmoney 0.4 0.5 0.6\n' >"$WORK/w.vec"
+"$TEXTLRP" docvec --model "$WORK/svm" --embeddings "$WORK/w.vec" --input "$WORK/nolabel.jsonl" --out "$WORK/nolabel.tsv" -q
+expect_exit 1 "need labels of at least two classes" "$TEXTLRP" epi --vectors "$WORK/nolabel.tsv"
