@@ -2,10 +2,12 @@
 // the AG News / Yelp / DBpedia layouts, and errors naming file:line.
 #include "corpora/csv.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
+#include "core/utf8.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 
@@ -123,4 +125,37 @@ TEST_CASE("csv: open_corpus knows the format and detects .csv", "[corpora][csv]"
   auto reader = open_corpus("csv:" + (dir / "x.csv").string(), {});
   CHECK(reader->format() == "csv");
   CHECK_THROWS_WITH(open_corpus("csvx:" + (dir / "x.csv").string(), {}), Contains("csv,"));
+}
+
+TEST_CASE("csv: random bytes never crash: records or a FormatError/InvalidArgument", "[corpora][csv]") {
+  TempDir dir;
+  const char alphabet[] = {',', '"', '"', '\n', '\r', 'a', '1', ' ', '\t', '\xE9', '\xC3', '\xA9'};
+  std::uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  CorpusOptions replace;
+  replace.encoding = Encoding::kReplace;
+  std::size_t n_ok = 0, n_errors = 0;
+  for (int round = 0; round < 400; ++round) {
+    std::string content;
+    const std::size_t n = next() % 40;
+    for (std::size_t i = 0; i < n; ++i) content.push_back(alphabet[next() % sizeof(alphabet)]);
+    for (const CorpusOptions& o : {CorpusOptions{}, replace}) {
+      try {
+        for (const Example& e : read_csv(dir, content, o)) {
+          CHECK(textlrp::is_valid_utf8(e.text));
+          CHECK(e.label);
+        }
+        ++n_ok;
+      } catch (const textlrp::FormatError&) {
+        ++n_errors;
+      } catch (const textlrp::InvalidArgument&) {
+        ++n_errors;
+      }
+    }
+  }
+  CHECK(n_ok > 0);
+  CHECK(n_errors > 0);
 }
