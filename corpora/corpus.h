@@ -74,7 +74,8 @@ struct CorpusOptions {
   bool strip_quotes = false;
   // sst and sst-binary only: after each sentence, also yield every labelled sub-phrase (ids "<line>.<k>").
   bool sst_phrases = false;
-  // Receives warnings (detected format, files decoded as Latin-1, skipped entries). May be empty.
+  // Receives warnings (detected format, files decoded as Latin-1, skipped entries, the count of
+  // sequences Encoding::kReplace replaced in a file). May be empty.
   std::function<void(std::string_view)> warn;
 };
 
