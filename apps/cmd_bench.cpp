@@ -3,12 +3,32 @@
 // their JSONL output (which is discarded), exactly as the predict/explain commands do.
 #include <fmt/format.h>
 
+#include <memory>
+#include <vector>
+
 #include "apps/commands.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 
 namespace textlrp::app {
 namespace {
+
+// Replays documents held in memory (stdin can be read only once, but every round needs the input).
+class MemoryReader final : public corpora::CorpusReader {
+ public:
+  MemoryReader(const std::vector<corpora::Example>& docs, std::string_view format) : docs_(docs), format_(format) {}
+  bool next(corpora::Example& out) override {
+    if (next_ >= docs_.size()) return false;
+    out = docs_[next_++];
+    return true;
+  }
+  std::string_view format() const override { return format_; }
+
+ private:
+  const std::vector<corpora::Example>& docs_;
+  std::string format_;
+  std::size_t next_ = 0;
+};
 
 struct BenchOptions {
   std::string model;
@@ -31,8 +51,26 @@ int run_bench(const BenchOptions& o) {
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
   const TargetSpec target;
   const InputOptions input = input_for_model(o.input, model, warn);
+  // stdin is read once, before the rounds, and replayed from memory: every round then sees the same
+  // documents (reading stdin again would give nothing). Files are read again in every pass.
+  std::vector<corpora::Example> stdin_docs;
+  std::string stdin_format;
+  const bool from_stdin = input.reads_stdin();
+  if (from_stdin) {
+    auto reader = input.open(warn);
+    stdin_format = std::string(reader->format());
+    stdin_docs = corpora::read_all(*reader);
+    warn(fmt::format("bench: read {} documents from stdin once; every round replays them from memory (the "
+                     "figures exclude reading and parsing the input)",
+                     stdin_docs.size()));
+  }
   auto pass = [&](bool explain, std::size_t* bytes) {
-    auto reader = input.open({});
+    std::unique_ptr<corpora::CorpusReader> reader;
+    if (from_stdin) {
+      reader = std::make_unique<MemoryReader>(stdin_docs, stdin_format);
+    } else {
+      reader = input.open({});
+    }
     const double t0 = now_seconds();
     std::size_t n_bytes = 0;
     const std::size_t n = run_stream(
@@ -52,6 +90,13 @@ int run_bench(const BenchOptions& o) {
   for (int r = 0; r < std::max(1, o.repeat); ++r) {
     const auto p = pass(false, &predict_bytes);
     const auto e = pass(true, &explain_bytes);
+    const std::size_t before = r > 0 && p.first != n ? n : p.first;
+    const std::size_t after = r > 0 && p.first != n ? p.first : e.first;
+    if (before != after) {
+      throw Error(fmt::format("bench: the input changed between passes ({} then {} documents); give a file that "
+                              "stays the same while bench runs",
+                              before, after));
+    }
     n = p.first;
     best_predict = std::min(best_predict, p.second);
     best_explain = std::min(best_explain, e.second);
@@ -60,6 +105,7 @@ int run_bench(const BenchOptions& o) {
   nlohmann::ordered_json j;
   j["model"] = model.name;
   j["documents"] = n;
+  j["input_in_memory"] = from_stdin;
   j["threads"] = o.threads;
   if (eo.precision) j["precision"] = lrp::precision_name(*eo.precision);
   j["repeat"] = o.repeat;
@@ -77,7 +123,8 @@ void setup_bench(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand(
       "bench",
       "measure predict and explain throughput (documents/s, including reading and tokenizing) on the same input "
-      "in one run and print their ratio as JSON (best of --repeat rounds)");
+      "in one run and print their ratio as JSON (best of --repeat rounds). Input from stdin is read once and "
+      "replayed from memory in every round (reading it is then not timed)");
   cmd->add_option("--model", opt->model, "model directory")->required();
   opt->input.add_to(cmd);
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();

@@ -364,8 +364,7 @@ int run_train(const TrainOptions& o) {
   const double t0 = now_seconds();
   std::unique_ptr<corpora::CorpusReader> reader;
   if (o.sst_phrases) {
-    corpora::CorpusOptions co;
-    co.warn = warn;
+    corpora::CorpusOptions co = o.input.corpus_options(warn);
     co.sst_phrases = true;
     reader = corpora::open_corpus(o.input.corpus, co);
     if (reader->format() != "sst" && reader->format() != "sst-binary") {

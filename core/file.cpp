@@ -1,4 +1,5 @@
 #include "core/file.h"
+#include "core/utf8.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -209,6 +210,7 @@ bool LineReader::next(std::string& line) {
   if (std::ferror(file_)) throw IoError(fmt::format("{}: read error: {}", name_, std::strerror(errno)));
   if (!any) return false;
   if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line_number_ == 0 && starts_with_bom(line)) line.erase(0, kUtf8Bom.size());
   ++line_number_;
   return true;
 }

@@ -67,7 +67,8 @@ class Output {
 };
 
 // Reads a text stream line by line, keeping the 1-based line number for error messages.
-// Lines are returned without the trailing '\n' (and without a '\r' before it).
+// Lines are returned without the trailing '\n' (and without a '\r' before it); a UTF-8 byte-order
+// mark at the start of the stream (file or stdin) is skipped, so it never becomes part of line 1.
 class LineReader {
  public:
   // path "-" reads stdin. Throws IoError if the file cannot be opened.

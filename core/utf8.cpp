@@ -2,6 +2,8 @@
 
 #include <cstdint>
 
+#include <fmt/format.h>
+
 namespace textlrp {
 
 std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
@@ -40,6 +42,129 @@ std::optional<std::size_t> find_invalid_utf8(std::string_view text) {
     i += len;
   }
   return std::nullopt;
+}
+
+namespace {
+
+// Length of the valid UTF-8 sequence at text[i], or 0 when it is invalid there. Sets *cp.
+std::size_t sequence_at(std::string_view text, std::size_t i, std::uint32_t* cp) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  const unsigned char c = s[i];
+  if (c < 0x80) {
+    *cp = c;
+    return 1;
+  }
+  std::size_t len;
+  std::uint32_t v;
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+    v = c & 0x1Fu;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    v = c & 0x0Fu;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    v = c & 0x07u;
+  } else {
+    return 0;
+  }
+  if (i + len > n) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    if ((s[i + k] & 0xC0u) != 0x80u) return 0;
+    v = (v << 6) | (s[i + k] & 0x3Fu);
+  }
+  if ((len == 3 && v < 0x800) || (len == 4 && v < 0x10000) || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF)) {
+    return 0;
+  }
+  *cp = v;
+  return len;
+}
+
+// The number of bytes of the maximal subpart of an ill-formed sequence starting at text[i] (at
+// least 1): the lead byte plus the continuation bytes that could still have completed it
+// (Unicode 15, section 3.9, "U+FFFD substitution of maximal subparts").
+std::size_t maximal_subpart(std::string_view text, std::size_t i) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const std::size_t n = text.size();
+  const unsigned char c = s[i];
+  std::size_t len = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the second byte
+  if (c >= 0xC2 && c <= 0xDF) {
+    len = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    len = 3;
+    if (c == 0xE0) lo = 0xA0;
+    if (c == 0xED) hi = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    len = 4;
+    if (c == 0xF0) lo = 0x90;
+    if (c == 0xF4) hi = 0x8F;
+  } else {
+    return 1;
+  }
+  std::size_t k = 1;
+  if (i + k < n && s[i + k] >= lo && s[i + k] <= hi) {
+    ++k;
+    while (k < len && i + k < n && (s[i + k] & 0xC0u) == 0x80u) ++k;
+  }
+  return k;
+}
+
+bool is_invisible(std::uint32_t cp) {
+  return cp < 0x20 || (cp >= 0x7F && cp <= 0xA0) || cp == 0xAD || cp == 0x034F || cp == 0x061C ||
+         cp == 0x115F || cp == 0x1160 || cp == 0x1680 || cp == 0x180E || (cp >= 0x2000 && cp <= 0x200F) ||
+         (cp >= 0x2028 && cp <= 0x202F) || (cp >= 0x205F && cp <= 0x206F) || cp == 0x3000 || cp == 0x3164 ||
+         (cp >= 0xFE00 && cp <= 0xFE0F) || cp == 0xFEFF || cp == 0xFFA0 || (cp >= 0xFFF0 && cp <= 0xFFFB) ||
+         (cp >= 0xE0000 && cp <= 0xE0FFF);
+}
+
+}  // namespace
+
+std::string replace_invalid_utf8(std::string_view text, std::size_t* n_replaced) {
+  if (is_valid_utf8(text)) return std::string(text);
+  std::string out;
+  out.reserve(text.size() + 8);
+  std::size_t count = 0;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::uint32_t cp;
+    const std::size_t len = sequence_at(text, i, &cp);
+    if (len > 0) {
+      out.append(text.substr(i, len));
+      i += len;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++count;
+      i += maximal_subpart(text, i);
+    }
+  }
+  if (n_replaced) *n_replaced += count;
+  return out;
+}
+
+std::string visible(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (i >= max_bytes) {
+      out += "...";
+      break;
+    }
+    std::uint32_t cp;
+    const std::size_t len = sequence_at(text, i, &cp);
+    if (len == 0) {
+      out += fmt::format("\\x{:02X}", static_cast<unsigned>(static_cast<unsigned char>(text[i])));
+      ++i;
+    } else if (cp != 0x20 && is_invisible(cp)) {
+      out += fmt::format("<U+{:04X}>", cp);
+      i += len;
+    } else {
+      out.append(text.substr(i, len));
+      i += len;
+    }
+  }
+  return out;
 }
 
 std::string latin1_to_utf8(std::string_view bytes) {

@@ -23,6 +23,24 @@ std::string latin1_to_utf8(std::string_view bytes);
 // Sets *was_latin1 (if given) to say which happened.
 std::string decode_utf8_or_latin1(std::string_view bytes, bool* was_latin1 = nullptr);
 
+// A UTF-8 byte-order mark (U+FEFF encoded), which the text readers skip at the start of a file.
+inline constexpr std::string_view kUtf8Bom = "\xEF\xBB\xBF";
+// True when `text` starts with kUtf8Bom.
+inline bool starts_with_bom(std::string_view text) { return text.substr(0, 3) == kUtf8Bom; }
+
+// Returns `text` with every maximal invalid UTF-8 subpart (the Unicode "substitution of maximal
+// subparts" practice, as Python's errors="replace" and ICU do) replaced by U+FFFD, and adds the
+// number of replacements to *n_replaced (if given). Valid text comes back unchanged.
+std::string replace_invalid_utf8(std::string_view text, std::size_t* n_replaced = nullptr);
+
+// `text` made safe and visible for an error message: characters that print as nothing or look
+// like a space (control characters, U+FEFF byte-order mark, zero-width and bidi controls, soft
+// hyphen, no-break and other unusual spaces, line/paragraph separators) become "<U+FEFF>"-style
+// escapes, and bytes that are not valid UTF-8 become "\xE9". Ordinary text, including
+// non-ASCII letters and the ASCII space, is kept. At most `max_bytes` of the input are shown
+// (cut at a character boundary, "..." appended). The one helper every reader's message uses.
+std::string visible(std::string_view text, std::size_t max_bytes = 80);
+
 // Appends `text` as a JSON string literal (with quotes) to `out`. Control characters become
 // \u00XX escapes; '<', '>' and '&' are escaped too so the JSON is safe inside HTML. Precondition:
 // text is valid UTF-8.

@@ -10,6 +10,8 @@
 #include <fmt/format.h>
 
 #include "core/error.h"
+#include "core/utf8.h"
+#include "corpora/csv.h"
 #include "corpora/folder.h"
 #include "corpora/jsonl.h"
 #include "corpora/sst.h"
@@ -78,8 +80,12 @@ std::string first_nonblank_line(const fs::path& path) {
   std::string line;
   bool found = false;
   std::size_t n;
+  bool first_chunk = true;
   while (!found && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
-    for (std::size_t i = 0; i < n; ++i) {
+    // A byte-order mark at the start of the file is not part of the first line.
+    const std::size_t start = first_chunk && starts_with_bom(std::string_view(buf.data(), n)) ? kUtf8Bom.size() : 0;
+    first_chunk = false;
+    for (std::size_t i = start; i < n; ++i) {
       const char c = buf[i];
       if (c == '\n') {
         if (line.find_first_not_of(" \t\r\v\f") != std::string::npos) {
@@ -110,6 +116,7 @@ std::unique_ptr<CorpusReader> open_format(std::string_view format, const fs::pat
   if (format == "jsonl") return open_jsonl_corpus(path, options);
   if (format == "text") return open_text_corpus(path, options);
   if (format == "tsv") return open_tsv_corpus(path, options);
+  if (format == "csv") return open_csv_corpus(path, options);
   if (format == "sst") return open_sst_corpus(path, options);
   if (format == "sst-binary") return open_sst_binary_corpus(path, options);
   throw InvalidArgument(fmt::format("unknown corpus format '{}'; valid formats: {}", format, format_list()));
@@ -118,6 +125,13 @@ std::unique_ptr<CorpusReader> open_format(std::string_view format, const fs::pat
 }  // namespace
 
 CorpusReader::~CorpusReader() = default;
+
+Encoding parse_encoding(std::string_view name) {
+  if (name == "utf-8" || name == "utf8" || name == "UTF-8") return Encoding::kUtf8;
+  if (name == "latin-1" || name == "latin1" || name == "iso-8859-1" || name == "ISO-8859-1") return Encoding::kLatin1;
+  if (name == "replace") return Encoding::kReplace;
+  throw InvalidArgument(fmt::format("--encoding '{}': expected utf-8, latin-1 or replace", visible(name)));
+}
 
 std::optional<std::string> detect_corpus_format(const fs::path& path) {
   std::error_code ec;
@@ -135,6 +149,8 @@ std::optional<std::string> detect_corpus_format(const fs::path& path) {
   }
   const std::string name = path.filename().string();
   if (ends_with(name, ".jsonl")) return "jsonl";
+  if (ends_with(name, ".csv")) return "csv";
+  if (ends_with(name, ".tsv")) return "tsv";
   const std::string line = first_nonblank_line(path);
   const std::size_t start = line.find_first_not_of(" \t");
   if (start != std::string::npos && line[start] == '(' && start + 1 < line.size() &&
@@ -170,7 +186,7 @@ std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOpt
   const fs::path path{std::string(spec)};
   if (spec == "-") {
     throw InvalidArgument(fmt::format(
-        "cannot detect the format of stdin; write FORMAT:- with FORMAT one of: jsonl, text, tsv, sst"));
+        "cannot detect the format of stdin; write FORMAT:- with FORMAT one of: jsonl, text, tsv, csv, sst"));
   }
   const std::optional<std::string> format = detect_corpus_format(path);
   if (!format) {

@@ -10,16 +10,19 @@
 //   jsonl:PATH         one JSON object per line: {"id"?, "text" | "tokens", "label"?}
 //   text:PATH          one document per line, no labels
 //   tsv:PATH           "label<TAB>text" per line (the SMS Spam Collection)
+//   csv:PATH           RFC 4180 comma-separated values, label and text columns chosen by options
+//                      (AG News, Yelp, DBpedia layouts; see corpora/csv.h)
 //   sst:PATH           Stanford Sentiment Treebank PTB trees, one tree per line
 //   sst-binary:PATH    the same trees for the binary task: labels negative (0, 1) / positive (3, 4),
 //                      neutral (2) skipped; never detected, always named
 //
-// For the line formats PATH "-" reads stdin. A bare PATH (no known "FORMAT:" prefix) is sniffed,
+// For the line formats PATH "-" reads stdin. A UTF-8 byte-order mark at the start of any file
+// (and of stdin) is skipped. A bare PATH (no known "FORMAT:" prefix) is sniffed,
 // and the chosen format is reported through CorpusOptions::warn:
 //   - a directory whose data/ sub-folder (or itself) holds ham/spam groups -> spamassassin
 //     (a directory whose only label folders are exactly "ham" and "spam" stays `folder`);
 //   - any other directory -> folder;
-//   - a file ending in ".jsonl" -> jsonl;
+//   - a file ending in ".jsonl" -> jsonl; ".csv" -> csv; ".tsv" -> tsv;
 //   - else the first non-blank line decides: "(" then a digit -> sst; a tab after a short first
 //     field (1..20 bytes, no spaces) -> tsv;
 //   - else a file ending in ".txt" (or ".text") -> text.
@@ -39,7 +42,30 @@
 
 namespace textlrp::corpora {
 
+// How the line formats (jsonl, text, tsv, csv, sst, sst-binary) decode their bytes.
+enum class Encoding {
+  kUtf8,     // strict UTF-8: invalid bytes are a FormatError naming file:line:column and the byte
+  kLatin1,   // every byte is one Latin-1 (ISO-8859-1) code point
+  kReplace,  // UTF-8, invalid sequences replaced by U+FFFD and counted (one warning per file)
+};
+// Parses "utf-8" (also "utf8"), "latin-1" (also "latin1", "iso-8859-1") or "replace";
+// InvalidArgument otherwise.
+Encoding parse_encoding(std::string_view name);
+
+// Whether the first record of a csv: corpus is a header row.
+enum class CsvHeader { kAuto, kYes, kNo };
+
 struct CorpusOptions {
+  // Line formats: how bytes are decoded (see Encoding). Folder corpora always decode a file as
+  // UTF-8, falling back to Latin-1 for the whole file.
+  Encoding encoding = Encoding::kUtf8;
+  // csv only (see corpora/csv.h): the label column and the text column(s), each a 1-based index
+  // or a header name; empty text columns = every column but the label's, in file order. Several
+  // text columns are joined by csv_join.
+  std::string csv_label_column = "1";
+  std::vector<std::string> csv_text_columns;
+  CsvHeader csv_header = CsvHeader::kAuto;
+  std::string csv_join = "\n";
   // folder / spamassassin only: remove Usenet/e-mail headers, signature footers and quoted lines
   // exactly like scikit-learn's fetch_20newsgroups(remove=('headers', 'footers', 'quotes')); see
   // corpora/newsgroups.h. Applied in that order (headers, footers, quotes), as scikit-learn does.
@@ -48,7 +74,8 @@ struct CorpusOptions {
   bool strip_quotes = false;
   // sst and sst-binary only: after each sentence, also yield every labelled sub-phrase (ids "<line>.<k>").
   bool sst_phrases = false;
-  // Receives warnings (detected format, files decoded as Latin-1, skipped entries). May be empty.
+  // Receives warnings (detected format, files decoded as Latin-1, skipped entries, the count of
+  // sequences Encoding::kReplace replaced in a file). May be empty.
   std::function<void(std::string_view)> warn;
 };
 
@@ -64,13 +91,13 @@ class CorpusReader {
   // every later call). Throws IoError when a file cannot be read and FormatError on bad content;
   // the reader must not be used after it threw.
   virtual bool next(Example& out) = 0;
-  // The format name: "folder", "spamassassin", "jsonl", "text", "tsv", "sst" or "sst-binary".
+  // The format name: "folder", "spamassassin", "jsonl", "text", "tsv", "csv", "sst" or "sst-binary".
   virtual std::string_view format() const = 0;
 };
 
 // The format names accepted as "FORMAT:" prefixes, in the order they are listed in messages.
-inline constexpr std::array<std::string_view, 7> kCorpusFormats = {
-    "folder", "spamassassin", "jsonl", "text", "tsv", "sst", "sst-binary"};
+inline constexpr std::array<std::string_view, 8> kCorpusFormats = {
+    "folder", "spamassassin", "jsonl", "text", "tsv", "csv", "sst", "sst-binary"};
 
 // Opens a corpus. `spec` is "FORMAT:PATH" (FORMAT one of kCorpusFormats) or a bare PATH, whose
 // format is detected (see above) and reported through options.warn as

@@ -135,7 +135,9 @@ class FolderReader final : public CorpusReader {
     const Group& group = groups_[group_];
     const std::string& name = group.files[file_++];
     bool was_latin1 = false;
-    std::string text = decode_utf8_or_latin1(read_file(group.dir / name), &was_latin1);
+    std::string bytes = read_file(group.dir / name);
+    if (starts_with_bom(bytes)) bytes.erase(0, kUtf8Bom.size());
+    std::string text = decode_utf8_or_latin1(bytes, &was_latin1);
     ++n_read_;
     if (was_latin1) ++n_latin1_;
     if (options_.strip_headers) text = strip_newsgroup_header(text);

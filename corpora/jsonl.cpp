@@ -1,6 +1,7 @@
 // corpora/jsonl.cpp — the JSONL reader (see jsonl.h).
 #include "corpora/jsonl.h"
 
+#include <algorithm>
 #include <string>
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/utf8.h"
 #include "corpora/line_utils.h"
 
 namespace textlrp::corpora {
@@ -27,14 +29,17 @@ std::string parser_message(const json::exception& e) {
 
 class JsonlReader final : public CorpusReader {
  public:
-  explicit JsonlReader(const std::filesystem::path& path) : reader_(path) {}
+  JsonlReader(const std::filesystem::path& path, const CorpusOptions& options)
+      : reader_(path), decoder_(options.encoding, options.warn) {}
 
   bool next(Example& out) override {
     while (reader_.next(line_)) {
       if (detail::is_blank(line_)) continue;
       parse(reader_.line_number(), out);
+      ++n_records_;
       return true;
     }
+    decoder_.finish(reader_.name());
     return false;
   }
 
@@ -52,15 +57,22 @@ class JsonlReader final : public CorpusReader {
     fail(n, fmt::format("expected \"{}\" to be a string or number, got {}", key, value.type_name()));
   }
 
-  void parse(std::size_t n, Example& out) const {
-    detail::check_utf8_line(reader_.name(), n, line_);
+  void parse(std::size_t n, Example& out) {
+    decoder_.decode(reader_.name(), n, line_);
     json obj;
     try {
       obj = json::parse(line_);
     } catch (const json::exception& e) {
       // parse_error (syntax) and out_of_range (a number beyond double range, e.g. 1e999: found
       // by fuzzing) both mean the line is not JSON we can represent.
-      fail(n, fmt::format("expected a JSON object, got invalid JSON: {}", parser_message(e)));
+      std::string hint;
+      const std::size_t first = line_.find_first_not_of(" \t");
+      if (n_records_ == 0 && first != std::string::npos && line_[first] != '{' && line_[first] != '[') {
+        // The first record does not even start like JSON: most likely plain text.
+        hint = "; if this is plain text (one document a line), read it with --input-format text "
+               "(or --corpus text:PATH)";
+      }
+      fail(n, fmt::format("expected a JSON object, got invalid JSON: {}{}", parser_message(e), hint));
     }
     if (!obj.is_object()) fail(n, fmt::format("expected a JSON object, got {}", obj.type_name()));
 
@@ -87,6 +99,7 @@ class JsonlReader final : public CorpusReader {
     if (has_text) {
       if (!text->is_string()) fail(n, fmt::format("expected \"text\" to be a string, got {}", text->type_name()));
       out.text = text->get<std::string>();
+      if (has_tokens) check_tokens_match_text(n, *out.tokens, out.text);
     } else {
       out.text.clear();
       for (std::size_t i = 0; i < out.tokens->size(); ++i) {
@@ -106,15 +119,46 @@ class JsonlReader final : public CorpusReader {
     out.line = n;
   }
 
+  // "text" and "tokens" together must describe one document: the tokens are the text's tokens,
+  // found in it in order, with nothing but whitespace before, between (or nothing: "it" "'s")
+  // and after them. Otherwise the model would read the tokens while the output showed the text.
+  void check_tokens_match_text(std::size_t n, const std::vector<std::string>& tokens, std::string_view text) const {
+    auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+    std::size_t pos = 0;
+    auto skip_ws = [&] {
+      while (pos < text.size() && is_ws(text[pos])) ++pos;
+    };
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+      skip_ws();
+      const std::string& t = tokens[i];
+      if (t.empty() || text.compare(pos, t.size(), t) != 0) {
+        const std::string_view found = text.substr(pos, std::max<std::size_t>(t.size(), 1) + 10);
+        fail(n, fmt::format("\"tokens\" do not match \"text\": expected token {} '{}' at byte {} of the text, "
+                            "found '{}'{}; give only one of the two, or tokens that are the text's tokens in order "
+                            "(only whitespace between them)",
+                            i, visible(t), pos, visible(found), pos >= text.size() ? " (end of text)" : ""));
+      }
+      pos += t.size();
+    }
+    skip_ws();
+    if (pos < text.size()) {
+      fail(n, fmt::format("\"tokens\" do not match \"text\": the {} token(s) end at byte {} of the text, but "
+                          "it goes on with '{}'; give only one of the two, or tokens that cover the whole text",
+                          tokens.size(), pos, visible(text.substr(pos, 20))));
+    }
+  }
+
   LineReader reader_;
+  detail::LineDecoder decoder_;
+  std::size_t n_records_ = 0;
   std::string line_;
 };
 
 }  // namespace
 
 std::unique_ptr<CorpusReader> open_jsonl_corpus(const std::filesystem::path& path,
-                                                const CorpusOptions& /*options*/) {
-  return std::make_unique<JsonlReader>(path);
+                                                const CorpusOptions& options) {
+  return std::make_unique<JsonlReader>(path, options);
 }
 
 }  // namespace textlrp::corpora

@@ -8,6 +8,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "core/utf8.h"
 #include "corpora/line_utils.h"
 
 namespace textlrp::corpora {
@@ -24,7 +25,8 @@ std::string describe(std::string_view line, std::size_t i) {
   if (b < 0x20 || b == 0x7F) return fmt::format("byte 0x{:02X}", static_cast<unsigned>(b));
   std::size_t n = b < 0x80 ? 1 : b < 0xE0 ? 2 : b < 0xF0 ? 3 : 4;
   if (i + n > line.size()) n = line.size() - i;
-  return fmt::format("'{}'", line.substr(i, n));
+  // Invisible characters (U+FEFF, U+200B, ...) are shown escaped: "'<U+FEFF>'".
+  return fmt::format("'{}'", visible(line.substr(i, n)));
 }
 
 class Parser {
@@ -108,7 +110,7 @@ class Parser {
       i_ = start;
       if (end == start) fail("a sentiment label 0..4");
       throw FormatError(fmt::format("{}:{}:{}: expected a sentiment label 0..4, got '{}'", name_, line_no_, start + 1,
-                                    line_.substr(start, end - start)));
+                                    visible(line_.substr(start, end - start))));
     }
     tree_.nodes[stack_.back()].label = std::string(line_.substr(start, 1));
   }
@@ -138,8 +140,8 @@ std::string join(const std::vector<std::string>& words, std::size_t begin, std::
 
 class SstReader final : public CorpusReader {
  public:
-  SstReader(const std::filesystem::path& path, bool phrases, bool binary)
-      : reader_(path), phrases_(phrases), binary_(binary) {}
+  SstReader(const std::filesystem::path& path, const CorpusOptions& options, bool binary)
+      : reader_(path), phrases_(options.sst_phrases), binary_(binary), decoder_(options.encoding, options.warn) {}
 
   bool next(Example& out) override {
     while (pending_next_ >= pending_.size()) {
@@ -170,7 +172,7 @@ class SstReader final : public CorpusReader {
     while (reader_.next(line_)) {
       if (detail::is_blank(line_)) continue;
       const std::size_t n = reader_.line_number();
-      detail::check_utf8_line(reader_.name(), n, line_);
+      decoder_.decode(reader_.name(), n, line_);
       SstTree tree = parse_sst_tree(line_, reader_.name(), n);
       std::optional<std::string> root_label = label_of(std::move(tree.nodes[0].label), n);
       if (root_label) {
@@ -200,12 +202,14 @@ class SstReader final : public CorpusReader {
       }
       return true;
     }
+    decoder_.finish(reader_.name());
     return false;
   }
 
   LineReader reader_;
   bool phrases_;
   bool binary_;
+  detail::LineDecoder decoder_{Encoding::kUtf8, {}};
   std::string line_;
   std::vector<Example> pending_;
   std::size_t pending_next_ = 0;
@@ -219,12 +223,12 @@ SstTree parse_sst_tree(std::string_view line, std::string_view name, std::size_t
 
 std::unique_ptr<CorpusReader> open_sst_corpus(const std::filesystem::path& path,
                                               const CorpusOptions& options) {
-  return std::make_unique<SstReader>(path, options.sst_phrases, /*binary=*/false);
+  return std::make_unique<SstReader>(path, options, /*binary=*/false);
 }
 
 std::unique_ptr<CorpusReader> open_sst_binary_corpus(const std::filesystem::path& path,
                                                      const CorpusOptions& options) {
-  return std::make_unique<SstReader>(path, options.sst_phrases, /*binary=*/true);
+  return std::make_unique<SstReader>(path, options, /*binary=*/true);
 }
 
 }  // namespace textlrp::corpora

@@ -52,8 +52,9 @@ struct SstTree {
 // messages only. Throws FormatError "NAME:LINE:COL: expected ..., got ..." on malformed input.
 SstTree parse_sst_tree(std::string_view line, std::string_view name, std::size_t line_no);
 
-// Throws IoError if PATH cannot be opened; next() throws FormatError on invalid UTF-8 or a
-// malformed tree.
+// Throws IoError if PATH cannot be opened; next() throws FormatError on invalid UTF-8 (with the
+// default CorpusOptions::encoding; latin-1 and replace decode instead) or a malformed tree. A
+// leading byte-order mark is skipped; an invisible character in a message is shown as <U+FEFF>.
 std::unique_ptr<CorpusReader> open_sst_corpus(const std::filesystem::path& path,
                                               const CorpusOptions& options);
 

@@ -14,13 +14,14 @@ namespace {
 
 class LineCorpusReader final : public CorpusReader {
  public:
-  LineCorpusReader(const std::filesystem::path& path, bool tsv) : reader_(path), tsv_(tsv) {}
+  LineCorpusReader(const std::filesystem::path& path, bool tsv, const CorpusOptions& options)
+      : reader_(path), tsv_(tsv), decoder_(options.encoding, options.warn) {}
 
   bool next(Example& out) override {
     while (reader_.next(line_)) {
       if (detail::is_blank(line_)) continue;
       const std::size_t n = reader_.line_number();
-      detail::check_utf8_line(reader_.name(), n, line_);
+      decoder_.decode(reader_.name(), n, line_);
       out.tokens.reset();
       out.line = n;
       if (!tsv_) {
@@ -31,8 +32,8 @@ class LineCorpusReader final : public CorpusReader {
       }
       const std::size_t tab = line_.find('\t');
       if (tab == std::string::npos) {
-        throw FormatError(fmt::format("{}:{}: expected 'label<TAB>text', got a line without a tab",
-                                      reader_.name(), n));
+        throw FormatError(fmt::format("{}:{}: expected 'label<TAB>text', got a line without a tab: '{}'",
+                                      reader_.name(), n, visible(line_, 60)));
       }
       if (tab == 0) {
         throw FormatError(fmt::format("{}:{}: expected a label before the tab, got an empty field",
@@ -43,6 +44,7 @@ class LineCorpusReader final : public CorpusReader {
       out.id = detail::generated_id(n, out.text);
       return true;
     }
+    decoder_.finish(reader_.name());
     return false;
   }
 
@@ -51,19 +53,20 @@ class LineCorpusReader final : public CorpusReader {
  private:
   LineReader reader_;
   bool tsv_;
+  detail::LineDecoder decoder_;
   std::string line_;
 };
 
 }  // namespace
 
 std::unique_ptr<CorpusReader> open_text_corpus(const std::filesystem::path& path,
-                                               const CorpusOptions& /*options*/) {
-  return std::make_unique<LineCorpusReader>(path, false);
+                                               const CorpusOptions& options) {
+  return std::make_unique<LineCorpusReader>(path, false, options);
 }
 
 std::unique_ptr<CorpusReader> open_tsv_corpus(const std::filesystem::path& path,
-                                              const CorpusOptions& /*options*/) {
-  return std::make_unique<LineCorpusReader>(path, true);
+                                              const CorpusOptions& options) {
+  return std::make_unique<LineCorpusReader>(path, true, options);
 }
 
 }  // namespace textlrp::corpora

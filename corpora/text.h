@@ -6,9 +6,11 @@
 //              before the first tab, the text everything after it (further tabs stay in the
 //              text). id = "<line>-<hash>" as for text.
 // Both: PATH "-" reads stdin (named "<stdin>" in messages); a trailing "\r" is dropped; blank
-// lines (empty or only whitespace) are skipped, so line numbers in ids may have gaps; a line that
-// is not valid UTF-8 is a FormatError "PATH:LINE:COL: ..." (no Latin-1 fallback: a line file
-// with mixed encodings is almost always a mistake worth reporting). Example::line = line number.
+// lines (empty or only whitespace) are skipped, so line numbers in ids may have gaps; a leading
+// UTF-8 byte-order mark is skipped. Bytes are decoded by CorpusOptions::encoding: by default a line
+// that is not valid UTF-8 is a FormatError "PATH:LINE:COL: ..." (no silent Latin-1 fallback: a line
+// file with mixed encodings is almost always a mistake worth reporting; --encoding latin-1 or
+// replace reads it on purpose). Example::line = line number.
 #pragma once
 
 #include <filesystem>

@@ -55,11 +55,13 @@ struct LoadOptions {
   bool allow_duplicates = false;
 
   // What to do with a word that is not valid UTF-8. Real files have them: the fastText vectors of
-  // gensim's Pang & Lee test data hold five cp1252/Latin-1 words ("clich\xE9s"). kError (the
-  // default) throws a FormatError naming the line or byte offset; kLatin1 decodes such a word as
-  // Latin-1 and kSkip drops its row, each with one summary warning in the log.
+  // gensim's Pang & Lee test data hold five cp1252/Latin-1 words ("clich\xE9s"). kLatin1 (the
+  // default) decodes such a word as Latin-1 and keeps its row, kSkip drops the row, each with one
+  // summary warning in the log (the count and the first word with its line or byte offset); kError
+  // throws a FormatError naming the line or byte offset. A word that is still not acceptable
+  // after decoding (empty, a control byte) is an error in every mode.
   enum class InvalidUtf8 { kError, kLatin1, kSkip };
-  InvalidUtf8 invalid_utf8 = InvalidUtf8::kError;
+  InvalidUtf8 invalid_utf8 = InvalidUtf8::kLatin1;
 };
 
 // Transparent hash so lookups by std::string_view do not build a std::string.

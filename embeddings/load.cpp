@@ -65,6 +65,15 @@ Format parse_format(std::string_view name) {
                                     name));
 }
 
+namespace {
+// A text row without its word: the word itself may be non-UTF-8 (decoded as Latin-1 later, see
+// LoadOptions::invalid_utf8), the numbers after it may not (binary float bytes would be).
+std::string_view after_word(std::string_view line) {
+  const std::size_t space = line.find(' ');
+  return space == std::string_view::npos ? std::string_view() : line.substr(space);
+}
+}  // namespace
+
 Format detect_format(const fs::path& path, std::string* description) {
   FileBytes in(path);
   skip_bom(in);
@@ -83,7 +92,7 @@ Format detect_format(const fs::path& path, std::string* description) {
     // Text: line 2 is a row of the header's width, or any row of numbers (then the text reader
     // reports that its width disagrees with the header, which is the real problem).
     const bool text =
-        rest.empty() || (is_valid_utf8(line2) && ((fields.size() == dim + 1 && ends_in_number(fields)) ||
+        rest.empty() || (is_valid_utf8(after_word(line2)) && ((fields.size() == dim + 1 && ends_in_number(fields)) ||
                                                   all_numbers_after_first(fields)));
     if (description) {
       *description = fmt::format("{} (header {} x {})", text ? "word2vec text" : "word2vec binary",
@@ -93,7 +102,7 @@ Format detect_format(const fs::path& path, std::string* description) {
   }
   std::vector<std::string_view> fields;
   split_fields(line1, fields);
-  if (is_valid_utf8(line1) && ends_in_number(fields)) {
+  if (is_valid_utf8(after_word(line1)) && ends_in_number(fields)) {
     if (description) *description = fmt::format("GloVe text (no header, {} fields on line 1)",
                                                  fields.size());
     return Format::kGlove;

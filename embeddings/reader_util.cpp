@@ -228,25 +228,18 @@ void split_fields(std::string_view line, std::vector<std::string_view>& fields) 
 
 std::string quote(std::string_view s) {
   constexpr std::size_t kMax = 40;
-  const bool utf8 = is_valid_utf8(s);
   bool cut = false;
   if (s.size() > kMax) {
     std::size_t n = kMax;
-    if (utf8) {
+    if (is_valid_utf8(s)) {
       while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
     }
     s = s.substr(0, n);
     cut = true;
   }
+  // core's visible(): invalid bytes as \xNN, control and invisible characters as <U+XXXX>.
   std::string out = "'";
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c == 0x7F || (!utf8 && c >= 0x80)) {
-      out += fmt::format("\\x{:02X}", c);
-    } else {
-      out += ch;
-    }
-  }
+  out += visible(s, s.size());
   out += cut ? "'..." : "'";
   return out;
 }

@@ -74,8 +74,8 @@ std::string_view trim_right(std::string_view s);
 // Splits on runs of ' ' (leading spaces make an empty first field). Reuses `fields`.
 void split_fields(std::string_view line, std::vector<std::string_view>& fields);
 
-// `s` for a message: at most 40 bytes, control bytes (and all bytes >= 0x80 if s is not valid
-// UTF-8) as \xNN, in single quotes.
+// `s` for a message: at most 40 bytes, in single quotes, shown by core's visible(): bytes that are
+// not valid UTF-8 as \xNN, control and invisible characters (U+FEFF, U+200B, ...) as <U+XXXX>.
 std::string quote(std::string_view s);
 
 struct ReadContext {

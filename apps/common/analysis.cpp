@@ -198,12 +198,12 @@ std::size_t for_each_document(const Documents& docs, int threads, std::size_t ba
 
 int label_of(const Model& model, const corpora::Example& doc, bool required) {
   if (!doc.label) {
-    if (required) throw InvalidArgument(fmt::format("document '{}' has no label; this analysis needs labelled documents", doc.id));
+    if (required) throw FormatError(fmt::format("document '{}' has no label; this analysis needs labelled documents", doc.id));
     return -1;
   }
   const int idx = model.label_index(*doc.label);
   if (idx < 0 && required) {
-    throw InvalidArgument(fmt::format("document '{}': label '{}' is not one of the model's labels", doc.id, *doc.label));
+    throw FormatError(fmt::format("document '{}': label '{}' is not one of the model's labels", doc.id, *doc.label));
   }
   return idx;
 }
@@ -651,8 +651,8 @@ EpiRow explanatory_power(const VectorSet& set, const EpiOptions& options) {
   std::vector<Index> keep;
   const auto names = class_indices(set, labels, keep);
   if (names.size() < 2) {
-    throw InvalidArgument(fmt::format("epi: the {} vectors of model '{}' need labels of at least two classes",
-                                      set.weighting, set.model));
+    throw FormatError(fmt::format("epi: the {} vectors of model '{}' need labels of at least two classes",
+                                  set.weighting, set.model));
   }
   la::DMat x = set.x(keep, Eigen::all);
   if (options.normalize) la::normalize_rows(x);

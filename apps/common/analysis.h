@@ -92,7 +92,7 @@ std::size_t for_each_document(const Documents& docs, int threads, std::size_t ba
                               const std::function<void(const corpora::Example&, std::string_view)>& sink);
 
 // The index of the document's label in the model, or -1 when it has none. With `required`, a
-// missing or unknown label is an InvalidArgument naming the document.
+// missing or unknown label is a FormatError (a data error, exit 1) naming the document.
 int label_of(const Model& model, const corpora::Example& doc, bool required);
 
 // Positions the model sees (see the conventions above).

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <mutex>
 #include <thread>
 
 #include "core/error.h"
@@ -61,14 +62,17 @@ std::unique_ptr<corpora::CorpusReader> relabeled(std::unique_ptr<corpora::Corpus
 
 void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
   cmd->add_option("--corpus", corpus,
-                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, sst, sst-binary, text; "
-                  "without a prefix the format is detected (and reported)");
+                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, csv, sst, sst-binary, "
+                  "text; without a prefix the format is detected (and reported)");
   if (input_allowed) {
     cmd->add_option("--input", input,
                     "documents to read instead of a corpus: a .jsonl file ({\"text\"} or {\"tokens\"} per line, "
-                    "optional \"id\" and \"label\"), a .txt file (one document a line) or - for stdin (JSONL)");
-    cmd->add_option("--input-format", input_format, "format of --input: auto, jsonl or text")
-        ->check(CLI::IsMember({"auto", "jsonl", "text"}))
+                    "optional \"id\" and \"label\"), a .txt file (one document a line), a .tsv or .csv file, "
+                    "or - for stdin (JSONL unless --input-format says otherwise)");
+    cmd->add_option("--input-format", input_format,
+                    "format of --input: auto (by the file's extension: .txt text, .tsv tsv, .csv csv, else jsonl), "
+                    "jsonl, text, tsv or csv")
+        ->check(CLI::IsMember({"auto", "jsonl", "text", "tsv", "csv"}))
         ->capture_default_str();
   }
   cmd->add_option("--strip", strip,
@@ -78,6 +82,52 @@ void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
                   "(default: the model's, else none)")
       ->check(CLI::IsMember({"headers", "footers", "quotes", "none"}))
       ->delimiter(',');
+  cmd->add_option("--encoding", encoding,
+                  "byte decoding of line formats (jsonl, text, tsv, csv, sst): utf-8 (invalid bytes are an error "
+                  "naming the line and byte), latin-1 (every byte one Latin-1 character) or replace (invalid "
+                  "sequences become U+FFFD, counted on stderr). Folder corpora fall back to Latin-1 per file")
+      ->check(CLI::IsMember({"utf-8", "utf8", "latin-1", "latin1", "replace"}))
+      ->capture_default_str();
+  cmd->add_option("--csv-label-column", csv_label_column,
+                  "csv: the label column, a 1-based number or a header name")
+      ->capture_default_str();
+  cmd->add_option("--csv-text-columns", csv_text_columns,
+                  "csv: the text column(s), 1-based numbers or header names, comma-separated, joined by --csv-join "
+                  "(default: every column but the label's)")
+      ->delimiter(',');
+  cmd->add_option("--csv-header", csv_header,
+                  "csv: whether the first record is a header: yes, no or auto (yes when a column is given by name or "
+                  "the label field reads label, class, category, ...)")
+      ->check(CLI::IsMember({"auto", "yes", "no"}))
+      ->capture_default_str();
+  cmd->add_option("--csv-join", csv_join,
+                  "csv: what joins several text columns: newline, space or period (\". \")")
+      ->check(CLI::IsMember({"newline", "space", "period"}))
+      ->capture_default_str();
+}
+
+corpora::CorpusOptions InputOptions::corpus_options(const std::function<void(std::string_view)>& warn) const {
+  corpora::CorpusOptions co;
+  co.warn = warn;
+  co.encoding = corpora::parse_encoding(encoding);
+  co.csv_label_column = csv_label_column;
+  co.csv_text_columns = csv_text_columns;
+  co.csv_header = csv_header == "yes" ? corpora::CsvHeader::kYes
+                  : csv_header == "no" ? corpora::CsvHeader::kNo
+                                       : corpora::CsvHeader::kAuto;
+  co.csv_join = csv_join == "space" ? " " : csv_join == "period" ? ". " : "\n";
+  for (const auto& s : strip) {
+    if (s == "headers") co.strip_headers = true;
+    if (s == "footers") co.strip_footers = true;
+    if (s == "quotes") co.strip_quotes = true;
+  }
+  return co;
+}
+
+bool InputOptions::reads_stdin() const {
+  if (!input.empty()) return input == "-";
+  const std::size_t colon = corpus.find(':');
+  return corpus == "-" || (colon != std::string::npos && corpus.substr(colon + 1) == "-");
 }
 
 void InputOptions::add_shard_option(CLI::App* cmd) {
@@ -93,19 +143,19 @@ std::unique_ptr<corpora::CorpusReader> InputOptions::open(const std::function<vo
     throw InvalidArgument(corpus.empty() ? "give the documents with --corpus SPEC or --input FILE"
                                          : "give either --corpus or --input, not both");
   }
-  corpora::CorpusOptions co;
-  co.warn = warn;
-  for (const auto& s : strip) {
-    if (s == "headers") co.strip_headers = true;
-    if (s == "footers") co.strip_footers = true;
-    if (s == "quotes") co.strip_quotes = true;
-  }
+  const corpora::CorpusOptions co = corpus_options(warn);
   const corpora::Shard part = shard.empty() ? corpora::Shard{} : corpora::Shard::parse(shard);
   if (!corpus.empty()) return relabeled(corpora::shard_corpus(corpora::open_corpus(corpus, co), part), relabel);
   std::string fmt_name = input_format;
   if (fmt_name == "auto") {
-    const bool is_txt = input.size() > 4 && input.substr(input.size() - 4) == ".txt";
-    fmt_name = is_txt ? "text" : "jsonl";
+    auto ends_with = [&](std::string_view suffix) {
+      return input.size() > suffix.size() && input.compare(input.size() - suffix.size(), suffix.size(), suffix) == 0;
+    };
+    fmt_name = ends_with(".txt") || ends_with(".text") ? "text"
+               : ends_with(".tsv")                     ? "tsv"
+               : ends_with(".csv")                     ? "csv"
+                                                       : "jsonl";
+    if ((fmt_name == "tsv" || fmt_name == "csv") && warn) warn(fmt::format("input: reading {} as {} (by its extension)", input, fmt_name));
   }
   return relabeled(corpora::shard_corpus(corpora::open_corpus(fmt_name + ":" + input, co), part), relabel);
 }
@@ -225,6 +275,58 @@ TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
   return t;
 }
 
+namespace {
+
+// Documents that give the model nothing to read: counted across threads, summed up once per run by
+// Progress::finish() (the count and the first few ids), so a big corpus does not flood stderr.
+class EmptyInputCounter {
+ public:
+  void note(const Model& model, const corpora::Example& example, const Encoded& enc) {
+    const bool empty = enc.ids.empty();
+    bool all_oov = !empty;
+    for (std::size_t t = 0; all_oov && t < enc.ids.size(); ++t) {
+      all_oov = is_oov(model.vocab, enc.ids[t], enc.tokens[t].text);
+    }
+    if (!empty && !all_oov) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Kind& k = empty ? empty_ : all_oov_;
+    if (k.ids.size() < kShown) k.ids.push_back(example.id);
+    ++k.count;
+  }
+  // The warning lines (without the "textlrp: " prefix), and a reset.
+  std::vector<std::string> take() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    std::vector<std::string> out;
+    auto line = [&](Kind& k, std::string_view what) {
+      if (k.count == 0) return;
+      std::string ids;
+      for (const auto& id : k.ids) ids += (ids.empty() ? "" : ", ") + visible(id, 40);
+      out.push_back(fmt::format("warning: {} document{} {} ({}{}{})", k.count, k.count == 1 ? "" : "s", what,
+                                k.count == 1 ? "id " : "ids ", ids, k.count > k.ids.size() ? ", ..." : ""));
+      k = Kind{};
+    };
+    line(empty_, "had no tokens (empty or blank text): their scores are the classifier's bias alone");
+    line(all_oov_, "had only out-of-vocabulary tokens: the model saw nothing it knows");
+    return out;
+  }
+
+ private:
+  static constexpr std::size_t kShown = 5;
+  struct Kind {
+    std::size_t count = 0;
+    std::vector<std::string> ids;
+  };
+  std::mutex mutex_;
+  Kind empty_, all_oov_;
+};
+
+EmptyInputCounter& empty_input_counter() {
+  static EmptyInputCounter counter;
+  return counter;
+}
+
+}  // namespace
+
 Encoded encode(const Model& model, const corpora::Example& example) {
   Encoded e;
   if (example.tokens && !model.subword) {
@@ -242,16 +344,17 @@ Encoded encode(const Model& model, const corpora::Example& example) {
 ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
                                   const lrp::ExplainOptions& options, const TargetSpec& target) {
   const Encoded enc = encode(model, example);
+  empty_input_counter().note(model, example, enc);
   lrp::ExplainOptions opt = options;
   if (target.kind == TargetKind::kLabel) opt.target = target.label;
   if (target.kind == TargetKind::kTrue) {
     if (!example.label) {
-      throw InvalidArgument(fmt::format("document '{}' has no label, but --target true needs one", example.id));
+      throw FormatError(fmt::format("document '{}' has no label, but --target true needs one", visible(example.id)));
     }
     opt.target = model.label_index(*example.label);
     if (opt.target < 0) {
-      throw InvalidArgument(fmt::format("document '{}': label '{}' is not one of the model's labels", example.id,
-                                        *example.label));
+      throw FormatError(fmt::format("document '{}': label '{}' is not one of the model's labels", visible(example.id),
+                                    visible(*example.label)));
     }
   }
   const lrp::Explanation ex = model.classifier->explain(enc.ids, opt);
@@ -323,6 +426,7 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
 
 std::string predict_line(const Model& model, const corpora::Example& example) {
   const Encoded enc = encode(model, example);
+  empty_input_counter().note(model, example, enc);
   const Vec s = model.classifier->scores(enc.ids);
   std::string out = "{\"id\":";
   append_json_string(out, example.id);
@@ -400,7 +504,9 @@ void Progress::update(std::size_t done) {
 double Progress::finish(std::size_t done, bool quiet) {
   const double secs = elapsed();
   if (tty_) std::fprintf(stderr, "\r\033[K");
+  const std::vector<std::string> warnings = empty_input_counter().take();
   if (!quiet) {
+    for (const auto& w : warnings) log_line(w);
     std::fprintf(stderr, "textlrp: %s: %zu documents in %.2f s (%.0f docs/s)\n", what_.c_str(), done, secs,
                  done / std::max(secs, 1e-9));
   }

@@ -27,13 +27,23 @@ struct InputOptions {
   // Corpus label -> model label, applied to every document read (a model trained with
   // `train --labels`: "3" -> "positive"); set by input_for_models, empty = labels as read.
   std::vector<std::pair<std::string, std::string>> relabel;
-  // Adds --corpus/--input/--input-format/--strip to a subcommand. `input_allowed` = false for
-  // commands that need labelled corpora only.
+  std::string encoding = "utf-8";  // line formats: utf-8, latin-1 or replace (corpora::Encoding)
+  std::string csv_label_column = "1";
+  std::vector<std::string> csv_text_columns;
+  std::string csv_header = "auto";  // auto, yes, no
+  std::string csv_join = "newline";  // newline, space, period
+  // Adds --corpus/--input/--input-format/--strip/--encoding/--csv-* to a subcommand.
+  // `input_allowed` = false for commands that need labelled corpora only.
   void add_to(CLI::App* cmd, bool input_allowed = true);
   // Adds --shard I/N (for commands whose output is one record per document).
   void add_shard_option(CLI::App* cmd);
   // Opens the reader. Throws InvalidArgument when neither or both of --corpus/--input are given.
   std::unique_ptr<corpora::CorpusReader> open(const std::function<void(std::string_view)>& warn) const;
+  // The corpus options these flags give (--strip, --encoding, --csv-*), for opening further corpora
+  // (a dev corpus) the same way. Throws InvalidArgument for a bad --encoding.
+  corpora::CorpusOptions corpus_options(const std::function<void(std::string_view)>& warn) const;
+  // True when the documents come from stdin (--input - or --corpus FORMAT:-), which can be read once only.
+  bool reads_stdin() const;
 };
 
 // The input as `models` read it (every command that reads documents with a model calls this):
@@ -81,7 +91,7 @@ struct Encoded {
 Encoded encode(const Model& model, const corpora::Example& example);
 
 // Explains one document; the record has passed check_explanation() (its "warnings" say what it
-// found). Throws InvalidArgument when target is "true" and the document has no
+// found). Throws FormatError (a data error) when target is "true" and the document has no
 // label or a label the model does not know.
 ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
                                   const lrp::ExplainOptions& options, const TargetSpec& target);
@@ -92,6 +102,9 @@ std::string predict_line(const Model& model, const corpora::Example& example);
 // Progress on stderr: a single line rewritten with '\r' when stderr is a terminal (and not quiet),
 // with done/total, percent and ETA once the total is known. With log_every(s) > 0 and stderr not a
 // terminal, a log line every s seconds instead (so that nohup logs show progress too).
+// finish() also prints (unless quiet) one summary warning for the documents explain_example() and
+// predict_line() found to have no tokens, and one for those whose every token is out of vocabulary:
+// the count and the first five ids.
 class Progress {
  public:
   Progress(std::string what, bool enabled, std::size_t total = 0);

@@ -69,5 +69,6 @@ expect_exit 2 "required" "$TEXTLRP" explain --corpus "folder:$WORK/corpus"
 expect_exit 2 "" "$TEXTLRP" nosuchcommand
 expect_exit 2 "format" "$TEXTLRP" explain --model "$WORK/model" --corpus "nosuchformat:$WORK/corpus"
 printf '{"text":"no label"}\n' >"$WORK/nolabel.jsonl"
-expect_exit 2 "no label" "$TEXTLRP" explain --model "$WORK/model" --input "$WORK/nolabel.jsonl" --target true
+# A missing label is a data error (exit 1), not a usage error (issue 12).
+expect_exit 1 "no label" "$TEXTLRP" explain --model "$WORK/model" --input "$WORK/nolabel.jsonl" --target true
 echo "$n_checks passed, 0 failed"

@@ -74,6 +74,8 @@ TEST_CASE("fuzz regressions: the targets' checked-in seeds include valid inputs 
   CHECK_NOTHROW(fuzz::run_config(fuzz::config_dir().valid_config()));
   CHECK_NOTHROW(fuzz::run_sst(read_file(seeds / "sst/trees-1")));
   CHECK_NOTHROW(fuzz::run_jsonl(read_file(seeds / "jsonl/valid.jsonl")));
+  CHECK_NOTHROW(fuzz::run_csv(read_file(seeds / "csv/ag-news")));
+  CHECK_NOTHROW(fuzz::run_csv(read_file(seeds / "csv/dbpedia-replace")));
   CHECK_NOTHROW(fuzz::run_explanations(read_file(seeds / "explanations/valid.jsonl")));
   // A relevance beyond float's range is written back as a double, not as "inf" (not JSON).
   CHECK_NOTHROW(fuzz::run_explanations(read_file(fs::path(TEXTLRP_SOURCE_DIR) /

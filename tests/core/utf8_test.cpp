@@ -58,3 +58,43 @@ TEST_CASE("file: LineReader counts lines and strips CR", "[core][file]") {
   REQUIRE(lines == std::vector<std::string>{"a", "b", "", "c"});
   REQUIRE(r.line_number() == 4);
 }
+
+TEST_CASE("file: LineReader skips a UTF-8 byte-order mark at the start only", "[core][file]") {
+  test::TempDir dir;
+  test::write_bytes(dir / "bom.txt", "\xEF\xBB\xBF" "Business\tfirst\n\xEF\xBB\xBFsecond\n");
+  LineReader r(dir / "bom.txt");
+  std::string line;
+  REQUIRE(r.next(line));
+  CHECK(line == "Business\tfirst");
+  REQUIRE(r.next(line));
+  CHECK(line == "\xEF\xBB\xBFsecond");  // a U+FEFF inside the file is text (a zero-width no-break space)
+  CHECK(r.line_number() == 2);
+  test::write_bytes(dir / "only.txt", "\xEF\xBB\xBF");
+  LineReader only(dir / "only.txt");
+  REQUIRE(only.next(line));
+  CHECK(line.empty());
+}
+
+TEST_CASE("utf8: visible() escapes invisible characters and invalid bytes for messages", "[core][utf8]") {
+  CHECK(visible("plain text, caf\xC3\xA9") == "plain text, caf\xC3\xA9");
+  CHECK(visible("\xEF\xBB\xBF" "Business") == "<U+FEFF>Business");
+  CHECK(visible("a\xE2\x80\x8B" "b") == "a<U+200B>b");        // zero-width space
+  CHECK(visible("a\tb\r\x01") == "a<U+0009>b<U+000D><U+0001>");
+  CHECK(visible("no\xC2\xA0" "break") == "no<U+00A0>break");   // no-break space looks like a space
+  CHECK(visible("\xE2\x80\xAE" "rtl") == "<U+202E>rtl");       // bidi override
+  CHECK(visible("bad \xFF byte") == "bad \\xFF byte");
+  CHECK(visible(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
+}
+
+TEST_CASE("utf8: replace_invalid_utf8 substitutes maximal subparts and counts them", "[core][utf8]") {
+  std::size_t n = 0;
+  CHECK(replace_invalid_utf8("caf\xC3\xA9", &n) == "caf\xC3\xA9");
+  CHECK(n == 0);
+  CHECK(replace_invalid_utf8("caf\xE9 ok", &n) == "caf\xEF\xBF\xBD ok");
+  CHECK(n == 1);
+  // A truncated 3-byte sequence is one maximal subpart (one U+FFFD); two lone bytes are two.
+  n = 0;
+  CHECK(replace_invalid_utf8("a\xE6\x97z\x80\x80", &n) == "a\xEF\xBF\xBDz\xEF\xBF\xBD\xEF\xBF\xBD");
+  CHECK(n == 3);
+  CHECK(is_valid_utf8(replace_invalid_utf8("\xC0\xAF\xED\xA0\x80\xF4\x90\x80\x80")));
+}

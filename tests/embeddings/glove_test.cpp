@@ -118,8 +118,14 @@ TEST_CASE("glove: duplicate and non-UTF-8 words", "[embeddings][glove]") {
   test::LogSink log;
   CHECK(read(dir, "a 1\nb 2\na 3\n", opt, log.fn()).size() == 2);
   CHECK(log.contains("'a' on line 3, first on line 1"));
-  CHECK_THROWS_WITH(read(dir, "a 1\n\xC3\x28 2\n"),
+  LoadOptions strict;
+  strict.invalid_utf8 = LoadOptions::InvalidUtf8::kError;
+  CHECK_THROWS_WITH(read(dir, "a 1\n\xC3\x28 2\n", strict),
                     Contains("g.txt:2: GloVe text: word '\\xC3(' is not valid UTF-8"));
+  // By default such a word is decoded as Latin-1, with one warning naming the count and the first.
+  test::LogSink log2;
+  CHECK(read(dir, "a 1\n\xC3\x28 2\n", {}, log2.fn()).words == std::vector<std::string>{"a", "\xC3\x83("});
+  CHECK(log2.contains("1 word(s) not valid UTF-8 decoded as Latin-1 (first '\\xC3(' on line 2)"));
 }
 
 TEST_CASE("glove: a binary file read as GloVe fails cleanly", "[embeddings][glove]") {

@@ -91,10 +91,11 @@ TEST_CASE("load: invalid UTF-8 words: error, Latin-1 or skip", "[embeddings][loa
   TempDir dir;
   const std::string text = "3 1\na 1\nclich\xE9s 2\n\x97 3\n";
   write_bytes(dir / "l.vec", text);
-  CHECK_THROWS_WITH(load_embeddings(dir / "l.vec"),
+  LoadOptions strict;
+  strict.invalid_utf8 = LoadOptions::InvalidUtf8::kError;
+  CHECK_THROWS_WITH(load_embeddings(dir / "l.vec", Format::kAuto, {}, strict),
                     Contains("l.vec:3: word2vec text: word 'clich\\xE9s' is not valid UTF-8"));
-  LoadOptions opt;
-  opt.invalid_utf8 = LoadOptions::InvalidUtf8::kLatin1;
+  LoadOptions opt;  // the default: Latin-1, with a warning
   LogSink log;
   EmbeddingTable t = load_embeddings(dir / "l.vec", Format::kAuto, log.fn(), opt);
   CHECK(t.words == std::vector<std::string>{"a", "clichés", "\xC2\x97"});
@@ -104,12 +105,18 @@ TEST_CASE("load: invalid UTF-8 words: error, Latin-1 or skip", "[embeddings][loa
   CHECK(t.words == std::vector<std::string>{"a"});  // header count still satisfied
 
   write_bytes(dir / "l.bin", test::w2v_binary("2 1\n", {{"a", {1}}, {"\xE9t\xE9", {2}}}));
-  CHECK_THROWS_WITH(load_embeddings(dir / "l.bin"), Contains("byte 10: word2vec binary: word"));
+  CHECK_THROWS_WITH(load_embeddings(dir / "l.bin", Format::kAuto, {}, strict), Contains("byte 10: word2vec binary: word"));
   opt.invalid_utf8 = LoadOptions::InvalidUtf8::kLatin1;
   CHECK(load_embeddings(dir / "l.bin", Format::kAuto, {}, opt).words ==
         std::vector<std::string>{"a", "été"});
+  // A non-UTF-8 word on the first row does not make a text file look binary.
+  write_bytes(dir / "first.vec", "2 2\n\xE9t\xE9 1 2\na 3 4\n");
+  CHECK(detect_format(dir / "first.vec") == Format::kWord2VecText);
+  CHECK(load_embeddings(dir / "first.vec").words == std::vector<std::string>{"\xC3\xA9t\xC3\xA9", "a"});
+  write_bytes(dir / "first.txt", "\xE9t\xE9 1 2\na 3 4\n");
+  CHECK(detect_format(dir / "first.txt") == Format::kGlove);
   write_bytes(dir / "l.txt", "a 1\n\xE9t\xE9 2\n");
-  CHECK_THROWS_WITH(load_embeddings(dir / "l.txt"), Contains("l.txt:2: GloVe text: word"));
+  CHECK_THROWS_WITH(load_embeddings(dir / "l.txt", Format::kAuto, {}, strict), Contains("l.txt:2: GloVe text: word"));
   CHECK(load_embeddings(dir / "l.txt", Format::kAuto, {}, opt).words ==
         std::vector<std::string>{"a", "été"});
 }
@@ -224,7 +231,9 @@ TEST_CASE("load: the real files' known defects are reported, not hidden",
 
   // pang_lee_polarity_fasttext.vec: line 150 is the cp1252 em dash 0x97.
   const auto pang = root / "gensim/pang_lee_polarity_fasttext.vec";
-  CHECK_THROWS_WITH(load_embeddings(pang),
+  LoadOptions strict;
+  strict.invalid_utf8 = LoadOptions::InvalidUtf8::kError;
+  CHECK_THROWS_WITH(load_embeddings(pang, Format::kAuto, {}, strict),
                     Contains("pang_lee_polarity_fasttext.vec:150: word2vec text: word '\\x97' is "
                              "not valid UTF-8"));
   opt.invalid_utf8 = LoadOptions::InvalidUtf8::kLatin1;

@@ -69,7 +69,9 @@ TEST_CASE("reader util: parse_float agrees with from_chars bit for bit", "[embed
 
 TEST_CASE("reader util: quote escapes and shortens", "[embeddings]") {
   CHECK(quote("abc") == "'abc'");
-  CHECK(quote("a\nb") == "'a\\x0Ab'");
+  CHECK(quote("a\nb") == "'a<U+000A>b'");
+  CHECK(quote("\xEF\xBB\xBFword") == "'<U+FEFF>word'");
+  CHECK(quote("caf\xE9 \xC3\xA9") == "'caf\\xE9 \xC3\xA9'");  // only the invalid byte is escaped
   CHECK(quote("caf\xE9") == "'caf\\xE9'");
   CHECK(quote("naïve") == "'naïve'");
   CHECK(quote(std::string(50, 'x')) == fmt::format("'{}'...", std::string(40, 'x')));

@@ -179,7 +179,9 @@ TEST_CASE("word2vec binary: duplicate words", "[embeddings][word2vec]") {
 
 TEST_CASE("word2vec binary: words must be valid UTF-8 and non-empty", "[embeddings][word2vec]") {
   TempDir dir;
-  CHECK_THROWS_WITH(read_bin(dir, w2v_binary("1 2\n", {{"ab\xFF", {1, 2}}})),
+  LoadOptions strict;
+  strict.invalid_utf8 = LoadOptions::InvalidUtf8::kError;
+  CHECK_THROWS_WITH(read_bin(dir, w2v_binary("1 2\n", {{"ab\xFF", {1, 2}}}), strict),
                     Contains("byte 6: word2vec binary: word 'ab\\xFF' is not valid UTF-8"));
   CHECK_THROWS_WITH(read_bin(dir, w2v_binary("1 2\n", {{"", {1, 2}}})), Contains("empty word"));
 }
@@ -284,7 +286,9 @@ TEST_CASE("word2vec text: duplicate and non-UTF-8 words", "[embeddings][word2vec
   TempDir dir;
   CHECK_THROWS_WITH(read_txt(dir, "3 1\na 1\nb 2\na 3\n"),
                     Contains("v.vec:4: word2vec text: duplicate word 'a' (first on line 2)"));
-  CHECK_THROWS_WITH(read_txt(dir, "1 1\ncaf\xE9 1\n"),
+  LoadOptions strict;
+  strict.invalid_utf8 = LoadOptions::InvalidUtf8::kError;
+  CHECK_THROWS_WITH(read_txt(dir, "1 1\ncaf\xE9 1\n", strict),
                     Contains("v.vec:2: word2vec text: word 'caf\\xE9' is not valid UTF-8 (at byte "
                              "3 of the line)"));
 }

@@ -42,6 +42,7 @@
 #include "core/safetensors.h"
 #include "core/utf8.h"
 #include "corpora/corpus.h"
+#include "corpora/csv.h"
 #include "corpora/example.h"
 #include "corpora/jsonl.h"
 #include "corpora/sst.h"
@@ -160,7 +161,7 @@ inline void run_embeddings(std::string_view data) {
   switch ((sel >> 4) & 0x3) {
     case 1: options.invalid_utf8 = emb::LoadOptions::InvalidUtf8::kLatin1; break;
     case 2: options.invalid_utf8 = emb::LoadOptions::InvalidUtf8::kSkip; break;
-    default: break;
+    default: options.invalid_utf8 = emb::LoadOptions::InvalidUtf8::kError; break;
   }
   if (sel & 0x40) options.max_words = 3;
   static const nlp::Vocabulary only_vocab(std::vector<std::string>{"<unk>", "the", "a", "cat"});
@@ -218,6 +219,32 @@ inline void run_jsonl(std::string_view data) {
   corpora::Example ex;
   while (reader->next(ex)) {
     TEXTLRP_FUZZ_CHECK(!find_invalid_utf8(ex.text));
+    TEXTLRP_FUZZ_CHECK(ex.line > 0);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// corpora/csv: byte 0 picks the header mode (auto/yes/no), the encoding (utf-8/replace/latin-1)
+// and whether the text column is chosen as "2" (else: every column but the label's); the rest is
+// the file. Every example is read; it has a label and its text is valid UTF-8.
+inline void run_csv(std::string_view data) {
+  if (data.empty()) return;
+  const auto sel = static_cast<unsigned char>(data[0]);
+  data.remove_prefix(1);
+  corpora::CorpusOptions options;
+  options.csv_header = (sel & 3) == 1 ? corpora::CsvHeader::kYes : (sel & 3) == 2 ? corpora::CsvHeader::kNo
+                                                                                  : corpora::CsvHeader::kAuto;
+  options.encoding = ((sel >> 2) & 3) == 1   ? corpora::Encoding::kReplace
+                     : ((sel >> 2) & 3) == 2 ? corpora::Encoding::kLatin1
+                                             : corpora::Encoding::kUtf8;
+  if (sel & 0x10) options.csv_text_columns = {"2"};
+  const std::filesystem::path& path = mem_file().set(data);
+  auto reader = corpora::open_csv_corpus(path, options);
+  corpora::Example ex;
+  while (reader->next(ex)) {
+    TEXTLRP_FUZZ_CHECK(ex.label.has_value());
+    TEXTLRP_FUZZ_CHECK(!find_invalid_utf8(ex.text));
+    TEXTLRP_FUZZ_CHECK(!find_invalid_utf8(*ex.label));
     TEXTLRP_FUZZ_CHECK(ex.line > 0);
   }
 }
@@ -427,6 +454,7 @@ inline constexpr Target kTargets[] = {
     {"safetensors", run_safetensors}, {"npy", run_npy},     {"embeddings", run_embeddings},
     {"config", run_config},           {"sst", run_sst},     {"jsonl", run_jsonl},
     {"tokenizer", run_tokenizer},     {"explanations", run_explanations},
+    {"csv", run_csv},
 };
 
 // One input, as libFuzzer sees it: the project's own errors are the expected outcome for bad
