@@ -61,7 +61,6 @@ int run_explain(const ExplainCmdOptions& o) {
     counter = std::make_unique<DocumentCounter>(input);
     progress.total_from([c = counter.get()] { return c->total(); });
   }
-  Progress progress("explain", !o.quiet);
   // Records with warnings (non-finite values, relevance not conserved): the first few on stderr as
   // they come, then one count at the end, even with --quiet.
   constexpr std::size_t kShown = 5;

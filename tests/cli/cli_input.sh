@@ -30,8 +30,8 @@ ok "bench --input FILE still reads the file in each pass"
 "$TEXTLRP" train --arch svm --corpus "csv:$WORK/ag.csv" --threads 1 --out "$WORK/svm-csv" --quiet
 "$TEXTLRP" predict --model "$WORK/svm-csv" --corpus "csv:$WORK/ag.csv" --quiet >"$WORK/ag.pred"
 [ "$(wc -l <"$WORK/ag.pred")" -eq 4 ] || fail "csv: expected 4 records, got $(wc -l <"$WORK/ag.pred")"
-grep -q '"id":"3","label":"1"' "$WORK/ag.pred" || fail "csv: the record on line 3 has id 3 and label 1: $(cat "$WORK/ag.pred")"
-grep -q '"id":"5","label":"2"' "$WORK/ag.pred" || fail "csv: the multi-line record moves the next id to line 5"
+grep -Eq '"id":"3-[0-9a-f]{8}","label":"1"' "$WORK/ag.pred" || fail "csv: the record on line 3 has id 3-<hash> and label 1: $(cat "$WORK/ag.pred")"
+grep -Eq '"id":"5-[0-9a-f]{8}","label":"2"' "$WORK/ag.pred" || fail "csv: the multi-line record moves the next id to line 5"
 ok "csv: AG News layout trains and predicts (ids = start lines)"
 # Yelp layout with a header, text column by name; DBpedia with label,title,content.
 printf 'label,text\n1,"the meeting, monday"\n2,"free money, prize"\n' >"$WORK/yelp.csv"
@@ -72,7 +72,7 @@ expect_exit 2 "encoding" "$TEXTLRP" predict --model "$WORK/svm" --corpus "tsv:$W
 # Defect 6: a byte-order mark does not become part of the first label.
 printf '\xef\xbb\xbfham\tthe meeting is on monday\nspam\tfree money prize\n' >"$WORK/bom.tsv"
 "$TEXTLRP" predict --model "$WORK/svm" --corpus "tsv:$WORK/bom.tsv" --quiet >"$WORK/bom.pred"
-grep -q '"id":"1","label":"ham"' "$WORK/bom.pred" || fail "BOM: the first label should be ham: $(head -1 "$WORK/bom.pred")"
+grep -Eq '"id":"1-[0-9a-f]{8}","label":"ham"' "$WORK/bom.pred" || fail "BOM: the first label should be ham: $(head -1 "$WORK/bom.pred")"
 "$TEXTLRP" train --arch svm --corpus "tsv:$WORK/bom.tsv" --threads 1 --out "$WORK/svm-bom" --quiet
 grep -q $'\xef\xbb\xbf' "$WORK/svm-bom/config.json" && fail "BOM: the model's labels hold a U+FEFF"
 ok "BOM: skipped before the first TSV label (predict and train)"
