@@ -42,8 +42,12 @@ int run_explain(const ExplainCmdOptions& o) {
   eo.ig_steps = o.steps;
   eo.seed = o.seed;
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
-  eo.rules = model.classifier->default_rules();
-  eo.rules.apply(o.rule);
+  if (model.classifier->architecture() == "bert") {
+    eo.transformer_rule = o.rule;  // attnlrp (default) or cp-lrp; checked by the model
+  } else {
+    eo.rules = model.classifier->default_rules();
+    eo.rules.apply(o.rule);
+  }
   if (!o.lstm_rule.empty()) eo.gate_rule = lrp::parse_gate_rule(o.lstm_rule);
   eo.bias_factor = o.bias_factor;
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
@@ -119,7 +123,7 @@ void setup_explain(CLI::App& root, Action& action) {
   cmd->add_option("--rule", opt->rule,
                   "LRP rule: RULE or ROLE=RULE,ROLE=RULE with RULE one of zero, epsilon(e), zplus, alphabeta(a,b), "
                   "gamma(g), flat, wsquare; a bare RULE applies to every role (default: the model's own: BoW/SVM "
-                  "fc=epsilon(1e-06), CNN conv and fc=epsilon(0.01), BiLSTM lstm and fc=epsilon(0.001)). BoW/SVM: "
+                  "fc=epsilon(1e-06), CNN conv and fc=epsilon(0.01), BiLSTM lstm and fc=epsilon(0.001); transformers: attnlrp (default) or cp-lrp). BoW/SVM: "
                   "one role, fc; every rule but flat and wsquare gives the exact decomposition R_i = x_i w_ci there, "
                   "since a single linear layer's output relevance is its own score. CNN: roles conv and fc. BiLSTM: "
                   "roles lstm and fc, zero or epsilon(e) only");

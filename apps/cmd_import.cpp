@@ -4,6 +4,7 @@
 //                          --out DIR [--no-lowercase] [--keep-punctuation] [--max-tokens N]
 //   textlrp import pytorch --arch bilstm --weights FILE.safetensors --vocab FILE [--labels ..] --out DIR
 //   textlrp import arras-bilstm --from DIR --embeddings FILE.npy --out DIR [--labels a,b,..]
+//   textlrp import huggingface --from DIR --out DIR     (BERT / DistilBERT, lrp/models/bert_classifier.h)
 // The weights are a PyTorch state dict saved with safetensors (tensor names and layouts in
 // lrp/models/cnn_classifier.h and lrp/models/bilstm_classifier.h); the hyper-parameters are read off
 // the tensor shapes. arras-bilstm reads the NumPy layout of Arras et al. 2017
@@ -21,10 +22,13 @@
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "core/file.h"
+#include "lrp/models/bert_classifier.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
+#include "nlp/wordpiece_tokenizer.h"
 
 namespace textlrp::app {
 namespace {
@@ -163,6 +167,70 @@ int run_import_pytorch(const ImportOptions& o) {
   return 0;
 }
 
+// Hugging Face BertForSequenceClassification / DistilBertForSequenceClassification directory.
+int run_import_huggingface(const ImportOptions& o) {
+  const std::filesystem::path dir(o.from);
+  std::shared_ptr<const lrp::BertClassifier> model = lrp::BertClassifier::from_huggingface_directory(dir);
+  nlp::WordPieceOptions wo;
+  Index max_length = model->config().max_positions;
+  const auto tc_path = dir / "tokenizer_config.json";
+  if (std::filesystem::exists(tc_path)) {
+    nlohmann::json tc;
+    try {
+      tc = nlohmann::json::parse(read_file(tc_path));
+    } catch (const nlohmann::json::exception& e) {
+      throw FormatError(fmt::format("{}: not valid JSON: {}", tc_path.string(), e.what()));
+    }
+    if (!tc.is_object()) throw FormatError(fmt::format("{}: expected a JSON object", tc_path.string()));
+    auto flag = [&](const char* key, bool& value) {
+      if (!tc.contains(key) || tc.at(key).is_null()) return;
+      if (!tc.at(key).is_boolean()) {
+        throw FormatError(fmt::format("{}: key '{}' is {}, expected true or false", tc_path.string(), key, tc.at(key).dump()));
+      }
+      value = tc.at(key).get<bool>();
+    };
+    flag("do_lower_case", wo.lower_case);
+    flag("tokenize_chinese_chars", wo.tokenize_chinese_chars);
+    if (tc.contains("strip_accents") && !tc.at("strip_accents").is_null() &&
+        tc.at("strip_accents") != nlohmann::json(wo.lower_case)) {
+      throw FormatError(fmt::format("{}: key 'strip_accents' is {}; only null (accents stripped with lower-casing) is "
+                                    "supported",
+                                    tc_path.string(), tc.at("strip_accents").dump()));
+    }
+    if (tc.contains("model_max_length")) {
+      const auto& m = tc.at("model_max_length");
+      if (!m.is_number() || !(m.get<double>() >= 2)) {
+        throw FormatError(fmt::format("{}: key 'model_max_length' is {}, expected a number >= 2", tc_path.string(), m.dump()));
+      }
+      // Hugging Face writes 1e30 for "no limit": the position table is the limit then.
+      max_length = std::min<Index>(max_length, static_cast<Index>(std::min(m.get<double>(), 1e9)));
+    }
+  }
+  const auto vocab_path = dir / "vocab.txt";
+  nlp::WordPieceTokenizer wordpiece = nlp::WordPieceTokenizer::load(vocab_path, wo);
+  const nlp::Vocabulary vocab = nlp::Vocabulary::load(vocab_path);
+  if (static_cast<Index>(vocab.size()) != model->config().vocab_size) {
+    throw FormatError(fmt::format("{}: {} tokens, but config.json's vocab_size (and the word embeddings) is {}",
+                                  vocab_path.string(), vocab.size(), model->config().vocab_size));
+  }
+  if (model->config().labels.size() < 2) {
+    throw FormatError(fmt::format("{}: the classifier has {} class(es); a classifier needs at least 2",
+                                  (dir / "model.safetensors").string(), model->config().labels.size()));
+  }
+  const lrp::BertSequenceClassifier classifier(model, wordpiece.cls_id(), wordpiece.sep_id(), max_length);
+  const nlp::WordPieceTextTokenizer tokenizer(std::move(wordpiece));
+  save_model(o.out, {{"training", {{"imported_from", "huggingface"}, {"from", o.from}}}}, tokenizer, vocab, classifier,
+             self_test_texts(vocab));
+  if (!o.quiet) {
+    const auto& c = model->config();
+    log_line(fmt::format("imported {}: {} layers, hidden {}, {} heads, feed-forward {}, {} pieces, {} classes, max "
+                         "length {} -> {}",
+                         c.architecture_name(), c.layers, c.hidden, c.heads, c.intermediate, c.vocab_size,
+                         c.labels.size(), max_length, o.out));
+  }
+  return 0;
+}
+
 }  // namespace
 
 void setup_import(CLI::App& root, Action& action) {
@@ -214,6 +282,17 @@ void setup_import(CLI::App& root, Action& action) {
                   "keep punctuation and symbols as tokens of text input (default: on, the vocabulary has them)");
   arras->add_flag("-q,--quiet", aopt->quiet, "no log messages on stderr");
   arras->callback([aopt, &action] { action = [aopt] { return run_import_arras(*aopt); }; });
+
+  auto hopt = std::make_shared<ImportOptions>();
+  CLI::App* hf = cmd->add_subcommand(
+      "huggingface",
+      "import a Hugging Face BertForSequenceClassification or DistilBertForSequenceClassification directory: "
+      "config.json (hidden_act gelu, id2label), model.safetensors (F32, F16 or BF16; a pytorch_model.bin must be "
+      "converted to safetensors first), vocab.txt and tokenizer_config.json (do_lower_case, model_max_length)");
+  hf->add_option("--from", hopt->from, "the Hugging Face model directory")->required();
+  hf->add_option("--out", hopt->out, "model directory to write (replaced atomically)")->required();
+  hf->add_flag("-q,--quiet", hopt->quiet, "no log messages on stderr");
+  hf->callback([hopt, &action] { action = [hopt] { return run_import_huggingface(*hopt); }; });
 }
 
 }  // namespace textlrp::app

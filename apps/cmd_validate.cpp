@@ -1,5 +1,5 @@
 // textlrp validate — checks an explanations JSONL file: schema, that every token's text equals
-// text[begin:end] of its document, and conservation: |relevance_sum + bias_relevance - score| <=
+// text[begin:end] of its document, and conservation: |relevance_sum (+ Σ special) + bias_relevance - score| <=
 // tol·max(1,|score|) and relevance_sum equals the sum of the token relevances. For subword models
 // ("words" present) also the words: each equals text[begin:end], they are in text order without
 // overlap, and each word's relevance is the sum of its pieces' (the pieces nlp/word_groups.h
@@ -105,7 +105,10 @@ int run_validate(const ValidateOptions& o) {
       }
     }
     if (o.conservation) {
-      const double err = std::abs(r.relevance_sum + r.bias_relevance - r.score) / std::max(1.0, std::abs(r.score));
+      double special = 0;  // a transformer's [CLS] and [SEP]
+      for (const auto& sp : r.special) special += sp.second;
+      const double err =
+          std::abs(r.relevance_sum + special + r.bias_relevance - r.score) / std::max(1.0, std::abs(r.score));
       const double sum_err = std::abs(sum - r.relevance_sum) / std::max(1.0, std::abs(r.score));
       max_conservation_error = std::max({max_conservation_error, err, sum_err});
       if (!(err <= o.tolerance) || !(sum_err <= o.tolerance)) {

@@ -6,11 +6,14 @@
 #include "core/error.h"
 #include "core/utf8.h"
 #include "nlp/sentencepiece_tokenizer.h"
+#include "nlp/wordpiece_tokenizer.h"
+
+#include <limits>
 
 namespace textlrp::nlp {
 namespace {
 
-constexpr const char* kValidKinds = "icu-word, spm";
+constexpr const char* kValidKinds = "icu-word, spm, wordpiece";
 
 bool get_bool(const nlohmann::json& config, const char* key, bool fallback) {
   const auto it = config.find(key);
@@ -53,6 +56,25 @@ std::unique_ptr<Tokenizer> make_spm_tokenizer(const nlohmann::json& config,
   return std::make_unique<SentencePieceTokenizer>(*model_dir / model, model);
 }
 
+// Builds the "wordpiece" kind on the model directory's vocab.txt.
+std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const nlohmann::json& config,
+                                                    const std::filesystem::path* model_dir) {
+  for (const auto& item : config.items()) {
+    if (item.key() != "kind" && item.key() != "lower_case" && item.key() != "tokenize_chinese_chars") {
+      throw FormatError(fmt::format(
+          "tokenizer config: unknown key '{}' for kind \"wordpiece\" (valid keys: kind, lower_case, "
+          "tokenize_chinese_chars)",
+          item.key()));
+    }
+  }
+  if (!model_dir) throw FormatError("tokenizer config: kind \"wordpiece\" needs the model directory to find vocab.txt");
+  WordPieceOptions o;
+  o.lower_case = get_bool(config, "lower_case", o.lower_case);
+  o.tokenize_chinese_chars = get_bool(config, "tokenize_chinese_chars", o.tokenize_chinese_chars);
+  o.max_length = std::numeric_limits<std::size_t>::max();  // the classifier truncates
+  return std::make_unique<WordPieceTextTokenizer>(WordPieceTokenizer::load(*model_dir / "vocab.txt", o));
+}
+
 std::unique_ptr<Tokenizer> make_tokenizer_impl(const nlohmann::json& config,
                                                const std::filesystem::path* model_dir) {
   if (!config.is_object()) {
@@ -65,6 +87,9 @@ std::unique_ptr<Tokenizer> make_tokenizer_impl(const nlohmann::json& config,
   }
   if (kind->is_string() && kind->get<std::string>() == "spm") {
     return make_spm_tokenizer(config, model_dir);
+  }
+  if (kind->is_string() && kind->get<std::string>() == "wordpiece") {
+    return make_wordpiece_tokenizer(config, model_dir);
   }
   if (!kind->is_string() || kind->get<std::string>() != "icu-word") {
     throw FormatError(fmt::format("tokenizer config: unknown kind {} (valid kinds: {})",

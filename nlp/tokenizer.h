@@ -75,7 +75,9 @@ class IcuWordTokenizer final : public Tokenizer {
 //               default as in TokenizerOptions;
 //   "spm"       {"kind", "model"?}: SentencePieceTokenizer (nlp/sentencepiece_tokenizer.h) on the
 //               model file `model` (default "tokenizer.model"), a plain file name inside
-//               `model_dir` (no '/' or '\\').
+//               `model_dir` (no '/' or '\\');
+//   "wordpiece" {"kind", "lower_case"?, "tokenize_chinese_chars"?}: WordPieceTextTokenizer
+//               (nlp/wordpiece_tokenizer.h) on `model_dir`/vocab.txt (BERT-family models).
 // Throws FormatError naming the bad key when the config is not an object, "kind" is missing or
 // unknown (the message lists the valid kinds), a key is unknown, or a value has the wrong type;
 // for "spm", IoError / FormatError naming the model file when it is missing or not a model.

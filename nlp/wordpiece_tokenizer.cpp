@@ -484,4 +484,20 @@ WordPieceEncoding WordPieceTokenizer::encode(std::string_view utf8) const {
   return enc;
 }
 
+std::vector<Token> WordPieceTextTokenizer::tokenize(std::string_view utf8) const {
+  WordPieceEncoding e = tokenizer_.encode(utf8);
+  std::vector<Token> out;
+  out.reserve(e.pieces.size());
+  for (auto& p : e.pieces) {
+    if (!p.special) out.push_back({std::move(p.text), p.begin, p.end});
+  }
+  return out;
+}
+
+nlohmann::json WordPieceTextTokenizer::config() const {
+  return {{"kind", "wordpiece"},
+          {"lower_case", tokenizer_.options().lower_case},
+          {"tokenize_chinese_chars", tokenizer_.options().tokenize_chinese_chars}};
+}
+
 }  // namespace textlrp::nlp

@@ -38,6 +38,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "nlp/tokenizer.h"
 
 namespace textlrp::nlp {
 
@@ -118,6 +119,22 @@ class WordPieceTokenizer {
   std::size_t max_token_bytes_ = 0;
   WordPieceOptions options_;
   TokenId unk_id_ = -1, cls_id_ = -1, sep_id_ = -1;
+};
+
+// The WordPiece tokenizer behind the Tokenizer interface (kind "wordpiece" in a model directory):
+// tokenize() returns the pieces WITHOUT [CLS] and [SEP] and without truncation (the transformer
+// classifier adds both and truncates), Token::text being the piece ("##pid", "[UNK]").
+// config(): {"kind": "wordpiece", "lower_case": bool, "tokenize_chinese_chars": bool}; the
+// vocabulary is the model directory's vocab.txt.
+class WordPieceTextTokenizer final : public Tokenizer {
+ public:
+  explicit WordPieceTextTokenizer(WordPieceTokenizer tokenizer) : tokenizer_(std::move(tokenizer)) {}
+  std::vector<Token> tokenize(std::string_view utf8) const override;
+  nlohmann::json config() const override;
+  const WordPieceTokenizer& wordpiece() const { return tokenizer_; }
+
+ private:
+  WordPieceTokenizer tokenizer_;
 };
 
 }  // namespace textlrp::nlp

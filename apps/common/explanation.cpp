@@ -118,6 +118,18 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
     }
     out.push_back(']');
   }
+  if (!r.special.empty()) {
+    out += ",\"special\":[";
+    for (std::size_t i = 0; i < r.special.size(); ++i) {
+      if (i) out.push_back(',');
+      out += "{\"text\":";
+      append_json_string(out, r.special[i].first);
+      out += ",\"relevance\":";
+      append_float(out, r.special[i].second);
+      out.push_back('}');
+    }
+    out.push_back(']');
+  }
   out += ",\"relevance_sum\":";
   append_number(out, r.relevance_sum, &nonfinite);
   out += ",\"bias_relevance\":";
@@ -293,6 +305,15 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
       }
       wr.relevance = get_number(w, "relevance", ww);
       r.words->push_back(std::move(wr));
+    }
+  }
+  if (const auto special = j.find("special"); special != j.end()) {
+    if (!special->is_array()) throw FormatError(fmt::format("{}: key \"special\": expected an array", where));
+    for (std::size_t i = 0; i < special->size(); ++i) {
+      const auto& sp = (*special)[i];
+      const std::string sw = fmt::format("{}: special[{}]", where, i);
+      if (!sp.is_object()) throw FormatError(fmt::format("{}: expected an object", sw));
+      r.special.emplace_back(get_key<std::string>(sp, "text", sw, "a string"), get_number(sp, "relevance", sw));
     }
   }
   r.relevance_sum = j.contains("relevance_sum") ? get_number(j, "relevance_sum", where) : 0.0;

@@ -18,7 +18,11 @@
 // the ICU words of the text (nlp/word_groups.h, punctuation kept, case kept), each with the sum of
 // the relevance of its pieces; every piece counts for exactly one word (a lone "▁" for the word
 // after it), so the words' relevances add up to the tokens'. Word-level models omit "words" (their
-// tokens are the words already).
+// tokens are the words already). A WordPiece (BERT-family) model's "words" are its pieces with the
+// "##" continuation pieces merged into their word. A transformer adds, after "words",
+//   "special":[{"text":"[CLS]","relevance":r},{"text":"[SEP]","relevance":r}]
+// the relevance of the tokens the model adds itself; then score = relevance_sum + Σ special +
+// bias_relevance.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +63,7 @@ struct ExplanationRecord {
   double score = 0;                                    // score of the target class
   std::vector<TokenRelevance> tokens;
   std::optional<std::vector<WordRelevance>> words;  // subword models only ("words" in the JSON)
+  std::vector<std::pair<std::string, double>> special;  // transformers: [CLS], [SEP] ("special")
   double relevance_sum = 0;
   double bias_relevance = 0;
   std::string model;  // display name of the model (its directory name); optional in the JSON

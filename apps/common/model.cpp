@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "nlp/sentencepiece_tokenizer.h"
+#include "nlp/wordpiece_tokenizer.h"
 
 namespace textlrp::app {
 namespace fs = std::filesystem;
@@ -117,6 +118,8 @@ Model load_model_impl(const fs::path& dir, bool verify) {
     } else {
       const std::string vocab_file = c["tokenizer"].value("vocab", std::string("vocab.txt"));
       m.vocab = nlp::Vocabulary::load(dir / vocab_file);
+      // WordPiece pieces are subwords too: pre-tokenized input is split like any text.
+      m.subword = dynamic_cast<const nlp::WordPieceTextTokenizer*>(m.tokenizer.get()) != nullptr;
     }
     m.classifier = lrp::load_classifier(dir, c);
   } catch (const nlohmann::json::exception& e) {

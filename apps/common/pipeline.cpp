@@ -15,6 +15,7 @@
 #include "core/utf8.h"
 #include "lrp/models/cnn_classifier.h"
 #include "nlp/word_groups.h"
+#include "nlp/wordpiece_tokenizer.h"
 
 namespace textlrp::app {
 
@@ -391,7 +392,20 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
     // Pre-tokenized input: the document text is the tokens joined by spaces.
     r.text = example.text;
   }
-  if (model.subword && enc.spans) {
+  if (const auto* wp = dynamic_cast<const nlp::WordPieceTextTokenizer*>(model.tokenizer.get()); wp && enc.spans) {
+    // Per word: a piece and the "##" pieces after it.
+    nlp::WordPieceEncoding pieces;
+    for (const auto& t : enc.tokens) pieces.pieces.push_back({t.text, 0, t.begin, t.end, false});
+    r.words.emplace();
+    for (const auto& g : nlp::merge_word_pieces(pieces)) {
+      WordRelevance w;
+      w.text = example.text.substr(g.begin, g.end - g.begin);
+      w.begin = g.begin;
+      w.end = g.end;
+      for (std::size_t p = g.first; p < g.last; ++p) w.relevance += r.tokens[p].relevance;
+      r.words->push_back(std::move(w));
+    }
+  } else if (model.subword && enc.spans) {
     // Per word: the pieces of each ICU word of the text, summed (nlp/word_groups.h).
     const auto groups = nlp::group_pieces_by_word(example.text, enc.tokens, nlp::default_word_tokenizer());
     r.words.emplace();
@@ -408,6 +422,7 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   r.relevance_sum = sum;
   r.bias_relevance = ex.bias_relevance;
   r.truncated = ex.truncated;
+  r.special = ex.special;
   if (ex.truncated) {
     // The model's limit: "hyper"."max_tokens" of its config (a CNN saved without it uses the
     // default). Tokens from there on were never read: mark them (ExplanationRecord::max_tokens).

@@ -374,9 +374,11 @@ std::unique_ptr<BertClassifier> BertClassifier::from_huggingface(const TensorSto
   }
   if (!errors.empty()) {
     std::string msg = fmt::format("{}: not a {} with the config's sizes (hidden {}, {} layers, intermediate {}, vocabulary "
-                                  "{}, {} positions):",
+                                  "{}, {} positions): ",
                                   store.name(), c.architecture_name(), H, c.layers, F, c.vocab_size, c.max_positions);
-    for (const auto& err : errors) msg += "\n  " + err;
+    constexpr std::size_t kShown = 8;  // one line, however many problems
+    for (std::size_t i = 0; i < std::min(errors.size(), kShown); ++i) msg += (i ? "; " : "") + errors[i];
+    if (errors.size() > kShown) msg += fmt::format("; and {} more", errors.size() - kShown);
     throw FormatError(msg);
   }
   return std::make_unique<BertClassifier>(std::move(c), std::move(w));
@@ -603,6 +605,204 @@ BertExplanation BertClassifier::explain(std::span<const TokenId> ids, BertMethod
   out.bias_relevance =
       method == BertMethod::kSensitivity ? 0.0 : static_cast<double>(out.logits[out.target]) - word_sum;
   return out;
+}
+
+}  // namespace textlrp::lrp
+
+// ---------------------------------------------------------------------------------------------
+// Saving and the Classifier adapter
+
+namespace textlrp::lrp {
+
+nlohmann::json BertConfig::to_huggingface() const {
+  nlohmann::json j;
+  if (architecture == BertArchitecture::kBert) {
+    j = {{"architectures", {"BertForSequenceClassification"}},
+         {"model_type", "bert"},
+         {"vocab_size", vocab_size},
+         {"hidden_size", hidden},
+         {"num_hidden_layers", layers},
+         {"num_attention_heads", heads},
+         {"intermediate_size", intermediate},
+         {"hidden_act", "gelu"},
+         {"max_position_embeddings", max_positions},
+         {"type_vocab_size", type_vocab},
+         {"layer_norm_eps", static_cast<double>(layer_norm_eps)}};
+  } else {
+    j = {{"architectures", {"DistilBertForSequenceClassification"}},
+         {"model_type", "distilbert"},
+         {"vocab_size", vocab_size},
+         {"dim", hidden},
+         {"n_layers", layers},
+         {"n_heads", heads},
+         {"hidden_dim", intermediate},
+         {"activation", "gelu"},
+         {"max_position_embeddings", max_positions}};
+  }
+  nlohmann::json id2label = nlohmann::json::object();
+  for (std::size_t i = 0; i < labels.size(); ++i) id2label[std::to_string(i)] = labels[i];
+  j["id2label"] = id2label;
+  return j;
+}
+
+TensorWriter BertClassifier::huggingface_tensors() const {
+  TensorWriter out;
+  const BertWeights& w = weights_;
+  const bool bert = config_.architecture == BertArchitecture::kBert;
+  const std::string e = bert ? "bert.embeddings." : "distilbert.embeddings.";
+  out.add(e + "word_embeddings.weight", w.word);
+  out.add(e + "position_embeddings.weight", w.position);
+  if (bert) out.add(e + "token_type_embeddings.weight", w.type);
+  auto lin = [&](const std::string& p, const BertLinear& l) {
+    out.add(p + ".weight", l.w);
+    out.add(p + ".bias", l.b);
+  };
+  auto ln = [&](const std::string& p, const BertLayerNorm& n) {
+    out.add(p + ".weight", n.gamma);
+    out.add(p + ".bias", n.beta);
+  };
+  ln(e + "LayerNorm", w.ln_embeddings);
+  for (std::size_t l = 0; l < w.layers.size(); ++l) {
+    const BertLayer& L = w.layers[l];
+    if (bert) {
+      const std::string p = fmt::format("bert.encoder.layer.{}.", l);
+      lin(p + "attention.self.query", L.q);
+      lin(p + "attention.self.key", L.k);
+      lin(p + "attention.self.value", L.v);
+      lin(p + "attention.output.dense", L.o);
+      ln(p + "attention.output.LayerNorm", L.ln_attention);
+      lin(p + "intermediate.dense", L.ff1);
+      lin(p + "output.dense", L.ff2);
+      ln(p + "output.LayerNorm", L.ln_output);
+    } else {
+      const std::string p = fmt::format("distilbert.transformer.layer.{}.", l);
+      lin(p + "attention.q_lin", L.q);
+      lin(p + "attention.k_lin", L.k);
+      lin(p + "attention.v_lin", L.v);
+      lin(p + "attention.out_lin", L.o);
+      ln(p + "sa_layer_norm", L.ln_attention);
+      lin(p + "ffn.lin1", L.ff1);
+      lin(p + "ffn.lin2", L.ff2);
+      ln(p + "output_layer_norm", L.ln_output);
+    }
+  }
+  lin(bert ? "bert.pooler.dense" : "pre_classifier", w.head);
+  lin("classifier", w.classifier);
+  return out;
+}
+
+BertSequenceClassifier::BertSequenceClassifier(std::shared_ptr<const BertClassifier> model, TokenId cls_id,
+                                               TokenId sep_id, Index max_length)
+    : model_(std::move(model)), cls_id_(cls_id), sep_id_(sep_id), max_length_(max_length) {
+  const Index v = model_->config().vocab_size;
+  if (cls_id < 0 || cls_id >= v || sep_id < 0 || sep_id >= v) {
+    throw FormatError(fmt::format("[CLS] id {} or [SEP] id {} is outside the vocabulary [0, {})", cls_id, sep_id, v));
+  }
+  if (max_length < 2 || max_length > model_->config().max_positions) {
+    throw FormatError(fmt::format("maximum length {} must lie in [2, {}] (the model's positions)", max_length,
+                                  model_->config().max_positions));
+  }
+}
+
+std::unique_ptr<BertSequenceClassifier> BertSequenceClassifier::load(const std::filesystem::path& dir,
+                                                                     const nlohmann::json& config) {
+  const std::string where = (dir / "config.json").string();
+  const auto& hyper = config.at("hyper");
+  if (!hyper.is_object() || !hyper.contains("huggingface")) {
+    throw FormatError(fmt::format("{}: \"hyper\" must hold the Hugging Face configuration under \"huggingface\"", where));
+  }
+  BertConfig c = BertConfig::from_huggingface(hyper.at("huggingface"), where + " (hyper.huggingface)");
+  c.labels = config.at("labels").get<std::vector<std::string>>();
+  const TensorStore store = TensorStore::load(dir / "model.safetensors");
+  std::shared_ptr<const BertClassifier> model = BertClassifier::from_huggingface(store, std::move(c));
+  const auto max_length = hyper.value("max_length", static_cast<std::int64_t>(model->config().max_positions));
+  try {
+    return std::make_unique<BertSequenceClassifier>(std::move(model), hyper.at("cls_id").get<TokenId>(),
+                                                    hyper.at("sep_id").get<TokenId>(), static_cast<Index>(max_length));
+  } catch (const FormatError& e) {
+    throw FormatError(fmt::format("{}: {}", where, e.what()));
+  }
+}
+
+std::vector<TokenId> BertSequenceClassifier::with_specials(std::span<const TokenId> ids, bool* truncated) const {
+  const std::size_t keep = std::min(ids.size(), static_cast<std::size_t>(max_length_ - 2));
+  if (truncated) *truncated = keep < ids.size();
+  std::vector<TokenId> out;
+  out.reserve(keep + 2);
+  out.push_back(cls_id_);
+  // An id outside the vocabulary is the caller's error: BertClassifier::check_ids() names it.
+  for (std::size_t t = 0; t < keep; ++t) out.push_back(ids[t]);
+  out.push_back(sep_id_);
+  return out;
+}
+
+Vec BertSequenceClassifier::scores(std::span<const TokenId> ids) const {
+  return model_->logits(with_specials(ids, nullptr));
+}
+
+namespace {
+double rest(const Explanation& e) {
+  double r = e.scores[e.target];
+  for (double v : e.relevance) r -= v;
+  for (const auto& sp : e.special) r -= sp.second;
+  return r;
+}
+}  // namespace
+
+Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+  if (options.gate_rule || options.bias_factor || options.precision) {
+    throw InvalidArgument("--lstm-rule, --bias-factor and --precision apply to the BiLSTM only, not to a transformer");
+  }
+  Explanation out;
+  const std::vector<TokenId> full = with_specials(ids, &out.truncated);
+  BertMethod method;
+  switch (options.method) {
+    case Method::kLrp:
+      if (options.transformer_rule.empty() || options.transformer_rule == "attnlrp") {
+        method = BertMethod::kAttnLrp;
+        out.rule = "attnlrp";
+      } else if (options.transformer_rule == "cp-lrp") {
+        method = BertMethod::kCpLrp;
+        out.rule = "cp-lrp";
+      } else {
+        throw InvalidArgument(
+            fmt::format("--rule {}: a transformer takes attnlrp (the default) or cp-lrp", options.transformer_rule));
+      }
+      break;
+    case Method::kSensitivity: method = BertMethod::kSensitivity; break;
+    case Method::kGradientInput: method = BertMethod::kGradientInput; break;
+    case Method::kRandom: {
+      out.scores = model_->logits(full);
+      if (options.target >= out.scores.size()) {
+        throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", options.target, out.scores.size()));
+      }
+      out.target = options.target >= 0 ? options.target : argmax(out.scores);
+      out.relevance = random_relevance(ids, options.seed);
+      out.special = {{"[CLS]", 0.0}, {"[SEP]", 0.0}};
+      out.bias_relevance = rest(out);
+      return out;
+    }
+    default:
+      throw InvalidArgument(fmt::format("--method {} is not implemented for transformers (use lrp, sa, gi or random)",
+                                        method_name(options.method)));
+  }
+  const BertExplanation e = model_->explain(full, method, options.target);
+  out.scores = e.logits;
+  out.target = e.target;
+  out.relevance.assign(ids.size(), 0.0);
+  for (std::size_t t = 1; t + 1 < full.size(); ++t) out.relevance[t - 1] = e.relevance[t];
+  out.special = {{"[CLS]", e.relevance.front()}, {"[SEP]", e.relevance.back()}};
+  // score = Σ tokens + Σ special + bias_relevance, for every method (as the other models' baselines).
+  out.bias_relevance = rest(out);
+  return out;
+}
+
+nlohmann::json BertSequenceClassifier::save(const std::filesystem::path& dir) const {
+  model_->huggingface_tensors().write(dir / "model.safetensors");
+  return {{"huggingface", model_->config().to_huggingface()},
+          {"max_length", max_length_},
+          {"cls_id", cls_id_},
+          {"sep_id", sep_id_}};
 }
 
 }  // namespace textlrp::lrp

@@ -35,6 +35,7 @@
 
 #include "core/safetensors.h"
 #include "core/tensor.h"
+#include "lrp/models/classifier.h"
 
 namespace textlrp::lrp {
 
@@ -57,6 +58,8 @@ struct BertConfig {
   // naming the file and the key for a missing or wrong key, an unknown architecture, or an
   // activation other than exact-erf "gelu".
   static BertConfig from_huggingface(const nlohmann::json& config, const std::string& file);
+  // The Hugging Face config.json keys of this configuration (from_huggingface() reads it back).
+  nlohmann::json to_huggingface() const;
   std::string_view architecture_name() const;  // "BertForSequenceClassification" | ...
 };
 
@@ -125,6 +128,9 @@ class BertClassifier {
   // dimensions (the toolkit's meaning of sensitivity for every model).
   BertExplanation explain(std::span<const TokenId> ids, BertMethod method, int target = -1) const;
 
+  // Every tensor under its Hugging Face name (float32), for model.safetensors.
+  TensorWriter huggingface_tensors() const;
+
  private:
   struct Cache;
   void forward(std::span<const TokenId> ids, Cache& cache) const;
@@ -132,6 +138,38 @@ class BertClassifier {
 
   BertConfig config_;
   BertWeights weights_;
+};
+
+// The transformer behind the Classifier interface (architecture "bert" in a textlrp model
+// directory). It sees the pieces WITHOUT [CLS] and [SEP]: it adds them, keeps the first
+// max_length − 2 pieces (Explanation::truncated; the rest get relevance 0) and reports the
+// relevance of [CLS] and [SEP] in Explanation::special; bias_relevance = score − Σ relevance −
+// Σ special for every method. Methods: lrp (ExplainOptions::
+// transformer_rule "attnlrp", the default, or "cp-lrp"), sa (squared gradient norm), gi, random;
+// ig and occlusion are not implemented for transformers yet (InvalidArgument).
+// Model directory: config.json "hyper": {"huggingface": <config.json keys>, "max_length": N,
+// "cls_id": i, "sep_id": j}; model.safetensors with the Hugging Face tensor names.
+class BertSequenceClassifier final : public Classifier {
+ public:
+  BertSequenceClassifier(std::shared_ptr<const BertClassifier> model, TokenId cls_id, TokenId sep_id, Index max_length);
+  static std::unique_ptr<BertSequenceClassifier> load(const std::filesystem::path& dir, const nlohmann::json& config);
+
+  std::string_view architecture() const override { return "bert"; }
+  const std::vector<std::string>& labels() const override { return model_->config().labels; }
+  Index n_vocab() const override { return model_->config().vocab_size; }
+  RuleMap default_rules() const override { return {}; }
+  Vec scores(std::span<const TokenId> ids) const override;
+  Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
+  nlohmann::json save(const std::filesystem::path& dir) const override;
+
+  const BertClassifier& model() const { return *model_; }
+  Index max_length() const { return max_length_; }
+
+ private:
+  std::vector<TokenId> with_specials(std::span<const TokenId> ids, bool* truncated) const;
+  std::shared_ptr<const BertClassifier> model_;
+  TokenId cls_id_, sep_id_;
+  Index max_length_;
 };
 
 }  // namespace textlrp::lrp

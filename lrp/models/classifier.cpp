@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "lrp/models/bert_classifier.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
 #include "lrp/models/cnn_classifier.h"
@@ -92,7 +93,8 @@ std::unique_ptr<Classifier> load_classifier(const std::filesystem::path& dir, co
   if (arch == "bow_svm") return BowClassifier::load(dir, config);
   if (arch == "cnn") return CnnClassifier::load(dir, config);
   if (arch == "bilstm") return BiLstmClassifier::load(dir, config);
-  throw FormatError(fmt::format("{}: unknown architecture '{}'; this build knows: bow_svm, cnn, bilstm",
+  if (arch == "bert") return BertSequenceClassifier::load(dir, config);
+  throw FormatError(fmt::format("{}: unknown architecture '{}'; this build knows: bow_svm, cnn, bilstm, bert",
                                 (dir / "config.json").string(), arch));
 }
 

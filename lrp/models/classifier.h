@@ -49,6 +49,8 @@ struct ExplainOptions {
   std::optional<GateRule> gate_rule;   // default: signal-take-all
   std::optional<double> bias_factor;   // default 0: biases and the stabiliser keep their share
   std::optional<Precision> precision;  // default float64; float32 applies to method lrp only
+  // Transformers only (lrp/models/bert_classifier.h): "attnlrp" (default when empty) or "cp-lrp".
+  std::string transformer_rule;
 };
 
 // The random baseline (--method random) of every model, bit for bit the same: relevance uniform in
@@ -68,6 +70,8 @@ struct Explanation {
   double bias_relevance = 0;          // relevance assigned to biases / the stabiliser (not to tokens)
   std::string rule;                   // the rule(s) actually used, as text
   bool truncated = false;             // the model read only the first max_tokens tokens (the rest get 0)
+  // Relevance of tokens the model adds itself (a transformer's [CLS] and [SEP]), in input order.
+  std::vector<std::pair<std::string, double>> special;
 };
 
 class Classifier {

@@ -419,3 +419,51 @@ TEST_CASE("bert: import errors name the file and the tensor", "[lrp][bert][impor
     CHECK_THROWS_WITH(BertConfig::from_huggingface(j, "config.json"), Contains("id2label key '2'"));
   }
 }
+
+TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", "[lrp][bert]") {
+  const BertConfig c = tiny_config();
+  auto model = std::make_shared<const BertClassifier>(c, random_weights(c, 13, false));
+  const BertSequenceClassifier clf(model, 1, 2, 6);  // [CLS] = 1, [SEP] = 2, at most 4 pieces
+  const std::vector<TokenId> pieces = {5, 7, 3};
+  const std::vector<TokenId> full = {1, 5, 7, 3, 2};
+  CHECK(clf.scores(pieces) == model->logits(full));
+  ExplainOptions o;
+  o.method = Method::kLrp;
+  const Explanation e = clf.explain(pieces, o);
+  const BertExplanation ref = model->explain(full, BertMethod::kAttnLrp);
+  CHECK(e.rule == "attnlrp");
+  REQUIRE(e.relevance.size() == 3);
+  for (std::size_t t = 0; t < 3; ++t) CHECK(e.relevance[t] == ref.relevance[t + 1]);
+  REQUIRE(e.special.size() == 2);
+  CHECK(e.special[0] == std::pair<std::string, double>{"[CLS]", ref.relevance[0]});
+  CHECK(e.special[1] == std::pair<std::string, double>{"[SEP]", ref.relevance[4]});
+  CHECK(std::abs(e.bias_relevance - ref.bias_relevance) <= 1e-5 * std::max(1.0, std::abs(ref.bias_relevance)));
+  CHECK_FALSE(e.truncated);
+  o.transformer_rule = "cp-lrp";
+  CHECK(clf.explain(pieces, o).relevance[0] == model->explain(full, BertMethod::kCpLrp).relevance[1]);
+  o.transformer_rule = "zplus";
+  CHECK_THROWS_WITH(clf.explain(pieces, o), Contains("attnlrp") && Contains("cp-lrp"));
+  o.transformer_rule.clear();
+  o.method = Method::kOcclusion;
+  CHECK_THROWS_AS(clf.explain(pieces, o), InvalidArgument);
+  // Six pieces, four kept: the rest get 0 and the explanation says so.
+  o.method = Method::kGradientInput;
+  const std::vector<TokenId> long_ids = {5, 6, 7, 8, 9, 10};
+  const Explanation t = clf.explain(long_ids, o);
+  CHECK(t.truncated);
+  REQUIRE(t.relevance.size() == 6);
+  CHECK(t.relevance[4] == 0.0);
+  CHECK(t.relevance[5] == 0.0);
+  CHECK(clf.scores(long_ids) == model->logits(std::vector<TokenId>{1, 5, 6, 7, 8, 2}));
+  // Empty text: only [CLS] [SEP].
+  const Explanation empty = clf.explain(std::vector<TokenId>{}, o);
+  CHECK(empty.relevance.empty());
+  CHECK(empty.special.size() == 2);
+  // save() + load() round trip.
+  test::TempDir dir;
+  nlohmann::json config = {{"labels", c.labels}, {"hyper", clf.save(dir.path())}};
+  const auto back = BertSequenceClassifier::load(dir.path(), config);
+  CHECK(back->max_length() == 6);
+  CHECK(back->scores(pieces) == clf.scores(pieces));
+  CHECK_THROWS_AS(BertSequenceClassifier(model, 1, 2, 13), FormatError);  // more than the 12 positions
+}

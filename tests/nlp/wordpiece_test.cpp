@@ -188,3 +188,26 @@ TEST_CASE("wordpiece: matches the reference tokenizer on tiny-bert's 40 document
     }
   }
 }
+
+TEST_CASE("wordpiece: the Tokenizer adapter (kind \"wordpiece\" of a model directory)", "[nlp][wordpiece]") {
+  test::TempDir dir;
+  test::write_bytes(dir / "vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\nhello\n##s\n!\n");
+  const auto tok = make_tokenizer(nlohmann::json{{"kind", "wordpiece"}, {"lower_case", true}}, dir.path());
+  const auto tokens = tok->tokenize("Hellos, hello!");
+  // Pieces only: no [CLS]/[SEP] (the classifier adds them), "," is not in the vocabulary -> [UNK].
+  REQUIRE(tokens.size() == 5);
+  CHECK(tokens[0] == Token{"hello", 0, 5});
+  CHECK(tokens[1] == Token{"##s", 5, 6});
+  CHECK(tokens[2] == Token{"[UNK]", 6, 7});
+  CHECK(tokens[4] == Token{"!", 13, 14});
+  CHECK(tok->config() == nlohmann::json{{"kind", "wordpiece"}, {"lower_case", true}, {"tokenize_chinese_chars", true}});
+  // No truncation at this level.
+  std::string long_text;
+  for (int i = 0; i < 600; ++i) long_text += "hello ";
+  CHECK(tok->tokenize(long_text).size() == 600);
+  CHECK_THROWS_WITH(make_tokenizer(nlohmann::json{{"kind", "wordpiece"}, {"lowercase", true}}, dir.path()),
+                    Catch::Matchers::Contains("unknown key 'lowercase'"));
+  CHECK_THROWS_WITH(make_tokenizer(nlohmann::json{{"kind", "wordpiece"}}), Catch::Matchers::Contains("model directory"));
+  const auto cased = make_tokenizer(nlohmann::json{{"kind", "wordpiece"}, {"lower_case", false}}, dir.path());
+  CHECK(cased->tokenize("Hellos")[0].text == "[UNK]");
+}
