@@ -125,7 +125,7 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
       out += "{\"text\":";
       append_json_string(out, r.special[i].first);
       out += ",\"relevance\":";
-      append_float(out, r.special[i].second);
+      append_float(out, r.special[i].second, &nonfinite);
       out.push_back('}');
     }
     out.push_back(']');
@@ -164,6 +164,11 @@ bool check_explanation(ExplanationRecord& r, double tolerance) {
   if (r.words) {
     for (WordRelevance& w : *r.words) fix(w.relevance, bad_other);
   }
+  double special = 0;  // a transformer's [CLS] and [SEP]: score = relevance_sum + Σ special + bias_relevance
+  for (auto& sp : r.special) {
+    fix(sp.second, bad_other);
+    special += sp.second;
+  }
   double written_sum = 0, largest = 0;
   for (const TokenRelevance& t : r.tokens) {
     written_sum += as_written(t.relevance);
@@ -174,7 +179,7 @@ bool check_explanation(ExplanationRecord& r, double tolerance) {
     ++bad_other;
   }
   if (!std::isfinite(r.bias_relevance)) {
-    r.bias_relevance = r.score - r.relevance_sum;
+    r.bias_relevance = r.score - r.relevance_sum - special;
     ++bad_other;
   }
   if (bad_tokens + bad_other > 0) {
@@ -185,7 +190,7 @@ bool check_explanation(ExplanationRecord& r, double tolerance) {
   }
   const double scale = std::max(1.0, std::abs(r.score));
   const double sum_err = std::abs(written_sum - r.relevance_sum) / scale;
-  const double total_err = std::abs(r.relevance_sum + r.bias_relevance - r.score) / scale;
+  const double total_err = std::abs(r.relevance_sum + special + r.bias_relevance - r.score) / scale;
   if (!(sum_err <= tolerance) || !(total_err <= tolerance)) {
     r.warnings.push_back(fmt::format(
         "relevance not conserved within {:g}: token relevances as large as {:.3g} for a score of {:.6g} cancel "
