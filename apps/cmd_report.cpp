@@ -151,8 +151,8 @@ void setup_report(CLI::App& root, Action& action) {
   cmd->add_option("--method", opt->method, "explanation method when explaining with --model")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule when explaining with --model (default: each model's own; see explain --help)");
   cmd->add_option("--target", opt->target, "predicted, true or a label name")->capture_default_str();
-  cmd->add_option("--max-documents", opt->max_documents,
-                  "documents in the report (0 = all); which ones: --select")->capture_default_str();
+  cmd->add_option("--max-docs,--max-documents", opt->max_documents,
+                  "documents in the report (0 = all); which ones: --select (--max-documents is an alias)")->capture_default_str();
   cmd->add_option("--select", opt->select,
                   "which documents --max-documents keeps: first (the first N), stratified (N spread over the "
                   "true classes, in input order) or misclassified (only those the first model got wrong, "

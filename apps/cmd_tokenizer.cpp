@@ -183,7 +183,7 @@ void setup_tokenizer(CLI::App& root, Action& action) {
       "train a SentencePiece model on a corpus (each document split into lines; blank lines "
       "skipped) and write FILE.model");
   t->add_option("--corpus", train->corpus,
-                "corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, sst, "
+                "corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, csv, sst, "
                 "text (labels are ignored); without a prefix the format is detected")
       ->required();
   t->add_option("--strip", train->strip,

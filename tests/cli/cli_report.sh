@@ -60,7 +60,7 @@ expect_exit 2 "--select 'random'" "$TEXTLRP" report --explanations "$WORK/a.json
 [ "$(grep -o 'data-id="ham/' "$WORK/s.html" | wc -l)" -eq 2 ] || fail "stratified: expected 2 ham documents"
 [ "$(grep -o 'data-id="spam/' "$WORK/s.html" | wc -l)" -eq 2 ] || fail "stratified: expected 2 spam documents"
 grep -q 'Shown: 4 of 26 documents, spread over the classes' "$WORK/s.html" || fail "selection note"
-"$TEXTLRP" report --model "$WORK/svm" --corpus "folder:$WORK/corpus" --max-documents 4 --select first -o "$WORK/f.html" -q
+"$TEXTLRP" report --model "$WORK/svm" --corpus "folder:$WORK/corpus" --max-docs 4 --select first -o "$WORK/f.html" -q
 [ "$(grep -o 'data-id="ham/' "$WORK/f.html" | wc -l)" -eq 4 ] || fail "--select first: expected the first 4 (ham)"
 grep -q '<b class="accuracy">accuracy' "$WORK/s.html" || fail "no accuracy in the summary"
-ok "--max-documents with --select stratified (default) and first"
+ok "--max-documents (and its alias --max-docs) with --select stratified (default) and first"
