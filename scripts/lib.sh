@@ -6,7 +6,7 @@ set -euo pipefail
 TEXTLRP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 # Build dependencies, from Debian 12 packages.
-TEXTLRP_BUILD_PACKAGES=(build-essential cmake pkg-config libeigen3-dev libicu-dev libsentencepiece-dev
+TEXTLRP_BUILD_PACKAGES=(build-essential cmake ccache pkg-config libeigen3-dev libicu-dev libsentencepiece-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev liblinear-dev libfasttext-dev)
 # Test dependencies: Catch2 v2, and Chromium for the browser test.
 TEXTLRP_TEST_PACKAGES=(catch2 chromium python3)
@@ -39,6 +39,14 @@ ensure_packages() {
 build() {
   local dir="$1" type="$2" target="$3"
   shift 3
-  cmake -S "$TEXTLRP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "$@" >&2
+  local launcher=()
+  if command -v ccache >/dev/null; then
+    # ccache, with paths relative to the source tree: a second build directory of the same tree
+    # (tests/cli/cli_explain_only.sh's build-explain-only/) then reuses every object that the
+    # options do not change.
+    export CCACHE_BASEDIR="$TEXTLRP_ROOT"
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "$TEXTLRP_ROOT" -B "$dir" -DCMAKE_BUILD_TYPE="$type" "${launcher[@]}" "$@" >&2
   cmake --build "$dir" --target "$target" -j "$(nproc)" >&2
 }
