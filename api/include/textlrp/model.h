@@ -3,7 +3,8 @@
 // (textlrp/textlrp.h).
 //
 // A Model is immutable once open: every const member may be called from any number of threads at
-// once (that is what explain_many does). Copies and moves are cheap and share the loaded model.
+// once (that is what explain_many does). Copies and moves are cheap and share the loaded model; a
+// moved-from Model may only be assigned to or destroyed.
 #pragma once
 
 #include <filesystem>
