@@ -2,13 +2,16 @@
 // numbers and the same JSON line as the command-line tool's pipeline (apps/common), explain_many in
 // input order, and the errors for bad requests and bad directories.
 #include <nlohmann/json.hpp>
+#include <random>
 #include <textlrp/textlrp.h>
 
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "core/file.h"
 #include "corpora/line_utils.h"
+#include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
+#include "nlp/sentencepiece_tokenizer.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 
@@ -32,13 +35,40 @@ void save_spam_model(const fs::path& dir) {
   textlrp::app::save_model(dir, {}, tokenizer, vocab, bow, {"free meeting"});
 }
 
+// A tiny BiLSTM (V = 6 words as above, E = 4, H = 3, 2 classes) with seeded weights.
+void save_bilstm_model(const fs::path& dir) {
+  using textlrp::Index;
+  using textlrp::lrp::MatD;
+  std::mt19937 gen(5);
+  std::uniform_real_distribution<double> u(-0.9, 0.9);
+  auto rmat = [&](Index r, Index c) {
+    MatD m(r, c);
+    for (Index i = 0; i < m.size(); ++i) m.data()[i] = u(gen);
+    return m;
+  };
+  const Index V = 6, E = 4, H = 3, C = 2;
+  textlrp::lrp::BiLstmWeights w;
+  w.embedding = rmat(V, E);
+  for (textlrp::lrp::LstmWeights* lw : {&w.left, &w.right}) {
+    lw->w_ih = rmat(4 * H, E);
+    lw->w_hh = rmat(4 * H, H);
+    lw->b_ih = rmat(4 * H, 1).col(0);
+    lw->b_hh = rmat(4 * H, 1).col(0);
+  }
+  w.fc_left = rmat(C, H);
+  w.fc_right = rmat(C, H);
+  const textlrp::lrp::BiLstmClassifier m({"ham", "spam"}, w);
+  const textlrp::nlp::IcuWordTokenizer tokenizer;
+  const textlrp::nlp::Vocabulary vocab(std::vector<std::string>{"<unk>", "free", "meeting", "win", "lunch", "now"});
+  textlrp::app::save_model(dir, {}, tokenizer, vocab, m, {"free meeting"});
+}
+
 // The line `textlrp explain --input FILE` writes for `text` on line `line_no` (the pipeline itself).
 std::string pipeline_line(const fs::path& dir, const std::string& text, std::size_t line_no = 1,
-                          const std::string& target = "predicted") {
+                          const std::string& target = "predicted", textlrp::lrp::ExplainOptions eo = {}) {
   using namespace textlrp;
   const app::Model m = app::load_model(dir);
-  lrp::ExplainOptions eo;
-  eo.rules = m.classifier->default_rules();
+  if (m.classifier->architecture() != "bert") eo.rules = m.classifier->default_rules();
   corpora::Example ex;
   ex.text = text;
   ex.id = corpora::detail::generated_id(line_no, text);
@@ -217,4 +247,58 @@ TEST_CASE("api: the HTML report of explanations", "[api]") {
   CHECK(html.find("id=\"doc-2\"") != std::string::npos);
   textlrp::write_report(all, tmp / "r.html", ro);
   CHECK(textlrp::read_file(tmp / "r.html") == html);
+}
+
+TEST_CASE("api: BiLSTM options by name, as explain's flags set them", "[api]") {
+  textlrp::test::TempDir tmp;
+  save_bilstm_model(tmp / "lstm");
+  const textlrp::Model model = textlrp::Model::open(tmp / "lstm");
+  CHECK(model.architecture() == "bilstm");
+  const std::string text = "win free lunch now, meeting";
+  textlrp::ExplainRequest req;
+  req.options = {{"lstm-rule", "half"}, {"bias-factor", "1"}, {"precision", "float32"}};
+  const textlrp::Explanation e = model.explain(text, req);
+  textlrp::lrp::ExplainOptions eo;
+  eo.gate_rule = textlrp::lrp::GateRule::kHalf;
+  eo.bias_factor = 1.0;
+  eo.precision = textlrp::lrp::Precision::kFloat32;
+  CHECK(textlrp::to_json(e) == pipeline_line(tmp / "lstm", text, 1, "predicted", eo));
+  // The options change the explanation (the defaults: signal-take-all, float64).
+  CHECK(textlrp::to_json(model.explain(text)) == pipeline_line(tmp / "lstm", text));
+  CHECK(textlrp::to_json(model.explain(text)) != textlrp::to_json(e));
+  req.options = {{"lstm-rule", "everything"}};
+  CHECK_THROWS_AS(model.explain(text, req), textlrp::InvalidArgument);
+}
+
+TEST_CASE("api: a subword model's explanation carries its words", "[api]") {
+  const textlrp::nlp::SentencePieceTokenizer spm(textlrp::test::fixture_path("nlp/tiny_unigram_bytes.model"));
+  const auto n = static_cast<textlrp::Index>(spm.piece_size());
+  textlrp::Mat w(2, n);
+  for (textlrp::Index i = 0; i < w.size(); ++i) w.data()[i] = static_cast<float>((i * 37 % 19) - 9) / 9.0f;
+  textlrp::lrp::BowOptions o;
+  o.ignore_id = spm.unk_id();
+  const textlrp::lrp::BowClassifier bow({"neg", "pos"}, textlrp::Vec::Ones(n), w, textlrp::Vec::Zero(2), o);
+  textlrp::test::TempDir tmp;
+  const std::string text = "The curious caf\xc3\xa9 cat reads!";
+  textlrp::app::save_model(tmp / "spm", {}, spm, spm.vocabulary(), bow, {text});
+  const textlrp::Model model = textlrp::Model::open(tmp / "spm");
+  CHECK(model.subword());
+  const textlrp::Explanation e = model.explain(text);
+  REQUIRE(e.words);
+  std::vector<std::string> words;
+  double sum_words = 0, sum_tokens = 0;
+  for (const auto& word : *e.words) {
+    words.push_back(word.text);
+    CHECK(text.substr(word.begin, word.end - word.begin) == word.text);
+    sum_words += word.relevance;
+  }
+  for (const auto& t : e.tokens) sum_tokens += t.relevance;
+  CHECK(words == std::vector<std::string>{"The", "curious", "caf\xc3\xa9", "cat", "reads", "!"});
+  CHECK(sum_words == Approx(sum_tokens).margin(1e-9));
+  CHECK(textlrp::to_json(e) == pipeline_line(tmp / "spm", text));
+  // Pre-tokenized input to a subword model: its pieces of the joined text, words included.
+  const textlrp::Explanation pt = model.explain(std::vector<std::string>{"curious", "cat"});
+  CHECK(pt.text == "curious cat");
+  REQUIRE(pt.words);
+  CHECK(pt.words->size() == 2);
 }
