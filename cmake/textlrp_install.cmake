@@ -16,7 +16,8 @@
 # both include/ and include/textlrp are on the interface include path.
 #
 # Targets: textlrp::core, ::nlp, ::embeddings, ::corpora, ::lrp, ::analysis, ::train (training
-# builds only) and textlrp::textlrp, all the runtime modules at once (everything but train).
+# builds only), ::api (the public API, include/textlrp/textlrp.h; with the tool's pipeline
+# ::app_common behind it) and textlrp::textlrp, all the runtime modules and the API at once.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -31,6 +32,13 @@ add_library(textlrp_textlrp INTERFACE)
 foreach(m ${textlrp_runtime_modules})
   target_link_libraries(textlrp_textlrp INTERFACE textlrp::${m})
 endforeach()
+# The public API (api/, textlrp/textlrp.h) when the tool's pipeline is built (TEXTLRP_BUILD_APPS).
+# textlrp::api is a static library that links apps/common privately, so that library is installed
+# and exported too (as textlrp::app_common, an implementation detail: its headers are not installed,
+# and its CLI11 include path is build-only).
+if(TARGET textlrp_api)
+  target_link_libraries(textlrp_textlrp INTERFACE textlrp::api)
+endif()
 set_target_properties(textlrp_textlrp PROPERTIES EXPORT_NAME textlrp)
 add_library(textlrp::textlrp ALIAS textlrp_textlrp)
 
@@ -44,6 +52,13 @@ foreach(m ${textlrp_modules})
           FILES_MATCHING PATTERN "*.h"
           PATTERN "sentencepiece_status.h" EXCLUDE)  # internal to nlp/ and train/ (.cpp only)
 endforeach()
+if(TARGET textlrp_api)
+  set_target_properties(textlrp_api PROPERTIES EXPORT_NAME api)
+  set_target_properties(textlrp_app_common PROPERTIES EXPORT_NAME app_common)
+  list(APPEND textlrp_targets textlrp_api textlrp_app_common)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/api/include/textlrp/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/textlrp
+          FILES_MATCHING PATTERN "*.h")
+endif()
 install(TARGETS ${textlrp_targets} EXPORT textlrpTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

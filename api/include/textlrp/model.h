@@ -1,0 +1,86 @@
+// textlrp/model.h — a trained model directory (config.json, model.safetensors, vocabulary or
+// tokenizer model) opened for prediction and explanation. Part of the public API
+// (textlrp/textlrp.h).
+//
+// A Model is immutable once open: every const member may be called from any number of threads at
+// once (that is what explain_many does). Copies and moves are cheap and share the loaded model; a
+// moved-from Model may only be assigned to or destroyed.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "textlrp/explanation.h"
+
+namespace textlrp {
+
+// The model's decision for a text.
+struct Prediction {
+  std::string label;                                   // the label with the largest score (first on ties)
+  int index = -1;                                      // its index in Model::labels()
+  std::vector<std::pair<std::string, double>> scores;  // per label, in the model's label order
+};
+
+// What to explain and how; the defaults are `textlrp explain`'s.
+struct ExplainRequest {
+  std::string method = "lrp";         // lrp, sa, gi, ig, occlusion, random
+  std::string rule;                   // --rule: RULE or ROLE=RULE,...; transformers attnlrp|cp-lrp; empty = default
+  std::string target = "predicted";   // "predicted", "true" (needs `label`) or a label name
+  // Options of `textlrp explain` by their flag name without "--": "lstm-rule", "bias-factor",
+  // "precision" (BiLSTM, method lrp), "steps" (ig), "seed" (random). A key not in this list is an
+  // InvalidArgument; an option the model has no use for is an InvalidArgument from explain().
+  std::map<std::string, std::string> options;
+  std::optional<std::string> label;   // the document's true label (for target "true"; kept in the result)
+  std::string id;                     // the document id; empty = "1-<hash>", as `--input` names line 1
+};
+
+class Model {
+ public:
+  // Opens a model directory. Throws IoError / FormatError naming the file and the reason (missing
+  // files, a wrong format or version, tensors of the wrong shape, a failed self-test). With
+  // verify = false the stored self-tests are not run.
+  static Model open(const std::filesystem::path& dir, bool verify = true);
+
+  Model(const Model&) = default;
+  Model(Model&&) noexcept = default;
+  Model& operator=(const Model&) = default;
+  Model& operator=(Model&&) noexcept = default;
+  ~Model();
+
+  const std::vector<std::string>& labels() const;
+  std::string architecture() const;  // "bow_svm", "cnn", "bilstm", "bert", ...
+  std::string name() const;          // display name: the directory's name
+  const std::filesystem::path& dir() const;
+  bool subword() const;              // tokens are subword pieces (explanations then carry words)
+
+  // Scores of every label for `text` (UTF-8; InvalidArgument for invalid UTF-8).
+  Prediction predict(std::string_view text) const;
+
+  // Explains `text` (or pre-tokenized `tokens`, taken as they are by a word model and joined by
+  // spaces for a subword model). Throws InvalidArgument for a bad request (unknown method, rule,
+  // target or option, or one the model does not support) and FormatError for target "true"
+  // without a label the model knows.
+  Explanation explain(std::string_view text, const ExplainRequest& request = {}) const;
+  Explanation explain(const std::vector<std::string>& tokens, const ExplainRequest& request = {}) const;
+
+  // explain() of every text on `threads` threads (< 1: every core), results in input order; the
+  // same values as explain() one by one. Ids are "<i+1>-<hash>" (i = position) unless request.id is
+  // set; the first error (lowest index) is thrown.
+  std::vector<Explanation> explain_many(std::span<const std::string> texts, const ExplainRequest& request = {},
+                                        int threads = 1) const;
+
+  struct Impl;
+
+ private:
+  explicit Model(std::shared_ptr<const Impl> impl);
+  std::shared_ptr<const Impl> impl_;
+};
+
+}  // namespace textlrp
