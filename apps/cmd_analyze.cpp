@@ -151,8 +151,7 @@ int run_analyze(const AnalyzeCmdOptions& o) {
     ReportDocument rd;
     for (const Model& m : models) {
       lrp::ExplainOptions eo_explain;
-      eo_explain.rules = m.classifier->default_rules();
-      eo_explain.rules.apply(o.rule);
+      m.classifier->set_rule(eo_explain, o.rule);
       rd.views.push_back(explain_example(m, docs[i], eo_explain, TargetSpec{}));
     }
     report.examples.push_back(std::move(rd));
@@ -164,8 +163,7 @@ int run_analyze(const AnalyzeCmdOptions& o) {
     am.architecture = std::string(m.classifier->architecture());
     am.labels = m.labels();
     lrp::ExplainOptions explain;
-    explain.rules = m.classifier->default_rules();
-    explain.rules.apply(o.rule);
+    m.classifier->set_rule(explain, o.rule);
 
     // Top words (LRP, true class).
     la::TopWords tw(m.labels().size());

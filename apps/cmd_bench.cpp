@@ -46,8 +46,7 @@ int run_bench(const BenchOptions& o) {
   };
   const Model model = load_model(o.model, true);
   lrp::ExplainOptions eo;
-  eo.rules = model.classifier->default_rules();
-  eo.rules.apply(o.rule);
+  model.classifier->set_rule(eo, o.rule);
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
   const TargetSpec target;
   const InputOptions input = input_for_model(o.input, model, warn);

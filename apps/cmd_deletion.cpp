@@ -35,8 +35,7 @@ int run_deletion(const DeletionCmdOptions& o) {
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
   const Model model = load_model(o.model, !o.no_verify);
   lrp::ExplainOptions explain;
-  explain.rules = model.classifier->default_rules();
-  explain.rules.apply(o.rule);
+  model.classifier->set_rule(explain, o.rule);
   explain.ig_steps = o.steps;
   const InputOptions input = input_for_model(o.input, model, warn);
   const DeletionSetup setup = make_deletion_setup(model, o.methods, o.max_delete, o.random_seeds, o.seed, explain, warn);

@@ -51,8 +51,7 @@ int run_docvec(const DocvecCmdOptions& o) {
   }
   const Model model = load_model(o.model, !o.no_verify);
   lrp::ExplainOptions explain;
-  explain.rules = model.classifier->default_rules();
-  explain.rules.apply(o.rule);
+  model.classifier->set_rule(explain, o.rule);
   explain.ig_steps = o.steps;
   // Stream in bounded memory unless every document must be kept (--epi), sampled (--max-docs), or
   // stdin must be read twice (a corpus idf).

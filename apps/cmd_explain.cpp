@@ -42,12 +42,7 @@ int run_explain(const ExplainCmdOptions& o) {
   eo.ig_steps = o.steps;
   eo.seed = o.seed;
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
-  if (model.classifier->architecture() == "bert") {
-    eo.transformer_rule = o.rule;  // attnlrp (default) or cp-lrp; checked by the model
-  } else {
-    eo.rules = model.classifier->default_rules();
-    eo.rules.apply(o.rule);
-  }
+  model.classifier->set_rule(eo, o.rule);
   if (!o.lstm_rule.empty()) eo.gate_rule = lrp::parse_gate_rule(o.lstm_rule);
   eo.bias_factor = o.bias_factor;
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);

@@ -96,8 +96,7 @@ int run_report(const ReportCmdOptions& o) {
       for (const auto& model : models) {
         lrp::ExplainOptions eo;
         eo.method = lrp::parse_method(o.method);
-        eo.rules = model.classifier->default_rules();
-        eo.rules.apply(o.rule);
+        model.classifier->set_rule(eo, o.rule);
         records.push_back(explain_example(model, examples[i], eo, TargetSpec::parse(o.target, model)));
       }
     }

@@ -59,8 +59,7 @@ int run_topwords(const TopwordsCmdOptions& o) {
   const auto key = lrp::analysis::parse_topwords_key(o.rank);
   const Model model = load_model(o.model, !o.no_verify);
   lrp::ExplainOptions explain;
-  explain.rules = model.classifier->default_rules();
-  explain.rules.apply(o.rule);
+  model.classifier->set_rule(explain, o.rule);
   explain.ig_steps = o.steps;
   const MethodPlan plan = plan_method(model, lrp::parse_method(o.method), explain);
   // Streamed (memory grows with the vocabulary, not the corpus) unless --max-docs samples it.

@@ -120,12 +120,7 @@ lrp::ExplainOptions explain_options(const app::Model& model, const ExplainReques
                                         "seed, steps)", key));
     }
   }
-  if (model.classifier->architecture() == "bert") {
-    eo.transformer_rule = req.rule;  // attnlrp (default) or cp-lrp; checked by the model
-  } else {
-    eo.rules = model.classifier->default_rules();
-    eo.rules.apply(req.rule);
-  }
+  model.classifier->set_rule(eo, req.rule);
   return eo;
 }
 

@@ -158,6 +158,10 @@ class BertSequenceClassifier final : public Classifier {
   const std::vector<std::string>& labels() const override { return model_->config().labels; }
   Index n_vocab() const override { return model_->config().vocab_size; }
   RuleMap default_rules() const override { return {}; }
+  // attnlrp (default) or cp-lrp; checked by explain().
+  void set_rule(ExplainOptions& options, std::string_view rule) const override {
+    options.transformer_rule = std::string(rule);
+  }
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;

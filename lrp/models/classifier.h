@@ -82,6 +82,13 @@ class Classifier {
   virtual Index n_vocab() const = 0;
   // The model's layer roles with their default rules (the --rule grammar works on these).
   virtual RuleMap default_rules() const = 0;
+  // Sets `options` for the user's --rule text (empty = the model's defaults): by default the
+  // default_rules() with `rule` applied (RuleMap::apply; InvalidArgument for a bad rule). A model whose
+  // rules are not a role map (the transformer: attnlrp | cp-lrp) overrides this.
+  virtual void set_rule(ExplainOptions& options, std::string_view rule) const {
+    options.rules = default_rules();
+    options.rules.apply(rule);
+  }
   // Decision values for a token-id sequence. Ids outside [0, n_vocab) are ignored (treated as
   // unknown). It is not an error for `ids` to be empty.
   virtual Vec scores(std::span<const TokenId> ids) const = 0;

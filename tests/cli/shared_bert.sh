@@ -109,4 +109,10 @@ sed 's/"num_hidden_layers": 2/"num_hidden_layers": 3/' "$D/config.json" >"$WORK/
 expect_exit 1 "model.safetensors.*missing tensor 'bert.encoder.layer.2.attention.self.query.weight'" \
   "$TEXTLRP" import huggingface --from "$WORK/gelu" --out "$WORK/bad"
 ok "importer and explain errors"
+
+# --rule reaches the transformer in every command, not only explain (Classifier::set_rule).
+"$TEXTLRP" topwords --model "$WORK/bert" --input "$WORK/docs.jsonl" --rule cp-lrp -q >"$WORK/top.json" ||
+  fail "topwords --rule cp-lrp on a transformer"
+grep -q '"model"' "$WORK/top.json" || fail "topwords wrote no result: $(head -c 200 "$WORK/top.json")"
+expect_exit 2 "a transformer takes attnlrp" "$TEXTLRP" topwords --model "$WORK/bert" --input "$WORK/docs.jsonl" --rule epsilon
 echo "$n_checks passed, 0 failed"
