@@ -1,5 +1,9 @@
 #include "core/cpu_isa.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -9,6 +13,15 @@
 namespace textlrp {
 namespace {
 
+#if TEXTLRP_ISA_MODE == 1 && (defined(__x86_64__) || defined(__i386__))
+// F16C from cpuid leaf 1 (ECX bit 29): clang's __builtin_cpu_supports does not know "f16c".
+bool has_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+}
+#endif
+
+// __builtin_cpu_supports also checks that the OS saves the AVX / AVX-512 registers (XGETBV).
 Isa detect() {
 #if TEXTLRP_ISA_MODE == 2
   return Isa::kNative;
@@ -18,8 +31,7 @@ Isa detect() {
                   __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("sse4.2") &&
                   __builtin_cpu_supports("popcnt");
   const bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") &&
-                  __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") &&
-                  __builtin_cpu_supports("f16c");
+                  __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && has_f16c();
   const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   return v4 ? Isa::kV4 : v3 ? Isa::kV3 : v2 ? Isa::kV2 : Isa::kGeneric;
