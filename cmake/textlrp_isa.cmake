@@ -26,6 +26,8 @@
 #   - it includes no project header that defines inline functions or Eigen-based types (core/tensor.h,
 #     core/error.h, ...), and no std:: template that is not fully inlined (containers, strings);
 #   - no static object with a constructor (its initialiser would run at start-up on every CPU).
+# The files are compiled with -O3 in every build type (Debug and the sanitizer build too), so that
+# small std:: helpers are inlined rather than emitted as shared out-of-line copies.
 # tests/isa/check_isa_symbols.sh (ctest "isa: symbols") disassembles the textlrp binary and fails if
 # any function outside the isa_<level> / textlrp_eigen_<level> namespaces uses ymm or zmm registers.
 
@@ -72,7 +74,13 @@ function(textlrp_isa_kernels module)
     set(tgt textlrp_${module}_isa_${level})
     add_library(${tgt} OBJECT ${srcs})
     textlrp_isa_flags(${level} flags)
-    target_compile_options(${tgt} PRIVATE ${flags})
+    # -O3 in every build type (it comes after CMAKE_CXX_FLAGS_<CONFIG>): at -O0/-O1 small std::
+    # helpers (std::min<long>, exception constructors) are emitted out of line as shared COMDAT
+    # copies compiled for this level, which the linker may hand to generic code.
+    target_compile_options(${tgt} PRIVATE ${flags} -O3)
+    # GCC 12 reports its own AVX-512 intrinsics (avx512fintrin.h, inlined into Eigen) as "may be
+    # used uninitialized": a false positive in a system header, silenced so -DTEXTLRP_WERROR=ON builds.
+    target_compile_options(${tgt} PRIVATE $<$<CXX_COMPILER_ID:GNU>:-Wno-maybe-uninitialized>)
     target_compile_definitions(${tgt} PRIVATE TEXTLRP_ISA_NS=isa_${level} TEXTLRP_ISA_LEVEL_NAME="${level}"
                                Eigen=textlrp_eigen_${level})
     # Include paths only (the project root, the generated config.h, Eigen's headers as system
