@@ -101,6 +101,7 @@
 #include <vector>
 
 #include "core/safetensors.h"
+#include "lrp/layers/lstm.h"
 #include "lrp/models/classifier.h"
 
 namespace textlrp::lrp {
@@ -130,15 +131,11 @@ struct BiLstmWeights {
   VecD fc_bias;      // [C], or size 0 for a model without an output bias
 };
 
-// One direction's forward pass, in that direction's reading order (T = float or double).
+// One direction's forward pass, in that direction's reading order (T = float or double): rows
+// t = 0 .. T-1 of z, a (the gates σ(z_i), tanh(z_g), σ(z_f), σ(z_o)), c, tc = tanh(c), h
+// (lrp/layers/lstm.h). The final state is row T-1.
 template <class T>
-struct LstmDirection {
-  MatX<T> z;       // [T x 4H] gate pre-activations z_t
-  MatX<T> gates;   // [T x 4H] σ(z_i), tanh(z_g), σ(z_f), σ(z_o)
-  MatX<T> c;       // [(T+1) x H] row 0 = c_{-1} = 0, row t+1 = c_t
-  MatX<T> h;       // [(T+1) x H] row 0 = h_{-1} = 0, row t+1 = h_t
-  MatX<T> tanh_c;  // [T x H] tanh(c_t)
-};
+using LstmDirection = LstmCache<T>;
 // Everything one forward pass leaves behind, for relevance() and gradient().
 template <class T>
 struct LstmTrace {
@@ -234,17 +231,13 @@ class BiLstmClassifier final : public Classifier {
   Index n_classes() const { return weights_.fc_left.rows(); }
 
  private:
-  // The weights as the kernels read them (row-major, so that every kernel reads rows), in one
-  // precision: built at construction, in float64 and float32.
+  // The weights in one precision, packed for the kernels (lrp/layers/lstm.h): built at
+  // construction, in float64 and float32.
   template <class T>
   struct Packed {
-    MatX<T> w_ih_t_both;  // [E x 8H] (W_ih_left; W_ih_right)ᵀ: one pass embeds both directions
-    VecX<T> bias_both;    // [8H] b_ih + b_hh, left then right
-    std::vector<T> w_hh_t[2];  // [H x 4H] W_hhᵀ, left and right, in column panels (add_xw_panels)
-    MatX<T> w_hh[2];      // [4H x H]
-    MatX<T> w_ih[2];      // [4H x E]
-    MatX<T> fc[2];        // [C x H]
-    VecX<T> fc_bias;      // [C], or empty
+    Lstm<T> lstm[2];  // left, right
+    MatX<T> fc[2];    // [C x H]
+    VecX<T> fc_bias;  // [C], or empty
   };
   template <class T>
   static Packed<T> pack(const BiLstmWeights& w);
@@ -255,15 +248,9 @@ class BiLstmClassifier final : public Classifier {
   template <class T>
   void forward_trace(LstmTrace<T>* trace) const;  // from trace->x
   template <class T>
-  void run_direction(bool right, const MatX<T>& zx, LstmDirection<T>* d) const;
-  template <class T>
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
-  template <class T>
-  double relevance_direction(bool right, const LstmTrace<T>& trace, const VecX<T>& r_h_last,
-                             const LrpSettings& settings, MatX<T>* r_x) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
-  MatD gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const;
 
   std::vector<std::string> labels_;
   BiLstmWeights weights_;
