@@ -9,6 +9,9 @@
 // vector extensions and this namespace's own static functions.
 #include <cstddef>
 #include <cstdint>
+#if defined(__AVX512F__)
+#include <immintrin.h>  // only gnu_inline always-inline intrinsics: never emitted as shared functions
+#endif
 
 #include "lrp/layers/lstm_kernels.h"
 
@@ -68,7 +71,26 @@ template <class T>
 }
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V splat(T x) {
-  return typename Simd<T>::V{} + x;
+  return x - typename Simd<T>::V{};  // x − 0 = x exactly (also −0), folded to a broadcast
+}
+
+// 1/d for d >= 1 (the activations' denominators): with AVX-512 the 14-bit estimate and two Newton
+// steps (relative error ~1e-16 in float64, a few times float's 6e-8 in float32: within the exp's
+// own error) instead of a division that takes 16 cycles per vector; elsewhere a division.
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V recip(typename Simd<T>::V d) {
+#if defined(__AVX512F__)
+  typename Simd<T>::V r;
+  if constexpr (sizeof(T) == 8) {
+    r = reinterpret_cast<typename Simd<T>::V>(_mm512_maskz_rcp14_pd(0xFF, reinterpret_cast<__m512d>(d)));
+    r = r * (T(2) - d * r);
+  } else {
+    r = reinterpret_cast<typename Simd<T>::V>(_mm512_maskz_rcp14_ps(0xFFFF, reinterpret_cast<__m512>(d)));
+  }
+  return r * (T(2) - d * r);
+#else
+  return T(1) / d;
+#endif
 }
 // The first n (< lanes) values of p, the rest 0; and the first n lanes of v to p.
 template <class T>
@@ -241,12 +263,12 @@ template <class T>
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V activate(typename Simd<T>::V z, typename Simd<T>::V s) {
   const typename Simd<T>::V e = vexp<T>(-(s * z));
-  return s / (T(1) + e) - (s - T(1));
+  return s * recip<T>(T(1) + e) - (s - T(1));
 }
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V vtanh(typename Simd<T>::V z) {
   const typename Simd<T>::V e = vexp<T>(-(z + z));
-  return T(2) / (T(1) + e) - T(1);
+  return T(2) * recip<T>(T(1) + e) - T(1);
 }
 
 template <class T>
