@@ -496,6 +496,106 @@ MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) con
   return g;
 }
 
+MatD BiLstmClassifier::forward_embedded_batch(std::span<const MatD> xs, BatchTrace* trace) const {
+  BatchTrace local;
+  BatchTrace& tr = trace != nullptr ? *trace : local;
+  const Index n = static_cast<Index>(xs.size()), E = n_embd(), G = 4 * n_hidden();
+  tr.order.resize(xs.size());
+  for (Index i = 0; i < n; ++i) {
+    TEXTLRP_ASSERT(xs[static_cast<std::size_t>(i)].cols() == E);
+    tr.order[static_cast<std::size_t>(i)] = i;
+  }
+  std::stable_sort(tr.order.begin(), tr.order.end(), [&](Index a, Index b) {
+    return xs[static_cast<std::size_t>(a)].rows() > xs[static_cast<std::size_t>(b)].rows();
+  });
+  std::vector<Index> lens(xs.size());
+  for (std::size_t b = 0; b < xs.size(); ++b) lens[b] = xs[static_cast<std::size_t>(tr.order[b])].rows();
+  tr.batch = LstmBatch::packed(std::move(lens));
+  const LstmBatch& pk = tr.batch;
+  const Index N = pk.n_rows();
+  tr.x[0].resize(N, E);
+  tr.x[1].resize(N, E);
+  for (Index b = 0; b < n; ++b) {
+    const MatD& x = xs[static_cast<std::size_t>(tr.order[static_cast<std::size_t>(b)])];
+    const Index L = x.rows();
+    for (Index t = 0; t < L; ++t) {
+      tr.x[0].row(pk.offset[static_cast<std::size_t>(t)] + b) = x.row(t);
+      tr.x[1].row(pk.offset[static_cast<std::size_t>(t)] + b) = x.row(L - 1 - t);  // the right LSTM reads backwards
+    }
+  }
+  MatD zx(N, G);
+  for (int side = 0; side < 2; ++side) {
+    p64_.lstm[side].project(tr.x[side].data(), E, N, zx.data(), G);
+    p64_.lstm[side].forward(pk, zx.data(), G, false, &tr.dir[side]);
+  }
+  tr.scores.resize(n, n_classes());
+  VecD s(n_classes());
+  for (Index b = 0; b < n; ++b) {
+    const Index L = pk.len[static_cast<std::size_t>(b)];
+    if (L > 0) {  // as forward_trace()
+      const Index row = pk.offset[static_cast<std::size_t>(L - 1)] + b;
+      s.noalias() = p64_.fc[0] * tr.dir[0].h.row(row).transpose();
+      s.noalias() += p64_.fc[1] * tr.dir[1].h.row(row).transpose();
+    } else {
+      s.setZero();
+    }
+    if (p64_.fc_bias.size() > 0) s += p64_.fc_bias;
+    tr.scores.row(tr.order[static_cast<std::size_t>(b)]) = s.transpose();
+  }
+  return tr.scores;
+}
+
+MatD BiLstmClassifier::scores_batch(std::span<const std::vector<TokenId>> docs) const {
+  std::vector<MatD> xs(docs.size());
+  const Index V = n_vocab();
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    const std::size_t T = std::min(docs[i].size(), static_cast<std::size_t>(max_tokens_));
+    xs[i].resize(static_cast<Index>(T), n_embd());
+    for (std::size_t t = 0; t < T; ++t) {
+      const TokenId id = docs[i][t];
+      if (id >= 0 && id < V) {
+        xs[i].row(static_cast<Index>(t)) = weights_.embedding.row(id);
+      } else {
+        xs[i].row(static_cast<Index>(t)).setZero();
+      }
+    }
+  }
+  return forward_embedded_batch(xs, nullptr);
+}
+
+std::vector<MatD> BiLstmClassifier::gradient_batch(const BatchTrace& tr, const MatD& grad_scores) const {
+  const LstmBatch& pk = tr.batch;
+  const Index n = pk.size(), H = n_hidden(), E = n_embd();
+  TEXTLRP_ASSERT(grad_scores.rows() == n && grad_scores.cols() == n_classes());
+  std::vector<MatD> out(static_cast<std::size_t>(n));
+  for (Index b = 0; b < n; ++b) {
+    out[static_cast<std::size_t>(tr.order[static_cast<std::size_t>(b)])].resize(pk.len[static_cast<std::size_t>(b)], E);
+  }
+  MatD dz, dx;
+  for (int side = 0; side < 2; ++side) {
+    MatD dh(n, H);  // [B x H] on each sequence's last state, as gradient()
+    for (Index b = 0; b < n; ++b) {
+      const VecD g = grad_scores.row(tr.order[static_cast<std::size_t>(b)]).transpose();
+      dh.row(b) = (p64_.fc[side].transpose() * g).transpose();
+    }
+    p64_.lstm[side].backward(pk, tr.dir[side], dh, &dz);
+    p64_.lstm[side].input_gradient(dz, &dx);
+    for (Index b = 0; b < n; ++b) {
+      MatD& o = out[static_cast<std::size_t>(tr.order[static_cast<std::size_t>(b)])];
+      const Index L = pk.len[static_cast<std::size_t>(b)];
+      for (Index t = 0; t < L; ++t) {
+        const auto row = dx.row(pk.offset[static_cast<std::size_t>(t)] + b);
+        if (side == 0) {
+          o.row(t) = row;
+        } else {
+          o.row(L - 1 - t) += row;
+        }
+      }
+    }
+  }
+  return out;
+}
+
 template <class T>
 LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int target,
                                                 const LrpSettings& settings) const {

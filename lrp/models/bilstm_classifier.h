@@ -224,6 +224,28 @@ class BiLstmClassifier final : public Classifier {
   Relevance relevance(const Trace& trace, int target, const LrpSettings& settings) const;
   Relevance32 relevance(const Trace32& trace, int target, const LrpSettings& settings) const;
 
+  // Batches: many inputs at once, one matrix product per layer and time step over the batch
+  // (lrp/layers/lstm.h; sequences of any lengths, packed longest first, no padding), for integrated
+  // gradients' scaled copies, occlusion's variants and deletion curves. Each input's scores and
+  // gradient are bit for bit those of forward_embedded()/gradient() on it alone (the same
+  // operations in the same order), in float64.
+  struct BatchTrace {
+    LstmBatch batch;             // the inputs' lengths, longest first
+    std::vector<Index> order;    // order[b] = the caller's index of packed sequence b
+    MatD x[2];                   // [N x E] inputs in the left and right directions' packed order
+    LstmCache<double> dir[2];    // left, right
+    MatD scores;                 // [n x C], the caller's order
+  };
+  // Scores [n x C] of n embedded inputs xs[i] [T_i x E] (T_i may be 0); fills *trace when not
+  // nullptr (for gradient_batch()).
+  MatD forward_embedded_batch(std::span<const MatD> xs, BatchTrace* trace = nullptr) const;
+  // Scores [n x C] of n token lists (ids outside [0, n_vocab) are zero vectors), each truncated to
+  // max_tokens as scores() does: row i = scores(docs[i]) in float64.
+  MatD scores_batch(std::span<const std::vector<TokenId>> docs) const;
+  // ∂(g_i · s_i)/∂x_i [T_i x E] for every input i of a batch trace, g = grad_scores [n x C] (row i
+  // for input i).
+  std::vector<MatD> gradient_batch(const BatchTrace& trace, const MatD& grad_scores) const;
+
   const BiLstmWeights& weights() const { return weights_; }
   Index max_tokens() const { return max_tokens_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
