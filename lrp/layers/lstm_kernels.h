@@ -66,5 +66,9 @@ const Table<double>& table_f64();
 const Table<float>& table_f32();
 // The level in use ("v4", "v3", "v2", "generic").
 const char* isa_in_use();
+// The tables of a given level ("generic", "v2", "v3", "v4"), or nullptr when this build or this CPU
+// does not have it (for tests that compare the levels).
+const Table<double>* table_f64_of(const char* level);
+const Table<float>* table_f32_of(const char* level);
 
 }  // namespace textlrp::lrp::lstm_kernels

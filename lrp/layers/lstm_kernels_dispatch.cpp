@@ -88,4 +88,38 @@ const Table<float>& table_f32() {
 
 const char* isa_in_use() { return table_f64().isa; }
 
+namespace {
+int level_of(const char* name) {
+  const char* names[] = {"generic", "v2", "v3", "v4"};
+  for (int l = 0; l < 4; ++l) {
+    if (std::strcmp(name, names[l]) == 0) return l <= cpu_level() ? l : -1;
+  }
+  return -1;
+}
+}  // namespace
+
+const Table<double>* table_f64_of(const char* level) {
+  switch (level_of(level)) {
+    case kGeneric: return &generic::kTableF64;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    case kV2: return &v2::kTableF64;
+    case kV3: return &v3::kTableF64;
+    case kV4: return &v4::kTableF64;
+#endif
+    default: return nullptr;
+  }
+}
+
+const Table<float>* table_f32_of(const char* level) {
+  switch (level_of(level)) {
+    case kGeneric: return &generic::kTableF32;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    case kV2: return &v2::kTableF32;
+    case kV3: return &v3::kTableF32;
+    case kV4: return &v4::kTableF32;
+#endif
+    default: return nullptr;
+  }
+}
+
 }  // namespace textlrp::lrp::lstm_kernels
