@@ -13,6 +13,7 @@
 //   dz_o = dh_t ⊙ tanh c_t ⊙ o(1-o)    dz_i = dc_t ⊙ g ⊙ i(1-i)
 //   dz_g = dc_t ⊙ i ⊙ (1-g²)           dz_f = dc_t ⊙ c_{t-1} ⊙ f(1-f)   (0 at t = 0)
 // then dW_ih = dzᵀ·X, dW_hh = dzᵀ·H_prev, db = Σ_rows dz, dX = dz·W_ih over all packed rows at once.
+// The forward and backward passes of a direction are lrp/layers/lstm.h's (the classifier's own layer).
 #include "train/bilstm_train.h"
 
 #include <fmt/format.h>
@@ -27,6 +28,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "core/thread_pool.h"
+#include "lrp/layers/lstm.h"
 
 namespace textlrp::lrp {
 namespace {
@@ -158,136 +160,56 @@ BiLstmWeights to_weights(const Params<T>& p, const MatT<T>& emb, bool bias_grad_
 }
 
 // ---------------------------------------------------------------------------------------------
-// Packed batches.
+// Packed batches and the LSTM layers (lrp/layers/lstm.h: forward, backward, weight gradients).
 
-struct Packing {
-  std::vector<Index> len;     // [B] lengths, non-increasing
-  std::vector<Index> n_at;    // [n_steps] sentences still running at step t
-  std::vector<Index> offset;  // [n_steps + 1] first packed row of step t; offset.back() = rows
-  Index n_rows() const { return offset.back(); }
-  Index n_steps() const { return static_cast<Index>(n_at.size()); }
-};
+using Packing = LstmBatch;
 
-Packing pack(std::vector<Index> lengths_desc) {
-  Packing pk;
-  pk.len = std::move(lengths_desc);
-  const Index n_steps = pk.len.empty() ? 0 : pk.len.front();
-  pk.n_at.assign(static_cast<std::size_t>(n_steps), 0);
-  for (const Index l : pk.len) {
-    for (Index t = 0; t < l; ++t) ++pk.n_at[static_cast<std::size_t>(t)];
-  }
-  pk.offset.assign(static_cast<std::size_t>(n_steps) + 1, 0);
-  for (std::size_t t = 0; t < pk.n_at.size(); ++t) pk.offset[t + 1] = pk.offset[t] + pk.n_at[t];
-  return pk;
-}
+Packing pack(std::vector<Index> lengths_desc) { return LstmBatch::packed(std::move(lengths_desc)); }
 
-// Forward activations of one direction, in packed order.
+// One direction's inputs and forward cache, in packed order.
 template <class T>
 struct DirCache {
-  MatT<T> x;      // [N x E] inputs
-  MatT<T> gates;  // [N x 4H] activated gates i, g, f, o
-  MatT<T> c;      // [N x H] cell states
-  MatT<T> tc;     // [N x H] tanh(c)
-  MatT<T> h;      // [N x H] hidden states
+  MatT<T> x;           // [N x E] inputs
+  MatT<T> zx;          // [N x 4H] x W_ihᵀ + b
+  LstmCache<T> cache;  // z, gates, c, tanh(c), h
 };
 
 // Scratch of one thread, reused across batches.
 template <class T>
 struct Workspace {
   std::array<DirCache<T>, 2> dir;
-  MatT<T> emb_mask;       // [N x E] dropout mask of the embeddings (left packed order)
-  MatT<T> dz, hprev, dx;  // [N x 4H], [N x H], [N x E]
+  MatT<T> emb_mask;               // [N x E] dropout mask of the embeddings (left packed order)
+  MatT<T> dz;                     // [N x 4H]
   std::array<MatT<T>, 2> dx_dir;  // [N x E] input gradients of each direction
-  MatT<T> dh, dc, dh_rec, dc_next;  // [B x H]
 };
+
+// The two directions' layers for the current parameters.
+template <class T>
+std::array<Lstm<T>, 2> make_layers(const Params<T>& p) {
+  std::array<Lstm<T>, 2> out;
+  for (std::size_t d = 0; d < 2; ++d) {
+    out[d] = Lstm<T>(p.dir[d].w_ih, p.dir[d].w_hh, Eigen::Matrix<T, Eigen::Dynamic, 1>(p.dir[d].b.row(0).transpose()));
+  }
+  return out;
+}
 
 // Forward pass of one direction over k.x (already filled).
 template <class T>
-void lstm_forward(const Dir<T>& d, const MatT<T>& w_hh_t, const Packing& pk, DirCache<T>& k) {
-  const Index H = d.w_hh.cols();
-  const Index N = pk.n_rows();
-  k.gates.resize(N, 4 * H);
-  k.gates.noalias() = k.x * d.w_ih.transpose();  // [N x 4H]
-  k.gates.rowwise() += d.b.row(0);
-  k.c.resize(N, H);
-  k.tc.resize(N, H);
-  k.h.resize(N, H);
-  for (Index t = 0; t < pk.n_steps(); ++t) {
-    const Index r = pk.offset[static_cast<std::size_t>(t)];
-    const Index n = pk.n_at[static_cast<std::size_t>(t)];
-    if (t > 0) {
-      const Index rp = pk.offset[static_cast<std::size_t>(t) - 1];
-      k.gates.middleRows(r, n).noalias() += k.h.middleRows(rp, n) * w_hh_t;  // [n x 4H]
-    }
-    Blk<T> gi = k.gates.block(r, 0, n, H);
-    Blk<T> gg = k.gates.block(r, H, n, H);
-    Blk<T> gf = k.gates.block(r, 2 * H, n, H);
-    Blk<T> go = k.gates.block(r, 3 * H, n, H);
-    gi.array() = gi.array().logistic();
-    gg.array() = gg.array().tanh();
-    gf.array() = gf.array().logistic();
-    go.array() = go.array().logistic();
-    Blk<T> c = k.c.block(r, 0, n, H);
-    c.array() = gi.array() * gg.array();  // c_t = i ⊙ g + f ⊙ c_{t-1}
-    if (t > 0) c.array() += gf.array() * k.c.block(pk.offset[static_cast<std::size_t>(t) - 1], 0, n, H).array();
-    Blk<T> tc = k.tc.block(r, 0, n, H);
-    tc.array() = c.array().tanh();
-    k.h.block(r, 0, n, H).array() = go.array() * tc.array();  // h_t = o ⊙ tanh(c_t)
-  }
+void lstm_forward(const Lstm<T>& lstm, const Packing& pk, DirCache<T>& k) {
+  const Index N = pk.n_rows(), G = 4 * lstm.n_hidden();
+  k.zx.resize(N, G);
+  lstm.project(k.x.data(), k.x.cols(), N, k.zx.data(), G);
+  lstm.forward(pk, k.zx.data(), G, false, &k.cache);
 }
 
 // Backward pass of one direction. d_final: [B x H] gradient on each sentence's last hidden state.
 // Adds the parameter gradients to g and writes the input gradient [N x E] to dx.
 template <class T>
-void lstm_backward(const Dir<T>& d, const Packing& pk, const DirCache<T>& k, const MatT<T>& d_final, Dir<T>& g,
+void lstm_backward(const Lstm<T>& lstm, const Packing& pk, const DirCache<T>& k, const MatT<T>& d_final, Dir<T>& g,
                    Workspace<T>& ws, MatT<T>& dx) {
-  const Index H = d.w_hh.cols();
-  const Index N = pk.n_rows();
-  const auto B = static_cast<Index>(pk.len.size());
-  ws.dz.resize(N, 4 * H);
-  ws.dh.resize(B, H);
-  ws.dc.resize(B, H);
-  ws.dh_rec.resize(B, H);
-  ws.dc_next.resize(B, H);
-  for (Index t = pk.n_steps() - 1; t >= 0; --t) {
-    const auto ts = static_cast<std::size_t>(t);
-    const Index r = pk.offset[ts];
-    const Index n = pk.n_at[ts];
-    const Index n1 = t + 1 < pk.n_steps() ? pk.n_at[ts + 1] : 0;
-    Blk<T> dh = ws.dh.block(0, 0, n, H);  // [n x H]
-    if (n1 > 0) dh.topRows(n1) = ws.dh_rec.topRows(n1);
-    dh.bottomRows(n - n1) = d_final.middleRows(n1, n - n1);
-    const CBlk<T> gi = k.gates.block(r, 0, n, H);
-    const CBlk<T> gg = k.gates.block(r, H, n, H);
-    const CBlk<T> gf = k.gates.block(r, 2 * H, n, H);
-    const CBlk<T> go = k.gates.block(r, 3 * H, n, H);
-    const CBlk<T> tc = k.tc.block(r, 0, n, H);
-    Blk<T> dc = ws.dc.block(0, 0, n, H);  // [n x H]
-    dc.array() = dh.array() * go.array() * (T(1) - tc.array().square());
-    if (n1 > 0) dc.topRows(n1) += ws.dc_next.topRows(n1);
-    ws.dz.block(r, 0, n, H).array() = dc.array() * gg.array() * gi.array() * (T(1) - gi.array());
-    ws.dz.block(r, H, n, H).array() = dc.array() * gi.array() * (T(1) - gg.array().square());
-    if (t > 0) {
-      const CBlk<T> c_prev = k.c.block(pk.offset[ts - 1], 0, n, H);
-      ws.dz.block(r, 2 * H, n, H).array() = dc.array() * c_prev.array() * gf.array() * (T(1) - gf.array());
-    } else {
-      ws.dz.block(r, 2 * H, n, H).setZero();
-    }
-    ws.dz.block(r, 3 * H, n, H).array() = dh.array() * tc.array() * go.array() * (T(1) - go.array());
-    ws.dc_next.topRows(n).array() = dc.array() * gf.array();
-    if (t > 0) ws.dh_rec.topRows(n).noalias() = ws.dz.middleRows(r, n) * d.w_hh;  // [n x H]
-  }
-  // H_prev in packed order: the state each step started from (zero at step 0).
-  ws.hprev.setZero(N, H);
-  for (Index t = 1; t < pk.n_steps(); ++t) {
-    const auto ts = static_cast<std::size_t>(t);
-    ws.hprev.middleRows(pk.offset[ts], pk.n_at[ts]) = k.h.middleRows(pk.offset[ts - 1], pk.n_at[ts]);
-  }
-  g.w_ih.noalias() += ws.dz.transpose() * k.x;       // [4H x E]
-  g.w_hh.noalias() += ws.dz.transpose() * ws.hprev;  // [4H x H]
-  g.b += ws.dz.colwise().sum();                      // [1 x 4H]
-  dx.resize(N, d.w_ih.cols());
-  dx.noalias() = ws.dz * d.w_ih;  // [N x E]
+  lstm.backward(pk, k.cache, d_final, &ws.dz);
+  lstm.add_weight_gradient(pk, k.cache, k.x, ws.dz, &g.w_ih, &g.w_hh, &g.b);
+  lstm.input_gradient(ws.dz, &dx);
 }
 
 // Uniform in [0, 1) from 53 random bits (portable, unlike std::uniform_real_distribution).
@@ -303,7 +225,7 @@ struct ShardInput {
 // (0 without labels); the gradient is that of scale · the summed cross-entropy. scores (optional)
 // receives [B x C] in the order of in.docs.
 template <class T>
-double run_shard(const Params<T>& p, const std::array<MatT<T>, 2>& w_hh_t, const ShardInput& in, double dropout_e,
+double run_shard(const Params<T>& p, const std::array<Lstm<T>, 2>& lstm, const ShardInput& in, double dropout_e,
                  double dropout_h, T scale, MatT<T>* scores, Grads<T>* grad, Workspace<T>& ws) {
   const auto B = static_cast<Index>(in.docs.size());
   const Index E = p.emb.cols();
@@ -353,7 +275,7 @@ double run_shard(const Params<T>& p, const std::array<MatT<T>, 2>& w_hh_t, const
       ws.dir[1].x.row(row_r) = ws.dir[0].x.row(row_l);
     }
   }
-  for (std::size_t d = 0; d < 2; ++d) lstm_forward(p.dir[d], w_hh_t[d], pk, ws.dir[d]);
+  for (std::size_t d = 0; d < 2; ++d) lstm_forward(lstm[d], pk, ws.dir[d]);
 
   // Final states [hL | hR] per sentence (zero for an empty sentence), then dropout and the output layer.
   MatT<T> hcat = MatT<T>::Zero(B, 2 * H);  // [B x 2H]
@@ -361,8 +283,8 @@ double run_shard(const Params<T>& p, const std::array<MatT<T>, 2>& w_hh_t, const
     const Index L = pk.len[static_cast<std::size_t>(b)];
     if (L == 0) continue;
     const Index row = pk.offset[static_cast<std::size_t>(L - 1)] + b;
-    hcat.block(b, 0, 1, H) = ws.dir[0].h.row(row);
-    hcat.block(b, H, 1, H) = ws.dir[1].h.row(row);
+    hcat.block(b, 0, 1, H) = ws.dir[0].cache.h.row(row);
+    hcat.block(b, H, 1, H) = ws.dir[1].cache.h.row(row);
   }
   MatT<T> hmask;
   if (drop_h) {
@@ -404,7 +326,7 @@ double run_shard(const Params<T>& p, const std::array<MatT<T>, 2>& w_hh_t, const
   if (drop_h) dhcat.array() *= hmask.array();
   for (std::size_t d = 0; d < 2; ++d) {
     const MatT<T> d_final = dhcat.middleCols(static_cast<Index>(d) * H, H);  // [B x H]
-    lstm_backward(p.dir[d], pk, ws.dir[d], d_final, grad->dense.dir[d], ws, ws.dx_dir[d]);
+    lstm_backward(lstm[d], pk, ws.dir[d], d_final, grad->dense.dir[d], ws, ws.dx_dir[d]);
   }
   if (grad->want_emb) {
     EmbGrad<T>& eg = grad->emb;
@@ -434,7 +356,7 @@ double run_shard(const Params<T>& p, const std::array<MatT<T>, 2>& w_hh_t, const
 // w, in chunks of 256.
 template <class T>
 MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>& docs, ThreadPool& pool) {
-  const std::array<MatT<T>, 2> w_hh_t = {MatT<T>(p.dir[0].w_hh.transpose()), MatT<T>(p.dir[1].w_hh.transpose())};
+  const std::array<Lstm<T>, 2> lstm = make_layers(p);
   MatT<T> out(static_cast<Index>(docs.size()), p.fc.rows());
   const auto n_threads = static_cast<std::size_t>(pool.size());
   pool.parallel_for(n_threads, [&](std::size_t w) {
@@ -443,7 +365,7 @@ MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>
     std::vector<std::size_t> where;
     MatT<T> s;
     auto flush = [&] {
-      run_shard<T>(p, w_hh_t, in, 0, 0, T(1), &s, nullptr, ws);
+      run_shard<T>(p, lstm, in, 0, 0, T(1), &s, nullptr, ws);
       for (std::size_t i = 0; i < where.size(); ++i) out.row(static_cast<Index>(where[i])) = s.row(static_cast<Index>(i));
       in.docs.clear();
       where.clear();
@@ -564,11 +486,10 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
         grads[w].emb.rows.clear();
         grads[w].loss = 0;
       }
-      const std::array<MatT<T>, 2> w_hh_t = {MatT<T>(p.dir[0].w_hh.transpose()),
-                                             MatT<T>(p.dir[1].w_hh.transpose())};
+      const std::array<Lstm<T>, 2> lstm = make_layers(p);
       const T scale = static_cast<T>(1.0 / static_cast<double>(end - start));
       pool.parallel_for(n_threads, [&](std::size_t ws) {
-        grads[ws].loss = run_shard<T>(p, w_hh_t, shards[ws], o.dropout_embedding, o.dropout_hidden, scale, nullptr,
+        grads[ws].loss = run_shard<T>(p, lstm, shards[ws], o.dropout_embedding, o.dropout_hidden, scale, nullptr,
                                       &grads[ws], workspaces[ws]);
       });
       // Sum in thread order (deterministic).
@@ -751,14 +672,13 @@ double bilstm_loss_and_gradient(const BiLstmWeights& weights, const std::vector<
     in.docs.push_back(&docs[k]);
     in.labels.push_back(labels[k]);
   }
-  const std::array<MatT<double>, 2> w_hh_t = {MatT<double>(p.dir[0].w_hh.transpose()),
-                                              MatT<double>(p.dir[1].w_hh.transpose())};
+  const std::array<Lstm<double>, 2> lstm = make_layers(p);
   Workspace<double> ws;
   Grads<double> g;
   g.dense = p.zeros_like();
   g.want_emb = grad != nullptr;
   const double n = static_cast<double>(docs.size());
-  const double loss = run_shard<double>(p, w_hh_t, in, 0, 0, 1.0 / n, nullptr, grad ? &g : nullptr, ws) / n;
+  const double loss = run_shard<double>(p, lstm, in, 0, 0, 1.0 / n, nullptr, grad ? &g : nullptr, ws) / n;
   if (grad) {
     MatT<double> emb = MatT<double>::Zero(p.emb.rows(), p.emb.cols());
     const Index E = p.emb.cols();

@@ -101,6 +101,7 @@
 #include <vector>
 
 #include "core/safetensors.h"
+#include "lrp/layers/lstm.h"
 #include "lrp/models/classifier.h"
 
 namespace textlrp::lrp {
@@ -130,15 +131,11 @@ struct BiLstmWeights {
   VecD fc_bias;      // [C], or size 0 for a model without an output bias
 };
 
-// One direction's forward pass, in that direction's reading order (T = float or double).
+// One direction's forward pass, in that direction's reading order (T = float or double): rows
+// t = 0 .. T-1 of z, a (the gates σ(z_i), tanh(z_g), σ(z_f), σ(z_o)), c, tc = tanh(c), h
+// (lrp/layers/lstm.h). The final state is row T-1.
 template <class T>
-struct LstmDirection {
-  MatX<T> z;       // [T x 4H] gate pre-activations z_t
-  MatX<T> gates;   // [T x 4H] σ(z_i), tanh(z_g), σ(z_f), σ(z_o)
-  MatX<T> c;       // [(T+1) x H] row 0 = c_{-1} = 0, row t+1 = c_t
-  MatX<T> h;       // [(T+1) x H] row 0 = h_{-1} = 0, row t+1 = h_t
-  MatX<T> tanh_c;  // [T x H] tanh(c_t)
-};
+using LstmDirection = LstmCache<T>;
 // Everything one forward pass leaves behind, for relevance() and gradient().
 template <class T>
 struct LstmTrace {
@@ -227,6 +224,28 @@ class BiLstmClassifier final : public Classifier {
   Relevance relevance(const Trace& trace, int target, const LrpSettings& settings) const;
   Relevance32 relevance(const Trace32& trace, int target, const LrpSettings& settings) const;
 
+  // Batches: many inputs at once, one matrix product per layer and time step over the batch
+  // (lrp/layers/lstm.h; sequences of any lengths, packed longest first, no padding), for integrated
+  // gradients' scaled copies, occlusion's variants and deletion curves. Each input's scores and
+  // gradient are bit for bit those of forward_embedded()/gradient() on it alone (the same
+  // operations in the same order), in float64.
+  struct BatchTrace {
+    LstmBatch batch;             // the inputs' lengths, longest first
+    std::vector<Index> order;    // order[b] = the caller's index of packed sequence b
+    MatD x[2];                   // [N x E] inputs in the left and right directions' packed order
+    LstmCache<double> dir[2];    // left, right
+    MatD scores;                 // [n x C], the caller's order
+  };
+  // Scores [n x C] of n embedded inputs xs[i] [T_i x E] (T_i may be 0); fills *trace when not
+  // nullptr (for gradient_batch()).
+  MatD forward_embedded_batch(std::span<const MatD> xs, BatchTrace* trace = nullptr) const;
+  // Scores [n x C] of n token lists (ids outside [0, n_vocab) are zero vectors), each truncated to
+  // max_tokens as scores() does: row i = scores(docs[i]) in float64.
+  MatD scores_batch(std::span<const std::vector<TokenId>> docs) const;
+  // ∂(g_i · s_i)/∂x_i [T_i x E] for every input i of a batch trace, g = grad_scores [n x C] (row i
+  // for input i).
+  std::vector<MatD> gradient_batch(const BatchTrace& trace, const MatD& grad_scores) const;
+
   const BiLstmWeights& weights() const { return weights_; }
   Index max_tokens() const { return max_tokens_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
@@ -234,17 +253,13 @@ class BiLstmClassifier final : public Classifier {
   Index n_classes() const { return weights_.fc_left.rows(); }
 
  private:
-  // The weights as the kernels read them (row-major, so that every kernel reads rows), in one
-  // precision: built at construction, in float64 and float32.
+  // The weights in one precision, packed for the kernels (lrp/layers/lstm.h): built at
+  // construction, in float64 and float32.
   template <class T>
   struct Packed {
-    MatX<T> w_ih_t_both;  // [E x 8H] (W_ih_left; W_ih_right)ᵀ: one pass embeds both directions
-    VecX<T> bias_both;    // [8H] b_ih + b_hh, left then right
-    std::vector<T> w_hh_t[2];  // [H x 4H] W_hhᵀ, left and right, in column panels (add_xw_panels)
-    MatX<T> w_hh[2];      // [4H x H]
-    MatX<T> w_ih[2];      // [4H x E]
-    MatX<T> fc[2];        // [C x H]
-    VecX<T> fc_bias;      // [C], or empty
+    Lstm<T> lstm[2];  // left, right
+    MatX<T> fc[2];    // [C x H]
+    VecX<T> fc_bias;  // [C], or empty
   };
   template <class T>
   static Packed<T> pack(const BiLstmWeights& w);
@@ -255,15 +270,9 @@ class BiLstmClassifier final : public Classifier {
   template <class T>
   void forward_trace(LstmTrace<T>* trace) const;  // from trace->x
   template <class T>
-  void run_direction(bool right, const MatX<T>& zx, LstmDirection<T>* d) const;
-  template <class T>
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
-  template <class T>
-  double relevance_direction(bool right, const LstmTrace<T>& trace, const VecX<T>& r_h_last,
-                             const LrpSettings& settings, MatX<T>* r_x) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
-  MatD gradient_direction(bool right, const Trace& trace, const VecD& grad_h_last) const;
 
   std::vector<std::string> labels_;
   BiLstmWeights weights_;

@@ -158,10 +158,10 @@ TEST_CASE("bilstm: matches the reference per dimension on the notebook example",
   const VecD s = m.forward(ids, &trace);
   const Index T = static_cast<Index>(ids.size());
   const auto& fwd = ex.at("debug_forward");
-  const std::pair<const char*, VecD> states[] = {{"h_left_final", trace.left.h.row(T).transpose()},
-                                                 {"h_right_final", trace.right.h.row(T).transpose()},
-                                                 {"c_left_final", trace.left.c.row(T).transpose()},
-                                                 {"c_right_final", trace.right.c.row(T).transpose()}};
+  const std::pair<const char*, VecD> states[] = {{"h_left_final", trace.left.h.row(T - 1).transpose()},
+                                                 {"h_right_final", trace.right.h.row(T - 1).transpose()},
+                                                 {"c_left_final", trace.left.c.row(T - 1).transpose()},
+                                                 {"c_right_final", trace.right.c.row(T - 1).transpose()}};
   for (const auto& [key, ours] : states) {
     const auto theirs = fwd.at(key).get<std::vector<double>>();
     REQUIRE(static_cast<Index>(theirs.size()) == ours.size());

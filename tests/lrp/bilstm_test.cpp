@@ -839,3 +839,62 @@ TEST_CASE("bilstm: max_tokens truncates scores and explanations and survives sav
   CHECK_THROWS_WITH(BiLstmClassifier::load(dir, old), Contains("max_tokens >= 1"));
   CHECK_THROWS_AS(BiLstmClassifier({"neg", "neu", "pos"}, tiny_weights(true, true), 0), InvalidArgument);
 }
+
+TEST_CASE("bilstm: batches give bit for bit the scores and gradients of one input at a time", "[lrp][bilstm]") {
+  // Odd sizes (no multiple of any vector width), and enough inputs that the kernels' multi-row
+  // blocks, their leftover rows and steps with fewer running sequences all occur.
+  const Index V = 30, E = 13, H = 37, C = 3;
+  BiLstmWeights w;
+  w.embedding = rmat(V, E, 71, 1.0);
+  unsigned seed = 72;
+  for (LstmWeights* lw : {&w.left, &w.right}) {
+    lw->w_ih = rmat(4 * H, E, seed++, 0.4);
+    lw->w_hh = rmat(4 * H, H, seed++, 0.4);
+    lw->b_ih = rvec(4 * H, seed++, 0.3);
+    lw->b_hh = rvec(4 * H, seed++, 0.3);
+  }
+  w.fc_left = rmat(C, H, seed++, 1.0);
+  w.fc_right = rmat(C, H, seed++, 1.0);
+  w.fc_bias = rvec(C, seed++, 0.2);
+  const BiLstmClassifier m({"a", "b", "c"}, w);
+  std::mt19937 gen(9);
+  std::vector<std::vector<TokenId>> docs;
+  for (int i = 0; i < 13; ++i) {
+    std::vector<TokenId> ids(gen() % 26);  // lengths 0..25, unsorted, some equal
+    for (auto& id : ids) id = static_cast<TokenId>(gen() % (V + 2)) - 1;  // -1 and V: unknown ids
+    docs.push_back(ids);
+  }
+  docs.push_back({});
+  const MatD s = m.scores_batch(docs);
+  REQUIRE(s.rows() == static_cast<Index>(docs.size()));
+  std::vector<MatD> xs;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    INFO("document " << i << " of length " << docs[i].size());
+    const VecD one = m.forward(docs[i]);  // scores() in float64 (scores() rounds to Scalar)
+    for (Index c = 0; c < C; ++c) CHECK(s(static_cast<Index>(i), c) == one[c]);  // bit for bit
+    BiLstmClassifier::Trace trace;
+    m.forward(docs[i], &trace);
+    xs.push_back(trace.x);
+  }
+  // Gradients: one output gradient per input.
+  BiLstmClassifier::BatchTrace bt;
+  const MatD s2 = m.forward_embedded_batch(xs, &bt);
+  CHECK(s2 == s);
+  const MatD g = rmat(static_cast<Index>(xs.size()), C, 99, 1.0);
+  const std::vector<MatD> grads = m.gradient_batch(bt, g);
+  REQUIRE(grads.size() == xs.size());
+  for (std::size_t i = 0; i < xs.size(); ++i) {
+    INFO("input " << i);
+    BiLstmClassifier::Trace trace;
+    m.forward_embedded(xs[i], &trace);
+    const MatD one = m.gradient(trace, g.row(static_cast<Index>(i)).transpose());
+    REQUIRE(grads[i].rows() == one.rows());
+    CHECK(grads[i] == one);
+  }
+  // Integrated gradients' 32 scaled copies of one input as one batch.
+  const MatD x = xs[0];
+  std::vector<MatD> scaled;
+  for (int k = 0; k < 32; ++k) scaled.push_back(((k + 0.5) / 32) * x);
+  const MatD sb = m.forward_embedded_batch(scaled);
+  for (int k = 0; k < 32; ++k) CHECK(sb.row(k).transpose() == m.forward_embedded(scaled[static_cast<std::size_t>(k)], nullptr));
+}

@@ -1,0 +1,287 @@
+#include "lrp/layers/lstm.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "core/error.h"
+
+namespace textlrp::lrp {
+namespace {
+
+template <class T>
+const lstm_kernels::Table<T>& table();
+template <>
+const lstm_kernels::Table<double>& table<double>() {
+  return lstm_kernels::table_f64();
+}
+template <>
+const lstm_kernels::Table<float>& table<float>() {
+  return lstm_kernels::table_f32();
+}
+
+int rule_code(LstmGateRule rule) {
+  switch (rule) {
+    case LstmGateRule::kSignalTakeAll: return lstm_kernels::kRuleSignalTakeAll;
+    case LstmGateRule::kHalf: return lstm_kernels::kRuleHalf;
+    case LstmGateRule::kProportional: return lstm_kernels::kRuleProportional;
+  }
+  return lstm_kernels::kRuleSignalTakeAll;
+}
+
+// The sigmoid gates' rows (blocks i, f, o of the gate map) under half and proportional: the ratio
+// q_j that passes their relevance R_j = R(σ(z_j)) on to the inputs (R_i = x_i w_ji q_j). Not the
+// ε-rule's q_j = R_j/(z_j + εσ_j): that assumes a unit whose value, and so its relevance, vanishes
+// with its pre-activation (as tanh(z) and the identity do), but σ(0) = 1/2, so R_j does not vanish
+// where z_j crosses 0 and q_j reached R_j/ε: with ε = 0.001 one gate's inputs got ±1000·R_j that
+// cancel, compounded over the time steps (up to 2.9e8 on SST for a score of 0.99). Instead the
+// gate's value is split into its constant σ(0) = 1/2 and the part the inputs move, u_j = σ(z_j) − 1/2
+// (the sign of z_j), and R_j is shared between the two in proportion to their magnitudes, as the
+// proportional gate rule shares a product:
+//   the inputs (through z_j, as the ε-rule shares z_j):  |u_j|/(|u_j| + 1/2)·R_j,
+//       q_j = |u_j|/(|u_j| + 1/2) / z_j · R_j = |t_j| / ((1 + |t_j|)·z_j) · R_j,  t_j = tanh(z_j/2) = 2u_j
+//   the constant 1/2 keeps the rest, 1/(2|u_j| + 1)·R_j (>= R_j/2), like a bias.
+// |q_j| <= |R_j|/2 for every z_j (|t_j|/|z_j| <= 1/2; at z_j = 0 q_j = R_j/2, sign(0) = +1), so no
+// denominator amplifies anything, and the inputs' total z_j·q_j is a fraction in [0, 1/2) of R_j.
+// Arithmetic in float64 in either precision. Returns Σ_j (R_j − (z_j − b_j)·q_j) over these rows:
+// what the biases and the constants keep, for the bias-factor share (so that bias factor 1 still
+// conserves relevance exactly).
+template <class T>
+double sigmoid_gate_ratios(const T* z, const T* r, const T* b, T* q, Index H) {
+  double kept = 0;
+  for (const Index block : {Index(0), 2 * H, 3 * H}) {
+    for (Index k = block; k < block + H; ++k) {
+      const double zk = z[k], rk = r[k];
+      const double t = std::abs(std::tanh(0.5 * zk));
+      const double ratio = std::abs(zk) > 1e-8 ? t / ((1 + t) * zk) : 0.5;  // t/z -> 1/2 as z -> 0
+      q[k] = static_cast<T>(ratio * rk);
+      kept += rk - (zk - static_cast<double>(b[k])) * static_cast<double>(q[k]);
+    }
+  }
+  return kept;
+}
+
+}  // namespace
+
+LstmBatch LstmBatch::packed(std::vector<Index> lengths_desc) {
+  LstmBatch b;
+  b.len = std::move(lengths_desc);
+  for (std::size_t i = 0; i < b.len.size(); ++i) {
+    if (b.len[i] < 0 || (i > 0 && b.len[i] > b.len[i - 1])) {
+      throw InvalidArgument("LstmBatch: the lengths must be >= 0 and sorted longest first");
+    }
+  }
+  const Index n_steps = b.len.empty() ? 0 : b.len.front();
+  b.n_at.assign(static_cast<std::size_t>(n_steps), 0);
+  for (const Index l : b.len) {
+    for (Index t = 0; t < l; ++t) ++b.n_at[static_cast<std::size_t>(t)];
+  }
+  b.offset.assign(static_cast<std::size_t>(n_steps) + 1, 0);
+  for (std::size_t t = 0; t < b.n_at.size(); ++t) b.offset[t + 1] = b.offset[t] + b.n_at[t];
+  return b;
+}
+
+LstmBatch LstmBatch::equal(Index batch, Index steps) {
+  return packed(std::vector<Index>(static_cast<std::size_t>(batch), steps));
+}
+
+bool LstmBatch::equal_lengths() const {
+  for (const Index l : len) {
+    if (l != len.front()) return false;
+  }
+  return true;
+}
+
+template <class T>
+Lstm<T>::Lstm(const LstmMat<double>& w_ih, const LstmMat<double>& w_hh,
+              const Eigen::Matrix<double, Eigen::Dynamic, 1>& bias) {
+  init(w_ih, w_hh, bias);
+}
+template <class T>
+Lstm<T>::Lstm(const LstmMat<float>& w_ih, const LstmMat<float>& w_hh,
+              const Eigen::Matrix<float, Eigen::Dynamic, 1>& bias) {
+  init(w_ih, w_hh, bias);
+}
+
+template <class T>
+template <class S>
+void Lstm<T>::init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh, const Eigen::Matrix<S, Eigen::Dynamic, 1>& bias) {
+  const Index H = w_hh.cols(), E = w_ih.cols();
+  if (H < 1 || E < 1 || w_ih.rows() != 4 * H || w_hh.rows() != 4 * H || bias.size() != 4 * H) {
+    throw InvalidArgument(fmt::format("lstm: w_ih {}, w_hh {} and bias [{}] do not fit together",
+                                      shape_string(w_ih.rows(), w_ih.cols()), shape_string(w_hh.rows(), w_hh.cols()),
+                                      bias.size()));
+  }
+  k_ = &table<T>();
+  n_in_ = E;
+  n_hidden_ = H;
+  w_ih_ = w_ih.template cast<T>();
+  w_hh_ = w_hh.template cast<T>();
+  bias_ = bias.template cast<T>();
+  w_ih_t_p_ = pack(w_ih_, true);
+  w_hh_t_p_ = pack(w_hh_, true);
+  w_ih_p_ = pack(w_ih_, false);
+  w_hh_p_ = pack(w_hh_, false);
+}
+
+template <class T>
+detail::AlignedArray<T> Lstm<T>::pack(const LstmMat<T>& w, bool transpose) const {
+  // transpose: the panels of wᵀ [cols x rows], element (k, j) = w(j, k).
+  const Index n_in = transpose ? w.cols() : w.rows();
+  const Index n_out = transpose ? w.rows() : w.cols();
+  detail::AlignedArray<T> out(k_->panels_size(n_in, n_out));
+  if (transpose) {
+    k_->pack_panels(w.data(), 1, w.cols(), n_in, n_out, out.data());
+  } else {
+    k_->pack_panels(w.data(), w.cols(), 1, n_in, n_out, out.data());
+  }
+  return out;
+}
+
+template <class T>
+void Lstm<T>::project(const T* x, Index ldx, Index n_rows, T* zx, Index ldzx) const {
+  const Index G = 4 * n_hidden_;
+  for (Index r = 0; r < n_rows; ++r) {
+    T* row = zx + r * ldzx;
+    for (Index j = 0; j < G; ++j) row[j] = bias_[j];
+  }
+  k_->gemm(x, ldx, n_rows, w_ih_t_p_.data(), n_in_, 0, n_in_, G, zx, ldzx, 0);
+}
+
+template <class T>
+void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps, LstmCache<T>* cache) const {
+  TEXTLRP_ASSERT(!reverse_steps || batch.equal_lengths());
+  const Index N = batch.n_rows(), H = n_hidden_, G = 4 * H, n_steps = batch.n_steps();
+  cache->z.resize(N, G);
+  cache->a.resize(N, G);
+  cache->c.resize(N, H);
+  cache->tc.resize(N, H);
+  cache->h.resize(N, H);
+  for (Index t = 0; t < n_steps; ++t) {
+    const Index r = batch.offset[static_cast<std::size_t>(t)];
+    const Index n = batch.n_at[static_cast<std::size_t>(t)];
+    const Index src = reverse_steps ? batch.offset[static_cast<std::size_t>(n_steps - 1 - t)] : r;
+    T* z = cache->z.row(r).data();
+    for (Index b = 0; b < n; ++b) {
+      const T* in = zx + (src + b) * ldzx;
+      T* out = z + b * G;
+      for (Index j = 0; j < G; ++j) out[j] = in[j];
+    }
+    const T* c_prev = nullptr;
+    if (t > 0) {
+      // The first n rows of the previous step are the same sequences (sorted longest first). The
+      // panels are walked backwards on odd steps: what the last step read last is still in L1.
+      const Index rp = batch.offset[static_cast<std::size_t>(t - 1)];
+      k_->gemm(cache->h.row(rp).data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z, G, static_cast<int>(t & 1));
+      c_prev = cache->c.row(rp).data();
+    }
+    k_->cell(z, G, n, H, cache->a.row(r).data(), G, c_prev, H, cache->c.row(r).data(), H, cache->tc.row(r).data(), H,
+             cache->h.row(r).data(), H);
+  }
+}
+
+template <class T>
+void Lstm<T>::backward(const LstmBatch& batch, const LstmCache<T>& cache, const LstmMat<T>& dh_final,
+                       LstmMat<T>* dz) const {
+  const Index N = batch.n_rows(), H = n_hidden_, G = 4 * H, B = batch.size(), n_steps = batch.n_steps();
+  TEXTLRP_ASSERT(dh_final.rows() == B && dh_final.cols() == H);
+  dz->resize(N, G);
+  LstmMat<T> dh(B, H), dc = LstmMat<T>::Zero(B, H), dh_rec = LstmMat<T>::Zero(B, H);
+  for (Index t = n_steps - 1; t >= 0; --t) {
+    const auto ts = static_cast<std::size_t>(t);
+    const Index r = batch.offset[ts], n = batch.n_at[ts];
+    const Index n1 = t + 1 < n_steps ? batch.n_at[ts + 1] : 0;
+    // Rows [0, n1) go on to step t + 1; rows [n1, n) end at step t: their gradient comes from above.
+    if (n1 > 0) dh.topRows(n1) = dh_rec.topRows(n1);
+    dh.middleRows(n1, n - n1) = dh_final.middleRows(n1, n - n1);
+    dc.middleRows(n1, n - n1).setZero();
+    const T* c_prev = t > 0 ? cache.c.row(batch.offset[ts - 1]).data() : nullptr;
+    k_->cell_backward(cache.a.row(r).data(), G, cache.tc.row(r).data(), H, c_prev, H, dh.data(), H, n, H, dc.data(),
+                      H, dz->row(r).data(), G);
+    if (t > 0) {
+      dh_rec.topRows(n).setZero();
+      k_->gemm(dz->row(r).data(), G, n, w_hh_p_.data(), G, 0, G, H, dh_rec.data(), H, 0);  // dz_t W_hh
+    }
+  }
+}
+
+template <class T>
+void Lstm<T>::input_gradient(const LstmMat<T>& dz, LstmMat<T>* dx) const {
+  const Index G = 4 * n_hidden_;
+  dx->setZero(dz.rows(), n_in_);
+  k_->gemm(dz.data(), G, dz.rows(), w_ih_p_.data(), G, 0, G, n_in_, dx->data(), n_in_, 0);
+}
+
+template <class T>
+void Lstm<T>::add_weight_gradient(const LstmBatch& batch, const LstmCache<T>& cache, const LstmMat<T>& x,
+                                  const LstmMat<T>& dz, LstmMat<T>* g_w_ih, LstmMat<T>* g_w_hh,
+                                  LstmMat<T>* g_b) const {
+  const Index N = batch.n_rows(), H = n_hidden_;
+  LstmMat<T> h_prev = LstmMat<T>::Zero(N, H);  // the state each row started from (zero at step 0)
+  for (Index t = 1; t < batch.n_steps(); ++t) {
+    const auto ts = static_cast<std::size_t>(t);
+    h_prev.middleRows(batch.offset[ts], batch.n_at[ts]) = cache.h.middleRows(batch.offset[ts - 1], batch.n_at[ts]);
+  }
+  g_w_ih->noalias() += dz.transpose() * x;       // [4H x E]
+  g_w_hh->noalias() += dz.transpose() * h_prev;  // [4H x H]
+  *g_b += dz.colwise().sum();                    // [1 x 4H]
+}
+
+template <class T>
+double Lstm<T>::relevance(const LstmCache<T>& cache, const T* r_h_last, const LstmLrpSettings& st, const T* x,
+                          Index ldx, bool reverse_steps, T* r_x, Index ldrx) const {
+  using Vec_ = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+  const Index T_ = cache.z.rows(), H = n_hidden_, E = n_in_, G = 4 * H;
+  const T* bias = bias_.data();
+  const T eps = static_cast<T>(st.eps);
+  const int rule = rule_code(st.gate_rule);
+  // Under signal-take-all only the g rows of the gate map carry relevance: work on those alone.
+  const bool sta = st.gate_rule == LstmGateRule::kSignalTakeAll;
+  const Index row0 = sta ? H : 0, n_rows = sta ? H : G;
+  LstmMat<T> q(T_, n_rows);  // [T x rows] R(z_t)/(z_t + εσ): R(x_t) = x_t ⊙ (q_t W_ih) + γ_t after the loop
+  Vec_ gamma(T_);            // [T] the B share of the gate map, one scalar per step
+  Vec_ rh = Eigen::Map<const Vec_>(r_h_last, H);  // R(h_t)
+  Vec_ rc = Vec_::Zero(H);                        // R(c_t) from step t+1, then R(c_{t-1})
+  Vec_ rz(G);                                     // R(z_t), gate blocks i, g, f, o
+  const double cell_share = st.bias_factor / static_cast<double>(2 * H);
+  const double gate_share = st.bias_factor / static_cast<double>(E + H);
+  for (Index t = T_ - 1; t >= 0; --t) {
+    const T* a = cache.a.row(t).data();
+    const T* z = cache.z.row(t).data();
+    const T* c_prev = t > 0 ? cache.c.row(t - 1).data() : nullptr;
+    // h_t = o ⊙ tanh(c_t), then c_t = f⊙c_{t-1} + i⊙g (lrp_linear with the identity, N = 2H, in
+    // closed form), each product split by the gate rule.
+    k_->lrp_cell(rule, a, cache.c.row(t).data(), c_prev, cache.tc.row(t).data(), rh.data(), rc.data(), rz.data(), H,
+                 eps, cell_share);
+    // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H. The g rows (tanh, 0 at 0) by the
+    // ε-rule; under half and proportional the sigmoid rows i, f, o carry relevance too and go
+    // through sigmoid_gate_ratios (see there: not the ε-rule).
+    T* qt = q.row(t).data();
+    double kept = k_->lrp_ratios(z + H, rz.data() + H, bias + H, eps, qt + H - row0, H);  // Σ_j (b_j + εσ_j) q_j
+    if (!sta) kept += sigmoid_gate_ratios(z, rz.data(), bias, qt, H);
+    gamma[t] = static_cast<T>(gate_share * kept);
+    if (t > 0) {
+      rh.setZero();
+      k_->gemm(qt, n_rows, 1, w_hh_p_.data(), G, row0, row0 + n_rows, H, rh.data(), H, static_cast<int>(t & 1));
+      rh.array() = rh.array() * cache.h.row(t - 1).transpose().array() + gamma[t];  // R(h_{t-1})
+    } else {
+      rh.setConstant(gamma[t]);  // h_{-1} = 0
+    }
+  }
+  const double r_rest = static_cast<double>(rh.sum()) + static_cast<double>(rc.sum());  // R(h_{-1}) + R(c_{-1})
+  LstmMat<T> pr = LstmMat<T>::Zero(T_, E);  // [T x E] q · W_ih[rows], reading order
+  k_->gemm(q.data(), n_rows, T_, w_ih_p_.data(), G, row0, row0 + n_rows, E, pr.data(), E, 0);
+  for (Index t = 0; t < T_; ++t) {
+    const Index s = reverse_steps ? T_ - 1 - t : t;
+    const T* xs = x + s * ldx;
+    T* out = r_x + s * ldrx;
+    const T* p = pr.row(t).data();
+    for (Index e = 0; e < E; ++e) out[e] = xs[e] * p[e] + gamma[t];
+  }
+  return r_rest;
+}
+
+template class Lstm<double>;
+template class Lstm<float>;
+
+}  // namespace textlrp::lrp

@@ -1,0 +1,472 @@
+// lrp/layers/lstm_kernels.cpp — the LSTM kernels (lstm_kernels.h), written once with GCC/Clang vector
+// extensions and compiled once per instruction-set level: this file as it is is the "generic" level
+// (the build's own flags); lstm_kernels_v2.cpp, _v3.cpp and _v4.cpp define TEXTLRP_LSTM_ISA and
+// include it under -march=x86-64-vN (lrp/CMakeLists.txt). The vector width follows the level: 64
+// bytes with AVX-512 (32 registers), 32 with AVX, else 16.
+//
+// Rules of this file (it is compiled for CPUs the program may not run on): no Eigen, no std::
+// function or template (their inline copies would be shared with generic code), only builtins,
+// vector extensions and this namespace's own static functions.
+#include <cstddef>
+#include <cstdint>
+#if defined(__AVX512F__)
+#include <immintrin.h>  // only gnu_inline always-inline intrinsics: never emitted as shared functions
+#endif
+
+#include "lrp/layers/lstm_kernels.h"
+
+#ifndef TEXTLRP_LSTM_ISA
+#define TEXTLRP_LSTM_ISA generic
+#endif
+#define TEXTLRP_LSTM_STR2(x) #x
+#define TEXTLRP_LSTM_STR(x) TEXTLRP_LSTM_STR2(x)
+
+namespace textlrp::lrp::lstm_kernels::TEXTLRP_LSTM_ISA {
+namespace {
+
+#if defined(__AVX512F__)
+constexpr int kBytes = 64, kRegisters = 32;
+#elif defined(__AVX__)
+constexpr int kBytes = 32, kRegisters = 16;
+#else
+constexpr int kBytes = 16, kRegisters = 16;
+#endif
+
+template <class T>
+struct Simd;
+template <>
+struct Simd<double> {
+  typedef double V __attribute__((vector_size(kBytes)));
+  typedef double Vu __attribute__((vector_size(kBytes), aligned(8), may_alias));
+  typedef std::int64_t IE;
+  typedef std::int64_t I __attribute__((vector_size(kBytes)));
+  static constexpr int kLanes = kBytes / 8;
+};
+template <>
+struct Simd<float> {
+  typedef float V __attribute__((vector_size(kBytes)));
+  typedef float Vu __attribute__((vector_size(kBytes), aligned(4), may_alias));
+  typedef std::int32_t IE;
+  typedef std::int32_t I __attribute__((vector_size(kBytes)));
+  static constexpr int kLanes = kBytes / 4;
+};
+
+// Panel width in vectors: 8 accumulators for the one-row product of a recurrence step.
+constexpr int kPanelVectors = 8;
+template <class T>
+constexpr Size panel_width() {
+  return kPanelVectors * Simd<T>::kLanes;
+}
+// Rows x vectors of the multi-row micro-kernel: accumulators + W vectors + broadcasts fit the registers.
+constexpr int kRows = kRegisters >= 32 ? 4 : 2;
+constexpr int kSubVectors = 4;
+
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V load(const T* p) {
+  return *reinterpret_cast<const typename Simd<T>::Vu*>(p);
+}
+template <class T>
+[[gnu::always_inline]] inline void store(T* p, typename Simd<T>::V v) {
+  *reinterpret_cast<typename Simd<T>::Vu*>(p) = v;
+}
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V splat(T x) {
+  return x - typename Simd<T>::V{};  // x − 0 = x exactly (also −0), folded to a broadcast
+}
+
+// 1/d for d >= 1 (the activations' denominators): with AVX-512 the 14-bit estimate and two Newton
+// steps (relative error ~1e-16 in float64, a few times float's 6e-8 in float32: within the exp's
+// own error) instead of a division that takes 16 cycles per vector; elsewhere a division.
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V recip(typename Simd<T>::V d) {
+#if defined(__AVX512F__)
+  typename Simd<T>::V r;
+  if constexpr (sizeof(T) == 8) {
+    r = reinterpret_cast<typename Simd<T>::V>(_mm512_maskz_rcp14_pd(0xFF, reinterpret_cast<__m512d>(d)));
+    r = r * (T(2) - d * r);
+  } else {
+    r = reinterpret_cast<typename Simd<T>::V>(_mm512_maskz_rcp14_ps(0xFFFF, reinterpret_cast<__m512>(d)));
+  }
+  return r * (T(2) - d * r);
+#else
+  return T(1) / d;
+#endif
+}
+// The first n (< lanes) values of p, the rest 0; and the first n lanes of v to p.
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V load_part(const T* p, Size n) {
+  T buf[Simd<T>::kLanes] = {};
+  for (int i = 0; i < Simd<T>::kLanes; ++i) {
+    if (i < n) buf[i] = p[i];
+  }
+  return load(buf);
+}
+template <class T>
+[[gnu::always_inline]] inline void store_part(T* p, typename Simd<T>::V v, Size n) {
+  T buf[Simd<T>::kLanes];
+  store(buf, v);
+  for (int i = 0; i < Simd<T>::kLanes; ++i) {
+    if (i < n) p[i] = buf[i];
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline T lane_sum(typename Simd<T>::V v) {
+  T s = 0;
+  for (int l = 0; l < Simd<T>::kLanes; ++l) s += v[l];
+  return s;
+}
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V vabs(typename Simd<T>::V v) {
+  return v < 0 ? -v : v;
+}
+
+// ---- Packing and the matrix product.
+
+template <class T>
+Size panels_size_impl(Size n_in, Size n_out) {
+  const Size P = panel_width<T>();
+  return (n_out + P - 1) / P * P * n_in;
+}
+
+template <class T>
+void pack_panels_impl(const T* w, Size rs, Size cs, Size n_in, Size n_out, T* out) {
+  const Size P = panel_width<T>();
+  for (Size j0 = 0; j0 < n_out; j0 += P) {
+    for (Size k = 0; k < n_in; ++k) {
+      for (Size j = 0; j < P; ++j) *out++ = j0 + j < n_out ? w[k * rs + (j0 + j) * cs] : T(0);
+    }
+  }
+}
+
+// acc[r][m] += Σ_k x[r][k] · W(k, m-th vector of the block), k over [0, nk) forwards or backwards;
+// w points at the block's first column in row k = 0 of the panel (row stride P).
+template <class T, int R, int M, bool Rev>
+[[gnu::always_inline]] inline void micro(const T* x, Size ldx, const T* w, Size nk, T* y, Size ldy, Size n_cols) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  constexpr Size P = panel_width<T>();
+  V acc[R][M];
+  const bool full = n_cols >= M * L;
+  for (int r = 0; r < R; ++r) {
+    for (int m = 0; m < M; ++m) {
+      const Size left = n_cols - m * L;
+      acc[r][m] = full || left >= L ? load(y + r * ldy + m * L) : (left > 0 ? load_part(y + r * ldy + m * L, left) : V{});
+    }
+  }
+  for (Size i = 0; i < nk; ++i) {
+    const Size k = Rev ? nk - 1 - i : i;
+    const T* wk = w + k * P;
+    V wv[M];
+    for (int m = 0; m < M; ++m) wv[m] = load(wk + m * L);
+    for (int r = 0; r < R; ++r) {
+      const V xv = splat(x[r * ldx + k]);
+      for (int m = 0; m < M; ++m) acc[r][m] += xv * wv[m];
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    for (int m = 0; m < M; ++m) {
+      const Size left = n_cols - m * L;
+      if (full || left >= L) {
+        store(y + r * ldy + m * L, acc[r][m]);
+      } else if (left > 0) {
+        store_part(y + r * ldy + m * L, acc[r][m], left);
+      }
+    }
+  }
+}
+
+// One panel (its columns [j0, j0 + n_cols), n_cols <= P) for all rows.
+template <class T, bool Rev>
+[[gnu::always_inline]] inline void gemm_panel(const T* x, Size ldx, Size n_rows, const T* panel, Size nk, T* y,
+                                              Size ldy, Size n_cols) {
+  constexpr int L = Simd<T>::kLanes;
+  if (n_rows == 1) {
+    micro<T, 1, kPanelVectors, Rev>(x, ldx, panel, nk, y, ldy, n_cols);
+    return;
+  }
+  for (Size c = 0; c < n_cols; c += kSubVectors * L) {
+    const Size nc = n_cols - c < kSubVectors * L ? n_cols - c : kSubVectors * L;
+    Size r = 0;
+    for (; r + kRows <= n_rows; r += kRows) micro<T, kRows, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, nk, y + r * ldy + c, ldy, nc);
+    for (; r < n_rows; ++r) micro<T, 1, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, nk, y + r * ldy + c, ldy, nc);
+  }
+}
+
+template <class T>
+void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out, T* y,
+               Size ldy, int reverse) {
+  const Size P = panel_width<T>();
+  const Size n_panels = (n_out + P - 1) / P;
+  const Size nk = k1 - k0;
+  if (nk <= 0 || n_rows <= 0) return;
+  for (Size i = 0; i < n_panels; ++i) {
+    const Size p = reverse ? n_panels - 1 - i : i;
+    const Size j0 = p * P;
+    const Size n_cols = n_out - j0 < P ? n_out - j0 : P;
+    const T* panel = panels + p * P * n_in + k0 * P;
+    if (reverse) {
+      gemm_panel<T, true>(x, ldx, n_rows, panel, nk, y + j0, ldy, n_cols);
+    } else {
+      gemm_panel<T, false>(x, ldx, n_rows, panel, nk, y + j0, ldy, n_cols);
+    }
+  }
+}
+
+// ---- e^v and the gates.
+
+// e^v, lane by lane: v = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, with a two-part ln2), e^r by its
+// Taylor series (float64: to degree 13, remainder < 1e-17; float32: to degree 7, remainder < 4e-9,
+// below float's 6e-8), 2^n written into the exponent bits. n = round(v/ln2) comes from adding
+// 1.5·2^m (m = the mantissa width), which leaves n in the low bits of the sum. v is clamped to where
+// 2^n is a normal number.
+template <class T>
+struct ExpConstants;
+template <>
+struct ExpConstants<double> {
+  static constexpr double kLo = -708, kHi = 709, kRound = 0x1.8p52;
+  static constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
+  static constexpr int kMantissa = 52;
+  static constexpr std::int64_t kOneBits = 0x3FF0000000000000;
+  static constexpr int kDegree = 13;
+  static constexpr double kCoeffs[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
+                                       1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
+                                       1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
+                                       1.0,                1.0};
+};
+template <>
+struct ExpConstants<float> {
+  static constexpr float kLo = -87, kHi = 88, kRound = 0x1.8p23f;
+  static constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+  static constexpr int kMantissa = 23;
+  static constexpr std::int32_t kOneBits = 0x3F800000;
+  static constexpr int kDegree = 7;
+  static constexpr float kCoeffs[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
+};
+
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V vexp(typename Simd<T>::V v) {
+  using V = typename Simd<T>::V;
+  using I = typename Simd<T>::I;
+  using K = ExpConstants<T>;
+  const V lo = splat<T>(K::kLo), hi = splat<T>(K::kHi);
+  v = v < lo ? lo : v;
+  v = v > hi ? hi : v;
+  const V t = v * static_cast<T>(1.4426950408889634) + K::kRound;  // log2(e)
+  const V n = t - K::kRound;
+  const V r = (v - n * K::kLn2Hi) - n * K::kLn2Lo;
+  V p = splat<T>(K::kCoeffs[0]);
+  for (int c = 1; c <= K::kDegree; ++c) p = p * r + K::kCoeffs[c];
+  const I bits = (__builtin_bit_cast(I, t) << K::kMantissa) + K::kOneBits;  // 2^n
+  return p * __builtin_bit_cast(V, bits);
+}
+// s·σ(s·z) − (s − 1): σ(z) for s = 1, tanh(z) = 2σ(2z) − 1 for s = 2.
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V activate(typename Simd<T>::V z, typename Simd<T>::V s) {
+  const typename Simd<T>::V e = vexp<T>(-(s * z));
+  return s * recip<T>(T(1) + e) - (s - T(1));
+}
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V vtanh(typename Simd<T>::V z) {
+  const typename Simd<T>::V e = vexp<T>(-(z + z));
+  return T(2) * recip<T>(T(1) + e) - T(1);
+}
+
+template <class T>
+void cell_impl(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const T* c_prev, Size ldcp, T* c, Size ldc,
+               T* tc, Size ldtc, T* h, Size ldh) {
+  using V = typename Simd<T>::V;
+  using I = typename Simd<T>::I;
+  constexpr int L = Simd<T>::kLanes;
+  I lane;
+  for (int l = 0; l < L; ++l) lane[l] = static_cast<typename Simd<T>::IE>(l);
+  const Size G = 4 * H;
+  for (Size r = 0; r < n_rows; ++r) {
+    const T* zr = z + r * ldz;
+    T* ar = a + r * lda;
+    // The gates: one exponential over all 4H, s = 2 on the g block [H, 2H).
+    Size j = 0;
+    for (; j + L <= G; j += L) {
+      const I idx = lane + static_cast<typename Simd<T>::IE>(j);
+      const V s = (idx >= static_cast<typename Simd<T>::IE>(H)) & (idx < static_cast<typename Simd<T>::IE>(2 * H)) ? splat<T>(2) : splat<T>(1);
+      store(ar + j, activate<T>(load(zr + j), s));
+    }
+    if (j < G) {
+      const I idx = lane + static_cast<typename Simd<T>::IE>(j);
+      const V s = (idx >= static_cast<typename Simd<T>::IE>(H)) & (idx < static_cast<typename Simd<T>::IE>(2 * H)) ? splat<T>(2) : splat<T>(1);
+      store_part(ar + j, activate<T>(load_part(zr + j, G - j), s), G - j);
+    }
+    // c = f ⊙ c_prev + i ⊙ g, tc = tanh(c), h = o ⊙ tc.
+    const T* cp = c_prev != nullptr ? c_prev + r * ldcp : nullptr;
+    T* cr = c + r * ldc;
+    T* tr = tc + r * ldtc;
+    T* hr = h + r * ldh;
+    for (Size k = 0; k < H; k += L) {
+      const Size n = H - k < L ? H - k : L;
+      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
+      const V i = ld(ar + k), g = ld(ar + H + k), f = ld(ar + 2 * H + k), o = ld(ar + 3 * H + k);
+      V cv = i * g;
+      if (cp != nullptr) cv = f * ld(cp + k) + cv;
+      const V t = vtanh<T>(cv);
+      const V hv = o * t;
+      if (n == L) {
+        store(cr + k, cv);
+        store(tr + k, t);
+        store(hr + k, hv);
+      } else {
+        store_part(cr + k, cv, n);
+        store_part(tr + k, t, n);
+        store_part(hr + k, hv, n);
+      }
+    }
+  }
+}
+
+template <class T>
+void cell_backward_impl(const T* a, Size lda, const T* tc, Size ldtc, const T* c_prev, Size ldcp, const T* dh,
+                        Size lddh, Size n_rows, Size H, T* dc, Size lddc, T* dz, Size lddz) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  for (Size r = 0; r < n_rows; ++r) {
+    const T* ar = a + r * lda;
+    const T* tr = tc + r * ldtc;
+    const T* cp = c_prev != nullptr ? c_prev + r * ldcp : nullptr;
+    const T* dhr = dh + r * lddh;
+    T* dcr = dc + r * lddc;
+    T* g = dz + r * lddz;
+    for (Size k = 0; k < H; k += L) {
+      const Size n = H - k < L ? H - k : L;
+      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
+      auto st = [&](T* p, V v) {
+        if (n == L) {
+          store(p, v);
+        } else {
+          store_part(p, v, n);
+        }
+      };
+      const V i = ld(ar + k), gg = ld(ar + H + k), f = ld(ar + 2 * H + k), o = ld(ar + 3 * H + k);
+      const V t = ld(tr + k), d_h = ld(dhr + k);
+      const V d_o = d_h * t;
+      const V d_c = ld(dcr + k) + d_h * o * (T(1) - t * t);
+      st(g + k, d_c * gg * i * (T(1) - i));                                           // ∂z_i
+      st(g + H + k, d_c * i * (T(1) - gg * gg));                                      // ∂z_g
+      st(g + 2 * H + k, cp != nullptr ? d_c * ld(cp + k) * f * (T(1) - f) : V{});  // ∂z_f
+      st(g + 3 * H + k, d_o * o * (T(1) - o));                                        // ∂z_o
+      st(dcr + k, d_c * f);
+    }
+  }
+}
+
+// ---- LRP.
+
+template <class T>
+double lrp_ratios_impl(const T* y, const T* r, const T* b, T eps, T* q, Size n) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1);
+  V acc = zero;
+  Size j = 0;
+  for (; j + L <= n; j += L) {
+    const V yv = load(y + j);
+    const V s = yv >= 0 ? one : minus_one;
+    const V den = yv + eps * s;
+    const V qv = den == 0 ? zero : load(r + j) / den;
+    store(q + j, qv);
+    acc += (b != nullptr ? load(b + j) + eps * s : eps * s) * qv;
+  }
+  double sum = static_cast<double>(lane_sum<T>(acc));
+  for (; j < n; ++j) {
+    const T s = y[j] >= 0 ? T(1) : T(-1);
+    const T den = y[j] + eps * s;
+    q[j] = den == 0 ? T(0) : r[j] / den;
+    sum += static_cast<double>(((b != nullptr ? b[j] : T(0)) + eps * s) * q[j]);
+  }
+  return sum;
+}
+
+// The gate rule on p = gate ⊙ signal with relevance rv: the gate's share (the signal gets rv − it).
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V gate_share(int rule, typename Simd<T>::V gate,
+                                                             typename Simd<T>::V signal, typename Simd<T>::V rv) {
+  using V = typename Simd<T>::V;
+  if (rule == kRuleSignalTakeAll) return V{};
+  if (rule == kRuleHalf) return T(0.5) * rv;
+  const V ug = vabs<T>(gate), us = vabs<T>(signal);
+  const V sum = ug + us;
+  const V share = sum > 0 ? ug / (sum > 0 ? sum : splat<T>(1)) : splat<T>(0.5);
+  return share * rv;
+}
+
+template <class T>
+void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* tc, const T* rh, T* rc, T* rz, Size H,
+                   T eps, double cell_share) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1);
+  // Pass 1: h_t = o ⊙ tanh(c_t) -> R(o) into rz_o, the signal's part joins R(c_t); the ratios
+  // q_j = R(c_t)_j / (c_j + εσ_j) of the identity map c_t = f⊙c_{t−1} + i⊙g go into rz_i (scratch).
+  V acc = zero;
+  for (Size k = 0; k < H; k += L) {
+    const Size n = H - k < L ? H - k : L;
+    auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
+    auto st = [&](T* p, V v) {
+      if (n == L) {
+        store(p, v);
+      } else {
+        store_part(p, v, n);
+      }
+    };
+    const V rhv = ld(rh + k);
+    const V ro = gate_share<T>(rule, ld(a + 3 * H + k), ld(tc + k), rhv);
+    st(rz + 3 * H + k, ro);
+    const V rcv = ld(rc + k) + (rhv - ro);
+    const V cv = ld(c + k);
+    const V s = cv >= 0 ? one : minus_one;
+    const V den = cv + eps * s;
+    const V qv = den == 0 ? zero : rcv / (den == 0 ? one : den);
+    st(rz + k, qv);
+    // Lanes past H are 0 (load_part), so they add nothing.
+    acc += eps * s * qv;
+  }
+  const T beta = static_cast<T>(cell_share * static_cast<double>(lane_sum<T>(acc)));
+  // Pass 2: R(f⊙c_{t−1}) = f c_{t−1} q + β, R(i⊙g) = i g q + β, each split by the gate rule.
+  for (Size k = 0; k < H; k += L) {
+    const Size n = H - k < L ? H - k : L;
+    auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
+    auto st = [&](T* p, V v) {
+      if (n == L) {
+        store(p, v);
+      } else {
+        store_part(p, v, n);
+      }
+    };
+    const V qv = ld(rz + k);
+    const V i = ld(a + k), g = ld(a + H + k), f = ld(a + 2 * H + k);
+    const V cp = c_prev != nullptr ? ld(c_prev + k) : zero;
+    const V ra = f * cp * qv + beta;
+    const V rb = i * g * qv + beta;
+    const V rf = gate_share<T>(rule, f, cp, ra);
+    st(rz + 2 * H + k, rf);
+    st(rc + k, ra - rf);
+    const V ri = gate_share<T>(rule, i, g, rb);
+    st(rz + k, ri);
+    st(rz + H + k, rb - ri);
+  }
+}
+
+// ---- Entry points.
+
+template <class T>
+Size panels_size_entry(Size n_in, Size n_out) {
+  return panels_size_impl<T>(n_in, n_out);
+}
+
+}  // namespace
+
+extern const Table<double> kTableF64 = {
+    TEXTLRP_LSTM_STR(TEXTLRP_LSTM_ISA), &panels_size_entry<double>, &pack_panels_impl<double>, &gemm_impl<double>,
+    &cell_impl<double>, &cell_backward_impl<double>, &lrp_ratios_impl<double>, &lrp_cell_impl<double>};
+extern const Table<float> kTableF32 = {
+    TEXTLRP_LSTM_STR(TEXTLRP_LSTM_ISA), &panels_size_entry<float>, &pack_panels_impl<float>, &gemm_impl<float>,
+    &cell_impl<float>, &cell_backward_impl<float>, &lrp_ratios_impl<float>, &lrp_cell_impl<float>};
+
+}  // namespace textlrp::lrp::lstm_kernels::TEXTLRP_LSTM_ISA

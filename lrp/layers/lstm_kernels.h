@@ -1,0 +1,74 @@
+// lrp/layers/lstm_kernels.h — the hot loops of the LSTM layer (lrp/layers/lstm.h) behind a raw-pointer
+// interface: no Eigen or std types cross it, so that lstm_kernels.cpp can be compiled once per
+// instruction-set level (x86-64-v2, v3 = AVX2 + FMA, v4 = AVX-512) into one binary, each copy in a
+// namespace of its own, and the best level the CPU has is chosen once at start-up.
+//
+// Per level, the kernel source (lstm_kernels.cpp) is compiled with -march=x86-64-vN and
+// TEXTLRP_LSTM_ISA=vN (see lrp/CMakeLists.txt: the small files lstm_kernels_v2.cpp, _v3.cpp,
+// _v4.cpp and _generic.cpp each define the macro and include it); lstm_kernels_dispatch.cpp picks a
+// table of function pointers with __builtin_cpu_supports, lowered by TEXTLRP_ISA=generic|v2|v3|v4.
+// Nothing in a per-level file uses an inline function of a shared header (no Eigen, no std::
+// templates), so no copy of such a function compiled for AVX-512 can be picked by the linker for code
+// that runs on any x86-64.
+//
+// Matrices are row-major with explicit leading dimensions (elements between rows). The weights the
+// kernels multiply by are first "packed" into column panels of a width that suits the level's
+// vector registers (pack_panels): panel p holds the columns [p·P, p·P + P) of W [n_in x n_out] as
+// one contiguous [n_in x P] block (zero-padded), 64-byte aligned when `out` is; a matrix product
+// then streams each panel once.
+#pragma once
+
+#include <cstddef>
+
+namespace textlrp::lrp::lstm_kernels {
+
+using Size = std::ptrdiff_t;
+
+enum GateRuleCode : int { kRuleSignalTakeAll = 0, kRuleHalf = 1, kRuleProportional = 2 };
+
+template <class T>
+struct Table {
+  const char* isa;  // "v4", "v3", "v2" or "generic"
+  // Elements of the packed form of an [n_in x n_out] matrix (a multiple of 64 bytes per panel).
+  Size (*panels_size)(Size n_in, Size n_out);
+  // out = W in panels, W(k, j) = w[k·rs + j·cs] (rs, cs: strides; cs = 1 for row-major W, rs = 1
+  // for W given as its transpose).
+  void (*pack_panels)(const T* w, Size rs, Size cs, Size n_in, Size n_out, T* out);
+  // y[r, 0..n_out) += Σ_{k in [k0, k1)} x[r, k − k0] · W(k, ·) for r < n_rows; W packed from
+  // n_in rows. reverse != 0 walks the panels and k backwards (for a recurrence: what the previous
+  // step read last is still in L1); each y is summed in a fixed order for a given reverse, whatever
+  // n_rows, so that a row's result does not depend on the batch it is in.
+  void (*gemm)(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out, T* y,
+               Size ldy, int reverse);
+  // One LSTM cell step for n_rows rows, from the pre-activations z [n x 4H] (blocks i, g, f, o):
+  //   a = σ(z_i), tanh(z_g), σ(z_f), σ(z_o) (one exponential: a = s·σ(s·z) − (s − 1), s = 2 on g)
+  //   c = f ⊙ c_prev + i ⊙ g   (c_prev = nullptr: zero)    tc = tanh(c)    h = o ⊙ tc
+  void (*cell)(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const T* c_prev, Size ldcp, T* c,
+               Size ldc, T* tc, Size ldtc, T* h, Size ldh);
+  // Backward through one cell step: given dh = ∂/∂h_t [n x H] and dc = ∂/∂c_t from the later step
+  // (already times f_{t+1}; in/out [n x H]), writes dz [n x 4H] and replaces dc by ∂/∂c_{t−1}
+  // (= (dc + dh ⊙ o ⊙ (1 − tc²)) ⊙ f). c_prev = nullptr: zero (dz_f = 0).
+  void (*cell_backward)(const T* a, Size lda, const T* tc, Size ldtc, const T* c_prev, Size ldcp, const T* dh,
+                        Size lddh, Size n_rows, Size H, T* dc, Size lddc, T* dz, Size lddz);
+  // The ratios of one lrp_linear map: q_j = r_j / (y_j + ε σ_j), σ_j = sign(y_j) (+1 at 0), q_j = 0
+  // where that is 0. Returns Σ_j (b_j + ε σ_j) q_j (b = nullptr: no bias), summed in double.
+  double (*lrp_ratios)(const T* y, const T* r, const T* b, T eps, T* q, Size n);
+  // LRP through one cell step (lstm.h): from R(h_t) = rh and R(c_t) from the later step = rc (both
+  // [H]; rc is overwritten with R(c_{t−1})), writes R of the gates rz [4H] (blocks i, g, f, o)
+  // with the gate rule; cell_share = bias_factor / (2H).
+  void (*lrp_cell)(int rule, const T* a, const T* c, const T* c_prev, const T* tc, const T* rh, T* rc, T* rz,
+                   Size H, T eps, double cell_share);
+};
+
+// The tables of the level in use (chosen on first use: the best the CPU supports, or the one
+// TEXTLRP_ISA names when the CPU has it).
+const Table<double>& table_f64();
+const Table<float>& table_f32();
+// The level in use ("v4", "v3", "v2", "generic").
+const char* isa_in_use();
+// The tables of a given level ("generic", "v2", "v3", "v4"), or nullptr when this build or this CPU
+// does not have it (for tests that compare the levels).
+const Table<double>* table_f64_of(const char* level);
+const Table<float>* table_f32_of(const char* level);
+
+}  // namespace textlrp::lrp::lstm_kernels

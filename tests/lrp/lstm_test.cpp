@@ -1,0 +1,193 @@
+// lrp/layers/lstm.h and its kernels (lstm_kernels.h): every instruction-set level this CPU has
+// against plain loops, in float64 and float32; the packed batch layout.
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "core/error.h"
+#include "lrp/layers/lstm.h"
+#include "tests/catch.h"
+
+using namespace textlrp;
+using namespace textlrp::lrp;
+
+namespace {
+
+std::vector<double> rnd(std::size_t n, unsigned seed, double scale) {
+  std::mt19937_64 gen(seed);
+  std::uniform_real_distribution<double> u(-scale, scale);
+  std::vector<double> v(n);
+  for (auto& x : v) x = u(gen);
+  return v;
+}
+
+template <class T>
+std::vector<T> as(const std::vector<double>& v) {
+  return std::vector<T>(v.begin(), v.end());
+}
+
+double sigmoid(double z) { return 1 / (1 + std::exp(-z)); }
+
+template <class T>
+void check_level(const lstm_kernels::Table<T>& k, double tol) {
+  INFO("level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32"));
+  // gemm: y += x[:, k0:k1] W[k0:k1, :] for several shapes, rows and both directions.
+  for (const auto& [n_in, n_out] : {std::pair<Index, Index>{5, 3}, {13, 37}, {37, 148}, {60, 240}, {64, 129}}) {
+    const auto w = rnd(static_cast<std::size_t>(n_in * n_out), 1, 1.0);
+    const std::vector<T> wt = as<T>(w);
+    detail::AlignedArray<T> panels(k.panels_size(n_in, n_out));
+    k.pack_panels(wt.data(), n_out, 1, n_in, n_out, panels.data());
+    for (const Index n_rows : {Index(1), Index(2), Index(5), Index(9)}) {
+      const Index k0 = n_in / 3, k1 = n_in - 1;
+      const Index nk = k1 - k0;
+      const auto x = rnd(static_cast<std::size_t>(n_rows * nk), 2, 1.0);
+      const auto y0 = rnd(static_cast<std::size_t>(n_rows * (n_out + 3)), 3, 1.0);  // ldy = n_out + 3
+      for (int reverse : {0, 1}) {
+        INFO("gemm " << n_in << " x " << n_out << ", rows " << n_rows << ", reverse " << reverse);
+        std::vector<T> y = as<T>(y0);
+        const std::vector<T> xt = as<T>(x);
+        k.gemm(xt.data(), nk, n_rows, panels.data(), n_in, k0, k1, n_out, y.data(), n_out + 3, reverse);
+        double err = 0;
+        for (Index r = 0; r < n_rows; ++r) {
+          for (Index j = 0; j < n_out + 3; ++j) {
+            double want = y0[static_cast<std::size_t>(r * (n_out + 3) + j)];
+            if (j < n_out) {
+              for (Index kk = k0; kk < k1; ++kk) want += x[static_cast<std::size_t>(r * nk + kk - k0)] * w[static_cast<std::size_t>(kk * n_out + j)];
+            } else {
+              want = static_cast<T>(want);  // the padding between rows is left alone
+            }
+            err = std::max(err, std::abs(static_cast<double>(y[static_cast<std::size_t>(r * (n_out + 3) + j)]) - want));
+          }
+        }
+        CHECK(err < tol * static_cast<double>(nk));
+      }
+    }
+  }
+  // cell and cell_backward for two rows, H = 11, with and without c_prev.
+  const Index H = 11, G = 4 * H, R = 2;
+  const auto z = rnd(static_cast<std::size_t>(R * G), 4, 6.0), cp = rnd(static_cast<std::size_t>(R * H), 5, 2.0);
+  const std::vector<T> zt = as<T>(z), cpt = as<T>(cp);
+  for (bool with_prev : {false, true}) {
+    INFO("cell, c_prev " << with_prev);
+    std::vector<T> a(static_cast<std::size_t>(R * G)), c(static_cast<std::size_t>(R * H)), tc(c.size()), h(c.size());
+    k.cell(zt.data(), G, R, H, a.data(), G, with_prev ? cpt.data() : nullptr, H, c.data(), H, tc.data(), H, h.data(), H);
+    double err = 0;
+    for (Index r = 0; r < R; ++r) {
+      for (Index j = 0; j < H; ++j) {
+        const auto at = [&](Index b) { return z[static_cast<std::size_t>(r * G + b * H + j)]; };
+        const double i = sigmoid(at(0)), g = std::tanh(at(1)), f = sigmoid(at(2)), o = sigmoid(at(3));
+        const double cc = (with_prev ? f * cp[static_cast<std::size_t>(r * H + j)] : 0) + i * g;
+        const auto rj = static_cast<std::size_t>(r * H + j);
+        for (const auto& [ours, want] : {std::pair<double, double>{a[static_cast<std::size_t>(r * G + j)], i},
+                                        {a[static_cast<std::size_t>(r * G + H + j)], g},
+                                        {a[static_cast<std::size_t>(r * G + 2 * H + j)], f},
+                                        {a[static_cast<std::size_t>(r * G + 3 * H + j)], o},
+                                        {c[rj], cc},
+                                        {tc[rj], std::tanh(cc)},
+                                        {h[rj], o * std::tanh(cc)}}) {
+          err = std::max(err, std::abs(ours - want));
+        }
+      }
+    }
+    CHECK(err < 4 * tol);
+    // Backward: dz and the new dc from dh and dc.
+    const auto dh = rnd(static_cast<std::size_t>(R * H), 6, 1.0), dc0 = rnd(static_cast<std::size_t>(R * H), 7, 1.0);
+    const std::vector<T> dht = as<T>(dh);
+    std::vector<T> dc = as<T>(dc0), dz(static_cast<std::size_t>(R * G));
+    k.cell_backward(a.data(), G, tc.data(), H, with_prev ? cpt.data() : nullptr, H, dht.data(), H, R, H, dc.data(), H,
+                    dz.data(), G);
+    double berr = 0;
+    for (Index r = 0; r < R; ++r) {
+      for (Index j = 0; j < H; ++j) {
+        const auto rj = static_cast<std::size_t>(r * H + j);
+        const auto av = [&](Index b) { return static_cast<double>(a[static_cast<std::size_t>(r * G + b * H + j)]); };
+        const double i = av(0), g = av(1), f = av(2), o = av(3), t = tc[rj];
+        const double d_c = dc0[rj] + dh[rj] * o * (1 - t * t);
+        const double prev = with_prev ? cp[rj] : 0;
+        for (const auto& [ours, want] : {std::pair<double, double>{dz[static_cast<std::size_t>(r * G + j)], d_c * g * i * (1 - i)},
+                                        {dz[static_cast<std::size_t>(r * G + H + j)], d_c * i * (1 - g * g)},
+                                        {dz[static_cast<std::size_t>(r * G + 2 * H + j)], d_c * prev * f * (1 - f)},
+                                        {dz[static_cast<std::size_t>(r * G + 3 * H + j)], dh[rj] * t * o * (1 - o)},
+                                        {dc[rj], d_c * f}}) {
+          berr = std::max(berr, std::abs(ours - want));
+        }
+      }
+    }
+    CHECK(berr < 8 * tol);
+  }
+  // lrp_ratios: q = r / (y + εσ), 0 where that is 0; the returned bias share.
+  {
+    std::vector<double> y = rnd(19, 8, 1.0), r = rnd(19, 9, 1.0), b = rnd(19, 10, 1.0);
+    y[3] = 0;
+    const std::vector<T> yt = as<T>(y), rt = as<T>(r), bt = as<T>(b);
+    std::vector<T> q(19);
+    const double share = k.lrp_ratios(yt.data(), rt.data(), bt.data(), T(0.001), q.data(), 19);
+    double want_share = 0, err = 0;
+    for (std::size_t j = 0; j < 19; ++j) {
+      const double yy = yt[j], s = yy >= 0 ? 1 : -1, den = yy + static_cast<double>(T(0.001)) * s;
+      const double want = static_cast<T>(den) == 0 ? 0 : static_cast<double>(rt[j]) / den;
+      err = std::max(err, std::abs(q[j] - want) / std::max(1.0, std::abs(want)));
+      want_share += (static_cast<double>(bt[j]) + static_cast<double>(T(0.001)) * s) * want;
+    }
+    CHECK(err < 4 * tol);
+    k.lrp_ratios(yt.data(), rt.data(), nullptr, T(0), q.data(), 19);  // LRP-0: y_3 + 0 = 0 gives q_3 = 0
+    CHECK(q[3] == 0);
+    CHECK(q[4] == rt[4] / yt[4]);
+    CHECK(std::abs(share - want_share) < 1e3 * tol);
+  }
+  // lrp_cell conserves: Σ R(gates) + Σ R(c_{t-1}) = Σ R(h_t) + Σ R(c_t) (bias factor 1 gives the
+  // ε and bias shares back), under every rule.
+  for (int rule : {lstm_kernels::kRuleSignalTakeAll, lstm_kernels::kRuleHalf, lstm_kernels::kRuleProportional}) {
+    INFO("lrp_cell rule " << rule);
+    std::vector<T> a(static_cast<std::size_t>(G)), c(static_cast<std::size_t>(H)), tc(c.size()), h(c.size());
+    k.cell(zt.data(), G, 1, H, a.data(), G, cpt.data(), H, c.data(), H, tc.data(), H, h.data(), H);
+    const std::vector<T> rh = as<T>(rnd(static_cast<std::size_t>(H), 11, 1.0));
+    std::vector<T> rc = as<T>(rnd(static_cast<std::size_t>(H), 12, 1.0)), rz(static_cast<std::size_t>(G));
+    double in = 0;
+    for (Index j = 0; j < H; ++j) in += static_cast<double>(rh[static_cast<std::size_t>(j)]) + static_cast<double>(rc[static_cast<std::size_t>(j)]);
+    k.lrp_cell(rule, a.data(), c.data(), cpt.data(), tc.data(), rh.data(), rc.data(), rz.data(), H, T(0.001),
+               1.0 / static_cast<double>(2 * H));
+    double out = 0;
+    for (const T v : rz) out += static_cast<double>(v);
+    for (const T v : rc) out += static_cast<double>(v);
+    CHECK(std::abs(out - in) < 1e3 * tol);
+    if (rule == lstm_kernels::kRuleSignalTakeAll) {
+      for (Index j = 0; j < H; ++j) {
+        CHECK(rz[static_cast<std::size_t>(j)] == 0);          // i
+        CHECK(rz[static_cast<std::size_t>(2 * H + j)] == 0);  // f
+        CHECK(rz[static_cast<std::size_t>(3 * H + j)] == 0);  // o
+      }
+    }
+  }
+}
+
+}  // namespace
+
+TEST_CASE("lstm kernels: every level this CPU has agrees with plain loops", "[lrp][lstm]") {
+  int levels = 0;
+  for (const char* level : {"generic", "v2", "v3", "v4"}) {
+    if (const auto* k = lstm_kernels::table_f64_of(level)) {
+      check_level<double>(*k, 1e-14);
+      ++levels;
+    }
+    if (const auto* k = lstm_kernels::table_f32_of(level)) check_level<float>(*k, 2e-6);
+  }
+  CHECK(levels >= 1);
+  CHECK(lstm_kernels::table_f64_of("v5") == nullptr);
+  const std::string in_use = lstm_kernels::isa_in_use();
+  CHECK(lstm_kernels::table_f64_of(in_use.c_str()) == &lstm_kernels::table_f64());
+}
+
+TEST_CASE("lstm: packed batches and shape errors", "[lrp][lstm]") {
+  const LstmBatch b = LstmBatch::packed({3, 3, 1, 0});
+  CHECK(b.n_steps() == 3);
+  CHECK(b.n_at == std::vector<Index>{3, 2, 2});
+  CHECK(b.offset == std::vector<Index>{0, 3, 5, 7});
+  CHECK(b.n_rows() == 7);
+  CHECK_FALSE(b.equal_lengths());
+  CHECK(LstmBatch::equal(4, 2).offset == std::vector<Index>{0, 4, 8});
+  CHECK_THROWS_AS(LstmBatch::packed({1, 2}), InvalidArgument);
+  CHECK_THROWS_AS(LstmBatch::packed({-1}), InvalidArgument);
+  const LstmMat<double> w_ih = LstmMat<double>::Zero(8, 3), w_hh = LstmMat<double>::Zero(8, 3);
+  CHECK_THROWS_AS(Lstm<double>(w_ih, w_hh, Eigen::VectorXd::Zero(8)), InvalidArgument);  // H = 3 needs 12 rows
+}
