@@ -71,6 +71,57 @@ DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> id
   return delete_and_score(s, order, max_delete, target);
 }
 
+std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std::span<const TokenId> ids,
+                                                  std::span<const std::vector<std::size_t>> orders, int max_delete,
+                                                  int target, TokenId deleted_id) {
+  if (max_delete < 0) throw InvalidArgument(fmt::format("deletion: max_delete must be >= 0, got {}", max_delete));
+  // variants[0] = the document; then, per ordering, the document after 1..n deletions.
+  std::vector<std::vector<TokenId>> variants;
+  variants.emplace_back(ids.begin(), ids.end());
+  std::vector<std::size_t> first(orders.size());  // index in `variants` of each ordering's first deletion
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    first[i] = variants.size();
+    std::vector<TokenId> work(ids.begin(), ids.end());
+    const std::size_t n = std::min(orders[i].size(), static_cast<std::size_t>(max_delete));
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t p = orders[i][k];
+      if (p >= work.size()) {
+        throw InvalidArgument(fmt::format("deletion: position {} is outside the document ({} tokens)", p, work.size()));
+      }
+      work[p] = deleted_id;
+      variants.push_back(work);
+    }
+  }
+  const std::vector<Vec> scores = scorer(variants);
+  TEXTLRP_ASSERT(scores.size() == variants.size());
+  auto record = [&](DeletionTrace& t, const Vec& s) {
+    if (target < 0 || target >= s.size()) {
+      throw InvalidArgument(fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
+    }
+    t.predicted.push_back(argmax(s));
+    t.score.push_back(static_cast<double>(s[target]));
+  };
+  std::vector<DeletionTrace> out(orders.size());
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    DeletionTrace& t = out[i];
+    t.predicted.reserve(static_cast<std::size_t>(max_delete) + 1);
+    t.score.reserve(static_cast<std::size_t>(max_delete) + 1);
+    record(t, scores[0]);
+    const std::size_t n = std::min(orders[i].size(), static_cast<std::size_t>(max_delete));
+    for (std::size_t k = 0; k < n; ++k) record(t, scores[first[i] + k]);
+    // Fewer deletable tokens than max_delete: the document keeps its last state.
+    while (t.predicted.size() < static_cast<std::size_t>(max_delete) + 1) {
+      t.predicted.push_back(t.predicted.back());
+      t.score.push_back(t.score.back());
+    }
+  }
+  if (orders.empty()) {
+    DeletionTrace probe;  // the target is checked even without an ordering, as delete_and_score does
+    record(probe, scores[0]);
+  }
+  return out;
+}
+
 DeletionCurve::DeletionCurve(int max_delete)
     : max_delete_(std::max(0, max_delete)),
       correct_(static_cast<std::size_t>(max_delete_) + 1, 0.0),

@@ -53,9 +53,21 @@ struct DeletionTrace {
 DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> ids, std::span<const std::size_t> order,
                                int max_delete, int target, TokenId deleted_id = -1);
 
+// Scores a batch of token-id sequences: element b holds the decision values [C] of docs[b] (e.g.
+// Differentiable::batch_scores_of, one matrix product per layer over the batch). Must be
+// thread-safe if the caller runs documents in parallel.
+using BatchScorer = std::function<std::vector<Vec>(std::span<const std::vector<TokenId>> docs)>;
+
+// Every ordering of one document at once: for each orders[i] the trace delete_and_score(scorer, ids,
+// orders[i], max_delete, target, deleted_id) would give, with all the variants (the document itself
+// once, and after 1..min(max_delete, |order|) deletions along each ordering) scored in ONE call of
+// `scorer`. Same errors as delete_and_score.
+std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std::span<const TokenId> ids,
+                                                  std::span<const std::vector<std::size_t>> orders, int max_delete,
+                                                  int target, TokenId deleted_id = -1);
+
 // A document that is scored again after each deletion. The generic one (IdsScorer) rescores the
-// whole id sequence with a Scorer; a model can offer a faster one that only recomputes what a
-// deletion changes (analysis/cnn_scorer.h for the CNN).
+// whole id sequence with a Scorer (delete_and_score_batch above scores all the states at once).
 class DocumentScorer {
  public:
   virtual ~DocumentScorer() = default;

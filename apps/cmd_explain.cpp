@@ -106,13 +106,13 @@ void setup_explain(CLI::App& root, Action& action) {
       ->capture_default_str();
   cmd->add_option("--method", opt->method,
                   "explanation method: lrp, sa (squared gradient norm), gi (gradient x input), ig (integrated "
-                  "gradients), occlusion (score drop when the token is removed), random (seeded); the baselines "
-                  "apply to the CNN, the BiLSTM and the BoW/SVM (definitions in "
-                  "lrp/models/{cnn,bilstm,bow}_classifier.h)")
+                  "gradients), occlusion (score drop when the token is removed; for a transformer the piece is dropped, "
+                  "not replaced by [MASK]), random (seeded); the baselines apply to every model (definitions in "
+                  "lrp/models/baselines.h and lrp/models/bow_classifier.h)")
       ->capture_default_str();
   cmd->add_option("--steps", opt->steps,
-                  "integrated gradients: steps from the all-zero embedding (CNN, BiLSTM) or the empty document "
-                  "(BoW/SVM)")
+                  "integrated gradients: steps from the all-zero embedding (CNN, BiLSTM; a transformer's word "
+                  "embeddings) or the empty document (BoW/SVM)")
       ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "random baseline: seed")->capture_default_str();
   cmd->add_option("--rule", opt->rule,

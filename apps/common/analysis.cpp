@@ -18,6 +18,7 @@
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
 #include "analysis/cnn_scorer.h"
+#include "lrp/models/differentiable.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
@@ -699,6 +700,12 @@ std::string epi_table(const std::vector<EpiRow>& rows) {
 // ---------------------------------------------------------------------------------------------
 // Word deletion
 
+namespace {
+// Up to this many tokens every state of a CNN document's deletion curves is rescored in one batch;
+// a longer one is rescored incrementally (analysis/cnn_scorer.h: K rows per deletion, not T).
+constexpr std::size_t kBatchDeletionTokens = 128;
+}  // namespace
+
 std::vector<std::string> DeletionSetup::names() const {
   std::vector<std::string> out;
   for (const MethodPlan& p : methods) out.emplace_back(lrp::method_name(p.method));
@@ -746,29 +753,48 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
   d.label = label_of(model, doc, true);
   d.correct = lrp::argmax(model.classifier->scores(ids)) == d.label;
   const std::vector<std::size_t> candidates = visible_positions(model, ids);
-  const la::Scorer scorer = [&model](std::span<const TokenId> x) { return model.classifier->scores(x); };
-  // The CNN rescoring only recomputes the windows a deletion touches (analysis/cnn_scorer.h).
-  const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
-  auto run = [&](const std::vector<std::size_t>& order) {
-    if (cnn != nullptr) {
-      la::CnnDeletionScorer fast(*cnn, ids);
-      return la::delete_and_score(fast, order, setup.max_delete, d.label);
-    }
-    return la::delete_and_score(scorer, ids, order, setup.max_delete, d.label);
-  };
+  // Every ordering first (the explanations), then every state of every ordering scored in ONE
+  // batch: one matrix product per layer (or time step) over the batch for a model with embeddings
+  // (Differentiable::batch_scores_of), one scores() call per state otherwise.
+  std::vector<std::vector<std::size_t>> orders;
   for (const MethodPlan& plan : setup.methods) {
     const std::vector<double> r = token_relevance(model, ids, plan, d.label, setup.explain);
-    d.traces.push_back({run(la::relevance_order(r, candidates, d.correct))});
+    orders.push_back(la::relevance_order(r, candidates, d.correct));
   }
   if (setup.random) {
-    std::vector<la::DeletionTrace> traces;
     const std::uint64_t h = stable_hash(doc.id);
     for (int k = 0; k < setup.random_seeds; ++k) {
       std::uint64_t state = h ^ (setup.seed + 0x9E3779B97F4A7C15ull * static_cast<std::uint64_t>(k + 1));
-      traces.push_back(run(la::random_order(candidates, la::splitmix64_next(state))));
+      orders.push_back(la::random_order(candidates, la::splitmix64_next(state)));
     }
-    d.traces.push_back(std::move(traces));
   }
+  std::vector<la::DeletionTrace> traces;
+  // A long CNN document: its rescoring only recomputes the windows a deletion touches
+  // (analysis/cnn_scorer.h), far less work than rescoring every state in full.
+  const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
+  if (cnn != nullptr && ids.size() > kBatchDeletionTokens) {
+    for (const auto& order : orders) {
+      la::CnnDeletionScorer fast(*cnn, ids);
+      traces.push_back(la::delete_and_score(fast, order, setup.max_delete, d.label));
+    }
+  } else {
+    const lrp::Classifier& clf = *model.classifier;
+    const la::BatchScorer scorer = [&clf](std::span<const std::vector<TokenId>> docs) {
+      std::vector<Vec> out;
+      out.reserve(docs.size());
+      if (const lrp::Differentiable* diff = clf.differentiable()) {
+        const lrp::MatD64 s = diff->batch_scores_of(docs);
+        // float, as Classifier::scores returns them (the same argmax and scores as before)
+        for (Index b = 0; b < s.rows(); ++b) out.push_back(s.row(b).transpose().cast<Scalar>());
+      } else {
+        for (const auto& x : docs) out.push_back(clf.scores(x));
+      }
+      return out;
+    };
+    traces = la::delete_and_score_batch(scorer, ids, orders, setup.max_delete, d.label);
+  }
+  for (std::size_t m = 0; m < setup.methods.size(); ++m) d.traces.push_back({traces[m]});
+  if (setup.random) d.traces.emplace_back(traces.begin() + static_cast<std::ptrdiff_t>(setup.methods.size()), traces.end());
   return d;
 }
 

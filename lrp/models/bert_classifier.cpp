@@ -9,6 +9,7 @@
 
 #include "core/error.h"
 #include "core/file.h"
+#include "lrp/models/baselines.h"
 
 namespace textlrp::lrp {
 
@@ -442,14 +443,24 @@ void BertClassifier::check_ids(std::span<const TokenId> ids) const {
 
 void BertClassifier::forward(std::span<const TokenId> ids, Cache& c) const {
   check_ids(ids);
+  Mat word(static_cast<Index>(ids.size()), config_.hidden);  // [T x H]
+  for (std::size_t t = 0; t < ids.size(); ++t) word.row(static_cast<Index>(t)) = weights_.word.row(ids[t]);
+  forward_rows(word, c);
+}
+
+void BertClassifier::forward_rows(const Mat& word, Cache& c) const {
   const BertWeights& w = weights_;
-  const Index T = static_cast<Index>(ids.size()), H = config_.hidden;
+  const Index T = word.rows(), H = config_.hidden;
+  if (T < 1 || T > config_.max_positions || word.cols() != H) {
+    throw InvalidArgument(fmt::format("a BERT input of {} x {} embedding rows; expected 1..{} rows of {}", T,
+                                      word.cols(), config_.max_positions, H));
+  }
   const Index n_heads = config_.heads, d = H / n_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const float eps = config_.layer_norm_eps;
   c.e.resize(T, H);
   for (Index t = 0; t < T; ++t) {
-    c.e.row(t) = w.word.row(ids[static_cast<std::size_t>(t)]) + w.position.row(t);
+    c.e.row(t) = word.row(t) + w.position.row(t);
     if (config_.architecture == BertArchitecture::kBert) c.e.row(t) += w.type.row(0);
   }
   Mat h = layer_norm(c.e, w.ln_embeddings, eps, c.ln_emb);
@@ -494,10 +505,26 @@ Vec BertClassifier::logits(std::span<const TokenId> ids) const {
   return c.logits;
 }
 
+Vec BertClassifier::logits_of_rows(const Mat& word) const {
+  Cache c;
+  forward_rows(word, c);
+  return c.logits;
+}
+
 Mat BertClassifier::embedding_gradient(std::span<const TokenId> ids, BertMethod method, int target, Vec* logits,
                                        int* used_target) const {
   Cache c;
   forward(ids, c);
+  return gradient_of(c, method, target, logits, used_target);
+}
+
+Mat BertClassifier::gradient_of_rows(const Mat& word, BertMethod method, int target, Vec* logits) const {
+  Cache c;
+  forward_rows(word, c);
+  return gradient_of(c, method, target, logits, nullptr);
+}
+
+Mat BertClassifier::gradient_of(const Cache& c, BertMethod method, int target, Vec* logits, int* used_target) const {
   const Index n_classes = c.logits.size();
   if (target < -1 || target >= n_classes) {
     throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", target, n_classes));
@@ -512,7 +539,7 @@ Mat BertClassifier::embedding_gradient(std::span<const TokenId> ids, BertMethod 
   const bool lrp = method == BertMethod::kAttnLrp || method == BertMethod::kCpLrp;
   const bool cp = method == BertMethod::kCpLrp;
   const BertWeights& w = weights_;
-  const Index T = static_cast<Index>(ids.size()), H = config_.hidden;
+  const Index T = c.e.rows(), H = config_.hidden;
   const Index n_heads = config_.heads, d = H / n_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
 
@@ -769,22 +796,25 @@ Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids, const 
             fmt::format("--rule {}: a transformer takes attnlrp (the default) or cp-lrp", options.transformer_rule));
       }
       break;
-    case Method::kSensitivity: method = BertMethod::kSensitivity; break;
-    case Method::kGradientInput: method = BertMethod::kGradientInput; break;
-    case Method::kRandom: {
-      out.scores = model_->logits(full);
-      if (options.target >= out.scores.size()) {
+    default: {
+      // sa, gi, ig, occlusion, random: the shared baselines over the Differentiable interface.
+      const Embedded in = embed(ids);
+      out.scores = model_->logits_of_rows(in.x.cast<float>());
+      if (options.target < -1 || options.target >= out.scores.size()) {
         throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", options.target, out.scores.size()));
       }
       out.target = options.target >= 0 ? options.target : argmax(out.scores);
-      out.relevance = random_relevance(ids, options.seed);
-      out.special = {{"[CLS]", 0.0}, {"[SEP]", 0.0}};
+      std::vector<double> special;
+      const std::vector<double> r =
+          baselines::token_relevance(*this, in, ids, options.method, out.target,
+                                     static_cast<double>(out.scores[out.target]), options, &special);
+      out.relevance.assign(ids.size(), 0.0);
+      std::copy(r.begin(), r.begin() + static_cast<std::ptrdiff_t>(std::min(r.size(), ids.size())),
+                out.relevance.begin());
+      out.special = {{"[CLS]", special.front()}, {"[SEP]", special.back()}};
       out.bias_relevance = rest(out);
       return out;
     }
-    default:
-      throw InvalidArgument(fmt::format("--method {} is not implemented for transformers (use lrp, sa, gi or random)",
-                                        method_name(options.method)));
   }
   const BertExplanation e = model_->explain(full, method, options.target);
   out.scores = e.logits;
@@ -794,6 +824,42 @@ Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids, const 
   out.special = {{"[CLS]", e.relevance.front()}, {"[SEP]", e.relevance.back()}};
   // score = Σ tokens + Σ special + bias_relevance, for every method (as the other models' baselines).
   out.bias_relevance = rest(out);
+  return out;
+}
+
+Embedded BertSequenceClassifier::embed(std::span<const TokenId> ids) const {
+  bool truncated = false;
+  const std::vector<TokenId> full = with_specials(ids, &truncated);
+  model_->check_ids(full);
+  const Mat& word = model_->weights().word;
+  Embedded out;
+  out.x.resize(static_cast<Index>(full.size()), word.cols());  // [T+2 x H]
+  for (std::size_t t = 0; t < full.size(); ++t) out.x.row(static_cast<Index>(t)) = word.row(full[t]).cast<double>();
+  out.first = 1;
+  out.n_tokens = static_cast<Index>(full.size()) - 2;
+  return out;
+}
+
+MatD64 BertSequenceClassifier::batch_scores(std::span<const MatD64> xs) const {
+  MatD64 s(static_cast<Index>(xs.size()), n_outputs());  // [B x C]
+  for (std::size_t b = 0; b < xs.size(); ++b) {
+    s.row(static_cast<Index>(b)) = model_->logits_of_rows(xs[b].cast<float>()).cast<double>().transpose();
+  }
+  return s;
+}
+
+std::vector<MatD64> BertSequenceClassifier::batch_gradients(std::span<const MatD64> xs, int target,
+                                                            MatD64* scores) const {
+  std::vector<MatD64> out;
+  out.reserve(xs.size());
+  if (scores != nullptr) scores->resize(static_cast<Index>(xs.size()), n_outputs());
+  for (std::size_t b = 0; b < xs.size(); ++b) {
+    Vec logits;
+    // kGradientInput = the true gradient (BertMethod's sa and gi both differentiate exactly).
+    out.push_back(model_->gradient_of_rows(xs[b].cast<float>(), BertMethod::kGradientInput, target, &logits)
+                      .cast<double>());
+    if (scores != nullptr) scores->row(static_cast<Index>(b)) = logits.cast<double>().transpose();
+  }
   return out;
 }
 

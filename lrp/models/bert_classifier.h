@@ -36,6 +36,7 @@
 #include "core/safetensors.h"
 #include "core/tensor.h"
 #include "lrp/models/classifier.h"
+#include "lrp/models/differentiable.h"
 
 namespace textlrp::lrp {
 
@@ -124,6 +125,12 @@ class BertClassifier {
   Mat embedding_gradient(std::span<const TokenId> ids, BertMethod method, int target, Vec* logits = nullptr,
                          int* used_target = nullptr) const;
 
+  // The same from the word-embedding rows [T x H] of the pieces (position and type embeddings are
+  // added inside), for the baselines of lrp/models/baselines.h. Throws InvalidArgument for 0 rows,
+  // more than max_positions rows or a width other than hidden. target >= 0.
+  Vec logits_of_rows(const Mat& word) const;
+  Mat gradient_of_rows(const Mat& word, BertMethod method, int target, Vec* logits = nullptr) const;
+
   // Per-piece relevance. sa is the SQUARED L2 norm of the true gradient over the embedding
   // dimensions (the toolkit's meaning of sensitivity for every model).
   BertExplanation explain(std::span<const TokenId> ids, BertMethod method, int target = -1) const;
@@ -134,7 +141,15 @@ class BertClassifier {
  private:
   struct Cache;
   void forward(std::span<const TokenId> ids, Cache& cache) const;
+  void forward_rows(const Mat& word, Cache& cache) const;
+  Mat gradient_of(const Cache& cache, BertMethod method, int target, Vec* logits, int* used_target) const;
+
+ public:
+  // Throws InvalidArgument for an empty sequence, more pieces than max_positions or an id outside
+  // [0, vocab_size), naming the piece.
   void check_ids(std::span<const TokenId> ids) const;
+
+ private:
 
   BertConfig config_;
   BertWeights weights_;
@@ -145,11 +160,16 @@ class BertClassifier {
 // max_length − 2 pieces (Explanation::truncated; the rest get relevance 0) and reports the
 // relevance of [CLS] and [SEP] in Explanation::special; bias_relevance = score − Σ relevance −
 // Σ special for every method. Methods: lrp (ExplainOptions::
-// transformer_rule "attnlrp", the default, or "cp-lrp"), sa (squared gradient norm), gi, random;
-// ig and occlusion are not implemented for transformers yet (InvalidArgument).
+// transformer_rule "attnlrp", the default, or "cp-lrp"), and through the shared baselines of
+// lrp/models/baselines.h (over the Differentiable interface below: x = the word-embedding rows of
+// [CLS], the pieces and [SEP]; position and type embeddings are added inside): sa (squared norm of
+// the true gradient), gi, ig (from the all-zero word embeddings; positions and types stay), occlusion
+// and random. Occlusion DROPS the piece (the later pieces move up one position, as in the text
+// without it) — the same removal as for the CNN and the BiLSTM, not a replacement by [MASK]; [CLS]
+// and [SEP] are never removed and get 0 under occlusion and random.
 // Model directory: config.json "hyper": {"huggingface": <config.json keys>, "max_length": N,
 // "cls_id": i, "sep_id": j}; model.safetensors with the Hugging Face tensor names.
-class BertSequenceClassifier final : public Classifier {
+class BertSequenceClassifier final : public Classifier, public Differentiable {
  public:
   BertSequenceClassifier(std::shared_ptr<const BertClassifier> model, TokenId cls_id, TokenId sep_id, Index max_length);
   static std::unique_ptr<BertSequenceClassifier> load(const std::filesystem::path& dir, const nlohmann::json& config);
@@ -165,6 +185,14 @@ class BertSequenceClassifier final : public Classifier {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  const Differentiable* differentiable() const override { return this; }
+
+  // Differentiable: rows [CLS], the first max_length − 2 pieces, [SEP] (first = 1). Throws
+  // InvalidArgument for an id outside the vocabulary. The batch methods run one pass per input.
+  Embedded embed(std::span<const TokenId> ids) const override;
+  Index n_outputs() const override { return static_cast<Index>(model_->config().labels.size()); }
+  MatD64 batch_scores(std::span<const MatD64> xs) const override;
+  std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const override;
 
   const BertClassifier& model() const { return *model_; }
   Index max_length() const { return max_length_; }

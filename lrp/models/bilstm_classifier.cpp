@@ -11,6 +11,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "lrp/models/baselines.h"
 #include "core/npy.h"
 
 namespace textlrp::lrp {
@@ -680,8 +681,6 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
   const auto n = static_cast<std::size_t>(T);
   e.relevance.assign(n, 0.0);
   const double score = s[e.target];
-  VecD onehot = VecD::Zero(n_classes());  // [C]
-  onehot[e.target] = 1;
   switch (options.method) {
     case Method::kLrp: {
       LrpSettings st;
@@ -704,39 +703,12 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
       }
       break;
     }
-    case Method::kSensitivity: {
-      const MatD g = gradient(trace, onehot);  // [T x E]
-      for (Index t = 0; t < T; ++t) e.relevance[static_cast<std::size_t>(t)] = g.row(t).squaredNorm();
-      break;
-    }
-    case Method::kGradientInput: {
-      const MatD g = gradient(trace, onehot);
-      for (Index t = 0; t < T; ++t) e.relevance[static_cast<std::size_t>(t)] = g.row(t).dot(trace.x.row(t));
-      break;
-    }
-    case Method::kIntegratedGradients: {
-      if (options.ig_steps < 1) {
-        throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", options.ig_steps));
-      }
-      MatD g_sum = MatD::Zero(T, n_embd());  // [T x E]
-      Trace step;
-      for (int k = 0; k < options.ig_steps; ++k) {
-        const double alpha = (static_cast<double>(k) + 0.5) / static_cast<double>(options.ig_steps);
-        forward_embedded(alpha * trace.x, &step);
-        g_sum += gradient(step, onehot);
-      }
-      g_sum /= static_cast<double>(options.ig_steps);
-      for (Index t = 0; t < T; ++t) e.relevance[static_cast<std::size_t>(t)] = g_sum.row(t).dot(trace.x.row(t));
-      break;
-    }
-    case Method::kOcclusion: {
-      const std::vector<double> r = occlusion_relevance(
-          ids.first(n), [&](std::span<const TokenId> without) { return score - forward(without)[e.target]; });
-      std::copy(r.begin(), r.end(), e.relevance.begin());
-      break;
-    }
-    case Method::kRandom: {
-      const std::vector<double> r = random_relevance(ids.first(n), options.seed);
+    default: {
+      Embedded in;
+      in.x = trace.x;
+      in.n_tokens = T;
+      const std::vector<double> r =
+          baselines::token_relevance(*this, in, ids.first(n), options.method, e.target, score, options);
       std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }
@@ -746,6 +718,47 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
   e.truncated = ids.size() < all_ids.size();
   e.relevance.resize(all_ids.size(), 0.0);
   return e;
+}
+
+Embedded BiLstmClassifier::embed(std::span<const TokenId> all_ids) const {
+  const std::span<const TokenId> ids = all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
+  const Index T_ = static_cast<Index>(ids.size()), V = n_vocab();
+  Embedded out;
+  out.x.resize(T_, n_embd());  // [T x E], as forward_ids()
+  for (Index t = 0; t < T_; ++t) {
+    const TokenId id = ids[static_cast<std::size_t>(t)];
+    if (id >= 0 && id < V) {
+      out.x.row(t) = weights_.embedding.row(id);
+    } else {
+      out.x.row(t).setZero();
+    }
+  }
+  out.n_tokens = T_;
+  return out;
+}
+
+// TODO(batched LSTM): one pass per input until the batched layer of lrp/layers/lstm exists.
+MatD64 BiLstmClassifier::batch_scores(std::span<const MatD64> xs) const {
+  MatD64 s(static_cast<Index>(xs.size()), n_classes());  // [B x C]
+  Trace& tr = scratch_trace();
+  for (std::size_t b = 0; b < xs.size(); ++b) s.row(static_cast<Index>(b)) = forward_embedded(xs[b], &tr).transpose();
+  return s;
+}
+
+std::vector<MatD64> BiLstmClassifier::batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const {
+  TEXTLRP_ASSERT(target >= 0 && target < n_classes());
+  VecD onehot = VecD::Zero(n_classes());  // [C]
+  onehot[target] = 1;
+  std::vector<MatD64> out;
+  out.reserve(xs.size());
+  if (scores != nullptr) scores->resize(static_cast<Index>(xs.size()), n_classes());
+  Trace tr;
+  for (std::size_t b = 0; b < xs.size(); ++b) {
+    const VecD s = forward_embedded(xs[b], &tr);
+    if (scores != nullptr) scores->row(static_cast<Index>(b)) = s.transpose();
+    out.push_back(gradient(tr, onehot));
+  }
+  return out;
 }
 
 nlohmann::json BiLstmClassifier::save(const std::filesystem::path& dir) const {

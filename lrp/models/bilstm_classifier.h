@@ -69,7 +69,7 @@
 //   exactly 0; with B = 1 it still gets its dense share of the bias terms, as in the reference
 //   code's word deletion.
 //
-// Baselines (same target, defined as for the CNN): sa = ||∂s/∂x_t||², gi = Σ_e ∂s/∂x_te · x_te
+// Baselines (same target, defined as for the CNN, computed by the shared lrp/models/baselines.h): sa = ||∂s/∂x_t||², gi = Σ_e ∂s/∂x_te · x_te
 // (the gradient summed over both directions: the embedding is shared), ig = integrated gradients
 // from the all-zero embedding with options.ig_steps midpoint steps, occlusion = s(ids) − s(ids
 // without token t), random = uniform in [-1, 1] seeded by options.seed and the ids.
@@ -103,6 +103,7 @@
 #include "core/safetensors.h"
 #include "lrp/layers/lstm.h"
 #include "lrp/models/classifier.h"
+#include "lrp/models/differentiable.h"
 
 namespace textlrp::lrp {
 
@@ -158,7 +159,7 @@ struct LstmRelevance {
 // relevance 0), so that a 2 MB document costs milliseconds, not seconds and gigabytes.
 inline constexpr Index kBiLstmDefaultMaxTokens = 5000;
 
-class BiLstmClassifier final : public Classifier {
+class BiLstmClassifier final : public Classifier, public Differentiable {
  public:
   // Throws InvalidArgument when the shapes do not fit together, labels.size() != C, a weight is
   // NaN or infinite or max_tokens < 1.
@@ -178,6 +179,17 @@ class BiLstmClassifier final : public Classifier {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  const Differentiable* differentiable() const override { return this; }
+
+  // Differentiable (lrp/models/differentiable.h): x = the embedding rows of the first max_tokens
+  // tokens (zero rows for unknown ids), float64. TODO(batched LSTM): the batch methods still run one
+  // forward (and backward) pass per input; once lrp/layers/lstm provides a batched layer (one matrix
+  // product per time step over the batch), route batch_scores()/batch_gradients() through it. They
+  // are the only two places to change.
+  Embedded embed(std::span<const TokenId> ids) const override;
+  Index n_outputs() const override { return n_classes(); }
+  MatD64 batch_scores(std::span<const MatD64> xs) const override;
+  std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const override;
 
   // From a PyTorch state dict saved with safetensors (F32 or F64): embedding.weight [V x E],
   // torch.nn.LSTM(bidirectional=True) tensors weight_ih_l0 [4H x E], weight_hh_l0 [4H x H],

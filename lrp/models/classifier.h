@@ -19,6 +19,8 @@
 
 namespace textlrp::lrp {
 
+class Differentiable;  // lrp/models/differentiable.h
+
 enum class Method { kLrp, kSensitivity, kGradientInput, kIntegratedGradients, kOcclusion, kRandom };
 
 // How LRP treats a multiplicative gate z = gate · signal in an LSTM (Arras et al. 2017, 2019):
@@ -95,6 +97,9 @@ class Classifier {
   // Explains the score of options.target (or the predicted class). Throws InvalidArgument for a
   // method the architecture does not support or a target out of range.
   virtual Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const = 0;
+  // The embedding-level interface the baselines sa, gi, ig and occlusion are written against
+  // (lrp/models/baselines.h); nullptr for a model without token embeddings (the BoW/SVM).
+  virtual const Differentiable* differentiable() const { return nullptr; }
   // Writes model.safetensors into `dir` and returns the architecture's "hyper" config section.
   virtual nlohmann::json save(const std::filesystem::path& dir) const = 0;
 };

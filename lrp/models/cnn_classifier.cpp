@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "lrp/models/baselines.h"
 
 namespace textlrp::lrp {
 namespace {
@@ -313,63 +314,120 @@ Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   e.relevance.assign(ids.size(), 0.0);
   const auto n = static_cast<std::size_t>(trace.n_tokens);
   const Scalar score = e.scores[e.target];
-  Vec onehot = Vec::Zero(fc_.n_out());  // [C]
-  onehot[e.target] = 1;
-  auto gradient = [&]() { return backward(trace, onehot, nullptr); };  // [T₊ x E]
-  switch (options.method) {
-    case Method::kLrp: {
-      e.rule = rules.to_string();
-      const Mat r_x = relevance(trace, onehot * score, rules);  // [T₊ x E]
-      for (std::size_t t = 0; t < n; ++t) e.relevance[t] = r_x.row(static_cast<Index>(t)).sum();
-      break;
-    }
-    case Method::kSensitivity: {
-      const Mat g = gradient();
-      for (std::size_t t = 0; t < n; ++t) e.relevance[t] = g.row(static_cast<Index>(t)).squaredNorm();
-      break;
-    }
-    case Method::kGradientInput: {
-      const Mat g = gradient();
-      for (std::size_t t = 0; t < n; ++t) {
-        e.relevance[t] = g.row(static_cast<Index>(t)).dot(trace.x.row(static_cast<Index>(t)));
-      }
-      break;
-    }
-    case Method::kIntegratedGradients: {
-      if (options.ig_steps < 1) {
-        throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", options.ig_steps));
-      }
-      Mat g_sum = Mat::Zero(trace.x.rows(), trace.x.cols());  // [T₊ x E]
-      Trace step;
-      step.n_tokens = trace.n_tokens;
-      for (int k = 0; k < options.ig_steps; ++k) {
-        const Scalar alpha = (static_cast<Scalar>(k) + Scalar(0.5)) / static_cast<Scalar>(options.ig_steps);
-        step.x = alpha * trace.x;
-        forward_embedded(step.x, &step);
-        g_sum += backward(step, onehot, nullptr);
-      }
-      g_sum /= static_cast<Scalar>(options.ig_steps);
-      for (std::size_t t = 0; t < n; ++t) {
-        e.relevance[t] = g_sum.row(static_cast<Index>(t)).dot(trace.x.row(static_cast<Index>(t)));
-      }
-      break;
-    }
-    case Method::kOcclusion: {
-      const std::vector<double> r = occlusion_relevance(ids.first(n), [&](std::span<const TokenId> without) {
-        return static_cast<double>(score - forward(without, nullptr)[e.target]);
-      });
-      std::copy(r.begin(), r.end(), e.relevance.begin());
-      break;
-    }
-    case Method::kRandom: {
-      const std::vector<double> r = random_relevance(ids.first(n), options.seed);
-      std::copy(r.begin(), r.end(), e.relevance.begin());
-      break;
-    }
+  if (options.method == Method::kLrp) {
+    e.rule = rules.to_string();
+    Vec onehot = Vec::Zero(fc_.n_out());  // [C]
+    onehot[e.target] = 1;
+    const Mat r_x = relevance(trace, onehot * score, rules);  // [T₊ x E]
+    for (std::size_t t = 0; t < n; ++t) e.relevance[t] = r_x.row(static_cast<Index>(t)).sum();
+  } else {
+    Embedded in;
+    in.x = trace.x.topRows(trace.n_tokens).cast<double>();  // unpadded
+    in.n_tokens = trace.n_tokens;
+    const std::vector<double> r = baselines::token_relevance(*this, in, ids.first(n), options.method, e.target,
+                                                             static_cast<double>(score), options);
+    std::copy(r.begin(), r.end(), e.relevance.begin());
   }
   const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
   e.bias_relevance = static_cast<double>(score) - sum;
   return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Differentiable: batches of embedded inputs as one stacked input
+
+struct CnnClassifier::BatchTrace {
+  std::vector<Index> offset;                  // [B+1] first row of each input in the stack
+  Mat x;                                      // [N x E] the inputs, each padded to max_kernel rows
+  std::vector<Conv1d::Cache> conv;            // per width, over the whole stack
+  std::vector<std::vector<Index>> winner;     // per width: [B x F] row of the maximum (-1: relu(max) = 0)
+  Dense::Cache fc;
+};
+
+Embedded CnnClassifier::embed(std::span<const TokenId> ids) const {
+  const Index n_tokens = std::min(static_cast<Index>(ids.size()), max_tokens_);
+  Embedded out;
+  out.x = embedding_.forward(ids.first(static_cast<std::size_t>(n_tokens)), n_tokens).cast<double>();
+  out.n_tokens = n_tokens;
+  return out;
+}
+
+MatD64 CnnClassifier::batch_forward(std::span<const MatD64> xs, BatchTrace* tr) const {
+  const auto B = static_cast<Index>(xs.size());
+  const Index E = embedding_.n_embd(), n_filters = convs_[0].n_filters();
+  tr->offset.assign(static_cast<std::size_t>(B) + 1, 0);
+  for (Index b = 0; b < B; ++b) {
+    TEXTLRP_ASSERT(xs[static_cast<std::size_t>(b)].cols() == E);
+    const Index rows = std::max(xs[static_cast<std::size_t>(b)].rows(), max_kernel_);  // padded as forward() does
+    tr->offset[static_cast<std::size_t>(b) + 1] = tr->offset[static_cast<std::size_t>(b)] + rows;
+  }
+  tr->x = Mat::Zero(tr->offset.back(), E);  // [N x E]
+  for (Index b = 0; b < B; ++b) {
+    const MatD64& x = xs[static_cast<std::size_t>(b)];
+    tr->x.middleRows(tr->offset[static_cast<std::size_t>(b)], x.rows()) = x.cast<Scalar>();
+  }
+  Mat pooled = Mat::Zero(B, static_cast<Index>(convs_.size()) * n_filters);  // [B x n_widths·F]
+  tr->conv.resize(convs_.size());
+  tr->winner.resize(convs_.size());
+  for (std::size_t i = 0; i < convs_.size(); ++i) {
+    const Mat z = convs_[i].forward(tr->x, &tr->conv[i]);  // [N-K+1 x F]: one GEMM for the batch
+    const Index k = convs_[i].kernel();
+    std::vector<Index>& win = tr->winner[i];
+    win.assign(static_cast<std::size_t>(B * n_filters), -1);
+    for (Index b = 0; b < B; ++b) {
+      // The windows of input b: rows offset_b .. offset_{b+1} − K (those straddling b+1 are ignored).
+      const Index t0 = tr->offset[static_cast<std::size_t>(b)];
+      const Index t1 = tr->offset[static_cast<std::size_t>(b) + 1] - k + 1;
+      for (Index f = 0; f < n_filters; ++f) {
+        // max_t relu(z) with the first maximum winning ties, as MaxOverTime; gradient 0 unless > 0.
+        Index best = t0;
+        for (Index t = t0 + 1; t < t1; ++t) {
+          if (z(t, f) > z(best, f)) best = t;
+        }
+        if (z(best, f) > 0) {
+          pooled(b, static_cast<Index>(i) * n_filters + f) = z(best, f);
+          win[static_cast<std::size_t>(b * n_filters + f)] = best;
+        }
+      }
+    }
+  }
+  const Mat s = fc_.forward(pooled, &tr->fc);  // [B x C]: one GEMM
+  return s.cast<double>();
+}
+
+MatD64 CnnClassifier::batch_scores(std::span<const MatD64> xs) const {
+  BatchTrace tr;
+  return batch_forward(xs, &tr);
+}
+
+std::vector<MatD64> CnnClassifier::batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const {
+  TEXTLRP_ASSERT(target >= 0 && target < fc_.n_out());
+  BatchTrace tr;
+  MatD64 s = batch_forward(xs, &tr);
+  const auto B = static_cast<Index>(xs.size());
+  const Index n_filters = convs_[0].n_filters();
+  Mat g_s = Mat::Zero(B, fc_.n_out());  // [B x C]
+  g_s.col(target).setOnes();
+  const Mat g_pooled = fc_.backward(tr.fc, g_s, nullptr);  // [B x n_widths·F]
+  Mat g_x = Mat::Zero(tr.x.rows(), tr.x.cols());           // [N x E]
+  for (std::size_t i = 0; i < convs_.size(); ++i) {
+    Mat g_z = Mat::Zero(tr.conv[i].z.rows(), n_filters);  // [N-K+1 x F]: the winners only
+    for (Index b = 0; b < B; ++b) {
+      for (Index f = 0; f < n_filters; ++f) {
+        const Index w = tr.winner[i][static_cast<std::size_t>(b * n_filters + f)];
+        if (w >= 0) g_z(w, f) = g_pooled(b, static_cast<Index>(i) * n_filters + f);
+      }
+    }
+    g_x += convs_[i].backward(tr.conv[i], g_z, nullptr);  // one pass over the stack
+  }
+  std::vector<MatD64> out;
+  out.reserve(xs.size());
+  for (Index b = 0; b < B; ++b) {
+    out.push_back(g_x.middleRows(tr.offset[static_cast<std::size_t>(b)], xs[static_cast<std::size_t>(b)].rows())
+                      .cast<double>());
+  }
+  if (scores != nullptr) *scores = std::move(s);
+  return out;
 }
 
 nlohmann::json CnnClassifier::save(const std::filesystem::path& dir) const {

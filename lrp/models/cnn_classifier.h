@@ -29,7 +29,8 @@
 // midpoint α_k = (k + ½)/m (m = options.ig_steps; a midpoint Riemann sum), occlusion =
 // s(ids) − s(ids with token t removed from the sequence) — removal, not zeroing, so the neighbours
 // close up as they would in a shorter text — and random = uniform in [-1, 1], seeded by
-// options.seed and the ids. Padding and truncated tokens get exactly 0 under every method.
+// options.seed and the ids. Padding and truncated tokens get exactly 0 under every method. They are
+// computed by the shared code of lrp/models/baselines.h over the Differentiable interface below.
 // bias_relevance is always score − Σ relevance (what no token received).
 //
 // Tensors (PyTorch names and layout): embedding.weight [V x E], convs.{i}.weight [F x E x K_i],
@@ -48,12 +49,13 @@
 #include "lrp/layers/embedding.h"
 #include "lrp/layers/max_pool_time.h"
 #include "lrp/models/classifier.h"
+#include "lrp/models/differentiable.h"
 
 namespace textlrp::lrp {
 
 inline constexpr Index kDefaultMaxTokens = 5000;
 
-class CnnClassifier final : public Classifier {
+class CnnClassifier final : public Classifier, public Differentiable {
  public:
   // Everything one forward pass leaves behind, for relevance() and backward().
   struct Trace {
@@ -94,6 +96,17 @@ class CnnClassifier final : public Classifier {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  const Differentiable* differentiable() const override { return this; }
+
+  // Differentiable (lrp/models/differentiable.h): x = the embedding rows of the first max_tokens
+  // tokens, unpadded (scoring pads to the widest kernel). A batch is scored as ONE stacked input:
+  // each convolution is one GEMM over the rows of every input (windows that straddle two inputs
+  // are computed and ignored), the dense layer one GEMM over the pooled rows, and the gradients one
+  // backward pass through the same stacked layers.
+  Embedded embed(std::span<const TokenId> ids) const override;
+  Index n_outputs() const override { return fc_.n_out(); }
+  MatD64 batch_scores(std::span<const MatD64> xs) const override;
+  std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const override;
 
   // Scores [C] for ids; fills *trace when not nullptr.
   Vec forward(std::span<const TokenId> ids, Trace* trace = nullptr) const;
@@ -113,6 +126,8 @@ class CnnClassifier final : public Classifier {
 
  private:
   RuleMap resolve_rules(const RuleMap& requested) const;
+  struct BatchTrace;
+  MatD64 batch_forward(std::span<const MatD64> xs, BatchTrace* trace) const;
 
   std::vector<std::string> labels_;
   Embedding embedding_;

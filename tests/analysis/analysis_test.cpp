@@ -339,3 +339,37 @@ TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch", 
   CnnDeletionScorer empty(cnn, std::vector<TokenId>{});
   REQUIRE(empty.scores()[2] == Approx(cnn.scores(std::vector<TokenId>{})[2]).margin(1e-5));
 }
+
+TEST_CASE("deletion: the batched curves equal the one-state-at-a-time ones, in one scorer call",
+          "[lrp][analysis][deletion]") {
+  const std::vector<TokenId> ids = {0, 1, 2, 3, 1};
+  const std::vector<std::vector<std::size_t>> orders = {{0, 2, 3, 1, 4}, {4, 1}, {}, {3, 0, 2}};
+  int calls = 0;
+  std::size_t states = 0;
+  const BatchScorer batch = [&](std::span<const std::vector<TokenId>> docs) {
+    ++calls;
+    states += docs.size();
+    std::vector<Vec> out;
+    for (const auto& d : docs) out.push_back(linear_scores(d));
+    return out;
+  };
+  for (int k : {0, 2, 5, 7}) {
+    calls = 0;
+    states = 0;
+    const std::vector<DeletionTrace> got = delete_and_score_batch(batch, ids, orders, k, 0);
+    REQUIRE(calls == 1);
+    std::size_t want_states = 1;  // the document once, then each ordering's deletions
+    for (const auto& o : orders) want_states += std::min<std::size_t>(o.size(), static_cast<std::size_t>(k));
+    CHECK(states == want_states);
+    REQUIRE(got.size() == orders.size());
+    for (std::size_t i = 0; i < orders.size(); ++i) {
+      const DeletionTrace want = delete_and_score(linear_scores, ids, orders[i], k, 0);
+      CHECK(got[i].predicted == want.predicted);
+      CHECK(got[i].score == want.score);
+    }
+  }
+  const std::vector<std::vector<std::size_t>> bad = {{0, 9}};
+  CHECK_THROWS_AS(delete_and_score_batch(batch, ids, bad, 3, 0), InvalidArgument);
+  CHECK_THROWS_AS(delete_and_score_batch(batch, ids, orders, 3, 7), InvalidArgument);
+  CHECK_THROWS_AS(delete_and_score_batch(batch, ids, orders, -1, 0), InvalidArgument);
+}

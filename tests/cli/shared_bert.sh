@@ -86,16 +86,32 @@ grep -q '"tokens":\[\]' "$WORK/e.jsonl" || fail "empty text: $(cat "$WORK/e.json
 grep -q '"special":\[{"text":"\[CLS\]"' "$WORK/e.jsonl" || fail "empty text special: $(cat "$WORK/e.jsonl")"
 "$TEXTLRP" predict --model "$WORK/bert" --input "$WORK/docs.jsonl" -q >"$WORK/pred.jsonl"
 [ "$(grep -c '"prediction"' "$WORK/pred.jsonl")" -eq 40 ] || fail "predict"
-for m in lrp sa gi random; do
+for m in lrp sa gi ig occlusion random; do
   "$TEXTLRP" explain --model "$WORK/bert" --input "$WORK/docs.jsonl" --method $m -q >"$WORK/r.jsonl"
   "$TEXTLRP" validate --explanations "$WORK/r.jsonl" >/dev/null || fail "validate $m: $("$TEXTLRP" validate --explanations "$WORK/r.jsonl")"
 done
-ok "words merge ## pieces, empty text, predict; validate (spans, words, score = tokens + special + bias) for lrp sa gi random"
+ok "words merge ## pieces, empty text, predict; validate (spans, words, score = tokens + special + bias) for lrp sa gi ig occlusion random"
 
 # Errors: a usage error for a rule the transformer does not know; importer refusals.
 expect_exit 2 "attnlrp.*cp-lrp" "$TEXTLRP" explain --model "$WORK/bert" --input "$WORK/docs.jsonl" --rule zplus -q
-expect_exit 2 "not implemented for transformers" \
-  "$TEXTLRP" explain --model "$WORK/bert" --input "$WORK/docs.jsonl" --method occlusion -q
+# Occlusion drops the piece: the relevance of "good" in "good movie" is s(good movie) − s(movie) for
+# the explained class (both pieces are whole words of the vocabulary), scored by predict.
+printf '{"id":"a","text":"good movie"}\n' >"$WORK/occ.jsonl"
+printf '{"id":"b","text":"movie"}\n' >>"$WORK/occ.jsonl"
+head -1 "$WORK/occ.jsonl" >"$WORK/occ1.jsonl"
+"$TEXTLRP" explain --model "$WORK/bert" --input "$WORK/occ1.jsonl" --method occlusion -q >"$WORK/occ_e.jsonl"
+"$TEXTLRP" predict --model "$WORK/bert" --input "$WORK/occ.jsonl" -q >"$WORK/occ_p.jsonl"
+python3 - "$WORK/occ_e.jsonl" "$WORK/occ_p.jsonl" <<'PY' || fail "bert occlusion is not s(text) - s(text without the piece)"
+import json, sys
+e = json.loads(open(sys.argv[1]).readline())
+p = [json.loads(l) for l in open(sys.argv[2])]
+assert [t["text"] for t in e["tokens"]] == ["good", "movie"], e["tokens"]
+c = e["target"]
+want = p[0]["scores"][c] - p[1]["scores"][c]
+assert abs(e["tokens"][0]["relevance"] - want) <= 1e-5 * max(1, abs(want)), (e["tokens"][0], want)
+assert [s["relevance"] for s in e["special"]] == [0, 0], e["special"]
+PY
+ok "bert occlusion drops the piece ([CLS] and [SEP] get 0)"
 mkdir -p "$WORK/pt"
 cp "$D/config.json" "$D/vocab.txt" "$WORK/pt/"
 printf 'pickle' >"$WORK/pt/pytorch_model.bin"

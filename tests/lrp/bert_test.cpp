@@ -444,8 +444,6 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
   o.transformer_rule = "zplus";
   CHECK_THROWS_WITH(clf.explain(pieces, o), Contains("attnlrp") && Contains("cp-lrp"));
   o.transformer_rule.clear();
-  o.method = Method::kOcclusion;
-  CHECK_THROWS_AS(clf.explain(pieces, o), InvalidArgument);
   // Six pieces, four kept: the rest get 0 and the explanation says so.
   o.method = Method::kGradientInput;
   const std::vector<TokenId> long_ids = {5, 6, 7, 8, 9, 10};
@@ -466,4 +464,50 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
   CHECK(back->max_length() == 6);
   CHECK(back->scores(pieces) == clf.scores(pieces));
   CHECK_THROWS_AS(BertSequenceClassifier(model, 1, 2, 13), FormatError);  // more than the 12 positions
+}
+
+TEST_CASE("bert: ig and occlusion through the shared baselines (occlusion drops the piece)", "[lrp][bert][baselines]") {
+  for (BertArchitecture arch : {BertArchitecture::kBert, BertArchitecture::kDistilBert}) {
+    const BertConfig c = tiny_config(arch);
+    auto model = std::make_shared<const BertClassifier>(c, random_weights(c, 21, false));
+    const BertSequenceClassifier clf(model, 1, 2, 8);  // at most 6 pieces
+    const std::vector<TokenId> pieces = {5, 7, 3, 9};
+    ExplainOptions o;
+    o.target = 2;
+    // Occlusion: s(pieces) − s(pieces without piece t), the later pieces moving up one position;
+    // [CLS] and [SEP] are never removed and get 0.
+    o.method = Method::kOcclusion;
+    const Explanation e = clf.explain(pieces, o);
+    REQUIRE(e.relevance.size() == 4);
+    for (std::size_t t = 0; t < pieces.size(); ++t) {
+      std::vector<TokenId> without = pieces;
+      without.erase(without.begin() + static_cast<std::ptrdiff_t>(t));
+      const double want = static_cast<double>(clf.scores(pieces)[2]) - static_cast<double>(clf.scores(without)[2]);
+      CHECK(e.relevance[t] == Approx(want).margin(1e-6));
+    }
+    CHECK(e.special == std::vector<std::pair<std::string, double>>{{"[CLS]", 0.0}, {"[SEP]", 0.0}});
+    // Integrated gradients from all-zero word embeddings (positions and types stay): with many steps
+    // Σ pieces + Σ special ≈ s(x) − s(word rows 0) (within 1 %: float32 gradients of 300 steps).
+    o.method = Method::kIntegratedGradients;
+    o.ig_steps = 300;
+    const Explanation ig = clf.explain(pieces, o);
+    double total = 0;
+    for (double r : ig.relevance) total += r;
+    for (const auto& sp : ig.special) total += sp.second;
+    const Vec s0 = model->logits_of_rows(Mat::Zero(6, c.hidden));
+    CHECK(total == Approx(static_cast<double>(ig.scores[2] - s0[2])).epsilon(1e-2));
+    CHECK(std::abs(total) > 0.05);  // (not a vacuous 0 ≈ 0)
+    // gi through the shared code equals the model's own gradient × input.
+    o.method = Method::kGradientInput;
+    const Explanation gi = clf.explain(pieces, o);
+    const BertExplanation ref = model->explain(std::vector<TokenId>{1, 5, 7, 3, 9, 2}, BertMethod::kGradientInput, 2);
+    for (std::size_t t = 0; t < 4; ++t) CHECK(gi.relevance[t] == Approx(ref.relevance[t + 1]).margin(1e-6));
+    CHECK(gi.special[0].second == Approx(ref.relevance[0]).margin(1e-6));
+    // Truncated pieces get 0 under occlusion too; a bad id is an error, as for the other methods.
+    o.method = Method::kOcclusion;
+    const Explanation tr = clf.explain(std::vector<TokenId>{5, 6, 7, 8, 9, 10, 11}, o);
+    CHECK(tr.truncated);
+    CHECK(tr.relevance[6] == 0.0);
+    CHECK_THROWS_AS(clf.explain(std::vector<TokenId>{5, 99}, o), InvalidArgument);
+  }
 }
