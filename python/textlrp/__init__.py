@@ -26,7 +26,7 @@ from . import _textlrp
 
 __version__ = _textlrp.__version__
 
-__all__ = ["load", "report", "render_report", "Model", "Explanation", "Prediction", "Error", "DataError",
+__all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "Model", "Explanation", "Prediction", "Error", "DataError",
            "FormatError", "IoError", "UsageError", "__version__"]
 
 
@@ -258,6 +258,13 @@ def _explanations(explanations):
         if not isinstance(e, Explanation):
             raise TypeError("expected textlrp.Explanation objects, found {}".format(type(e).__name__))
     return out
+
+
+def write_jsonl(explanations, path, threads=0):
+    """Writes the explanations as ``textlrp explain -o FILE`` does: one schema-1 JSON line each, in
+    order, formatted on ``threads`` threads (0: every core) and written atomically."""
+    _textlrp.write_jsonl(_explanations(explanations), _path(path, "the JSONL path"), _threads(threads))
+    return path
 
 
 def render_report(explanations, title="textlrp report", max_documents=0, color_scale="view"):

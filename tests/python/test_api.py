@@ -35,6 +35,9 @@ def test_explain_many_equals_cli_explain(models, arch, tmp_path):
     lines = cli_explain(models[arch], TEXTS, tmp_path)
     got = m.explain_many(TEXTS, threads=2)
     assert len(got) == len(TEXTS) == len(lines)
+    for threads in (1, 2, 0):
+        textlrp.write_jsonl(got, tmp_path / "py.jsonl", threads=threads)
+        assert (tmp_path / "py.jsonl").read_text(encoding="utf-8") == "".join(lines)
     for e, line in zip(got, lines):
         assert e.to_json() == line
         d = json.loads(line)
@@ -277,6 +280,11 @@ def test_bad_inputs(models, tmp_path):
         textlrp.report([m.explain("free")], tmp_path / "r.html", color_scale="rainbow")
     with pytest.raises(textlrp.IoError):
         textlrp.report([m.explain("free")], tmp_path / "no-such-dir" / "r.html")
+    with pytest.raises(textlrp.IoError):
+        textlrp.write_jsonl([m.explain("free")], tmp_path / "no-such-dir" / "r.jsonl")
+    with pytest.raises(TypeError):
+        textlrp.write_jsonl([m.explain("free"), None], tmp_path / "r.jsonl")
+    assert not (tmp_path / "r.jsonl").exists()
     assert not (tmp_path / "r.html").exists()
     # Errors carry the class hierarchy the docs promise.
     assert issubclass(textlrp.FormatError, ValueError) and issubclass(textlrp.FormatError, textlrp.DataError)
