@@ -242,6 +242,10 @@ std::string to_json(const Explanation& explanation) {
   return line;
 }
 
+Explanation from_json(const std::string& line, const std::string& where) {
+  return from_record(app::parse_explanation_line(line, where));
+}
+
 void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path, int threads) {
   for (std::size_t i = 0; i < explanations.size(); ++i) {
     if (!explanations[i]) throw InvalidArgument(fmt::format("write_jsonl: explanation {} is null", i));

@@ -293,6 +293,10 @@ PYBIND11_MODULE(_textlrp, m) {
           py::gil_scoped_release release;
           textlrp::write_report(all, html, o);
         });
+  m.def("from_json", [](const std::string& line, const std::string& where) {
+    py::gil_scoped_release release;
+    return std::make_shared<textlrp::Explanation>(textlrp::from_json(line, where));
+  });
   m.def("write_jsonl", [](const std::vector<ExplanationPtr>& explanations, const std::filesystem::path& path,
                           int threads) {
     std::vector<const textlrp::Explanation*> ptrs;

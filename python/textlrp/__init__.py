@@ -26,7 +26,7 @@ from . import _textlrp
 
 __version__ = _textlrp.__version__
 
-__all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "Model", "Explanation", "Prediction", "Error", "DataError",
+__all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "from_json", "Model", "Explanation", "Prediction", "Error", "DataError",
            "FormatError", "IoError", "UsageError", "__version__"]
 
 
@@ -75,6 +75,12 @@ def _explanation_len(self):
     return len(self.tokens)
 
 
+def _explanation_reduce(self):
+    # Pickled as its JSON line (Dask, multiprocessing): the values as `textlrp explain` writes them.
+    return (from_json, (self.to_json(),))
+
+
+Explanation.__reduce__ = _explanation_reduce
 Explanation.to_dict = _explanation_to_dict
 Explanation._repr_html_ = _explanation_repr_html
 Explanation.__repr__ = _explanation_repr
@@ -131,7 +137,8 @@ class Model:
     """
 
     def __init__(self, path, verify=True):
-        self._m = _textlrp.Model.open(_path(path, "the model directory"), bool(verify))
+        self._verify = bool(verify)
+        self._m = _textlrp.Model.open(_path(path, "the model directory"), self._verify)
 
     @property
     def labels(self):
@@ -157,6 +164,10 @@ class Model:
     def subword(self):
         """True when tokens are subword pieces (explanations then carry .words)."""
         return self._m.subword
+
+    def __reduce__(self):
+        # Pickled as its directory (Dask, Spark, multiprocessing): each process opens it itself.
+        return (Model, (self.path, self._verify))
 
     def __repr__(self):
         return "<textlrp.Model {!r} architecture={!r} labels={}>".format(self.name, self.architecture,
@@ -258,6 +269,21 @@ def _explanations(explanations):
         if not isinstance(e, Explanation):
             raise TypeError("expected textlrp.Explanation objects, found {}".format(type(e).__name__))
     return out
+
+
+def from_json(line, where="explanation"):
+    """An Explanation from one schema-1 JSON line (str or bytes, as ``to_json()`` and ``textlrp explain``
+    write it) or from its dict (``to_dict()``). Relevances are the line's (float precision). FormatError
+    names ``where`` and what is wrong."""
+    if isinstance(line, dict):
+        line = _json.dumps(line, ensure_ascii=False)
+    elif isinstance(line, (bytes, bytearray)):
+        line = bytes(line)
+    elif not isinstance(line, str):
+        raise TypeError("from_json() needs a JSON line (str or bytes) or a dict, not {}".format(type(line).__name__))
+    if not isinstance(where, str):
+        raise TypeError("where must be a str")
+    return _textlrp.from_json(line.rstrip("\n") if isinstance(line, str) else line.rstrip(b"\n"), where)
 
 
 def write_jsonl(explanations, path, threads=0):

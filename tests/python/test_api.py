@@ -289,3 +289,33 @@ def test_bad_inputs(models, tmp_path):
     # Errors carry the class hierarchy the docs promise.
     assert issubclass(textlrp.FormatError, ValueError) and issubclass(textlrp.FormatError, textlrp.DataError)
     assert issubclass(textlrp.UsageError, textlrp.Error) and not issubclass(textlrp.UsageError, textlrp.DataError)
+
+
+def test_from_json_and_pickle(models, arch):
+    """An Explanation pickles as its JSON line and a Model as its directory (for Dask, Spark,
+    multiprocessing); from_json reads the CLI's lines back."""
+    import pickle
+    m = textlrp.load(models[arch])
+    for e in m.explain_many(TEXTS[:3]):
+        line = e.to_json()
+        back = textlrp.from_json(line)
+        assert back.to_json() == line
+        assert textlrp.from_json(line.encode()).to_json() == line
+        assert textlrp.from_json(e.to_dict()).to_json() == line
+        p = pickle.loads(pickle.dumps(e))
+        assert isinstance(p, textlrp.Explanation) and p.to_json() == line and p.tokens == e.tokens
+        np.testing.assert_allclose(p.relevance, e.relevance, rtol=1e-6, atol=1e-12)
+    m2 = pickle.loads(pickle.dumps(m))
+    assert m2.path == m.path and m2.labels == m.labels
+    assert m2.explain(TEXTS[0]).to_json() == m.explain(TEXTS[0]).to_json()
+
+
+def test_from_json_bad_lines():
+    for bad, what in (("{not json", "where-1"), ('{"schema":1}', "where-2"), (b'{"schema":1,"id":"\xff"}', "where-3"),
+                      ("", "where-4"), ("[1,2]", "where-5")):
+        with pytest.raises(textlrp.FormatError) as ei:
+            textlrp.from_json(bad, what)
+        assert what in str(ei.value)
+    for bad in (None, 5, ["x"]):
+        with pytest.raises(TypeError):
+            textlrp.from_json(bad)

@@ -60,6 +60,12 @@ struct Explanation {
 // byte for byte the CLI's line for the same document, model and options.
 std::string to_json(const Explanation& explanation);
 
+// Parses one schema-1 JSON line (what to_json() and `textlrp explain` write) back into an
+// Explanation, with the values as the line holds them (token and word relevances in the float
+// precision the line is written with). Throws FormatError naming `where` (e.g. "expl.jsonl:12")
+// and the missing or mistyped key, invalid JSON or the byte that is not UTF-8.
+Explanation from_json(const std::string& line, const std::string& where = "explanation");
+
 // The explanations as `textlrp explain -o FILE` writes them: to_json() of each, in order (a JSONL
 // file), written atomically (IoError naming the file when it cannot be written). The lines are
 // formatted on `threads` threads (< 1: every core). The pointer form is for callers that hold their
