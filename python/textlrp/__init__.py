@@ -71,9 +71,6 @@ def _explanation_repr(self):
         self.id, self.model, self.method, self.target, self.score, len(self.tokens))
 
 
-def _explanation_len(self):
-    return len(self.tokens)
-
 
 def _explanation_reduce(self):
     # Pickled as its JSON line (Dask, multiprocessing): the values as `textlrp explain` writes them.
@@ -84,7 +81,6 @@ Explanation.__reduce__ = _explanation_reduce
 Explanation.to_dict = _explanation_to_dict
 Explanation._repr_html_ = _explanation_repr_html
 Explanation.__repr__ = _explanation_repr
-Explanation.__len__ = _explanation_len
 
 
 def _path(value, what):
