@@ -9,8 +9,10 @@ TEXTLRP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TEXTLRP_BUILD_PACKAGES=(build-essential cmake ccache pkg-config libeigen3-dev libicu-dev libsentencepiece-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev liblinear-dev libfasttext-dev)
 # Test dependencies: Catch2 v2, Chromium for the browser test, binutils (objdump) and qemu-user (an
-# emulated CPU without AVX) for the ISA tests (tests/cli/cli_isa_*.sh).
-TEXTLRP_TEST_PACKAGES=(catch2 chromium python3 binutils qemu-user)
+# emulated CPU without AVX) for the ISA tests (tests/cli/cli_isa_*.sh), and what the Python package
+# (-DTEXTLRP_PYTHON=ON) needs to build, install (pip install --no-build-isolation .) and be tested.
+TEXTLRP_TEST_PACKAGES=(catch2 chromium python3 binutils qemu-user pybind11-dev python3-dev python3-numpy python3-pytest
+  python3-pip python3-setuptools python3-wheel python3-venv)
 
 log() { printf 'textlrp: %s\n' "$*" >&2; }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -59,6 +60,20 @@ struct Explanation {
 // byte for byte the CLI's line for the same document, model and options.
 std::string to_json(const Explanation& explanation);
 
+// Parses one schema-1 JSON line (what to_json() and `textlrp explain` write) back into an
+// Explanation, with the values as the line holds them (token and word relevances in the float
+// precision the line is written with). Throws FormatError naming `where` (e.g. "expl.jsonl:12")
+// and the missing or mistyped key, invalid JSON or the byte that is not UTF-8.
+Explanation from_json(const std::string& line, const std::string& where = "explanation");
+
+// The explanations as `textlrp explain -o FILE` writes them: to_json() of each, in order (a JSONL
+// file), written atomically (IoError naming the file when it cannot be written). The lines are
+// formatted on `threads` threads (< 1: every core). The pointer form is for callers that hold their
+// explanations elsewhere (the Python package); a null pointer is an InvalidArgument.
+void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path, int threads = 1);
+void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path,
+                 int threads = 1);
+
 struct ReportOptions {
   std::string title = "textlrp report";  // page <title> and heading
   std::size_t max_documents = 0;         // the first this many documents; 0 = all
@@ -69,6 +84,12 @@ struct ReportOptions {
 // same id and text are one document, shown side by side. Throws InvalidArgument for a bad
 // color_scale, FormatError for tokens whose spans do not fit the text.
 std::string render_report(const std::vector<Explanation>& explanations, const ReportOptions& options = {});
+// The same explanations as an HTML fragment to embed in another page (a Jupyter notebook's
+// _repr_html_): one <div class="textlrp"> holding a <style> element with the report's CSS scoped to
+// that div (no rule reaches outside it) and each document's card exactly as render_report() draws
+// it (model, method, prediction, scores, highlighted text); no script, no page header or index.
+// Same escaping and errors as render_report().
+std::string render_html_fragment(const std::vector<Explanation>& explanations, const ReportOptions& options = {});
 // render_report() written to `html` atomically (IoError naming the file when it cannot be written).
 void write_report(const std::vector<Explanation>& explanations, const std::filesystem::path& html,
                   const ReportOptions& options = {});
