@@ -8,6 +8,7 @@
 #pragma once
 
 #include <filesystem>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
@@ -41,12 +42,32 @@ struct ExplainRequest {
   std::string id;                     // the document id; empty = "1-<hash>", as `--input` names line 1
 };
 
+// A tensor held in memory: float32 values in C (row-major) order and the shape they have.
+struct TensorData {
+  std::vector<std::int64_t> shape;
+  std::vector<float> values;
+};
+
 class Model {
  public:
   // Opens a model directory. Throws IoError / FormatError naming the file and the reason (missing
   // files, a wrong format or version, tensors of the wrong shape, a failed self-test). With
   // verify = false the stored self-tests are not run.
   static Model open(const std::filesystem::path& dir, bool verify = true);
+
+  // Builds a model from tensors in memory, without files: what `textlrp import pytorch` (CNN,
+  // BiLSTM) or `textlrp import huggingface` (BERT) makes of the same tensors, with the same checks
+  // (errors name "state_dict", "vocabulary" or "config" and the tensor or key). `config_json` is a
+  // JSON object:
+  //   "architecture": "cnn" | "bilstm" | "bert" (required), "name": display name (default
+  //   "from_memory"); cnn and bilstm: "labels": [...] (default "0".."C-1"), "lowercase" (true),
+  //   "keep_punctuation" (false), "max_tokens" (5000); bert: "huggingface": the Hugging Face
+  //   config.json object (required), "tokenizer_config": its tokenizer_config.json object.
+  // `tensors`: name -> tensor, the PyTorch state dict names and layouts of `textlrp import`;
+  // `vocabulary`: line k = token id k (vocab.txt). Throws InvalidArgument for a bad config key or
+  // a tensor whose values do not fill its shape, FormatError for what the importer rejects.
+  static Model from_memory(const std::string& config_json, std::map<std::string, TensorData> tensors,
+                           std::vector<std::string> vocabulary);
 
   Model(const Model&) = default;
   Model(Model&&) noexcept = default;
