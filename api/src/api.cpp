@@ -5,7 +5,9 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
+#include <mutex>
 #include <limits>
 #include <span>
 #include <cstdint>
@@ -312,6 +314,49 @@ std::vector<Explanation> Model::explain_many(std::span<const std::string> texts,
     out[i] = explain_one(m, std::move(ex), request, eo, target);
   });
   return out;
+}
+
+std::string document_id(std::size_t line, std::string_view text) { return corpora::detail::generated_id(line, text); }
+
+CorpusResult Model::explain_corpus(const CorpusRequest& corpus, const std::filesystem::path& output,
+                                   const ExplainRequest& request, int threads) const {
+  const app::Model& m = impl_->model;
+  if (request.label) throw InvalidArgument("explain_corpus: the documents carry their own labels; leave label unset");
+  if (!request.id.empty()) throw InvalidArgument("explain_corpus: the documents carry their own ids; leave id unset");
+  const lrp::ExplainOptions eo = explain_options(m, request);
+  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  CorpusResult result;
+  std::mutex warn_mutex;
+  auto warn = [&](std::string_view w) {
+    const std::lock_guard<std::mutex> lock(warn_mutex);
+    result.warnings.emplace_back(w);
+  };
+  app::InputOptions given;
+  given.input = corpus.input;
+  given.corpus = corpus.corpus;
+  given.input_format = corpus.format;
+  given.shard = corpus.shard;
+  given.encoding = corpus.encoding;
+  given.strip = corpus.strip;
+  const app::InputOptions input = app::input_for_model(given, m, warn);
+  auto reader = input.open(warn);
+  Output out(output.string());
+  std::atomic<std::size_t> n_warned{0};
+  result.documents = app::run_stream(
+      *reader, {resolve_threads(threads), 256},
+      [&](const corpora::Example& ex) {
+        std::string line;
+        const app::ExplanationRecord r = app::explain_example(m, ex, eo, target);
+        if (!r.warnings.empty()) {
+          n_warned.fetch_add(1);
+          warn(fmt::format("warning: document '{}': {}", r.id, fmt::join(r.warnings, "; ")));
+        }
+        app::append_jsonl(line, r);
+        return line;
+      },
+      [&](std::string_view line) { out.write(line); });
+  out.commit();
+  return result;
 }
 
 std::string to_json(const Explanation& explanation) {

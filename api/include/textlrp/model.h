@@ -42,6 +42,27 @@ struct ExplainRequest {
   std::string id;                     // the document id; empty = "1-<hash>", as `--input` names line 1
 };
 
+// Which documents to read, as `textlrp explain` reads them (--input/--corpus, --input-format,
+// --shard, --encoding, --strip); the model's own preprocessing and corpus labels apply as there.
+struct CorpusRequest {
+  std::string input;                // --input FILE ("-" = stdin)
+  std::string corpus;               // --corpus SPEC (e.g. "folder:20news/test"); exactly one of the two
+  std::string format = "auto";      // --input-format: auto, text, tsv, jsonl, csv
+  std::string shard;                // --shard I/N: documents I, I+N, ... (1-based); empty = all
+  std::string encoding = "utf-8";   // --encoding: utf-8, latin-1, replace
+  std::vector<std::string> strip;   // --strip: headers, footers, quotes, none; empty = the model's
+};
+
+// What explain_corpus() did: the number of documents explained, and the warnings `textlrp
+// explain` would log (corpus warnings; documents whose explanation carries warnings).
+struct CorpusResult {
+  std::size_t documents = 0;
+  std::vector<std::string> warnings;
+};
+
+// The id a document without one gets in every line format: "<line>-<FNV-1a of the text, 8 hex>".
+std::string document_id(std::size_t line, std::string_view text);
+
 // A tensor held in memory: float32 values in C (row-major) order and the shape they have.
 struct TensorData {
   std::vector<std::int64_t> shape;
@@ -96,6 +117,14 @@ class Model {
   // set; the first error (lowest index) is thrown.
   std::vector<Explanation> explain_many(std::span<const std::string> texts, const ExplainRequest& request = {},
                                         int threads = 1) const;
+
+  // Explains every document of `corpus` into the JSONL file `output` (written atomically; "-" =
+  // stdout): byte for byte what `textlrp explain --model DIR --input FILE [--shard I/N] -o OUTPUT`
+  // writes with the same options (ids, order, numbers), on `threads` threads (< 1: every core).
+  // request.label and request.id must be empty (each document has its own); errors as explain()
+  // and the corpus readers' (FormatError naming file:line, IoError).
+  CorpusResult explain_corpus(const CorpusRequest& corpus, const std::filesystem::path& output,
+                              const ExplainRequest& request = {}, int threads = 1) const;
 
   struct Impl;
 
