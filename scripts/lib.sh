@@ -10,6 +10,8 @@ TEXTLRP_BUILD_PACKAGES=(build-essential cmake ccache pkg-config libeigen3-dev li
   libfmt-dev nlohmann-json3-dev libcli11-dev liblinear-dev libfasttext-dev)
 # Test dependencies: Catch2 v2, and Chromium for the browser test.
 TEXTLRP_TEST_PACKAGES=(catch2 chromium python3)
+# The Python package's Dask example and notebook tests (examples/dask_explain.py, examples/explain.ipynb).
+TEXTLRP_TEST_PACKAGES+=(python3-dask python3-distributed jupyter-nbconvert python3-ipykernel)
 
 log() { printf 'textlrp: %s\n' "$*" >&2; }
 

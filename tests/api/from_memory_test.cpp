@@ -219,3 +219,100 @@ TEST_CASE("from_memory: bad tensors, vocabularies and configs are exceptions nam
                                           cnn_state_dict(), kVocab),
                        FormatError, Contains("config: huggingface"));
 }
+
+namespace {
+
+const std::vector<std::string> kPieces = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "free", "money", "win", "##s",
+                                          "call", "today", "meet", "##ing", "at", "noon", ",", "!"};
+
+// A tiny random BERT in Hugging Face names (hidden 8, 2 layers, 2 heads, 16 positions, 2 classes).
+std::map<std::string, TensorData> bert_state_dict() {
+  std::mt19937 gen(21);
+  const std::int64_t V = static_cast<std::int64_t>(kPieces.size()), H = 8, F = 16;
+  std::map<std::string, TensorData> t;
+  auto lin = [&](const std::string& p, std::int64_t out, std::int64_t in) {
+    t[p + ".weight"] = random_tensor(gen, {out, in});
+    t[p + ".bias"] = random_tensor(gen, {out});
+  };
+  auto ln = [&](const std::string& p) {
+    t[p + ".weight"] = random_tensor(gen, {H});
+    for (auto& v : t[p + ".weight"].values) v += 1.0f;
+    t[p + ".bias"] = random_tensor(gen, {H});
+  };
+  t["bert.embeddings.word_embeddings.weight"] = random_tensor(gen, {V, H});
+  t["bert.embeddings.position_embeddings.weight"] = random_tensor(gen, {16, H});
+  t["bert.embeddings.token_type_embeddings.weight"] = random_tensor(gen, {2, H});
+  ln("bert.embeddings.LayerNorm");
+  for (int l = 0; l < 2; ++l) {
+    const std::string p = "bert.encoder.layer." + std::to_string(l) + ".";
+    lin(p + "attention.self.query", H, H);
+    lin(p + "attention.self.key", H, H);
+    lin(p + "attention.self.value", H, H);
+    lin(p + "attention.output.dense", H, H);
+    ln(p + "attention.output.LayerNorm");
+    lin(p + "intermediate.dense", F, H);
+    lin(p + "output.dense", H, F);
+    ln(p + "output.LayerNorm");
+  }
+  lin("bert.pooler.dense", H, H);
+  lin("classifier", 2, H);
+  return t;
+}
+
+const nlohmann::json kBertConfig = {
+    {"architectures", {"BertForSequenceClassification"}},
+    {"model_type", "bert"},
+    {"vocab_size", 16},
+    {"hidden_size", 8},
+    {"num_hidden_layers", 2},
+    {"num_attention_heads", 2},
+    {"intermediate_size", 16},
+    {"hidden_act", "gelu"},
+    {"max_position_embeddings", 16},
+    {"type_vocab_size", 2},
+    {"layer_norm_eps", 1e-12},
+    {"id2label", {{"0", "neg"}, {"1", "pos"}}}};
+
+}  // namespace
+
+TEST_CASE("from_memory: a BERT equals the model imported from a Hugging Face directory", "[api]") {
+  textlrp::test::TempDir tmp;
+  const auto tensors = bert_state_dict();
+  const nlohmann::json tc = {{"do_lower_case", true}, {"model_max_length", 10}};
+  // What `textlrp import huggingface --from HF --out bert` does: read the files, save the directory.
+  textlrp::TensorWriter w;
+  for (const auto& [name, t] : tensors) w.add(name, t.shape, t.values);
+  w.write(tmp / "model.safetensors");
+  const textlrp::TensorStore store = textlrp::TensorStore::load(tmp / "model.safetensors");
+  {
+    auto imported = textlrp::app::import_huggingface(store, kBertConfig, "config.json", tc, "tokenizer_config.json",
+                                                     kPieces, "vocab.txt");
+    textlrp::app::save_model(tmp / "bert", {}, *imported.tokenizer, imported.vocab, *imported.classifier,
+                             textlrp::app::self_test_texts(imported.vocab));
+  }
+  const textlrp::Model from_files = textlrp::Model::open(tmp / "bert");
+  const std::string cfg =
+      nlohmann::json{{"architecture", "bert"}, {"name", "bert"}, {"huggingface", kBertConfig}, {"tokenizer_config", tc}}
+          .dump();
+  const textlrp::Model in_memory = textlrp::Model::from_memory(cfg, tensors, kPieces);
+  CHECK(in_memory.subword());
+  CHECK(in_memory.labels() == std::vector<std::string>{"neg", "pos"});
+  for (const std::string text : {"Free money, win today!", "meeting at noon", "calls calls calls calls calls calls"}) {
+    INFO(text);
+    for (const std::string rule : {"attnlrp", "cp-lrp"}) {
+      textlrp::ExplainRequest req;
+      req.rule = rule;
+      CHECK(textlrp::to_json(in_memory.explain(text, req)) == textlrp::to_json(from_files.explain(text, req)));
+    }
+  }
+  // The Hugging Face checks: a vocabulary of the wrong size, a tensor of the wrong shape, no [CLS].
+  CHECK_THROWS_TYPE_WITH(textlrp::Model::from_memory(cfg, tensors, {kPieces.begin(), kPieces.end() - 1}),
+                         textlrp::FormatError, Contains("vocabulary: 15 tokens"));
+  auto bad = tensors;
+  bad["classifier.weight"] = TensorData{{3, 8}, std::vector<float>(24, 0.1f)};
+  CHECK_THROWS_TYPE_WITH(textlrp::Model::from_memory(cfg, bad, kPieces), textlrp::FormatError,
+                         Contains("classifier.weight"));
+  auto no_cls = kPieces;
+  no_cls[2] = "[CLX]";
+  CHECK_THROWS_TYPE_WITH(textlrp::Model::from_memory(cfg, tensors, no_cls), textlrp::FormatError, Contains("[CLS]"));
+}
