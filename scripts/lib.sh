@@ -8,8 +8,10 @@ TEXTLRP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Build dependencies, from Debian 12 packages.
 TEXTLRP_BUILD_PACKAGES=(build-essential cmake ccache pkg-config libeigen3-dev libicu-dev libsentencepiece-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev liblinear-dev libfasttext-dev)
-# Test dependencies: Catch2 v2, and Chromium for the browser test.
-TEXTLRP_TEST_PACKAGES=(catch2 chromium python3)
+# Test dependencies: Catch2 v2, Chromium for the browser test, and what the Python package
+# (-DTEXTLRP_PYTHON=ON) needs to build, install (pip install --no-build-isolation .) and be tested.
+TEXTLRP_TEST_PACKAGES=(catch2 chromium python3 pybind11-dev python3-dev python3-numpy python3-pytest python3-pip
+  python3-setuptools python3-wheel python3-venv)
 # The Python package's Dask example and notebook tests (examples/dask_explain.py, examples/explain.ipynb).
 TEXTLRP_TEST_PACKAGES+=(python3-dask python3-distributed jupyter-nbconvert python3-ipykernel)
 

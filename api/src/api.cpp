@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <charconv>
 #include <mutex>
 #include <limits>
@@ -130,6 +131,12 @@ lrp::ExplainOptions explain_options(const app::Model& model, const ExplainReques
   }
   model.classifier->set_rule(eo, req.rule);
   return eo;
+}
+
+// The threads of a pool for n tasks: `threads` (< 1: every core), but never more than the tasks.
+int pool_size(int threads, std::size_t n) {
+  const auto cores = static_cast<std::size_t>(resolve_threads(threads));
+  return static_cast<int>(std::min<std::size_t>(cores, std::max<std::size_t>(n, 1)));
 }
 
 Explanation explain_one(const app::Model& model, corpora::Example&& ex, const ExplainRequest& req,
@@ -276,6 +283,13 @@ Prediction Model::predict(std::string_view text) const {
   return p;
 }
 
+std::vector<Prediction> Model::predict_many(std::span<const std::string> texts, int threads) const {
+  std::vector<Prediction> out(texts.size());
+  ThreadPool pool(pool_size(threads, texts.size()));
+  pool.parallel_for(texts.size(), [&](std::size_t i) { out[i] = predict(texts[i]); });
+  return out;
+}
+
 Explanation Model::explain(std::string_view text, const ExplainRequest& request) const {
   const app::Model& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
@@ -306,7 +320,7 @@ std::vector<Explanation> Model::explain_many(std::span<const std::string> texts,
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   std::vector<Explanation> out(texts.size());
-  ThreadPool pool(resolve_threads(threads));
+  ThreadPool pool(pool_size(threads, texts.size()));
   pool.parallel_for(texts.size(), [&](std::size_t i) {
     corpora::Example ex;
     ex.text = texts[i];
@@ -359,6 +373,27 @@ CorpusResult Model::explain_corpus(const CorpusRequest& corpus, const std::files
   return result;
 }
 
+std::vector<Explanation> Model::explain_many(std::span<const std::vector<std::string>> documents,
+                                             const ExplainRequest& request, int threads) const {
+  const app::Model& m = impl_->model;
+  const lrp::ExplainOptions eo = explain_options(m, request);
+  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  std::vector<Explanation> out(documents.size());
+  ThreadPool pool(pool_size(threads, documents.size()));
+  pool.parallel_for(documents.size(), [&](std::size_t i) {
+    corpora::Example ex;
+    const std::vector<std::string>& tokens = documents[i];
+    ex.tokens = tokens;
+    for (std::size_t k = 0; k < tokens.size(); ++k) {
+      if (k) ex.text.push_back(' ');
+      ex.text += tokens[k];
+    }
+    ex.id = request.id.empty() ? corpora::detail::generated_id(i + 1, ex.text) : request.id;
+    out[i] = explain_one(m, std::move(ex), request, eo, target);
+  });
+  return out;
+}
+
 std::string to_json(const Explanation& explanation) {
   std::string line;
   app::append_jsonl(line, to_record(explanation));
@@ -374,6 +409,78 @@ std::string render_report(const std::vector<Explanation>& explanations, const Re
   records.reserve(explanations.size());
   for (const auto& e : explanations) records.push_back(to_record(e));
   return app::render_report(app::group_by_id(std::move(records)), ro);
+}
+
+namespace {
+
+// Prefixes every selector of one CSS rule list with `scope` (":root", "*" and "body" become the
+// scope element itself), recursing into @media blocks, so that a stylesheet written for a whole
+// page styles only the element it is embedded in.
+void append_scoped_css(std::string& out, std::string_view css, std::string_view scope) {
+  std::size_t i = 0;
+  while (i < css.size()) {
+    const std::size_t open = css.find('{', i);
+    if (open == std::string_view::npos) break;
+    std::string_view head = css.substr(i, open - i);
+    while (!head.empty() && std::isspace(static_cast<unsigned char>(head.front()))) head.remove_prefix(1);
+    while (!head.empty() && std::isspace(static_cast<unsigned char>(head.back()))) head.remove_suffix(1);
+    // The matching closing brace.
+    std::size_t depth = 1, close = open + 1;
+    for (; close < css.size() && depth > 0; ++close) {
+      if (css[close] == '{') ++depth;
+      if (css[close] == '}') --depth;
+    }
+    const std::string_view body = css.substr(open + 1, close - open - 2);
+    if (head.starts_with("@")) {
+      out.append(head).push_back('{');
+      append_scoped_css(out, body, scope);
+      out += "}\n";
+    } else {
+      bool first = true;
+      std::size_t s = 0;
+      while (s <= head.size()) {
+        std::size_t comma = head.find(',', s);
+        if (comma == std::string_view::npos) comma = head.size();
+        std::string_view sel = head.substr(s, comma - s);
+        while (!sel.empty() && std::isspace(static_cast<unsigned char>(sel.front()))) sel.remove_prefix(1);
+        while (!sel.empty() && std::isspace(static_cast<unsigned char>(sel.back()))) sel.remove_suffix(1);
+        if (!first) out.push_back(',');
+        first = false;
+        out.append(scope);
+        if (sel == "*") {
+          out += ",";
+          out.append(scope);
+          out += " *";
+        } else if (sel != ":root" && sel != "body") {
+          out.push_back(' ');
+          out.append(sel);
+        }
+        s = comma + 1;
+      }
+      out.push_back('{');
+      out.append(body);
+      out += "}\n";
+    }
+    i = close;
+  }
+}
+
+}  // namespace
+
+std::string render_html_fragment(const std::vector<Explanation>& explanations, const ReportOptions& options) {
+  const app::ColorScale scale = app::parse_color_scale(options.color_scale);
+  std::vector<app::ExplanationRecord> records;
+  records.reserve(explanations.size());
+  for (const auto& e : explanations) records.push_back(to_record(e));
+  const std::vector<app::ReportDocument> docs = app::group_by_id(std::move(records));
+  std::string out = "<div class=\"textlrp\"><style>\n";
+  append_scoped_css(out, app::report_css(), ".textlrp");
+  out += "</style>\n";
+  const std::size_t n =
+      options.max_documents == 0 ? docs.size() : std::min(docs.size(), options.max_documents);
+  for (std::size_t i = 0; i < n; ++i) app::append_report_document(out, docs[i], i, scale);
+  out += "</div>\n";
+  return out;
 }
 
 void write_report(const std::vector<Explanation>& explanations, const std::filesystem::path& html,

@@ -69,6 +69,12 @@ struct ReportOptions {
 // same id and text are one document, shown side by side. Throws InvalidArgument for a bad
 // color_scale, FormatError for tokens whose spans do not fit the text.
 std::string render_report(const std::vector<Explanation>& explanations, const ReportOptions& options = {});
+// The same explanations as an HTML fragment to embed in another page (a Jupyter notebook's
+// _repr_html_): one <div class="textlrp"> holding a <style> element with the report's CSS scoped to
+// that div (no rule reaches outside it) and each document's card exactly as render_report() draws
+// it (model, method, prediction, scores, highlighted text); no script, no page header or index.
+// Same escaping and errors as render_report().
+std::string render_html_fragment(const std::vector<Explanation>& explanations, const ReportOptions& options = {});
 // render_report() written to `html` atomically (IoError naming the file when it cannot be written).
 void write_report(const std::vector<Explanation>& explanations, const std::filesystem::path& html,
                   const ReportOptions& options = {});

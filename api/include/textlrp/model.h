@@ -104,6 +104,9 @@ class Model {
 
   // Scores of every label for `text` (UTF-8; InvalidArgument for invalid UTF-8).
   Prediction predict(std::string_view text) const;
+  // predict() of every text on `threads` threads (< 1: every core), results in input order; the
+  // first error (lowest index) is thrown.
+  std::vector<Prediction> predict_many(std::span<const std::string> texts, int threads = 1) const;
 
   // Explains `text` (or pre-tokenized `tokens`, taken as they are by a word model and joined by
   // spaces for a subword model). Throws InvalidArgument for a bad request (unknown method, rule,
@@ -114,9 +117,12 @@ class Model {
 
   // explain() of every text on `threads` threads (< 1: every core), results in input order; the
   // same values as explain() one by one. Ids are "<i+1>-<hash>" (i = position) unless request.id is
-  // set; the first error (lowest index) is thrown.
+  // set; the first error (lowest index) is thrown. Never more threads than texts.
   std::vector<Explanation> explain_many(std::span<const std::string> texts, const ExplainRequest& request = {},
                                         int threads = 1) const;
+  // The same for pre-tokenized documents (each as explain(tokens, request)).
+  std::vector<Explanation> explain_many(std::span<const std::vector<std::string>> documents,
+                                        const ExplainRequest& request = {}, int threads = 1) const;
 
   // Explains every document of `corpus` into the JSONL file `output` (written atomically; "-" =
   // stdout): byte for byte what `textlrp explain --model DIR --input FILE [--shard I/N] -o OUTPUT`
