@@ -1,7 +1,7 @@
 """examples/dask_explain.py on a small corpus: a LocalCluster of two worker processes writes one JSONL
 partition per shard, each byte for byte `textlrp explain --shard k/N` on the same corpus (so the
-partitions hold every line of the unsharded CLI run once); each worker loads the model once; text
-and JSONL input; errors exit 1 with the library's message. Model.explain_corpus and
+partitions hold every line of the unsharded CLI run once); each worker loads the model once (and keeps
+it across jobs on a running cluster, --scheduler); text and JSONL input; errors exit 1 with the library's message. Model.explain_corpus and
 textlrp.scale.explain_shards (the Spark mapPartitions function) without Dask too."""
 
 import json
@@ -24,6 +24,16 @@ def setup(tmp_path_factory):
     model = h.make_cnn_model(tmp)
     corpus = h.write_text_corpus(str(tmp / "corpus.txt"), 40)
     return tmp, model, corpus
+
+
+@pytest.fixture(scope="module")
+def scheduler():
+    """A running cluster of two worker processes, for the --scheduler runs (one start-up for all)."""
+    from dask.distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                      silence_logs=40) as cluster:
+        yield cluster.scheduler_address
 
 
 def run_example(*args):
@@ -67,7 +77,7 @@ def test_local_cluster_partitions_equal_the_cli(setup):
     assert "40 documents in 3 partitions on 2 workers" in r.stderr
 
 
-def test_jsonl_input_with_labels_and_target_true(setup):
+def test_jsonl_input_with_labels_and_target_true(setup, scheduler):
     tmp, model, _ = setup
     corpus = str(tmp / "corpus.jsonl")
     with open(corpus, "w", encoding="utf-8") as f:
@@ -77,19 +87,23 @@ def test_jsonl_input_with_labels_and_target_true(setup):
                 doc["id"] = "doc{}".format(i)
             f.write(json.dumps(doc) + "\n")
     out = str(tmp / "out-jsonl")
-    r = run_example("--model", model, "--input", corpus, "--out", out, "--partitions", "2", "--workers", "1",
+    r = run_example("--model", model, "--input", corpus, "--out", out, "--partitions", "2", "--scheduler", scheduler,
                     "--target", "true", "--method", "gi")
     assert r.returncode == 0, r.stderr
     check_partitions(out, model, corpus, 2, "--target", "true", "--method", "gi")
+    # A running cluster keeps its workers' models: a second job on it loads nothing again.
+    r = run_example("--model", model, "--input", corpus, "--out", out + "2", "--scheduler", scheduler)
+    assert r.returncode == 0, r.stderr
+    assert all(json.loads(l)["loads"] == 1 for l in r.stdout.splitlines())
 
 
-def test_errors_exit_1_with_the_library_message(setup):
+def test_errors_exit_1_with_the_library_message(setup, scheduler):
     tmp, model, _ = setup
     bad = str(tmp / "bad.jsonl")
     with open(bad, "w", encoding="utf-8") as f:
         f.write('{"text": "free money"}\n{"text": 3}\n')
     r = run_example("--model", model, "--input", bad, "--out", str(tmp / "out-bad"), "--partitions", "1",
-                    "--workers", "1")
+                    "--scheduler", scheduler)
     assert r.returncode == 1
     assert "bad.jsonl:2" in r.stderr
     r = run_example("--model", str(tmp / "nope"), "--input", bad, "--out", str(tmp / "out-bad"))
