@@ -400,6 +400,39 @@ std::string to_json(const Explanation& explanation) {
   return line;
 }
 
+Explanation from_json(const std::string& line, const std::string& where) {
+  return from_record(app::parse_explanation_line(line, where));
+}
+
+void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path, int threads) {
+  for (std::size_t i = 0; i < explanations.size(); ++i) {
+    if (!explanations[i]) throw InvalidArgument(fmt::format("write_jsonl: explanation {} is null", i));
+  }
+  // One chunk of consecutive lines per task, joined in order.
+  const std::size_t n = explanations.size();
+  const std::size_t chunks = std::min<std::size_t>(n, 64);
+  std::vector<std::string> parts(chunks);
+  ThreadPool pool(pool_size(threads, chunks));
+  pool.parallel_for(chunks, [&](std::size_t c) {
+    for (std::size_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) {
+      app::append_jsonl(parts[c], to_record(*explanations[i]));
+    }
+  });
+  std::size_t size = 0;
+  for (const auto& p : parts) size += p.size();
+  std::string all;
+  all.reserve(size);
+  for (const auto& p : parts) all += p;
+  write_file_atomic(path, all);
+}
+
+void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path, int threads) {
+  std::vector<const Explanation*> ptrs;
+  ptrs.reserve(explanations.size());
+  for (const auto& e : explanations) ptrs.push_back(&e);
+  write_jsonl(std::span<const Explanation* const>(ptrs), path, threads);
+}
+
 std::string render_report(const std::vector<Explanation>& explanations, const ReportOptions& options) {
   app::ReportOptions ro;
   ro.title = options.title;

@@ -296,6 +296,18 @@ PYBIND11_MODULE(_textlrp, m) {
           py::gil_scoped_release release;
           textlrp::write_report(all, html, o);
         });
+  m.def("from_json", [](const std::string& line, const std::string& where) {
+    py::gil_scoped_release release;
+    return std::make_shared<textlrp::Explanation>(textlrp::from_json(line, where));
+  });
+  m.def("write_jsonl", [](const std::vector<ExplanationPtr>& explanations, const std::filesystem::path& path,
+                          int threads) {
+    std::vector<const textlrp::Explanation*> ptrs;
+    ptrs.reserve(explanations.size());
+    for (const auto& e : explanations) ptrs.push_back(e.get());
+    py::gil_scoped_release release;
+    textlrp::write_jsonl(std::span<const textlrp::Explanation* const>(ptrs), path, threads);
+  });
   m.def("render_report", [report_options, collect](const std::vector<ExplanationPtr>& explanations,
                                                    const std::string& title, std::size_t max_documents,
                                                    const std::string& color_scale) {

@@ -26,8 +26,9 @@ from . import _textlrp
 
 __version__ = _textlrp.__version__
 
-__all__ = ["load", "report", "render_report", "Model", "Explanation", "Prediction", "Error", "DataError",
-           "FormatError", "IoError", "UsageError", "__version__", "from_torch", "document_id"]
+__all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "from_json", "Model", "Explanation",
+           "Prediction", "Error", "DataError", "FormatError", "IoError", "UsageError", "__version__", "from_torch",
+           "document_id"]
 
 
 class Error(Exception):
@@ -71,14 +72,16 @@ def _explanation_repr(self):
         self.id, self.model, self.method, self.target, self.score, len(self.tokens))
 
 
-def _explanation_len(self):
-    return len(self.tokens)
+
+def _explanation_reduce(self):
+    # Pickled as its JSON line (Dask, multiprocessing): the values as `textlrp explain` writes them.
+    return (from_json, (self.to_json(),))
 
 
+Explanation.__reduce__ = _explanation_reduce
 Explanation.to_dict = _explanation_to_dict
 Explanation._repr_html_ = _explanation_repr_html
 Explanation.__repr__ = _explanation_repr
-Explanation.__len__ = _explanation_len
 
 
 def _path(value, what):
@@ -131,7 +134,8 @@ class Model:
     """
 
     def __init__(self, path, verify=True):
-        self._m = _textlrp.Model.open(_path(path, "the model directory"), bool(verify))
+        self._verify = bool(verify)
+        self._m = _textlrp.Model.open(_path(path, "the model directory"), self._verify)
 
     @property
     def labels(self):
@@ -157,6 +161,13 @@ class Model:
     def subword(self):
         """True when tokens are subword pieces (explanations then carry .words)."""
         return self._m.subword
+
+    def __reduce__(self):
+        # Pickled as its directory (Dask, Spark, multiprocessing): each process opens it itself.
+        if not self.path:
+            raise TypeError("a model built in memory (textlrp.from_torch) has no directory and cannot be pickled; "
+                            "build it in each process, or save it with `textlrp import` and load the directory")
+        return (Model, (self.path, self._verify))
 
     def __repr__(self):
         return "<textlrp.Model {!r} architecture={!r} labels={}>".format(self.name, self.architecture,
@@ -260,6 +271,7 @@ class Model:
         """A Model around a _textlrp.Model built elsewhere (textlrp.from_torch)."""
         self = cls.__new__(cls)
         self._m = m
+        self._verify = False
         return self
 
 
@@ -287,6 +299,28 @@ def _explanations(explanations):
         if not isinstance(e, Explanation):
             raise TypeError("expected textlrp.Explanation objects, found {}".format(type(e).__name__))
     return out
+
+
+def from_json(line, where="explanation"):
+    """An Explanation from one schema-1 JSON line (str or bytes, as ``to_json()`` and ``textlrp explain``
+    write it) or from its dict (``to_dict()``). Relevances are the line's (float precision). FormatError
+    names ``where`` and what is wrong."""
+    if isinstance(line, dict):
+        line = _json.dumps(line, ensure_ascii=False)
+    elif isinstance(line, (bytes, bytearray)):
+        line = bytes(line)
+    elif not isinstance(line, str):
+        raise TypeError("from_json() needs a JSON line (str or bytes) or a dict, not {}".format(type(line).__name__))
+    if not isinstance(where, str):
+        raise TypeError("where must be a str")
+    return _textlrp.from_json(line.rstrip("\n") if isinstance(line, str) else line.rstrip(b"\n"), where)
+
+
+def write_jsonl(explanations, path, threads=0):
+    """Writes the explanations as ``textlrp explain -o FILE`` does: one schema-1 JSON line each, in
+    order, formatted on ``threads`` threads (0: every core) and written atomically."""
+    _textlrp.write_jsonl(_explanations(explanations), _path(path, "the JSONL path"), _threads(threads))
+    return path
 
 
 def render_report(explanations, title="textlrp report", max_documents=0, color_scale="view"):

@@ -302,3 +302,113 @@ TEST_CASE("api: a subword model's explanation carries its words", "[api]") {
   REQUIRE(pt.words);
   CHECK(pt.words->size() == 2);
 }
+
+TEST_CASE("api: predict_many and pre-tokenized explain_many keep input order", "[api]") {
+  textlrp::test::TempDir tmp;
+  save_spam_model(tmp / "sms");
+  const textlrp::Model model = textlrp::Model::open(tmp / "sms");
+  std::vector<std::string> texts;
+  std::vector<std::vector<std::string>> docs;
+  for (int i = 0; i < 17; ++i) {
+    texts.push_back(i % 2 ? "free win " + std::to_string(i) : "lunch meeting");
+    docs.push_back(i % 2 ? std::vector<std::string>{"free", "win", std::to_string(i)}
+                         : std::vector<std::string>{"lunch", "meeting"});
+  }
+  for (const int threads : {1, 3, 0, 1000}) {  // more threads than texts: capped
+    const auto preds = model.predict_many(texts, threads);
+    const auto all = model.explain_many(std::span<const std::vector<std::string>>(docs), {}, threads);
+    REQUIRE(preds.size() == texts.size());
+    REQUIRE(all.size() == docs.size());
+    for (std::size_t i = 0; i < texts.size(); ++i) {
+      INFO("threads " << threads << ", document " << i);
+      const auto one = model.predict(texts[i]);
+      CHECK(preds[i].label == one.label);
+      CHECK(preds[i].scores == one.scores);
+      textlrp::ExplainRequest r;
+      r.id = all[i].id;
+      CHECK(all[i].id == textlrp::corpora::detail::generated_id(i + 1, all[i].text));
+      CHECK(textlrp::to_json(all[i]) == textlrp::to_json(model.explain(docs[i], r)));
+      CHECK(!all[i].tokens.at(0).begin);  // pre-tokenized: no spans
+    }
+  }
+  CHECK(model.predict_many(std::vector<std::string>{}, 4).empty());
+  CHECK_THROWS_AS(model.predict_many(std::vector<std::string>{"ok", "\xff"}, 2), textlrp::InvalidArgument);
+}
+
+TEST_CASE("api: the HTML fragment scopes the report's CSS and draws each document's card", "[api]") {
+  textlrp::test::TempDir tmp;
+  save_spam_model(tmp / "sms");
+  const textlrp::Model model = textlrp::Model::open(tmp / "sms");
+  const auto all = model.explain_many(std::vector<std::string>{"free lunch now", "meeting <b>"});
+  const std::string frag = textlrp::render_html_fragment(all);
+  CHECK(frag.rfind("<div class=\"textlrp\"><style>", 0) == 0);
+  CHECK(frag.find("<script") == std::string::npos);
+  CHECK(frag.find("<html") == std::string::npos);
+  CHECK(frag.find("&lt;") != std::string::npos);  // escaped like the report
+  CHECK(frag.find("<b>") == std::string::npos);
+  std::size_t cards = 0;
+  for (std::size_t p = 0; (p = frag.find("<section class=\"doc\"", p)) != std::string::npos; ++p) ++cards;
+  CHECK(cards == 2);
+  // Every selector of the style sheet starts with the scope (:root, body and * became .textlrp).
+  const std::size_t b = frag.find("<style>") + 7, e = frag.find("</style>");
+  const std::string css = frag.substr(b, e - b);
+  CHECK(css.find("body") == std::string::npos);
+  CHECK(css.find(":root") == std::string::npos);
+  std::size_t rules = 0;
+  for (std::size_t i = 0; i < css.size();) {
+    const std::size_t open = css.find('{', i);
+    if (open == std::string::npos) break;
+    std::string head = css.substr(i, open - i);
+    head.erase(0, head.find_first_not_of(" \n}"));
+    if (head.rfind("@media", 0) == 0) {
+      i = open + 1;
+      continue;
+    }
+    std::size_t s = 0;
+    while (s < head.size()) {
+      const std::size_t comma = std::min(head.find(',', s), head.size());
+      INFO(head);
+      CHECK(head.compare(s, 8, ".textlrp") == 0);
+      ++rules;
+      s = comma + 1;
+    }
+    i = css.find('}', open) + 1;
+  }
+  CHECK(rules > 50);
+  textlrp::ReportOptions one;
+  one.max_documents = 1;
+  CHECK(textlrp::render_html_fragment(all, one).find("doc-2") == std::string::npos);
+}
+
+TEST_CASE("api: write_jsonl writes to_json of each in order; from_json reads a line back", "[api]") {
+  textlrp::test::TempDir tmp;
+  save_spam_model(tmp / "sms");
+  const textlrp::Model model = textlrp::Model::open(tmp / "sms");
+  std::vector<std::string> texts;
+  for (int i = 0; i < 70; ++i) texts.push_back(i % 2 ? "free win " + std::to_string(i) : "lunch meeting");
+  const auto all = model.explain_many(texts, {}, 2);
+  std::string want;
+  for (const auto& e : all) want += textlrp::to_json(e);
+  for (const int threads : {1, 2, 0}) {
+    textlrp::write_jsonl(all, tmp / "e.jsonl", threads);
+    CHECK(textlrp::read_file(tmp / "e.jsonl") == want);
+  }
+  textlrp::write_jsonl(std::vector<textlrp::Explanation>{}, tmp / "empty.jsonl");
+  CHECK(textlrp::read_file(tmp / "empty.jsonl").empty());
+  const std::vector<const textlrp::Explanation*> with_null{&all[0], nullptr};
+  CHECK_THROWS_AS(textlrp::write_jsonl(std::span<const textlrp::Explanation* const>(with_null), tmp / "n.jsonl"),
+                  textlrp::InvalidArgument);
+  CHECK(!fs::exists(tmp / "n.jsonl"));
+  CHECK_THROWS_AS(textlrp::write_jsonl(all, tmp / "no-dir" / "e.jsonl"), textlrp::IoError);
+
+  for (const auto& e : all) {
+    std::string line = textlrp::to_json(e);
+    line.pop_back();  // the '\n'
+    const textlrp::Explanation back = textlrp::from_json(line);
+    CHECK(textlrp::to_json(back) == line + "\n");
+    CHECK(back.tokens.size() == e.tokens.size());
+  }
+  CHECK_THROWS_WITH(textlrp::from_json("{\"schema\":1}", "x.jsonl:3"), Contains("x.jsonl:3"));
+  CHECK_THROWS_AS(textlrp::from_json("{nope", "x.jsonl:4"), textlrp::FormatError);
+  CHECK_THROWS_AS(textlrp::from_json("\xff", "x.jsonl:5"), textlrp::FormatError);
+}

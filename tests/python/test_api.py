@@ -35,6 +35,9 @@ def test_explain_many_equals_cli_explain(models, arch, tmp_path):
     lines = cli_explain(models[arch], TEXTS, tmp_path)
     got = m.explain_many(TEXTS, threads=2)
     assert len(got) == len(TEXTS) == len(lines)
+    for threads in (1, 2, 0):
+        textlrp.write_jsonl(got, tmp_path / "py.jsonl", threads=threads)
+        assert (tmp_path / "py.jsonl").read_text(encoding="utf-8") == "".join(lines)
     for e, line in zip(got, lines):
         assert e.to_json() == line
         d = json.loads(line)
@@ -277,7 +280,42 @@ def test_bad_inputs(models, tmp_path):
         textlrp.report([m.explain("free")], tmp_path / "r.html", color_scale="rainbow")
     with pytest.raises(textlrp.IoError):
         textlrp.report([m.explain("free")], tmp_path / "no-such-dir" / "r.html")
+    with pytest.raises(textlrp.IoError):
+        textlrp.write_jsonl([m.explain("free")], tmp_path / "no-such-dir" / "r.jsonl")
+    with pytest.raises(TypeError):
+        textlrp.write_jsonl([m.explain("free"), None], tmp_path / "r.jsonl")
+    assert not (tmp_path / "r.jsonl").exists()
     assert not (tmp_path / "r.html").exists()
     # Errors carry the class hierarchy the docs promise.
     assert issubclass(textlrp.FormatError, ValueError) and issubclass(textlrp.FormatError, textlrp.DataError)
     assert issubclass(textlrp.UsageError, textlrp.Error) and not issubclass(textlrp.UsageError, textlrp.DataError)
+
+
+def test_from_json_and_pickle(models, arch):
+    """An Explanation pickles as its JSON line and a Model as its directory (for Dask, Spark,
+    multiprocessing); from_json reads the CLI's lines back."""
+    import pickle
+    m = textlrp.load(models[arch])
+    for e in m.explain_many(TEXTS[:3]):
+        line = e.to_json()
+        back = textlrp.from_json(line)
+        assert back.to_json() == line
+        assert textlrp.from_json(line.encode()).to_json() == line
+        assert textlrp.from_json(e.to_dict()).to_json() == line
+        p = pickle.loads(pickle.dumps(e))
+        assert isinstance(p, textlrp.Explanation) and p.to_json() == line and p.tokens == e.tokens
+        np.testing.assert_allclose(p.relevance, e.relevance, rtol=1e-6, atol=1e-12)
+    m2 = pickle.loads(pickle.dumps(m))
+    assert m2.path == m.path and m2.labels == m.labels
+    assert m2.explain(TEXTS[0]).to_json() == m.explain(TEXTS[0]).to_json()
+
+
+def test_from_json_bad_lines():
+    for bad, what in (("{not json", "where-1"), ('{"schema":1}', "where-2"), (b'{"schema":1,"id":"\xff"}', "where-3"),
+                      ("", "where-4"), ("[1,2]", "where-5")):
+        with pytest.raises(textlrp.FormatError) as ei:
+            textlrp.from_json(bad, what)
+        assert what in str(ei.value)
+    for bad in (None, 5, ["x"]):
+        with pytest.raises(TypeError):
+            textlrp.from_json(bad)

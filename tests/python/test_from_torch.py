@@ -47,6 +47,10 @@ def test_cnn_state_dict_of_numpy_arrays(tmp_path):
                             max_tokens=3)
     assert_same_model(m2, cased)
     assert m2.explain("free FREE money now").to_dict()["max_tokens"] == 3
+    # No directory to pickle it as (a loaded Model pickles as its directory).
+    import pickle
+    with pytest.raises(TypeError, match="in memory"):
+        pickle.dumps(m2)
 
 
 def test_bad_shapes_and_arguments_are_textlrp_errors():

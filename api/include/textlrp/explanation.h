@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -58,6 +59,20 @@ struct Explanation {
 // The explanation as `textlrp explain` writes it: one schema-1 JSON object and its trailing '\n',
 // byte for byte the CLI's line for the same document, model and options.
 std::string to_json(const Explanation& explanation);
+
+// Parses one schema-1 JSON line (what to_json() and `textlrp explain` write) back into an
+// Explanation, with the values as the line holds them (token and word relevances in the float
+// precision the line is written with). Throws FormatError naming `where` (e.g. "expl.jsonl:12")
+// and the missing or mistyped key, invalid JSON or the byte that is not UTF-8.
+Explanation from_json(const std::string& line, const std::string& where = "explanation");
+
+// The explanations as `textlrp explain -o FILE` writes them: to_json() of each, in order (a JSONL
+// file), written atomically (IoError naming the file when it cannot be written). The lines are
+// formatted on `threads` threads (< 1: every core). The pointer form is for callers that hold their
+// explanations elsewhere (the Python package); a null pointer is an InvalidArgument.
+void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path, int threads = 1);
+void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path,
+                 int threads = 1);
 
 struct ReportOptions {
   std::string title = "textlrp report";  // page <title> and heading
