@@ -164,7 +164,7 @@ class Model:
 
     def __reduce__(self):
         # Pickled as its directory (Dask, Spark, multiprocessing): each process opens it itself.
-        if not self.path:
+        if getattr(self, "_in_memory", False):
             raise TypeError("a model built in memory (textlrp.from_torch) has no directory and cannot be pickled; "
                             "build it in each process, or save it with `textlrp import` and load the directory")
         return (Model, (self.path, self._verify))
@@ -272,6 +272,7 @@ class Model:
         self = cls.__new__(cls)
         self._m = m
         self._verify = False
+        self._in_memory = True
         return self
 
 
