@@ -18,6 +18,7 @@
 #include <algorithm>
 
 #include "apps/commands.h"
+#include "apps/common/import.h"
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
@@ -46,22 +47,6 @@ struct ImportOptions {
   Index max_tokens = lrp::kDefaultMaxTokens;
   bool quiet = false;
 };
-
-// Up to three texts of up to eight vocabulary tokens each, spread over the vocabulary.
-std::vector<std::string> self_test_texts(const nlp::Vocabulary& vocab) {
-  std::vector<std::string> texts;
-  const std::size_t n = vocab.size();
-  const std::size_t n_texts = std::min<std::size_t>(3, (n + 7) / 8);
-  for (std::size_t k = 0; k < n_texts; ++k) {
-    std::string text;
-    const std::size_t start = k * n / std::max<std::size_t>(n_texts, 1);
-    for (std::size_t i = start; i < std::min(n, start + 8); ++i) {
-      text += (text.empty() ? "" : " ") + vocab.token(static_cast<TokenId>(i));
-    }
-    texts.push_back(text);
-  }
-  return texts;
-}
 
 // Warns about vocabulary tokens that case folding changes (they could never match lowercased input).
 void warn_cased(const ImportOptions& o, const nlp::Vocabulary& vocab) {
@@ -121,49 +106,25 @@ int run_import_arras(ImportOptions o) {
 }
 
 int run_import_pytorch(const ImportOptions& o) {
-  auto log = [&](std::string_view m) {
-    if (!o.quiet) log_line(m);
-  };
-  if (o.arch != "cnn" && o.arch != "bilstm") {
+  PytorchImport spec;
+  spec.arch = o.arch;
+  spec.labels = o.labels;
+  spec.lowercase = o.lowercase;
+  spec.keep_punctuation = o.keep_punctuation;
+  spec.max_tokens = o.max_tokens;
+  if (spec.arch != "cnn" && spec.arch != "bilstm") {
     throw InvalidArgument(fmt::format("--arch {}: import pytorch supports: cnn, bilstm", o.arch));
   }
   const TensorStore store = TensorStore::load(o.weights);
-  if (o.arch == "bilstm") {
-    const auto model = lrp::BiLstmClassifier::from_pytorch(store, o.labels, o.max_tokens);
-    save_bilstm(o, *model, nlp::Vocabulary::load(o.vocab), o.weights,
-                {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}});
-    return 0;
+  ImportedModel imported = import_pytorch(store, nlp::Vocabulary::load(o.vocab), o.vocab, spec);
+  if (!o.quiet) {
+    for (const auto& w : imported.warnings) log_line(w);
   }
-  const auto model = lrp::CnnClassifier::from_pytorch(store, o.labels, o.max_tokens);
-  const nlp::Vocabulary vocab = nlp::Vocabulary::load(o.vocab);
-  if (static_cast<Index>(vocab.size()) != model->n_vocab()) {
-    throw FormatError(fmt::format("{}: {} tokens, but embedding.weight in {} has {} rows", o.vocab, vocab.size(),
-                                  o.weights, model->n_vocab()));
-  }
-  if (model->labels().size() < 2) {
-    throw FormatError(fmt::format("{}: fc has {} output(s); a classifier needs at least 2 classes", o.weights,
-                                  model->labels().size()));
-  }
-  if (o.lowercase) {
-    std::size_t n_cased = 0;
-    for (const auto& t : vocab.tokens()) n_cased += nlp::case_fold(t) != t ? 1 : 0;
-    if (n_cased > 0) {
-      log(fmt::format("warning: {} vocabulary tokens change under case folding and can never match; use "
-                      "--no-lowercase if the model was trained on cased text",
-                      n_cased));
-    }
-  }
-  nlp::TokenizerOptions topt;
-  topt.lowercase = o.lowercase;
-  topt.keep_punctuation = o.keep_punctuation;
-  const nlp::IcuWordTokenizer tokenizer(topt);
   nlohmann::json config = {{"training", {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}}}};
-  add_corpus_labels(o, config);
-  save_model(o.out, config, tokenizer, vocab, *model, self_test_texts(vocab));
-  std::string widths;
-  for (const auto& c : model->convs()) widths += (widths.empty() ? "" : ",") + std::to_string(c.kernel());
-  log(fmt::format("imported cnn: {} tokens x {} dims, widths [{}] x {} filters, {} classes -> {}", model->n_vocab(),
-                  model->embedding().n_embd(), widths, model->convs()[0].n_filters(), model->labels().size(), o.out));
+  if (imported.config.contains("corpus_labels")) config["corpus_labels"] = imported.config["corpus_labels"];
+  save_model(o.out, config, *imported.tokenizer, imported.vocab, *imported.classifier,
+             self_test_texts(imported.vocab));
+  if (!o.quiet) log_line(fmt::format("imported {} -> {}", imported.summary, o.out));
   return 0;
 }
 
@@ -171,63 +132,26 @@ int run_import_pytorch(const ImportOptions& o) {
 int run_import_huggingface(const ImportOptions& o) {
   const std::filesystem::path dir(o.from);
   std::shared_ptr<const lrp::BertClassifier> model = lrp::BertClassifier::from_huggingface_directory(dir);
-  nlp::WordPieceOptions wo;
   Index max_length = model->config().max_positions;
   const auto tc_path = dir / "tokenizer_config.json";
+  nlohmann::json tc;  // null: no tokenizer_config.json
   if (std::filesystem::exists(tc_path)) {
-    nlohmann::json tc;
     try {
       tc = nlohmann::json::parse(read_file(tc_path));
     } catch (const nlohmann::json::exception& e) {
       throw FormatError(fmt::format("{}: not valid JSON: {}", tc_path.string(), e.what()));
     }
     if (!tc.is_object()) throw FormatError(fmt::format("{}: expected a JSON object", tc_path.string()));
-    auto flag = [&](const char* key, bool& value) {
-      if (!tc.contains(key) || tc.at(key).is_null()) return;
-      if (!tc.at(key).is_boolean()) {
-        throw FormatError(fmt::format("{}: key '{}' is {}, expected true or false", tc_path.string(), key, tc.at(key).dump()));
-      }
-      value = tc.at(key).get<bool>();
-    };
-    flag("do_lower_case", wo.lower_case);
-    flag("tokenize_chinese_chars", wo.tokenize_chinese_chars);
-    if (tc.contains("strip_accents") && !tc.at("strip_accents").is_null() &&
-        tc.at("strip_accents") != nlohmann::json(wo.lower_case)) {
-      throw FormatError(fmt::format("{}: key 'strip_accents' is {}; only null (accents stripped with lower-casing) is "
-                                    "supported",
-                                    tc_path.string(), tc.at("strip_accents").dump()));
-    }
-    if (tc.contains("model_max_length")) {
-      const auto& m = tc.at("model_max_length");
-      if (!m.is_number() || !(m.get<double>() >= 2)) {
-        throw FormatError(fmt::format("{}: key 'model_max_length' is {}, expected a number >= 2", tc_path.string(), m.dump()));
-      }
-      // Hugging Face writes 1e30 for "no limit": the position table is the limit then.
-      max_length = std::min<Index>(max_length, static_cast<Index>(std::min(m.get<double>(), 1e9)));
-    }
   }
+  const nlp::WordPieceOptions wo = huggingface_tokenizer_options(tc, tc_path.string(), max_length);
   const auto vocab_path = dir / "vocab.txt";
   nlp::WordPieceTokenizer wordpiece = nlp::WordPieceTokenizer::load(vocab_path, wo);
-  const nlp::Vocabulary vocab = nlp::Vocabulary::load(vocab_path);
-  if (static_cast<Index>(vocab.size()) != model->config().vocab_size) {
-    throw FormatError(fmt::format("{}: {} tokens, but config.json's vocab_size (and the word embeddings) is {}",
-                                  vocab_path.string(), vocab.size(), model->config().vocab_size));
-  }
-  if (model->config().labels.size() < 2) {
-    throw FormatError(fmt::format("{}: the classifier has {} class(es); a classifier needs at least 2",
-                                  (dir / "model.safetensors").string(), model->config().labels.size()));
-  }
-  const lrp::BertSequenceClassifier classifier(model, wordpiece.cls_id(), wordpiece.sep_id(), max_length);
-  const nlp::WordPieceTextTokenizer tokenizer(std::move(wordpiece));
-  save_model(o.out, {{"training", {{"imported_from", "huggingface"}, {"from", o.from}}}}, tokenizer, vocab, classifier,
-             self_test_texts(vocab));
-  if (!o.quiet) {
-    const auto& c = model->config();
-    log_line(fmt::format("imported {}: {} layers, hidden {}, {} heads, feed-forward {}, {} pieces, {} classes, max "
-                         "length {} -> {}",
-                         c.architecture_name(), c.layers, c.hidden, c.heads, c.intermediate, c.vocab_size,
-                         c.labels.size(), max_length, o.out));
-  }
+  nlp::Vocabulary vocab = nlp::Vocabulary::load(vocab_path);
+  const ImportedModel imported = import_huggingface(std::move(model), std::move(wordpiece), std::move(vocab), max_length,
+                                                    vocab_path.string(), (dir / "model.safetensors").string());
+  save_model(o.out, {{"training", {{"imported_from", "huggingface"}, {"from", o.from}}}}, *imported.tokenizer,
+             imported.vocab, *imported.classifier, self_test_texts(imported.vocab));
+  if (!o.quiet) log_line(fmt::format("imported {} -> {}", imported.summary, o.out));
   return 0;
 }
 

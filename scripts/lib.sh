@@ -13,6 +13,8 @@ TEXTLRP_BUILD_PACKAGES=(build-essential cmake ccache pkg-config libeigen3-dev li
 # (-DTEXTLRP_PYTHON=ON) needs to build, install (pip install --no-build-isolation .) and be tested.
 TEXTLRP_TEST_PACKAGES=(catch2 chromium python3 binutils qemu-user pybind11-dev python3-dev python3-numpy python3-pytest
   python3-pip python3-setuptools python3-wheel python3-venv)
+# The Python package's Dask example and notebook tests (examples/dask_explain.py, examples/explain.ipynb).
+TEXTLRP_TEST_PACKAGES+=(python3-dask python3-distributed jupyter-nbconvert python3-ipykernel)
 
 log() { printf 'textlrp: %s\n' "$*" >&2; }
 

@@ -2,19 +2,26 @@
 // (apps/common): the same loading, encoding and explaining, so that an Explanation's to_json() is
 // the line `textlrp explain` writes.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
 #include <charconv>
+#include <mutex>
+#include <limits>
+#include <span>
 #include <cstdint>
 #include <utility>
 
 #include "apps/common/explanation.h"
+#include "apps/common/import.h"
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "apps/common/report.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "core/safetensors.h"
 #include "core/thread_pool.h"
 #include "corpora/line_utils.h"
 #include "textlrp/textlrp.h"
@@ -149,6 +156,114 @@ Model Model::open(const std::filesystem::path& dir, bool verify) {
   return Model(std::move(impl));
 }
 
+Model Model::from_memory(const std::string& config_json, std::map<std::string, TensorData> tensors,
+                         std::vector<std::string> vocabulary) {
+  nlohmann::json c;
+  try {
+    c = nlohmann::json::parse(config_json);
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(fmt::format("config: not valid JSON: {}", e.what()));
+  }
+  if (!c.is_object()) throw InvalidArgument(fmt::format("config: expected a JSON object, got {}", c.dump()));
+  static const std::vector<std::string> kKeys = {"architecture", "name",           "labels",      "lowercase",
+                                                 "keep_punctuation", "max_tokens", "huggingface", "tokenizer_config"};
+  for (const auto& [key, value] : c.items()) {
+    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
+      throw InvalidArgument(fmt::format("config: unknown key \"{}\" (valid: {})", key, fmt::join(kKeys, ", ")));
+    }
+  }
+  auto string_key = [&](const char* key, std::string fallback) {
+    if (!c.contains(key)) return fallback;
+    if (!c[key].is_string()) throw InvalidArgument(fmt::format("config: \"{}\" must be a string, got {}", key, c[key].dump()));
+    return c[key].get<std::string>();
+  };
+  auto bool_key = [&](const char* key, bool fallback) {
+    if (!c.contains(key)) return fallback;
+    if (!c[key].is_boolean()) throw InvalidArgument(fmt::format("config: \"{}\" must be true or false, got {}", key, c[key].dump()));
+    return c[key].get<bool>();
+  };
+  const std::string arch = string_key("architecture", "");
+  if (arch != "cnn" && arch != "bilstm" && arch != "bert") {
+    throw InvalidArgument(fmt::format("config: \"architecture\" must be cnn, bilstm or bert, got {}",
+                                      c.contains("architecture") ? c["architecture"].dump() : "nothing"));
+  }
+  const std::string name = string_key("name", "from_memory");
+  const char* const own_keys_bert[] = {"labels", "lowercase", "keep_punctuation", "max_tokens"};
+  const char* const own_keys_word[] = {"huggingface", "tokenizer_config"};
+  for (const char* key : arch == "bert" ? std::span<const char* const>(own_keys_bert) : std::span<const char* const>(own_keys_word)) {
+    if (c.contains(key)) {
+      throw InvalidArgument(fmt::format("config: \"{}\" does not apply to architecture {}", key, arch));
+    }
+  }
+  // The tensors as a safetensors buffer, read back by the same reader as a model file (shapes,
+  // offsets, names, finiteness: core/safetensors.h).
+  TensorWriter writer;
+  for (auto& [tensor_name, t] : tensors) {
+    std::int64_t n = 1;
+    for (const auto d : t.shape) {
+      if (d < 0) {
+        throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {}: negative dimension", tensor_name,
+                                          shape_string(t.shape)));
+      }
+      if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) {
+        throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {}: too large", tensor_name,
+                                          shape_string(t.shape)));
+      }
+      n *= d;
+    }
+    if (static_cast<std::uint64_t>(n) != t.values.size()) {
+      throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {} ({} values), but {} values were given",
+                                        tensor_name, shape_string(t.shape), n, t.values.size()));
+    }
+    writer.add(tensor_name, std::move(t.shape), std::move(t.values));
+  }
+  tensors.clear();
+  const TensorStore store = TensorStore::parse(writer.serialize(), "state_dict");
+  writer = TensorWriter();
+  app::ImportedModel imported;
+  if (arch == "bert") {
+    if (!c.contains("huggingface") || !c["huggingface"].is_object()) {
+      throw InvalidArgument("config: architecture bert needs \"huggingface\": the Hugging Face config.json object");
+    }
+    const nlohmann::json tc = c.contains("tokenizer_config") ? c["tokenizer_config"] : nlohmann::json();
+    imported = app::import_huggingface(store, c["huggingface"], "config: huggingface", tc, "config: tokenizer_config",
+                                       std::move(vocabulary), "vocabulary");
+  } else {
+    app::PytorchImport spec;
+    spec.arch = arch;
+    if (c.contains("labels")) {
+      if (!c["labels"].is_array()) throw InvalidArgument(fmt::format("config: \"labels\" must be an array of strings, got {}", c["labels"].dump()));
+      for (const auto& l : c["labels"]) {
+        if (!l.is_string()) throw InvalidArgument(fmt::format("config: \"labels\": expected strings, got {}", l.dump()));
+        spec.labels.push_back(l.get<std::string>());
+      }
+    }
+    spec.lowercase = bool_key("lowercase", true);
+    spec.keep_punctuation = bool_key("keep_punctuation", false);
+    if (c.contains("max_tokens")) {
+      if (!c["max_tokens"].is_number_integer() || c["max_tokens"].get<std::int64_t>() < 1 ||
+          c["max_tokens"].get<std::int64_t>() > std::numeric_limits<std::int32_t>::max()) {
+        throw InvalidArgument(fmt::format("config: \"max_tokens\" must be a positive integer, got {}", c["max_tokens"].dump()));
+      }
+      spec.max_tokens = static_cast<Index>(c["max_tokens"].get<std::int64_t>());
+    }
+    if (vocabulary.empty()) throw FormatError("vocabulary: empty vocabulary (no tokens)");
+    for (std::size_t i = 0; i < vocabulary.size(); ++i) {
+      if (vocabulary[i].empty()) throw FormatError(fmt::format("vocabulary: token {}: empty", i));
+    }
+    nlp::Vocabulary vocab;
+    try {
+      vocab = nlp::Vocabulary(std::move(vocabulary));
+    } catch (const InvalidArgument& e) {
+      throw FormatError(fmt::format("vocabulary: {}", e.what()));
+    }
+    imported = app::import_pytorch(store, std::move(vocab), "vocabulary", spec);
+  }
+  auto impl = std::make_shared<Impl>();
+  impl->model = app::in_memory_model(std::move(imported), name);
+  return Model(std::move(impl));
+}
+
 const std::vector<std::string>& Model::labels() const { return impl_->model.labels(); }
 std::string Model::architecture() const { return std::string(impl_->model.classifier->architecture()); }
 std::string Model::name() const { return impl_->model.name; }
@@ -213,6 +328,49 @@ std::vector<Explanation> Model::explain_many(std::span<const std::string> texts,
     out[i] = explain_one(m, std::move(ex), request, eo, target);
   });
   return out;
+}
+
+std::string document_id(std::size_t line, std::string_view text) { return corpora::detail::generated_id(line, text); }
+
+CorpusResult Model::explain_corpus(const CorpusRequest& corpus, const std::filesystem::path& output,
+                                   const ExplainRequest& request, int threads) const {
+  const app::Model& m = impl_->model;
+  if (request.label) throw InvalidArgument("explain_corpus: the documents carry their own labels; leave label unset");
+  if (!request.id.empty()) throw InvalidArgument("explain_corpus: the documents carry their own ids; leave id unset");
+  const lrp::ExplainOptions eo = explain_options(m, request);
+  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  CorpusResult result;
+  std::mutex warn_mutex;
+  auto warn = [&](std::string_view w) {
+    const std::lock_guard<std::mutex> lock(warn_mutex);
+    result.warnings.emplace_back(w);
+  };
+  app::InputOptions given;
+  given.input = corpus.input;
+  given.corpus = corpus.corpus;
+  given.input_format = corpus.format;
+  given.shard = corpus.shard;
+  given.encoding = corpus.encoding;
+  given.strip = corpus.strip;
+  const app::InputOptions input = app::input_for_model(given, m, warn);
+  auto reader = input.open(warn);
+  Output out(output.string());
+  std::atomic<std::size_t> n_warned{0};
+  result.documents = app::run_stream(
+      *reader, {resolve_threads(threads), 256},
+      [&](const corpora::Example& ex) {
+        std::string line;
+        const app::ExplanationRecord r = app::explain_example(m, ex, eo, target);
+        if (!r.warnings.empty()) {
+          n_warned.fetch_add(1);
+          warn(fmt::format("warning: document '{}': {}", r.id, fmt::join(r.warnings, "; ")));
+        }
+        app::append_jsonl(line, r);
+        return line;
+      },
+      [&](std::string_view line) { out.write(line); });
+  out.commit();
+  return result;
 }
 
 std::vector<Explanation> Model::explain_many(std::span<const std::vector<std::string>> documents,

@@ -116,6 +116,9 @@ std::vector<py::object> wrap_all(std::vector<textlrp::Explanation>&& all) {
 
 }  // namespace
 
+// python/src/scale.cpp: Model.explain_corpus, document_id, model_from_memory.
+void bind_scale(py::module_& m);
+
 PYBIND11_MODULE(_textlrp, m) {
   m.doc() = "textlrp's C++ API (textlrp/textlrp.h); use the package textlrp, which wraps this module.";
   m.attr("__version__") = textlrp::kVersion;
@@ -320,4 +323,6 @@ PYBIND11_MODULE(_textlrp, m) {
     py::gil_scoped_release release;
     return textlrp::render_html_fragment(all, o);
   });
+
+  bind_scale(m);
 }

@@ -26,8 +26,9 @@ from . import _textlrp
 
 __version__ = _textlrp.__version__
 
-__all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "from_json", "Model", "Explanation", "Prediction", "Error", "DataError",
-           "FormatError", "IoError", "UsageError", "__version__"]
+__all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "from_json", "Model", "Explanation",
+           "Prediction", "Error", "DataError", "FormatError", "IoError", "UsageError", "__version__", "from_torch",
+           "document_id"]
 
 
 class Error(Exception):
@@ -163,6 +164,9 @@ class Model:
 
     def __reduce__(self):
         # Pickled as its directory (Dask, Spark, multiprocessing): each process opens it itself.
+        if getattr(self, "_in_memory", False):
+            raise TypeError("a model built in memory (textlrp.from_torch) has no directory and cannot be pickled; "
+                            "build it in each process, or save it with `textlrp import` and load the directory")
         return (Model, (self.path, self._verify))
 
     def __repr__(self):
@@ -240,6 +244,37 @@ class Model:
                                                opts)
         return self._m.explain_many([_text(d) for d in docs], _threads(threads), method, rule, target, opts)
 
+    def explain_corpus(self, input=None, output="-", corpus=None, input_format="auto", shard=None, encoding="utf-8",
+                       strip=None, threads=0, method="lrp", rule=None, target=None, **options):
+        """Explains every document of a corpus file into the JSONL file ``output`` (written atomically;
+        "-" = stdout), byte for byte what ``textlrp explain --model DIR --input INPUT [--shard K/N] -o
+        OUTPUT`` writes with the same options: the CLI's readers (input_format auto, text, tsv, jsonl,
+        csv; or corpus= a spec such as "folder:20news-bydate/test"), ids, order and numbers, the
+        model's preprocessing, on ``threads`` threads with the GIL released. shard: "K/N" (documents
+        K, K+N, ...). Returns {"documents": n, "warnings": [...]} (what the CLI would log).
+        Corpus-scale runs on Dask or Spark: :mod:`textlrp.scale`."""
+        method, rule, target, opts = self._request(method, rule, target, options)
+        if (input is None) == (corpus is None):
+            raise UsageError("explain_corpus() needs exactly one of input= (a file) and corpus= (a corpus spec)")
+        strip = [] if strip is None else ([strip] if isinstance(strip, str) else list(strip))
+        for name, value in (("input_format", input_format), ("shard", shard or ""), ("encoding", encoding)):
+            if not isinstance(value, str):
+                raise TypeError("{} must be a str, not {}".format(name, type(value).__name__))
+        n, warnings = self._m.explain_corpus("" if input is None else _path(input, "input"),
+                                             "" if corpus is None else _path(corpus, "corpus"), input_format,
+                                             shard or "", encoding, [str(s) for s in strip],
+                                             _path(output, "output"), _threads(threads), method, rule, target, opts)
+        return {"documents": n, "warnings": list(warnings)}
+
+    @classmethod
+    def _wrap(cls, m):
+        """A Model around a _textlrp.Model built elsewhere (textlrp.from_torch)."""
+        self = cls.__new__(cls)
+        self._m = m
+        self._verify = False
+        self._in_memory = True
+        return self
+
 
 def _threads(threads):
     if isinstance(threads, bool) or not isinstance(threads, _numbers.Integral):
@@ -307,3 +342,14 @@ def report(explanations, path, title="textlrp report", max_documents=0, color_sc
 def render_html(explanations, max_documents=0, color_scale="view"):
     """The explanations as an HTML fragment (one <div class="textlrp">, CSS scoped to it) for notebooks."""
     return _textlrp.render_html_fragment(_explanations(explanations), max_documents, color_scale)
+
+
+def document_id(line, text):
+    """The id ``textlrp explain`` gives a document without one: "<line>-<FNV-1a of the text, 8 hex>"."""
+    if isinstance(line, bool) or not isinstance(line, _numbers.Integral) or line < 0:
+        raise TypeError("line must be a non-negative int, not {!r}".format(line))
+    return _textlrp.document_id(int(line), _text(text))
+
+
+from ._from_torch import from_torch  # noqa: E402  (needs the classes above)
+from . import scale  # noqa: E402,F401  (textlrp.scale: corpus-scale runs on Dask, Spark)
