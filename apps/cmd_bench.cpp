@@ -3,12 +3,19 @@
 // their JSONL output (which is discarded), exactly as the predict/explain commands do.
 #include <fmt/format.h>
 
+#include <cmath>
+#include <map>
 #include <memory>
+#include <random>
 #include <vector>
 
 #include "apps/commands.h"
 #include "apps/common/pipeline.h"
+#include "core/cpu_isa.h"
 #include "core/error.h"
+#include "core/safetensors.h"
+#include "lrp/models/bilstm_classifier.h"
+#include "lrp/models/cnn_classifier.h"
 
 namespace textlrp::app {
 namespace {
@@ -32,6 +39,8 @@ class MemoryReader final : public corpora::CorpusReader {
 
 struct BenchOptions {
   std::string model;
+  std::string model_shape;  // --model-shape: a synthetic model instead of --model
+  int time_tokens = 0;      // --time-tokens: time forward/LRP on one synthetic document of this length
   InputOptions input;
   int threads = 1;
   int repeat = 3;
@@ -40,7 +49,165 @@ struct BenchOptions {
   bool quiet = false;
 };
 
+
+// --- forward / LRP timing on one synthetic document (--model-shape, --time-tokens) ---------------
+
+// "cnn:tokens=300,embd=300,filters=800,widths=2,classes=20" -> arch and key=value pairs.
+struct Shape {
+  std::string arch;
+  std::map<std::string, std::int64_t> values;
+  std::int64_t get(const std::string& key) const { return values.at(key); }
+};
+
+Shape parse_shape(const std::string& spec) {
+  static const std::map<std::string, std::map<std::string, std::int64_t>> kDefaults = {
+      {"cnn", {{"tokens", 300}, {"embd", 300}, {"filters", 800}, {"widths", 2}, {"classes", 20}, {"vocab", 1000}}},
+      {"bilstm", {{"tokens", 20}, {"embd", 60}, {"hidden", 60}, {"classes", 5}, {"vocab", 1000}}}};
+  const auto colon = spec.find(':');
+  Shape s;
+  s.arch = spec.substr(0, colon);
+  const auto def = kDefaults.find(s.arch);
+  if (def == kDefaults.end()) {
+    throw InvalidArgument(fmt::format("--model-shape '{}': the architecture must be cnn or bilstm", spec));
+  }
+  s.values = def->second;
+  std::string rest = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string item = rest.substr(0, comma);
+    rest = comma == std::string::npos ? "" : rest.substr(comma + 1);
+    const auto eq = item.find('=');
+    const std::string key = item.substr(0, eq);
+    if (eq == std::string::npos || !s.values.count(key)) {
+      std::string keys;
+      for (const auto& [k, v] : def->second) keys += (keys.empty() ? "" : ", ") + k;
+      throw InvalidArgument(fmt::format("--model-shape '{}': '{}' is not KEY=N with KEY one of {}", spec, item, keys));
+    }
+    std::int64_t v = 0;
+    try {
+      std::size_t used = 0;
+      v = std::stoll(item.substr(eq + 1), &used);
+      if (used != item.size() - eq - 1) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      throw InvalidArgument(fmt::format("--model-shape '{}': '{}' is not an integer", spec, item.substr(eq + 1)));
+    }
+    if (v < 1 || v > 100000) {
+      throw InvalidArgument(fmt::format("--model-shape '{}': {} must be in [1, 100000], got {}", spec, key, v));
+    }
+    s.values[key] = v;
+  }
+  return s;
+}
+
+// Uniform(-1/sqrt(fan_in), 1/sqrt(fan_in)) weights, as PyTorch initialises Linear/Conv1d/LSTM.
+std::vector<float> random_weights(std::mt19937_64& rng, std::int64_t n, std::int64_t fan_in) {
+  const float a = 1.0f / std::sqrt(static_cast<float>(fan_in));
+  std::uniform_real_distribution<float> u(-a, a);
+  std::vector<float> w(static_cast<std::size_t>(n));
+  for (auto& x : w) x = u(rng);
+  return w;
+}
+
+std::unique_ptr<lrp::Classifier> synthetic_model(const Shape& s) {
+  std::mt19937_64 rng(1234);
+  TensorWriter w;
+  const std::int64_t v = s.get("vocab"), e = s.get("embd"), c = s.get("classes");
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> emb(static_cast<std::size_t>(v * e));
+  for (auto& x : emb) x = normal(rng);
+  w.add("embedding.weight", {v, e}, std::move(emb));
+  if (s.arch == "cnn") {
+    const std::int64_t f = s.get("filters"), k = s.get("widths");
+    w.add("conv.weight", {f, e, k}, random_weights(rng, f * e * k, e * k));
+    w.add("conv.bias", {f}, random_weights(rng, f, e * k));
+    w.add("fc.weight", {c, f}, random_weights(rng, c * f, f));
+    w.add("fc.bias", {c}, random_weights(rng, c, f));
+    return lrp::CnnClassifier::from_pytorch(TensorStore::parse(w.serialize(), "synthetic cnn"), {},
+                                            std::max<Index>(s.get("tokens"), lrp::kDefaultMaxTokens));
+  }
+  const std::int64_t h = s.get("hidden");
+  for (const char* suffix : {"", "_reverse"}) {
+    w.add(fmt::format("lstm.weight_ih_l0{}", suffix), {4 * h, e}, random_weights(rng, 4 * h * e, h));
+    w.add(fmt::format("lstm.weight_hh_l0{}", suffix), {4 * h, h}, random_weights(rng, 4 * h * h, h));
+    w.add(fmt::format("lstm.bias_ih_l0{}", suffix), {4 * h}, random_weights(rng, 4 * h, h));
+    w.add(fmt::format("lstm.bias_hh_l0{}", suffix), {4 * h}, random_weights(rng, 4 * h, h));
+  }
+  w.add("fc.weight", {c, 2 * h}, random_weights(rng, c * 2 * h, 2 * h));
+  w.add("fc.bias", {c}, random_weights(rng, c, 2 * h));
+  return lrp::BiLstmClassifier::from_pytorch(TensorStore::parse(w.serialize(), "synthetic bilstm"), {});
+}
+
+// The fastest of the calls of f over `rounds` rounds of at least 0.2 s each: on a shared, loaded
+// machine the minimum is the figure least disturbed by other processes (a mean counts their time).
+template <class F>
+double time_call(int rounds, F&& f) {
+  f();  // warm-up
+  double best = 1e300;
+  for (int r = 0; r < std::max(1, rounds); ++r) {
+    const double start = now_seconds();
+    double t0 = start;
+    do {
+      f();
+      const double t1 = now_seconds();
+      best = std::min(best, t1 - t0);
+      t0 = t1;
+    } while (t0 - start < 0.2);
+  }
+  return best;
+}
+
+int run_kernel_bench(const BenchOptions& o) {
+  std::unique_ptr<lrp::Classifier> owned;
+  Model loaded;
+  const lrp::Classifier* clf = nullptr;
+  nlohmann::ordered_json j;
+  Index n_tokens = o.time_tokens;
+  if (!o.model_shape.empty()) {
+    const Shape shape = parse_shape(o.model_shape);
+    owned = synthetic_model(shape);
+    clf = owned.get();
+    n_tokens = shape.get("tokens");
+    j["model_shape"] = shape.arch;
+    for (const auto& [k, v] : shape.values) j["model_shape_" + k] = v;
+  } else {
+    loaded = load_model(o.model, true);
+    clf = loaded.classifier.get();
+    j["model"] = loaded.name;
+  }
+  // The document: ids (7919·t + 13) mod V (compare_pytorch.py builds the same one).
+  std::vector<TokenId> ids(static_cast<std::size_t>(n_tokens));
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    ids[t] = static_cast<TokenId>((7919 * static_cast<std::int64_t>(t) + 13) % clf->n_vocab());
+  }
+  lrp::ExplainOptions eo;
+  clf->set_rule(eo, o.rule);
+  if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
+  const Vec scores = clf->scores(ids);
+  const double t_forward = time_call(o.repeat, [&] { (void)clf->scores(ids); });
+  const double t_lrp = time_call(o.repeat, [&] { (void)clf->explain(ids, eo); });
+  j["architecture"] = std::string(clf->architecture());
+  j["isa"] = std::string(isa_description());
+  j["threads"] = 1;
+  j["tokens"] = n_tokens;
+  if (eo.precision) j["precision"] = lrp::precision_name(*eo.precision);
+  j["forward_ms"] = t_forward * 1e3;
+  j["lrp_ms"] = t_lrp * 1e3;
+  j["lrp_over_forward"] = t_lrp / t_forward;
+  j["scores"] = std::vector<float>(scores.data(), scores.data() + scores.size());
+  std::printf("%s\n", j.dump(2).c_str());
+  return 0;
+}
+
 int run_bench(const BenchOptions& o) {
+  if (!o.model_shape.empty() || o.time_tokens > 0) {
+    if (!o.model_shape.empty() && (!o.model.empty() || o.time_tokens > 0)) {
+      throw InvalidArgument("bench: --model-shape times a synthetic model; it takes neither --model nor --time-tokens");
+    }
+    if (o.model_shape.empty() && o.model.empty()) throw InvalidArgument("bench: --time-tokens needs --model");
+    if (o.threads != 1) throw InvalidArgument("bench: --model-shape and --time-tokens time one thread; drop --threads");
+    return run_kernel_bench(o);
+  }
+  if (o.model.empty()) throw InvalidArgument("bench: give --model (or --model-shape)");
   auto warn = [&](std::string_view m) {
     if (!o.quiet) log_line(m);
   };
@@ -106,6 +273,7 @@ int run_bench(const BenchOptions& o) {
   j["documents"] = n;
   j["input_in_memory"] = from_stdin;
   j["threads"] = o.threads;
+  j["isa"] = std::string(isa_description());
   if (eo.precision) j["precision"] = lrp::precision_name(*eo.precision);
   j["repeat"] = o.repeat;
   j["predict"] = {{"seconds", best_predict}, {"docs_per_s", n / best_predict}, {"output_bytes", predict_bytes}};
@@ -123,8 +291,18 @@ void setup_bench(CLI::App& root, Action& action) {
       "bench",
       "measure predict and explain throughput (documents/s, including reading and tokenizing) on the same input "
       "in one run and print their ratio as JSON (best of --repeat rounds). Input from stdin is read once and "
-      "replayed from memory in every round (reading it is then not timed)");
-  cmd->add_option("--model", opt->model, "model directory")->required();
+      "replayed from memory in every round (reading it is then not timed). With --model-shape (a synthetic model) "
+      "or --time-tokens N (the --model on one synthetic document of N tokens) it instead times one forward pass "
+      "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= 0.2 s) and prints their ratio, the "
+      "scores and the kernel ISA level");
+  cmd->add_option("--model", opt->model, "model directory");
+  cmd->add_option("--model-shape", opt->model_shape,
+                  "time forward and LRP on a synthetic model (random weights, seeded): "
+                  "cnn[:tokens=300,embd=300,filters=800,widths=2,classes=20,vocab=1000] or "
+                  "bilstm[:tokens=20,embd=60,hidden=60,classes=5,vocab=1000]; give any subset of the keys");
+  cmd->add_option("--time-tokens", opt->time_tokens,
+                  "time forward and LRP of --model on one document of N token ids (7919·t + 13 mod vocabulary)")
+      ->check(CLI::Range(1, 1000000));
   opt->input.add_to(cmd);
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
   cmd->add_option("--repeat", opt->repeat, "rounds; the best time of each pass is reported")->capture_default_str();

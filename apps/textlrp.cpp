@@ -8,6 +8,7 @@
 #include <exception>
 
 #include "apps/commands.h"
+#include "core/cpu_isa.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "textlrp/version.h"
@@ -20,7 +21,15 @@ int main(int argc, char** argv) {
       "Data goes to stdout (JSONL), logs and progress to stderr.",
       "textlrp"};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "textlrp " TEXTLRP_VERSION);
+  // The kernel level is decided here, once: a bad TEXTLRP_ISA is a usage error of every command.
+  try {
+    textlrp::cpu_isa();
+  } catch (const textlrp::InvalidArgument& e) {
+    std::fprintf(stderr, "textlrp: usage error: %s\n", e.what());
+    return 2;
+  }
+  app.set_version_flag("--version",
+                       fmt::format("textlrp {} (kernels: {})", TEXTLRP_VERSION, textlrp::isa_description()));
   textlrp::app::Action action;
   textlrp::app::setup_train(app, action);
   textlrp::app::setup_predict(app, action);

@@ -21,7 +21,7 @@
 #include <optional>
 #include <random>
 
-#include "lrp/layers/lstm_kernels.h"
+#include "lrp/isa/lstm_kernels.h"
 #include "lrp/models/bilstm_classifier.h"
 
 namespace {

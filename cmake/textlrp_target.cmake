@@ -37,10 +37,11 @@ function(textlrp_configure_target tgt)
 endfunction()
 
 # textlrp_module(name [PUBLIC_DEPS ...] [PRIVATE_DEPS ...]): one static library per top-level folder,
-# made of every .cpp in that folder (recursively), aliased as textlrp::name.
+# made of every .cpp in that folder (recursively) but the per-ISA *.isa.cpp, aliased as textlrp::name.
 function(textlrp_module name)
   cmake_parse_arguments(M "" "" "PUBLIC_DEPS;PRIVATE_DEPS" ${ARGN})
   file(GLOB_RECURSE srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cpp)
+  list(FILTER srcs EXCLUDE REGEX "\\.isa\\.cpp$")  # per-ISA kernels: textlrp_isa_kernels (textlrp_isa.cmake)
   if(NOT srcs)  # a folder with headers only (or nothing yet)
     add_library(textlrp_${name} INTERFACE)
     target_link_libraries(textlrp_${name} INTERFACE ${M_PUBLIC_DEPS})

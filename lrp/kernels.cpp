@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <array>
 
+#include "core/cpu_isa.h"
 #include "core/error.h"
+#include "lrp/isa/dense_kernels.h"
 
 namespace textlrp::lrp {
 namespace {
@@ -137,10 +139,19 @@ Scalar bias_transform(Scalar b, Bias t, Scalar gamma) {
   return b;
 }
 
-// R / (d + ε·sign d) with sign(0) = +1; 0 where the denominator vanishes.
-inline Scalar stabilized_ratio(Scalar r, Scalar d, Scalar eps) {
-  const Scalar dd = d >= 0 ? d + eps : d - eps;
-  return dd == 0 ? Scalar(0) : r / dd;
+// out [a.rows() x b.rows()] (=|+=) a · bᵀ, in the per-ISA GEMM.
+void gemm_abt(const Mat& a, const Mat& b, Mat& out, bool accumulate) {
+  if (!accumulate) out.resize(a.rows(), b.rows());
+  TEXTLRP_ISA_DISPATCH(sgemm(false, true, a.rows(), b.rows(), a.cols(), 1.0f, a.data(), a.cols(), b.data(), b.cols(),
+                             accumulate ? 1.0f : 0.0f, out.data(), out.cols()));
+}
+
+// out [a.rows() x b.cols()] = a · b, in the per-ISA GEMM.
+Mat gemm_ab(const Mat& a, const Mat& b) {
+  Mat out(a.rows(), b.cols());
+  TEXTLRP_ISA_DISPATCH(sgemm(false, false, a.rows(), b.cols(), a.cols(), 1.0f, a.data(), a.cols(), b.data(), b.cols(),
+                             0.0f, out.data(), out.cols()));
+  return out;
 }
 
 inline bool mask_passes(Mask m, Scalar z) {
@@ -160,13 +171,19 @@ void check_shapes(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out) {
 
 }  // namespace
 
+std::optional<Scalar> plain_rule_epsilon(const Rule& rule) {
+  const Spec spec = spec_for(rule);
+  if (!spec.plain()) return std::nullopt;
+  return spec.groups[0].eps;
+}
+
 Mat linear_relevance_dense(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out, const Rule& rule,
                            const Mat* z) {
   check_shapes(x, w, b, r_out);
   const Spec spec = spec_for(rule);
   Mat z_own;
   if (z == nullptr && spec.needs_z()) {
-    z_own.noalias() = x * w.transpose();  // [N x n_out]
+    gemm_abt(x, w, z_own, false);  // [N x n_out]
     z_own.rowwise() += b.transpose();
     z = &z_own;
   }
@@ -185,8 +202,8 @@ Mat linear_relevance_dense(const Mat& x, const Mat& w, const Vec& b, const Mat& 
     if (z != nullptr && spec.plain()) {
       d = *z;
     } else {
-      d.noalias() = phi[0] * v[0].transpose();
-      if (g.n_terms == 2) d.noalias() += phi[1] * v[1].transpose();
+      gemm_abt(phi[0], v[0], d, false);
+      if (g.n_terms == 2) gemm_abt(phi[1], v[1], d, true);
       for (Index j = 0; j < d.cols(); ++j) d.col(j).array() += bias_transform(b[j], g.bias, spec.gamma);
     }
     // s = c · m · R / stab(d)  [N x n_out]
@@ -201,7 +218,7 @@ Mat linear_relevance_dense(const Mat& x, const Mat& w, const Vec& b, const Mat& 
     }
     // R_in += Σ_k φ_k(x) ⊙ (s·V_k)  [N x n_in]
     for (int k = 0; k < g.n_terms; ++k) {
-      const Mat c = s * v[static_cast<std::size_t>(k)];  // [N x n_in]
+      const Mat c = gemm_ab(s, v[static_cast<std::size_t>(k)]);  // [N x n_in]
       r_in.array() += phi[static_cast<std::size_t>(k)].array() * c.array();
     }
   }

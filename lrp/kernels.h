@@ -27,12 +27,13 @@
 // For zplus with x ≥ 0 this is the classic z⁺ rule; for inputs of either sign it keeps the
 // positive contributions x_i·w_ij > 0 (Zennit's generalised ZPlus).
 //
-// Two equivalent code paths: a dense one (GEMMs: d = φ(x)·Vᵀ, then c = s·V — used when r_out is
-// dense) and a sparse one used when at most 1/8 of r_out is non-zero (e.g. after max over time,
+// Two equivalent code paths: a dense one (GEMMs: d = φ(x)·Vᵀ, then c = s·V, in the per-ISA kernels
+// of lrp/isa/dense_kernels.h — used when r_out is dense) and a sparse one used when at most 1/8 of r_out is non-zero (e.g. after max over time,
 // where a conv layer receives one relevance per filter): it visits only the non-zero R_j and costs
 // O(nnz · n_in) instead of O(N · n_out · n_in). Results agree up to float rounding.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "core/tensor.h"
@@ -53,6 +54,17 @@ Mat linear_relevance(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out,
 Mat linear_relevance_dense(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out, const Rule& rule,
                            const Mat* z = nullptr);
 Mat linear_relevance_sparse(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out, const Rule& rule);
+
+// For the rules whose group is the plain pre-activation (zero, epsilon): their ε (0 for zero);
+// nullopt for every other rule.
+std::optional<Scalar> plain_rule_epsilon(const Rule& rule);
+
+// R / (d + ε·sign d) with sign(0) = +1; 0 where the denominator vanishes (the s of the rules above,
+// before the coefficient and the mask).
+inline Scalar stabilized_ratio(Scalar r, Scalar d, Scalar eps) {
+  const Scalar dd = d >= 0 ? d + eps : d - eps;
+  return dd == 0 ? Scalar(0) : r / dd;
+}
 
 // Winner-take-all: r_in [N x F] is zero except r_in(winner[f], f) = r_out(0, f). r_out is [1 x F].
 Mat wta_relevance(const std::vector<Index>& winner, Index n_rows, const Mat& r_out);

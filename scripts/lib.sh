@@ -8,8 +8,9 @@ TEXTLRP_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 # Build dependencies, from Debian 12 packages.
 TEXTLRP_BUILD_PACKAGES=(build-essential cmake ccache pkg-config libeigen3-dev libicu-dev libsentencepiece-dev
   libfmt-dev nlohmann-json3-dev libcli11-dev liblinear-dev libfasttext-dev)
-# Test dependencies: Catch2 v2, and Chromium for the browser test.
-TEXTLRP_TEST_PACKAGES=(catch2 chromium python3)
+# Test dependencies: Catch2 v2, Chromium for the browser test, binutils (objdump) and qemu-user (an
+# emulated CPU without AVX) for the ISA tests (tests/cli/cli_isa_*.sh).
+TEXTLRP_TEST_PACKAGES=(catch2 chromium python3 binutils qemu-user)
 
 log() { printf 'textlrp: %s\n' "$*" >&2; }
 

@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include "core/cpu_isa.h"
 #include "core/error.h"
+#include "lrp/isa/dense_kernels.h"
 #include "lrp/kernels.h"
 
 namespace textlrp::lrp {
@@ -16,8 +18,9 @@ Dense::Dense(Mat weight, Vec bias) : weight_(std::move(weight)), bias_(std::move
 
 Mat Dense::forward(const Mat& x, Cache* cache) const {
   TEXTLRP_ASSERT(x.cols() == n_in());
-  Mat y;
-  y.noalias() = x * weight_.transpose();  // [N x n_out]
+  Mat y(x.rows(), n_out());  // [N x n_out]
+  TEXTLRP_ISA_DISPATCH(sgemm(false, true, x.rows(), n_out(), n_in(), 1.0f, x.data(), n_in(), weight_.data(), n_in(),
+                             0.0f, y.data(), n_out()));
   y.rowwise() += bias_.transpose();
   if (cache != nullptr) {
     cache->x = x;

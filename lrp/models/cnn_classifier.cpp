@@ -235,12 +235,18 @@ Vec CnnClassifier::forward_embedded(const Mat& x, Trace* trace) const {
     trace->pool.resize(convs_.size());
   }
   for (std::size_t i = 0; i < convs_.size(); ++i) {
-    Conv1d::Cache* cc = trace ? &trace->conv[i] : nullptr;
-    Relu::Cache* rc = trace ? &trace->relu[i] : nullptr;
-    MaxOverTime::Cache* pc = trace ? &trace->pool[i] : nullptr;
-    const Mat z = convs_[i].forward(x, cc);  // [T' x F]
-    const Mat y = relu_.forward(z, rc);      // [T' x F]
-    pooled.middleCols(static_cast<Index>(i) * n_filters, n_filters) = pool_.forward(y, pc);  // [1 x F]
+    // conv, ReLU and max over time in one pass (Conv1d::forward_relu_max: one GEMM over the strided
+    // im2col view, the pooling fused); the trace keeps z (for relevance and backward), ReLU's output
+    // and the winners.
+    std::vector<Index> winner;
+    const Index n_windows = x.rows() - convs_[i].kernel() + 1;
+    pooled.middleCols(static_cast<Index>(i) * n_filters, n_filters) =
+        convs_[i].forward_relu_max(x, &winner, trace ? &trace->conv[i] : nullptr);  // [1 x F]
+    if (trace != nullptr) {
+      trace->relu[i].y = trace->conv[i].z.cwiseMax(Scalar(0));  // [T' x F]
+      trace->pool[i].winner = std::move(winner);
+      trace->pool[i].n_rows = n_windows;
+    }
   }
   const Mat s = fc_.forward(pooled, trace ? &trace->fc : nullptr);  // [1 x C]
   return s.row(0).transpose();
@@ -281,10 +287,10 @@ Mat CnnClassifier::relevance(const Trace& trace, const Vec& r_scores, const Rule
   const Mat r_pooled = fc_.relevance(trace.fc, r_s, rules.at("fc"));      // [1 x n_widths·F]
   Mat r_x = Mat::Zero(trace.x.rows(), trace.x.cols());                    // [T₊ x E]
   for (std::size_t i = 0; i < convs_.size(); ++i) {
+    // Max over time passes each filter's relevance to its winning window (winner-take-all) and ReLU
+    // passes it unchanged, so the conv receives one relevance per filter: Conv1d::relevance_at.
     const Mat r_p = r_pooled.middleCols(static_cast<Index>(i) * n_filters, n_filters);  // [1 x F]
-    const Mat r_y = pool_.relevance(trace.pool[i], r_p, conv_rule);                    // [T' x F]
-    const Mat r_z = relu_.relevance(trace.relu[i], r_y, conv_rule);                    // [T' x F]
-    r_x += convs_[i].relevance(trace.conv[i], r_z, conv_rule);                         // [T₊ x E]
+    r_x += convs_[i].relevance_at(trace.conv[i], trace.pool[i].winner, r_p, conv_rule);  // [T₊ x E]
   }
   return r_x;
 }

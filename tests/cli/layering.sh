@@ -6,7 +6,7 @@
 set -euo pipefail
 ROOT="${TEXTLRP_SOURCE_DIR:?}"
 declare -A allowed=(
-  [core]="core"
+  [core]="core textlrp"  # textlrp/: core's generated version.h and config.h
   [nlp]="core nlp"
   [corpora]="core corpora"
   [lrp]="core lrp"
