@@ -200,7 +200,8 @@ void Lstm<T>::backward(const LstmBatch& batch, const LstmCache<T>& cache, const 
                       H, dz->row(r).data(), G);
     if (t > 0) {
       dh_rec.topRows(n).setZero();
-      k_->gemm(dz->row(r).data(), G, n, w_hh_p_.data(), G, 0, G, H, dh_rec.data(), H, 0);  // dz_t W_hh
+      // dz_t W_hh, the panels walked backwards on odd steps as in forward().
+      k_->gemm(dz->row(r).data(), G, n, w_hh_p_.data(), G, 0, G, H, dh_rec.data(), H, static_cast<int>(t & 1));
     }
   }
 }

@@ -26,7 +26,7 @@
 #include <vector>
 
 #include "core/tensor.h"
-#include "lrp/layers/lstm_kernels.h"
+#include "lrp/isa/lstm_kernels.h"
 
 namespace textlrp::lrp {
 

@@ -80,14 +80,15 @@
 //   fc.weight_left [C x H]     fc.weight_right [C x H]      fc.bias [C] (when hyper.fc_bias)
 // __metadata__ "textlrp.gate_order" = "i,g,f,o".
 //
-// Speed: the products run in small vectorized kernels (bilstm_classifier.cpp; with GCC on x86-64
-// compiled for both AVX2/FMA and the x86-64 baseline, chosen at load time), the input projection
-// of all tokens is one small GEMM, and the identity maps of the cell use the closed form above.
-// The recurrence reads W_hh (4H x H per direction, stored in column panels so that each is one
-// sequential stream) once per time step, which bounds the forward pass by the L2 bandwidth: in
-// float32 it is half the bytes. LRP with signal-take-all adds about a third to the forward pass.
-// For the 60/60 Arras model and 20 tokens: float64 forward ≈ 110 µs, explain ≈ 146 µs; float32
-// forward ≈ 52 µs, explain ≈ 79 µs (bench/bilstm_bench.cpp, docs/figures.md).
+// Speed: each direction is one lrp/layers/lstm.h layer, whose hot loops (lstm_kernels.h) are
+// compiled once per x86-64 level (baseline, v2, v3 = AVX2 + FMA, v4 = AVX-512) and chosen at start-up
+// (TEXTLRP_ISA lowers the level). The input projection of all tokens is one matrix product per
+// direction; each time step is one product with W_hh (4H x H per direction, in 64-byte aligned
+// column panels, walked backwards on odd steps so that what the previous step read last is still in
+// L1) and one vectorised pass of the cell (one exponential for the four gates); the identity maps
+// of the cell use the closed form above, in one fused pass per step. The recurrence reads W_hh
+// (115 kB in float64, 57.6 kB in float32) once per step, so float64 is bound by the L2 bandwidth.
+// Figures for the 60/60 Arras model and 20 tokens: docs/figures.md (bench/bilstm_bench.cpp).
 //
 // Thread-safe: every method is const. scores() and explain() keep their scratch in a per-thread
 // Trace (thread_local, reused between calls, so that scoring sentences does not allocate).

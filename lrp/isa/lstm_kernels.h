@@ -1,15 +1,13 @@
-// lrp/layers/lstm_kernels.h — the hot loops of the LSTM layer (lrp/layers/lstm.h) behind a raw-pointer
+// lrp/isa/lstm_kernels.h — the hot loops of the LSTM layer (lrp/layers/lstm.h) behind a raw-pointer
 // interface: no Eigen or std types cross it, so that lstm_kernels.cpp can be compiled once per
 // instruction-set level (x86-64-v2, v3 = AVX2 + FMA, v4 = AVX-512) into one binary, each copy in a
 // namespace of its own, and the best level the CPU has is chosen once at start-up.
 //
-// Per level, the kernel source (lstm_kernels.cpp) is compiled with -march=x86-64-vN and
-// TEXTLRP_LSTM_ISA=vN (see lrp/CMakeLists.txt: the small files lstm_kernels_v2.cpp, _v3.cpp,
-// _v4.cpp and _generic.cpp each define the macro and include it); lstm_kernels_dispatch.cpp picks a
-// table of function pointers with __builtin_cpu_supports, lowered by TEXTLRP_ISA=generic|v2|v3|v4.
-// Nothing in a per-level file uses an inline function of a shared header (no Eigen, no std::
-// templates), so no copy of such a function compiled for AVX-512 can be picked by the linker for code
-// that runs on any x86-64.
+// lstm_kernels.isa.cpp is compiled once per level by cmake/textlrp_isa.cmake (namespace
+// textlrp::isa_<level>, each defining lstm_kernels_f64() and lstm_kernels_f32());
+// lrp/layers/lstm_kernels_dispatch.cpp picks the level's tables through core/cpu_isa.h
+// (TEXTLRP_ISA=generic|v2|v3|v4 lowers it). This header declares plain structs and functions only
+// (no inline code), so the per-level file may include it.
 //
 // Matrices are row-major with explicit leading dimensions (elements between rows). The weights the
 // kernels multiply by are first "packed" into column panels of a width that suits the level's
@@ -60,11 +58,10 @@ struct Table {
                    Size H, T eps, double cell_share);
 };
 
-// The tables of the level in use (chosen on first use: the best the CPU supports, or the one
-// TEXTLRP_ISA names when the CPU has it).
+// The tables of the level in use (core/cpu_isa.h's cpu_isa()).
 const Table<double>& table_f64();
 const Table<float>& table_f32();
-// The level in use ("v4", "v3", "v2", "generic").
+// The level in use ("v4", "v3", "v2", "generic", "native").
 const char* isa_in_use();
 // The tables of a given level ("generic", "v2", "v3", "v4"), or nullptr when this build or this CPU
 // does not have it (for tests that compare the levels).

@@ -1,28 +1,31 @@
-// lrp/layers/lstm_kernels.cpp — the LSTM kernels (lstm_kernels.h), written once with GCC/Clang vector
-// extensions and compiled once per instruction-set level: this file as it is is the "generic" level
-// (the build's own flags); lstm_kernels_v2.cpp, _v3.cpp and _v4.cpp define TEXTLRP_LSTM_ISA and
-// include it under -march=x86-64-vN (lrp/CMakeLists.txt). The vector width follows the level: 64
-// bytes with AVX-512 (32 registers), 32 with AVX, else 16.
+// lrp/isa/lstm_kernels.isa.cpp — the LSTM kernels (lstm_kernels.h), written once with GCC/Clang vector
+// extensions and compiled once per instruction-set level by cmake/textlrp_isa.cmake (all of it in
+// textlrp::isa_<level>; chosen at run time through core/cpu_isa.h, see lrp/layers/lstm_kernels_dispatch.cpp).
+// The vector width follows the level: 64 bytes with AVX-512 (32 registers), 32 with AVX, else 16.
 //
 // Rules of this file (it is compiled for CPUs the program may not run on): no Eigen, no std::
 // function or template (their inline copies would be shared with generic code), only builtins,
-// vector extensions and this namespace's own static functions.
+// vector extensions, gnu_inline intrinsics and this namespace's own functions.
 #include <cstddef>
 #include <cstdint>
 #if defined(__AVX512F__)
 #include <immintrin.h>  // only gnu_inline always-inline intrinsics: never emitted as shared functions
 #endif
 
-#include "lrp/layers/lstm_kernels.h"
+#include "lrp/isa/lstm_kernels.h"
 
-#ifndef TEXTLRP_LSTM_ISA
-#define TEXTLRP_LSTM_ISA generic
+#ifndef TEXTLRP_ISA_NS
+#error "compile this file through textlrp_isa_kernels (cmake/textlrp_isa.cmake)"
 #endif
-#define TEXTLRP_LSTM_STR2(x) #x
-#define TEXTLRP_LSTM_STR(x) TEXTLRP_LSTM_STR2(x)
 
-namespace textlrp::lrp::lstm_kernels::TEXTLRP_LSTM_ISA {
+namespace textlrp::TEXTLRP_ISA_NS {
 namespace {
+
+using lrp::lstm_kernels::Size;
+using lrp::lstm_kernels::Table;
+using lrp::lstm_kernels::kRuleHalf;
+using lrp::lstm_kernels::kRuleProportional;
+using lrp::lstm_kernels::kRuleSignalTakeAll;
 
 #if defined(__AVX512F__)
 constexpr int kBytes = 64, kRegisters = 32;
@@ -460,13 +463,16 @@ Size panels_size_entry(Size n_in, Size n_out) {
   return panels_size_impl<T>(n_in, n_out);
 }
 
+constexpr Table<double> kTableF64 = {TEXTLRP_ISA_LEVEL_NAME,        &panels_size_entry<double>, &pack_panels_impl<double>,
+                                     &gemm_impl<double>,            &cell_impl<double>,         &cell_backward_impl<double>,
+                                     &lrp_ratios_impl<double>,      &lrp_cell_impl<double>};
+constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,       &panels_size_entry<float>, &pack_panels_impl<float>,
+                                    &gemm_impl<float>,            &cell_impl<float>,         &cell_backward_impl<float>,
+                                    &lrp_ratios_impl<float>,      &lrp_cell_impl<float>};
+
 }  // namespace
 
-extern const Table<double> kTableF64 = {
-    TEXTLRP_LSTM_STR(TEXTLRP_LSTM_ISA), &panels_size_entry<double>, &pack_panels_impl<double>, &gemm_impl<double>,
-    &cell_impl<double>, &cell_backward_impl<double>, &lrp_ratios_impl<double>, &lrp_cell_impl<double>};
-extern const Table<float> kTableF32 = {
-    TEXTLRP_LSTM_STR(TEXTLRP_LSTM_ISA), &panels_size_entry<float>, &pack_panels_impl<float>, &gemm_impl<float>,
-    &cell_impl<float>, &cell_backward_impl<float>, &lrp_ratios_impl<float>, &lrp_cell_impl<float>};
+const lrp::lstm_kernels::Table<double>& lstm_kernels_f64() { return kTableF64; }
+const lrp::lstm_kernels::Table<float>& lstm_kernels_f32() { return kTableF32; }
 
-}  // namespace textlrp::lrp::lstm_kernels::TEXTLRP_LSTM_ISA
+}  // namespace textlrp::TEXTLRP_ISA_NS
