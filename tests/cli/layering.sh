@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp} <- train;
+# Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp, embeddings, corpora} <- train;
 # lrp <- analysis; everything <- apps. Checks every #include "..." line of each module against the modules it may use
 # (DESIGN.md §3.1), that ICU and sentencepiece headers appear only in nlp/*.cpp (and SentencePiece's
 # trainer in train/sentencepiece_train.cpp), and liblinear/libfasttext only in train/*.cpp.
@@ -11,7 +11,7 @@ declare -A allowed=(
   [corpora]="core corpora"
   [lrp]="core lrp"
   [embeddings]="core nlp embeddings"
-  [train]="core nlp lrp train"
+  [train]="core nlp lrp embeddings corpora train"
   [analysis]="core lrp analysis"
 )
 bad=0
