@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <map>
 #include <numeric>
 #include <random>
@@ -454,6 +455,11 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
   warn(spm ? fmt::format("vocabulary: the {} pieces of {}", vocab.size(), o.tokenizer.substr(4))
            : fmt::format("vocabulary: {} entries (min count {}) from {} training documents", vocab.size(),
                          o.min_count, train.size()));
+  // liblinear draws its coordinate order from the C library's rand(): start from its initial state,
+  // as a fresh `textlrp train` process does, so that every call in a process trains the CLI's model
+  // (the refit continues the sequence, as in the CLI). rand() is process-global: two svm trainings
+  // running at the same time in one process may differ from the CLI's.
+  std::srand(1);
   double t_train = seconds_now();
   std::unique_ptr<lrp::BowClassifier> model = fit(train, vocab);
   nlohmann::json training = {{"corpus", o.corpus},

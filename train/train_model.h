@@ -10,7 +10,8 @@
 //   4. the vocabulary of the training split (min_count, max_vocab; a SentencePiece model's pieces);
 //   5. svm: liblinear on TF-IDF, dev accuracy, then (refit) again on train + dev with the
 //      vocabulary of both; cnn/bilstm: early stopping on the dev split (best epoch kept).
-// Deterministic for a seed (and, for the CNN/BiLSTM, one thread).
+// Deterministic for a seed (and, for the CNN/BiLSTM, one thread); svm: not while another svm
+// trains in the same process (liblinear's rand() is process-global).
 #pragma once
 
 #include <memory>

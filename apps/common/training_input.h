@@ -1,5 +1,5 @@
 // apps/common/training_input.h — the labelled documents `textlrp train` (and the public API's
-// textlrp::train_model over a corpus spec) trains on: the corpus, an optional dev corpus read the
+// textlrp::train_model_from_corpus) trains on: the corpus, an optional dev corpus read the
 // same way, --max-docs and --sst-phrases. Training itself is train::train_model (train/train_model.h).
 #pragma once
 
