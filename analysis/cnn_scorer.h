@@ -18,22 +18,22 @@
 #include "analysis/deletion.h"
 #include "lrp/models/cnn_classifier.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 class CnnDeletionScorer final : public DocumentScorer {
  public:
   // The model must outlive the scorer.
-  CnnDeletionScorer(const CnnClassifier& model, std::span<const TokenId> ids);
+  CnnDeletionScorer(const lrp::CnnClassifier& model, std::span<const TokenId> ids);
   Vec scores() override;
   void remove(std::size_t position) override;
   std::size_t size() const override { return n_ids_; }
 
  private:
-  const CnnClassifier& model_;
+  const lrp::CnnClassifier& model_;
   std::size_t n_ids_;
   Index n_used_;         // tokens the model reads (after truncation)
   Mat x_;                // [T₊ x E] embedded input
   std::vector<Mat> z_;   // per width: [T' x F] pre-activations
 };
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -28,7 +28,7 @@
 
 #include "core/tensor.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 // Decision values [C] for a token-id sequence (e.g. Classifier::scores). Must be thread-safe if
 // the caller runs documents in parallel.
@@ -110,4 +110,4 @@ class DeletionCurve {
 // 1/(K+1) Σ_k (curve[0] − curve[k]) (or the negation when rising); 0 for an empty curve.
 double area_over_curve(std::span<const double> curve, bool rising);
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -17,7 +17,7 @@
 namespace textlrp::app {
 namespace {
 
-namespace la = lrp::analysis;
+namespace la = analysis;
 
 struct AnalyzeCmdOptions {
   std::vector<std::string> models;

@@ -15,13 +15,11 @@
 #include "core/file.h"
 #include "core/thread_pool.h"
 #include "corpora/line_utils.h"
+#include "model_impl.h"
 #include "textlrp/textlrp.h"
 
 namespace textlrp {
 
-struct Model::Impl {
-  app::Model model;
-};
 
 namespace {
 

@@ -23,7 +23,7 @@
 
 namespace textlrp::app {
 
-namespace la = lrp::analysis;
+namespace la = analysis;
 
 // ---------------------------------------------------------------------------------------------
 // Documents and threads

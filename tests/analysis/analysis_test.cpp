@@ -13,7 +13,7 @@
 #include "tests/catch.h"
 
 using namespace textlrp;
-using namespace textlrp::lrp::analysis;
+using namespace textlrp::analysis;
 
 TEST_CASE("pca: components, variances and projections of a hand-made data set", "[lrp][analysis][pca]") {
   // Four points mean + a·u + b·v with a = ±2, b = ±1 along the orthonormal axes u = (0.6, 0.8) and

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp} <- train;
+# Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp, embeddings, corpora} <- train;
 # lrp <- analysis; everything <- apps. Checks every #include "..." line of each module against the modules it may use
 # (DESIGN.md §3.1), that ICU and sentencepiece headers appear only in nlp/*.cpp (and SentencePiece's
 # trainer in train/sentencepiece_train.cpp), and liblinear/libfasttext only in train/*.cpp.
@@ -11,7 +11,7 @@ declare -A allowed=(
   [corpora]="core corpora"
   [lrp]="core lrp"
   [embeddings]="core nlp embeddings"
-  [train]="core nlp lrp train"
+  [train]="core nlp lrp embeddings corpora train"
   [analysis]="core lrp analysis"
 )
 bad=0
@@ -38,7 +38,8 @@ if grep -rlE '#include <(linear\.h|fasttext/|sentencepiece_trainer)' "$ROOT" --i
   bad=1
 fi
 # The public API's headers (api/include/textlrp/) stand alone: nothing from apps/, no CLI11; only the
-# standard library, core/error.h and each other (DESIGN.md section 0; pimpl in api/src/api.cpp).
+# standard library, core/error.h, train/options.h (standard types only) and each other (DESIGN.md
+# section 0; pimpl in api/src/api.cpp).
 if grep -rnE '#include ["<](apps/|CLI/|nlohmann/|Eigen/|fmt/|lrp/|nlp/|corpora/)' "$ROOT/api/include"; then
   echo "layering violation: a public API header (api/include) includes apps/, CLI11 or an implementation header (lines above)"
   bad=1
