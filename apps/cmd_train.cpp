@@ -458,7 +458,7 @@ int run_train(const TrainOptions& o) {
   const std::unique_ptr<nlp::Tokenizer> tokenizer_ptr = make_train_tokenizer(o);
   const nlp::Tokenizer& tokenizer = *tokenizer_ptr;
   // A subword model: the ids are SentencePiece's piece ids, the vocabulary its piece table.
-  const auto* spm = dynamic_cast<const nlp::SentencePieceTokenizer*>(&tokenizer);
+  const auto* spm = nlp::sentencepiece_of(tokenizer);
   std::vector<std::vector<TokenId>> piece_ids(spm ? docs.size() : 0);
   // Tokenize everything once (both cores).
   std::vector<std::vector<std::string>> tokens(docs.size());

@@ -1,6 +1,7 @@
-// api/src/api.cpp — the public API (textlrp/textlrp.h) over the command-line tool's pipeline
-// (apps/common): the same loading, encoding and explaining, so that an Explanation's to_json() is
-// the line `textlrp explain` writes.
+// api/src/api.cpp — the public API (textlrp/textlrp.h): models load with the library's model
+// directory (lrp/model_dir.h) and encode with its text encoder; explaining goes through the
+// command-line tool's pipeline (apps/common), so that an Explanation's to_json() is the line
+// `textlrp explain` writes.
 #include <fmt/format.h>
 
 #include <charconv>
@@ -8,19 +9,19 @@
 #include <utility>
 
 #include "apps/common/explanation.h"
-#include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "apps/common/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/thread_pool.h"
 #include "corpora/line_utils.h"
+#include "lrp/model_dir.h"
 #include "textlrp/textlrp.h"
 
 namespace textlrp {
 
 struct Model::Impl {
-  app::Model model;
+  lrp::ModelDir model;
 };
 
 namespace {
@@ -100,7 +101,7 @@ T parse_number(const std::string& key, const std::string& value) {
 }
 
 // The lrp::ExplainOptions `textlrp explain` builds from the same flags (apps/cmd_explain.cpp).
-lrp::ExplainOptions explain_options(const app::Model& model, const ExplainRequest& req) {
+lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainRequest& req) {
   lrp::ExplainOptions eo;
   eo.method = lrp::parse_method(req.method);
   for (const auto& [key, value] : req.options) {
@@ -124,7 +125,7 @@ lrp::ExplainOptions explain_options(const app::Model& model, const ExplainReques
   return eo;
 }
 
-Explanation explain_one(const app::Model& model, corpora::Example&& ex, const ExplainRequest& req,
+Explanation explain_one(const lrp::ModelDir& model, corpora::Example&& ex, const ExplainRequest& req,
                         const lrp::ExplainOptions& eo, const app::TargetSpec& target) {
   ex.label = req.label;
   return from_record(app::explain_example(model, ex, eo, target));
@@ -137,7 +138,7 @@ Model::~Model() = default;
 
 Model Model::open(const std::filesystem::path& dir, bool verify) {
   auto impl = std::make_shared<Impl>();
-  impl->model = app::load_model(dir, verify);
+  impl->model = lrp::load_model_dir(dir, verify);
   return Model(std::move(impl));
 }
 
@@ -145,14 +146,11 @@ const std::vector<std::string>& Model::labels() const { return impl_->model.labe
 std::string Model::architecture() const { return std::string(impl_->model.classifier->architecture()); }
 std::string Model::name() const { return impl_->model.name; }
 const std::filesystem::path& Model::dir() const { return impl_->model.dir; }
-bool Model::subword() const { return impl_->model.subword; }
+bool Model::subword() const { return impl_->model.subword(); }
 
 Prediction Model::predict(std::string_view text) const {
-  const app::Model& m = impl_->model;
-  corpora::Example ex;
-  ex.text = std::string(text);
-  const app::Encoded enc = app::encode(m, ex);
-  const Vec s = m.classifier->scores(enc.ids);
+  const lrp::ModelDir& m = impl_->model;
+  const Vec s = m.classifier->scores(m.encoder.encode(text));
   Prediction p;
   p.index = lrp::argmax(s);
   for (std::size_t c = 0; c < m.labels().size(); ++c) p.scores.emplace_back(m.labels()[c], s[static_cast<Index>(c)]);
@@ -161,7 +159,7 @@ Prediction Model::predict(std::string_view text) const {
 }
 
 Explanation Model::explain(std::string_view text, const ExplainRequest& request) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   corpora::Example ex;
@@ -171,7 +169,7 @@ Explanation Model::explain(std::string_view text, const ExplainRequest& request)
 }
 
 Explanation Model::explain(const std::vector<std::string>& tokens, const ExplainRequest& request) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   corpora::Example ex;
@@ -186,7 +184,7 @@ Explanation Model::explain(const std::vector<std::string>& tokens, const Explain
 
 std::vector<Explanation> Model::explain_many(std::span<const std::string> texts, const ExplainRequest& request,
                                              int threads) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   std::vector<Explanation> out(texts.size());

@@ -213,7 +213,7 @@ std::vector<std::size_t> visible_positions(const Model& model, std::span<const T
   if (const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get())) {
     limit = std::min(limit, static_cast<std::size_t>(cnn->max_tokens()));
   }
-  const bool skip_unk = model.classifier->architecture() == "bow_svm" && model.vocab.has_unk();
+  const bool skip_unk = model.classifier->architecture() == "bow_svm" && model.vocab().has_unk();
   const Index n_vocab = model.classifier->n_vocab();
   std::vector<std::size_t> out;
   out.reserve(limit);
@@ -323,11 +323,11 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
     s.table_source = fmt::format("the embedding matrix of model '{}' ({} x {})", model.name, s.table.rows(), s.table.cols());
   } else {
     emb::LoadOptions lo;
-    lo.only = &model.vocab;
+    lo.only = &model.vocab();
     lo.allow_short_header = true;
     const emb::EmbeddingTable t = emb::load_embeddings(embeddings, emb::Format::kAuto, log, lo);
     emb::Coverage cov;
-    s.table = emb::embedding_matrix(t, model.vocab, 0, 0.0f, &cov);  // scale 0: words without a vector get 0
+    s.table = emb::embedding_matrix(t, model.vocab(), 0, 0.0f, &cov);  // scale 0: words without a vector get 0
     s.table_source = fmt::format("{} ({})", embeddings, emb::to_string(cov));
   }
   if (log) log(fmt::format("docvec: word vectors from {}", s.table_source));
@@ -383,7 +383,7 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
   out.prediction = lrp::argmax(model.classifier->scores(ids));
   const Index dim = setup.table.cols();
   const Index n_rows = setup.table.rows();
-  const TokenId unk = model.vocab.unk_id();
+  const TokenId unk = model.vocab().unk_id();
   auto usable = [&](TokenId id) { return id >= 0 && id < n_rows && id != unk; };
   for (std::size_t w = 0; w < setup.weightings.size(); ++w) {
     const Weighting& wt = setup.weightings[w];
@@ -934,7 +934,7 @@ DocWords document_words(const Model& model, const corpora::Example& doc, const M
   out.cls = label_of(model, doc, false);
   if (out.cls < 0) out.cls = lrp::argmax(model.classifier->scores(enc.ids));
   const std::vector<double> r = token_relevance(model, enc.ids, plan, out.cls, explain);
-  const TokenId unk = model.vocab.unk_id();
+  const TokenId unk = model.vocab().unk_id();
   std::vector<std::string> words;
   std::vector<double> rel;
   for (std::size_t t : visible_positions(model, enc.ids)) {

@@ -440,9 +440,9 @@ inline void run_config(std::string_view data) {
     std::fclose(f);
   }
   const app::Model m = app::load_model(d.path(), true);
-  TEXTLRP_FUZZ_CHECK(m.classifier != nullptr && m.tokenizer != nullptr);
-  TEXTLRP_FUZZ_CHECK(m.classifier->n_vocab() == static_cast<Index>(m.vocab.size()));
-  (void)app::encode_text(*m.tokenizer, m.vocab, "the cat sat on a good mat");
+  TEXTLRP_FUZZ_CHECK(m.classifier != nullptr);
+  TEXTLRP_FUZZ_CHECK(m.classifier->n_vocab() == static_cast<Index>(m.vocab().size()));
+  (void)m.encoder.encode("the cat sat on a good mat");
 }
 
 // The targets by name (as in fuzz_<name>.cpp and tests/data/fuzz-regressions/<name>/).
