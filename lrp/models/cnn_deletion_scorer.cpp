@@ -1,10 +1,14 @@
-#include "analysis/cnn_scorer.h"
+#include "lrp/models/cnn_deletion_scorer.h"
 
 #include <algorithm>
 
 #include "core/error.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::lrp {
+
+std::unique_ptr<DeletionScorer> CnnClassifier::deletion_scorer(std::span<const TokenId> ids) const {
+  return std::make_unique<CnnDeletionScorer>(*this, ids);
+}
 
 CnnDeletionScorer::CnnDeletionScorer(const CnnClassifier& model, std::span<const TokenId> ids)
     : model_(model), n_ids_(ids.size()) {
@@ -43,4 +47,4 @@ void CnnDeletionScorer::remove(std::size_t position) {
   }
 }
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::lrp
