@@ -43,8 +43,14 @@ TextEncoder TextEncoder::from_config(const nlohmann::json& tokenizer_config, con
                                     "not from \"vocab\"",
                                     where));
     }
-    Vocabulary pieces = spm->vocabulary();
-    return TextEncoder(std::move(tokenizer), std::move(pieces));
+    // Built here rather than by the constructor, which would build the piece table a second time
+    // to check it.
+    TextEncoder e;
+    e.vocab_ = spm->vocabulary();
+    e.kind_ = Kind::kSentencePiece;
+    e.spm_ = spm;
+    e.tokenizer_ = std::move(tokenizer);
+    return e;
   }
   const std::string vocab_file = tokenizer_config.value("vocab", std::string("vocab.txt"));
   return TextEncoder(std::move(tokenizer), Vocabulary::load(dir / vocab_file));

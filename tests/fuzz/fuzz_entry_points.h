@@ -384,7 +384,7 @@ inline void run_tokenizer(std::string_view data) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// config.json of a model directory (apps/common/model.h load_model): a valid tiny BoW/SVM model
+// config.json of a model directory (lrp/model_dir.h, via app::load_model): a valid tiny BoW/SVM model
 // directory (vocab.txt, model.safetensors, and the SentencePiece model as tokenizer.model for
 // {"kind": "spm"} configs) is written once per process under /tmp; each input replaces its
 // config.json and the directory is loaded with its self-tests.
