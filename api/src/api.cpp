@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "apps/common/explain_request.h"
 #include "apps/common/explanation.h"
 #include "apps/common/pipeline.h"
 #include "apps/common/report.h"
@@ -100,29 +101,32 @@ T parse_number(const std::string& key, const std::string& value) {
   return v;
 }
 
-// The lrp::ExplainOptions `textlrp explain` builds from the same flags (apps/cmd_explain.cpp).
+// The request's options by name, as the flags of `textlrp explain`; then the options that command
+// builds from them, in one place (apps/common/explain_request.h).
 lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainRequest& req) {
-  lrp::ExplainOptions eo;
-  eo.method = lrp::parse_method(req.method);
+  app::ExplainSettings s;
+  s.method = req.method;
+  s.rule = req.rule;
   for (const auto& [key, value] : req.options) {
     if (key == "lstm-rule") {
-      eo.gate_rule = lrp::parse_gate_rule(value);
+      s.lstm_rule = value;
+      if (value.empty()) (void)lrp::parse_gate_rule(value);  // "" is no rule: InvalidArgument listing them
     } else if (key == "bias-factor") {
-      eo.bias_factor = parse_number<double>(key, value);
+      s.bias_factor = parse_number<double>(key, value);
     } else if (key == "precision") {
-      eo.precision = lrp::parse_precision(value);
+      s.precision = value;
+      if (value.empty()) (void)lrp::parse_precision(value);
     } else if (key == "steps") {
-      eo.ig_steps = parse_number<int>(key, value);
-      if (eo.ig_steps < 1) throw InvalidArgument("option 'steps' must be at least 1");
+      s.steps = parse_number<int>(key, value);
+      if (s.steps < 1) throw InvalidArgument("option 'steps' must be at least 1");
     } else if (key == "seed") {
-      eo.seed = parse_number<std::uint64_t>(key, value);
+      s.seed = parse_number<std::uint64_t>(key, value);
     } else {
       throw InvalidArgument(fmt::format("unknown explain option '{}' (valid: bias-factor, lstm-rule, precision, "
                                         "seed, steps)", key));
     }
   }
-  model.classifier->set_rule(eo, req.rule);
-  return eo;
+  return app::explain_options(model, s);
 }
 
 Explanation explain_one(const lrp::ModelDir& model, corpora::Example&& ex, const ExplainRequest& req,
