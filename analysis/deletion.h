@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "lrp/models/classifier.h"
 
 namespace textlrp::analysis {
 
@@ -55,14 +56,8 @@ DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> id
 
 // A document that is scored again after each deletion. The generic one (IdsScorer) rescores the
 // whole id sequence with a Scorer; a model can offer a faster one that only recomputes what a
-// deletion changes (analysis/cnn_scorer.h for the CNN).
-class DocumentScorer {
- public:
-  virtual ~DocumentScorer() = default;
-  virtual Vec scores() = 0;                         // [C] for the document in its current state
-  virtual void remove(std::size_t position) = 0;    // deletes one more position
-  virtual std::size_t size() const = 0;             // positions of the document
-};
+// deletion changes (Classifier::deletion_scorer(); lrp/models/cnn_deletion_scorer.h for the CNN).
+using DocumentScorer = textlrp::lrp::DeletionScorer;
 
 class IdsScorer final : public DocumentScorer {
  public:

@@ -135,7 +135,7 @@ int run_embeddings_inspect(const InspectOptions& o) {
   if (!description.empty()) j["detected"] = description;
   if (!o.model.empty()) {
     const Model m = load_model(o.model, false);
-    const emb::Coverage c = emb::coverage(table, m.vocab);
+    const emb::Coverage c = emb::coverage(table, m.vocab());
     warn(emb::to_string(c));
     j["coverage"] = {{"model", o.model},
                      {"vocabulary", c.n_vocab},

@@ -17,6 +17,7 @@
 #include "core/utf8.h"
 #include "embeddings/load.h"
 #include "nlp/sentencepiece_tokenizer.h"
+#include "nlp/text_encoder.h"
 #include "train/bilstm_train.h"
 #include "train/bow_train.h"
 #include "train/cnn_train.h"
@@ -367,7 +368,7 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
   out.tokenizer = make_train_tokenizer(o);
   const nlp::Tokenizer& tokenizer = *out.tokenizer;
   // A subword model: the ids are SentencePiece's piece ids, the vocabulary its piece table.
-  const auto* spm = dynamic_cast<const nlp::SentencePieceTokenizer*>(&tokenizer);
+  const auto* spm = nlp::sentencepiece_of(tokenizer);
   std::vector<std::vector<TokenId>> piece_ids(spm ? docs.size() : 0);
   // Tokenize everything once (both cores).
   std::vector<std::vector<std::string>> tokens(docs.size());

@@ -1,14 +1,15 @@
-// api/src/api.cpp — the public API (textlrp/textlrp.h) over the command-line tool's pipeline
-// (apps/common): the same loading, encoding and explaining, so that an Explanation's to_json() is
-// the line `textlrp explain` writes.
+// api/src/api.cpp — the public API (textlrp/textlrp.h): models load with the library's model
+// directory (lrp/model_dir.h) and encode with its text encoder; explaining goes through the
+// command-line tool's pipeline (apps/common), so that an Explanation's to_json() is the line
+// `textlrp explain` writes.
 #include <fmt/format.h>
 
 #include <charconv>
 #include <cstdint>
 #include <utility>
 
+#include "apps/common/explain_request.h"
 #include "apps/common/explanation.h"
-#include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "apps/common/report.h"
 #include "core/error.h"
@@ -97,32 +98,35 @@ T parse_number(const std::string& key, const std::string& value) {
   return v;
 }
 
-// The lrp::ExplainOptions `textlrp explain` builds from the same flags (apps/cmd_explain.cpp).
-lrp::ExplainOptions explain_options(const app::Model& model, const ExplainRequest& req) {
-  lrp::ExplainOptions eo;
-  eo.method = lrp::parse_method(req.method);
+// The request's options by name, as the flags of `textlrp explain`; then the options that command
+// builds from them, in one place (apps/common/explain_request.h).
+lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainRequest& req) {
+  app::ExplainSettings s;
+  s.method = req.method;
+  s.rule = req.rule;
   for (const auto& [key, value] : req.options) {
     if (key == "lstm-rule") {
-      eo.gate_rule = lrp::parse_gate_rule(value);
+      s.lstm_rule = value;
+      if (value.empty()) (void)lrp::parse_gate_rule(value);  // "" is no rule: InvalidArgument listing them
     } else if (key == "bias-factor") {
-      eo.bias_factor = parse_number<double>(key, value);
+      s.bias_factor = parse_number<double>(key, value);
     } else if (key == "precision") {
-      eo.precision = lrp::parse_precision(value);
+      s.precision = value;
+      if (value.empty()) (void)lrp::parse_precision(value);
     } else if (key == "steps") {
-      eo.ig_steps = parse_number<int>(key, value);
-      if (eo.ig_steps < 1) throw InvalidArgument("option 'steps' must be at least 1");
+      s.steps = parse_number<int>(key, value);
+      if (s.steps < 1) throw InvalidArgument("option 'steps' must be at least 1");
     } else if (key == "seed") {
-      eo.seed = parse_number<std::uint64_t>(key, value);
+      s.seed = parse_number<std::uint64_t>(key, value);
     } else {
       throw InvalidArgument(fmt::format("unknown explain option '{}' (valid: bias-factor, lstm-rule, precision, "
                                         "seed, steps)", key));
     }
   }
-  model.classifier->set_rule(eo, req.rule);
-  return eo;
+  return app::explain_options(model, s);
 }
 
-Explanation explain_one(const app::Model& model, corpora::Example&& ex, const ExplainRequest& req,
+Explanation explain_one(const lrp::ModelDir& model, corpora::Example&& ex, const ExplainRequest& req,
                         const lrp::ExplainOptions& eo, const app::TargetSpec& target) {
   ex.label = req.label;
   return from_record(app::explain_example(model, ex, eo, target));
@@ -135,7 +139,7 @@ Model::~Model() = default;
 
 Model Model::open(const std::filesystem::path& dir, bool verify) {
   auto impl = std::make_shared<Impl>();
-  impl->model = app::load_model(dir, verify);
+  impl->model = lrp::load_model_dir(dir, verify);
   return Model(std::move(impl));
 }
 
@@ -143,14 +147,11 @@ const std::vector<std::string>& Model::labels() const { return impl_->model.labe
 std::string Model::architecture() const { return std::string(impl_->model.classifier->architecture()); }
 std::string Model::name() const { return impl_->model.name; }
 const std::filesystem::path& Model::dir() const { return impl_->model.dir; }
-bool Model::subword() const { return impl_->model.subword; }
+bool Model::subword() const { return impl_->model.subword(); }
 
 Prediction Model::predict(std::string_view text) const {
-  const app::Model& m = impl_->model;
-  corpora::Example ex;
-  ex.text = std::string(text);
-  const app::Encoded enc = app::encode(m, ex);
-  const Vec s = m.classifier->scores(enc.ids);
+  const lrp::ModelDir& m = impl_->model;
+  const Vec s = m.classifier->scores(m.encoder.encode(text));
   Prediction p;
   p.index = lrp::argmax(s);
   for (std::size_t c = 0; c < m.labels().size(); ++c) p.scores.emplace_back(m.labels()[c], s[static_cast<Index>(c)]);
@@ -159,7 +160,7 @@ Prediction Model::predict(std::string_view text) const {
 }
 
 Explanation Model::explain(std::string_view text, const ExplainRequest& request) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   corpora::Example ex;
@@ -169,7 +170,7 @@ Explanation Model::explain(std::string_view text, const ExplainRequest& request)
 }
 
 Explanation Model::explain(const std::vector<std::string>& tokens, const ExplainRequest& request) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   corpora::Example ex;
@@ -184,7 +185,7 @@ Explanation Model::explain(const std::vector<std::string>& tokens, const Explain
 
 std::vector<Explanation> Model::explain_many(std::span<const std::string> texts, const ExplainRequest& request,
                                              int threads) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   std::vector<Explanation> out(texts.size());

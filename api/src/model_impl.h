@@ -1,14 +1,14 @@
-// api/src/model_impl.h — what a textlrp::Model holds: the command-line tool's loaded model
-// (apps/common/model.h). Internal to api/src.
+// api/src/model_impl.h — what a textlrp::Model holds: the loaded model directory
+// (lrp/model_dir.h). Internal to api/src.
 #pragma once
 
-#include "apps/common/model.h"
+#include "lrp/model_dir.h"
 #include "textlrp/model.h"
 
 namespace textlrp {
 
 struct Model::Impl {
-  app::Model model;
+  lrp::ModelDir model;
 };
 
 }  // namespace textlrp

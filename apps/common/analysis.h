@@ -242,6 +242,7 @@ struct DeletionCurves {
 struct DeletionResult {
   std::string model;
   std::string architecture;
+  std::string deletion;  // what deleting a token means to the model (Classifier::token_deletion())
   int max_delete = 0;
   int random_seeds = 0;
   std::size_t documents = 0;

@@ -736,6 +736,11 @@ std::vector<TokenId> BertSequenceClassifier::with_specials(std::span<const Token
   return out;
 }
 
+bool BertSequenceClassifier::supports(Method method) const {
+  return method == Method::kLrp || method == Method::kSensitivity || method == Method::kGradientInput ||
+         method == Method::kRandom;
+}
+
 Vec BertSequenceClassifier::scores(std::span<const TokenId> ids) const {
   return model_->logits(with_specials(ids, nullptr));
 }

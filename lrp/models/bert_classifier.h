@@ -165,6 +165,10 @@ class BertSequenceClassifier final : public Classifier {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  // lrp, sa, gi and random (no ig, no occlusion of its own).
+  bool supports(Method method) const override;
+  // The pieces between [CLS] and [SEP]: max_length - 2.
+  Index max_tokens() const override { return max_length_ - 2; }
 
   const BertClassifier& model() const { return *model_; }
   Index max_length() const { return max_length_; }

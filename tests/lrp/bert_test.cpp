@@ -446,6 +446,14 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
   o.transformer_rule.clear();
   o.method = Method::kOcclusion;
   CHECK_THROWS_AS(clf.explain(pieces, o), InvalidArgument);
+  // The capability queries say the same (lrp/models/classifier.h).
+  CHECK_FALSE(clf.supports(Method::kOcclusion));
+  CHECK_FALSE(clf.supports(Method::kIntegratedGradients));
+  for (Method m : {Method::kLrp, Method::kSensitivity, Method::kGradientInput, Method::kRandom}) {
+    CHECK(clf.supports(m));
+  }
+  CHECK(clf.max_tokens() == 4);
+  CHECK_FALSE(clf.embedding_matrix());
   // Six pieces, four kept: the rest get 0 and the explanation says so.
   o.method = Method::kGradientInput;
   const std::vector<TokenId> long_ids = {5, 6, 7, 8, 9, 10};

@@ -1,12 +1,16 @@
-#include "analysis/cnn_scorer.h"
+#include "lrp/models/cnn_deletion_scorer.h"
 
 #include <algorithm>
 
 #include "core/error.h"
 
-namespace textlrp::analysis {
+namespace textlrp::lrp {
 
-CnnDeletionScorer::CnnDeletionScorer(const lrp::CnnClassifier& model, std::span<const TokenId> ids)
+std::unique_ptr<DeletionScorer> CnnClassifier::deletion_scorer(std::span<const TokenId> ids) const {
+  return std::make_unique<CnnDeletionScorer>(*this, ids);
+}
+
+CnnDeletionScorer::CnnDeletionScorer(const CnnClassifier& model, std::span<const TokenId> ids)
     : model_(model), n_ids_(ids.size()) {
   n_used_ = std::min(static_cast<Index>(ids.size()), model.max_tokens());
   const Index n_rows = std::max(n_used_, model.max_kernel());
@@ -43,4 +47,4 @@ void CnnDeletionScorer::remove(std::size_t position) {
   }
 }
 
-}  // namespace textlrp::analysis
+}  // namespace textlrp::lrp

@@ -1,4 +1,5 @@
-// analysis/cnn_scorer.h — fast rescoring of a CNN document under word deletion.
+// lrp/models/cnn_deletion_scorer.h — fast rescoring of a CNN document under word deletion
+// (CnnClassifier::deletion_scorer(), used by the word-deletion experiment of analysis/deletion.h).
 //
 // Deleting token p (its embedding row set to zero, as CnnClassifier does for an id outside the
 // vocabulary) changes only the convolution windows that cover p: for width K the K rows
@@ -15,25 +16,25 @@
 #include <span>
 #include <vector>
 
-#include "analysis/deletion.h"
+#include "lrp/models/classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
-namespace textlrp::analysis {
+namespace textlrp::lrp {
 
-class CnnDeletionScorer final : public DocumentScorer {
+class CnnDeletionScorer final : public DeletionScorer {
  public:
   // The model must outlive the scorer.
-  CnnDeletionScorer(const lrp::CnnClassifier& model, std::span<const TokenId> ids);
+  CnnDeletionScorer(const CnnClassifier& model, std::span<const TokenId> ids);
   Vec scores() override;
   void remove(std::size_t position) override;
   std::size_t size() const override { return n_ids_; }
 
  private:
-  const lrp::CnnClassifier& model_;
+  const CnnClassifier& model_;
   std::size_t n_ids_;
   Index n_used_;         // tokens the model reads (after truncation)
   Mat x_;                // [T₊ x E] embedded input
   std::vector<Mat> z_;   // per width: [T' x F] pre-activations
 };
 
-}  // namespace textlrp::analysis
+}  // namespace textlrp::lrp
