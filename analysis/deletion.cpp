@@ -9,7 +9,7 @@
 #include "analysis/knn.h"
 #include "lrp/models/classifier.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 std::vector<std::size_t> relevance_order(std::span<const double> relevance, std::span<const std::size_t> candidates,
                                          bool descending) {
@@ -44,7 +44,7 @@ DeletionTrace delete_and_score(DocumentScorer& scorer, std::span<const std::size
     if (target < 0 || target >= s.size()) {
       throw InvalidArgument(fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
     }
-    t.predicted.push_back(argmax(s));
+    t.predicted.push_back(lrp::argmax(s));
     t.score.push_back(static_cast<double>(s[target]));
   };
   record();
@@ -170,4 +170,4 @@ double area_over_curve(std::span<const double> curve, bool rising) {
 double DeletionCurve::aopc(bool rising) const { return area_over_curve(accuracy(), rising); }
 double DeletionCurve::score_aopc(bool rising) const { return area_over_curve(mean_score(), rising); }
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

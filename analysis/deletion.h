@@ -27,8 +27,9 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "lrp/models/classifier.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 // Decision values [C] for a token-id sequence (e.g. Classifier::scores). Must be thread-safe if
 // the caller runs documents in parallel.
@@ -67,14 +68,10 @@ std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std
                                                   int target, TokenId deleted_id = -1);
 
 // A document that is scored again after each deletion. The generic one (IdsScorer) rescores the
-// whole id sequence with a Scorer (delete_and_score_batch above scores all the states at once).
-class DocumentScorer {
- public:
-  virtual ~DocumentScorer() = default;
-  virtual Vec scores() = 0;                         // [C] for the document in its current state
-  virtual void remove(std::size_t position) = 0;    // deletes one more position
-  virtual std::size_t size() const = 0;             // positions of the document
-};
+// whole id sequence with a Scorer (delete_and_score_batch above scores all the states at once); a
+// model can offer a faster one that only recomputes what a deletion changes (Classifier::deletion_scorer();
+// lrp/models/cnn_deletion_scorer.h for the CNN).
+using DocumentScorer = textlrp::lrp::DeletionScorer;
 
 class IdsScorer final : public DocumentScorer {
  public:
@@ -122,4 +119,4 @@ class DeletionCurve {
 // 1/(K+1) Σ_k (curve[0] − curve[k]) (or the negation when rising); 0 for an empty curve.
 double area_over_curve(std::span<const double> curve, bool rising);
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 std::string_view distance_name(Distance d) { return d == Distance::kCosine ? "cosine" : "euclidean"; }
 
@@ -186,4 +186,4 @@ CrossValidation knn_cross_validate(const DMat& x, std::span<const int> labels, I
   return cv;
 }
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -24,7 +24,7 @@
 #include "analysis/pca.h"
 #include "core/rng.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 // cosine: d(a, b) = 1 − a·b / (|a| |b|)  (a zero vector has cosine 0 to everything: distance 1).
 // euclidean: d(a, b) = |a − b| (ranked by the squared distance).
@@ -71,4 +71,4 @@ using textlrp::splitmix64_next;
 // Fisher-Yates shuffle driven by splitmix64_next (identical on every platform, unlike std::shuffle).
 void seeded_shuffle(std::span<Index> values, std::uint64_t seed);
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 std::vector<double> Pca::explained_ratio() const {
   std::vector<double> r(static_cast<std::size_t>(variance.size()), 0.0);
@@ -65,4 +65,4 @@ void normalize_rows(DMat& x) {
   }
 }
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -19,7 +19,7 @@
 
 #include "core/tensor.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 using DMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using DVec = Eigen::VectorXd;
@@ -44,4 +44,4 @@ Pca fit_pca(const DMat& x, Index k);
 // Scales every row of x to unit Euclidean length (rows of length 0 stay 0).
 void normalize_rows(DMat& x);
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -7,7 +7,7 @@
 
 #include "core/error.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 DocumentWords aggregate_document(std::span<const std::string> words, std::span<const double> relevance) {
   TEXTLRP_ASSERT(words.size() == relevance.size());
@@ -71,4 +71,4 @@ TopWords::Key parse_topwords_key(std::string_view name) {
   throw InvalidArgument(fmt::format("unknown ranking '{}'; valid: sum, mean", name));
 }
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

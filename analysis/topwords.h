@@ -21,7 +21,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::analysis {
 
 struct WordStats {
   double sum = 0;
@@ -67,4 +67,4 @@ class TopWords {
 // "sum" or "mean"; InvalidArgument otherwise.
 TopWords::Key parse_topwords_key(std::string_view name);
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::analysis

@@ -17,7 +17,7 @@
 namespace textlrp::app {
 namespace {
 
-namespace la = lrp::analysis;
+namespace la = analysis;
 
 struct AnalyzeCmdOptions {
   std::vector<std::string> models;
@@ -143,7 +143,7 @@ int run_analyze(const AnalyzeCmdOptions& o) {
   report.epi_options = eo;
   for (const Model& m : models) {
     report.facts.push_back(fmt::format("model {}: {}, {} classes, vocabulary {}", m.name, m.classifier->architecture(),
-                                       m.labels().size(), m.vocab.size()));
+                                       m.labels().size(), m.vocab().size()));
   }
 
   // Examples: LRP for the predicted class, the models side by side.

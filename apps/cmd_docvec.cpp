@@ -39,7 +39,7 @@ int run_docvec(const DocvecCmdOptions& o) {
   }
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
   EpiOptions eo;
-  eo.distance = lrp::analysis::parse_distance(o.distance);
+  eo.distance = analysis::parse_distance(o.distance);
   eo.folds = o.folds;
   eo.k_max = o.k_max;
   eo.seed = o.seed;
@@ -96,7 +96,7 @@ int run_docvec(const DocvecCmdOptions& o) {
   if (o.epi) {
     std::vector<EpiRow> rows_epi;
     for (std::size_t w = 0; w < weightings.size(); ++w) {
-      sets[w].x = Eigen::Map<const lrp::analysis::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()), dim);
+      sets[w].x = Eigen::Map<const analysis::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()), dim);
       rows_epi.push_back(explanatory_power(sets[w], eo));
       rows_epi.back().source = o.out;
     }

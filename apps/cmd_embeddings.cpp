@@ -25,7 +25,7 @@ namespace {
 struct EmbTrainOptions {
   InputOptions input;
   std::string out;
-  emb::TrainVectorsOptions train;
+  train::TrainVectorsOptions train;
   std::size_t max_docs = 0;
   bool lowercase = true;
   bool quiet = false;
@@ -75,7 +75,7 @@ int run_embeddings_train(const EmbTrainOptions& o) {
     }
     text.commit();
   }
-  emb::TrainVectorsOptions topts = o.train;
+  train::TrainVectorsOptions topts = o.train;
   if (topts.threads <= 0) topts.threads = resolve_threads(0);
   warn(fmt::format("training {}-d {} vectors on {} documents ({} tokens), {} epochs, {} threads", o.train.dim,
                    o.train.model, n_docs, n_tokens, o.train.epoch, topts.threads));
@@ -101,7 +101,7 @@ int run_embeddings_train(const EmbTrainOptions& o) {
     };
   }
   const double t0 = now_seconds();
-  const std::size_t n_words = emb::train_vectors(tmp_text, o.out, topts);
+  const std::size_t n_words = train::train_vectors(tmp_text, o.out, topts);
   if (tty) std::fprintf(stderr, "\r\033[K");
   warn(fmt::format("wrote {} vectors to {} in {:.1f} s", n_words, o.out, now_seconds() - t0));
   return 0;
@@ -135,7 +135,7 @@ int run_embeddings_inspect(const InspectOptions& o) {
   if (!description.empty()) j["detected"] = description;
   if (!o.model.empty()) {
     const Model m = load_model(o.model, false);
-    const emb::Coverage c = emb::coverage(table, m.vocab);
+    const emb::Coverage c = emb::coverage(table, m.vocab());
     warn(emb::to_string(c));
     j["coverage"] = {{"model", o.model},
                      {"vocabulary", c.n_vocab},

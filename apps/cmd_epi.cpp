@@ -24,7 +24,7 @@ struct EpiCmdOptions {
 
 int run_epi(const EpiCmdOptions& o) {
   EpiOptions eo;
-  eo.distance = lrp::analysis::parse_distance(o.distance);
+  eo.distance = analysis::parse_distance(o.distance);
   eo.folds = o.folds;
   eo.k_max = o.k_max;
   eo.seed = o.seed;

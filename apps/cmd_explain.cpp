@@ -7,6 +7,7 @@
 
 #include "apps/commands.h"
 #include "apps/common/analysis.h"
+#include "apps/common/explain_request.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -18,14 +19,8 @@ struct ExplainCmdOptions {
   std::string model;
   InputOptions input;
   std::string output = "-";
-  std::string method = "lrp";
-  std::string rule;
+  ExplainSettings explain;  // --method, --rule, --lstm-rule, --bias-factor, --precision, --steps, --seed
   std::string target = "predicted";
-  std::string lstm_rule;                // empty = the model's default (only set when given)
-  std::optional<double> bias_factor;    // only set when given
-  std::string precision;                // empty = float64 (only set when given)
-  int steps = 32;
-  std::uint64_t seed = 0;
   std::size_t max_docs = 0;
   int threads = 0;
   bool quiet = false;
@@ -37,15 +32,7 @@ int run_explain(const ExplainCmdOptions& o) {
     if (!o.quiet) log_line(m);
   };
   const Model model = load_model(o.model, !o.no_verify);
-  lrp::ExplainOptions eo;
-  eo.method = lrp::parse_method(o.method);
-  eo.ig_steps = o.steps;
-  eo.seed = o.seed;
-  if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
-  model.classifier->set_rule(eo, o.rule);
-  if (!o.lstm_rule.empty()) eo.gate_rule = lrp::parse_gate_rule(o.lstm_rule);
-  eo.bias_factor = o.bias_factor;
-  if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
+  const lrp::ExplainOptions eo = explain_options(model, o.explain);
   const TargetSpec target = TargetSpec::parse(o.target, model);
   const InputOptions input = input_for_model(o.input, model, warn);
   const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
@@ -104,36 +91,36 @@ void setup_explain(CLI::App& root, Action& action) {
   cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "explain at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
-  cmd->add_option("--method", opt->method,
+  cmd->add_option("--method", opt->explain.method,
                   "explanation method: lrp, sa (squared gradient norm), gi (gradient x input), ig (integrated "
                   "gradients), occlusion (score drop when the token is removed; for a transformer the piece is dropped, "
                   "not replaced by [MASK]), random (seeded); the baselines apply to every model (definitions in "
                   "lrp/models/baselines.h and lrp/models/bow_classifier.h)")
       ->capture_default_str();
-  cmd->add_option("--steps", opt->steps,
+  cmd->add_option("--steps", opt->explain.steps,
                   "integrated gradients: steps from the all-zero embedding (CNN, BiLSTM; a transformer's word "
                   "embeddings) or the empty document (BoW/SVM)")
       ->capture_default_str();
-  cmd->add_option("--seed", opt->seed, "random baseline: seed")->capture_default_str();
-  cmd->add_option("--rule", opt->rule,
+  cmd->add_option("--seed", opt->explain.seed, "random baseline: seed")->capture_default_str();
+  cmd->add_option("--rule", opt->explain.rule,
                   "LRP rule: RULE or ROLE=RULE,ROLE=RULE with RULE one of zero, epsilon(e), zplus, alphabeta(a,b), "
                   "gamma(g), flat, wsquare; a bare RULE applies to every role (default: the model's own: BoW/SVM "
                   "fc=epsilon(1e-06), CNN conv and fc=epsilon(0.01), BiLSTM lstm and fc=epsilon(0.001); transformers: attnlrp (default) or cp-lrp). BoW/SVM: "
                   "one role, fc; every rule but flat and wsquare gives the exact decomposition R_i = x_i w_ci there, "
                   "since a single linear layer's output relevance is its own score. CNN: roles conv and fc. BiLSTM: "
                   "roles lstm and fc, zero or epsilon(e) only");
-  cmd->add_option("--lstm-rule", opt->lstm_rule,
+  cmd->add_option("--lstm-rule", opt->explain.lstm_rule,
                   "BiLSTM, method lrp: how a gate product z = gate * signal passes relevance: signal-take-all (the "
                   "signal gets all, as Arras et al. 2017), half, or proportional (to the magnitudes of the two factors); "
                   "gate relevance then flows on through the gate's weights, the gate's constant sigmoid(0) = 1/2 "
                   "keeping a share like a bias (lrp/models/bilstm_classifier.h) (default: signal-take-all)")
       ->check(CLI::IsMember({"signal-take-all", "half", "proportional"}));
   cmd->add_option_function<double>(
-      "--bias-factor", [opt](const double& b) { opt->bias_factor = b; },
+      "--bias-factor", [opt](const double& b) { opt->explain.bias_factor = b; },
       "BiLSTM, method lrp: share of the biases and the stabiliser given back to the inputs of every linear map: "
       "0 = they keep it (the reference's recommended setting), 1 = relevance is conserved exactly, "
       "sum of words + initial states = score (default: 0)");
-  cmd->add_option("--precision", opt->precision,
+  cmd->add_option("--precision", opt->explain.precision,
                   "BiLSTM, method lrp: arithmetic of the forward pass and LRP: float64 (within 1e-13 of the reference "
                   "NumPy code) or float32 (about 1.8x faster; word relevances within about 3e-4 of the largest "
                   "|relevance|, since rounding is divided by denominators as small as epsilon) (default: float64)")

@@ -38,9 +38,9 @@ int run_pca(const PcaCmdOptions& o) {
     tsv += '\n';
   }
   for (const VectorSet& s : sets) {
-    lrp::analysis::DMat x = s.x;
-    if (!o.no_normalize) lrp::analysis::normalize_rows(x);
-    const lrp::analysis::Pca p = lrp::analysis::fit_pca(x, o.components);
+    analysis::DMat x = s.x;
+    if (!o.no_normalize) analysis::normalize_rows(x);
+    const analysis::Pca p = analysis::fit_pca(x, o.components);
     nlohmann::ordered_json e;
     e["model"] = s.model;
     e["weighting"] = s.weighting;
@@ -50,7 +50,7 @@ int run_pca(const PcaCmdOptions& o) {
     e["variance"] = std::vector<double>(p.variance.data(), p.variance.data() + p.variance.size());
     j["sets"].push_back(std::move(e));
     if (!o.out.empty()) {
-      const lrp::analysis::DMat y = p.project(x);
+      const analysis::DMat y = p.project(x);
       for (Index i = 0; i < y.rows(); ++i) {
         const auto r = static_cast<std::size_t>(i);
         std::vector<double> row(y.row(i).data(), y.row(i).data() + y.cols());

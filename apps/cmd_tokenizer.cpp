@@ -34,7 +34,7 @@ struct TokenizerTrainOptions {
   std::string corpus;
   std::vector<std::string> strip;
   std::string out;
-  nlp::SentencePieceTrainOptions spm;
+  train::SentencePieceTrainOptions spm;
   bool quiet = false;
 };
 
@@ -91,7 +91,7 @@ int run_tokenizer_train(const TokenizerTrainOptions& o) {
   }
   std::string model;
   try {
-    model = nlp::train_sentencepiece(next_line, o.spm);
+    model = train::train_sentencepiece(next_line, o.spm);
   } catch (const InvalidArgument&) {
     if (n_lines == 0) throw FormatError(fmt::format("{}: the corpus holds no text", o.corpus));
     throw;

@@ -28,7 +28,7 @@ struct TopwordsCmdOptions {
   bool no_verify = false;
 };
 
-nlohmann::ordered_json entries_json(const std::vector<lrp::analysis::TopWords::Entry>& entries) {
+nlohmann::ordered_json entries_json(const std::vector<analysis::TopWords::Entry>& entries) {
   nlohmann::ordered_json a = nlohmann::ordered_json::array();
   for (const auto& e : entries) {
     nlohmann::ordered_json o;
@@ -42,7 +42,7 @@ nlohmann::ordered_json entries_json(const std::vector<lrp::analysis::TopWords::E
   return a;
 }
 
-void append_text_entries(std::string& out, std::string_view title, const std::vector<lrp::analysis::TopWords::Entry>& entries) {
+void append_text_entries(std::string& out, std::string_view title, const std::vector<analysis::TopWords::Entry>& entries) {
   fmt::format_to(std::back_inserter(out), "  {}\n  {:<24} {:>12} {:>12} {:>6} {:>6}\n", title, "word", "sum", "mean",
                  "occ", "docs");
   for (const auto& e : entries) {
@@ -56,7 +56,7 @@ int run_topwords(const TopwordsCmdOptions& o) {
     if (!o.quiet) log_line(m);
   };
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
-  const auto key = lrp::analysis::parse_topwords_key(o.rank);
+  const auto key = analysis::parse_topwords_key(o.rank);
   const Model model = load_model(o.model, !o.no_verify);
   lrp::ExplainOptions explain;
   model.classifier->set_rule(explain, o.rule);
@@ -66,7 +66,7 @@ int run_topwords(const TopwordsCmdOptions& o) {
   const InputOptions input = input_for_model(o.input, model, warn);
   const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
                                          : Documents::in_memory(read_documents(input, o.max_docs, warn));
-  lrp::analysis::TopWords tw(model.labels().size());
+  analysis::TopWords tw(model.labels().size());
   const std::size_t n_docs = for_each_document(
       docs, o.threads, 16, "topwords", o.quiet,
       [&](const corpora::Example& ex) { return pack(document_words(model, ex, plan, explain)); },

@@ -10,13 +10,15 @@
 #   lib/libtextlrp_<module>.a        one static library per module
 #   lib/cmake/textlrp/               textlrpConfig.cmake, textlrpConfigVersion.cmake, textlrpTargets*.cmake,
 #                                    textlrp_dependencies.cmake
-#   lib/pkgconfig/textlrp.pc
+#   lib/pkgconfig/textlrp.pc          the API and the runtime modules (and, with training, the
+#                                    training module and its solvers)
 #   bin/textlrp                      the command-line tool (when built)
 # Consumers include <textlrp/core/error.h>; the headers include each other as "core/error.h", so
 # both include/ and include/textlrp are on the interface include path.
 #
 # Targets: textlrp::core, ::nlp, ::embeddings, ::corpora, ::lrp, ::analysis, ::train (training
-# builds only), ::api (the public API, include/textlrp/textlrp.h; with the tool's pipeline
+# builds only), ::api (the public API, include/textlrp/textlrp.h, analysis.h and, with training,
+# train.h; with the tool's pipeline
 # ::app_common behind it) and textlrp::textlrp, all the runtime modules and the API at once.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
@@ -56,8 +58,12 @@ if(TARGET textlrp_api)
   set_target_properties(textlrp_api PROPERTIES EXPORT_NAME api)
   set_target_properties(textlrp_app_common PROPERTIES EXPORT_NAME app_common)
   list(APPEND textlrp_targets textlrp_api textlrp_app_common)
+  set(textlrp_api_exclude "")
+  if(NOT TEXTLRP_WITH_TRAINING)
+    set(textlrp_api_exclude PATTERN "train.h" EXCLUDE)  # textlrp/train.h needs the training module
+  endif()
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/api/include/textlrp/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/textlrp
-          FILES_MATCHING PATTERN "*.h")
+          FILES_MATCHING PATTERN "*.h" ${textlrp_api_exclude})
 endif()
 install(TARGETS ${textlrp_targets} EXPORT textlrpTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -88,6 +94,20 @@ file(RELATIVE_PATH TEXTLRP_PC_TO_PREFIX "/p/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "
 set(TEXTLRP_PC_FLAGS "")
 if(TEXTLRP_SANITIZE)
   set(TEXTLRP_PC_FLAGS " -fsanitize=address,undefined")
+endif()
+# The API's libraries first (they use the modules), the training module after them (textlrp_api
+# holds textlrp/train.h's code) with its solvers: liblinear and SentencePiece's trainer by name
+# (neither ships a usable .pc file on Debian), libfasttext through its fasttext.pc.
+set(TEXTLRP_PC_API_LIBS "")
+if(TARGET textlrp_api)
+  set(TEXTLRP_PC_API_LIBS " -ltextlrp_api -ltextlrp_app_common")
+endif()
+set(TEXTLRP_PC_TRAIN_LIBS "")
+set(TEXTLRP_PC_REQUIRES "")
+if(TEXTLRP_WITH_TRAINING)
+  set(TEXTLRP_PC_API_LIBS "${TEXTLRP_PC_API_LIBS} -ltextlrp_train")
+  set(TEXTLRP_PC_TRAIN_LIBS " -llinear -lsentencepiece_train")
+  set(TEXTLRP_PC_REQUIRES " fasttext")
 endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/textlrp.pc.in ${PROJECT_BINARY_DIR}/generated/textlrp.pc @ONLY)
 install(FILES ${PROJECT_BINARY_DIR}/generated/textlrp.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -30,7 +30,8 @@
 #include "core/thread_pool.h"
 #include "lrp/layers/lstm.h"
 
-namespace textlrp::lrp {
+namespace textlrp::train {
+using namespace lrp;  // the classifiers, layers and kernels trained here
 namespace {
 
 // "[R x C]" (fmt rather than core/tensor.h's string concatenation, on which g++ 12 -O3 gives a false
@@ -692,4 +693,4 @@ double bilstm_loss_and_gradient(const BiLstmWeights& weights, const std::vector<
   return loss;
 }
 
-}  // namespace textlrp::lrp
+}  // namespace textlrp::train

@@ -41,7 +41,7 @@
 #include "lrp/models/bilstm_classifier.h"
 #include "train/early_stopping.h"
 
-namespace textlrp::lrp {
+namespace textlrp::train {
 
 enum class BiLstmOptimizer { kAdam, kAdagrad };
 
@@ -60,7 +60,7 @@ struct BiLstmTrainOptions {
   bool output_bias = true;      // fc_bias; false gives the Arras et al. layout (no output bias)
   bool finetune_embeddings = true;
   bool float64 = false;         // float64 arithmetic instead of float32
-  Index max_tokens = kBiLstmDefaultMaxTokens;  // documents are truncated to their first max_tokens tokens
+  Index max_tokens = lrp::kBiLstmDefaultMaxTokens;  // documents are truncated to their first max_tokens tokens
   int threads = 2;
   std::uint64_t seed = 1;
   // Called after every batch with (epoch, sentences done in this epoch, sentences per epoch, mean
@@ -77,41 +77,41 @@ using BiLstmTrainReport = TrainReport;  // train/early_stopping.h
 // zero). `embedding`: the initial [V x E] table (V, E >= 1). dev may be empty (then all max_epochs
 // run). Throws InvalidArgument for empty training data, mismatched lengths, labels out of range or
 // bad options (the message names the option).
-BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
+lrp::BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
                                    const std::vector<std::vector<TokenId>>& dev_docs,
-                                   const std::vector<int>& dev_labels, Index n_classes, MatD embedding,
+                                   const std::vector<int>& dev_labels, Index n_classes, lrp::MatD embedding,
                                    const BiLstmTrainOptions& options, BiLstmTrainReport* report = nullptr);
 
 // The same, wrapped in the model class with its label names (n_classes = label_names.size()).
 // Inline so that code using only train_bilstm_weights() does not need the model's object file.
-inline std::unique_ptr<BiLstmClassifier> train_bilstm(const std::vector<std::vector<TokenId>>& docs,
+inline std::unique_ptr<lrp::BiLstmClassifier> train_bilstm(const std::vector<std::vector<TokenId>>& docs,
                                                       const std::vector<int>& labels,
                                                       const std::vector<std::vector<TokenId>>& dev_docs,
                                                       const std::vector<int>& dev_labels,
-                                                      std::vector<std::string> label_names, MatD embedding,
+                                                      std::vector<std::string> label_names, lrp::MatD embedding,
                                                       const BiLstmTrainOptions& options,
                                                       BiLstmTrainReport* report = nullptr) {
   const auto n_classes = static_cast<Index>(label_names.size());
-  BiLstmWeights w = train_bilstm_weights(docs, labels, dev_docs, dev_labels, n_classes, std::move(embedding), options,
+  lrp::BiLstmWeights w = train_bilstm_weights(docs, labels, dev_docs, dev_labels, n_classes, std::move(embedding), options,
                                          report);
-  return std::make_unique<BiLstmClassifier>(std::move(label_names), std::move(w), options.max_tokens);
+  return std::make_unique<lrp::BiLstmClassifier>(std::move(label_names), std::move(w), options.max_tokens);
 }
 
 // The trainer's own batched forward pass in float64: the scores [C] of every document, computed on
 // `threads` threads. Agrees with BiLstmClassifier::scores() to rounding. Throws InvalidArgument when
 // the shapes of `weights` do not fit together.
-std::vector<VecD> bilstm_batch_scores(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
+std::vector<lrp::VecD> bilstm_batch_scores(const lrp::BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
                                       int threads = 1);
 
 // Accuracy of bilstm_batch_scores() against labels (0 for an empty list).
-double bilstm_accuracy(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
+double bilstm_accuracy(const lrp::BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
                        const std::vector<int>& labels, int threads = 1);
 
 // For gradient checks: the mean cross-entropy over docs (float64, no dropout, no weight decay) and,
 // when grad is not null, its gradient with respect to every parameter, in the shapes of `weights`
 // (the embedding gradient is dense [V x E]; b_ih and b_hh get the same gradient; fc_bias has size 0
 // when the model has none).
-double bilstm_loss_and_gradient(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
-                                const std::vector<int>& labels, BiLstmWeights* grad);
+double bilstm_loss_and_gradient(const lrp::BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
+                                const std::vector<int>& labels, lrp::BiLstmWeights* grad);
 
-}  // namespace textlrp::lrp
+}  // namespace textlrp::train

@@ -8,7 +8,8 @@
 
 #include "core/error.h"
 
-namespace textlrp::lrp {
+namespace textlrp::train {
+using namespace lrp;  // the classifiers, layers and kernels trained here
 namespace {
 
 void quiet(const char*) {}
@@ -88,7 +89,7 @@ std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>
   {
     std::lock_guard<std::mutex> lock(liblinear_mutex);
     set_print_string_function(&quiet);
-    m.reset(train(&prob, &param));
+    m.reset(::train(&prob, &param));
   }
   // Unpack w into [C x V] in our label order; classes absent from training keep weight 0 and a
   // bias of -1e3 so they are never predicted... but must still be finite.
@@ -110,4 +111,4 @@ std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>
                                          bow_options);
 }
 
-}  // namespace textlrp::lrp
+}  // namespace textlrp::train

@@ -13,7 +13,7 @@
 
 #include "lrp/models/bow_classifier.h"
 
-namespace textlrp::lrp {
+namespace textlrp::train {
 
 struct BowTrainOptions {
   double C = 1.0;          // inverse regularisation strength
@@ -29,8 +29,8 @@ struct BowTrainOptions {
 // docs[k] are the token ids of document k (ids outside [0, n_vocab) are ignored), labels[k] its class
 // index in [0, label_names.size()). Throws InvalidArgument for an empty training set, a label out
 // of range, or fewer than two classes present.
-std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
+std::unique_ptr<lrp::BowClassifier> train_bow(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
                                          std::vector<std::string> label_names, Index n_vocab,
                                          const BowTrainOptions& options);
 
-}  // namespace textlrp::lrp
+}  // namespace textlrp::train

@@ -12,7 +12,8 @@
 #include "core/rng.h"
 #include "core/thread_pool.h"
 
-namespace textlrp::lrp {
+namespace textlrp::train {
+using namespace lrp;  // the classifiers, layers and kernels trained here
 namespace {
 
 // Adam state for one dense parameter block.
@@ -308,4 +309,4 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
                                          std::move(layers.convs), std::move(layers.fc), o.max_tokens);
 }
 
-}  // namespace textlrp::lrp
+}  // namespace textlrp::train

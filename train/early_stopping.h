@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-namespace textlrp::lrp {
+namespace textlrp::train {
 
 struct TrainReport {
   int epochs_run = 0;
@@ -61,4 +61,4 @@ class EarlyStopping {
   int since_best_ = 0;
 };
 
-}  // namespace textlrp::lrp
+}  // namespace textlrp::train

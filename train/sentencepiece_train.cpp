@@ -14,7 +14,7 @@
 #include "core/error.h"
 #include "nlp/sentencepiece_status.h"
 
-namespace textlrp::nlp {
+namespace textlrp::train {
 
 namespace {
 
@@ -106,7 +106,7 @@ std::string train_sentencepiece(const std::function<bool(std::string&)>& next_se
   const auto status = sentencepiece::SentencePieceTrainer::Train(args, &iterator, &model);
   if (iterator.error()) std::rethrow_exception(iterator.error());
   if (!status.ok()) {
-    const std::string message = spm_status_text(status);
+    const std::string message = nlp::spm_status_text(status);
     if (status.code() == sentencepiece::util::StatusCode::kInvalidArgument ||
         message.find("Vocabulary size") != std::string::npos) {
       throw InvalidArgument(fmt::format("sentencepiece: training failed: {}", message));
@@ -117,4 +117,4 @@ std::string train_sentencepiece(const std::function<bool(std::string&)>& next_se
   return model;
 }
 
-}  // namespace textlrp::nlp
+}  // namespace textlrp::train

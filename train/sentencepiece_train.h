@@ -10,7 +10,7 @@
 #include <functional>
 #include <string>
 
-namespace textlrp::nlp {
+namespace textlrp::train {
 
 // Settings of train_sentencepiece (`textlrp tokenizer train`); defaults as in spm_train, except
 // the number of threads.
@@ -50,4 +50,4 @@ struct SentencePieceTrainOptions {
 std::string train_sentencepiece(const std::function<bool(std::string&)>& next_sentence,
                                 const SentencePieceTrainOptions& options);
 
-}  // namespace textlrp::nlp
+}  // namespace textlrp::train

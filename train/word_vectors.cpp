@@ -8,7 +8,7 @@
 
 #include "core/error.h"
 
-namespace textlrp::emb {
+namespace textlrp::train {
 namespace fs = std::filesystem;
 
 std::size_t train_vectors(const fs::path& tokenized_text, const fs::path& out_vec, const TrainVectorsOptions& o) {
@@ -68,4 +68,4 @@ std::size_t train_vectors(const fs::path& tokenized_text, const fs::path& out_ve
   return static_cast<std::size_t>(ft.getDictionary()->nwords());
 }
 
-}  // namespace textlrp::emb
+}  // namespace textlrp::train

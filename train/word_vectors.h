@@ -11,7 +11,7 @@
 #include <functional>
 #include <string>
 
-namespace textlrp::emb {
+namespace textlrp::train {
 
 struct TrainVectorsOptions {
   int dim = 100;
@@ -35,4 +35,4 @@ struct TrainVectorsOptions {
 std::size_t train_vectors(const std::filesystem::path& tokenized_text, const std::filesystem::path& out_vec,
                           const TrainVectorsOptions& options);
 
-}  // namespace textlrp::emb
+}  // namespace textlrp::train

@@ -1,6 +1,7 @@
-// api/src/api.cpp — the public API (textlrp/textlrp.h) over the command-line tool's pipeline
-// (apps/common): the same loading, encoding and explaining, so that an Explanation's to_json() is
-// the line `textlrp explain` writes.
+// api/src/api.cpp — the public API (textlrp/textlrp.h): models load with the library's model
+// directory (lrp/model_dir.h) and encode with its text encoder; explaining goes through the
+// command-line tool's pipeline (apps/common), so that an Explanation's to_json() is the line
+// `textlrp explain` writes.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -14,6 +15,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "apps/common/explain_request.h"
 #include "apps/common/explanation.h"
 #include "apps/common/import.h"
 #include "apps/common/model.h"
@@ -24,13 +26,11 @@
 #include "core/safetensors.h"
 #include "core/thread_pool.h"
 #include "corpora/line_utils.h"
+#include "model_impl.h"
 #include "textlrp/textlrp.h"
 
 namespace textlrp {
 
-struct Model::Impl {
-  app::Model model;
-};
 
 namespace {
 
@@ -108,29 +108,32 @@ T parse_number(const std::string& key, const std::string& value) {
   return v;
 }
 
-// The lrp::ExplainOptions `textlrp explain` builds from the same flags (apps/cmd_explain.cpp).
-lrp::ExplainOptions explain_options(const app::Model& model, const ExplainRequest& req) {
-  lrp::ExplainOptions eo;
-  eo.method = lrp::parse_method(req.method);
+// The request's options by name, as the flags of `textlrp explain`; then the options that command
+// builds from them, in one place (apps/common/explain_request.h).
+lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainRequest& req) {
+  app::ExplainSettings s;
+  s.method = req.method;
+  s.rule = req.rule;
   for (const auto& [key, value] : req.options) {
     if (key == "lstm-rule") {
-      eo.gate_rule = lrp::parse_gate_rule(value);
+      s.lstm_rule = value;
+      if (value.empty()) (void)lrp::parse_gate_rule(value);  // "" is no rule: InvalidArgument listing them
     } else if (key == "bias-factor") {
-      eo.bias_factor = parse_number<double>(key, value);
+      s.bias_factor = parse_number<double>(key, value);
     } else if (key == "precision") {
-      eo.precision = lrp::parse_precision(value);
+      s.precision = value;
+      if (value.empty()) (void)lrp::parse_precision(value);
     } else if (key == "steps") {
-      eo.ig_steps = parse_number<int>(key, value);
-      if (eo.ig_steps < 1) throw InvalidArgument("option 'steps' must be at least 1");
+      s.steps = parse_number<int>(key, value);
+      if (s.steps < 1) throw InvalidArgument("option 'steps' must be at least 1");
     } else if (key == "seed") {
-      eo.seed = parse_number<std::uint64_t>(key, value);
+      s.seed = parse_number<std::uint64_t>(key, value);
     } else {
       throw InvalidArgument(fmt::format("unknown explain option '{}' (valid: bias-factor, lstm-rule, precision, "
                                         "seed, steps)", key));
     }
   }
-  model.classifier->set_rule(eo, req.rule);
-  return eo;
+  return app::explain_options(model, s);
 }
 
 // The threads of a pool for n tasks: `threads` (< 1: every core), but never more than the tasks.
@@ -139,7 +142,7 @@ int pool_size(int threads, std::size_t n) {
   return static_cast<int>(std::min<std::size_t>(cores, std::max<std::size_t>(n, 1)));
 }
 
-Explanation explain_one(const app::Model& model, corpora::Example&& ex, const ExplainRequest& req,
+Explanation explain_one(const lrp::ModelDir& model, corpora::Example&& ex, const ExplainRequest& req,
                         const lrp::ExplainOptions& eo, const app::TargetSpec& target) {
   ex.label = req.label;
   return from_record(app::explain_example(model, ex, eo, target));
@@ -152,7 +155,7 @@ Model::~Model() = default;
 
 Model Model::open(const std::filesystem::path& dir, bool verify) {
   auto impl = std::make_shared<Impl>();
-  impl->model = app::load_model(dir, verify);
+  impl->model = lrp::load_model_dir(dir, verify);
   return Model(std::move(impl));
 }
 
@@ -268,14 +271,11 @@ const std::vector<std::string>& Model::labels() const { return impl_->model.labe
 std::string Model::architecture() const { return std::string(impl_->model.classifier->architecture()); }
 std::string Model::name() const { return impl_->model.name; }
 const std::filesystem::path& Model::dir() const { return impl_->model.dir; }
-bool Model::subword() const { return impl_->model.subword; }
+bool Model::subword() const { return impl_->model.subword(); }
 
 Prediction Model::predict(std::string_view text) const {
-  const app::Model& m = impl_->model;
-  corpora::Example ex;
-  ex.text = std::string(text);
-  const app::Encoded enc = app::encode(m, ex);
-  const Vec s = m.classifier->scores(enc.ids);
+  const lrp::ModelDir& m = impl_->model;
+  const Vec s = m.classifier->scores(m.encoder.encode(text));
   Prediction p;
   p.index = lrp::argmax(s);
   for (std::size_t c = 0; c < m.labels().size(); ++c) p.scores.emplace_back(m.labels()[c], s[static_cast<Index>(c)]);
@@ -291,7 +291,7 @@ std::vector<Prediction> Model::predict_many(std::span<const std::string> texts, 
 }
 
 Explanation Model::explain(std::string_view text, const ExplainRequest& request) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   corpora::Example ex;
@@ -301,7 +301,7 @@ Explanation Model::explain(std::string_view text, const ExplainRequest& request)
 }
 
 Explanation Model::explain(const std::vector<std::string>& tokens, const ExplainRequest& request) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   corpora::Example ex;
@@ -316,7 +316,7 @@ Explanation Model::explain(const std::vector<std::string>& tokens, const Explain
 
 std::vector<Explanation> Model::explain_many(std::span<const std::string> texts, const ExplainRequest& request,
                                              int threads) const {
-  const app::Model& m = impl_->model;
+  const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
   std::vector<Explanation> out(texts.size());

@@ -15,16 +15,12 @@
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"
-#include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
-#include "analysis/cnn_scorer.h"
 #include "lrp/models/differentiable.h"
-#include "lrp/models/bilstm_classifier.h"
-#include "lrp/models/cnn_classifier.h"
 
 namespace textlrp::app {
 
-namespace la = lrp::analysis;
+namespace la = analysis;
 
 // ---------------------------------------------------------------------------------------------
 // Documents and threads
@@ -211,17 +207,17 @@ int label_of(const Model& model, const corpora::Example& doc, bool required) {
 
 std::vector<std::size_t> visible_positions(const Model& model, std::span<const TokenId> ids) {
   std::size_t limit = ids.size();
-  if (const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get())) {
-    limit = std::min(limit, static_cast<std::size_t>(cnn->max_tokens()));
+  const lrp::TokenDeletion deletion = model.classifier->token_deletion();
+  if (deletion.within_max_tokens && model.classifier->max_tokens() > 0) {
+    limit = std::min(limit, static_cast<std::size_t>(model.classifier->max_tokens()));
   }
-  const bool skip_unk = model.classifier->architecture() == "bow_svm" && model.vocab.has_unk();
   const Index n_vocab = model.classifier->n_vocab();
   std::vector<std::size_t> out;
   out.reserve(limit);
   for (std::size_t t = 0; t < limit; ++t) {
     const TokenId id = ids[t];
     if (id < 0 || id >= n_vocab) continue;
-    if (skip_unk && id == nlp::Vocabulary::kUnkId) continue;
+    if (id == deletion.ignored_id) continue;  // the model ignores it anyway
     out.push_back(t);
   }
   return out;
@@ -233,13 +229,14 @@ MethodPlan plan_method(const Model& model, lrp::Method method, const lrp::Explai
   lrp::ExplainOptions o = base;
   o.method = method;
   o.target = 0;
-  const std::vector<TokenId> probe = {model.classifier->n_vocab() > 1 ? 1 : 0};
-  try {
-    (void)model.classifier->explain(probe, o);
-  } catch (const InvalidArgument& e) {
-    if (method != lrp::Method::kOcclusion) throw;
-    plan.generic_occlusion = true;
+  if (method == lrp::Method::kOcclusion && !model.classifier->supports(method)) {
+    plan.generic_occlusion = true;  // s(x) − s(x without the token), with scores() alone
+    return plan;
   }
+  // Fails here, before any document, when the method or an option does not apply to the model
+  // (InvalidArgument naming it).
+  const std::vector<TokenId> probe = {model.classifier->n_vocab() > 1 ? 1 : 0};
+  (void)model.classifier->explain(probe, o);
   return plan;
 }
 
@@ -308,27 +305,22 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
   s.weightings = std::move(weightings);
   s.explain = explain;
   if (embeddings.empty()) {
-    // A CNN's or a BiLSTM's own embedding matrix; a BoW/SVM has none.
-    const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
-    const auto* bilstm = dynamic_cast<const lrp::BiLstmClassifier*>(model.classifier.get());
-    if (!cnn && !bilstm) {
+    // The model's own embedding matrix (a CNN's or a BiLSTM's; a BoW/SVM has none).
+    std::optional<Mat> own = model.classifier->embedding_matrix();
+    if (!own) {
       throw InvalidArgument(fmt::format("model '{}' ({}) has no word embeddings of its own: give the word vectors with "
                                         "--embeddings FILE (word2vec, fastText .vec or GloVe)",
                                         model.name, model.classifier->architecture()));
     }
-    if (cnn) {
-      s.table = cnn->embedding().weight();
-    } else {
-      s.table = bilstm->weights().embedding.cast<float>();
-    }
+    s.table = std::move(*own);
     s.table_source = fmt::format("the embedding matrix of model '{}' ({} x {})", model.name, s.table.rows(), s.table.cols());
   } else {
     emb::LoadOptions lo;
-    lo.only = &model.vocab;
+    lo.only = &model.vocab();
     lo.allow_short_header = true;
     const emb::EmbeddingTable t = emb::load_embeddings(embeddings, emb::Format::kAuto, log, lo);
     emb::Coverage cov;
-    s.table = emb::embedding_matrix(t, model.vocab, 0, 0.0f, &cov);  // scale 0: words without a vector get 0
+    s.table = emb::embedding_matrix(t, model.vocab(), 0, 0.0f, &cov);  // scale 0: words without a vector get 0
     s.table_source = fmt::format("{} ({})", embeddings, emb::to_string(cov));
   }
   if (log) log(fmt::format("docvec: word vectors from {}", s.table_source));
@@ -338,7 +330,7 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
   const bool need_tfidf = std::any_of(s.weightings.begin(), s.weightings.end(),
                                       [](const Weighting& w) { return w.kind == Weighting::Kind::kTfidf; });
   if (need_tfidf) {
-    if (dynamic_cast<const lrp::BowClassifier*>(model.classifier.get())) {
+    if (model.classifier->tfidf_features({})) {
       s.bow_features = true;
       s.idf_source = "the BoW/SVM model's idf";
     } else {
@@ -373,7 +365,7 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
 bool docvec_needs_corpus_idf(const Model& model, const std::vector<Weighting>& weightings) {
   const bool tfidf = std::any_of(weightings.begin(), weightings.end(),
                                  [](const Weighting& w) { return w.kind == Weighting::Kind::kTfidf; });
-  return tfidf && dynamic_cast<const lrp::BowClassifier*>(model.classifier.get()) == nullptr;
+  return tfidf && !model.classifier->tfidf_features({});
 }
 
 DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& doc) {
@@ -384,7 +376,7 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
   out.prediction = lrp::argmax(model.classifier->scores(ids));
   const Index dim = setup.table.cols();
   const Index n_rows = setup.table.rows();
-  const TokenId unk = model.vocab.unk_id();
+  const TokenId unk = model.vocab().unk_id();
   auto usable = [&](TokenId id) { return id >= 0 && id < n_rows && id != unk; };
   for (std::size_t w = 0; w < setup.weightings.size(); ++w) {
     const Weighting& wt = setup.weightings[w];
@@ -396,8 +388,7 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
       case Weighting::Kind::kTfidf: {
         std::map<TokenId, std::pair<double, int>> x;  // id -> (x_i, count_i)
         if (setup.bow_features) {
-          const auto* bow = dynamic_cast<const lrp::BowClassifier*>(model.classifier.get());
-          for (const auto& [id, v] : bow->features(ids)) x[id] = {static_cast<double>(v), 0};
+          for (const auto& [id, v] : *model.classifier->tfidf_features(ids)) x[id] = {static_cast<double>(v), 0};
           for (TokenId id : ids) {
             auto it = x.find(id);
             if (it != x.end()) ++it->second.second;
@@ -702,7 +693,7 @@ std::string epi_table(const std::vector<EpiRow>& rows) {
 
 namespace {
 // Up to this many tokens every state of a CNN document's deletion curves is rescored in one batch;
-// a longer one is rescored incrementally (analysis/cnn_scorer.h: K rows per deletion, not T).
+// a longer one is rescored incrementally (Classifier::deletion_scorer, lrp/models/cnn_deletion_scorer.h: K rows per deletion, not T).
 constexpr std::size_t kBatchDeletionTokens = 128;
 }  // namespace
 
@@ -769,13 +760,14 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
     }
   }
   std::vector<la::DeletionTrace> traces;
-  // A long CNN document: its rescoring only recomputes the windows a deletion touches
-  // (analysis/cnn_scorer.h), far less work than rescoring every state in full.
-  const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
-  if (cnn != nullptr && ids.size() > kBatchDeletionTokens) {
+  // A long document of a model with its own rescoring (the CNN recomputes only the windows a
+  // deletion touches: lrp/models/cnn_deletion_scorer.h): far less work than rescoring every state in full.
+  std::unique_ptr<lrp::DeletionScorer> fast =
+      ids.size() > kBatchDeletionTokens ? model.classifier->deletion_scorer(ids) : nullptr;
+  if (fast != nullptr) {
     for (const auto& order : orders) {
-      la::CnnDeletionScorer fast(*cnn, ids);
-      traces.push_back(la::delete_and_score(fast, order, setup.max_delete, d.label));
+      if (traces.size() > 0) fast = model.classifier->deletion_scorer(ids);  // a fresh one per ordering
+      traces.push_back(la::delete_and_score(*fast, order, setup.max_delete, d.label));
     }
   } else {
     const lrp::Classifier& clf = *model.classifier;
@@ -848,6 +840,7 @@ DeletionResult make_deletion_result(const Model& model, const DeletionSetup& set
   DeletionResult r;
   r.model = model.name;
   r.architecture = std::string(model.classifier->architecture());
+  r.deletion = deletion_meaning(model);
   r.max_delete = setup.max_delete;
   r.random_seeds = setup.random ? setup.random_seeds : 0;
   r.skipped = setup.skipped;
@@ -858,26 +851,14 @@ DeletionResult make_deletion_result(const Model& model, const DeletionSetup& set
   return r;
 }
 
-namespace {
-
-std::string meaning_for(std::string_view arch) {
-  if (arch == "bow_svm") return "removal: the token leaves the bag of words (its id becomes -1, which the model ignores)";
-  if (arch == "cnn" || arch == "bilstm") {
-    return "zero embedding: the token's word vector is set to zero (id -1); its position stays";
-  }
-  return "the token's id becomes -1 (outside the vocabulary)";
-}
-
-}  // namespace
-
-std::string deletion_meaning(const Model& model) { return meaning_for(model.classifier->architecture()); }
+std::string deletion_meaning(const Model& model) { return model.classifier->token_deletion().meaning; }
 
 nlohmann::ordered_json deletion_json(const DeletionResult& r) {
   nlohmann::ordered_json j;
   j["schema"] = 1;
   j["model"] = r.model;
   j["architecture"] = r.architecture;
-  j["deletion"] = meaning_for(r.architecture);
+  j["deletion"] = r.deletion;
   j["order"] =
       "relevance for the true class: decreasing for correctly classified documents (accuracy falls), increasing for "
       "misclassified ones (accuracy rises); random: seeded permutations, averaged";
@@ -960,7 +941,7 @@ DocWords document_words(const Model& model, const corpora::Example& doc, const M
   out.cls = label_of(model, doc, false);
   if (out.cls < 0) out.cls = lrp::argmax(model.classifier->scores(enc.ids));
   const std::vector<double> r = token_relevance(model, enc.ids, plan, out.cls, explain);
-  const TokenId unk = model.vocab.unk_id();
+  const TokenId unk = model.vocab().unk_id();
   std::vector<std::string> words;
   std::vector<double> rel;
   for (std::size_t t : visible_positions(model, enc.ids)) {

@@ -164,7 +164,7 @@ struct VectorSet {
   std::vector<std::string> ids;
   std::vector<std::string> labels;       // "" = unlabelled
   std::vector<std::string> predictions;
-  lrp::analysis::DMat x;                 // [n x E]
+  analysis::DMat x;                 // [n x E]
 };
 
 // TSV: a header line "id\tlabel\tprediction\tmodel\tweighting\tv1\t…\tvE", then one row per
@@ -187,7 +187,7 @@ std::string tsv_escape(std::string_view field);
 std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& labels, std::vector<Index>& keep);
 
 struct EpiOptions {
-  lrp::analysis::Distance distance = lrp::analysis::Distance::kCosine;
+  analysis::Distance distance = analysis::Distance::kCosine;
   int folds = 10;
   Index k_max = 20;
   std::uint64_t seed = 1;
@@ -198,7 +198,7 @@ struct EpiRow {
   std::string model;
   std::string weighting;
   std::size_t documents = 0;
-  lrp::analysis::CrossValidation cv;
+  analysis::CrossValidation cv;
 };
 EpiRow explanatory_power(const VectorSet& set, const EpiOptions& options);
 nlohmann::ordered_json epi_json(const std::vector<EpiRow>& rows, const EpiOptions& options);
@@ -228,7 +228,7 @@ DeletionSetup make_deletion_setup(const Model& model, const std::vector<std::str
 struct DocDeletion {
   int label = -1;
   bool correct = false;
-  std::vector<std::vector<lrp::analysis::DeletionTrace>> traces;
+  std::vector<std::vector<analysis::DeletionTrace>> traces;
 };
 DocDeletion delete_document(const Model& model, const DeletionSetup& setup, const corpora::Example& doc);
 std::string pack(const DocDeletion& d);
@@ -236,12 +236,13 @@ DocDeletion unpack_deletion(std::string_view bytes);
 
 struct DeletionCurves {
   std::string name;
-  lrp::analysis::DeletionCurve correct;        // correctly classified: decreasing relevance
-  lrp::analysis::DeletionCurve misclassified;  // misclassified: increasing relevance
+  analysis::DeletionCurve correct;        // correctly classified: decreasing relevance
+  analysis::DeletionCurve misclassified;  // misclassified: increasing relevance
 };
 struct DeletionResult {
   std::string model;
   std::string architecture;
+  std::string deletion;  // what deleting a token means to the model (Classifier::token_deletion())
   int max_delete = 0;
   int random_seeds = 0;
   std::size_t documents = 0;
@@ -280,7 +281,7 @@ std::string deletion_meaning(const Model& model);
 // words with their relevance for that class. OOV tokens and tokens the model cannot see are left out.
 struct DocWords {
   int cls = -1;
-  lrp::analysis::DocumentWords words;
+  analysis::DocumentWords words;
 };
 DocWords document_words(const Model& model, const corpora::Example& doc, const MethodPlan& plan,
                         const lrp::ExplainOptions& explain);

@@ -237,7 +237,7 @@ std::string svg_scatter(const ScatterData& data, const std::vector<std::string>&
   // Draw in a fixed shuffled order so that no class (the last of a sorted corpus) covers the others.
   std::vector<Index> order(data.x.size());
   std::iota(order.begin(), order.end(), Index{0});
-  lrp::analysis::seeded_shuffle(order, 1);
+  analysis::seeded_shuffle(order, 1);
   const double r = data.x.size() > 3000 ? 1.6 : data.x.size() > 800 ? 2.2 : 3.0;
   out += "<g class=\"points\" fill-opacity=\"0.75\">";
   for (Index i : order) {
@@ -313,7 +313,7 @@ std::string svg_lines(const std::vector<LineSeries>& series, const std::string& 
 namespace {
 
 void append_topwords_table(std::string& out, const std::string& caption,
-                           const std::vector<lrp::analysis::TopWords::Entry>& entries) {
+                           const std::vector<analysis::TopWords::Entry>& entries) {
   out += "<table class=\"tw\"><caption>";
   append_html_escaped(out, caption);
   out += "</caption><tr><th>word</th><th>sum</th><th>mean</th><th>docs</th></tr>";
@@ -453,7 +453,7 @@ void append_epi(std::string& out, const AnalysisReport& r) {
                                        "cross-validation, {} distance on {} vectors (Arras et al. 2017). Higher = the "
                                        "weighting keeps more of what separates the classes.",
                                        r.epi_options.k_max, r.epi_options.folds,
-                                       lrp::analysis::distance_name(r.epi_options.distance),
+                                       analysis::distance_name(r.epi_options.distance),
                                        r.epi_options.normalize ? "unit-length" : "raw"));
   out += "</p>\n<table class=\"epi\"><tr><th>model</th><th>weighting</th><th>documents</th><th>EPI</th><th>best k</th>"
          "<th>accuracy at k = 1</th></tr>\n";

@@ -40,7 +40,7 @@ struct AnalysisModel {
   std::string architecture;
   std::vector<std::string> labels;
   // Top words: per class (label order), with the number of documents of the class.
-  std::vector<std::vector<lrp::analysis::TopWords::Entry>> top_words;
+  std::vector<std::vector<analysis::TopWords::Entry>> top_words;
   std::vector<std::size_t> class_documents;
   std::string topwords_note;
   std::vector<ScatterData> scatters;

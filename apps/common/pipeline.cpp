@@ -14,8 +14,6 @@
 #include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "lrp/models/cnn_classifier.h"
-#include "nlp/word_groups.h"
-#include "nlp/wordpiece_tokenizer.h"
 
 namespace textlrp::app {
 
@@ -286,7 +284,7 @@ class EmptyInputCounter {
     const bool empty = enc.ids.empty();
     bool all_oov = !empty;
     for (std::size_t t = 0; all_oov && t < enc.ids.size(); ++t) {
-      all_oov = is_oov(model.vocab, enc.ids[t], enc.tokens[t].text);
+      all_oov = model.encoder.is_oov(enc.ids[t], enc.tokens[t].text);
     }
     if (!empty && !all_oov) return;
     std::lock_guard<std::mutex> lock(mutex_);
@@ -330,14 +328,13 @@ EmptyInputCounter& empty_input_counter() {
 
 Encoded encode(const Model& model, const corpora::Example& example) {
   Encoded e;
-  if (example.tokens && !model.subword) {
-    e.tokens = nlp::pretokenized(*example.tokens, model.config["tokenizer"].value("lowercase", true));
+  if (example.tokens && !model.subword()) {
     e.spans = false;
-    e.ids = to_ids(model, e.tokens);
+    e.ids = model.encoder.encode_words(*example.tokens, &e.tokens);
   } else {
     // A subword model splits pre-tokenized input like any text: its words joined by spaces
     // (example.text), so the pieces keep spans into that text.
-    e.ids = encode_text(*model.tokenizer, model.vocab, example.text, &e.tokens);
+    e.ids = model.encoder.encode(example.text, &e.tokens);
   }
   return e;
 }
@@ -384,7 +381,7 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
       tr.text = (*example.tokens)[t];
     }
     tr.relevance = ex.relevance[t];
-    tr.oov = is_oov(model.vocab, enc.ids[t], tok.text);
+    tr.oov = model.encoder.is_oov(enc.ids[t], tok.text);
     sum += tr.relevance;
     r.tokens.push_back(std::move(tr));
   }
@@ -392,22 +389,10 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
     // Pre-tokenized input: the document text is the tokens joined by spaces.
     r.text = example.text;
   }
-  if (const auto* wp = dynamic_cast<const nlp::WordPieceTextTokenizer*>(model.tokenizer.get()); wp && enc.spans) {
-    // Per word: a piece and the "##" pieces after it.
-    nlp::WordPieceEncoding pieces;
-    for (const auto& t : enc.tokens) pieces.pieces.push_back({t.text, 0, t.begin, t.end, false});
-    r.words.emplace();
-    for (const auto& g : nlp::merge_word_pieces(pieces)) {
-      WordRelevance w;
-      w.text = example.text.substr(g.begin, g.end - g.begin);
-      w.begin = g.begin;
-      w.end = g.end;
-      for (std::size_t p = g.first; p < g.last; ++p) w.relevance += r.tokens[p].relevance;
-      r.words->push_back(std::move(w));
-    }
-  } else if (model.subword && enc.spans) {
-    // Per word: the pieces of each ICU word of the text, summed (nlp/word_groups.h).
-    const auto groups = nlp::group_pieces_by_word(example.text, enc.tokens, nlp::default_word_tokenizer());
+  if (model.subword() && enc.spans) {
+    // Per word: a WordPiece piece and its "##" pieces, or the SentencePiece pieces of each ICU word
+    // of the text (nlp/text_encoder.h), summed.
+    const auto groups = model.encoder.words(example.text, enc.tokens);
     r.words.emplace();
     r.words->reserve(groups.size());
     for (const auto& g : groups) {

@@ -763,6 +763,8 @@ std::vector<TokenId> BertSequenceClassifier::with_specials(std::span<const Token
   return out;
 }
 
+bool BertSequenceClassifier::supports(Method) const { return true; }
+
 Vec BertSequenceClassifier::scores(std::span<const TokenId> ids) const {
   return model_->logits(with_specials(ids, nullptr));
 }

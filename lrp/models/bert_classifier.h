@@ -185,6 +185,10 @@ class BertSequenceClassifier final : public Classifier, public Differentiable {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  // Every method: lrp (attnlrp | cp-lrp), sa, gi, ig, occlusion (drops the piece), random.
+  bool supports(Method method) const override;
+  // The pieces between [CLS] and [SEP]: max_length - 2.
+  Index max_tokens() const override { return max_length_ - 2; }
   const Differentiable* differentiable() const override { return this; }
 
   // Differentiable: rows [CLS], the first max_length − 2 pieces, [SEP] (first = 1). Throws

@@ -180,6 +180,12 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  // The embedding matrix [V x E], as float.
+  std::optional<Mat> embedding_matrix() const override { return weights_.embedding.cast<float>(); }
+  // Zero embedding (every position is a candidate, also beyond max_tokens()).
+  TokenDeletion token_deletion() const override {
+    return {"zero embedding: the token's word vector is set to zero (id -1); its position stays", -1, false};
+  }
   const Differentiable* differentiable() const override { return this; }
 
   // Differentiable (lrp/models/differentiable.h): x = the embedding rows of the first max_tokens
@@ -260,7 +266,7 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   std::vector<MatD> gradient_batch(const BatchTrace& trace, const MatD& grad_scores) const;
 
   const BiLstmWeights& weights() const { return weights_; }
-  Index max_tokens() const { return max_tokens_; }
+  Index max_tokens() const override { return max_tokens_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
   Index n_embd() const { return weights_.embedding.cols(); }
   Index n_classes() const { return weights_.fc_left.rows(); }

@@ -64,6 +64,15 @@ class BowClassifier final : public Classifier {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  // Its TF-IDF features (features() below).
+  std::optional<std::vector<std::pair<TokenId, float>>> tfidf_features(std::span<const TokenId> ids) const override {
+    return features(ids);
+  }
+  // Removal from the bag of words; the ignored id (<unk>) is no candidate.
+  TokenDeletion token_deletion() const override {
+    return {"removal: the token leaves the bag of words (its id becomes -1, which the model ignores)",
+            options_.ignore_id, false};
+  }
 
   // The TF-IDF vector of a document as sparse (id, value) pairs, sorted by id.
   std::vector<std::pair<TokenId, float>> features(std::span<const TokenId> ids) const;

@@ -76,10 +76,34 @@ struct Explanation {
   std::vector<std::pair<std::string, double>> special;
 };
 
+// What deleting a token means to a model (the word-deletion experiment, analysis/deletion.h). The
+// experiment replaces a deleted token's id by -1, which every model reads as "no token here".
+struct TokenDeletion {
+  // How the deletion JSON and the log describe it, e.g. "zero embedding: ...".
+  std::string meaning = "the token's id becomes -1 (outside the vocabulary)";
+  // An id the model ignores anyway (the BoW/SVM's <unk>): deleting such a token changes nothing, so
+  // it is no deletion candidate. -1 = none.
+  TokenId ignored_id = -1;
+  // Only the first max_tokens() positions are candidates (the CNN; false = every position).
+  bool within_max_tokens = false;
+};
+
+// A document scored again after each token deletion, faster than rescoring every id (the CNN
+// recomputes only the convolution windows a deletion touches: lrp/models/cnn_deletion_scorer.h).
+class DeletionScorer {
+ public:
+  virtual ~DeletionScorer() = default;
+  virtual Vec scores() = 0;                       // [C] for the document in its current state
+  virtual void remove(std::size_t position) = 0;  // deletes one more position
+  virtual std::size_t size() const = 0;           // positions of the document
+};
+
 class Classifier {
  public:
   virtual ~Classifier() = default;
-  virtual std::string_view architecture() const = 0;     // "bow_svm" | "cnn" | "bilstm"
+  // "bow_svm" | "cnn" | "bilstm" | "bert": a name for config.json and for people. Callers never
+  // branch on it: they ask the capability queries below.
+  virtual std::string_view architecture() const = 0;
   virtual const std::vector<std::string>& labels() const = 0;
   virtual Index n_vocab() const = 0;
   // The model's layer roles with their default rules (the --rule grammar works on these).
@@ -102,6 +126,34 @@ class Classifier {
   virtual const Differentiable* differentiable() const { return nullptr; }
   // Writes model.safetensors into `dir` and returns the architecture's "hyper" config section.
   virtual nlohmann::json save(const std::filesystem::path& dir) const = 0;
+
+  // ---- Capability queries: what callers ask instead of "which class are you" ----
+  // (The rule roles are the keys of default_rules(); the rule grammar is set_rule().)
+  // Whether explain() implements `method` (it throws InvalidArgument for the others). Default: all.
+  virtual bool supports(Method method) const {
+    (void)method;
+    return true;
+  }
+  // The most tokens the model reads; later tokens get relevance 0 (Explanation::truncated).
+  // 0 = no limit of its own.
+  virtual Index max_tokens() const { return 0; }
+  // The model's own word-embedding matrix [n_vocab x E] (for document vectors), or nullopt when it
+  // has none to offer (the BoW/SVM).
+  virtual std::optional<Mat> embedding_matrix() const { return std::nullopt; }
+  // The model's own TF-IDF feature values of a document, (id, value) per distinct id it reads, or
+  // nullopt when it has no TF-IDF weighting of its own (all but the BoW/SVM).
+  virtual std::optional<std::vector<std::pair<TokenId, float>>> tfidf_features(std::span<const TokenId> ids) const {
+    (void)ids;
+    return std::nullopt;
+  }
+  // What deleting a token means to this model.
+  virtual TokenDeletion token_deletion() const { return {}; }
+  // A fast rescoring of `ids` under deletion, or nullptr when the model has none (the caller then
+  // rescores the id sequence, deleted ids set to -1, with scores()). The model must outlive it.
+  virtual std::unique_ptr<DeletionScorer> deletion_scorer(std::span<const TokenId> ids) const {
+    (void)ids;
+    return nullptr;
+  }
 };
 
 // Index of the largest score (the first on ties); -1 for an empty vector.

@@ -96,6 +96,14 @@ class CnnClassifier final : public Classifier, public Differentiable {
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
+  // The embedding matrix [V x E].
+  std::optional<Mat> embedding_matrix() const override { return embedding_.weight(); }
+  // Zero embedding; only the first max_tokens() positions are read, so only they are candidates.
+  TokenDeletion token_deletion() const override {
+    return {"zero embedding: the token's word vector is set to zero (id -1); its position stays", -1, true};
+  }
+  // CnnDeletionScorer (lrp/models/cnn_deletion_scorer.h): recomputes only the windows a deletion touches.
+  std::unique_ptr<DeletionScorer> deletion_scorer(std::span<const TokenId> ids) const override;
   const Differentiable* differentiable() const override { return this; }
 
   // Differentiable (lrp/models/differentiable.h): x = the embedding rows of the first max_tokens
@@ -121,7 +129,7 @@ class CnnClassifier final : public Classifier, public Differentiable {
   const Embedding& embedding() const { return embedding_; }
   const std::vector<Conv1d>& convs() const { return convs_; }
   const Dense& fc() const { return fc_; }
-  Index max_tokens() const { return max_tokens_; }
+  Index max_tokens() const override { return max_tokens_; }
   Index max_kernel() const { return max_kernel_; }
 
  private:

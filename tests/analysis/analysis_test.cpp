@@ -5,7 +5,7 @@
 #include <random>
 
 #include "core/error.h"
-#include "analysis/cnn_scorer.h"
+#include "lrp/models/cnn_deletion_scorer.h"
 #include "analysis/deletion.h"
 #include "analysis/knn.h"
 #include "analysis/pca.h"
@@ -13,7 +13,7 @@
 #include "tests/catch.h"
 
 using namespace textlrp;
-using namespace textlrp::lrp::analysis;
+using namespace textlrp::analysis;
 
 TEST_CASE("pca: components, variances and projections of a hand-made data set", "[lrp][analysis][pca]") {
   // Four points mean + a·u + b·v with a = ±2, b = ±1 along the orthonormal axes u = (0.6, 0.8) and
@@ -312,7 +312,7 @@ TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch", 
     const std::vector<TokenId> ids = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
     // Every position, in an order that hits both ends, the middle and the truncated tail.
     const std::vector<std::size_t> order = {0, 10, 5, 1, 9, 2, 3, 8, 7, 4, 6};
-    CnnDeletionScorer fast(cnn, ids);
+    lrp::CnnDeletionScorer fast(cnn, ids);
     std::vector<TokenId> work = ids;
     for (std::size_t k = 0; k <= order.size(); ++k) {
       const Vec a = fast.scores();
@@ -323,7 +323,7 @@ TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch", 
       work[order[k]] = -1;
     }
     const Scorer full = [&](std::span<const TokenId> x) { return cnn.scores(x); };
-    CnnDeletionScorer again(cnn, ids);
+    lrp::CnnDeletionScorer again(cnn, ids);
     const DeletionTrace t1 = delete_and_score(again, order, 6, 1);
     const DeletionTrace t2 = delete_and_score(full, ids, order, 6, 1);
     REQUIRE(t1.predicted == t2.predicted);
@@ -332,11 +332,11 @@ TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch", 
   // A document shorter than the widest kernel (padded) and an empty one.
   const lrp::CnnClassifier cnn = tiny_cnn(100);
   const std::vector<TokenId> two = {7, 8};
-  CnnDeletionScorer s(cnn, two);
+  lrp::CnnDeletionScorer s(cnn, two);
   s.remove(1);
   const std::vector<TokenId> want = {7, -1};
   REQUIRE(s.scores()[0] == Approx(cnn.scores(want)[0]).margin(1e-5));
-  CnnDeletionScorer empty(cnn, std::vector<TokenId>{});
+  lrp::CnnDeletionScorer empty(cnn, std::vector<TokenId>{});
   REQUIRE(empty.scores()[2] == Approx(cnn.scores(std::vector<TokenId>{})[2]).margin(1e-5));
 }
 

@@ -79,8 +79,8 @@ TEST_CASE("spm model: the directory carries its tokenizer, ids are piece ids, wo
   // Self-contained: moved elsewhere, it loads (and passes its self-tests).
   fs::rename(tmp / "m", tmp / "moved");
   const Model m = load_model(tmp / "moved");
-  CHECK(m.subword);
-  CHECK(m.vocab == spm.vocabulary());
+  CHECK(m.subword());
+  CHECK(m.vocab() == spm.vocabulary());
   const Encoded enc = encode(m, text_example(text));
   std::vector<TokenId> expected;
   for (const int id : spm.encode_ids(text)) expected.push_back(id);
@@ -165,7 +165,7 @@ TEST_CASE("spm model: OOV marking, word models without words, bad configs and re
   save_model(tmp / "w", {}, words_tokenizer, vocab, word_bow, {"the cat"});
   CHECK(fs::exists(tmp / "w" / "vocab.txt"));
   const Model wm = load_model(tmp / "w");
-  CHECK(!wm.subword);
+  CHECK(!wm.subword());
   const ExplanationRecord wr = explain_example(wm, text_example("the cat sat"), {}, TargetSpec{});
   CHECK(!wr.words);
   CHECK(wr.tokens[2].oov);

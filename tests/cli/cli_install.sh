@@ -5,7 +5,8 @@
 # and static libraries, and runs: the version, ICU word tokens with their byte spans, and the tensors
 # of a safetensors file, each compared with what this build and the file itself say. Also checks the
 # installed layout, the version file (a request for another major version is refused) and the
-# pkg-config file (a program compiled and linked with its flags only).
+# pkg-config file (a program compiled and linked with its flags only; one that trains a model with
+# textlrp/train.h, opens it and explains a text with textlrp/textlrp.h, as the CLI does).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ROOT="${TEXTLRP_SOURCE_DIR:?}"
 BUILD="${TEXTLRP_BUILD_DIR:-$(dirname "$(dirname "$TEXTLRP")")}"
@@ -90,4 +91,38 @@ CPP
   fail "compiling and linking with pkg-config --cflags --libs textlrp"
 [ "$("$WORK/pc")" = "$("$TEXTLRP" --version | cut -d' ' -f2) x.bin: byte 3: expected a digit, got 'q'" ] || fail "pkg-config program output: $("$WORK/pc")"
 ok "pkg-config: textlrp.pc compiles and links a program against the prefix"
+
+# The public API through pkg-config alone: textlrp/train.h trains a model directory from four
+# documents, textlrp/textlrp.h opens it and explains a text (libtextlrp_api and what it needs).
+pc_libs="$(pkg-config --libs textlrp)"
+for l in -ltextlrp_api -ltextlrp_app_common -ltextlrp_train -ltextlrp_core; do
+  grep -qe "$l" <<<"$pc_libs" || fail "pkg-config --libs textlrp lacks $l: $pc_libs"
+done
+[ -f "$P/include/textlrp/train.h" ] || fail "not installed: include/textlrp/train.h"
+cat >"$WORK/pc_api.cpp" <<'CPP'
+#include <textlrp/textlrp.h>
+#include <textlrp/train.h>
+#include <cstdio>
+int main(int argc, char** argv) {
+  if (argc != 2) return 2;
+  textlrp::TrainOptions o;
+  o.dev_fraction = 0;
+  const textlrp::TrainSummary s = textlrp::train_model(
+      {{"free prize entry now", "spam"}, {"see you at six", "ham"}, {"win a free prize", "spam"},
+       {"lunch at six then", "ham"}}, argv[1], o);
+  const textlrp::Model m = textlrp::Model::open(argv[1]);
+  const textlrp::Explanation e = m.explain("free lunch prize");
+  std::printf("%s %zu %s %zu\n", s.architecture.c_str(), s.labels.size(), e.prediction.c_str(), e.tokens.size());
+}
+CPP
+# shellcheck disable=SC2046
+"$CXX_BIN" -std=c++20 "$WORK/pc_api.cpp" -o "$WORK/pc_api" $(pkg-config --cflags textlrp) $pc_libs ||
+  fail "compiling and linking the API program with pkg-config --cflags --libs textlrp"
+"$WORK/pc_api" "$WORK/pc_model" >"$WORK/pc_api.txt" || fail "the pkg-config API program failed"
+[ "$(cut -d' ' -f1,2,4 "$WORK/pc_api.txt")" = "bow_svm 2 3" ] || fail "pkg-config API program output: $(cat "$WORK/pc_api.txt")"
+"$TEXTLRP" explain --model "$WORK/pc_model" --input - <<<'{"text":"free lunch prize"}' >"$WORK/pc_cli.jsonl" ||
+  fail "textlrp explain on the API-trained model"
+grep -q "\"prediction\":\"$(cut -d' ' -f3 "$WORK/pc_api.txt")\"" "$WORK/pc_cli.jsonl" ||
+  fail "the CLI predicts otherwise than the API program: $(cat "$WORK/pc_cli.jsonl")"
+ok "pkg-config: a program on textlrp/train.h and textlrp/textlrp.h trains, opens and explains (as the CLI)"
 echo "$n_checks passed, 0 failed"

@@ -384,7 +384,7 @@ inline void run_tokenizer(std::string_view data) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// config.json of a model directory (apps/common/model.h load_model): a valid tiny BoW/SVM model
+// config.json of a model directory (lrp/model_dir.h, via app::load_model): a valid tiny BoW/SVM model
 // directory (vocab.txt, model.safetensors, and the SentencePiece model as tokenizer.model for
 // {"kind": "spm"} configs) is written once per process under /tmp; each input replaces its
 // config.json and the directory is loaded with its self-tests.
@@ -440,9 +440,9 @@ inline void run_config(std::string_view data) {
     std::fclose(f);
   }
   const app::Model m = app::load_model(d.path(), true);
-  TEXTLRP_FUZZ_CHECK(m.classifier != nullptr && m.tokenizer != nullptr);
-  TEXTLRP_FUZZ_CHECK(m.classifier->n_vocab() == static_cast<Index>(m.vocab.size()));
-  (void)app::encode_text(*m.tokenizer, m.vocab, "the cat sat on a good mat");
+  TEXTLRP_FUZZ_CHECK(m.classifier != nullptr);
+  TEXTLRP_FUZZ_CHECK(m.classifier->n_vocab() == static_cast<Index>(m.vocab().size()));
+  (void)m.encoder.encode("the cat sat on a good mat");
 }
 
 // The targets by name (as in fuzz_<name>.cpp and tests/data/fuzz-regressions/<name>/).

@@ -444,6 +444,13 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
   o.transformer_rule = "zplus";
   CHECK_THROWS_WITH(clf.explain(pieces, o), Contains("attnlrp") && Contains("cp-lrp"));
   o.transformer_rule.clear();
+  // The capability queries (lrp/models/classifier.h): every method, ig and occlusion included.
+  for (Method m : {Method::kLrp, Method::kSensitivity, Method::kGradientInput, Method::kIntegratedGradients,
+                   Method::kOcclusion, Method::kRandom}) {
+    CHECK(clf.supports(m));
+  }
+  CHECK(clf.max_tokens() == 4);
+  CHECK_FALSE(clf.embedding_matrix());
   // Six pieces, four kept: the rest get 0 and the explanation says so.
   o.method = Method::kGradientInput;
   const std::vector<TokenId> long_ids = {5, 6, 7, 8, 9, 10};

@@ -9,6 +9,7 @@
 
 using namespace textlrp;
 using namespace textlrp::lrp;
+using namespace textlrp::train;
 using Catch::Matchers::Contains;
 
 namespace {

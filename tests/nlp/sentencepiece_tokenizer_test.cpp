@@ -28,6 +28,8 @@ using Catch::Matchers::Contains;
 using test::fixture_path;
 using test::shared_data_path;
 using test::TempDir;
+using train::SentencePieceTrainOptions;
+using train::train_sentencepiece;
 
 const char* const kSpace = "\xe2\x96\x81";  // "▁" U+2581
 

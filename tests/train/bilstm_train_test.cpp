@@ -14,6 +14,7 @@
 
 using namespace textlrp;
 using namespace textlrp::lrp;
+using namespace textlrp::train;
 
 namespace {
 

@@ -133,6 +133,9 @@ class Model {
                               const ExplainRequest& request = {}, int threads = 1) const;
 
   struct Impl;
+  // The loaded model behind this handle, for the library's own code (textlrp/analysis.h); Impl is
+  // opaque outside it.
+  const Impl& impl() const { return *impl_; }
 
  private:
   explicit Model(std::shared_ptr<const Impl> impl);

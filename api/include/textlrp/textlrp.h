@@ -1,6 +1,7 @@
 // textlrp/textlrp.h — the public C++ API of textlrp (umbrella header): open a model directory,
 // predict, explain a text down to its tokens and words, write the explanation as a schema-1 JSONL
-// line or an HTML report.
+// line or an HTML report, and analyse explanations (textlrp/analysis.h: top words, document
+// vectors, PCA, EPI, deletion curves). Training is textlrp/train.h (builds with training only).
 //
 // Users: C++ programs that want explanations at run time (a service, a labelling tool), the
 // examples/embed program; link textlrp::textlrp (find_package(textlrp CONFIG REQUIRED)).
@@ -15,6 +16,7 @@
 #pragma once
 
 #include "core/error.h"
+#include "textlrp/analysis.h"
 #include "textlrp/explanation.h"
 #include "textlrp/model.h"
 #include "textlrp/version.h"

@@ -1,17 +1,21 @@
-#include "analysis/cnn_scorer.h"
+#include "lrp/models/cnn_deletion_scorer.h"
 
 #include <algorithm>
 
 #include "core/error.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::lrp {
+
+std::unique_ptr<DeletionScorer> CnnClassifier::deletion_scorer(std::span<const TokenId> ids) const {
+  return std::make_unique<CnnDeletionScorer>(*this, ids);
+}
 
 CnnDeletionScorer::CnnDeletionScorer(const CnnClassifier& model, std::span<const TokenId> ids)
     : model_(model), n_ids_(ids.size()) {
   n_used_ = std::min(static_cast<Index>(ids.size()), model.max_tokens());
   const Index n_rows = std::max(n_used_, model.max_kernel());
   x_ = model.embedding().forward(ids.first(static_cast<std::size_t>(n_used_)), n_rows);  // [T₊ x E]
-  for (const Conv1d& conv : model.convs()) z_.push_back(conv.forward(x_));            // [T' x F]
+  for (const lrp::Conv1d& conv : model.convs()) z_.push_back(conv.forward(x_));            // [T' x F]
 }
 
 Vec CnnDeletionScorer::scores() {
@@ -43,4 +47,4 @@ void CnnDeletionScorer::remove(std::size_t position) {
   }
 }
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::lrp

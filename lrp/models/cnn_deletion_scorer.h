@@ -1,4 +1,5 @@
-// analysis/cnn_scorer.h — fast rescoring of a CNN document under word deletion.
+// lrp/models/cnn_deletion_scorer.h — fast rescoring of a CNN document under word deletion
+// (CnnClassifier::deletion_scorer(), used by the word-deletion experiment of analysis/deletion.h).
 //
 // Deleting token p (its embedding row set to zero, as CnnClassifier does for an id outside the
 // vocabulary) changes only the convolution windows that cover p: for width K the K rows
@@ -15,12 +16,12 @@
 #include <span>
 #include <vector>
 
-#include "analysis/deletion.h"
+#include "lrp/models/classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
-namespace textlrp::lrp::analysis {
+namespace textlrp::lrp {
 
-class CnnDeletionScorer final : public DocumentScorer {
+class CnnDeletionScorer final : public DeletionScorer {
  public:
   // The model must outlive the scorer.
   CnnDeletionScorer(const CnnClassifier& model, std::span<const TokenId> ids);
@@ -36,4 +37,4 @@ class CnnDeletionScorer final : public DocumentScorer {
   std::vector<Mat> z_;   // per width: [T' x F] pre-activations
 };
 
-}  // namespace textlrp::lrp::analysis
+}  // namespace textlrp::lrp

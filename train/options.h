@@ -1,0 +1,104 @@
+// train/options.h — what `textlrp train` trains and how (train_model() in train/train_model.h; the
+// public API textlrp/train.h). Standard types only, so that the public API can carry it as it is.
+//
+// The fields are the flags of `textlrp train` (their names in the comments); the errors of
+// check_options() and train_model() name the flags too.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace textlrp::train {
+
+struct TrainOptions {
+  std::string arch = "svm";  // --arch: svm (TF-IDF BoW + linear SVM), cnn or bilstm
+  double dev_fraction = 0.1;  // --dev-fraction: held out for dev accuracy (unless dev documents are given)
+  std::uint64_t seed = 1;     // --seed: split, initialisation, shuffling, dropout
+  bool refit = true;          // !--no-refit: SVM: retrain on train + dev after reporting dev accuracy
+  int threads = 0;            // --threads: tokenizing and the CNN/BiLSTM (< 1: every core)
+  // Tokens and vocabulary
+  std::string tokenizer = "icu-word";  // --tokenizer: icu-word or spm:FILE.model (a subword model)
+  bool lowercase = true;               // !--no-lowercase (icu-word)
+  bool keep_punctuation = false;       // --keep-punctuation (icu-word)
+  std::size_t min_count = 1;           // --min-count (icu-word)
+  std::size_t max_vocab = 0;           // --max-vocab, 0 = all (icu-word)
+  // True when any of the four icu-word options above was given explicitly: with an spm: tokenizer
+  // that is an InvalidArgument (the SentencePiece model decides them).
+  bool word_options_given = false;
+  // --labels: names of the integer corpus labels 0..N-1 (see parse_label_names); empty = the
+  // corpus labels as they are, sorted.
+  std::vector<std::string> label_names;
+  // SVM
+  double C = 1.0;             // --C
+  bool sublinear_tf = false;  // --sublinear-tf
+  // CNN and BiLSTM
+  std::string embeddings;     // --embeddings FILE: initial word vectors (else random of `dim`)
+  std::ptrdiff_t dim = 100;   // --dim
+  std::ptrdiff_t max_tokens = 5000;  // --max-tokens (== lrp::kDefaultMaxTokens, checked in train_model.cpp)
+  int epochs = 10;            // --epochs
+  int patience = 2;           // --patience
+  std::ptrdiff_t batch = 32;  // --batch
+  double lr = 1e-3;           // --lr
+  double dropout = 0.5;       // --dropout
+  bool finetune = false;      // --finetune-embeddings (pre-trained vectors)
+  bool freeze = false;        // --freeze-embeddings (random vectors)
+  bool sst_phrases = false;   // --sst-phrases: the training documents hold SST phrases; train on each once
+  // CNN
+  std::vector<std::ptrdiff_t> kernel_sizes = {2, 3, 4};  // --kernel-sizes
+  std::ptrdiff_t filters = 100;                          // --filters
+  // BiLSTM
+  std::ptrdiff_t hidden = 60;     // --hidden
+  std::string optimizer = "adam";  // --optimizer: adam or adagrad
+  double embedding_dropout = 0.0;  // --embedding-dropout
+  double clip_norm = 5.0;          // --clip-norm
+  double weight_decay = 0.0;       // --weight-decay
+  bool output_bias = true;         // !--no-output-bias
+  bool float64 = false;            // --float64
+  // Provenance, recorded in config.json "training" (nothing else uses them).
+  std::string corpus;                // the corpus spec or input file
+  std::string dev_corpus;            // the dev corpus spec, when the dev documents came from one
+  std::vector<std::string> strip;    // the folder-corpus --strip parts the documents were read with
+};
+
+// A CNN/BiLSTM trainer's progress after every mini-batch.
+struct BatchProgress {
+  std::string_view arch;  // "cnn" or "bilstm"
+  int epoch = 0;
+  std::size_t done = 0;   // documents done in this epoch
+  std::size_t total = 0;  // documents per epoch
+  double loss = 0;        // mean loss so far in this epoch
+};
+// ... and after every epoch.
+struct EpochResult {
+  std::string_view arch;
+  int epoch = 0;
+  double train_loss = 0;
+  double dev_accuracy = 0;
+  double seconds = 0;       // of this epoch
+  std::size_t n_train = 0;  // training documents per epoch
+};
+
+// What train_model() tells while it works; every member may be empty. Called on the calling
+// thread (batch_done from the trainer's thread, which is the calling thread too).
+struct TrainEvents {
+  std::function<void(std::string_view)> log;  // the log lines of `textlrp train` (without "textlrp: ")
+  std::function<void(const BatchProgress&)> batch_done;
+  std::function<void(const EpochResult&)> epoch_done;
+  // Seconds since the caller started (e.g. before reading the corpus), for "read N documents ...
+  // in S s"; empty = since train_model() was called.
+  std::function<double()> elapsed;
+};
+
+// --labels "very negative,negative,neutral": names separated by commas (spaces kept inside a name,
+// trimmed around it). InvalidArgument for an empty or repeated name or fewer than two names.
+std::vector<std::string> parse_label_names(const std::string& text);
+
+// The checks that need no documents: --arch, --optimizer, --dev-fraction, --C, a dev set for the
+// neural architectures (`dev_documents`: dev documents will be given). InvalidArgument naming the flag.
+void check_options(const TrainOptions& options, bool dev_documents);
+
+}  // namespace textlrp::train
