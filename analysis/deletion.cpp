@@ -98,7 +98,7 @@ std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std
     if (target < 0 || target >= s.size()) {
       throw InvalidArgument(fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
     }
-    t.predicted.push_back(argmax(s));
+    t.predicted.push_back(lrp::argmax(s));
     t.score.push_back(static_cast<double>(s[target]));
   };
   std::vector<DeletionTrace> out(orders.size());

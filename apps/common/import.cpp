@@ -196,10 +196,8 @@ Model in_memory_model(ImportedModel imported, std::string name) {
   if (m.config.contains("corpus_labels")) {
     for (const auto& l : m.config["corpus_labels"]) m.corpus_labels.push_back(l.get<std::string>());
   }
-  m.tokenizer = std::move(imported.tokenizer);
-  m.vocab = std::move(imported.vocab);
+  m.encoder = nlp::TextEncoder(std::move(imported.tokenizer), std::move(imported.vocab));
   m.classifier = std::move(imported.classifier);
-  m.subword = imported.subword;
   return m;
 }
 

@@ -289,7 +289,10 @@ class EmptyInputCounter {
     if (!empty && !all_oov) return;
     std::lock_guard<std::mutex> lock(mutex_);
     Kind& k = empty ? empty_ : all_oov_;
-    if (k.ids.size() < kShown) k.ids.push_back(example.id);
+    // The first kShown in input order (source line, then id), whichever thread finishes first.
+    const std::pair<std::size_t, std::string> key{example.line, example.id};
+    k.ids.insert(std::upper_bound(k.ids.begin(), k.ids.end(), key), key);
+    if (k.ids.size() > kShown) k.ids.pop_back();
     ++k.count;
   }
   // The warning lines (without the "textlrp: " prefix), and a reset.
@@ -299,7 +302,7 @@ class EmptyInputCounter {
     auto line = [&](Kind& k, std::string_view what) {
       if (k.count == 0) return;
       std::string ids;
-      for (const auto& id : k.ids) ids += (ids.empty() ? "" : ", ") + visible(id, 40);
+      for (const auto& [line, id] : k.ids) ids += (ids.empty() ? "" : ", ") + visible(id, 40);
       out.push_back(fmt::format("warning: {} document{} {} ({}{}{})", k.count, k.count == 1 ? "" : "s", what,
                                 k.count == 1 ? "id " : "ids ", ids, k.count > k.ids.size() ? ", ..." : ""));
       k = Kind{};
@@ -313,7 +316,7 @@ class EmptyInputCounter {
   static constexpr std::size_t kShown = 5;
   struct Kind {
     std::size_t count = 0;
-    std::vector<std::string> ids;
+    std::vector<std::pair<std::size_t, std::string>> ids;  // (line, id), sorted, at most kShown
   };
   std::mutex mutex_;
   Kind empty_, all_oov_;
