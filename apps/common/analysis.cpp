@@ -18,8 +18,10 @@
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
 #include "analysis/cnn_scorer.h"
+#include "lrp/models/bert_classifier.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
+#include "nlp/wordpiece_tokenizer.h"
 
 namespace textlrp::app {
 
@@ -213,6 +215,9 @@ std::vector<std::size_t> visible_positions(const Model& model, std::span<const T
   if (const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get())) {
     limit = std::min(limit, static_cast<std::size_t>(cnn->max_tokens()));
   }
+  if (const auto* bert = dynamic_cast<const lrp::BertSequenceClassifier*>(model.classifier.get())) {
+    limit = std::min(limit, static_cast<std::size_t>(bert->max_length() - 2));  // [CLS] and [SEP]
+  }
   const bool skip_unk = model.classifier->architecture() == "bow_svm" && model.vocab.has_unk();
   const Index n_vocab = model.classifier->n_vocab();
   std::vector<std::size_t> out;
@@ -254,12 +259,44 @@ std::vector<double> token_relevance(const Model& model, std::span<const TokenId>
   const int c = target >= 0 ? target : lrp::argmax(s);
   std::vector<double> r(ids.size(), 0.0);
   std::vector<TokenId> work(ids.begin(), ids.end());
+  const bool drop = is_transformer(model);  // it reads pieces only: the piece leaves the sequence
   for (std::size_t t : visible_positions(model, ids)) {
-    work[t] = -1;
+    if (drop) {
+      work.erase(work.begin() + static_cast<std::ptrdiff_t>(t));
+    } else {
+      work[t] = -1;
+    }
     r[t] = static_cast<double>(s[c]) - static_cast<double>(model.classifier->scores(work)[c]);
-    work[t] = ids[t];
+    if (drop) {
+      work.insert(work.begin() + static_cast<std::ptrdiff_t>(t), ids[t]);
+    } else {
+      work[t] = ids[t];
+    }
   }
   return r;
+}
+
+bool is_transformer(const Model& model) {
+  return dynamic_cast<const lrp::BertSequenceClassifier*>(model.classifier.get()) != nullptr;
+}
+
+std::string rule_name(const Model& model, const lrp::ExplainOptions& options) {
+  if (!is_transformer(model)) return options.rules.to_string();
+  return options.transformer_rule.empty() ? "attnlrp" : options.transformer_rule;
+}
+
+std::vector<PieceWord> piece_words(const Model& model, const Encoded& enc) {
+  std::vector<PieceWord> out;
+  if (!is_transformer(model) || !enc.spans) return out;
+  nlp::WordPieceEncoding pieces;
+  pieces.pieces.reserve(enc.tokens.size());
+  for (const auto& t : enc.tokens) pieces.pieces.push_back({t.text, 0, t.begin, t.end, false});
+  for (auto& w : nlp::merge_word_pieces(pieces)) {
+    bool unk = false;
+    for (std::size_t p = w.first; p < w.last; ++p) unk = unk || is_oov(model.vocab, enc.ids[p], enc.tokens[p].text);
+    out.push_back({w.first, w.last, std::move(w.text), unk});
+  }
+  return out;
 }
 
 std::uint64_t stable_hash(std::string_view bytes) {
@@ -310,13 +347,16 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
     // A CNN's or a BiLSTM's own embedding matrix; a BoW/SVM has none.
     const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
     const auto* bilstm = dynamic_cast<const lrp::BiLstmClassifier*>(model.classifier.get());
-    if (!cnn && !bilstm) {
+    const auto* bert = dynamic_cast<const lrp::BertSequenceClassifier*>(model.classifier.get());
+    if (!cnn && !bilstm && !bert) {
       throw InvalidArgument(fmt::format("model '{}' ({}) has no word embeddings of its own: give the word vectors with "
                                         "--embeddings FILE (word2vec, fastText .vec or GloVe)",
                                         model.name, model.classifier->architecture()));
     }
     if (cnn) {
       s.table = cnn->embedding().weight();
+    } else if (bert) {
+      s.table = bert->model().weights().word;  // one row per WordPiece piece
     } else {
       s.table = bilstm->weights().embedding.cast<float>();
     }
@@ -739,17 +779,74 @@ DeletionSetup make_deletion_setup(const Model& model, const std::vector<std::str
   return s;
 }
 
+namespace {
+
+// A transformer's document deleted word by word (PieceWord): each call of scores() reads the pieces of
+// the words not yet removed, between [CLS] and [SEP].
+class WordDeletionScorer final : public la::DocumentScorer {
+ public:
+  WordDeletionScorer(const lrp::Classifier& classifier, std::span<const TokenId> ids, const std::vector<PieceWord>& words)
+      : classifier_(classifier), ids_(ids), words_(words), removed_(words.size(), 0) {}
+  Vec scores() override {
+    std::vector<TokenId> kept;
+    kept.reserve(ids_.size());
+    std::size_t next = 0;  // pieces outside every word (none for WordPiece) are kept as they are
+    for (std::size_t w = 0; w < words_.size(); ++w) {
+      kept.insert(kept.end(), ids_.begin() + static_cast<std::ptrdiff_t>(next),
+                  ids_.begin() + static_cast<std::ptrdiff_t>(words_[w].first));
+      if (!removed_[w]) {
+        kept.insert(kept.end(), ids_.begin() + static_cast<std::ptrdiff_t>(words_[w].first),
+                    ids_.begin() + static_cast<std::ptrdiff_t>(words_[w].last));
+      }
+      next = words_[w].last;
+    }
+    kept.insert(kept.end(), ids_.begin() + static_cast<std::ptrdiff_t>(next), ids_.end());
+    return classifier_.scores(kept);
+  }
+  void remove(std::size_t position) override { removed_.at(position) = 1; }
+  std::size_t size() const override { return words_.size(); }
+
+ private:
+  const lrp::Classifier& classifier_;
+  std::span<const TokenId> ids_;
+  const std::vector<PieceWord>& words_;
+  std::vector<char> removed_;
+};
+
+}  // namespace
+
 DocDeletion delete_document(const Model& model, const DeletionSetup& setup, const corpora::Example& doc) {
   const Encoded enc = encode(model, doc);
   const std::vector<TokenId>& ids = enc.ids;
   DocDeletion d;
   d.label = label_of(model, doc, true);
   d.correct = lrp::argmax(model.classifier->scores(ids)) == d.label;
-  const std::vector<std::size_t> candidates = visible_positions(model, ids);
+  std::vector<std::size_t> candidates = visible_positions(model, ids);
   const la::Scorer scorer = [&model](std::span<const TokenId> x) { return model.classifier->scores(x); };
   // The CNN rescoring only recomputes the windows a deletion touches (analysis/cnn_scorer.h).
   const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(model.classifier.get());
+  // A transformer deletes words (a piece with its "##" pieces), each word's relevance the sum of
+  // its pieces': the positions below are then word indices.
+  const std::vector<PieceWord> words = piece_words(model, enc);
+  const bool by_word = is_transformer(model) && enc.spans;
+  if (by_word) {
+    const std::size_t limit = candidates.empty() ? 0 : candidates.back() + 1;
+    candidates.clear();
+    for (std::size_t w = 0; w < words.size() && words[w].last <= limit; ++w) candidates.push_back(w);
+  }
+  auto word_relevance = [&](const std::vector<double>& r) {
+    if (!by_word) return r;
+    std::vector<double> out(words.size(), 0.0);
+    for (std::size_t w = 0; w < words.size(); ++w) {
+      for (std::size_t p = words[w].first; p < words[w].last; ++p) out[w] += r[p];
+    }
+    return out;
+  };
   auto run = [&](const std::vector<std::size_t>& order) {
+    if (by_word) {
+      WordDeletionScorer fast(*model.classifier, ids, words);
+      return la::delete_and_score(fast, order, setup.max_delete, d.label);
+    }
     if (cnn != nullptr) {
       la::CnnDeletionScorer fast(*cnn, ids);
       return la::delete_and_score(fast, order, setup.max_delete, d.label);
@@ -758,7 +855,7 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
   };
   for (const MethodPlan& plan : setup.methods) {
     const std::vector<double> r = token_relevance(model, ids, plan, d.label, setup.explain);
-    d.traces.push_back({run(la::relevance_order(r, candidates, d.correct))});
+    d.traces.push_back({run(la::relevance_order(word_relevance(r), candidates, d.correct))});
   }
   if (setup.random) {
     std::vector<la::DeletionTrace> traces;
@@ -825,7 +922,7 @@ DeletionResult make_deletion_result(const Model& model, const DeletionSetup& set
   r.max_delete = setup.max_delete;
   r.random_seeds = setup.random ? setup.random_seeds : 0;
   r.skipped = setup.skipped;
-  r.rule = setup.explain.rules.to_string();
+  r.rule = rule_name(model, setup.explain);
   for (const auto& name : setup.names()) {
     r.curves.push_back({name, la::DeletionCurve(setup.max_delete), la::DeletionCurve(setup.max_delete)});
   }
@@ -835,6 +932,10 @@ DeletionResult make_deletion_result(const Model& model, const DeletionSetup& set
 namespace {
 
 std::string meaning_for(std::string_view arch) {
+  if (arch == "bert") {
+    return "removal of words: a word's pieces (a piece and its ## continuations) leave the sequence, the pieces after "
+           "it move up; [CLS] and [SEP] stay";
+  }
   if (arch == "bow_svm") return "removal: the token leaves the bag of words (its id becomes -1, which the model ignores)";
   if (arch == "cnn" || arch == "bilstm") {
     return "zero embedding: the token's word vector is set to zero (id -1); its position stays";
@@ -937,6 +1038,21 @@ DocWords document_words(const Model& model, const corpora::Example& doc, const M
   const TokenId unk = model.vocab.unk_id();
   std::vector<std::string> words;
   std::vector<double> rel;
+  if (is_transformer(model) && enc.spans) {
+    // Words, not pieces: a piece with its "##" pieces, as the tokenizer normalised them ("tepid").
+    const std::vector<std::size_t> visible = visible_positions(model, enc.ids);
+    const std::size_t limit = visible.empty() ? 0 : visible.back() + 1;
+    for (const PieceWord& w : piece_words(model, enc)) {
+      if (w.last > limit) break;
+      if (w.oov) continue;
+      double sum = 0;
+      for (std::size_t p = w.first; p < w.last; ++p) sum += r[p];
+      words.push_back(w.text);
+      rel.push_back(sum);
+    }
+    out.words = la::aggregate_document(words, rel);
+    return out;
+  }
   for (std::size_t t : visible_positions(model, enc.ids)) {
     if (enc.ids[t] == unk) continue;
     words.push_back(enc.tokens[t].text);

@@ -44,6 +44,15 @@ std::vector<TokenId> encode_text(const nlp::Tokenizer& tokenizer, const nlp::Voc
   std::vector<nlp::Token> local = tokenizer.tokenize(text);
   ids.reserve(local.size());
   for (const auto& t : local) ids.push_back(vocab.id(t.text));
+  if (dynamic_cast<const nlp::WordPieceTextTokenizer*>(&tokenizer)) {
+    // An unknown WordPiece word is one "[UNK]" piece: its text becomes its surface, as SentencePiece's
+    // unknown pieces, so is_oov() tells it from a known token.
+    for (std::size_t t = 0; t < local.size(); ++t) {
+      if (vocab.has_unk() && ids[t] == vocab.unk_id()) {
+        local[t].text = std::string(text.substr(local[t].begin, local[t].end - local[t].begin));
+      }
+    }
+  }
   if (tokens) *tokens = std::move(local);
   return ids;
 }
@@ -119,7 +128,12 @@ Model load_model_impl(const fs::path& dir, bool verify) {
       const std::string vocab_file = c["tokenizer"].value("vocab", std::string("vocab.txt"));
       m.vocab = nlp::Vocabulary::load(dir / vocab_file);
       // WordPiece pieces are subwords too: pre-tokenized input is split like any text.
-      m.subword = dynamic_cast<const nlp::WordPieceTextTokenizer*>(m.tokenizer.get()) != nullptr;
+      if (const auto* wp = dynamic_cast<const nlp::WordPieceTextTokenizer*>(m.tokenizer.get())) {
+        m.subword = true;
+        // Its unknown piece is [UNK] (not <unk> at id 0): is_oov() marks [UNK] pieces as the other
+        // models mark unknown words.
+        m.vocab = nlp::Vocabulary::from_pieces(m.vocab.tokens(), wp->wordpiece().unk_id());
+      }
     }
     m.classifier = lrp::load_classifier(dir, c);
   } catch (const nlohmann::json::exception& e) {
