@@ -181,7 +181,7 @@ int run_analyze(const AnalyzeCmdOptions& o) {
     }
     am.topwords_note = fmt::format("LRP relevance ({}) for each document's true class, summed over the occurrences "
                                    "of each word in {} documents; mean = per occurrence.",
-                                   explain.rules.to_string(), docs.size());
+                                   rule_name(m, explain), docs.size());
 
     // Document vectors: from --vectors files, else computed.
     bool from_file = false;
@@ -270,8 +270,8 @@ void setup_analyze(CLI::App& root, Action& action) {
   cmd->add_option("--model", opt->models, "model directory (give two to compare them side by side)")->required();
   opt->input.add_to(cmd);
   cmd->add_option("--embeddings", opt->embeddings,
-                  "word vectors for the document vectors (default: the model's own embedding matrix, for a CNN or "
-                  "a BiLSTM; a BoW/SVM without --embeddings gets no PCA/EPI)");
+                  "word vectors for the document vectors (default: the model's own embedding matrix, for a CNN, "
+                  "a BiLSTM or a transformer; a BoW/SVM without --embeddings gets no PCA/EPI)");
   cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")->required();
   cmd->add_option("--title", opt->title, "report title")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs,

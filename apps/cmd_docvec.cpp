@@ -114,8 +114,8 @@ void setup_docvec(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand(
       "docvec",
       "document vectors d = sum_t w_t * e(token_t) (Arras et al. 2017): e = word vectors (--embeddings FILE, or the\n"
-      "model's own embedding matrix: CNN, BiLSTM), w = relevance of the token for the PREDICTED class (lrp, sa, gi, ig,\n"
-      "occlusion), 1 (uniform) or its TF-IDF weight (tfidf: the BoW/SVM model's idf, else the smooth idf of the\n"
+      "model's own embedding matrix: CNN, BiLSTM, a transformer's pieces), w = relevance of the token for the\n"
+      "PREDICTED class (lrp, sa, gi, ig, occlusion), 1 (uniform) or its TF-IDF weight (tfidf: the BoW/SVM model's idf, else the smooth idf of the\n"
       "corpus itself). TSV: header id, label, prediction, model, weighting, v1..vE; one row per document and\n"
       "weighting. <unk> and words without a vector add nothing. --epi adds the explanatory power index table.");
   cmd->add_option("--model", opt->model, "model directory")->required();
@@ -123,7 +123,8 @@ void setup_docvec(CLI::App& root, Action& action) {
   opt->input.add_shard_option(cmd);
   cmd->add_option("--embeddings", opt->embeddings,
                   "word vectors (word2vec binary/text, fastText .vec, GloVe), matched to the model's vocabulary; "
-                  "default: the model's embedding matrix (CNN, BiLSTM; the BoW/SVM has none)");
+                  "default: the model's embedding matrix (CNN, BiLSTM, a transformer's piece embeddings; the BoW/SVM "
+                  "has none)");
   cmd->add_option("--weighting", opt->weightings,
                   "one or more (comma-separated) of uniform, tfidf, lrp, sa, gi, ig, occlusion, relevance (= --method)")
       ->delimiter(',')

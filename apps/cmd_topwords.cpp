@@ -91,7 +91,7 @@ int run_topwords(const TopwordsCmdOptions& o) {
     nlohmann::ordered_json j;
     j["model"] = model.name;
     j["method"] = o.method;
-    if (o.method == "lrp") j["rule"] = explain.rules.to_string();
+    if (o.method == "lrp") j["rule"] = rule_name(model, explain);
     j["relevance_for"] = "the document's true class (its predicted class when it has no label)";
     j["rank"] = o.rank;
     j["per_class"] = o.per_class;

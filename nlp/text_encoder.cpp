@@ -27,6 +27,11 @@ TextEncoder::TextEncoder(std::shared_ptr<const Tokenizer> tokenizer, Vocabulary 
   if (spm_ && !(vocab_ == spm_->vocabulary())) {
     throw InvalidArgument("TextEncoder: a SentencePiece model's vocabulary must be its piece table");
   }
+  if (const auto* wp = dynamic_cast<const WordPieceTextTokenizer*>(tokenizer_.get())) {
+    // Its unknown piece is [UNK] (not <unk> at id 0): is_oov() marks [UNK] pieces as the other
+    // models mark unknown words.
+    vocab_ = Vocabulary::from_pieces(vocab_.tokens(), wp->wordpiece().unk_id());
+  }
   const nlohmann::json c = tokenizer_->config();
   lowercase_words_ = c.is_object() ? c.value("lowercase", true) : true;
 }
@@ -71,6 +76,13 @@ std::vector<TokenId> TextEncoder::encode(std::string_view text, std::vector<Toke
   }
   std::vector<Token> local = tokenizer().tokenize(text);
   ids = this->ids(local);
+  if (kind_ == Kind::kWordPiece && vocab_.has_unk()) {
+    // An unknown WordPiece word is one "[UNK]" piece: its text becomes its surface, as SentencePiece's
+    // unknown pieces, so is_oov() tells it from a known token.
+    for (std::size_t t = 0; t < local.size(); ++t) {
+      if (ids[t] == vocab_.unk_id()) local[t].text = std::string(text.substr(local[t].begin, local[t].end - local[t].begin));
+    }
+  }
   if (tokens) *tokens = std::move(local);
   return ids;
 }

@@ -17,6 +17,7 @@
 #include "embeddings/load.h"
 #include "lrp/models/bow_classifier.h"
 #include "lrp/models/differentiable.h"
+#include "nlp/wordpiece_tokenizer.h"
 
 namespace textlrp::app {
 
@@ -252,12 +253,43 @@ std::vector<double> token_relevance(const Model& model, std::span<const TokenId>
   const int c = target >= 0 ? target : lrp::argmax(s);
   std::vector<double> r(ids.size(), 0.0);
   std::vector<TokenId> work(ids.begin(), ids.end());
+  const bool drop = deletes_words(model);  // it reads pieces only: the piece leaves the sequence
   for (std::size_t t : visible_positions(model, ids)) {
-    work[t] = -1;
+    if (drop) {
+      work.erase(work.begin() + static_cast<std::ptrdiff_t>(t));
+    } else {
+      work[t] = -1;
+    }
     r[t] = static_cast<double>(s[c]) - static_cast<double>(model.classifier->scores(work)[c]);
-    work[t] = ids[t];
+    if (drop) {
+      work.insert(work.begin() + static_cast<std::ptrdiff_t>(t), ids[t]);
+    } else {
+      work[t] = ids[t];
+    }
   }
   return r;
+}
+
+bool deletes_words(const Model& model) { return model.classifier->token_deletion().words; }
+
+std::string rule_name(const Model& model, const lrp::ExplainOptions& options) {
+  // A model whose rules are not a role map (the transformer: attnlrp | cp-lrp, set_rule()).
+  if (!model.classifier->default_rules().empty()) return options.rules.to_string();
+  return options.transformer_rule.empty() ? "attnlrp" : options.transformer_rule;
+}
+
+std::vector<PieceWord> piece_words(const Model& model, const Encoded& enc) {
+  std::vector<PieceWord> out;
+  if (!deletes_words(model) || !enc.spans) return out;
+  nlp::WordPieceEncoding pieces;
+  pieces.pieces.reserve(enc.tokens.size());
+  for (const auto& t : enc.tokens) pieces.pieces.push_back({t.text, 0, t.begin, t.end, false});
+  for (auto& w : nlp::merge_word_pieces(pieces)) {
+    bool unk = false;
+    for (std::size_t p = w.first; p < w.last; ++p) unk = unk || model.encoder.is_oov(enc.ids[p], enc.tokens[p].text);
+    out.push_back({w.first, w.last, std::move(w.text), unk});
+  }
+  return out;
 }
 
 std::uint64_t stable_hash(std::string_view bytes) {
@@ -737,20 +769,73 @@ DeletionSetup make_deletion_setup(const Model& model, const std::vector<std::str
   return s;
 }
 
+namespace {
+
+// A transformer's document deleted word by word (PieceWord): each call of scores() reads the pieces of
+// the words not yet removed, between [CLS] and [SEP].
+class WordDeletionScorer final : public la::DocumentScorer {
+ public:
+  WordDeletionScorer(const lrp::Classifier& classifier, std::span<const TokenId> ids, const std::vector<PieceWord>& words)
+      : classifier_(classifier), ids_(ids), words_(words), removed_(words.size(), 0) {}
+  Vec scores() override {
+    std::vector<TokenId> kept;
+    kept.reserve(ids_.size());
+    std::size_t next = 0;  // pieces outside every word (none for WordPiece) are kept as they are
+    for (std::size_t w = 0; w < words_.size(); ++w) {
+      kept.insert(kept.end(), ids_.begin() + static_cast<std::ptrdiff_t>(next),
+                  ids_.begin() + static_cast<std::ptrdiff_t>(words_[w].first));
+      if (!removed_[w]) {
+        kept.insert(kept.end(), ids_.begin() + static_cast<std::ptrdiff_t>(words_[w].first),
+                    ids_.begin() + static_cast<std::ptrdiff_t>(words_[w].last));
+      }
+      next = words_[w].last;
+    }
+    kept.insert(kept.end(), ids_.begin() + static_cast<std::ptrdiff_t>(next), ids_.end());
+    return classifier_.scores(kept);
+  }
+  void remove(std::size_t position) override { removed_.at(position) = 1; }
+  std::size_t size() const override { return words_.size(); }
+
+ private:
+  const lrp::Classifier& classifier_;
+  std::span<const TokenId> ids_;
+  const std::vector<PieceWord>& words_;
+  std::vector<char> removed_;
+};
+
+}  // namespace
+
 DocDeletion delete_document(const Model& model, const DeletionSetup& setup, const corpora::Example& doc) {
   const Encoded enc = encode(model, doc);
   const std::vector<TokenId>& ids = enc.ids;
   DocDeletion d;
   d.label = label_of(model, doc, true);
   d.correct = lrp::argmax(model.classifier->scores(ids)) == d.label;
-  const std::vector<std::size_t> candidates = visible_positions(model, ids);
+  std::vector<std::size_t> candidates = visible_positions(model, ids);
+  // A transformer deletes words (a piece with its "##" pieces), each word's relevance the sum of
+  // its pieces': the positions below are then word indices.
+  const std::vector<PieceWord> words = piece_words(model, enc);
+  const bool by_word = deletes_words(model) && enc.spans;
+  if (by_word) {
+    const std::size_t limit = candidates.empty() ? 0 : candidates.back() + 1;
+    candidates.clear();
+    for (std::size_t w = 0; w < words.size() && words[w].last <= limit; ++w) candidates.push_back(w);
+  }
+  auto word_relevance = [&](const std::vector<double>& r) {
+    if (!by_word) return r;
+    std::vector<double> out(words.size(), 0.0);
+    for (std::size_t w = 0; w < words.size(); ++w) {
+      for (std::size_t p = words[w].first; p < words[w].last; ++p) out[w] += r[p];
+    }
+    return out;
+  };
   // Every ordering first (the explanations), then every state of every ordering scored in ONE
   // batch: one matrix product per layer (or time step) over the batch for a model with embeddings
   // (Differentiable::batch_scores_of), one scores() call per state otherwise.
   std::vector<std::vector<std::size_t>> orders;
   for (const MethodPlan& plan : setup.methods) {
     const std::vector<double> r = token_relevance(model, ids, plan, d.label, setup.explain);
-    orders.push_back(la::relevance_order(r, candidates, d.correct));
+    orders.push_back(la::relevance_order(word_relevance(r), candidates, d.correct));
   }
   if (setup.random) {
     const std::uint64_t h = stable_hash(doc.id);
@@ -760,11 +845,19 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
     }
   }
   std::vector<la::DeletionTrace> traces;
+  if (by_word) {
+    for (const auto& order : orders) {
+      WordDeletionScorer scorer(*model.classifier, ids, words);
+      traces.push_back(la::delete_and_score(scorer, order, setup.max_delete, d.label));
+    }
+  }
   // A long document of a model with its own rescoring (the CNN recomputes only the windows a
   // deletion touches: lrp/models/cnn_deletion_scorer.h): far less work than rescoring every state in full.
   std::unique_ptr<lrp::DeletionScorer> fast =
-      ids.size() > kBatchDeletionTokens ? model.classifier->deletion_scorer(ids) : nullptr;
-  if (fast != nullptr) {
+      !by_word && ids.size() > kBatchDeletionTokens ? model.classifier->deletion_scorer(ids) : nullptr;
+  if (by_word) {
+    // scored above, word by word
+  } else if (fast != nullptr) {
     for (const auto& order : orders) {
       if (traces.size() > 0) fast = model.classifier->deletion_scorer(ids);  // a fresh one per ordering
       traces.push_back(la::delete_and_score(*fast, order, setup.max_delete, d.label));
@@ -844,7 +937,7 @@ DeletionResult make_deletion_result(const Model& model, const DeletionSetup& set
   r.max_delete = setup.max_delete;
   r.random_seeds = setup.random ? setup.random_seeds : 0;
   r.skipped = setup.skipped;
-  r.rule = setup.explain.rules.to_string();
+  r.rule = rule_name(model, setup.explain);
   for (const auto& name : setup.names()) {
     r.curves.push_back({name, la::DeletionCurve(setup.max_delete), la::DeletionCurve(setup.max_delete)});
   }
@@ -944,6 +1037,21 @@ DocWords document_words(const Model& model, const corpora::Example& doc, const M
   const TokenId unk = model.vocab().unk_id();
   std::vector<std::string> words;
   std::vector<double> rel;
+  if (deletes_words(model) && enc.spans) {
+    // Words, not pieces: a piece with its "##" pieces, as the tokenizer normalised them ("tepid").
+    const std::vector<std::size_t> visible = visible_positions(model, enc.ids);
+    const std::size_t limit = visible.empty() ? 0 : visible.back() + 1;
+    for (const PieceWord& w : piece_words(model, enc)) {
+      if (w.last > limit) break;
+      if (w.oov) continue;
+      double sum = 0;
+      for (std::size_t p = w.first; p < w.last; ++p) sum += r[p];
+      words.push_back(w.text);
+      rel.push_back(sum);
+    }
+    out.words = la::aggregate_document(words, rel);
+    return out;
+  }
   for (std::size_t t : visible_positions(model, enc.ids)) {
     if (enc.ids[t] == unk) continue;
     words.push_back(enc.tokens[t].text);

@@ -112,6 +112,25 @@ MethodPlan plan_method(const Model& model, lrp::Method method, const lrp::Explai
 std::vector<double> token_relevance(const Model& model, std::span<const TokenId> ids, const MethodPlan& plan,
                                     int target, const lrp::ExplainOptions& base);
 
+// True for a model whose deletion removes words (lrp::TokenDeletion::words: a transformer, which reads
+// WordPiece pieces): the analyses work on its words (a piece with its "##" pieces): topwords ranks
+// words, deletion deletes words (removing their pieces from the sequence), generic occlusion drops
+// the piece instead of replacing its id by -1.
+bool deletes_words(const Model& model);
+// The rule `options` explain with under method lrp, as text ("rule" in the JSON of topwords and
+// deletion, the analyze report): the role map, or a transformer's attnlrp | cp-lrp.
+std::string rule_name(const Model& model, const lrp::ExplainOptions& options);
+// The words of a transformer's pieces (nlp::merge_word_pieces): pieces [first, last), the text as the
+// tokenizer normalised it ("te" + "##pid" = "tepid"; an unknown word's surface), oov when the word
+// is [UNK]. Empty for other models and for input without spans.
+struct PieceWord {
+  std::size_t first = 0;
+  std::size_t last = 0;
+  std::string text;
+  bool oov = false;
+};
+std::vector<PieceWord> piece_words(const Model& model, const Encoded& enc);
+
 // FNV-1a of the bytes: a platform-independent hash of document ids, for per-document seeds.
 std::uint64_t stable_hash(std::string_view bytes);
 

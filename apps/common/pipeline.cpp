@@ -417,6 +417,10 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
     std::uint64_t limit = static_cast<std::uint64_t>(lrp::kDefaultMaxTokens);
     if (const auto h = model.config.find("hyper"); h != model.config.end() && h->is_object()) {
       if (const auto m = h->find("max_tokens"); m != h->end() && m->is_number_unsigned()) limit = m->get<std::uint64_t>();
+      // A transformer's "max_length" counts its [CLS] and [SEP].
+      if (const auto m = h->find("max_length"); m != h->end() && m->is_number_unsigned() && m->get<std::uint64_t>() >= 2) {
+        limit = m->get<std::uint64_t>() - 2;
+      }
     }
     if (limit < r.tokens.size()) {
       r.max_tokens = static_cast<std::uint32_t>(limit);

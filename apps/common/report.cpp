@@ -407,7 +407,21 @@ void append_view(std::string& out, const ExplanationRecord& r, double scale, boo
   append_escaped(v, r.target);
   append_fact(out, "target", v);
   append_fact(out, "score", format_number(r.score, "{:.4g}"));
-  append_fact(out, "relevance", fmt::format("sum {:.4g} + bias {:.4g}", r.relevance_sum, r.bias_relevance));
+  if (r.special.empty()) {
+    append_fact(out, "relevance", fmt::format("sum {:.4g} + bias {:.4g}", r.relevance_sum, r.bias_relevance));
+  } else {  // a transformer: the tokens it adds itself ([CLS], [SEP]) have relevance too
+    std::string special;
+    double special_sum = 0;
+    for (const auto& [name, value] : r.special) {
+      special += special.empty() ? "" : ", ";
+      append_escaped(special, name);
+      special += fmt::format(" {:.4g}", value);
+      special_sum += value;
+    }
+    append_fact(out, "relevance", fmt::format("sum {:.4g} + special {:.4g} + bias {:.4g}", r.relevance_sum,
+                                              special_sum, r.bias_relevance));
+    append_fact(out, "special", special);
+  }
   append_fact(out, "max |R|",
               shared ? fmt::format("{:.4g} <span class=\"tag\">(full colour at {:.4g}, shared by the document's "
                                    "views)</span>",
@@ -430,6 +444,33 @@ void append_view(std::string& out, const ExplanationRecord& r, double scale, boo
   }
   append_text(out, r, scale);
   out += "</article>\n";
+}
+
+// A transformer's view shows its words (a WordPiece piece with its "##" pieces, the record's "words"),
+// not its pieces: a word is out of vocabulary when one of its pieces is ([UNK]) and unseen when its
+// first piece is (truncation). Other records are returned as they are.
+ExplanationRecord display_view(const ExplanationRecord& r) {
+  if (r.special.empty() || !r.words) return r;
+  for (const TokenRelevance& t : r.tokens) {
+    if (!t.begin || !t.end) return r;
+  }
+  ExplanationRecord v = r;
+  v.tokens.clear();
+  std::size_t next = 0;
+  for (const WordRelevance& w : *r.words) {
+    TokenRelevance t;
+    t.text = w.text;
+    t.begin = w.begin;
+    t.end = w.end;
+    t.relevance = w.relevance;
+    while (next < r.tokens.size() && *r.tokens[next].begin < w.begin) ++next;
+    for (bool first = true; next < r.tokens.size() && *r.tokens[next].end <= w.end; ++next, first = false) {
+      t.oov = t.oov || r.tokens[next].oov;
+      if (first) t.unseen = r.tokens[next].unseen;
+    }
+    v.tokens.push_back(std::move(t));
+  }
+  return v;
 }
 
 
@@ -455,11 +496,14 @@ void append_document(std::string& out, const ReportDocument& doc, std::size_t in
     out += "<p class=\"empty\">(no explanations)</p>\n</section>\n";
     return;
   }
+  std::vector<ExplanationRecord> views;
+  views.reserve(doc.views.size());
+  for (const ExplanationRecord& r : doc.views) views.push_back(display_view(r));
   double shared = 0;
-  for (const ExplanationRecord& r : doc.views) shared = std::max(shared, max_abs_relevance(r));
-  const bool is_shared = scale_mode == ColorScale::kShared && doc.views.size() > 1;
-  out += doc.views.size() > 1 ? "<div class=\"views multi\">\n" : "<div class=\"views\">\n";
-  for (const ExplanationRecord& r : doc.views) {
+  for (const ExplanationRecord& r : views) shared = std::max(shared, max_abs_relevance(r));
+  const bool is_shared = scale_mode == ColorScale::kShared && views.size() > 1;
+  out += views.size() > 1 ? "<div class=\"views multi\">\n" : "<div class=\"views\">\n";
+  for (const ExplanationRecord& r : views) {
     append_view(out, r, is_shared ? shared : max_abs_relevance(r), is_shared);
   }
   out += "</div>\n</section>\n";

@@ -765,6 +765,8 @@ std::vector<TokenId> BertSequenceClassifier::with_specials(std::span<const Token
 
 bool BertSequenceClassifier::supports(Method) const { return true; }
 
+std::optional<Mat> BertSequenceClassifier::embedding_matrix() const { return model_->weights().word; }
+
 Vec BertSequenceClassifier::scores(std::span<const TokenId> ids) const {
   return model_->logits(with_specials(ids, nullptr));
 }

@@ -189,6 +189,13 @@ class BertSequenceClassifier final : public Classifier, public Differentiable {
   bool supports(Method method) const override;
   // The pieces between [CLS] and [SEP]: max_length - 2.
   Index max_tokens() const override { return max_length_ - 2; }
+  // Its word-piece embedding matrix [n_vocab x hidden] (document vectors over pieces).
+  std::optional<Mat> embedding_matrix() const override;
+  TokenDeletion token_deletion() const override {
+    return {"removal of words: a word's pieces (a piece and its ## continuations) leave the sequence, the pieces "
+            "after it move up; [CLS] and [SEP] stay",
+            -1, true, true};
+  }
   const Differentiable* differentiable() const override { return this; }
 
   // Differentiable: rows [CLS], the first max_length − 2 pieces, [SEP] (first = 1). Throws

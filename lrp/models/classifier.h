@@ -86,6 +86,10 @@ struct TokenDeletion {
   TokenId ignored_id = -1;
   // Only the first max_tokens() positions are candidates (the CNN; false = every position).
   bool within_max_tokens = false;
+  // Deletion removes whole words and shortens the sequence (a transformer): a word's pieces (a piece
+  // and its "##" pieces) leave it and the pieces after it move up; the analyses then rank, delete and
+  // count words, not pieces, and occlusion drops the piece rather than setting its id to -1.
+  bool words = false;
 };
 
 // A document scored again after each token deletion, faster than rescoring every id (the CNN

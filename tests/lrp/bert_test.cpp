@@ -450,7 +450,10 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
     CHECK(clf.supports(m));
   }
   CHECK(clf.max_tokens() == 4);
-  CHECK_FALSE(clf.embedding_matrix());
+  REQUIRE(clf.embedding_matrix());
+  CHECK(clf.embedding_matrix()->rows() == clf.n_vocab());
+  CHECK(clf.token_deletion().words);
+  CHECK(clf.token_deletion().within_max_tokens);
   // Six pieces, four kept: the rest get 0 and the explanation says so.
   o.method = Method::kGradientInput;
   const std::vector<TokenId> long_ids = {5, 6, 7, 8, 9, 10};
