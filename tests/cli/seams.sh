@@ -6,8 +6,9 @@
 #   - any dynamic_cast in apps/ or api/;
 #   - any comparison of a model's architecture() outside the model registry (lrp/models/);
 #   - any comparison with an architecture's name ("bow_svm", "cnn", "bilstm", "bert") in apps/, api/
-#     and analysis/, except the `train --arch` / `import pytorch --arch` option (o.arch), which names
-#     what to build, not what a loaded model is.
+#     and analysis/, except with a variable named `arch` (`o.arch`, `s.arch`, `arch`): the architecture a
+#     caller asks to BUILD (`train --arch`, `import pytorch --arch`, `bench --model-shape`,
+#     Model::from_memory), not a question to a loaded model.
 set -euo pipefail
 ROOT="${TEXTLRP_SOURCE_DIR:?}"
 bad=0
@@ -26,7 +27,7 @@ if [ -n "$hits" ]; then
   bad=1
 fi
 names='"(bow_svm|cnn|bilstm|bert)"'
-hits="$(cd "$ROOT" && src "([!=]=[[:space:]]*$names|$names[[:space:]]*[!=]=)" apps api analysis | grep -vE '\bo\.arch\b' || true)"
+hits="$(cd "$ROOT" && src "([!=]=[[:space:]]*$names|$names[[:space:]]*[!=]=)" apps api analysis | grep -vE '(\b[a-z]\.)?\barch\b' || true)"
 if [ -n "$hits" ]; then
   printf '%s\n' "$hits"
   echo "seam violation: an architecture's name compared in apps/, api/ or analysis/ (ask a capability query instead)"
