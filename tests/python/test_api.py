@@ -12,8 +12,9 @@ from conftest import TEXTS, cli, cli_explain, run
 
 
 def test_version_is_the_cli_version():
-    out = run("--version").stdout.decode().split()
-    assert textlrp.__version__ == out[-1]
+    out = run("--version").stdout.decode().split()  # textlrp 0.1.0 (kernels: v4 (best on this CPU))
+    assert out[0] == "textlrp"
+    assert textlrp.__version__ == out[1]
     assert re.fullmatch(r"\d+\.\d+\.\d+", textlrp.__version__)
 
 
