@@ -274,7 +274,7 @@ bool deletes_words(const Model& model) { return model.classifier->token_deletion
 
 std::string rule_name(const Model& model, const lrp::ExplainOptions& options) {
   // A model whose rules are not a role map (the transformer: attnlrp | cp-lrp, set_rule()).
-  if (!model.classifier->default_rules().empty()) return options.rules.to_string();
+  if (!model.classifier->default_rules().rules().empty()) return options.rules.to_string();
   return options.transformer_rule.empty() ? "attnlrp" : options.transformer_rule;
 }
 
