@@ -7,8 +7,10 @@
 #include <cmath>
 #include <limits>
 
+#include "core/cpu_isa.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "lrp/isa/dense_kernels.h"
 #include "lrp/models/baselines.h"
 
 namespace textlrp::lrp {
@@ -87,8 +89,22 @@ inline float gelu_derivative(float x) {
 // LXT identity_rule_implicit: f(x) / (x + 1e-10).
 constexpr float kIdentityEps = 1e-10f;
 
+// C = alpha · op(A) · op(B) + beta · C through the runtime-dispatched float32 GEMM (lrp/isa/dense_kernels.h).
+// A, B and C are row-major float blocks: whole matrices or middleCols blocks, whose leading dimension is
+// the row stride of the full matrix (outerStride). beta == 0 overwrites C.
+template <class A, class B, class C>
+void gemm(const A& a, bool trans_a, const B& b, bool trans_b, C&& c, float alpha = 1.0f, float beta = 0.0f) {
+  const Index m = trans_a ? a.cols() : a.rows();
+  const Index k = trans_a ? a.rows() : a.cols();
+  const Index n = trans_b ? b.rows() : b.cols();
+  TEXTLRP_ASSERT((trans_b ? b.cols() : b.rows()) == k && c.rows() == m && c.cols() == n);
+  TEXTLRP_ISA_DISPATCH(sgemm(trans_a, trans_b, m, n, k, alpha, a.data(), a.outerStride(), b.data(), b.outerStride(),
+                             beta, c.data(), c.outerStride()));
+}
+
 Mat linear(const Mat& x, const BertLinear& l) {
-  Mat y = x * l.w.transpose();
+  Mat y(x.rows(), l.w.rows());
+  gemm(x, false, l.w, true, y);
   y.rowwise() += l.b.transpose();
   return y;
 }
@@ -476,10 +492,11 @@ void BertClassifier::forward_rows(const Mat& word, Cache& c) const {
     cl.a.resize(static_cast<std::size_t>(n_heads));
     for (Index j = 0; j < n_heads; ++j) {
       Mat& a = cl.a[static_cast<std::size_t>(j)];
-      a.noalias() = cl.q.middleCols(j * d, d) * cl.k.middleCols(j * d, d).transpose();
+      a.resize(T, T);
+      gemm(cl.q.middleCols(j * d, d), false, cl.k.middleCols(j * d, d), true, a);
       a *= scale;
       softmax_rows(a);
-      ctx.middleCols(j * d, d).noalias() = a * cl.v.middleCols(j * d, d);
+      gemm(a, false, cl.v.middleCols(j * d, d), false, ctx.middleCols(j * d, d));
     }
     Mat pre = linear(ctx, L.o);
     pre += cl.h;
@@ -564,27 +581,30 @@ Mat BertClassifier::gradient_of(const Cache& c, BertMethod method, int target, V
     const Cache::Layer& cl = c.layers[l];
     // h' = LN2(ff2(GELU(ff1(a))) + a)
     const Mat g_pre2 = layer_norm_backward(g_h, L.ln_output, cl.ln2, lrp);
-    Mat g_u = g_pre2 * L.ff2.w;  // g_m
+    Mat g_u(T, L.ff2.w.cols());  // g_m
+    gemm(g_pre2, false, L.ff2.w, false, g_u);
     for (Index i = 0; i < g_u.size(); ++i) {
       const float u = cl.u.data()[i];
       g_u.data()[i] *= lrp ? cl.m.data()[i] / (u + kIdentityEps) : gelu_derivative(u);
     }
-    Mat g_a = g_u * L.ff1.w;
-    g_a += g_pre2;
+    Mat g_a = g_pre2;
+    gemm(g_u, false, L.ff1.w, false, g_a, 1.0f, 1.0f);
     // a = LN1(o(C) + h)
     const Mat g_pre1 = layer_norm_backward(g_a, L.ln_attention, cl.ln1, lrp);
-    const Mat g_ctx = g_pre1 * L.o.w;
+    Mat g_ctx(T, L.o.w.cols());
+    gemm(g_pre1, false, L.o.w, false, g_ctx);
     Mat g_q = Mat::Zero(T, H), g_k = Mat::Zero(T, H), g_v(T, H);
     for (Index j = 0; j < n_heads; ++j) {
       const Mat& a = cl.a[static_cast<std::size_t>(j)];
       if (cp) {
-        g_v.middleCols(j * d, d).noalias() = a.transpose() * g_ctx.middleCols(j * d, d);
+        gemm(a, true, g_ctx.middleCols(j * d, d), false, g_v.middleCols(j * d, d));
         continue;
       }
       const float half = method == BertMethod::kAttnLrp ? 0.5f : 1.0f;  // uniform rule for A V and Q Kᵀ
       const Mat g_c = g_ctx.middleCols(j * d, d) * half;
-      const Mat g_a_att = g_c * cl.v.middleCols(j * d, d).transpose();  // [T x T]
-      g_v.middleCols(j * d, d).noalias() = a.transpose() * g_c;
+      Mat g_a_att(T, T);
+      gemm(g_c, false, cl.v.middleCols(j * d, d), true, g_a_att);
+      gemm(a, true, g_c, false, g_v.middleCols(j * d, d));
       // softmax: g_Z = A ⊙ (g_A − rowsum(g_A ⊙ A))
       Mat g_s(T, T);
       for (Index t = 0; t < T; ++t) {
@@ -592,14 +612,14 @@ Mat BertClassifier::gradient_of(const Cache& c, BertMethod method, int target, V
         g_s.row(t) = a.row(t).cwiseProduct((g_a_att.row(t).array() - dot).matrix());
       }
       g_s *= scale * half;
-      g_q.middleCols(j * d, d).noalias() = g_s * cl.k.middleCols(j * d, d);
-      g_k.middleCols(j * d, d).noalias() = g_s.transpose() * cl.q.middleCols(j * d, d);
+      gemm(g_s, false, cl.k.middleCols(j * d, d), false, g_q.middleCols(j * d, d));
+      gemm(g_s, true, cl.q.middleCols(j * d, d), false, g_k.middleCols(j * d, d));
     }
     g_h = g_pre1;  // residual
-    g_h.noalias() += g_v * L.v.w;
+    gemm(g_v, false, L.v.w, false, g_h, 1.0f, 1.0f);
     if (!cp) {
-      g_h.noalias() += g_q * L.q.w;
-      g_h.noalias() += g_k * L.k.w;
+      gemm(g_q, false, L.q.w, false, g_h, 1.0f, 1.0f);
+      gemm(g_k, false, L.k.w, false, g_h, 1.0f, 1.0f);
     }
   }
   return layer_norm_backward(g_h, w.ln_embeddings, c.ln_emb, lrp);
