@@ -420,7 +420,9 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
       case Weighting::Kind::kTfidf: {
         std::map<TokenId, std::pair<double, int>> x;  // id -> (x_i, count_i)
         if (setup.bow_features) {
-          for (const auto& [id, v] : *model.classifier->tfidf_features(ids)) x[id] = {static_cast<double>(v), 0};
+          // Held in a variable: a range-for over *temporary would read a destroyed optional.
+          const auto features = model.classifier->tfidf_features(ids);
+          for (const auto& [id, v] : *features) x[id] = {static_cast<double>(v), 0};
           for (TokenId id : ids) {
             auto it = x.find(id);
             if (it != x.end()) ++it->second.second;

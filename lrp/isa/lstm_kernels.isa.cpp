@@ -352,7 +352,11 @@ void cell_backward_impl(const T* a, Size lda, const T* tc, Size ldtc, const T* c
       const V d_c = ld(dcr + k) + d_h * o * (T(1) - t * t);
       st(g + k, d_c * gg * i * (T(1) - i));                                           // ∂z_i
       st(g + H + k, d_c * i * (T(1) - gg * gg));                                      // ∂z_g
-      st(g + 2 * H + k, cp != nullptr ? d_c * ld(cp + k) * f * (T(1) - f) : V{});  // ∂z_f
+      if (cp != nullptr) {  // ∂z_f (an explicit branch: never a load from a null c_prev)
+        st(g + 2 * H + k, d_c * ld(cp + k) * f * (T(1) - f));
+      } else {
+        st(g + 2 * H + k, V{});
+      }
       st(g + 3 * H + k, d_o * o * (T(1) - o));                                        // ∂z_o
       st(dcr + k, d_c * f);
     }
