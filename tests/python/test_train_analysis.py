@@ -240,6 +240,27 @@ def read_tsv(path):
     return {w: (i, l, p, np.array(r)) for w, (i, l, p, r) in out.items()}
 
 
+def test_docvec_with_word_vectors_from_numpy(data, tmp_path):
+    # The BoW/SVM has no embedding matrix: docvec takes word vectors, as a file or from NumPy.
+    run("train", "--corpus", "tsv:" + data["tsv"], "--out", str(tmp_path / "svm"), "-q")
+    rng = np.random.default_rng(1)
+    words = sorted({w for t in TEXTS for w in t.split()})
+    vectors = rng.standard_normal((len(words), 4)).astype(np.float32)
+    vec = tmp_path / "v.vec"
+    vec.write_text("{} 4\n".format(len(words)) + "".join(
+        w + " " + " ".join("{:.9g}".format(x) for x in row) + "\n" for w, row in zip(words, vectors)))
+    tsv = str(tmp_path / "dv.tsv")
+    run("docvec", "--model", str(tmp_path / "svm"), "--corpus", "tsv:" + data["tsv"], "--embeddings", str(vec),
+        "--weighting", "lrp", "--weighting", "uniform", "-o", tsv, "-q")
+    cli = read_tsv(tsv)
+    m = textlrp.load(tmp_path / "svm")
+    for arrays in ((words, vectors), (words, vectors.astype(np.float64))):
+        got = textlrp.docvec(m, TEXTS, weighting=["lrp", "uniform"], embeddings=arrays)
+        for w in ("lrp", "uniform"):
+            np.testing.assert_allclose(got[w], cli[w][3], rtol=2e-6, atol=1e-7, err_msg=w)
+    np.testing.assert_array_equal(textlrp.docvec(m, TEXTS, embeddings=str(vec)), got["lrp"])
+
+
 def test_docvec_pca_epi_equal_the_cli(data, tmp_path):
     m = textlrp.load(data["cnn"])
     tsv = str(tmp_path / "dv.tsv")
@@ -330,6 +351,8 @@ def test_analysis_errors_are_the_clis(data, tmp_path):
     assert str(e.value) == message.replace("'svm'", "'model'")
     with pytest.raises(textlrp.IoError):
         textlrp.docvec(svm, TEXTS, embeddings=tmp_path / "missing.vec")
+    with pytest.raises(textlrp.UsageError, match="without white space"):
+        textlrp.docvec(svm, TEXTS, embeddings=(["a b", "c"], VECTORS[:2]))
     with pytest.raises(TypeError):
         textlrp.docvec(m, "one text, not a list")
     with pytest.raises(TypeError):
