@@ -42,13 +42,31 @@ def _check_type(name, value, kinds, what):
     return value
 
 
-def _int(name, value, minimum=None, flag=None):
+_INT_MAX = 2 ** 31 - 1
+_SIZE_MAX = 2 ** 63 - 1
+_SEED_MAX = 2 ** 64 - 1
+# More threads than this are this many (the library starts every thread of its pool up front).
+_MAX_THREADS = 1024
+
+
+def _int(name, value, minimum=None, flag=None, maximum=_INT_MAX):
+    """An int option, checked against the range of the C++ field it goes to (int by default)."""
     _check_type(name, value, (_numbers.Integral,), "an int")
     value = int(value)
+    flag = flag or "--" + name.replace("_", "-")
     if minimum is not None and value < minimum:
-        raise _errors().UsageError("{}: {} is not {} or more".format(flag or "--" + name.replace("_", "-"), value,
-                                                                    minimum))
+        raise _errors().UsageError("{}: {} is not {} or more".format(flag, value, minimum))
+    if value > maximum:
+        raise _errors().UsageError("{}: {} is out of range (at most {})".format(flag, value, maximum))
     return value
+
+
+def _size(name, value, minimum=0, flag=None):
+    return _int(name, value, minimum, flag, _SIZE_MAX)
+
+
+def _seed(name, value):
+    return _int(name, value, 0, None, _SEED_MAX)
 
 
 def _float(name, value):
@@ -83,29 +101,29 @@ def _str_list(name, value):
 # (no_lowercase, no_refit, no_output_bias) are accepted as well as the positive fields.
 _TRAIN_FLAGS = {
     "dev_fraction": ("dev_fraction", _float),
-    "seed": ("seed", lambda n, v: _int(n, v, 0)),
+    "seed": ("seed", _seed),
     "C": ("C", _float),
     "sublinear_tf": ("sublinear_tf", _bool),
     "lowercase": ("lowercase", _bool),
     "keep_punctuation": ("keep_punctuation", _bool),
     "tokenizer": ("tokenizer", _str),
-    "min_count": ("min_count", lambda n, v: _int(n, v, 0)),
-    "max_vocab": ("max_vocab", lambda n, v: _int(n, v, 0)),
+    "min_count": ("min_count", _size),
+    "max_vocab": ("max_vocab", _size),
     "refit": ("refit", _bool),
-    "threads": ("threads", lambda n, v: _int(n, v, 0)),
+    "threads": ("threads", lambda n, v: min(_size(n, v), _MAX_THREADS)),
     "sst_phrases": ("sst_phrases", _bool),
-    "dim": ("dim", lambda n, v: _int(n, v, 1)),
+    "dim": ("dim", lambda n, v: _size(n, v, 1)),
     "kernel_sizes": ("kernel_sizes", None),
-    "filters": ("filters", lambda n, v: _int(n, v, 1)),
-    "max_tokens": ("max_tokens", lambda n, v: _int(n, v, 1)),
+    "filters": ("filters", lambda n, v: _size(n, v, 1)),
+    "max_tokens": ("max_tokens", lambda n, v: _size(n, v, 1)),
     "epochs": ("epochs", lambda n, v: _int(n, v, 1)),
     "patience": ("patience", lambda n, v: _int(n, v, 0)),
-    "batch": ("batch", lambda n, v: _int(n, v, 1)),
+    "batch": ("batch", lambda n, v: _size(n, v, 1)),
     "lr": ("lr", _float),
     "dropout": ("dropout", _float),
     "finetune_embeddings": ("finetune", _bool),
     "freeze_embeddings": ("freeze", _bool),
-    "hidden": ("hidden", lambda n, v: _int(n, v, 1)),
+    "hidden": ("hidden", lambda n, v: _size(n, v, 1)),
     "optimizer": ("optimizer", _str),
     "embedding_dropout": ("embedding_dropout", _float),
     "clip_norm": ("clip_norm", _float),
@@ -126,7 +144,7 @@ def _kernel_sizes(value):
                 value)) from None
     if isinstance(value, _numbers.Integral) and not isinstance(value, bool):
         value = [value]
-    sizes = [_int("kernel_sizes", v, 1) for v in value]
+    sizes = [_size("kernel_sizes", v, 1) for v in value]
     if not sizes:
         raise _errors().UsageError("--kernel-sizes: expected at least one filter width")
     return sizes
@@ -251,7 +269,7 @@ def train(data, arch="svm", out=None, progress=None, embeddings=None, dev=None, 
             vectors_name = "<array {} x {}>".format(vectors.shape[0], vectors.shape[1])
     strip = [] if strip is None else _str_list("strip", strip)
     _str("encoding", encoding)
-    max_docs = _int("max_docs", max_docs, 0)
+    max_docs = _size("max_docs", max_docs)
 
     corpus = ""
     texts = tokens = doc_labels = []
@@ -364,7 +382,7 @@ def _rule(rule):
 
 
 def _threads(threads):
-    return _int("threads", threads, 0, "threads")
+    return min(_size("threads", threads, 0, "threads"), _MAX_THREADS)
 
 
 def docvec(model, texts, weighting="lrp", labels=None, ids=None, embeddings=None, rule=None, steps=32, threads=0,
@@ -450,7 +468,7 @@ def pca(X, k=2, normalize=True):
     normalize=False (``--no-normalize``). Returns a dict: "projection" (n, k), "components" (k, d,
     unit length), "mean" (d,), "variance" (k,), "explained_variance_ratio" (k,).
     """
-    return _textlrp.pca(_matrix(X, "pca"), _int("k", k, 1, "--components"), _bool("normalize", normalize))
+    return _textlrp.pca(_matrix(X, "pca"), _size("k", k, 1, "--components"), _bool("normalize", normalize))
 
 
 def epi(X, labels, k=20, distance="cosine", folds=10, seed=1, normalize=True):
@@ -465,7 +483,7 @@ def epi(X, labels, k=20, distance="cosine", folds=10, seed=1, normalize=True):
     if len(labels) != X.shape[0]:
         raise _errors().UsageError("epi: {} rows but {} labels".format(X.shape[0], len(labels)))
     return _textlrp.explanatory_power(X, labels, _str("distance", distance), _int("folds", folds, 2),
-                                      _int("k", k, 1, "--k-max"), _int("seed", seed, 0), _bool("normalize", normalize))
+                                      _size("k", k, 1, "--k-max"), _seed("seed", seed), _bool("normalize", normalize))
 
 
 def deletion(model, texts, labels, methods=("lrp", "sa", "gi", "ig", "occlusion", "random"), max_delete=20,
@@ -483,7 +501,7 @@ def deletion(model, texts, labels, methods=("lrp", "sa", "gi", "ig", "occlusion"
     texts, tokens, labels, ids = _analysis_documents(texts, labels, ids, need_labels=True)
     return _textlrp.deletion_curves(_model(model), texts, tokens, labels, ids, methods,
                                     _int("max_delete", max_delete, 0), _int("random_seeds", random_seeds, 1),
-                                    _int("seed", seed, 0), _rule(rule), _int("steps", steps, 1), _threads(threads))
+                                    _seed("seed", seed), _rule(rule), _int("steps", steps, 1), _threads(threads))
 
 
 def topwords(model, texts, labels=None, method="lrp", rule=None, steps=32, per_class=20, rank="sum",
@@ -520,8 +538,8 @@ def topwords(model, texts, labels=None, method="lrp", rule=None, steps=32, per_c
 
             with ThreadPoolExecutor(max_workers=min(n, len(docs))) as pool:
                 explanations = list(pool.map(one, range(len(docs))))
-    classes = _textlrp.top_words(explanations, _int("per_class", per_class, 0), _str("rank", rank),
-                                 _int("min_documents", min_documents, 0), _bool("negative", negative))
+    classes = _textlrp.top_words(explanations, _size("per_class", per_class), _str("rank", rank),
+                                 _size("min_documents", min_documents), _bool("negative", negative))
     out = {"documents": len(explanations), "classes": {}}
     for c in classes:
         label = c.pop("label")

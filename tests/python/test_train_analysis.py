@@ -162,6 +162,11 @@ def test_train_errors_are_the_clis(data, tmp_path):
         textlrp.train((TEXTS, LABELS), arch="cnn", epochs=0, out=out)
     with pytest.raises(TypeError):
         textlrp.train((TEXTS, LABELS), arch="cnn", epochs="3", out=out)
+    with pytest.raises(textlrp.UsageError, match=r"--seed: 2\*\*64 is out of range|--seed: 18446744073709551616 is out"):
+        textlrp.train((TEXTS, LABELS), seed=2 ** 64, out=out)
+    # An empty label is no label (the CLI: "expected a label before the tab").
+    with pytest.raises(textlrp.FormatError, match="document '2' has no label"):
+        textlrp.train((TEXTS, [LABELS[0], ""] + LABELS[2:]), out=out)
     with pytest.raises(TypeError):
         textlrp.train(None)
     with pytest.raises(TypeError):
@@ -372,6 +377,8 @@ def test_analysis_errors_are_the_clis(data, tmp_path):
         textlrp.pca(X, k=7)
     with pytest.raises(textlrp.UsageError, match="--components: 0 is not 1 or more"):
         textlrp.pca(X, k=0)
+    with pytest.raises(textlrp.UsageError, match="--components: 10000000000000000000000 is out of range"):
+        textlrp.pca(X, k=10 ** 22)
     with pytest.raises(textlrp.UsageError, match="pca: needs at least two rows"):
         textlrp.pca(X[:1])
     with pytest.raises(textlrp.UsageError, match="expected a 2-D array"):

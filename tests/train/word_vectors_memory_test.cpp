@@ -95,3 +95,15 @@ TEST_CASE("train: bad in-memory word vectors are InvalidArguments naming the pro
   CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", both), Contains("both given"));
   CHECK(!fs::exists(tmp / "bad"));
 }
+
+TEST_CASE("train api: a document with an empty label is a FormatError naming it, not a label ''", "[api][train]") {
+  textlrp::test::TempDir tmp;
+  std::vector<textlrp::TrainDocument> docs = documents();
+  docs[2].label.clear();
+  CHECK_THROWS_AS(textlrp::train_model(docs, tmp / "bad"), textlrp::FormatError);
+  CHECK_THROWS_WITH(textlrp::train_model(docs, tmp / "bad"), Contains("document '3' has no label"));
+  docs = documents();
+  docs[0].label.clear();
+  CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", {}, {}, docs), Contains("dev document '1' has no label"));
+  CHECK(!fs::exists(tmp / "bad"));
+}

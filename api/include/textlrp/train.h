@@ -32,7 +32,7 @@ using train::TrainOptions;
 // One labelled training document.
 struct TrainDocument {
   std::string text;
-  std::string label;
+  std::string label;  // empty = none: a FormatError ("document '3' has no label ...")
   // Pre-tokenized (e.g. SST): these tokens instead of tokenizing `text` (a word model only).
   std::optional<std::vector<std::string>> tokens;
   std::string id;  // for error messages; empty = "<position>"
