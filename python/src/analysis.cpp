@@ -198,7 +198,7 @@ void bind_train(py::module_& m) {
            std::optional<std::vector<std::string>> vector_words, std::optional<FloatArray> vectors,
            const std::string& vectors_name, py::object log, py::object batch, py::object epoch) {
           if (vector_words && vectors) {
-            auto v = std::make_shared<textlrp::train::WordVectors>();
+            auto v = std::make_shared<textlrp::WordVectors>();
             v->words = std::move(*vector_words);
             v->dim = vectors->ndim() == 2 ? static_cast<std::ptrdiff_t>(vectors->shape(1)) : 0;
             v->values.assign(vectors->data(), vectors->data() + vectors->size());

@@ -44,7 +44,7 @@ textlrp::TrainOptions small(const std::string& arch) {
 TEST_CASE("train: in-memory word vectors train what the same vectors in a file train", "[train][embeddings]") {
   textlrp::test::TempDir tmp;
   // Vectors for some vocabulary words (one only after case folding: "Prize"), and one unknown word.
-  auto v = std::make_shared<textlrp::train::WordVectors>();
+  auto v = std::make_shared<textlrp::WordVectors>();  // textlrp/train.h's name for train::WordVectors
   v->words = {"free", "Prize", "meeting", "lunch", "zzz"};
   v->dim = 3;
   std::string vec = "5 3\n";

@@ -10,7 +10,8 @@
 //   const textlrp::Model model = textlrp::Model::open("models/sms");
 //
 // The options and progress events are train/options.h's (standard types only): TrainOptions,
-// TrainEvents (log lines, per-batch and per-epoch progress of the CNN/BiLSTM).
+// TrainEvents (log lines, per-batch and per-epoch progress of the CNN/BiLSTM), WordVectors (the
+// CNN/BiLSTM's initial word vectors from memory: o.word_vectors = std::make_shared<WordVectors>(...)).
 #pragma once
 
 #include <cstddef>
@@ -28,6 +29,7 @@ using train::BatchProgress;
 using train::EpochResult;
 using train::TrainEvents;
 using train::TrainOptions;
+using train::WordVectors;  // TrainOptions::word_vectors: initial word vectors from memory instead of a file
 
 // One labelled training document.
 struct TrainDocument {
