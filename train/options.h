@@ -8,11 +8,28 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace textlrp::train {
+
+// Word vectors held in memory, instead of an --embeddings file (the Python package's
+// `textlrp.train(..., embeddings=(words, array))`): row i of the row-major [words.size() x dim]
+// `values` is the vector of words[i]. Used exactly as the rows of a file would be (matched to the
+// vocabulary, case folding included; words without a vector random). train_model() throws
+// InvalidArgument for dim < 1, a values size other than words.size() x dim, an empty or repeated
+// word, a value that is not finite, and for both this and `embeddings` given.
+struct WordVectors {
+  std::vector<std::string> words;
+  std::vector<float> values;
+  std::ptrdiff_t dim = 0;
+  std::string name = "<memory>";  // what the log and config.json "training"."embeddings"."file" call it
+};
+
+// The default --max-tokens (== lrp::kDefaultMaxTokens, checked in train_model.cpp).
+inline constexpr std::ptrdiff_t kDefaultMaxTokens = 5000;
 
 struct TrainOptions {
   std::string arch = "svm";  // --arch: svm (TF-IDF BoW + linear SVM), cnn or bilstm
@@ -37,8 +54,9 @@ struct TrainOptions {
   bool sublinear_tf = false;  // --sublinear-tf
   // CNN and BiLSTM
   std::string embeddings;     // --embeddings FILE: initial word vectors (else random of `dim`)
+  std::shared_ptr<const WordVectors> word_vectors;  // the same from memory (no flag; not with `embeddings`)
   std::ptrdiff_t dim = 100;   // --dim
-  std::ptrdiff_t max_tokens = 5000;  // --max-tokens (== lrp::kDefaultMaxTokens, checked in train_model.cpp)
+  std::ptrdiff_t max_tokens = kDefaultMaxTokens;  // --max-tokens
   int epochs = 10;            // --epochs
   int patience = 2;           // --patience
   std::ptrdiff_t batch = 32;  // --batch

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <numeric>
@@ -24,7 +25,7 @@
 
 namespace textlrp::train {
 
-static_assert(TrainOptions{}.max_tokens == lrp::kDefaultMaxTokens, "train/options.h: --max-tokens default");
+static_assert(kDefaultMaxTokens == lrp::kDefaultMaxTokens, "train/options.h: --max-tokens default");
 
 namespace {
 
@@ -54,6 +55,34 @@ std::unique_ptr<nlp::Tokenizer> make_train_tokenizer(const TrainOptions& o) {
   throw InvalidArgument(fmt::format("--tokenizer {}: expected icu-word or spm:FILE.model", o.tokenizer));
 }
 
+// The table of in-memory word vectors (TrainOptions::word_vectors), checked as check_options() says.
+emb::EmbeddingTable memory_table(const WordVectors& v) {
+  if (v.dim < 1) throw InvalidArgument(fmt::format("embeddings {}: the dimension must be at least 1, got {}", v.name, v.dim));
+  const std::size_t dim = static_cast<std::size_t>(v.dim);
+  if (v.values.size() != v.words.size() * dim) {
+    throw InvalidArgument(fmt::format("embeddings {}: {} words need {} x {} = {} values, got {}", v.name, v.words.size(),
+                                      v.words.size(), dim, v.words.size() * dim, v.values.size()));
+  }
+  Mat m(static_cast<Index>(v.words.size()), static_cast<Index>(dim));
+  for (std::size_t i = 0; i < v.values.size(); ++i) {
+    if (!std::isfinite(v.values[i])) {
+      throw InvalidArgument(fmt::format("embeddings {}: row {} ('{}'), column {}: expected a finite number, found {}",
+                                        v.name, i / dim, v.words[i / dim], i % dim, v.values[i]));
+    }
+    m.data()[i] = v.values[i];
+  }
+  std::unordered_map<std::string_view, std::size_t> seen;
+  for (std::size_t i = 0; i < v.words.size(); ++i) {
+    if (v.words[i].empty()) throw InvalidArgument(fmt::format("embeddings {}: word {} is empty", v.name, i));
+    if (!is_valid_utf8(v.words[i])) throw InvalidArgument(fmt::format("embeddings {}: word {} is not valid UTF-8", v.name, i));
+    const auto [it, inserted] = seen.emplace(v.words[i], i);
+    if (!inserted) {
+      throw InvalidArgument(fmt::format("embeddings {}: word {} '{}' repeats word {}", v.name, i, v.words[i], it->second));
+    }
+  }
+  return emb::EmbeddingTable(v.words, std::move(m));
+}
+
 // The initial embedding table of a neural model: word vectors from --embeddings (matched to the
 // vocabulary; words without a vector drawn from U(-0.25, 0.25)) or, without a file, every row from
 // U(-range, range) with --dim columns. Sets `finetune` (file: --finetune-embeddings; random: unless
@@ -64,17 +93,23 @@ Matrix initial_embeddings(const TrainOptions& o, const nlp::Vocabulary& vocab, t
   using Scalar = typename Matrix::Scalar;
   Matrix table;
   finetune = o.finetune;
-  if (!o.embeddings.empty()) {
-    emb::LoadOptions lo;
-    lo.only = &vocab;
-    lo.allow_short_header = true;
-    const emb::EmbeddingTable t = emb::load_embeddings(o.embeddings, emb::Format::kAuto, warn, lo);
+  if (!o.embeddings.empty() || o.word_vectors) {
+    emb::EmbeddingTable t;
+    if (o.word_vectors) {
+      t = memory_table(*o.word_vectors);
+    } else {
+      emb::LoadOptions lo;
+      lo.only = &vocab;
+      lo.allow_short_header = true;
+      t = emb::load_embeddings(o.embeddings, emb::Format::kAuto, warn, lo);
+    }
+    const std::string& source = o.word_vectors ? o.word_vectors->name : o.embeddings;
     emb::Coverage cov;
     table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov).template cast<Scalar>();
     warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}", cov.n_found +
-                     cov.n_found_casefold, cov.n_vocab, o.embeddings, 100 * cov.oov_rate,
+                     cov.n_found_casefold, cov.n_vocab, source, 100 * cov.oov_rate,
                      finetune ? "fine-tuned" : "frozen (--finetune-embeddings to train them)"));
-    training["embeddings"] = {{"file", o.embeddings}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
+    training["embeddings"] = {{"file", source}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
   } else {
     std::mt19937_64 rng(o.seed);
     std::uniform_real_distribution<Scalar> u(-range, range);
@@ -266,6 +301,9 @@ void check_options(const TrainOptions& o, bool dev_documents) {
   }
   if (o.arch != "svm" && o.dev_fraction <= 0 && !dev_documents) {
     throw InvalidArgument(fmt::format("--arch {} needs a dev set for early stopping: --dev-corpus SPEC or --dev-fraction > 0", o.arch));
+  }
+  if (o.word_vectors && !o.embeddings.empty()) {
+    throw InvalidArgument("--embeddings FILE and in-memory word vectors were both given: give one");
   }
   if (o.optimizer != "adam" && o.optimizer != "adagrad") {
     throw InvalidArgument(fmt::format("--optimizer {}: expected adam or adagrad", o.optimizer));

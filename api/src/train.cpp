@@ -22,7 +22,7 @@ std::vector<corpora::Example> to_examples(const std::vector<TrainDocument>& docu
     corpora::Example ex;
     ex.id = d.id.empty() ? std::to_string(i + 1) : d.id;
     ex.text = d.text;
-    ex.label = d.label;
+    if (!d.label.empty()) ex.label = d.label;  // empty: no label (a FormatError of train_model)
     ex.tokens = d.tokens;
     out.push_back(std::move(ex));
   }

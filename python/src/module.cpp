@@ -118,6 +118,8 @@ std::vector<py::object> wrap_all(std::vector<textlrp::Explanation>&& all) {
 
 // python/src/scale.cpp: Model.explain_corpus, document_id, model_from_memory.
 void bind_scale(py::module_& m);
+// python/src/analysis.cpp: train (with training), document_vectors, pca, explanatory_power, deletion_curves, top_words.
+void bind_analysis(py::module_& m);
 
 PYBIND11_MODULE(_textlrp, m) {
   m.doc() = "textlrp's C++ API (textlrp/textlrp.h); use the package textlrp, which wraps this module.";
@@ -325,4 +327,5 @@ PYBIND11_MODULE(_textlrp, m) {
   });
 
   bind_scale(m);
+  bind_analysis(m);
 }

@@ -12,6 +12,13 @@ and the same error messages::
     all = m.explain_many(texts, threads=4)            # the library's thread pool, GIL released
     textlrp.report(all, "report.html")                # the `textlrp report` page
 
+Training and the analyses, as the CLI's train, docvec, pca, epi, deletion and topwords::
+
+    m = textlrp.train((texts, labels), arch="cnn", epochs=5, embeddings=(words, vectors))
+    X = textlrp.docvec(m, texts, weighting="lrp")     # (n_docs, dim) float64 array
+    textlrp.pca(X, k=2)["projection"], textlrp.epi(X, labels)["epi"]
+    textlrp.deletion(m, texts, labels, methods=["lrp", "random"], max_delete=5)["methods"]["lrp"]["aopc"]
+
 Errors are :class:`textlrp.Error` subclasses carrying the CLI's message: :class:`UsageError` (a bad
 argument: exit code 2 of the CLI; also a ``ValueError``), :class:`DataError` (exit code 1) with
 :class:`FormatError` (bad file or input content; also a ``ValueError``) and :class:`IoError` (a file
@@ -28,7 +35,7 @@ __version__ = _textlrp.__version__
 
 __all__ = ["load", "report", "render_report", "render_html", "write_jsonl", "from_json", "Model", "Explanation",
            "Prediction", "Error", "DataError", "FormatError", "IoError", "UsageError", "__version__", "from_torch",
-           "document_id"]
+           "document_id", "train", "docvec", "pca", "epi", "deletion", "topwords"]
 
 
 class Error(Exception):
@@ -352,4 +359,5 @@ def document_id(line, text):
 
 
 from ._from_torch import from_torch  # noqa: E402  (needs the classes above)
+from ._analysis import train, docvec, pca, epi, deletion, topwords  # noqa: E402,F401
 from . import scale  # noqa: E402,F401  (textlrp.scale: corpus-scale runs on Dask, Spark)

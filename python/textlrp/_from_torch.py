@@ -105,12 +105,44 @@ def _hf_config(config, module_or_state_dict):
     return config
 
 
-def from_torch(module_or_state_dict, arch, vocab, labels=None, name="from_torch", config=None, tokenizer_config=None,
-               **hyper):
+def _embedding_matrix(embeddings, vocab):
+    """embeddings=: an (V, E) array (row k = token id k of vocab) or a pair (words, array) whose words
+    are the vocabulary. Returns (float32 array, vocab)."""
+    import textlrp
+
+    if isinstance(embeddings, (tuple, list)) and len(embeddings) == 2 and not hasattr(embeddings[0], "shape"):
+        words, array = embeddings
+        if isinstance(words, (str, bytes)):
+            raise TypeError("embeddings=(words, array): words must be a list of str, not {}".format(
+                type(words).__name__))
+        words = _vocabulary(list(words))
+        if vocab is not None and _vocabulary(vocab) != words:
+            raise textlrp.UsageError("embeddings=(words, array): the words are not the vocab= tokens (give one of them, "
+                                     "or the same list)")
+        vocab = words
+    else:
+        array = embeddings
+    if hasattr(array, "detach"):
+        array = array.detach().cpu().double().numpy()
+    array = _np.asarray(array)
+    if array.dtype.kind not in "fiu" or array.dtype == _np.bool_:
+        raise TypeError("embeddings: expected a float32 or float64 array, not dtype {}".format(array.dtype))
+    if array.ndim != 2:
+        raise textlrp.UsageError("embeddings: expected a [V x E] array (one row per vocabulary token), got shape {}"
+                                 .format(tuple(array.shape)))
+    return _np.ascontiguousarray(array, dtype=_np.float32), vocab
+
+
+def from_torch(module_or_state_dict, arch, vocab=None, labels=None, name="from_torch", config=None,
+               tokenizer_config=None, embeddings=None, **hyper):
     """A :class:`textlrp.Model` from a PyTorch module or state dict, without writing files.
 
     arch: "cnn", "bilstm" or "bert" (layouts in this module's docstring, as ``textlrp import``).
     vocab: the vocabulary, line k = token id k (a list of str, or the path of a vocab.txt).
+    embeddings: the embedding matrix when the module has none (cnn, bilstm; where ``textlrp import
+    arras-bilstm`` takes ``--embeddings FILE.npy``): a [V x E] float32/float64 array (NumPy or torch;
+    row k = token k of vocab), or a pair ``(words, array)`` whose words are the vocabulary (then
+    vocab= may be left out). It becomes ``embedding.weight``; a module that has one too is a UsageError.
     labels: the class names in output order (default "0".."C-1"; for BERT the config's id2label).
     name: the display name (the "model" field of explanations).
     cnn and bilstm: lowercase=True, keep_punctuation=False, max_tokens=5000 (``textlrp import
@@ -161,6 +193,14 @@ def from_torch(module_or_state_dict, arch, vocab, labels=None, name="from_torch"
             labels = [l if isinstance(l, str) else str(l) for l in labels]
             cfg["labels"] = labels
     tensors = _state_dict(module_or_state_dict)
+    if embeddings is not None:
+        if arch == "bert":
+            raise textlrp.UsageError("embeddings= applies to arch 'cnn' and 'bilstm' (a BERT's embeddings are part of "
+                                     "its state dict)")
+        matrix, vocab = _embedding_matrix(embeddings, vocab)
+        if "embedding.weight" in tensors:
+            raise textlrp.UsageError("embeddings= was given but the state dict has embedding.weight too: give one")
+        tensors["embedding.weight"] = matrix
     vocabulary = _vocabulary(vocab)
     try:
         config_json = _json.dumps(cfg, allow_nan=False)

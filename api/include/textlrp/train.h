@@ -10,7 +10,8 @@
 //   const textlrp::Model model = textlrp::Model::open("models/sms");
 //
 // The options and progress events are train/options.h's (standard types only): TrainOptions,
-// TrainEvents (log lines, per-batch and per-epoch progress of the CNN/BiLSTM).
+// TrainEvents (log lines, per-batch and per-epoch progress of the CNN/BiLSTM), WordVectors (the
+// CNN/BiLSTM's initial word vectors from memory: o.word_vectors = std::make_shared<WordVectors>(...)).
 #pragma once
 
 #include <cstddef>
@@ -28,11 +29,12 @@ using train::BatchProgress;
 using train::EpochResult;
 using train::TrainEvents;
 using train::TrainOptions;
+using train::WordVectors;  // TrainOptions::word_vectors: initial word vectors from memory instead of a file
 
 // One labelled training document.
 struct TrainDocument {
   std::string text;
-  std::string label;
+  std::string label;  // empty = none: a FormatError ("document '3' has no label ...")
   // Pre-tokenized (e.g. SST): these tokens instead of tokenizing `text` (a word model only).
   std::optional<std::vector<std::string>> tokens;
   std::string id;  // for error messages; empty = "<position>"
