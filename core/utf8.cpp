@@ -1,5 +1,6 @@
 #include "core/utf8.h"
 
+#include <array>
 #include <cstdint>
 
 #include <fmt/format.h>
@@ -188,33 +189,60 @@ std::string decode_utf8_or_latin1(std::string_view bytes, bool* was_latin1) {
   return valid ? std::string(bytes) : latin1_to_utf8(bytes);
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  static const char* kHex = "0123456789abcdef";
-  out.push_back('"');
+namespace {
+
+// What follows the backslash of each byte's escape: 0 for a byte copied as is, 'u' for \u00XX.
+constexpr std::array<char, 256> kJsonEscape = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 'u';
+  t[0x7F] = 'u';
+  t['<'] = t['>'] = t['&'] = 'u';  // safe inside HTML <script>
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  return t;
+}();
+
+}  // namespace
+
+char* write_json_string(char* dst, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *dst++ = '"';
   for (const char ch : text) {
     const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<':
-      case '>':
-      case '&':
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
+    const char e = kJsonEscape[c];
+    if (e == 0) {
+      *dst++ = ch;
+      continue;
     }
+    *dst++ = '\\';
+    *dst++ = e;
+    if (e == 'u') {
+      *dst++ = '0';
+      *dst++ = '0';
+      *dst++ = kHex[c >> 4];
+      *dst++ = kHex[c & 15];
+    }
+  }
+  *dst++ = '"';
+  return dst;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  // Runs of bytes that need no escape are appended whole; the rest through write_json_string.
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && kJsonEscape[static_cast<unsigned char>(text[j])] == 0) ++j;
+    out.append(text.data() + i, j - i);
+    if (j == text.size()) break;
+    char escaped[json_string_bound(1)];
+    const char* end = write_json_string(escaped, text.substr(j, 1));
+    out.append(escaped + 1, static_cast<std::size_t>(end - 1 - (escaped + 1)));  // without the quotes
+    i = j + 1;
   }
   out.push_back('"');
 }

@@ -1,10 +1,14 @@
 #include "apps/common/explanation.h"
 
+#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <memory>
 
 #include "apps/common/json_count.h"
 #include "core/error.h"
@@ -13,16 +17,33 @@
 namespace textlrp::app {
 namespace {
 
-// Non-finite numbers are written as 0 (JSON has no NaN or infinity, and null is not a number);
-// *n_nonfinite counts them, so that the record says so in its "warnings".
-void append_number(std::string& out, double v, std::size_t* n_nonfinite) {
-  if (!std::isfinite(v)) {
-    out.push_back('0');
-    ++*n_nonfinite;
-    return;
-  }
-  fmt::format_to(std::back_inserter(out), "{}", v);
+// The JSONL writer: append_jsonl() sizes a per-thread buffer once for the whole record (an upper
+// bound of what it can write), writes into it through a raw pointer and appends the result to the
+// caller's string in one go: no per-token allocation, no format-string parsing, no bounds check
+// per byte. Numbers print as fmt's "{}" always has (the shortest round-trip digits, fixed notation
+// for decimal exponents in [-4, 16), else d.ddde±XX), through fmt's compiled format: the same
+// code path without the run-time parsing of "{}". Non-finite numbers are written as 0 (JSON has
+// no NaN or infinity, and null is not a number); *n_nonfinite counts them, so that the record
+// says so in its "warnings".
+
+// The most bytes one number takes: "-2.2250738585072014e-308" is 24.
+constexpr std::size_t kNumberBound = 32;
+
+char* write_literal(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
+
+char* write_double(char* p, double v, std::size_t* n_nonfinite) {
+  if (!std::isfinite(v)) {
+    *p++ = '0';
+    ++*n_nonfinite;
+    return p;
+  }
+  return fmt::format_to(p, FMT_COMPILE("{}"), v);
+}
+
+char* write_uint(char* p, std::uint32_t v) { return std::to_chars(p, p + 10, v).ptr; }
 
 // Token relevances in float precision (9 significant digits) keep the JSONL compact; a value
 // beyond float's range is written as a double (as a float it would print "inf", which is not JSON).
@@ -31,109 +52,156 @@ double as_written(double v) {
   if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return v;
   return static_cast<double>(static_cast<float>(v));
 }
-void append_float(std::string& out, double v, std::size_t* n_nonfinite) {
+char* write_float(char* p, double v, std::size_t* n_nonfinite) {
   if (!std::isfinite(v)) {
-    out.push_back('0');
+    *p++ = '0';
     ++*n_nonfinite;
-    return;
+    return p;
   }
   if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
-    fmt::format_to(std::back_inserter(out), "{}", v);
-    return;
+    return fmt::format_to(p, FMT_COMPILE("{}"), v);
   }
-  fmt::format_to(std::back_inserter(out), "{}", static_cast<float>(v));
+  return fmt::format_to(p, FMT_COMPILE("{}"), static_cast<float>(v));
 }
 
-void append_key(std::string& out, std::string_view key) {
-  append_json_string(out, key);
-  out.push_back(':');
+// "key":
+char* write_key(char* p, std::string_view key) {
+  p = write_json_string(p, key);
+  *p++ = ':';
+  return p;
+}
+
+// Upper bound of the bytes append_jsonl writes for `r` before "warnings" (which it appends
+// separately): every string at its worst escape, every number and offset at its longest, every
+// key and punctuation counted generously (the fixed keys are < 200 bytes; a token's keys and
+// punctuation < 70).
+std::size_t record_bound(const ExplanationRecord& r) {
+  constexpr std::size_t kItem = 96 + 2 * kNumberBound;  // one token / word / special, without its text
+  std::size_t n = 512 + 8 * kNumberBound;
+  n += json_string_bound(r.id.size()) + json_string_bound(r.model.size()) + json_string_bound(r.text.size());
+  if (r.label) n += json_string_bound(r.label->size());
+  n += json_string_bound(r.prediction.size()) + json_string_bound(r.target.size());
+  n += json_string_bound(r.method.size()) + json_string_bound(r.rule.size());
+  for (const auto& [label, s] : r.scores) n += json_string_bound(label.size()) + kNumberBound + 2;
+  for (const TokenRelevance& t : r.tokens) n += json_string_bound(t.text.size()) + kItem;
+  if (r.words) {
+    for (const WordRelevance& w : *r.words) n += json_string_bound(w.text.size()) + kItem;
+  }
+  for (const auto& [text, rel] : r.special) n += json_string_bound(text.size()) + kItem;
+  return n;
+}
+
+// The calling thread's buffer, grown to at least n bytes (never shrunk, never zero-filled).
+char* thread_buffer(std::size_t n) {
+  thread_local std::unique_ptr<char[]> buffer;
+  thread_local std::size_t capacity = 0;
+  if (capacity < n) {
+    capacity = std::max(n, 2 * capacity);
+    buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  }
+  return buffer.get();
 }
 
 }  // namespace
 
 void append_jsonl(std::string& out, const ExplanationRecord& r) {
   std::size_t nonfinite = 0;  // written as 0; check_explanation() normally replaced them already
-  out += "{\"schema\":1,";
-  append_key(out, "id");
-  append_json_string(out, r.id);
+  char* const begin = thread_buffer(record_bound(r));
+  char* p = begin;
+  p = write_literal(p, "{\"schema\":1,");
+  p = write_key(p, "id");
+  p = write_json_string(p, r.id);
   if (!r.model.empty()) {
-    out.push_back(',');
-    append_key(out, "model");
-    append_json_string(out, r.model);
+    *p++ = ',';
+    p = write_key(p, "model");
+    p = write_json_string(p, r.model);
   }
-  out.push_back(',');
-  append_key(out, "text");
-  append_json_string(out, r.text);
+  *p++ = ',';
+  p = write_key(p, "text");
+  p = write_json_string(p, r.text);
   if (r.label) {
-    out.push_back(',');
-    append_key(out, "label");
-    append_json_string(out, *r.label);
+    *p++ = ',';
+    p = write_key(p, "label");
+    p = write_json_string(p, *r.label);
   }
-  out.push_back(',');
-  append_key(out, "prediction");
-  append_json_string(out, r.prediction);
-  out.push_back(',');
-  append_key(out, "target");
-  append_json_string(out, r.target);
-  out.push_back(',');
-  append_key(out, "method");
-  append_json_string(out, r.method);
-  out.push_back(',');
-  append_key(out, "rule");
-  append_json_string(out, r.rule);
-  out += ",\"scores\":{";
+  *p++ = ',';
+  p = write_key(p, "prediction");
+  p = write_json_string(p, r.prediction);
+  *p++ = ',';
+  p = write_key(p, "target");
+  p = write_json_string(p, r.target);
+  *p++ = ',';
+  p = write_key(p, "method");
+  p = write_json_string(p, r.method);
+  *p++ = ',';
+  p = write_key(p, "rule");
+  p = write_json_string(p, r.rule);
+  p = write_literal(p, ",\"scores\":{");
   for (std::size_t i = 0; i < r.scores.size(); ++i) {
-    if (i) out.push_back(',');
-    append_key(out, r.scores[i].first);
-    append_number(out, r.scores[i].second, &nonfinite);
+    if (i) *p++ = ',';
+    p = write_key(p, r.scores[i].first);
+    p = write_double(p, r.scores[i].second, &nonfinite);
   }
-  out += "},\"score\":";
-  append_number(out, r.score, &nonfinite);
-  if (r.truncated) out += ",\"truncated\":true";
-  if (r.max_tokens) fmt::format_to(std::back_inserter(out), ",\"max_tokens\":{}", *r.max_tokens);
-  out += ",\"tokens\":[";
+  p = write_literal(p, "},\"score\":");
+  p = write_double(p, r.score, &nonfinite);
+  if (r.truncated) p = write_literal(p, ",\"truncated\":true");
+  if (r.max_tokens) {
+    p = write_literal(p, ",\"max_tokens\":");
+    p = write_uint(p, *r.max_tokens);
+  }
+  p = write_literal(p, ",\"tokens\":[");
   for (std::size_t i = 0; i < r.tokens.size(); ++i) {
     const TokenRelevance& t = r.tokens[i];
-    if (i) out.push_back(',');
-    out += "{\"text\":";
-    append_json_string(out, t.text);
-    if (t.begin && t.end) fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{}", *t.begin, *t.end);
-    out += ",\"relevance\":";
-    append_float(out, t.relevance, &nonfinite);
-    if (t.oov) out += ",\"oov\":true";
-    if (t.unseen) out += ",\"unseen\":true";
-    out.push_back('}');
+    if (i) *p++ = ',';
+    p = write_literal(p, "{\"text\":");
+    p = write_json_string(p, t.text);
+    if (t.begin && t.end) {
+      p = write_literal(p, ",\"begin\":");
+      p = write_uint(p, *t.begin);
+      p = write_literal(p, ",\"end\":");
+      p = write_uint(p, *t.end);
+    }
+    p = write_literal(p, ",\"relevance\":");
+    p = write_float(p, t.relevance, &nonfinite);
+    if (t.oov) p = write_literal(p, ",\"oov\":true");
+    if (t.unseen) p = write_literal(p, ",\"unseen\":true");
+    *p++ = '}';
   }
-  out.push_back(']');
+  *p++ = ']';
   if (r.words) {
-    out += ",\"words\":[";
+    p = write_literal(p, ",\"words\":[");
     for (std::size_t i = 0; i < r.words->size(); ++i) {
       const WordRelevance& w = (*r.words)[i];
-      if (i) out.push_back(',');
-      out += "{\"text\":";
-      append_json_string(out, w.text);
-      fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{},\"relevance\":", w.begin, w.end);
-      append_float(out, w.relevance, &nonfinite);
-      out.push_back('}');
+      if (i) *p++ = ',';
+      p = write_literal(p, "{\"text\":");
+      p = write_json_string(p, w.text);
+      p = write_literal(p, ",\"begin\":");
+      p = write_uint(p, w.begin);
+      p = write_literal(p, ",\"end\":");
+      p = write_uint(p, w.end);
+      p = write_literal(p, ",\"relevance\":");
+      p = write_float(p, w.relevance, &nonfinite);
+      *p++ = '}';
     }
-    out.push_back(']');
+    *p++ = ']';
   }
   if (!r.special.empty()) {
-    out += ",\"special\":[";
+    p = write_literal(p, ",\"special\":[");
     for (std::size_t i = 0; i < r.special.size(); ++i) {
-      if (i) out.push_back(',');
-      out += "{\"text\":";
-      append_json_string(out, r.special[i].first);
-      out += ",\"relevance\":";
-      append_float(out, r.special[i].second, &nonfinite);
-      out.push_back('}');
+      if (i) *p++ = ',';
+      p = write_literal(p, "{\"text\":");
+      p = write_json_string(p, r.special[i].first);
+      p = write_literal(p, ",\"relevance\":");
+      p = write_float(p, r.special[i].second, &nonfinite);
+      *p++ = '}';
     }
-    out.push_back(']');
+    *p++ = ']';
   }
-  out += ",\"relevance_sum\":";
-  append_number(out, r.relevance_sum, &nonfinite);
-  out += ",\"bias_relevance\":";
-  append_number(out, r.bias_relevance, &nonfinite);
+  p = write_literal(p, ",\"relevance_sum\":");
+  p = write_double(p, r.relevance_sum, &nonfinite);
+  p = write_literal(p, ",\"bias_relevance\":");
+  p = write_double(p, r.bias_relevance, &nonfinite);
+  out.append(begin, static_cast<std::size_t>(p - begin));
   if (!r.warnings.empty() || nonfinite > 0) {
     out += ",\"warnings\":[";
     for (std::size_t i = 0; i < r.warnings.size(); ++i) {
