@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -205,25 +206,64 @@ constexpr std::array<char, 256> kJsonEscape = [] {
   return t;
 }();
 
+// True when one of the 8 bytes of x needs an escape (kJsonEscape): a byte below 0x20, 0x7F, or
+// one of " \\ < > &. Bit tricks on a 64-bit word ("has a zero byte", "has a byte below n"), so that
+// ordinary text is checked and copied 8 bytes at a time.
+constexpr bool word_needs_escape(std::uint64_t x) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  // (v - 1·n) & ~v has a high bit set in some byte iff some byte of v is below n (n <= 0x80); n = 1
+  // finds a zero byte, so v = x ^ c·ones finds a byte equal to c. One branch for all seven tests.
+  auto below = [](std::uint64_t v, std::uint64_t n) { return (v - kOnes * n) & ~v; };
+  auto equal = [&](unsigned char c) { return below(x ^ (kOnes * c), 1); };
+  const std::uint64_t m = below(x, 0x20) | equal('"') | equal('\\') | equal('<') | equal('>') | equal('&') |
+                          equal(0x7F);
+  return (m & kHigh) != 0;
+}
+static_assert(!word_needs_escape(0x6867666564636261ull));   // "abcdefgh"
+static_assert(!word_needs_escape(0xA9C3A9C3A9C3A9C3ull));   // "éééé"
+static_assert(!word_needs_escape(0x2020202020202020ull));   // spaces
+static_assert(word_needs_escape(0x68676665640A6261ull));    // a newline
+static_assert(word_needs_escape(0x1F67666564636261ull));    // 0x1F
+static_assert(word_needs_escape(0x6867666564637F61ull));    // 0x7F
+static_assert(word_needs_escape(0x6867666564263E3Cull));    // < > &
+
 }  // namespace
 
 char* write_json_string(char* dst, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   *dst++ = '"';
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    const char e = kJsonEscape[c];
-    if (e == 0) {
-      *dst++ = ch;
-      continue;
+  // Text goes 8 bytes at a time: a word that needs no escape is copied as it is (the destination
+  // has room: json_string_bound), one that does (and the tail) byte by byte through the table.
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t stop = n;  // the bytes up to here go through the table
+    if (i + 8 <= n) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      if (!word_needs_escape(word)) {
+        std::memcpy(dst, &word, 8);
+        dst += 8;
+        i += 8;
+        continue;
+      }
+      stop = i + 8;
     }
-    *dst++ = '\\';
-    *dst++ = e;
-    if (e == 'u') {
-      *dst++ = '0';
-      *dst++ = '0';
-      *dst++ = kHex[c >> 4];
-      *dst++ = kHex[c & 15];
+    for (; i < stop; ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const char e = kJsonEscape[c];
+      if (e == 0) {
+        *dst++ = static_cast<char>(c);
+        continue;
+      }
+      *dst++ = '\\';
+      *dst++ = e;
+      if (e == 'u') {
+        *dst++ = '0';
+        *dst++ = '0';
+        *dst++ = kHex[c >> 4];
+        *dst++ = kHex[c & 15];
+      }
     }
   }
   *dst++ = '"';

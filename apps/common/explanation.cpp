@@ -1,6 +1,5 @@
 #include "apps/common/explanation.h"
 
-#include <fmt/compile.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "apps/common/json_count.h"
 #include "core/error.h"
+#include "core/json_write.h"
 #include "core/utf8.h"
 
 namespace textlrp::app {
@@ -19,15 +19,12 @@ namespace {
 
 // The JSONL writer: append_jsonl() sizes a per-thread buffer once for the whole record (an upper
 // bound of what it can write), writes into it through a raw pointer and appends the result to the
-// caller's string in one go: no per-token allocation, no format-string parsing, no bounds check
-// per byte. Numbers print as fmt's "{}" always has (the shortest round-trip digits, fixed notation
-// for decimal exponents in [-4, 16), else d.ddde±XX), through fmt's compiled format: the same
-// code path without the run-time parsing of "{}". Non-finite numbers are written as 0 (JSON has
-// no NaN or infinity, and null is not a number); *n_nonfinite counts them, so that the record
-// says so in its "warnings".
+// caller's string in one go: no per-token allocation, no format string, no bounds check per byte.
+// Numbers print as fmt's "{}" always printed them (core/json_write.h). Non-finite numbers are
+// written as 0 (JSON has no NaN or infinity, and null is not a number); *n_nonfinite counts them,
+// so that the record says so in its "warnings".
 
-// The most bytes one number takes: "-2.2250738585072014e-308" is 24.
-constexpr std::size_t kNumberBound = 32;
+constexpr std::size_t kNumberBound = kShortestNumberBound;
 
 char* write_literal(char* p, std::string_view s) {
   std::memcpy(p, s.data(), s.size());
@@ -40,7 +37,7 @@ char* write_double(char* p, double v, std::size_t* n_nonfinite) {
     ++*n_nonfinite;
     return p;
   }
-  return fmt::format_to(p, FMT_COMPILE("{}"), v);
+  return write_shortest(p, v);
 }
 
 char* write_uint(char* p, std::uint32_t v) { return std::to_chars(p, p + 10, v).ptr; }
@@ -58,10 +55,8 @@ char* write_float(char* p, double v, std::size_t* n_nonfinite) {
     ++*n_nonfinite;
     return p;
   }
-  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
-    return fmt::format_to(p, FMT_COMPILE("{}"), v);
-  }
-  return fmt::format_to(p, FMT_COMPILE("{}"), static_cast<float>(v));
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return write_shortest(p, v);
+  return write_shortest(p, static_cast<float>(v));
 }
 
 // "key":
@@ -201,20 +196,22 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
   p = write_double(p, r.relevance_sum, &nonfinite);
   p = write_literal(p, ",\"bias_relevance\":");
   p = write_double(p, r.bias_relevance, &nonfinite);
-  out.append(begin, static_cast<std::size_t>(p - begin));
-  if (!r.warnings.empty() || nonfinite > 0) {
-    out += ",\"warnings\":[";
-    for (std::size_t i = 0; i < r.warnings.size(); ++i) {
-      if (i) out.push_back(',');
-      append_json_string(out, r.warnings[i]);
-    }
-    if (nonfinite > 0) {
-      if (!r.warnings.empty()) out.push_back(',');
-      append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite));
-    }
-    out.push_back(']');
+  if (r.warnings.empty() && nonfinite == 0) {  // the usual end: one append of the whole line
+    p = write_literal(p, "}\n");
+    out.append(begin, static_cast<std::size_t>(p - begin));
+    return;
   }
-  out += "}\n";
+  out.append(begin, static_cast<std::size_t>(p - begin));
+  out += ",\"warnings\":[";
+  for (std::size_t i = 0; i < r.warnings.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, r.warnings[i]);
+  }
+  if (nonfinite > 0) {
+    if (!r.warnings.empty()) out.push_back(',');
+    append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite));
+  }
+  out += "]}\n";
 }
 
 bool check_explanation(ExplanationRecord& r, double tolerance) {
