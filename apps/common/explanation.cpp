@@ -86,15 +86,26 @@ std::size_t record_bound(const ExplanationRecord& r) {
   return n;
 }
 
-// The calling thread's buffer, grown to at least n bytes (never shrunk, never zero-filled).
+// The calling thread's buffer, grown to at least n bytes (never zero-filled). A buffer grown past
+// kKeptBufferBytes by a huge document is released after that document (release_thread_buffer), so
+// that a thread does not hold the worst-case bound of its largest document for the rest of the run.
+constexpr std::size_t kKeptBufferBytes = std::size_t{64} << 20;
+thread_local std::unique_ptr<char[]> t_buffer;
+thread_local std::size_t t_capacity = 0;
+
 char* thread_buffer(std::size_t n) {
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local std::size_t capacity = 0;
-  if (capacity < n) {
-    capacity = std::max(n, 2 * capacity);
-    buffer = std::make_unique_for_overwrite<char[]>(capacity);
+  if (t_capacity < n) {
+    t_buffer.reset();  // before allocating the larger one
+    t_capacity = std::max(n, 2 * t_capacity);
+    t_buffer = std::make_unique_for_overwrite<char[]>(t_capacity);
   }
-  return buffer.get();
+  return t_buffer.get();
+}
+void release_thread_buffer_if_huge() {
+  if (t_capacity > kKeptBufferBytes) {
+    t_buffer.reset();
+    t_capacity = 0;
+  }
 }
 
 }  // namespace
@@ -199,9 +210,11 @@ void append_jsonl(std::string& out, const ExplanationRecord& r) {
   if (r.warnings.empty() && nonfinite == 0) {  // the usual end: one append of the whole line
     p = write_literal(p, "}\n");
     out.append(begin, static_cast<std::size_t>(p - begin));
+    release_thread_buffer_if_huge();
     return;
   }
   out.append(begin, static_cast<std::size_t>(p - begin));
+  release_thread_buffer_if_huge();
   out += ",\"warnings\":[";
   for (std::size_t i = 0; i < r.warnings.size(); ++i) {
     if (i) out.push_back(',');

@@ -269,3 +269,25 @@ TEST_CASE("explanation writer: non-finite numbers are written as 0 with a warnin
   REQUIRE(j["score"] == 0);
   REQUIRE(j["warnings"].back() == "2 non-finite value(s) (NaN or infinity) written as 0");
 }
+
+TEST_CASE("explanation writer: a document larger than the kept buffer, then a small one", "[apps][explanation][json]") {
+  // 12 MB of text needs a buffer past the 64 MiB the writer keeps between documents (its bound is
+  // six bytes per byte of text); the buffer is released after it, and the next record is right.
+  ExplanationRecord big;
+  big.id = "big";
+  big.text = std::string(12u << 20, 'a');
+  big.text[5] = '\n';
+  big.prediction = big.target = "x";
+  std::string line;
+  append_jsonl(line, big);
+  std::string big_reference;
+  reference_jsonl(big_reference, big);
+  REQUIRE(line == big_reference);
+  REQUIRE(nlohmann::json::parse(line)["text"] == big.text);
+  std::mt19937_64 rng(9);
+  const ExplanationRecord small = random_record(rng, 30, false);
+  std::string fast, reference;
+  append_jsonl(fast, small);
+  reference_jsonl(reference, small);
+  REQUIRE(fast == reference);
+}
