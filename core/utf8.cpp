@@ -1,6 +1,8 @@
 #include "core/utf8.h"
 
+#include <array>
 #include <cstdint>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -188,33 +190,99 @@ std::string decode_utf8_or_latin1(std::string_view bytes, bool* was_latin1) {
   return valid ? std::string(bytes) : latin1_to_utf8(bytes);
 }
 
-void append_json_string(std::string& out, std::string_view text) {
-  static const char* kHex = "0123456789abcdef";
-  out.push_back('"');
-  for (const char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '<':
-      case '>':
-      case '&':
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-        break;
-      default:
-        if (c < 0x20 || c == 0x7F) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(ch);
-        }
+namespace {
+
+// What follows the backslash of each byte's escape: 0 for a byte copied as is, 'u' for \u00XX.
+constexpr std::array<char, 256> kJsonEscape = [] {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 0x20; ++c) t[static_cast<std::size_t>(c)] = 'u';
+  t[0x7F] = 'u';
+  t['<'] = t['>'] = t['&'] = 'u';  // safe inside HTML <script>
+  t['"'] = '"';
+  t['\\'] = '\\';
+  t['\n'] = 'n';
+  t['\r'] = 'r';
+  t['\t'] = 't';
+  return t;
+}();
+
+// True when one of the 8 bytes of x needs an escape (kJsonEscape): a byte below 0x20, 0x7F, or
+// one of " \\ < > &. Bit tricks on a 64-bit word ("has a zero byte", "has a byte below n"), so that
+// ordinary text is checked and copied 8 bytes at a time.
+constexpr bool word_needs_escape(std::uint64_t x) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull, kHigh = 0x8080808080808080ull;
+  // (v - 1·n) & ~v has a high bit set in some byte iff some byte of v is below n (n <= 0x80); n = 1
+  // finds a zero byte, so v = x ^ c·ones finds a byte equal to c. One branch for all seven tests.
+  auto below = [](std::uint64_t v, std::uint64_t n) { return (v - kOnes * n) & ~v; };
+  auto equal = [&](unsigned char c) { return below(x ^ (kOnes * c), 1); };
+  const std::uint64_t m = below(x, 0x20) | equal('"') | equal('\\') | equal('<') | equal('>') | equal('&') |
+                          equal(0x7F);
+  return (m & kHigh) != 0;
+}
+static_assert(!word_needs_escape(0x6867666564636261ull));   // "abcdefgh"
+static_assert(!word_needs_escape(0xA9C3A9C3A9C3A9C3ull));   // "éééé"
+static_assert(!word_needs_escape(0x2020202020202020ull));   // spaces
+static_assert(word_needs_escape(0x68676665640A6261ull));    // a newline
+static_assert(word_needs_escape(0x1F67666564636261ull));    // 0x1F
+static_assert(word_needs_escape(0x6867666564637F61ull));    // 0x7F
+static_assert(word_needs_escape(0x6867666564263E3Cull));    // < > &
+
+}  // namespace
+
+char* write_json_string(char* dst, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  *dst++ = '"';
+  // Text goes 8 bytes at a time: a word that needs no escape is copied as it is (the destination
+  // has room: json_string_bound), one that does (and the tail) byte by byte through the table.
+  const std::size_t n = text.size();
+  std::size_t i = 0;
+  while (i < n) {
+    std::size_t stop = n;  // the bytes up to here go through the table
+    if (i + 8 <= n) {
+      std::uint64_t word;
+      std::memcpy(&word, text.data() + i, 8);
+      if (!word_needs_escape(word)) {
+        std::memcpy(dst, &word, 8);
+        dst += 8;
+        i += 8;
+        continue;
+      }
+      stop = i + 8;
     }
+    for (; i < stop; ++i) {
+      const auto c = static_cast<unsigned char>(text[i]);
+      const char e = kJsonEscape[c];
+      if (e == 0) {
+        *dst++ = static_cast<char>(c);
+        continue;
+      }
+      *dst++ = '\\';
+      *dst++ = e;
+      if (e == 'u') {
+        *dst++ = '0';
+        *dst++ = '0';
+        *dst++ = kHex[c >> 4];
+        *dst++ = kHex[c & 15];
+      }
+    }
+  }
+  *dst++ = '"';
+  return dst;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  // Runs of bytes that need no escape are appended whole; the rest through write_json_string.
+  out.push_back('"');
+  std::size_t i = 0;
+  while (i < text.size()) {
+    std::size_t j = i;
+    while (j < text.size() && kJsonEscape[static_cast<unsigned char>(text[j])] == 0) ++j;
+    out.append(text.data() + i, j - i);
+    if (j == text.size()) break;
+    char escaped[json_string_bound(1)];
+    const char* end = write_json_string(escaped, text.substr(j, 1));
+    out.append(escaped + 1, static_cast<std::size_t>(end - 1 - (escaped + 1)));  // without the quotes
+    i = j + 1;
   }
   out.push_back('"');
 }

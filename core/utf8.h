@@ -43,8 +43,17 @@ std::string visible(std::string_view text, std::size_t max_bytes = 80);
 
 // Appends `text` as a JSON string literal (with quotes) to `out`. Control characters become
 // \u00XX escapes; '<', '>' and '&' are escaped too so the JSON is safe inside HTML. Precondition:
-// text is valid UTF-8.
+// text is valid UTF-8. The one JSON escaper: every writer of JSON calls this or write_json_string.
 void append_json_string(std::string& out, std::string_view text);
+
+// The most bytes write_json_string writes for `n` bytes of text: every byte may become a six-byte
+// \u00XX escape, plus the two quotes.
+constexpr std::size_t json_string_bound(std::size_t n) { return 6 * n + 2; }
+
+// append_json_string into raw memory, for writers that size their buffer once (apps' JSONL
+// writer): writes the literal at `dst`, which must have room for json_string_bound(text.size())
+// bytes, and returns the end of what it wrote. The same bytes as append_json_string.
+char* write_json_string(char* dst, std::string_view text);
 
 // Appends `text` with HTML special characters (& < > " ') escaped.
 void append_html_escaped(std::string& out, std::string_view text);

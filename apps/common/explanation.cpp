@@ -3,26 +3,44 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <limits>
+#include <memory>
 
 #include "apps/common/json_count.h"
 #include "core/error.h"
+#include "core/json_write.h"
 #include "core/utf8.h"
 
 namespace textlrp::app {
 namespace {
 
-// Non-finite numbers are written as 0 (JSON has no NaN or infinity, and null is not a number);
-// *n_nonfinite counts them, so that the record says so in its "warnings".
-void append_number(std::string& out, double v, std::size_t* n_nonfinite) {
-  if (!std::isfinite(v)) {
-    out.push_back('0');
-    ++*n_nonfinite;
-    return;
-  }
-  fmt::format_to(std::back_inserter(out), "{}", v);
+// The JSONL writer: append_jsonl() sizes a per-thread buffer once for the whole record (an upper
+// bound of what it can write), writes into it through a raw pointer and appends the result to the
+// caller's string in one go: no per-token allocation, no format string, no bounds check per byte.
+// Numbers print as fmt's "{}" always printed them (core/json_write.h). Non-finite numbers are
+// written as 0 (JSON has no NaN or infinity, and null is not a number); *n_nonfinite counts them,
+// so that the record says so in its "warnings".
+
+constexpr std::size_t kNumberBound = kShortestNumberBound;
+
+char* write_literal(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
 }
+
+char* write_double(char* p, double v, std::size_t* n_nonfinite) {
+  if (!std::isfinite(v)) {
+    *p++ = '0';
+    ++*n_nonfinite;
+    return p;
+  }
+  return write_shortest(p, v);
+}
+
+char* write_uint(char* p, std::uint32_t v) { return std::to_chars(p, p + 10, v).ptr; }
 
 // Token relevances in float precision (9 significant digits) keep the JSONL compact; a value
 // beyond float's range is written as a double (as a float it would print "inf", which is not JSON).
@@ -31,122 +49,182 @@ double as_written(double v) {
   if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return v;
   return static_cast<double>(static_cast<float>(v));
 }
-void append_float(std::string& out, double v, std::size_t* n_nonfinite) {
+char* write_float(char* p, double v, std::size_t* n_nonfinite) {
   if (!std::isfinite(v)) {
-    out.push_back('0');
+    *p++ = '0';
     ++*n_nonfinite;
-    return;
+    return p;
   }
-  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) {
-    fmt::format_to(std::back_inserter(out), "{}", v);
-    return;
-  }
-  fmt::format_to(std::back_inserter(out), "{}", static_cast<float>(v));
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return write_shortest(p, v);
+  return write_shortest(p, static_cast<float>(v));
 }
 
-void append_key(std::string& out, std::string_view key) {
-  append_json_string(out, key);
-  out.push_back(':');
+// "key":
+char* write_key(char* p, std::string_view key) {
+  p = write_json_string(p, key);
+  *p++ = ':';
+  return p;
+}
+
+// Upper bound of the bytes append_jsonl writes for `r` before "warnings" (which it appends
+// separately): every string at its worst escape, every number and offset at its longest, every
+// key and punctuation counted generously (the fixed keys are < 200 bytes; a token's keys and
+// punctuation < 70).
+std::size_t record_bound(const ExplanationRecord& r) {
+  constexpr std::size_t kItem = 96 + 2 * kNumberBound;  // one token / word / special, without its text
+  std::size_t n = 512 + 8 * kNumberBound;
+  n += json_string_bound(r.id.size()) + json_string_bound(r.model.size()) + json_string_bound(r.text.size());
+  if (r.label) n += json_string_bound(r.label->size());
+  n += json_string_bound(r.prediction.size()) + json_string_bound(r.target.size());
+  n += json_string_bound(r.method.size()) + json_string_bound(r.rule.size());
+  for (const auto& [label, s] : r.scores) n += json_string_bound(label.size()) + kNumberBound + 2;
+  for (const TokenRelevance& t : r.tokens) n += json_string_bound(t.text.size()) + kItem;
+  if (r.words) {
+    for (const WordRelevance& w : *r.words) n += json_string_bound(w.text.size()) + kItem;
+  }
+  for (const auto& [text, rel] : r.special) n += json_string_bound(text.size()) + kItem;
+  return n;
+}
+
+// The calling thread's buffer, grown to at least n bytes (never zero-filled). A buffer grown past
+// kKeptBufferBytes by a huge document is released after that document (release_thread_buffer), so
+// that a thread does not hold the worst-case bound of its largest document for the rest of the run.
+constexpr std::size_t kKeptBufferBytes = std::size_t{64} << 20;
+thread_local std::unique_ptr<char[]> t_buffer;
+thread_local std::size_t t_capacity = 0;
+
+char* thread_buffer(std::size_t n) {
+  if (t_capacity < n) {
+    t_buffer.reset();  // before allocating the larger one
+    t_capacity = std::max(n, 2 * t_capacity);
+    t_buffer = std::make_unique_for_overwrite<char[]>(t_capacity);
+  }
+  return t_buffer.get();
+}
+void release_thread_buffer_if_huge() {
+  if (t_capacity > kKeptBufferBytes) {
+    t_buffer.reset();
+    t_capacity = 0;
+  }
 }
 
 }  // namespace
 
 void append_jsonl(std::string& out, const ExplanationRecord& r) {
   std::size_t nonfinite = 0;  // written as 0; check_explanation() normally replaced them already
-  out += "{\"schema\":1,";
-  append_key(out, "id");
-  append_json_string(out, r.id);
+  char* const begin = thread_buffer(record_bound(r));
+  char* p = begin;
+  p = write_literal(p, "{\"schema\":1,");
+  p = write_key(p, "id");
+  p = write_json_string(p, r.id);
   if (!r.model.empty()) {
-    out.push_back(',');
-    append_key(out, "model");
-    append_json_string(out, r.model);
+    *p++ = ',';
+    p = write_key(p, "model");
+    p = write_json_string(p, r.model);
   }
-  out.push_back(',');
-  append_key(out, "text");
-  append_json_string(out, r.text);
+  *p++ = ',';
+  p = write_key(p, "text");
+  p = write_json_string(p, r.text);
   if (r.label) {
-    out.push_back(',');
-    append_key(out, "label");
-    append_json_string(out, *r.label);
+    *p++ = ',';
+    p = write_key(p, "label");
+    p = write_json_string(p, *r.label);
   }
-  out.push_back(',');
-  append_key(out, "prediction");
-  append_json_string(out, r.prediction);
-  out.push_back(',');
-  append_key(out, "target");
-  append_json_string(out, r.target);
-  out.push_back(',');
-  append_key(out, "method");
-  append_json_string(out, r.method);
-  out.push_back(',');
-  append_key(out, "rule");
-  append_json_string(out, r.rule);
-  out += ",\"scores\":{";
+  *p++ = ',';
+  p = write_key(p, "prediction");
+  p = write_json_string(p, r.prediction);
+  *p++ = ',';
+  p = write_key(p, "target");
+  p = write_json_string(p, r.target);
+  *p++ = ',';
+  p = write_key(p, "method");
+  p = write_json_string(p, r.method);
+  *p++ = ',';
+  p = write_key(p, "rule");
+  p = write_json_string(p, r.rule);
+  p = write_literal(p, ",\"scores\":{");
   for (std::size_t i = 0; i < r.scores.size(); ++i) {
-    if (i) out.push_back(',');
-    append_key(out, r.scores[i].first);
-    append_number(out, r.scores[i].second, &nonfinite);
+    if (i) *p++ = ',';
+    p = write_key(p, r.scores[i].first);
+    p = write_double(p, r.scores[i].second, &nonfinite);
   }
-  out += "},\"score\":";
-  append_number(out, r.score, &nonfinite);
-  if (r.truncated) out += ",\"truncated\":true";
-  if (r.max_tokens) fmt::format_to(std::back_inserter(out), ",\"max_tokens\":{}", *r.max_tokens);
-  out += ",\"tokens\":[";
+  p = write_literal(p, "},\"score\":");
+  p = write_double(p, r.score, &nonfinite);
+  if (r.truncated) p = write_literal(p, ",\"truncated\":true");
+  if (r.max_tokens) {
+    p = write_literal(p, ",\"max_tokens\":");
+    p = write_uint(p, *r.max_tokens);
+  }
+  p = write_literal(p, ",\"tokens\":[");
   for (std::size_t i = 0; i < r.tokens.size(); ++i) {
     const TokenRelevance& t = r.tokens[i];
-    if (i) out.push_back(',');
-    out += "{\"text\":";
-    append_json_string(out, t.text);
-    if (t.begin && t.end) fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{}", *t.begin, *t.end);
-    out += ",\"relevance\":";
-    append_float(out, t.relevance, &nonfinite);
-    if (t.oov) out += ",\"oov\":true";
-    if (t.unseen) out += ",\"unseen\":true";
-    out.push_back('}');
+    if (i) *p++ = ',';
+    p = write_literal(p, "{\"text\":");
+    p = write_json_string(p, t.text);
+    if (t.begin && t.end) {
+      p = write_literal(p, ",\"begin\":");
+      p = write_uint(p, *t.begin);
+      p = write_literal(p, ",\"end\":");
+      p = write_uint(p, *t.end);
+    }
+    p = write_literal(p, ",\"relevance\":");
+    p = write_float(p, t.relevance, &nonfinite);
+    if (t.oov) p = write_literal(p, ",\"oov\":true");
+    if (t.unseen) p = write_literal(p, ",\"unseen\":true");
+    *p++ = '}';
   }
-  out.push_back(']');
+  *p++ = ']';
   if (r.words) {
-    out += ",\"words\":[";
+    p = write_literal(p, ",\"words\":[");
     for (std::size_t i = 0; i < r.words->size(); ++i) {
       const WordRelevance& w = (*r.words)[i];
-      if (i) out.push_back(',');
-      out += "{\"text\":";
-      append_json_string(out, w.text);
-      fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{},\"relevance\":", w.begin, w.end);
-      append_float(out, w.relevance, &nonfinite);
-      out.push_back('}');
+      if (i) *p++ = ',';
+      p = write_literal(p, "{\"text\":");
+      p = write_json_string(p, w.text);
+      p = write_literal(p, ",\"begin\":");
+      p = write_uint(p, w.begin);
+      p = write_literal(p, ",\"end\":");
+      p = write_uint(p, w.end);
+      p = write_literal(p, ",\"relevance\":");
+      p = write_float(p, w.relevance, &nonfinite);
+      *p++ = '}';
     }
-    out.push_back(']');
+    *p++ = ']';
   }
   if (!r.special.empty()) {
-    out += ",\"special\":[";
+    p = write_literal(p, ",\"special\":[");
     for (std::size_t i = 0; i < r.special.size(); ++i) {
-      if (i) out.push_back(',');
-      out += "{\"text\":";
-      append_json_string(out, r.special[i].first);
-      out += ",\"relevance\":";
-      append_float(out, r.special[i].second, &nonfinite);
-      out.push_back('}');
+      if (i) *p++ = ',';
+      p = write_literal(p, "{\"text\":");
+      p = write_json_string(p, r.special[i].first);
+      p = write_literal(p, ",\"relevance\":");
+      p = write_float(p, r.special[i].second, &nonfinite);
+      *p++ = '}';
     }
-    out.push_back(']');
+    *p++ = ']';
   }
-  out += ",\"relevance_sum\":";
-  append_number(out, r.relevance_sum, &nonfinite);
-  out += ",\"bias_relevance\":";
-  append_number(out, r.bias_relevance, &nonfinite);
-  if (!r.warnings.empty() || nonfinite > 0) {
-    out += ",\"warnings\":[";
-    for (std::size_t i = 0; i < r.warnings.size(); ++i) {
-      if (i) out.push_back(',');
-      append_json_string(out, r.warnings[i]);
-    }
-    if (nonfinite > 0) {
-      if (!r.warnings.empty()) out.push_back(',');
-      append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite));
-    }
-    out.push_back(']');
+  p = write_literal(p, ",\"relevance_sum\":");
+  p = write_double(p, r.relevance_sum, &nonfinite);
+  p = write_literal(p, ",\"bias_relevance\":");
+  p = write_double(p, r.bias_relevance, &nonfinite);
+  if (r.warnings.empty() && nonfinite == 0) {  // the usual end: one append of the whole line
+    p = write_literal(p, "}\n");
+    out.append(begin, static_cast<std::size_t>(p - begin));
+    release_thread_buffer_if_huge();
+    return;
   }
-  out += "}\n";
+  out.append(begin, static_cast<std::size_t>(p - begin));
+  release_thread_buffer_if_huge();
+  out += ",\"warnings\":[";
+  for (std::size_t i = 0; i < r.warnings.size(); ++i) {
+    if (i) out.push_back(',');
+    append_json_string(out, r.warnings[i]);
+  }
+  if (nonfinite > 0) {
+    if (!r.warnings.empty()) out.push_back(',');
+    append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite));
+  }
+  out += "]}\n";
 }
 
 bool check_explanation(ExplanationRecord& r, double tolerance) {

@@ -374,10 +374,10 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   r.tokens.reserve(enc.tokens.size());
   double sum = 0;
   for (std::size_t t = 0; t < enc.tokens.size(); ++t) {
-    TokenRelevance tr;
+    TokenRelevance& tr = r.tokens.emplace_back();  // built in place: no temporary strings
     const nlp::Token& tok = enc.tokens[t];
     if (enc.spans) {
-      tr.text = example.text.substr(tok.begin, tok.end - tok.begin);
+      tr.text.assign(example.text, tok.begin, tok.end - tok.begin);
       tr.begin = tok.begin;
       tr.end = tok.end;
     } else {
@@ -386,7 +386,6 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
     tr.relevance = ex.relevance[t];
     tr.oov = model.encoder.is_oov(enc.ids[t], tok.text);
     sum += tr.relevance;
-    r.tokens.push_back(std::move(tr));
   }
   if (example.tokens) {
     // Pre-tokenized input: the document text is the tokens joined by spaces.

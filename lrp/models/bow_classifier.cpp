@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -57,6 +59,36 @@ std::unique_ptr<BowClassifier> BowClassifier::load(const std::filesystem::path& 
 
 RuleMap BowClassifier::default_rules() const { return RuleMap({{"fc", rules::Epsilon{}}}); }
 
+namespace {
+
+// The TF-IDF vector of the in-vocabulary ids in [begin, end), which are sorted by id (`id_of` reads
+// an element's id): one (id, x) pair per distinct id, in id order. The one computation of the
+// features, shared by features() and explain(), so that both give the same floats.
+template <class It, class IdOf>
+std::vector<std::pair<TokenId, float>> tfidf_of_sorted(It begin, It end, IdOf id_of, const Vec& idf,
+                                                       const BowOptions& options) {
+  std::vector<std::pair<TokenId, float>> out;
+  double norm2 = 0;
+  for (It i = begin; i != end;) {
+    const TokenId id = id_of(*i);
+    It j = i;
+    while (j != end && id_of(*j) == id) ++j;
+    const auto count = static_cast<double>(j - i);
+    const double tf = options.sublinear_tf ? 1.0 + std::log(count) : count;
+    const double x = tf * idf[id];
+    norm2 += x * x;
+    out.emplace_back(id, static_cast<float>(x));
+    i = j;
+  }
+  if (options.normalize && norm2 > 0) {
+    const auto inv = static_cast<float>(1.0 / std::sqrt(norm2));
+    for (auto& [id, x] : out) x *= inv;
+  }
+  return out;
+}
+
+}  // namespace
+
 std::vector<std::pair<TokenId, float>> BowClassifier::features(std::span<const TokenId> ids) const {
   std::vector<TokenId> sorted;
   sorted.reserve(ids.size());
@@ -65,23 +97,7 @@ std::vector<std::pair<TokenId, float>> BowClassifier::features(std::span<const T
     if (id >= 0 && id < n_vocab && id != options_.ignore_id) sorted.push_back(id);
   }
   std::sort(sorted.begin(), sorted.end());
-  std::vector<std::pair<TokenId, float>> out;
-  double norm2 = 0;
-  for (std::size_t i = 0; i < sorted.size();) {
-    std::size_t j = i;
-    while (j < sorted.size() && sorted[j] == sorted[i]) ++j;
-    const auto count = static_cast<double>(j - i);
-    const double tf = options_.sublinear_tf ? 1.0 + std::log(count) : count;
-    const double x = tf * idf_[sorted[i]];
-    norm2 += x * x;
-    out.emplace_back(sorted[i], static_cast<float>(x));
-    i = j;
-  }
-  if (options_.normalize && norm2 > 0) {
-    const auto inv = static_cast<float>(1.0 / std::sqrt(norm2));
-    for (auto& [id, x] : out) x *= inv;
-  }
-  return out;
+  return tfidf_of_sorted(sorted.begin(), sorted.end(), [](TokenId id) { return id; }, idf_, options_);
 }
 
 namespace {
@@ -105,7 +121,22 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   if (options.method != Method::kLrp) return explain_baseline(ids, options);
   RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;
   const Rule& rule = rules.at("fc");
-  const auto feats = features(ids);
+  // The in-vocabulary occurrences as (id << 32 | position), sorted: by id, then position. One sort
+  // gives the features (the runs of equal ids, as features() computes them) and, for every term,
+  // the positions of its occurrences, so that spreading a term's relevance needs no search.
+  const auto n_vocab = static_cast<TokenId>(idf_.size());
+  auto in_vocab = [&](TokenId id) { return id >= 0 && id < n_vocab && id != options_.ignore_id; };
+  if (ids.size() > std::numeric_limits<std::uint32_t>::max()) {
+    throw InvalidArgument(fmt::format("bow_svm: a document of {} tokens is more than 2^32 - 1", ids.size()));
+  }
+  std::vector<std::uint64_t> occurrence;
+  occurrence.reserve(ids.size());
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    if (in_vocab(ids[t])) occurrence.push_back(static_cast<std::uint64_t>(ids[t]) << 32 | t);
+  }
+  std::sort(occurrence.begin(), occurrence.end());
+  auto id_of = [](std::uint64_t o) { return static_cast<TokenId>(o >> 32); };
+  const auto feats = tfidf_of_sorted(occurrence.begin(), occurrence.end(), id_of, idf_, options_);
   Explanation e;
   e.scores = scores_of(feats, bias_, weight_t_);
   e.target = options.target >= 0 ? options.target : argmax(e.scores);
@@ -115,48 +146,31 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   }
   e.rule = rules.to_string();
   const double score = e.scores[e.target];
-  auto in_vocab = [&](TokenId id) { return id >= 0 && id < idf_.size() && id != options_.ignore_id; };
+  e.relevance.assign(ids.size(), 0.0);
   if (std::holds_alternative<rules::Flat>(rule)) {  // the score, evenly over in-vocabulary tokens
-    std::size_t n_in_vocab = 0;
-    for (const TokenId id : ids) n_in_vocab += in_vocab(id) ? 1 : 0;
-    e.relevance.assign(ids.size(), 0.0);
-    for (std::size_t t = 0; t < ids.size(); ++t) {
-      if (in_vocab(ids[t])) e.relevance[t] = score / static_cast<double>(n_in_vocab);
-    }
+    const std::size_t n_in_vocab = occurrence.size();
+    for (const std::uint64_t o : occurrence) e.relevance[o & 0xFFFFFFFFu] = score / static_cast<double>(n_in_vocab);
     e.bias_relevance = feats.empty() ? score : 0.0;
     return e;
   }
-  // Per-term relevance R_i: the exact decomposition x_i·w_ci, or the w² redistribution of the score.
-  std::vector<double> term_relevance(feats.size());
-  if (std::holds_alternative<rules::WSquare>(rule)) {
-    double denom = 0;
-    for (const auto& [id, x] : feats) denom += static_cast<double>(weight_(e.target, id)) * weight_(e.target, id);
-    for (std::size_t k = 0; k < feats.size(); ++k) {
-      const double w = weight_(e.target, feats[k].first);
-      term_relevance[k] = denom > 0 ? w * w / denom * score : 0.0;
-    }
+  // Per term k, relevance R_k: the exact decomposition x_k·w_ck, or the w² redistribution of the
+  // score; spread evenly over the term's occurrences (the k-th run of `occurrence`).
+  const bool wsquare = std::holds_alternative<rules::WSquare>(rule);
+  double denom = 0;
+  if (wsquare) {
+    for (const auto& [id, x] : feats) denom += static_cast<double>(weight_t_(id, e.target)) * weight_t_(id, e.target);
     e.bias_relevance = feats.empty() ? score : 0.0;
   } else {
-    for (std::size_t k = 0; k < feats.size(); ++k) {
-      term_relevance[k] = static_cast<double>(feats[k].second) * weight_(e.target, feats[k].first);
-    }
     e.bias_relevance = bias_[e.target];
   }
-  // Spread each term's relevance evenly over its occurrences.
-  e.relevance.assign(ids.size(), 0.0);
-  std::vector<int> occurrences(feats.size(), 0);
-  auto find = [&](TokenId id) -> std::ptrdiff_t {
-    const auto it = std::lower_bound(feats.begin(), feats.end(), id,
-                                     [](const std::pair<TokenId, float>& a, TokenId b) { return a.first < b; });
-    return (it != feats.end() && it->first == id) ? it - feats.begin() : -1;
-  };
-  std::vector<std::ptrdiff_t> slot(ids.size());
-  for (std::size_t t = 0; t < ids.size(); ++t) {
-    slot[t] = find(ids[t]);
-    if (slot[t] >= 0) ++occurrences[slot[t]];
-  }
-  for (std::size_t t = 0; t < ids.size(); ++t) {
-    if (slot[t] >= 0) e.relevance[t] = term_relevance[slot[t]] / occurrences[slot[t]];
+  std::size_t i = 0;
+  for (const auto& [id, x] : feats) {
+    const double w = weight_t_(id, e.target);
+    const double term_relevance = wsquare ? (denom > 0 ? w * w / denom * score : 0.0) : static_cast<double>(x) * w;
+    std::size_t j = i;
+    while (j < occurrence.size() && id_of(occurrence[j]) == id) ++j;
+    const double each = term_relevance / static_cast<int>(j - i);
+    for (; i < j; ++i) e.relevance[occurrence[i] & 0xFFFFFFFFu] = each;
   }
   return e;
 }

@@ -98,3 +98,24 @@ TEST_CASE("utf8: replace_invalid_utf8 substitutes maximal subparts and counts th
   CHECK(n == 3);
   CHECK(is_valid_utf8(replace_invalid_utf8("\xC0\xAF\xED\xA0\x80\xF4\x90\x80\x80")));
 }
+
+TEST_CASE("utf8: write_json_string writes what append_json_string appends, within its bound", "[core][utf8]") {
+  // Every byte alone, at every offset of a word (the escaper reads 8 bytes at a time).
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t at = 0; at < 17; ++at) {
+      std::string text(17, 'x');
+      text[at] = static_cast<char>(c);
+      std::string appended;
+      append_json_string(appended, text);
+      std::string written(json_string_bound(text.size()), '\0');
+      written.resize(static_cast<std::size_t>(write_json_string(written.data(), text) - written.data()));
+      REQUIRE(written == appended);
+      const bool escaped = c < 0x20 || c == 0x7F || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
+      REQUIRE(written.size() == text.size() + 2 + (escaped ? (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5) : 0));
+    }
+  }
+  // The worst case fills the bound exactly.
+  const std::string controls(40, '\x01');
+  std::string worst(json_string_bound(controls.size()), '\0');
+  REQUIRE(write_json_string(worst.data(), controls) == worst.data() + worst.size());
+}
