@@ -9,6 +9,7 @@
 
 #include "core/cpu_isa.h"
 #include "core/error.h"
+#include "lrp/isa/bert_kernels.h"
 #include "lrp/isa/dense_kernels.h"
 
 namespace textlrp::lrp {
@@ -16,14 +17,10 @@ namespace textlrp::lrp {
 namespace {
 
 // ---------------------------------------------------------------------------------------------
-// Numerics
+// Numerics: matrix products through the per-ISA sgemm (lrp/isa/dense_kernels.h), the element-wise
+// passes between them through the per-ISA kernels of lrp/isa/bert_kernels.h.
 
-inline float gelu(float x) { return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752f)); }
-inline float gelu_derivative(float x) {
-  constexpr float kInvSqrt2Pi = 0.39894228040143268f;
-  return 0.5f * (1.0f + std::erf(x * 0.70710678118654752f)) + x * kInvSqrt2Pi * std::exp(-0.5f * x * x);
-}
-// LXT identity_rule_implicit: f(x) / (x + 1e-10).
+// LXT identity_rule_implicit: f(x) / (x + 1e-10) (the tanh of BERT's pooler; GELU's is in the kernel).
 constexpr float kIdentityEps = 1e-10f;
 
 // C = alpha · op(A) · op(B) + beta · C through the runtime-dispatched float32 GEMM (lrp/isa/dense_kernels.h).
@@ -39,11 +36,11 @@ void gemm(const A& a, bool trans_a, const B& b, bool trans_b, C&& c, float alpha
                              beta, c.data(), c.outerStride()));
 }
 
-Mat linear(const Mat& x, const BertLinear& l) {
-  Mat y(x.rows(), l.w.rows());
+// y = x Wᵀ (+ b unless add_bias is false), y resized (no reallocation when the size is unchanged).
+void linear(const Mat& x, const BertLinear& l, Mat& y, bool add_bias = true) {
+  y.resize(x.rows(), l.w.rows());
   gemm(x, false, l.w, true, y);
-  y.rowwise() += l.b.transpose();
-  return y;
+  if (add_bias) TEXTLRP_ISA_DISPATCH(bert_add_bias(y.data(), l.b.data(), y.rows(), y.cols()));
 }
 
 struct LnCache {
@@ -51,45 +48,27 @@ struct LnCache {
   Vec s;     // per row
 };
 
-Mat layer_norm(const Mat& x, const BertLayerNorm& ln, float eps, LnCache& c) {
+// y = LN(x + bias + res) (bias, res optional); the cache (xhat, s) is filled when given.
+void add_layer_norm(const Mat& x, const Vec* bias, const Mat* res, const BertLayerNorm& ln, float eps, Mat& y,
+                    LnCache* c) {
   const Index T = x.rows(), H = x.cols();
-  c.xhat.resize(T, H);
-  c.s.resize(T);
-  Mat y(T, H);
-  for (Index t = 0; t < T; ++t) {
-    const float mu = x.row(t).mean();
-    c.xhat.row(t) = x.row(t).array() - mu;
-    const float var = c.xhat.row(t).squaredNorm() / static_cast<float>(H);
-    c.s[t] = std::sqrt(var + eps);
-    c.xhat.row(t) /= c.s[t];
-    y.row(t) = c.xhat.row(t).cwiseProduct(ln.gamma.transpose()) + ln.beta.transpose();
+  TEXTLRP_ASSERT(res == nullptr || (res->rows() == T && res->cols() == H));
+  if (c != nullptr) {
+    c->xhat.resize(T, H);
+    c->s.resize(T);
   }
-  return y;
+  y.resize(T, H);
+  TEXTLRP_ISA_DISPATCH(bert_add_layer_norm(x.data(), bias ? bias->data() : nullptr, res ? res->data() : nullptr, T,
+                                           H, ln.gamma.data(), ln.beta.data(), eps, y.data(),
+                                           c ? c->xhat.data() : nullptr, c ? c->s.data() : nullptr));
 }
 
-// LRP (normaliser constant) or true gradient of LayerNorm.
-Mat layer_norm_backward(const Mat& gy, const BertLayerNorm& ln, const LnCache& c, bool lrp) {
+// LRP (normaliser constant) or true gradient of LayerNorm, into gx (resized; gx may be gy).
+void layer_norm_backward(const Mat& gy, const BertLayerNorm& ln, const LnCache& c, bool lrp, Mat& gx) {
   const Index T = gy.rows(), H = gy.cols();
-  Mat gx(T, H);
-  for (Index t = 0; t < T; ++t) {
-    const Eigen::Matrix<float, 1, Eigen::Dynamic> gh = gy.row(t).cwiseProduct(ln.gamma.transpose());
-    const float m = gh.mean();
-    if (lrp) {
-      gx.row(t) = (gh.array() - m) / c.s[t];
-    } else {
-      const float mx = gh.dot(c.xhat.row(t)) / static_cast<float>(H);
-      gx.row(t) = (gh.array() - m - c.xhat.row(t).array() * mx) / c.s[t];
-    }
-  }
-  return gx;
-}
-
-void softmax_rows(Mat& z) {
-  for (Index t = 0; t < z.rows(); ++t) {
-    const float m = z.row(t).maxCoeff();
-    z.row(t) = (z.row(t).array() - m).exp();
-    z.row(t) /= z.row(t).sum();
-  }
+  if (&gx != &gy) gx.resize(T, H);
+  TEXTLRP_ISA_DISPATCH(
+      bert_layer_norm_backward(gy.data(), ln.gamma.data(), c.xhat.data(), c.s.data(), T, H, lrp, gx.data()));
 }
 
 }  // namespace
@@ -108,22 +87,39 @@ std::string_view bert_method_name(BertMethod m) {
 
 // ---------------------------------------------------------------------------------------------
 
+// The activations one explanation keeps, and the working buffers of a pass. One Cache per thread is
+// reused from call to call (cache() below), so that a pass allocates nothing once the sizes are set:
+// fresh buffers of this size come from the kernel as new pages, and faulting them in cost more than
+// all the element-wise work.
 struct BertClassifier::Cache {
   struct Layer {
-    Mat h;                // input [T x H]
     Mat q, k, v;          // [T x H]
     std::vector<Mat> a;   // per head [T x T]
     LnCache ln1, ln2;
-    Mat u;                // pre-activation of the FF [T x F]
-    Mat m;                // GELU(u)
+    Mat u;                // pre-activation of the FF [T x F] (GELU(u) is recomputed in the backward pass)
   };
-  Mat e;  // embedding sum
+  Mat e;  // embedding sum [T x H]
   LnCache ln_emb;
-  std::vector<Layer> layers;
+  std::vector<Layer> layers;  // all layers (keep) or one slot reused by every layer (forward only)
   Vec z;       // head pre-activation [H]
   Vec pooled;  // activation of z
   Vec logits;
+  // Working buffers of the forward pass.
+  Mat h, ctx, pre, att, m;
+  // Working buffers of the backward pass.
+  Mat g_h, g_pre, g_u, g_a, g_ctx, g_q, g_k, g_v, g_att;
 };
+
+namespace {
+// This thread's Cache (the methods are const and thread-safe: each thread has its own buffers).
+// It keeps the largest explanation's buffers of this thread (about 4.4 MB per layer for 128
+// pieces at BERT-base size) until the thread ends.
+template <class Cache>
+Cache& thread_cache() {
+  thread_local Cache c;
+  return c;
+}
+}  // namespace
 
 void BertClassifier::check_ids(std::span<const TokenId> ids) const {
   if (ids.empty()) throw InvalidArgument("a BERT input needs at least one piece ([CLS])");
@@ -137,57 +133,62 @@ void BertClassifier::check_ids(std::span<const TokenId> ids) const {
   }
 }
 
-void BertClassifier::forward(std::span<const TokenId> ids, Cache& c) const {
+void BertClassifier::forward(std::span<const TokenId> ids, Cache& c, bool keep) const {
   check_ids(ids);
-  Mat word(static_cast<Index>(ids.size()), config_.hidden);  // [T x H]
-  for (std::size_t t = 0; t < ids.size(); ++t) word.row(static_cast<Index>(t)) = weights_.word.row(ids[t]);
-  forward_rows(word, c);
+  const Index T = static_cast<Index>(ids.size()), H = config_.hidden;
+  c.e.resize(T, H);
+  for (Index t = 0; t < T; ++t) c.e.row(t) = weights_.word.row(ids[static_cast<std::size_t>(t)]);
+  forward_embedded(c, keep);
 }
 
-void BertClassifier::forward_rows(const Mat& word, Cache& c) const {
-  const BertWeights& w = weights_;
+void BertClassifier::forward_rows(const Mat& word, Cache& c, bool keep) const {
   const Index T = word.rows(), H = config_.hidden;
   if (T < 1 || T > config_.max_positions || word.cols() != H) {
     throw InvalidArgument(fmt::format("a BERT input of {} x {} embedding rows; expected 1..{} rows of {}", T,
                                       word.cols(), config_.max_positions, H));
   }
+  c.e = word;
+  forward_embedded(c, keep);
+}
+
+// c.e holds the word-embedding rows; adds the position (and type) rows and runs the encoder.
+void BertClassifier::forward_embedded(Cache& c, bool keep) const {
+  const BertWeights& w = weights_;
+  const Index T = c.e.rows(), H = config_.hidden;
   const Index n_heads = config_.heads, d = H / n_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const float eps = config_.layer_norm_eps;
-  c.e.resize(T, H);
-  for (Index t = 0; t < T; ++t) {
-    c.e.row(t) = word.row(t) + w.position.row(t);
-    if (config_.architecture == BertArchitecture::kBert) c.e.row(t) += w.type.row(0);
-  }
-  Mat h = layer_norm(c.e, w.ln_embeddings, eps, c.ln_emb);
-  c.layers.resize(w.layers.size());
+  c.e += w.position.topRows(T);
+  if (config_.architecture == BertArchitecture::kBert) c.e.rowwise() += w.type.row(0);
+  add_layer_norm(c.e, nullptr, nullptr, w.ln_embeddings, eps, c.h, keep ? &c.ln_emb : nullptr);
+  // Never shrunk: a forward-only call between two explanations keeps their buffers.
+  if (c.layers.size() < (keep ? w.layers.size() : 1)) c.layers.resize(keep ? w.layers.size() : 1);
+  c.ctx.resize(T, H);
   for (std::size_t l = 0; l < w.layers.size(); ++l) {
     const BertLayer& L = w.layers[l];
-    Cache::Layer& cl = c.layers[l];
-    cl.h = std::move(h);
-    cl.q = linear(cl.h, L.q);
-    cl.k = linear(cl.h, L.k);
-    cl.v = linear(cl.h, L.v);
-    Mat ctx(T, H);
+    Cache::Layer& cl = c.layers[keep ? l : 0];
+    linear(c.h, L.q, cl.q);
+    linear(c.h, L.k, cl.k);
+    linear(c.h, L.v, cl.v);
     cl.a.resize(static_cast<std::size_t>(n_heads));
     for (Index j = 0; j < n_heads; ++j) {
       Mat& a = cl.a[static_cast<std::size_t>(j)];
       a.resize(T, T);
       gemm(cl.q.middleCols(j * d, d), false, cl.k.middleCols(j * d, d), true, a);
-      a *= scale;
-      softmax_rows(a);
-      gemm(a, false, cl.v.middleCols(j * d, d), false, ctx.middleCols(j * d, d));
+      TEXTLRP_ISA_DISPATCH(bert_softmax_rows(a.data(), T, T, T, scale));
+      gemm(a, false, cl.v.middleCols(j * d, d), false, c.ctx.middleCols(j * d, d));
     }
-    Mat pre = linear(ctx, L.o);
-    pre += cl.h;
-    const Mat a = layer_norm(pre, L.ln_attention, eps, cl.ln1);
-    cl.u = linear(a, L.ff1);
-    cl.m = cl.u.unaryExpr([](float x) { return gelu(x); });
-    Mat pre2 = linear(cl.m, L.ff2);
-    pre2 += a;
-    h = layer_norm(pre2, L.ln_output, eps, cl.ln2);
+    // att = LN1(o(ctx) + b_o + h)
+    linear(c.ctx, L.o, c.pre, false);
+    add_layer_norm(c.pre, &L.o.b, &c.h, L.ln_attention, eps, c.att, keep ? &cl.ln1 : nullptr);
+    // h = LN2(ff2(GELU(ff1(att))) + b_2 + att)
+    linear(c.att, L.ff1, cl.u, false);
+    c.m.resize(cl.u.rows(), cl.u.cols());
+    TEXTLRP_ISA_DISPATCH(bert_bias_gelu(cl.u.data(), L.ff1.b.data(), cl.u.rows(), cl.u.cols(), c.m.data()));
+    linear(c.m, L.ff2, c.pre, false);
+    add_layer_norm(c.pre, &L.ff2.b, &c.att, L.ln_output, eps, c.h, keep ? &cl.ln2 : nullptr);
   }
-  c.z = w.head.w * h.row(0).transpose() + w.head.b;
+  c.z = w.head.w * c.h.row(0).transpose() + w.head.b;
   if (config_.architecture == BertArchitecture::kBert) {
     c.pooled = c.z.array().tanh();
   } else {
@@ -197,31 +198,31 @@ void BertClassifier::forward_rows(const Mat& word, Cache& c) const {
 }
 
 Vec BertClassifier::logits(std::span<const TokenId> ids) const {
-  Cache c;
-  forward(ids, c);
+  Cache& c = thread_cache<Cache>();
+  forward(ids, c, false);
   return c.logits;
 }
 
 Vec BertClassifier::logits_of_rows(const Mat& word) const {
-  Cache c;
-  forward_rows(word, c);
+  Cache& c = thread_cache<Cache>();
+  forward_rows(word, c, false);
   return c.logits;
 }
 
 Mat BertClassifier::embedding_gradient(std::span<const TokenId> ids, BertMethod method, int target, Vec* logits,
                                        int* used_target) const {
-  Cache c;
-  forward(ids, c);
+  Cache& c = thread_cache<Cache>();
+  forward(ids, c, true);
   return gradient_of(c, method, target, logits, used_target);
 }
 
 Mat BertClassifier::gradient_of_rows(const Mat& word, BertMethod method, int target, Vec* logits) const {
-  Cache c;
-  forward_rows(word, c);
+  Cache& c = thread_cache<Cache>();
+  forward_rows(word, c, true);
   return gradient_of(c, method, target, logits, nullptr);
 }
 
-Mat BertClassifier::gradient_of(const Cache& c, BertMethod method, int target, Vec* logits, int* used_target) const {
+Mat BertClassifier::gradient_of(Cache& c, BertMethod method, int target, Vec* logits, int* used_target) const {
   const Index n_classes = c.logits.size();
   if (target < -1 || target >= n_classes) {
     throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", target, n_classes));
@@ -236,9 +237,10 @@ Mat BertClassifier::gradient_of(const Cache& c, BertMethod method, int target, V
   const bool lrp = method == BertMethod::kAttnLrp || method == BertMethod::kCpLrp;
   const bool cp = method == BertMethod::kCpLrp;
   const BertWeights& w = weights_;
-  const Index T = c.e.rows(), H = config_.hidden;
+  const Index T = c.e.rows(), H = config_.hidden, F = config_.intermediate;
   const Index n_heads = config_.heads, d = H / n_heads;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const float half = method == BertMethod::kAttnLrp ? 0.5f : 1.0f;  // uniform rule for A V and Q Kᵀ
 
   // Head: logits = W_cls act(z) + b; z = W_head h_0 + b.
   const Vec g_pooled = w.classifier.w.row(target).transpose();
@@ -253,56 +255,54 @@ Mat BertClassifier::gradient_of(const Cache& c, BertMethod method, int target, V
     }
     g_z[k] = g_pooled[k] * f;
   }
-  Mat g_h = Mat::Zero(T, H);
+  Mat& g_h = c.g_h;
+  g_h.setZero(T, H);
   g_h.row(0) = (w.head.w.transpose() * g_z).transpose();
+  c.g_u.resize(T, F);
+  c.g_a.resize(T, H);
+  c.g_ctx.resize(T, H);
+  c.g_q.resize(T, H);
+  c.g_k.resize(T, H);
+  c.g_v.resize(T, H);
+  c.g_att.resize(T, T);
 
   for (std::size_t l = w.layers.size(); l-- > 0;) {
     const BertLayer& L = w.layers[l];
     const Cache::Layer& cl = c.layers[l];
     // h' = LN2(ff2(GELU(ff1(a))) + a)
-    const Mat g_pre2 = layer_norm_backward(g_h, L.ln_output, cl.ln2, lrp);
-    Mat g_u(T, L.ff2.w.cols());  // g_m
-    gemm(g_pre2, false, L.ff2.w, false, g_u);
-    for (Index i = 0; i < g_u.size(); ++i) {
-      const float u = cl.u.data()[i];
-      g_u.data()[i] *= lrp ? cl.m.data()[i] / (u + kIdentityEps) : gelu_derivative(u);
-    }
-    Mat g_a = g_pre2;
-    gemm(g_u, false, L.ff1.w, false, g_a, 1.0f, 1.0f);
+    layer_norm_backward(g_h, L.ln_output, cl.ln2, lrp, c.g_pre);
+    gemm(c.g_pre, false, L.ff2.w, false, c.g_u);  // g_m
+    TEXTLRP_ISA_DISPATCH(bert_gelu_backward(c.g_u.data(), cl.u.data(), c.g_u.size(), lrp));
+    c.g_a = c.g_pre;
+    gemm(c.g_u, false, L.ff1.w, false, c.g_a, 1.0f, 1.0f);
     // a = LN1(o(C) + h)
-    const Mat g_pre1 = layer_norm_backward(g_a, L.ln_attention, cl.ln1, lrp);
-    Mat g_ctx(T, L.o.w.cols());
-    gemm(g_pre1, false, L.o.w, false, g_ctx);
-    Mat g_q = Mat::Zero(T, H), g_k = Mat::Zero(T, H), g_v(T, H);
+    layer_norm_backward(c.g_a, L.ln_attention, cl.ln1, lrp, c.g_pre);
+    gemm(c.g_pre, false, L.o.w, false, c.g_ctx);
     for (Index j = 0; j < n_heads; ++j) {
       const Mat& a = cl.a[static_cast<std::size_t>(j)];
+      const auto g_c = c.g_ctx.middleCols(j * d, d);
       if (cp) {
-        gemm(a, true, g_ctx.middleCols(j * d, d), false, g_v.middleCols(j * d, d));
+        gemm(a, true, g_c, false, c.g_v.middleCols(j * d, d));
         continue;
       }
-      const float half = method == BertMethod::kAttnLrp ? 0.5f : 1.0f;  // uniform rule for A V and Q Kᵀ
-      const Mat g_c = g_ctx.middleCols(j * d, d) * half;
-      Mat g_a_att(T, T);
-      gemm(g_c, false, cl.v.middleCols(j * d, d), true, g_a_att);
-      gemm(a, true, g_c, false, g_v.middleCols(j * d, d));
-      // softmax: g_Z = A ⊙ (g_A − rowsum(g_A ⊙ A))
-      Mat g_s(T, T);
-      for (Index t = 0; t < T; ++t) {
-        const float dot = g_a_att.row(t).dot(a.row(t));
-        g_s.row(t) = a.row(t).cwiseProduct((g_a_att.row(t).array() - dot).matrix());
-      }
-      g_s *= scale * half;
-      gemm(g_s, false, cl.k.middleCols(j * d, d), false, g_q.middleCols(j * d, d));
-      gemm(g_s, true, cl.q.middleCols(j * d, d), false, g_k.middleCols(j * d, d));
+      // (half ·) g_c flows to A (as g_c Vᵀ) and to V (as Aᵀ g_c).
+      gemm(g_c, false, cl.v.middleCols(j * d, d), true, c.g_att, half);
+      gemm(a, true, g_c, false, c.g_v.middleCols(j * d, d), half);
+      // softmax: g_Z = A ⊙ (g_A − rowsum(g_A ⊙ A)), times the 1/sqrt(d) scaling and (half ·) for Q Kᵀ
+      TEXTLRP_ISA_DISPATCH(bert_softmax_backward(c.g_att.data(), a.data(), T, T, scale * half, c.g_att.data()));
+      gemm(c.g_att, false, cl.k.middleCols(j * d, d), false, c.g_q.middleCols(j * d, d));
+      gemm(c.g_att, true, cl.q.middleCols(j * d, d), false, c.g_k.middleCols(j * d, d));
     }
-    g_h = g_pre1;  // residual
-    gemm(g_v, false, L.v.w, false, g_h, 1.0f, 1.0f);
+    g_h = c.g_pre;  // residual
+    gemm(c.g_v, false, L.v.w, false, g_h, 1.0f, 1.0f);
     if (!cp) {
-      gemm(g_q, false, L.q.w, false, g_h, 1.0f, 1.0f);
-      gemm(g_k, false, L.k.w, false, g_h, 1.0f, 1.0f);
+      gemm(c.g_q, false, L.q.w, false, g_h, 1.0f, 1.0f);
+      gemm(c.g_k, false, L.k.w, false, g_h, 1.0f, 1.0f);
     }
   }
-  return layer_norm_backward(g_h, w.ln_embeddings, c.ln_emb, lrp);
+  Mat g_e;
+  layer_norm_backward(g_h, w.ln_embeddings, c.ln_emb, lrp, g_e);
+  return g_e;
 }
 
 BertExplanation BertClassifier::explain(std::span<const TokenId> ids, BertMethod method, int target) const {
