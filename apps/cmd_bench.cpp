@@ -5,6 +5,10 @@
 #include <time.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
 #include <map>
 #include <memory>
 #include <random>
@@ -149,21 +153,58 @@ std::unique_ptr<lrp::Classifier> synthetic_model(const Shape& s) {
 
 // The fastest of the calls of f over `rounds` rounds of at least 0.2 s each: on a shared, loaded
 // machine the minimum is the figure least disturbed by other processes (a mean counts their time).
+// Also the least CPU time of this thread over the same calls (less disturbed still by other
+// processes on an oversubscribed machine).
+struct CallTime {
+  double wall = 1e300;
+  double cpu = 1e300;
+};
+
+double thread_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
 template <class F>
-double time_call(int rounds, F&& f) {
+CallTime time_call(int rounds, F&& f) {
   f();  // warm-up
-  double best = 1e300;
+  CallTime best;
   for (int r = 0; r < std::max(1, rounds); ++r) {
     const double start = now_seconds();
-    double t0 = start;
+    double t0 = start, c0 = thread_cpu_seconds();
     do {
       f();
-      const double t1 = now_seconds();
-      best = std::min(best, t1 - t0);
+      const double t1 = now_seconds(), c1 = thread_cpu_seconds();
+      best.wall = std::min(best.wall, t1 - t0);
+      best.cpu = std::min(best.cpu, c1 - c0);
       t0 = t1;
+      c0 = c1;
     } while (t0 - start < 0.2);
   }
   return best;
+}
+
+// Linux: VmRSS / VmHWM (peak) of this process in MiB from /proc/self/status, -1 where unknown.
+double status_mib(const char* key) {
+  std::FILE* f = std::fopen("/proc/self/status", "r");
+  if (f == nullptr) return -1;
+  char line[256];
+  double kib = -1;
+  const std::size_t n = std::strlen(key);
+  while (std::fgets(line, sizeof line, f) != nullptr) {
+    if (std::strncmp(line, key, n) == 0 && line[n] == ':') kib = std::strtod(line + n + 1, nullptr);
+  }
+  std::fclose(f);
+  return kib < 0 ? -1 : kib / 1024.0;
+}
+
+// Linux: resets the peak resident set size to the current one ("5" into /proc/self/clear_refs).
+bool reset_peak_rss() {
+  std::FILE* f = std::fopen("/proc/self/clear_refs", "w");
+  if (f == nullptr) return false;
+  const bool ok = std::fputs("5", f) >= 0;
+  return std::fclose(f) == 0 && ok;
 }
 
 int run_kernel_bench(const BenchOptions& o) {
@@ -193,16 +234,26 @@ int run_kernel_bench(const BenchOptions& o) {
   clf->set_rule(eo, o.rule);
   if (!o.precision.empty()) eo.precision = lrp::parse_precision(o.precision);
   const Vec scores = clf->scores(ids);
-  const double t_forward = time_call(o.repeat, [&] { (void)clf->scores(ids); });
-  const double t_lrp = time_call(o.repeat, [&] { (void)clf->explain(ids, eo); });
+  const CallTime t_forward = time_call(o.repeat, [&] { (void)clf->scores(ids); });
+  // Peak memory of the explanations: the high-water mark is reset after loading and the forward
+  // timing (where Linux allows it), so it is the model plus what the explanations use.
+  const double rss_before = status_mib("VmRSS");
+  const bool reset = reset_peak_rss();
+  const CallTime t_lrp = time_call(o.repeat, [&] { (void)clf->explain(ids, eo); });
+  const double peak = status_mib("VmHWM");
   j["architecture"] = std::string(clf->architecture());
   j["isa"] = std::string(isa_description());
   j["threads"] = 1;
   j["tokens"] = n_tokens;
   if (eo.precision) j["precision"] = lrp::precision_name(*eo.precision);
-  j["forward_ms"] = t_forward * 1e3;
-  j["lrp_ms"] = t_lrp * 1e3;
-  j["lrp_over_forward"] = t_lrp / t_forward;
+  j["forward_ms"] = t_forward.wall * 1e3;
+  j["lrp_ms"] = t_lrp.wall * 1e3;
+  j["lrp_over_forward"] = t_lrp.wall / t_forward.wall;
+  j["forward_cpu_ms"] = t_forward.cpu * 1e3;
+  j["lrp_cpu_ms"] = t_lrp.cpu * 1e3;
+  j["rss_before_lrp_MiB"] = rss_before;
+  j["peak_rss_lrp_MiB"] = peak;  // VmHWM: since the reset, or (peak_rss_reset false) since start-up
+  j["peak_rss_reset"] = reset;
   j["scores"] = std::vector<float>(scores.data(), scores.data() + scores.size());
   std::printf("%s\n", j.dump(2).c_str());
   return 0;
@@ -316,8 +367,9 @@ void setup_bench(CLI::App& root, Action& action) {
       "which a loaded machine disturbs less). Input from stdin is read once and "
       "replayed from memory in every round (reading it is then not timed). With --model-shape (a synthetic model) "
       "or --time-tokens N (the --model on one synthetic document of N tokens) it instead times one forward pass "
-      "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= 0.2 s) and prints their ratio, the "
-      "scores and the kernel ISA level");
+      "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= 0.2 s, and the least CPU time "
+      "of a call) and prints their ratio, the peak resident memory during the explanations (Linux VmHWM, reset after "
+      "loading), the scores and the kernel ISA level");
   cmd->add_option("--model", opt->model, "model directory");
   cmd->add_option("--model-shape", opt->model_shape,
                   "time forward and LRP on a synthetic model (random weights, seeded): "

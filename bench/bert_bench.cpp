@@ -6,7 +6,8 @@
 //
 // Target (issue 15): forward within 1.2x of PyTorch's forward (one thread, same shapes), one AttnLRP
 // explanation no slower than PyTorch's forward + backward to the input embeddings with frozen
-// weights (bench/bert_torch.py measures both). Run:
+// weights. bench/compare_bert.py measures both sides in one run on the same weights (and the peak
+// memory of the explanation); this program times the passes alone (for profiling). Run:
 //   OMP_NUM_THREADS=1 textlrp_bench_bert --benchmark_min_time=2
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
@@ -14,6 +15,8 @@
 #include <memory>
 #include <random>
 
+#include "core/cpu_isa.h"
+#include "lrp/isa/dense_kernels.h"
 #include "lrp/models/bert_classifier.h"
 
 namespace {
@@ -112,6 +115,21 @@ void BM_AttnLrp(benchmark::State& state) { explain(state, BertMethod::kAttnLrp);
 void BM_CpLrp(benchmark::State& state) { explain(state, BertMethod::kCpLrp); }
 void BM_GradientInput(benchmark::State& state) { explain(state, BertMethod::kGradientInput); }
 
+// The per-ISA sgemm alone on the transformer's shapes, C[m x n] = A[m x k] · Bᵀ (B stored [n x k], as
+// a Linear weight): range(0..2) = m, n, k. Counter GFLOPs = 2·m·n·k per call.
+void BM_Sgemm(benchmark::State& state) {
+  const Index m = state.range(0), n = state.range(1), k = state.range(2);
+  std::mt19937 gen(3);
+  const Mat a = random_mat(gen, m, k, 1.0f), b = random_mat(gen, n, k, 1.0f);
+  Mat c(m, n);
+  for (auto _ : state) {
+    TEXTLRP_ISA_DISPATCH(sgemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n));
+    benchmark::DoNotOptimize(c.data());
+  }
+  state.counters["GFLOPs"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+}
+
+BENCHMARK(BM_Sgemm)->Args({128, 768, 768})->Args({128, 3072, 768})->Args({128, 768, 3072})->Args({128, 128, 64})->Args({128, 64, 128});
 BENCHMARK(BM_Forward)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AttnLrp)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CpLrp)->Unit(benchmark::kMillisecond);

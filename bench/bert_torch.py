@@ -7,6 +7,7 @@ thread, float32, eval mode. Prints the median over repetitions of
                      weight frozen (requires_grad only on the embeddings): what LXT's efficient AttnLRP
                      mode costs.
 Needs only Debian's python3-torch. Run: python3 bench/bert_torch.py [--reps 20]
+(bench/compare_bert.py times PyTorch and textlrp in one run on the same weights.)
 """
 import argparse
 import math

@@ -13,6 +13,9 @@ disagree.
 Shapes (issue 14): CNN 300 tokens, 300-d embeddings, 800 filters of width 2, 20 classes;
 BiLSTM 20 tokens, 60-d embeddings, 60 hidden units per direction, 5 classes (the Arras SST model's
 shape). The document is token ids (7919·t + 13) mod V, the one `textlrp bench --time-tokens` uses.
+
+The transformer (a BERT-base-shaped BertForSequenceClassification, imported with `textlrp import
+huggingface`) has its own script, bench/compare_bert.py, which also times PyTorch's forward + backward.
 """
 import argparse
 import json

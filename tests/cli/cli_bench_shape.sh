@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # textlrp bench --model-shape (a synthetic model) and --time-tokens (a model directory on one
-# synthetic document): forward and LRP times, their ratio, the scores and the kernel level as JSON;
+# synthetic document): forward and LRP times (wall and CPU), their ratio, the peak memory of the
+# explanations, the scores and the kernel level as JSON;
 # bad shapes and option mixes are usage errors.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -13,6 +14,12 @@ assert j["forward_ms"] > 0 and j["lrp_ms"] > 0, j
 assert abs(j["lrp_over_forward"] - j["lrp_ms"] / j["forward_ms"]) < 1e-9, j
 assert len(j["scores"]) == int(sys.argv[3]), j
 assert j["isa"].split(" ")[0] in ("generic", "v2", "v3", "v4", "native"), j
+# CPU time of the fastest call (never more than a whole round), peak memory of the explanations.
+assert 0 < j["forward_cpu_ms"] < 1e5 and 0 < j["lrp_cpu_ms"] < 1e5, j
+assert isinstance(j["peak_rss_reset"], bool), j
+assert j["rss_before_lrp_MiB"] > 0 and j["peak_rss_lrp_MiB"] > 0, j
+if j["peak_rss_reset"]:  # the high-water mark restarts at the resident size of the reset
+    assert j["peak_rss_lrp_MiB"] >= 0.9 * j["rss_before_lrp_MiB"], j
 PY
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
+#include <thread>
 
 #include "core/endian.h"
 #include "core/error.h"
@@ -520,4 +521,49 @@ TEST_CASE("bert: ig and occlusion through the shared baselines (occlusion drops 
     CHECK(tr.relevance[6] == 0.0);
     CHECK_THROWS_AS(clf.explain(std::vector<TokenId>{5, 99}, o), InvalidArgument);
   }
+}
+
+TEST_CASE("bert: the per-thread reused buffers give the same results whatever ran before, in any thread",
+          "[lrp][bert]") {
+  const BertConfig cb = tiny_config(BertArchitecture::kBert), cd = tiny_config(BertArchitecture::kDistilBert);
+  const BertClassifier bert(cb, random_weights(cb, 3, false)), distil(cd, random_weights(cd, 4, false));
+  const std::vector<TokenId> longest = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, one = {4};
+  struct Result {
+    BertExplanation attn, cp;
+    Mat grad;
+    Vec logits;
+  };
+  auto run = [&] { return Result{bert.explain(kIds, BertMethod::kAttnLrp), bert.explain(kIds, BertMethod::kCpLrp),
+                                  bert.embedding_gradient(kIds, BertMethod::kGradientInput, 1), bert.logits(kIds)}; };
+  Result fresh;  // in a new thread: its buffers are empty
+  std::thread([&] { fresh = run(); }).join();
+  auto same_explanation = [](const BertExplanation& x, const BertExplanation& y) {
+    REQUIRE(x.relevance.size() == y.relevance.size());
+    for (std::size_t t = 0; t < x.relevance.size(); ++t) CHECK(x.relevance[t] == Approx(y.relevance[t]).margin(1e-6));
+    CHECK(x.bias_relevance == Approx(y.bias_relevance).margin(1e-6));
+  };
+  // Equal up to float rounding (the buffers' addresses may change the order of vectorized sums).
+  auto same = [&](const Result& a, const Result& b) {
+    same_explanation(a.attn, b.attn);
+    same_explanation(a.cp, b.cp);
+    CHECK((a.grad - b.grad).cwiseAbs().maxCoeff() <= 1e-6f);
+    CHECK((a.logits - b.logits).cwiseAbs().maxCoeff() <= 1e-6f);
+  };
+  // Longer and shorter inputs, forward-only passes (one reused layer slot), another model and the
+  // baselines' row interface in this thread, then the same calls again.
+  (void)bert.explain(longest, BertMethod::kAttnLrp);
+  (void)bert.logits(one);
+  (void)distil.explain(longest, BertMethod::kCpLrp);
+  (void)distil.logits(kIds);
+  (void)bert.gradient_of_rows(Mat::Ones(3, cb.hidden), BertMethod::kGradientInput, 0);
+  (void)bert.logits(longest);
+  same(fresh, run());
+  // Two threads at once, each with its own buffers.
+  Result r1, r2;
+  std::thread t1([&] { (void)bert.explain(longest, BertMethod::kCpLrp); r1 = run(); });
+  std::thread t2([&] { (void)distil.logits(one); r2 = run(); });
+  t1.join();
+  t2.join();
+  same(fresh, r1);
+  same(fresh, r2);
 }
