@@ -24,7 +24,7 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(TEXTLRP_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/textlrp)
-set(textlrp_runtime_modules core nlp embeddings corpora lrp analysis)
+set(textlrp_runtime_modules core nlp embeddings corpora lrp analysis explain)
 set(textlrp_modules ${textlrp_runtime_modules})
 if(TEXTLRP_WITH_TRAINING)
   list(APPEND textlrp_modules train)

@@ -16,7 +16,7 @@
 #include <utility>
 
 #include "apps/common/explain_request.h"
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "apps/common/import.h"
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"

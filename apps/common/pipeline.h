@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "apps/common/model.h"
 #include "corpora/corpus.h"
 

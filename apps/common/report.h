@@ -43,7 +43,7 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 
 namespace textlrp::app {
 

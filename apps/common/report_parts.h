@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "apps/common/report.h"
 
 namespace textlrp::app::report_parts {

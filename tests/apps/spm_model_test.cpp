@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "apps/common/model.h"
 #include "apps/common/pipeline.h"
 #include "core/error.h"

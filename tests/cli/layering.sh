@@ -14,6 +14,7 @@ declare -A allowed=(
   [embeddings]="core nlp embeddings"
   [train]="core nlp lrp embeddings corpora train"
   [analysis]="core lrp analysis"
+  [explain]="core explain"
 )
 bad=0
 for module in "${!allowed[@]}"; do

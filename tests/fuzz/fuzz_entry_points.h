@@ -34,7 +34,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "apps/common/model.h"
 #include "core/error.h"
 #include "core/file.h"
@@ -250,7 +250,7 @@ inline void run_csv(std::string_view data) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// apps/common/explanation: each line is parsed as a schema-1 record (parse_explanation_line, the
+// explain/explanation: each line is parsed as a schema-1 record (parse_explanation_line, the
 // reader of validate, report, topwords, docvec, ...); a line it rejects with a FormatError is
 // skipped, as those commands report it. Each record read must keep its spans inside its text, and
 // writing it back (append_jsonl, the writer of explain) must give a line that reads back to the

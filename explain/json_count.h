@@ -1,4 +1,4 @@
-// apps/common/json_count.h — reading a count or a byte offset from untrusted JSON.
+// explain/json_count.h — reading a count or a byte offset from untrusted JSON.
 #pragma once
 
 #include <cstdint>

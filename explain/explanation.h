@@ -1,4 +1,4 @@
-// apps/common/explanation.h — one explained document, as written to JSONL (schema 1) and read back
+// explain/explanation.h — one explained document, as written to JSONL (schema 1) and read back
 // by `textlrp report --explanations`.
 //
 // Schema 1 (one JSON object per line):

@@ -1,4 +1,4 @@
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <cmath>
 #include <limits>
 
-#include "apps/common/json_count.h"
+#include "explain/json_count.h"
 #include "core/error.h"
 #include "core/utf8.h"
 
