@@ -13,7 +13,7 @@
 
 #include "apps/commands.h"
 #include "explain/explanation.h"
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"

@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "core/utf8.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 namespace {
 
 // Non-finite numbers are written as 0 (JSON has no NaN or infinity, and null is not a number);
@@ -349,4 +349,4 @@ ExplanationRecord parse_explanation_line(const std::string& line, const std::str
   return parse_explanation(j, where);
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

@@ -7,7 +7,7 @@
 #include "explain/explanation.h"
 #include "tests/catch.h"
 
-using namespace textlrp::app;
+using namespace textlrp::explain;
 using Catch::Matchers::Contains;
 
 namespace {
