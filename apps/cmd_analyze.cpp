@@ -268,7 +268,7 @@ void setup_analyze(CLI::App& root, Action& action) {
       "per explanation method with AOPC, and the explanatory power index table. Computed from the inputs\n"
       "(capped by --max-docs and --deletion-docs), or from the JSON/TSV of `textlrp deletion` / `docvec`.");
   cmd->add_option("--model", opt->models, "model directory (give two to compare them side by side)")->required();
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("--embeddings", opt->embeddings,
                   "word vectors for the document vectors (default: the model's own embedding matrix, for a CNN, "
                   "a BiLSTM or a transformer; a BoW/SVM without --embeddings gets no PCA/EPI)");

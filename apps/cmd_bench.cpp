@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "apps/commands.h"
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/cpu_isa.h"
 #include "core/error.h"
 #include "core/safetensors.h"
@@ -378,7 +378,7 @@ void setup_bench(CLI::App& root, Action& action) {
   cmd->add_option("--time-tokens", opt->time_tokens,
                   "time forward and LRP of --model on one document of N token ids (7919·t + 13 mod vocabulary)")
       ->check(CLI::Range(1, 1000000));
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
   cmd->add_option("--repeat", opt->repeat, "rounds; the best time of each pass is reported")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help)");

@@ -85,7 +85,7 @@ void setup_deletion(CLI::App& root, Action& action) {
       "Every model (BoW/SVM, CNN, BiLSTM) computes all six methods; a method that fails with the given options\n"
       "(e.g. a --rule the BiLSTM does not support, for lrp) is skipped, with the reason under \"skipped\".");
   cmd->add_option("--model", opt->model, "model directory")->required();
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("--methods", opt->methods, "comma-separated: lrp, sa, gi, ig, occlusion, random")
       ->delimiter(',')
       ->capture_default_str();

@@ -119,8 +119,8 @@ void setup_docvec(CLI::App& root, Action& action) {
       "corpus itself). TSV: header id, label, prediction, model, weighting, v1..vE; one row per document and\n"
       "weighting. <unk> and words without a vector add nothing. --epi adds the explanatory power index table.");
   cmd->add_option("--model", opt->model, "model directory")->required();
-  opt->input.add_to(cmd);
-  opt->input.add_shard_option(cmd);
+  add_input_options(cmd, opt->input);
+  add_shard_option(cmd, opt->input);
   cmd->add_option("--embeddings", opt->embeddings,
                   "word vectors (word2vec binary/text, fastText .vec, GloVe), matched to the model's vocabulary; "
                   "default: the model's embedding matrix (CNN, BiLSTM, a transformer's piece embeddings; the BoW/SVM "

@@ -11,8 +11,7 @@
 #include "apps/commands.h"
 #include "apps/training.h"
 #include "apps/common/analysis.h"
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"
@@ -159,7 +158,7 @@ void setup_embeddings(CLI::App& root, Action& action) {
   auto opt = std::make_shared<EmbTrainOptions>();
   CLI::App* cmd = group->add_subcommand(
       "train", "train word vectors on a corpus with fastText (libfasttext); writes a .vec text file");
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("-o,--output,--out", opt->out, "vectors file to write (.vec, atomically)")->required();
   cmd->add_option("--dim", opt->train.dim, "vector dimension")->capture_default_str();
   cmd->add_option("--epoch", opt->train.epoch, "passes over the corpus")->capture_default_str();

@@ -7,8 +7,8 @@
 
 #include "apps/commands.h"
 #include "apps/common/analysis.h"
-#include "apps/common/explain_request.h"
-#include "apps/common/pipeline.h"
+#include "explain/explain_request.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -86,8 +86,8 @@ void setup_explain(CLI::App& root, Action& action) {
       "Subword (SentencePiece) models add \"words\":[{\"text\",\"begin\",\"end\",\"relevance\"}], the pieces of "
       "each word summed.");
   cmd->add_option("--model", opt->model, "model directory")->required();
-  opt->input.add_to(cmd);
-  opt->input.add_shard_option(cmd);
+  add_input_options(cmd, opt->input);
+  add_shard_option(cmd, opt->input);
   cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "explain at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();

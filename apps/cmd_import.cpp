@@ -18,9 +18,8 @@
 #include <algorithm>
 
 #include "apps/commands.h"
-#include "apps/common/import.h"
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
+#include "explain/import.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/safetensors.h"
 #include "core/file.h"

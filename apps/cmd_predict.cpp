@@ -4,7 +4,7 @@
 
 #include "apps/commands.h"
 #include "apps/common/analysis.h"
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 
@@ -124,8 +124,8 @@ void setup_predict(CLI::App& root, Action& action) {
   auto opt = std::make_shared<PredictOptions>();
   CLI::App* cmd = root.add_subcommand("predict", "predict labels; JSONL {\"id\",\"prediction\",\"scores\"} on stdout");
   cmd->add_option("--model", opt->model, "model directory")->required();
-  opt->input.add_to(cmd);
-  opt->input.add_shard_option(cmd);
+  add_input_options(cmd, opt->input);
+  add_shard_option(cmd, opt->input);
   cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
@@ -140,7 +140,7 @@ void setup_evaluate(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand(
       "evaluate", "accuracy, per-class precision/recall/F1 and the confusion matrix on a labelled corpus (JSON)");
   cmd->add_option("--model", opt->model, "model directory")->required();
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
   cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();

@@ -3,8 +3,8 @@
 #include <fmt/format.h>
 
 #include "apps/commands.h"
-#include "apps/common/pipeline.h"
-#include "apps/common/report.h"
+#include "apps/common/cli.h"
+#include "report/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"
@@ -145,7 +145,7 @@ void setup_report(CLI::App& root, Action& action) {
       "Several --model options (or several models' explanations in one file) show the models side by side.");
   cmd->add_option("--explanations", opt->explanations, "explanations JSONL written by textlrp explain");
   cmd->add_option("--model", opt->models, "model directory (repeat to compare models side by side)");
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")->required();
   cmd->add_option("--method", opt->method, "explanation method when explaining with --model")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule when explaining with --model (default: each model's own; see explain --help)");

@@ -18,7 +18,7 @@
 
 #include "apps/commands.h"
 #include "apps/training.h"
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"

@@ -123,7 +123,7 @@ void setup_topwords(CLI::App& root, Action& action) {
       "occurrence, number of documents); the top N per class, ranked by sum or mean. Words are tokens as the\n"
       "model's tokenizer normalised them; unknown words are left out. JSON on stdout (or --format text).");
   cmd->add_option("--model", opt->model, "model directory")->required();
-  opt->input.add_to(cmd);
+  add_input_options(cmd, opt->input);
   cmd->add_option("--per-class,-n", opt->per_class, "words listed per class")->capture_default_str();
   cmd->add_option("--method", opt->method, "explanation method: lrp, sa, gi, ig, occlusion, random")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help; default: the model's)");

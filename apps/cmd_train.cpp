@@ -6,9 +6,8 @@
 #include <cstdio>
 
 #include "apps/commands.h"
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
-#include "apps/common/training_input.h"
+#include "apps/common/cli.h"
+#include "train/training_input.h"
 #include "core/error.h"
 #include "train/train_model.h"
 
@@ -91,7 +90,7 @@ int run_train(TrainOptions o) {
     if (!o.quiet) log_line(m);
   };
   const double t0 = now_seconds();
-  TrainingDocuments docs = read_training_documents(o.input, o.dev_corpus, t.sst_phrases, o.max_docs, warn);
+  train::TrainingDocuments docs = train::read_training_documents(o.input, o.dev_corpus, t.sst_phrases, o.max_docs, warn);
   train::TrainEvents events;
   events.log = warn;
   events.elapsed = [t0] { return now_seconds() - t0; };
@@ -111,7 +110,7 @@ void setup_train(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand("train", "train a classifier on a labelled corpus and write a model directory");
   cmd->add_option("--arch", opt->train.arch, "architecture: svm (TF-IDF bag of words + linear SVM), cnn (word-embedding CNN) or bilstm "
                   "(bidirectional LSTM, Li et al. 2016)")->capture_default_str();
-  opt->input.add_to(cmd, false);
+  add_input_options(cmd, opt->input, false);
   cmd->add_option("-o,--output,--out", opt->out, "model directory to write (replaced atomically)")->required();
   cmd->add_option("--dev-fraction", opt->train.dev_fraction, "fraction of the corpus held out to report dev accuracy")
       ->capture_default_str();

@@ -4,7 +4,7 @@
 // ("words" present) also the words: each equals text[begin:end], they are in text order without
 // overlap, and each word's relevance is the sum of its pieces' (the pieces nlp/word_groups.h
 // assigns it, within tol·max(1, Σ|piece relevance|)). A record that carries "warnings" (explain
-// found non-finite values or relevance not conserved, apps/common/explanation.h) fails too and is
+// found non-finite values or relevance not conserved, explain/explanation.h) fails too and is
 // counted in "documents_with_warnings". Prints a JSON summary on stdout; exit code 1 when any
 // document fails (the first failures are listed).
 #include <fmt/format.h>
@@ -12,8 +12,8 @@
 #include <cmath>
 
 #include "apps/commands.h"
-#include "apps/common/explanation.h"
-#include "apps/common/pipeline.h"
+#include "explain/explanation.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"

@@ -5,7 +5,8 @@
 #
 # Layout under the prefix:
 #   include/textlrp/<module>/*.h     the module headers, in the source tree's layout (core/, nlp/,
-#                                    embeddings/, corpora/, lrp/, analysis/, train/ when built)
+#                                    embeddings/, corpora/, lrp/, analysis/, explain/, report/,
+#                                    train/ when built)
 #   include/textlrp/version.h, config.h   the generated headers
 #   lib/libtextlrp_<module>.a        one static library per module
 #   lib/cmake/textlrp/               textlrpConfig.cmake, textlrpConfigVersion.cmake, textlrpTargets*.cmake,
@@ -16,15 +17,14 @@
 # Consumers include <textlrp/core/error.h>; the headers include each other as "core/error.h", so
 # both include/ and include/textlrp are on the interface include path.
 #
-# Targets: textlrp::core, ::nlp, ::embeddings, ::corpora, ::lrp, ::analysis, ::train (training
-# builds only), ::api (the public API, include/textlrp/textlrp.h, analysis.h and, with training,
-# train.h; with the tool's pipeline
-# ::app_common behind it) and textlrp::textlrp, all the runtime modules and the API at once.
+# Targets: textlrp::core, ::nlp, ::embeddings, ::corpora, ::lrp, ::analysis, ::explain, ::report,
+# ::train (training builds only), ::api (the public API, include/textlrp/textlrp.h, analysis.h and,
+# with training, train.h) and textlrp::textlrp, all the runtime modules and the API at once.
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(TEXTLRP_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/textlrp)
-set(textlrp_runtime_modules core nlp embeddings corpora lrp analysis)
+set(textlrp_runtime_modules core nlp embeddings corpora lrp analysis explain report)
 set(textlrp_modules ${textlrp_runtime_modules})
 if(TEXTLRP_WITH_TRAINING)
   list(APPEND textlrp_modules train)
@@ -34,10 +34,10 @@ add_library(textlrp_textlrp INTERFACE)
 foreach(m ${textlrp_runtime_modules})
   target_link_libraries(textlrp_textlrp INTERFACE textlrp::${m})
 endforeach()
-# The public API (api/, textlrp/textlrp.h) when the tool's pipeline is built (TEXTLRP_BUILD_APPS).
-# textlrp::api is a static library that links apps/common privately, so that library is installed
-# and exported too (as textlrp::app_common, an implementation detail: its headers are not installed,
-# and its CLI11 include path is build-only).
+# The public API (api/, textlrp/textlrp.h) when the tool is built (TEXTLRP_BUILD_APPS). textlrp::api
+# is a static library whose analyses still link apps/common privately (transitional, see
+# api/CMakeLists.txt), so that library is installed and exported too (as textlrp::app_common, an
+# implementation detail: its headers are not installed, and its CLI11 include path is build-only).
 if(TARGET textlrp_api)
   target_link_libraries(textlrp_textlrp INTERFACE textlrp::api)
 endif()
@@ -52,7 +52,8 @@ foreach(m ${textlrp_modules})
   list(APPEND textlrp_targets textlrp_${m})
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${m}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/textlrp/${m}
           FILES_MATCHING PATTERN "*.h"
-          PATTERN "sentencepiece_status.h" EXCLUDE)  # internal to nlp/ and train/ (.cpp only)
+          PATTERN "sentencepiece_status.h" EXCLUDE   # internal to nlp/ and train/ (.cpp only)
+          PATTERN "report_parts.h" EXCLUDE)          # internal to report/ (.cpp only)
 endforeach()
 if(TARGET textlrp_api)
   set_target_properties(textlrp_api PROPERTIES EXPORT_NAME api)

@@ -1,7 +1,7 @@
 // core/thread_pool.h — the project's one way to spread work over threads: a fixed set of workers
 // and parallel_for(n, fn), with an exception thrown by fn carried back to the caller.
 //
-// Users: the per-document commands (apps/common/pipeline.cpp run_stream), tokenizing a corpus for
+// Users: the per-document commands (explain/pipeline.cpp run_stream), tokenizing a corpus for
 // training (apps/cmd_train.cpp), the CNN and BiLSTM trainers (train/). Deterministic assignment:
 // task i always runs on thread i % size() (thread 0 is the caller), in increasing i on each thread,
 // so callers that keep per-thread accumulators and sum them in thread order get the same numbers for

@@ -41,7 +41,7 @@ struct ModelDir {
   nlp::TextEncoder encoder;
   std::unique_ptr<Classifier> classifier;
   // Preprocessing the model was trained with, applied to every corpus read with it (see
-  // input_for_models in apps/common/pipeline.h): the folder-corpus --strip parts ("headers",
+  // input_for_models in explain/pipeline.h): the folder-corpus --strip parts ("headers",
   // "footers", "quotes"), from config "training": {"strip": [...]}.
   std::vector<std::string> strip;
   // The corpus label of each class when `train --labels` named integer labels (config

@@ -1,7 +1,7 @@
 // api/src/api.cpp — the public API (textlrp/textlrp.h): models load with the library's model
 // directory (lrp/model_dir.h) and encode with its text encoder; explaining goes through the
-// command-line tool's pipeline (apps/common), so that an Explanation's to_json() is the line
-// `textlrp explain` writes.
+// library's explain pipeline (explain/pipeline.h), the one `textlrp explain` calls, so that an
+// Explanation's to_json() is the line `textlrp explain` writes.
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -15,12 +15,12 @@
 #include <cstdint>
 #include <utility>
 
-#include "apps/common/explain_request.h"
-#include "apps/common/explanation.h"
-#include "apps/common/import.h"
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
-#include "apps/common/report.h"
+#include "explain/explain_request.h"
+#include "explain/explanation.h"
+#include "explain/import.h"
+#include "explain/model.h"
+#include "explain/pipeline.h"
+#include "report/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/safetensors.h"
@@ -34,7 +34,7 @@ namespace textlrp {
 
 namespace {
 
-Explanation from_record(app::ExplanationRecord&& r) {
+Explanation from_record(explain::ExplanationRecord&& r) {
   Explanation e;
   e.id = std::move(r.id);
   e.text = std::move(r.text);
@@ -62,8 +62,8 @@ Explanation from_record(app::ExplanationRecord&& r) {
   return e;
 }
 
-app::ExplanationRecord to_record(const Explanation& e) {
-  app::ExplanationRecord r;
+explain::ExplanationRecord to_record(const Explanation& e) {
+  explain::ExplanationRecord r;
   r.id = e.id;
   r.text = e.text;
   r.label = e.label;
@@ -109,9 +109,9 @@ T parse_number(const std::string& key, const std::string& value) {
 }
 
 // The request's options by name, as the flags of `textlrp explain`; then the options that command
-// builds from them, in one place (apps/common/explain_request.h).
+// builds from them, in one place (explain/explain_request.h).
 lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainRequest& req) {
-  app::ExplainSettings s;
+  explain::ExplainSettings s;
   s.method = req.method;
   s.rule = req.rule;
   for (const auto& [key, value] : req.options) {
@@ -133,7 +133,7 @@ lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainReq
                                         "seed, steps)", key));
     }
   }
-  return app::explain_options(model, s);
+  return explain::explain_options(model, s);
 }
 
 // The threads of a pool for n tasks: `threads` (< 1: every core), but never more than the tasks.
@@ -143,9 +143,9 @@ int pool_size(int threads, std::size_t n) {
 }
 
 Explanation explain_one(const lrp::ModelDir& model, corpora::Example&& ex, const ExplainRequest& req,
-                        const lrp::ExplainOptions& eo, const app::TargetSpec& target) {
+                        const lrp::ExplainOptions& eo, const explain::TargetSpec& target) {
   ex.label = req.label;
-  return from_record(app::explain_example(model, ex, eo, target));
+  return from_record(explain::explain_example(model, ex, eo, target));
 }
 
 }  // namespace
@@ -223,16 +223,16 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
   tensors.clear();
   const TensorStore store = TensorStore::parse(writer.serialize(), "state_dict");
   writer = TensorWriter();
-  app::ImportedModel imported;
+  explain::ImportedModel imported;
   if (arch == "bert") {
     if (!c.contains("huggingface") || !c["huggingface"].is_object()) {
       throw InvalidArgument("config: architecture bert needs \"huggingface\": the Hugging Face config.json object");
     }
     const nlohmann::json tc = c.contains("tokenizer_config") ? c["tokenizer_config"] : nlohmann::json();
-    imported = app::import_huggingface(store, c["huggingface"], "config: huggingface", tc, "config: tokenizer_config",
+    imported = explain::import_huggingface(store, c["huggingface"], "config: huggingface", tc, "config: tokenizer_config",
                                        std::move(vocabulary), "vocabulary");
   } else {
-    app::PytorchImport spec;
+    explain::PytorchImport spec;
     spec.arch = arch;
     if (c.contains("labels")) {
       if (!c["labels"].is_array()) throw InvalidArgument(fmt::format("config: \"labels\" must be an array of strings, got {}", c["labels"].dump()));
@@ -260,10 +260,10 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
     } catch (const InvalidArgument& e) {
       throw FormatError(fmt::format("vocabulary: {}", e.what()));
     }
-    imported = app::import_pytorch(store, std::move(vocab), "vocabulary", spec);
+    imported = explain::import_pytorch(store, std::move(vocab), "vocabulary", spec);
   }
   auto impl = std::make_shared<Impl>();
-  impl->model = app::in_memory_model(std::move(imported), name);
+  impl->model = explain::in_memory_model(std::move(imported), name);
   return Model(std::move(impl));
 }
 
@@ -293,7 +293,7 @@ std::vector<Prediction> Model::predict_many(std::span<const std::string> texts, 
 Explanation Model::explain(std::string_view text, const ExplainRequest& request) const {
   const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
-  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
   corpora::Example ex;
   ex.text = std::string(text);
   ex.id = request.id.empty() ? corpora::detail::generated_id(1, ex.text) : request.id;
@@ -303,7 +303,7 @@ Explanation Model::explain(std::string_view text, const ExplainRequest& request)
 Explanation Model::explain(const std::vector<std::string>& tokens, const ExplainRequest& request) const {
   const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
-  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
   corpora::Example ex;
   ex.tokens = tokens;
   for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -318,7 +318,7 @@ std::vector<Explanation> Model::explain_many(std::span<const std::string> texts,
                                              int threads) const {
   const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
-  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
   std::vector<Explanation> out(texts.size());
   ThreadPool pool(pool_size(threads, texts.size()));
   pool.parallel_for(texts.size(), [&](std::size_t i) {
@@ -334,38 +334,38 @@ std::string document_id(std::size_t line, std::string_view text) { return corpor
 
 CorpusResult Model::explain_corpus(const CorpusRequest& corpus, const std::filesystem::path& output,
                                    const ExplainRequest& request, int threads) const {
-  const app::Model& m = impl_->model;
+  const explain::Model& m = impl_->model;
   if (request.label) throw InvalidArgument("explain_corpus: the documents carry their own labels; leave label unset");
   if (!request.id.empty()) throw InvalidArgument("explain_corpus: the documents carry their own ids; leave id unset");
   const lrp::ExplainOptions eo = explain_options(m, request);
-  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
   CorpusResult result;
   std::mutex warn_mutex;
   auto warn = [&](std::string_view w) {
     const std::lock_guard<std::mutex> lock(warn_mutex);
     result.warnings.emplace_back(w);
   };
-  app::InputOptions given;
+  corpora::InputOptions given;
   given.input = corpus.input;
   given.corpus = corpus.corpus;
   given.input_format = corpus.format;
   given.shard = corpus.shard;
   given.encoding = corpus.encoding;
   given.strip = corpus.strip;
-  const app::InputOptions input = app::input_for_model(given, m, warn);
+  const corpora::InputOptions input = explain::input_for_model(given, m, warn);
   auto reader = input.open(warn);
   Output out(output.string());
   std::atomic<std::size_t> n_warned{0};
-  result.documents = app::run_stream(
+  result.documents = explain::run_stream(
       *reader, {resolve_threads(threads), 256},
       [&](const corpora::Example& ex) {
         std::string line;
-        const app::ExplanationRecord r = app::explain_example(m, ex, eo, target);
+        const explain::ExplanationRecord r = explain::explain_example(m, ex, eo, target);
         if (!r.warnings.empty()) {
           n_warned.fetch_add(1);
           warn(fmt::format("warning: document '{}': {}", r.id, fmt::join(r.warnings, "; ")));
         }
-        app::append_jsonl(line, r);
+        explain::append_jsonl(line, r);
         return line;
       },
       [&](std::string_view line) { out.write(line); });
@@ -375,9 +375,9 @@ CorpusResult Model::explain_corpus(const CorpusRequest& corpus, const std::files
 
 std::vector<Explanation> Model::explain_many(std::span<const std::vector<std::string>> documents,
                                              const ExplainRequest& request, int threads) const {
-  const app::Model& m = impl_->model;
+  const explain::Model& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
-  const app::TargetSpec target = app::TargetSpec::parse(request.target, m);
+  const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
   std::vector<Explanation> out(documents.size());
   ThreadPool pool(pool_size(threads, documents.size()));
   pool.parallel_for(documents.size(), [&](std::size_t i) {
@@ -396,12 +396,12 @@ std::vector<Explanation> Model::explain_many(std::span<const std::vector<std::st
 
 std::string to_json(const Explanation& explanation) {
   std::string line;
-  app::append_jsonl(line, to_record(explanation));
+  explain::append_jsonl(line, to_record(explanation));
   return line;
 }
 
 Explanation from_json(const std::string& line, const std::string& where) {
-  return from_record(app::parse_explanation_line(line, where));
+  return from_record(explain::parse_explanation_line(line, where));
 }
 
 void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path, int threads) {
@@ -415,7 +415,7 @@ void write_jsonl(std::span<const Explanation* const> explanations, const std::fi
   ThreadPool pool(pool_size(threads, chunks));
   pool.parallel_for(chunks, [&](std::size_t c) {
     for (std::size_t i = c * n / chunks; i < (c + 1) * n / chunks; ++i) {
-      app::append_jsonl(parts[c], to_record(*explanations[i]));
+      explain::append_jsonl(parts[c], to_record(*explanations[i]));
     }
   });
   std::size_t size = 0;
@@ -434,14 +434,14 @@ void write_jsonl(const std::vector<Explanation>& explanations, const std::filesy
 }
 
 std::string render_report(const std::vector<Explanation>& explanations, const ReportOptions& options) {
-  app::ReportOptions ro;
+  report::ReportOptions ro;
   ro.title = options.title;
   ro.max_documents = options.max_documents;
-  ro.color_scale = app::parse_color_scale(options.color_scale);
-  std::vector<app::ExplanationRecord> records;
+  ro.color_scale = report::parse_color_scale(options.color_scale);
+  std::vector<explain::ExplanationRecord> records;
   records.reserve(explanations.size());
   for (const auto& e : explanations) records.push_back(to_record(e));
-  return app::render_report(app::group_by_id(std::move(records)), ro);
+  return report::render_report(report::group_by_id(std::move(records)), ro);
 }
 
 namespace {
@@ -501,17 +501,17 @@ void append_scoped_css(std::string& out, std::string_view css, std::string_view 
 }  // namespace
 
 std::string render_html_fragment(const std::vector<Explanation>& explanations, const ReportOptions& options) {
-  const app::ColorScale scale = app::parse_color_scale(options.color_scale);
-  std::vector<app::ExplanationRecord> records;
+  const report::ColorScale scale = report::parse_color_scale(options.color_scale);
+  std::vector<explain::ExplanationRecord> records;
   records.reserve(explanations.size());
   for (const auto& e : explanations) records.push_back(to_record(e));
-  const std::vector<app::ReportDocument> docs = app::group_by_id(std::move(records));
+  const std::vector<report::ReportDocument> docs = report::group_by_id(std::move(records));
   std::string out = "<div class=\"textlrp\"><style>\n";
-  append_scoped_css(out, app::report_css(), ".textlrp");
+  append_scoped_css(out, report::report_css(), ".textlrp");
   out += "</style>\n";
   const std::size_t n =
       options.max_documents == 0 ? docs.size() : std::min(docs.size(), options.max_documents);
-  for (std::size_t i = 0; i < n; ++i) app::append_report_document(out, docs[i], i, scale);
+  for (std::size_t i = 0; i < n; ++i) report::append_report_document(out, docs[i], i, scale);
   out += "</div>\n";
   return out;
 }

@@ -1,14 +1,13 @@
 // api/src/train.cpp — textlrp/train.h: train::train_model (train/train_model.h) and the model
-// directory writer of the command-line tool (app::save_model), as `textlrp train` uses them.
+// directory writer (explain::save_model, explain/model.h), as `textlrp train` uses them.
 #include "textlrp/train.h"
 
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
-#include "apps/common/training_input.h"
+#include "explain/model.h"
+#include "train/training_input.h"
 #include "train/train_model.h"
 
 namespace textlrp {
@@ -34,7 +33,7 @@ TrainSummary train_and_save(std::vector<corpora::Example> documents, std::vector
                             const TrainEvents& events) {
   const train::TrainedModel model =
       train::train_model(std::move(documents), std::move(dev_documents), options, events);
-  app::save_model(dir, model.config, *model.tokenizer, model.vocab, *model.classifier, model.self_test_texts);
+  explain::save_model(dir, model.config, *model.tokenizer, model.vocab, *model.classifier, model.self_test_texts);
   TrainSummary s;
   s.dir = dir;
   s.architecture = std::string(model.classifier->architecture());
@@ -57,15 +56,15 @@ TrainSummary train_model(const std::vector<TrainDocument>& documents, const std:
 TrainSummary train_model_from_corpus(const TrainCorpus& corpus, const std::filesystem::path& dir,
                                      const TrainOptions& options, const TrainEvents& events) {
   train::check_options(options, !corpus.dev_corpus.empty());
-  app::InputOptions input;
+  corpora::InputOptions input;
   input.corpus = corpus.corpus;
   input.strip = corpus.strip;
   input.encoding = corpus.encoding;
   const std::function<void(std::string_view)> log = [&](std::string_view m) {
     if (events.log) events.log(m);
   };
-  app::TrainingDocuments docs =
-      app::read_training_documents(input, corpus.dev_corpus, options.sst_phrases, corpus.max_docs, log);
+  train::TrainingDocuments docs =
+      train::read_training_documents(input, corpus.dev_corpus, options.sst_phrases, corpus.max_docs, log);
   TrainOptions o = options;
   o.corpus = corpus.corpus;
   o.dev_corpus = corpus.dev_corpus;

@@ -11,7 +11,7 @@
 #include <optional>
 #include <thread>
 
-#include "apps/common/json_count.h"
+#include "explain/json_count.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"

@@ -32,7 +32,7 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "analysis/deletion.h"
 #include "analysis/knn.h"
 #include "analysis/pca.h"

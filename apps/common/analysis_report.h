@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "apps/common/analysis.h"
-#include "apps/common/report.h"
+#include "report/report.h"
 
 namespace textlrp::app {
 

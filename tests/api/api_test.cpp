@@ -5,8 +5,8 @@
 #include <random>
 #include <textlrp/textlrp.h>
 
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
+#include "explain/model.h"
+#include "explain/pipeline.h"
 #include "core/file.h"
 #include "corpora/line_utils.h"
 #include "lrp/models/bilstm_classifier.h"
@@ -32,7 +32,7 @@ void save_spam_model(const fs::path& dir) {
   b << 0.1, -0.1;
   const textlrp::lrp::BowClassifier bow({"ham", "spam"}, textlrp::Vec::Ones(6), w, b,
                                          textlrp::lrp::BowOptions{false, false, 0});  // raw counts
-  textlrp::app::save_model(dir, {}, tokenizer, vocab, bow, {"free meeting"});
+  textlrp::explain::save_model(dir, {}, tokenizer, vocab, bow, {"free meeting"});
 }
 
 // A tiny BiLSTM (V = 6 words as above, E = 4, H = 3, 2 classes) with seeded weights.
@@ -60,20 +60,20 @@ void save_bilstm_model(const fs::path& dir) {
   const textlrp::lrp::BiLstmClassifier m({"ham", "spam"}, w);
   const textlrp::nlp::IcuWordTokenizer tokenizer;
   const textlrp::nlp::Vocabulary vocab(std::vector<std::string>{"<unk>", "free", "meeting", "win", "lunch", "now"});
-  textlrp::app::save_model(dir, {}, tokenizer, vocab, m, {"free meeting"});
+  textlrp::explain::save_model(dir, {}, tokenizer, vocab, m, {"free meeting"});
 }
 
 // The line `textlrp explain --input FILE` writes for `text` on line `line_no` (the pipeline itself).
 std::string pipeline_line(const fs::path& dir, const std::string& text, std::size_t line_no = 1,
                           const std::string& target = "predicted", textlrp::lrp::ExplainOptions eo = {}) {
   using namespace textlrp;
-  const app::Model m = app::load_model(dir);
+  const explain::Model m = explain::load_model(dir);
   if (m.classifier->architecture() != "bert") eo.rules = m.classifier->default_rules();
   corpora::Example ex;
   ex.text = text;
   ex.id = corpora::detail::generated_id(line_no, text);
   std::string line;
-  app::append_jsonl(line, app::explain_example(m, ex, eo, app::TargetSpec::parse(target, m)));
+  explain::append_jsonl(line, explain::explain_example(m, ex, eo, explain::TargetSpec::parse(target, m)));
   return line;
 }
 
@@ -280,7 +280,7 @@ TEST_CASE("api: a subword model's explanation carries its words", "[api]") {
   const textlrp::lrp::BowClassifier bow({"neg", "pos"}, textlrp::Vec::Ones(n), w, textlrp::Vec::Zero(2), o);
   textlrp::test::TempDir tmp;
   const std::string text = "The curious caf\xc3\xa9 cat reads!";
-  textlrp::app::save_model(tmp / "spm", {}, spm, spm.vocabulary(), bow, {text});
+  textlrp::explain::save_model(tmp / "spm", {}, spm, spm.vocabulary(), bow, {text});
   const textlrp::Model model = textlrp::Model::open(tmp / "spm");
   CHECK(model.subword());
   const textlrp::Explanation e = model.explain(text);

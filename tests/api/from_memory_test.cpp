@@ -5,7 +5,7 @@
 #include <random>
 #include <textlrp/textlrp.h>
 
-#include "apps/common/import.h"
+#include "explain/import.h"
 #include "core/file.h"
 #include "core/safetensors.h"
 #include "tests/catch.h"
@@ -76,14 +76,14 @@ void import_from_files(const fs::path& tmp, const std::string& arch, const std::
   std::string vocab;
   for (const auto& t : kVocab) vocab += t + "\n";
   textlrp::write_file_atomic(tmp / "vocab.txt", vocab);
-  textlrp::app::PytorchImport spec;
+  textlrp::explain::PytorchImport spec;
   spec.arch = arch;
   spec.labels = {"ham", "spam"};
   const textlrp::TensorStore store = textlrp::TensorStore::load(tmp / "weights.safetensors");
-  const auto imported = textlrp::app::import_pytorch(store, textlrp::nlp::Vocabulary::load(tmp / "vocab.txt"),
+  const auto imported = textlrp::explain::import_pytorch(store, textlrp::nlp::Vocabulary::load(tmp / "vocab.txt"),
                                                      (tmp / "vocab.txt").string(), spec);
-  textlrp::app::save_model(out, {}, *imported.tokenizer, imported.vocab, *imported.classifier,
-                           textlrp::app::self_test_texts(imported.vocab));
+  textlrp::explain::save_model(out, {}, *imported.tokenizer, imported.vocab, *imported.classifier,
+                           textlrp::explain::self_test_texts(imported.vocab));
 }
 
 std::string config(const std::string& arch, const std::string& name) {
@@ -285,10 +285,10 @@ TEST_CASE("from_memory: a BERT equals the model imported from a Hugging Face dir
   w.write(tmp / "model.safetensors");
   const textlrp::TensorStore store = textlrp::TensorStore::load(tmp / "model.safetensors");
   {
-    auto imported = textlrp::app::import_huggingface(store, kBertConfig, "config.json", tc, "tokenizer_config.json",
+    auto imported = textlrp::explain::import_huggingface(store, kBertConfig, "config.json", tc, "tokenizer_config.json",
                                                      kPieces, "vocab.txt");
-    textlrp::app::save_model(tmp / "bert", {}, *imported.tokenizer, imported.vocab, *imported.classifier,
-                             textlrp::app::self_test_texts(imported.vocab));
+    textlrp::explain::save_model(tmp / "bert", {}, *imported.tokenizer, imported.vocab, *imported.classifier,
+                             textlrp::explain::self_test_texts(imported.vocab));
   }
   const textlrp::Model from_files = textlrp::Model::open(tmp / "bert");
   const std::string cfg =

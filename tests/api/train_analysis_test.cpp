@@ -8,8 +8,8 @@
 
 #include "analysis/pca.h"
 #include "apps/common/analysis.h"
-#include "apps/common/model.h"
-#include "apps/common/training_input.h"
+#include "explain/model.h"
+#include "train/training_input.h"
 #include "core/file.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
@@ -51,12 +51,12 @@ std::vector<textlrp::Document> documents() {
 // `textlrp train` as cmd_train.cpp runs it (reading, training, saving), into `dir`.
 void cli_train(const fs::path& tsv, const fs::path& dir, textlrp::train::TrainOptions o) {
   using namespace textlrp;
-  app::InputOptions input;
+  corpora::InputOptions input;
   input.corpus = "tsv:" + tsv.string();
   o.corpus = input.corpus;
-  app::TrainingDocuments docs = app::read_training_documents(input, "", false, 0, {});
+  train::TrainingDocuments docs = train::read_training_documents(input, "", false, 0, {});
   const train::TrainedModel m = train::train_model(std::move(docs.documents), std::move(docs.dev_documents), o);
-  app::save_model(dir, m.config, *m.tokenizer, m.vocab, *m.classifier, m.self_test_texts);
+  explain::save_model(dir, m.config, *m.tokenizer, m.vocab, *m.classifier, m.self_test_texts);
 }
 
 textlrp::TrainOptions small_cnn() {
@@ -170,7 +170,7 @@ TEST_CASE("analysis api: top_words, document_vectors, epi, pca and deletion equa
   test::TempDir tmp;
   train_model(train_documents(), tmp / "cnn", small_cnn());
   const Model model = Model::open(tmp / "cnn");
-  const app::Model& am = app::load_model(tmp / "cnn");
+  const explain::Model& am = explain::load_model(tmp / "cnn");
   const std::vector<Document> docs = documents();
   std::vector<corpora::Example> examples;
   for (const auto& d : docs) {

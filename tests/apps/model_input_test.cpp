@@ -8,8 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "lrp/models/bow_classifier.h"

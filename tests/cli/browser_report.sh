@@ -94,7 +94,7 @@ views = [r for g in groups.values() for r in g]
 
 
 def level(rel, scale):
-    """The colour level of apps/common/report.cpp: round(min(1, |R| / scale) * 20), signed; 0 below 2."""
+    """The colour level of report/report.cpp: round(min(1, |R| / scale) * 20), signed; 0 below 2."""
     if rel is None or scale <= 0 or rel == 0:
         return 0
     lv = int(math.floor(min(1.0, abs(rel) / scale) * 20 + 0.5))

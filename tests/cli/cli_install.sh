@@ -16,17 +16,24 @@ CXX_BIN="${TEXTLRP_CXX_COMPILER:-c++}"
 cmake --install "$BUILD" --prefix "$P" >"$WORK/install.log" 2>&1 || { cat "$WORK/install.log" >&2; fail "cmake --install"; }
 for f in include/textlrp/version.h include/textlrp/config.h include/textlrp/core/error.h \
          include/textlrp/core/safetensors.h include/textlrp/nlp/tokenizer.h include/textlrp/lrp/models/classifier.h \
-         include/textlrp/analysis/knn.h lib/libtextlrp_core.a lib/libtextlrp_nlp.a lib/libtextlrp_lrp.a \
+         include/textlrp/analysis/knn.h include/textlrp/explain/pipeline.h include/textlrp/explain/explanation.h \
+         include/textlrp/report/report.h include/textlrp/corpora/input.h lib/libtextlrp_explain.a lib/libtextlrp_report.a \
+         lib/libtextlrp_core.a lib/libtextlrp_nlp.a lib/libtextlrp_lrp.a \
          lib/cmake/textlrp/textlrpConfig.cmake lib/cmake/textlrp/textlrpConfigVersion.cmake \
          lib/cmake/textlrp/textlrpTargets.cmake lib/pkgconfig/textlrp.pc bin/textlrp; do
   [ -f "$P/$f" ] || fail "not installed: $f"
 done
 ok "installed headers under include/textlrp/<module>/, libraries, CMake package, textlrp.pc, the tool"
-[ ! -e "$P/include/textlrp/nlp/sentencepiece_status.h" ] || fail "an internal header was installed"
+[ ! -e "$P/include/textlrp/nlp/sentencepiece_status.h" ] && [ ! -e "$P/include/textlrp/report/report_parts.h" ] ||
+  fail "an internal header was installed"
 if grep -rlE '#include <(CLI/|catch2|unicode/|sentencepiece|linear\.h|fasttext/)' "$P/include"; then
   fail "installed headers include CLI11, Catch2, ICU, SentencePiece or a solver (files above)"
 fi
 ok "no installed header includes CLI11, Catch2, ICU, SentencePiece, liblinear or libfasttext"
+# The library's headers stand without the tool's: none includes apps/ (which is not installed).
+if grep -rlE '#include ["<]apps/' "$P/include"; then fail "installed headers include apps/ (files above)"; fi
+[ ! -e "$P/include/textlrp/apps" ] || fail "the tool's headers (apps/) were installed"
+ok "no installed header includes apps/; explain/ and report/ are installed as library modules"
 
 cargs=(-DCMAKE_BUILD_TYPE=Release -DCMAKE_PREFIX_PATH="$P" -DCMAKE_CXX_COMPILER="$CXX_BIN")
 [ -n "${TEXTLRP_CXX_LAUNCHER:-}" ] && cargs+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$TEXTLRP_CXX_LAUNCHER")

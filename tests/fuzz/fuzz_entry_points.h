@@ -34,8 +34,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "apps/common/explanation.h"
-#include "apps/common/model.h"
+#include "explain/explanation.h"
+#include "explain/model.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/npy.h"
@@ -250,7 +250,7 @@ inline void run_csv(std::string_view data) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// apps/common/explanation: each line is parsed as a schema-1 record (parse_explanation_line, the
+// explain/explanation: each line is parsed as a schema-1 record (parse_explanation_line, the
 // reader of validate, report, topwords, docvec, ...); a line it rejects with a FormatError is
 // skipped, as those commands report it. Each record read must keep its spans inside its text, and
 // writing it back (append_jsonl, the writer of explain) must give a line that reads back to the
@@ -262,24 +262,24 @@ inline void run_explanations(std::string_view data) {
     const std::string line(data.substr(0, nl));
     data.remove_prefix(nl == std::string_view::npos ? data.size() : nl + 1);
     ++line_no;
-    app::ExplanationRecord r;
+    explain::ExplanationRecord r;
     try {
-      r = app::parse_explanation_line(line, "fuzz.jsonl:" + std::to_string(line_no));
+      r = explain::parse_explanation_line(line, "fuzz.jsonl:" + std::to_string(line_no));
     } catch (const FormatError&) {
       continue;
     }
-    for (const app::TokenRelevance& t : r.tokens) {
+    for (const explain::TokenRelevance& t : r.tokens) {
       TEXTLRP_FUZZ_CHECK(t.begin.has_value() == t.end.has_value());
       if (t.begin) TEXTLRP_FUZZ_CHECK(*t.begin <= *t.end && *t.end <= r.text.size());
     }
     if (r.words) {
-      for (const app::WordRelevance& w : *r.words) TEXTLRP_FUZZ_CHECK(w.begin <= w.end && w.end <= r.text.size());
+      for (const explain::WordRelevance& w : *r.words) TEXTLRP_FUZZ_CHECK(w.begin <= w.end && w.end <= r.text.size());
     }
     std::string out;
-    app::append_jsonl(out, r);
+    explain::append_jsonl(out, r);
     TEXTLRP_FUZZ_CHECK(!out.empty() && out.back() == '\n');
     out.pop_back();
-    const app::ExplanationRecord back = app::parse_explanation_line(out, "fuzz.jsonl (written back)");
+    const explain::ExplanationRecord back = explain::parse_explanation_line(out, "fuzz.jsonl (written back)");
     TEXTLRP_FUZZ_CHECK(back.id == r.id && back.text == r.text && back.label == r.label);
     TEXTLRP_FUZZ_CHECK(back.prediction == r.prediction && back.target == r.target && back.rule == r.rule);
     TEXTLRP_FUZZ_CHECK(back.tokens.size() == r.tokens.size());
@@ -384,7 +384,7 @@ inline void run_tokenizer(std::string_view data) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// config.json of a model directory (lrp/model_dir.h, via app::load_model): a valid tiny BoW/SVM model
+// config.json of a model directory (lrp/model_dir.h, via explain::load_model): a valid tiny BoW/SVM model
 // directory (vocab.txt, model.safetensors, and the SentencePiece model as tokenizer.model for
 // {"kind": "spm"} configs) is written once per process under /tmp; each input replaces its
 // config.json and the directory is loaded with its self-tests.
@@ -405,7 +405,7 @@ class ConfigDir {
     b << 0.25f, -0.25f;
     const lrp::BowClassifier bow({"neg", "pos"}, idf, w, b, lrp::BowOptions{});
     const nlp::IcuWordTokenizer tokenizer;
-    app::save_model(dir_, nlohmann::json::object(), tokenizer, vocab, bow, {"the cat sat", "good"});
+    explain::save_model(dir_, nlohmann::json::object(), tokenizer, vocab, bow, {"the cat sat", "good"});
     std::filesystem::copy_file(source_path("tests/data/nlp/tiny_unigram_bytes.model"),
                                dir_ / "tokenizer.model");
     valid_config_ = read_file(dir_ / "config.json");
@@ -439,7 +439,7 @@ inline void run_config(std::string_view data) {
     if (!data.empty() && std::fwrite(data.data(), 1, data.size(), f) != data.size()) std::abort();
     std::fclose(f);
   }
-  const app::Model m = app::load_model(d.path(), true);
+  const explain::Model m = explain::load_model(d.path(), true);
   TEXTLRP_FUZZ_CHECK(m.classifier != nullptr);
   TEXTLRP_FUZZ_CHECK(m.classifier->n_vocab() == static_cast<Index>(m.vocab().size()));
   (void)m.encoder.encode("the cat sat on a good mat");

@@ -1,4 +1,4 @@
-// tests/fuzz/fuzz_explanations.cpp — libFuzzer target: apps/common/explanation: the schema-1
+// tests/fuzz/fuzz_explanations.cpp — libFuzzer target: explain/explanation: the schema-1
 // explanation JSONL reader and writer. What one input does: run_explanations() in
 // tests/fuzz/fuzz_entry_points.h. Run with ./scripts/fuzz explanations.
 #include <cstddef>

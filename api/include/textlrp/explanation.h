@@ -31,7 +31,7 @@ struct WordRelevance {
   double relevance = 0;
 };
 
-// What `textlrp explain` writes for one document (schema 1; apps/common/explanation.h documents
+// What `textlrp explain` writes for one document (schema 1; explain/explanation.h documents
 // every field of the JSON). Conservation: relevance_sum + Σ special + bias_relevance == score
 // (within the warnings' tolerance; `warnings` says when it does not hold, or when a non-finite
 // value was replaced by 0).

@@ -1,4 +1,4 @@
-// apps/common/explain_request.h — the one place where explain settings become lrp::ExplainOptions
+// explain/explain_request.h — the one place where explain settings become lrp::ExplainOptions
 // for a model: `textlrp explain` (its flags) and the public API (textlrp::ExplainRequest, whose
 // string options api/src/api.cpp parses into these settings) both call explain_options().
 #pragma once
@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
-#include "apps/common/model.h"
+#include "explain/model.h"
 #include "lrp/models/classifier.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 struct ExplainSettings {
   std::string method = "lrp";
@@ -27,4 +27,4 @@ struct ExplainSettings {
 // Whether the model takes an option is explain()'s to say (InvalidArgument there).
 lrp::ExplainOptions explain_options(const Model& model, const ExplainSettings& settings);
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

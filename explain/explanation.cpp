@@ -1,4 +1,4 @@
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 
 #include <fmt/format.h>
 
@@ -9,12 +9,12 @@
 #include <limits>
 #include <memory>
 
-#include "apps/common/json_count.h"
+#include "explain/json_count.h"
 #include "core/error.h"
 #include "core/json_write.h"
 #include "core/utf8.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 namespace {
 
 // The JSONL writer: append_jsonl() sizes a per-thread buffer once for the whole record (an upper
@@ -427,4 +427,4 @@ ExplanationRecord parse_explanation_line(const std::string& line, const std::str
   return parse_explanation(j, where);
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

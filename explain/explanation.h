@@ -1,4 +1,4 @@
-// apps/common/explanation.h — one explained document, as written to JSONL (schema 1) and read back
+// explain/explanation.h — one explained document, as written to JSONL (schema 1) and read back
 // by `textlrp report --explanations`.
 //
 // Schema 1 (one JSON object per line):
@@ -32,7 +32,7 @@
 #include <utility>
 #include <vector>
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 struct TokenRelevance {
   std::string text;                  // surface form, == document text[begin:end] when spans exist
@@ -101,4 +101,4 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
 // parse_explanation(). `where` is "file:line".
 ExplanationRecord parse_explanation_line(const std::string& line, const std::string& where);
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

@@ -1,5 +1,5 @@
-// apps/common/model.h — the CLI's names for the model directory of lrp/model_dir.h (format,
-// self-tests and atomic save live there, in the library).
+// explain/model.h — the model directory of lrp/model_dir.h (format, self-tests and atomic save live
+// there) as the pipeline, the importers and the tool name it: Model, load_model, save_model.
 #pragma once
 
 #include <filesystem>
@@ -12,7 +12,7 @@
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 using lrp::kFormatVersion;
 using Model = lrp::ModelDir;
@@ -26,4 +26,4 @@ void save_model(const std::filesystem::path& dir, nlohmann::json config, const n
                 const nlp::Vocabulary& vocab, const lrp::Classifier& classifier,
                 const std::vector<std::string>& self_test_texts);
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

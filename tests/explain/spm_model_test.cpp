@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/explanation.h"
-#include "apps/common/model.h"
-#include "apps/common/pipeline.h"
+#include "explain/explanation.h"
+#include "explain/model.h"
+#include "explain/pipeline.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "lrp/models/bow_classifier.h"
@@ -17,7 +17,7 @@
 #include "tests/catch.h"
 #include "tests/helpers.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 namespace {
 
 namespace fs = std::filesystem;
@@ -190,4 +190,4 @@ TEST_CASE("spm model: malformed words in a JSONL record are FormatErrors", "[app
                     Contains("words[0]: key \"text\""));
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

@@ -1,4 +1,4 @@
-#include "apps/common/import.h"
+#include "explain/import.h"
 
 #include <fmt/format.h>
 
@@ -9,7 +9,7 @@
 #include "lrp/models/bilstm_classifier.h"
 #include "nlp/wordpiece_tokenizer.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 namespace {
 
 // Warns about vocabulary tokens that case folding changes (they could never match lowercased input).
@@ -201,4 +201,4 @@ Model in_memory_model(ImportedModel imported, std::string name) {
   return m;
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

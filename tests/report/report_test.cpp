@@ -1,7 +1,7 @@
-// Tests for apps/common/report.h: the HTML heatmap report (escaping, text reconstruction from
+// Tests for report/report.h: the HTML heatmap report (escaping, text reconstruction from
 // spans, colours, grouping). The browser-level check of the same page is
 // tests/cli/browser_report.sh.
-#include "apps/common/report.h"
+#include "report/report.h"
 
 #include <string>
 #include <string_view>
@@ -10,7 +10,7 @@
 #include "core/error.h"
 #include "tests/catch.h"
 
-namespace textlrp::app {
+namespace textlrp::report {
 namespace {
 
 using Catch::Matchers::Contains;
@@ -218,12 +218,12 @@ TEST_CASE("report: tokens past the model's max_tokens are marked unseen and the 
 
   SECTION("the JSON carries max_tokens and unseen, and reads them back") {
     std::string line;
-    append_jsonl(line, r);
+    explain::append_jsonl(line, r);
     CHECK_THAT(line, Contains("\"truncated\":true,\"max_tokens\":2,"));
     CHECK_THAT(line, Contains("{\"text\":\"three\",\"begin\":8,\"end\":13,\"relevance\":0,\"unseen\":true}"));
     CHECK_THAT(line, Contains("{\"text\":\"two\",\"begin\":4,\"end\":7,\"relevance\":-1}"));
     line.pop_back();
-    const ExplanationRecord back = parse_explanation_line(line, "t:1");
+    const ExplanationRecord back = explain::parse_explanation_line(line, "t:1");
     REQUIRE(back.max_tokens);
     CHECK(*back.max_tokens == 2);
     CHECK(!back.tokens[1].unseen);
@@ -516,4 +516,4 @@ TEST_CASE("report: --max-documents picks documents spread over the classes, or t
   CHECK_THROWS_WITH(parse_select_mode("random"), Contains("first, stratified or misclassified"));
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::report

@@ -1,163 +1,19 @@
-#include "apps/common/pipeline.h"
+#include "explain/pipeline.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <exception>
 #include <mutex>
-#include <thread>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "lrp/models/cnn_classifier.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
-void log_line(std::string_view message) { std::fprintf(stderr, "textlrp: %.*s\n", static_cast<int>(message.size()), message.data()); }
-
-bool stderr_is_tty() { return ::isatty(2) == 1; }
-
-double now_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-namespace {
-
-// Maps the labels of another reader's documents (InputOptions::relabel).
-class RelabelReader : public corpora::CorpusReader {
- public:
-  RelabelReader(std::unique_ptr<corpora::CorpusReader> inner, std::vector<std::pair<std::string, std::string>> map)
-      : inner_(std::move(inner)), map_(std::move(map)) {}
-  bool next(corpora::Example& out) override {
-    if (!inner_->next(out)) return false;
-    if (out.label) {
-      for (const auto& [from, to] : map_) {
-        if (*out.label == from) {
-          out.label = to;
-          break;
-        }
-      }
-    }
-    return true;
-  }
-  std::string_view format() const override { return inner_->format(); }
-
- private:
-  std::unique_ptr<corpora::CorpusReader> inner_;
-  std::vector<std::pair<std::string, std::string>> map_;
-};
-
-std::unique_ptr<corpora::CorpusReader> relabeled(std::unique_ptr<corpora::CorpusReader> reader,
-                                                 const std::vector<std::pair<std::string, std::string>>& map) {
-  if (map.empty()) return reader;
-  return std::make_unique<RelabelReader>(std::move(reader), map);
-}
-
-}  // namespace
-
-void InputOptions::add_to(CLI::App* cmd, bool input_allowed) {
-  cmd->add_option("--corpus", corpus,
-                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, csv, sst, sst-binary, "
-                  "text; without a prefix the format is detected (and reported)");
-  if (input_allowed) {
-    cmd->add_option("--input", input,
-                    "documents to read instead of a corpus: a .jsonl file ({\"text\"} or {\"tokens\"} per line, "
-                    "optional \"id\" and \"label\"), a .txt file (one document a line), a .tsv or .csv file, "
-                    "or - for stdin (JSONL unless --input-format says otherwise)");
-    cmd->add_option("--input-format", input_format,
-                    "format of --input: auto (by the file's extension: .txt text, .tsv tsv, .csv csv, else jsonl), "
-                    "jsonl, text, tsv or csv")
-        ->check(CLI::IsMember({"auto", "jsonl", "text", "tsv", "csv"}))
-        ->capture_default_str();
-  }
-  cmd->add_option("--strip", strip,
-                  "for folder corpora (20 Newsgroups): remove e-mail headers, signature footers and/or quoted "
-                  "reply lines, as scikit-learn's remove=(...); none strips nothing. A model remembers its "
-                  "training --strip and applies it by itself; an explicit different --strip wins, with a warning "
-                  "(default: the model's, else none)")
-      ->check(CLI::IsMember({"headers", "footers", "quotes", "none"}))
-      ->delimiter(',');
-  cmd->add_option("--encoding", encoding,
-                  "byte decoding of line formats (jsonl, text, tsv, csv, sst): utf-8 (invalid bytes are an error "
-                  "naming the line and byte), latin-1 (every byte one Latin-1 character) or replace (invalid "
-                  "sequences become U+FFFD, counted on stderr). Folder corpora fall back to Latin-1 per file")
-      ->check(CLI::IsMember({"utf-8", "utf8", "latin-1", "latin1", "replace"}))
-      ->capture_default_str();
-  cmd->add_option("--csv-label-column", csv_label_column,
-                  "csv: the label column, a 1-based number or a header name")
-      ->capture_default_str();
-  cmd->add_option("--csv-text-columns", csv_text_columns,
-                  "csv: the text column(s), 1-based numbers or header names, comma-separated, joined by --csv-join "
-                  "(default: every column but the label's)")
-      ->delimiter(',');
-  cmd->add_option("--csv-header", csv_header,
-                  "csv: whether the first record is a header: yes, no or auto (yes when a column is given by name or "
-                  "the label field reads label, class, category, ...)")
-      ->check(CLI::IsMember({"auto", "yes", "no"}))
-      ->capture_default_str();
-  cmd->add_option("--csv-join", csv_join,
-                  "csv: what joins several text columns: newline, space or period (\". \")")
-      ->check(CLI::IsMember({"newline", "space", "period"}))
-      ->capture_default_str();
-}
-
-corpora::CorpusOptions InputOptions::corpus_options(const std::function<void(std::string_view)>& warn) const {
-  corpora::CorpusOptions co;
-  co.warn = warn;
-  co.encoding = corpora::parse_encoding(encoding);
-  co.csv_label_column = csv_label_column;
-  co.csv_text_columns = csv_text_columns;
-  co.csv_header = csv_header == "yes" ? corpora::CsvHeader::kYes
-                  : csv_header == "no" ? corpora::CsvHeader::kNo
-                                       : corpora::CsvHeader::kAuto;
-  co.csv_join = csv_join == "space" ? " " : csv_join == "period" ? ". " : "\n";
-  for (const auto& s : strip) {
-    if (s == "headers") co.strip_headers = true;
-    if (s == "footers") co.strip_footers = true;
-    if (s == "quotes") co.strip_quotes = true;
-  }
-  return co;
-}
-
-bool InputOptions::reads_stdin() const {
-  if (!input.empty()) return input == "-";
-  const std::size_t colon = corpus.find(':');
-  return corpus == "-" || (colon != std::string::npos && corpus.substr(colon + 1) == "-");
-}
-
-void InputOptions::add_shard_option(CLI::App* cmd) {
-  cmd->add_option("--shard", shard,
-                  "process only shard I of N (1 <= I <= N): documents I, I+N, I+2N, ... of the input (1-based). "
-                  "Run N processes (or machines) with 1/N .. N/N and concatenate their outputs: every document "
-                  "appears exactly once, with its id")
-      ->type_name("I/N");
-}
-
-std::unique_ptr<corpora::CorpusReader> InputOptions::open(const std::function<void(std::string_view)>& warn) const {
-  if (corpus.empty() == input.empty()) {
-    throw InvalidArgument(corpus.empty() ? "give the documents with --corpus SPEC or --input FILE"
-                                         : "give either --corpus or --input, not both");
-  }
-  const corpora::CorpusOptions co = corpus_options(warn);
-  const corpora::Shard part = shard.empty() ? corpora::Shard{} : corpora::Shard::parse(shard);
-  if (!corpus.empty()) return relabeled(corpora::shard_corpus(corpora::open_corpus(corpus, co), part), relabel);
-  std::string fmt_name = input_format;
-  if (fmt_name == "auto") {
-    auto ends_with = [&](std::string_view suffix) {
-      return input.size() > suffix.size() && input.compare(input.size() - suffix.size(), suffix.size(), suffix) == 0;
-    };
-    fmt_name = ends_with(".txt") || ends_with(".text") ? "text"
-               : ends_with(".tsv")                     ? "tsv"
-               : ends_with(".csv")                     ? "csv"
-                                                       : "jsonl";
-    if ((fmt_name == "tsv" || fmt_name == "csv") && warn) warn(fmt::format("input: reading {} as {} (by its extension)", input, fmt_name));
-  }
-  return relabeled(corpora::shard_corpus(corpora::open_corpus(fmt_name + ":" + input, co), part), relabel);
-}
+using corpora::InputOptions;
 
 namespace {
 
@@ -233,29 +89,6 @@ InputOptions input_for_models(const InputOptions& given, const std::vector<Model
   return input_for_models(given, ptrs, warn);
 }
 
-DocumentCounter::DocumentCounter(const InputOptions& input) {
-  auto is_stdin = [](const std::string& spec) {
-    return spec == "-" || (spec.size() >= 2 && spec.compare(spec.size() - 2, 2, ":-") == 0);
-  };
-  if (is_stdin(input.input) || is_stdin(input.corpus)) return;
-  thread_ = std::thread([this, in = input] {
-    try {
-      auto reader = in.open({});
-      corpora::Example ex;
-      std::size_t n = 0;
-      while (!stop_.load(std::memory_order_relaxed) && reader->next(ex)) ++n;
-      if (!stop_.load()) total_.store(n);
-    } catch (...) {
-      // The main pass reads the same input and reports the error.
-    }
-  });
-}
-
-DocumentCounter::~DocumentCounter() {
-  stop_.store(true);
-  if (thread_.joinable()) thread_.join();
-}
-
 TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
   TargetSpec t;
   if (text == "predicted" || text == "pred") return t;
@@ -277,7 +110,8 @@ TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
 namespace {
 
 // Documents that give the model nothing to read: counted across threads, summed up once per run by
-// Progress::finish() (the count and the first few ids), so a big corpus does not flood stderr.
+// take_input_warnings() (the count and the first few ids; the tool's Progress::finish prints them),
+// so a big corpus does not flood stderr.
 class EmptyInputCounter {
  public:
   void note(const Model& model, const corpora::Example& example, const Encoded& enc) {
@@ -328,6 +162,8 @@ EmptyInputCounter& empty_input_counter() {
 }
 
 }  // namespace
+
+std::vector<std::string> take_input_warnings() { return empty_input_counter().take(); }
 
 Encoded encode(const Model& model, const corpora::Example& example) {
   Encoded e;
@@ -452,73 +288,6 @@ std::string predict_line(const Model& model, const corpora::Example& example) {
   return out;
 }
 
-Progress::Progress(std::string what, bool enabled, std::size_t total)
-    : what_(std::move(what)),
-      enabled_(enabled),
-      tty_(enabled && stderr_is_tty()),
-      total_(total),
-      start_(now_seconds()),
-      last_log_(start_) {}
-
-Progress& Progress::log_every(double seconds) {
-  log_every_ = seconds;
-  return *this;
-}
-
-Progress& Progress::total_from(std::function<std::size_t()> total) {
-  total_from_ = std::move(total);
-  return *this;
-}
-
-double Progress::elapsed() const { return now_seconds() - start_; }
-
-std::size_t Progress::total() const {
-  if (total_ > 0) return total_;
-  return total_from_ ? total_from_() : 0;
-}
-
-void Progress::update(std::size_t done) {
-  if (!enabled_) return;
-  const double t = now_seconds();
-  const bool log_line_now = !tty_ && log_every_ > 0 && t - last_log_ >= log_every_;
-  if (!tty_ && !log_line_now) return;
-  if (tty_ && t - last_ < 0.2) return;
-  last_ = t;
-  const double rate = done / std::max(1e-9, t - start_);
-  const std::size_t total = this->total();
-  const std::string rate_text = rate >= 100 ? fmt::format("{:.0f}", rate) : fmt::format("{:.2f}", rate);
-  std::string line;
-  if (total > 0) {
-    const double eta = (total > done ? static_cast<double>(total - done) : 0.0) / std::max(rate, 1e-9);
-    const int e = static_cast<int>(eta);
-    line = fmt::format("{}: {}/{} ({:.1f}%)  {} docs/s  ETA {}", what_, done, total,
-                       100.0 * static_cast<double>(done) / static_cast<double>(total), rate_text,
-                       e >= 3600 ? fmt::format("{}:{:02d}:{:02d}", e / 3600, e / 60 % 60, e % 60)
-                                 : fmt::format("{}:{:02d}", e / 60, e % 60));
-  } else {
-    line = fmt::format("{}: {} docs  {} docs/s", what_, done, rate_text);
-  }
-  if (tty_) {
-    std::fprintf(stderr, "\r%s   ", line.c_str());
-    std::fflush(stderr);
-  } else {
-    last_log_ = t;
-    log_line(line);
-  }
-}
-
-double Progress::finish(std::size_t done, bool quiet) {
-  const double secs = elapsed();
-  if (tty_) std::fprintf(stderr, "\r\033[K");
-  const std::vector<std::string> warnings = empty_input_counter().take();
-  if (!quiet) {
-    for (const auto& w : warnings) log_line(w);
-    std::fprintf(stderr, "textlrp: %s: %zu documents in %.2f s (%.0f docs/s)\n", what_.c_str(), done, secs,
-                 done / std::max(secs, 1e-9));
-  }
-  return secs;
-}
-
 std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& options,
                        const std::function<std::string(const corpora::Example&)>& fn,
                        const std::function<void(std::string_view)>& sink,
@@ -560,4 +329,4 @@ std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& optio
   return total;
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

@@ -1,10 +1,10 @@
-// apps/common/json_count.h — reading a count or a byte offset from untrusted JSON.
+// explain/json_count.h — reading a count or a byte offset from untrusted JSON.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 // The value of `v` when it is an integer in [0, max]; nullopt for anything else (a float, a
 // negative number, a string, ...). Checked before converting: nlohmann's get<> of a float outside
@@ -23,4 +23,4 @@ std::optional<std::uint64_t> json_count(const Json& v, std::uint64_t max) {
   return std::nullopt;
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

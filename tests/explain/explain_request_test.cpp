@@ -1,6 +1,6 @@
-// tests/apps/explain_request_test.cpp — app::explain_options(): the one conversion of explain
+// tests/apps/explain_request_test.cpp — explain::explain_options(): the one conversion of explain
 // settings into lrp::ExplainOptions that `textlrp explain` and the public API share.
-#include "apps/common/explain_request.h"
+#include "explain/explain_request.h"
 
 #include <memory>
 
@@ -12,11 +12,11 @@ using namespace textlrp;
 using Catch::Matchers::Contains;
 
 TEST_CASE("explain settings: converted once for the CLI and the API", "[apps][explain_request]") {
-  app::Model model;
+  explain::Model model;
   model.classifier = std::make_unique<lrp::BowClassifier>(std::vector<std::string>{"a", "b"}, Vec::Ones(3),
                                                           Mat::Zero(2, 3), Vec::Zero(2), lrp::BowOptions{});
-  app::ExplainSettings s;
-  lrp::ExplainOptions o = app::explain_options(model, s);
+  explain::ExplainSettings s;
+  lrp::ExplainOptions o = explain::explain_options(model, s);
   CHECK(o.method == lrp::Method::kLrp);
   CHECK(o.ig_steps == 32);
   CHECK(o.rules.to_string() == model.classifier->default_rules().to_string());
@@ -30,7 +30,7 @@ TEST_CASE("explain settings: converted once for the CLI and the API", "[apps][ex
   s.lstm_rule = "half";
   s.bias_factor = 1.0;
   s.precision = "float32";
-  o = app::explain_options(model, s);
+  o = explain::explain_options(model, s);
   CHECK(o.method == lrp::Method::kIntegratedGradients);
   CHECK(o.ig_steps == 7);
   CHECK(o.seed == 9);
@@ -42,14 +42,14 @@ TEST_CASE("explain settings: converted once for the CLI and the API", "[apps][ex
 
   s = {};
   s.steps = 0;
-  CHECK_THROWS_WITH(app::explain_options(model, s), Contains("--steps must be at least 1"));
+  CHECK_THROWS_WITH(explain::explain_options(model, s), Contains("--steps must be at least 1"));
   s = {};
   s.method = "bogus";
-  CHECK_THROWS_WITH(app::explain_options(model, s), Contains("valid methods"));
+  CHECK_THROWS_WITH(explain::explain_options(model, s), Contains("valid methods"));
   s = {};
   s.lstm_rule = "bogus";
-  CHECK_THROWS_AS(app::explain_options(model, s), InvalidArgument);
+  CHECK_THROWS_AS(explain::explain_options(model, s), InvalidArgument);
   s = {};
   s.rule = "nosuchrole=epsilon";
-  CHECK_THROWS_AS(app::explain_options(model, s), InvalidArgument);
+  CHECK_THROWS_AS(explain::explain_options(model, s), InvalidArgument);
 }

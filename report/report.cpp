@@ -1,7 +1,7 @@
-// apps/common/report.cpp — the `textlrp report` page: its head, style and script, and the document
+// report/report.cpp — the `textlrp report` page: its head, style and script, and the document
 // cards (tokens coloured by relevance, scores, facts); the summary and index above them are
 // report_index.cpp's.
-#include "apps/common/report.h"
+#include "report/report.h"
 
 #include <fmt/format.h>
 
@@ -16,11 +16,11 @@
 #include <utility>
 
 #include "core/error.h"
-#include "apps/common/report_parts.h"
+#include "report/report_parts.h"
 #include "core/utf8.h"
 
-namespace textlrp::app {
-using namespace report_parts;
+namespace textlrp::report {
+using namespace parts;
 namespace {
 
 // Heatmap colours (RGB). Positive relevance supports the target class, negative speaks against it.
@@ -512,7 +512,7 @@ void append_document(std::string& out, const ReportDocument& doc, std::size_t in
 // Distinct values in order of first appearance.
 }  // namespace
 
-namespace report_parts {
+namespace parts {
 
 void append_escaped(std::string& out, std::string_view text) { append_html_escaped(out, text); }
 
@@ -543,7 +543,7 @@ double confidence(const ExplanationRecord& r) {
   return r.score;
 }
 
-}  // namespace report_parts
+}  // namespace parts
 
 std::string render_report(const std::vector<ReportDocument>& docs, const ReportOptions& options) {
   const std::size_t n_shown =
@@ -611,4 +611,4 @@ ColorScale parse_color_scale(std::string_view text) {
   throw InvalidArgument(fmt::format("--color-scale '{}': expected view or shared", text));
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::report

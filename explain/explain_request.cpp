@@ -1,8 +1,8 @@
-#include "apps/common/explain_request.h"
+#include "explain/explain_request.h"
 
 #include "core/error.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 lrp::ExplainOptions explain_options(const Model& model, const ExplainSettings& s) {
   lrp::ExplainOptions eo;
@@ -17,4 +17,4 @@ lrp::ExplainOptions explain_options(const Model& model, const ExplainSettings& s
   return eo;
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

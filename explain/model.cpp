@@ -1,8 +1,8 @@
-#include "apps/common/model.h"
+#include "explain/model.h"
 
 #include <memory>
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 void save_model(const std::filesystem::path& dir, nlohmann::json config, const nlp::Tokenizer& tokenizer,
                 const nlp::Vocabulary& vocab, const lrp::Classifier& classifier,
@@ -12,4 +12,4 @@ void save_model(const std::filesystem::path& dir, nlohmann::json config, const n
   lrp::save_model_dir(dir, std::move(config), nlp::TextEncoder(borrowed, vocab), classifier, self_test_texts);
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain

@@ -1,4 +1,4 @@
-// apps/common/report.h — renders explanations (schema-1 records) as one self-contained HTML page.
+// report/report.h — renders explanations (schema-1 records) as one self-contained HTML page.
 //
 // Used by `textlrp report --explanations FILE -o FILE` (apps/cmd_report.cpp): it reads the JSONL
 // records, groups them into documents with group_by_id(), picks the documents to show with
@@ -43,9 +43,14 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 
-namespace textlrp::app {
+namespace textlrp::report {
+
+// The schema-1 records a page draws (explain/explanation.h).
+using explain::ExplanationRecord;
+using explain::TokenRelevance;
+using explain::WordRelevance;
 
 // How token colours are scaled: per explanation (each view by its own max |R|; the default) or
 // shared by the views of one document (one max |R| for all models shown side by side).
@@ -116,4 +121,4 @@ std::string_view report_css();
 void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index,
                             ColorScale scale = ColorScale::kPerView);
 
-}  // namespace textlrp::app
+}  // namespace textlrp::report

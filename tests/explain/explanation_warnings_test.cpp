@@ -1,13 +1,13 @@
-// apps/common/explanation: check_explanation() and the "warnings" field (issue 12: non-finite
+// explain/explanation: check_explanation() and the "warnings" field (issue 12: non-finite
 // relevances were written as null, exploded ones without a word).
 #include <cmath>
 #include <limits>
 #include <string>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "tests/catch.h"
 
-using namespace textlrp::app;
+using namespace textlrp::explain;
 using Catch::Matchers::Contains;
 
 namespace {

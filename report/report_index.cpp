@@ -1,4 +1,4 @@
-// apps/common/report_index.cpp — the parts of the `textlrp report` page above the documents (the
+// report/report_index.cpp — the parts of the `textlrp report` page above the documents (the
 // summary line, the overview of models and classes, the sortable index with its filters) and the
 // choice of documents (group_by_id, select_documents). The document cards are report.cpp's.
 #include <fmt/format.h>
@@ -10,12 +10,12 @@
 #include <unordered_map>
 #include <utility>
 
-#include "apps/common/report.h"
-#include "apps/common/report_parts.h"
+#include "report/report.h"
+#include "report/report_parts.h"
 #include "core/error.h"
 
-namespace textlrp::app {
-namespace report_parts {
+namespace textlrp::report {
+namespace parts {
 namespace {
 
 void add_distinct(std::vector<std::string>& values, const std::string& value) {
@@ -245,9 +245,9 @@ void append_index(std::string& out, const std::vector<ReportDocument>& docs, std
   out += "</tbody></table></div>\n</section>\n";
 }
 
-}  // namespace report_parts
+}  // namespace parts
 
-using report_parts::first_view;
+using parts::first_view;
 
 std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records, std::vector<std::string>* warnings) {
   std::vector<ReportDocument> docs;
@@ -320,4 +320,4 @@ SelectMode parse_select_mode(std::string_view text) {
   throw InvalidArgument(fmt::format("--select '{}': expected first, stratified or misclassified", text));
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::report

@@ -1,13 +1,13 @@
-// apps/common/training_input.cpp — reading the documents `textlrp train` trains on.
-#include "apps/common/training_input.h"
+// train/training_input.cpp — reading the documents `textlrp train` trains on.
+#include "train/training_input.h"
 
 #include <fmt/format.h>
 
 #include "core/error.h"
 
-namespace textlrp::app {
+namespace textlrp::train {
 
-TrainingDocuments read_training_documents(const InputOptions& input, const std::string& dev_corpus, bool sst_phrases,
+TrainingDocuments read_training_documents(const corpora::InputOptions& input, const std::string& dev_corpus, bool sst_phrases,
                                           std::size_t max_docs, const std::function<void(std::string_view)>& warn) {
   if (sst_phrases && dev_corpus.empty()) {
     throw InvalidArgument("--sst-phrases needs --dev-corpus (a random split would put phrases of dev sentences into training)");
@@ -42,7 +42,7 @@ TrainingDocuments read_training_documents(const InputOptions& input, const std::
     docs = std::move(kept);
   }
   if (!dev_corpus.empty()) {
-    InputOptions dev_input = input;  // the same preprocessing (--strip) as the training corpus
+    corpora::InputOptions dev_input = input;  // the same preprocessing (--strip) as the training corpus
     dev_input.corpus = dev_corpus;
     dev_input.input.clear();
     dev_input.shard.clear();
@@ -57,4 +57,4 @@ TrainingDocuments read_training_documents(const InputOptions& input, const std::
   return out;
 }
 
-}  // namespace textlrp::app
+}  // namespace textlrp::train

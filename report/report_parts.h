@@ -1,5 +1,5 @@
-// apps/common/report_parts.h — what the two halves of the `textlrp report` page share (internal to
-// apps/common): report.cpp renders the page and the document cards, report_index.cpp the summary,
+// report/report_parts.h — what the two halves of the `textlrp report` page share (internal to
+// report/): report.cpp renders the page and the document cards, report_index.cpp the summary,
 // the overview and the index above them.
 #pragma once
 
@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "apps/common/explanation.h"
-#include "apps/common/report.h"
+#include "explain/explanation.h"
+#include "report/report.h"
 
-namespace textlrp::app::report_parts {
+namespace textlrp::report::parts {
 
 // HTML-escaped text.
 void append_escaped(std::string& out, std::string_view text);
@@ -30,4 +30,4 @@ void append_summary(std::string& out, const std::vector<ReportDocument>& docs, s
 void append_overview(std::string& out, const std::vector<ReportDocument>& docs, std::size_t n_shown);
 void append_index(std::string& out, const std::vector<ReportDocument>& docs, std::size_t n_shown);
 
-}  // namespace textlrp::app::report_parts
+}  // namespace textlrp::report::parts

@@ -1,4 +1,4 @@
-// apps/common/import.h — a model trained elsewhere (a PyTorch CNN or BiLSTM state dict, a Hugging
+// explain/import.h — a model trained elsewhere (a PyTorch CNN or BiLSTM state dict, a Hugging
 // Face BERT) turned into textlrp's tokenizer + vocabulary + classifier, with the checks of
 // `textlrp import`. Users: `textlrp import pytorch|huggingface` (apps/cmd_import.cpp), which saves
 // the result as a model directory, and the public API's Model::from_memory (api/src/api.cpp),
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/model.h"
+#include "explain/model.h"
 #include "core/safetensors.h"
 #include "lrp/models/bert_classifier.h"
 #include "lrp/models/cnn_classifier.h"
@@ -20,7 +20,7 @@
 #include "nlp/vocabulary.h"
 #include "nlp/wordpiece_tokenizer.h"
 
-namespace textlrp::app {
+namespace textlrp::explain {
 
 // `textlrp import pytorch` options.
 struct PytorchImport {
@@ -77,4 +77,4 @@ std::vector<std::string> self_test_texts(const nlp::Vocabulary& vocab);
 // config a saved and reloaded directory would have for it ("tokenizer", "hyper", "labels", ...).
 Model in_memory_model(ImportedModel imported, std::string name);
 
-}  // namespace textlrp::app
+}  // namespace textlrp::explain
