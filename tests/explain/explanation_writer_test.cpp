@@ -1,4 +1,4 @@
-// apps/common/explanation: the hand-rolled JSONL writer (append_jsonl) against nlohmann::json's
+// explain/explanation: the hand-rolled JSONL writer (append_jsonl) against nlohmann::json's
 // parse of its output and against the fmt-based writer it replaced (same bytes), on a few hundred
 // random tokens of tricky text: quotes, backslashes, control characters, '<' '>' '&', non-ASCII,
 // and invalid bytes replaced by U+FFFD as --encoding replace does.
@@ -12,12 +12,12 @@
 #include <string>
 #include <vector>
 
-#include "apps/common/explanation.h"
+#include "explain/explanation.h"
 #include "core/utf8.h"
 #include "tests/catch.h"
 
 using namespace textlrp;
-using namespace textlrp::app;
+using namespace textlrp::explain;
 
 namespace {
 
