@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Dependencies point down: core <- {nlp, corpora, lrp}; nlp <- embeddings; {nlp, lrp, embeddings, corpora} <- train;
-# lrp <- analysis; everything <- apps. The one exception: lrp/model_dir.{h,cpp} (the model directory
+# {nlp, lrp, corpora, embeddings} <- analysis (never apps/ or CLI11); everything <- apps. The one exception: lrp/model_dir.{h,cpp} (the model directory
 # carries its text encoder) may include nlp/; the classifiers, rules and layers of lrp/ may not. Checks every #include "..." line of each module against the modules it may use
 # (DESIGN.md §3.1), that ICU and sentencepiece headers appear only in nlp/*.cpp (and SentencePiece's
 # trainer in train/sentencepiece_train.cpp), and liblinear/libfasttext only in train/*.cpp.
@@ -13,7 +13,7 @@ declare -A allowed=(
   [lrp]="core lrp"
   [embeddings]="core nlp embeddings"
   [train]="core nlp lrp embeddings corpora train"
-  [analysis]="core lrp analysis"
+  [analysis]="core nlp lrp corpora embeddings analysis"  # corpora: the Example struct; embeddings: docvec --embeddings
 )
 bad=0
 for module in "${!allowed[@]}"; do
@@ -28,6 +28,12 @@ for module in "${!allowed[@]}"; do
     fi
   done < <(grep -rHE '^#include "[^/"]+/' "$ROOT/$module" --include='*.h' --include='*.cpp' | sed "s|$ROOT/||" || true)
 done
+# The libraries never see the command line: no CLI11 outside apps/ (and the tests).
+if grep -rlE '#include <CLI/' "$ROOT" --include='*.h' --include='*.cpp' --exclude-dir=build --exclude-dir='build-*' \
+    | sed "s|$ROOT/||" | grep -E '^(core|nlp|corpora|lrp|embeddings|train|analysis)/'; then
+  echo "layering violation: CLI11 included by a library module (files above)"
+  bad=1
+fi
 if grep -rlE '#include <(unicode/|sentencepiece)' "$ROOT" --include='*.h' --include='*.cpp' \
     --exclude-dir=build --exclude-dir='build-*' | sed "s|$ROOT/||" | grep -vE '^nlp/[^/]+\.cpp$' \
     | grep -vE '^train/sentencepiece_train\.cpp$'; then
