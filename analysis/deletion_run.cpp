@@ -74,8 +74,8 @@ Vec WordDeletionScorer::scores() {
 void WordDeletionScorer::remove(std::size_t position) { removed_.at(position) = 1; }
 
 std::unique_ptr<lrp::DeletionScorer> deletion_scorer(const Model& model, std::span<const TokenId> ids,
-                                                     const std::vector<PieceWord>& words) {
-  if (deletes_words(model)) return std::make_unique<WordDeletionScorer>(*model.classifier, ids, words);
+                                                     const std::vector<PieceWord>* words) {
+  if (words != nullptr) return std::make_unique<WordDeletionScorer>(*model.classifier, ids, *words);
   if (ids.size() > kBatchDeletionTokens) return model.classifier->deletion_scorer(ids);
   return nullptr;
 }
@@ -142,15 +142,13 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
       orders.push_back(random_order(candidates, splitmix64_next(state)));
     }
   }
-  // Input without spans of a word-deleting model has no words: its pieces are deleted as ids.
-  const std::vector<PieceWord> no_words;
-  const std::vector<PieceWord>& scorer_words = by_word ? words : no_words;
+  // One driver: a scorer per ordering (words, or the model's own rescoring), else one batch.
+  const std::vector<PieceWord>* word_list = by_word ? &words : nullptr;
   std::vector<DeletionTrace> traces;
-  std::unique_ptr<lrp::DeletionScorer> scorer =
-      by_word || !deletes_words(model) ? deletion_scorer(model, ids, scorer_words) : nullptr;
+  std::unique_ptr<lrp::DeletionScorer> scorer = deletion_scorer(model, ids, word_list);
   if (scorer != nullptr) {
     for (const auto& order : orders) {
-      if (!traces.empty()) scorer = deletion_scorer(model, ids, scorer_words);  // a fresh one per ordering
+      if (!traces.empty()) scorer = deletion_scorer(model, ids, word_list);  // a fresh one per ordering
       traces.push_back(delete_and_score(*scorer, order, setup.max_delete, d.label));
     }
   } else {

@@ -67,11 +67,11 @@ class WordDeletionScorer final : public lrp::DeletionScorer {
 inline constexpr std::size_t kBatchDeletionTokens = 128;
 
 // A fresh scorer of the document in its undeleted state, when it is rescored one ordering at a time:
-// the WordDeletionScorer over `words` for a model that deletes words (words from piece_words), the
+// with `words` (a word-deleting model's piece_words), the WordDeletionScorer over them; else the
 // classifier's own deletion_scorer() for a document longer than kBatchDeletionTokens; nullptr when
-// the batched rescoring applies. References to `ids` and `words` are kept.
+// the batched rescoring applies. References to `ids` and `*words` are kept.
 std::unique_ptr<lrp::DeletionScorer> deletion_scorer(const Model& model, std::span<const TokenId> ids,
-                                                     const std::vector<PieceWord>& words);
+                                                     const std::vector<PieceWord>* words);
 
 // One document's result: traces[m] for each name of setup.names() (random: one per seed).
 struct DocDeletion {

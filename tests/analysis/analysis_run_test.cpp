@@ -253,9 +253,14 @@ TEST_CASE("analysis run: the word-deletion scorer removes whole words and keeps 
   CHECK(s.scores() == scores(m, std::vector<TokenId>{7, 9}));
   CHECK_THROWS(s.remove(2));
   // The rescoring choice: a word model without its own rescoring of a short document batches.
-  CHECK(deletion_scorer(m, ids, {}) == nullptr);
+  CHECK(deletion_scorer(m, ids, nullptr) == nullptr);
   const std::vector<TokenId> long_ids(kBatchDeletionTokens + 1, 1);
-  CHECK(deletion_scorer(m, long_ids, {}) != nullptr);  // the CNN's incremental scorer
+  CHECK(deletion_scorer(m, long_ids, nullptr) != nullptr);  // the CNN's incremental scorer
+  auto by_word = deletion_scorer(m, ids, &words);  // words given: the word scorer, whatever the length
+  REQUIRE(by_word != nullptr);
+  CHECK(by_word->size() == 2);
+  by_word->remove(0);
+  CHECK(by_word->scores() == scores(m, std::vector<TokenId>{7, 9, 3, 4}));
 }
 
 TEST_CASE("analysis run: document_words aggregates each token's relevance for the document's class",
