@@ -170,9 +170,8 @@ int run_analyze(const AnalyzeCmdOptions& o) {
     const MethodPlan lrp_plan = plan_method(m, lrp::Method::kLrp, explain);
     for_each_document(
         docs, o.threads, 16, fmt::format("topwords {}", m.name), o.quiet,
-        [&](const corpora::Example& ex) { return pack(document_words(m, ex, lrp_plan, explain)); },
-        [&](std::string_view bytes) {
-          const DocWords d = unpack_words(bytes);
+        [&](const corpora::Example& ex) { return document_words(m, ex, lrp_plan, explain); },
+        [&](const corpora::Example&, const DocWords& d) {
           tw.add_document(static_cast<std::size_t>(d.cls), d.words);
         });
     for (std::size_t c = 0; c < m.labels().size(); ++c) {
@@ -199,13 +198,10 @@ int run_analyze(const AnalyzeCmdOptions& o) {
         const DocvecSetup setup = make_docvec_setup(m, o.embeddings, weightings, explain, Documents::in_memory(docs), warn);
         std::vector<VectorSet> sets(weightings.size());
         std::vector<std::vector<double>> flat(weightings.size());
-        std::size_t next = 0;
         for_each_document(
             docs, o.threads, 8, fmt::format("docvec {}", m.name), o.quiet,
-            [&](const corpora::Example& ex) { return pack(document_vectors(setup, ex)); },
-            [&](std::string_view bytes) {
-              const corpora::Example& doc = docs[next++];
-              const DocVectors dv = unpack_vectors(bytes);
+            [&](const corpora::Example& ex) { return document_vectors(setup, ex); },
+            [&](const corpora::Example& doc, const DocVectors& dv) {
               for (std::size_t w = 0; w < weightings.size(); ++w) {
                 sets[w].ids.push_back(doc.id);
                 sets[w].labels.push_back(doc.label.value_or(""));
@@ -243,8 +239,8 @@ int run_analyze(const AnalyzeCmdOptions& o) {
       DeletionResult result = make_deletion_result(m, setup);
       for_each_document(
           sub, o.threads, 4, fmt::format("deletion {}", m.name), o.quiet,
-          [&](const corpora::Example& ex) { return pack(delete_document(m, setup, ex)); },
-          [&](std::string_view bytes) { result.add(unpack_deletion(bytes)); });
+          [&](const corpora::Example& ex) { return delete_document(m, setup, ex); },
+          [&](const corpora::Example&, const DocDeletion& d) { result.add(d); });
       am.deletion = deletion_data(deletion_json(result), "deletion");
       am.has_deletion = result.documents > 0;
       if (!am.has_deletion) am.deletion_note = "No labelled documents for the deletion experiment.";

@@ -51,8 +51,8 @@ int run_deletion(const DeletionCmdOptions& o) {
   const double start = now_seconds();
   for_each_document(
       docs, o.threads, 4, "deletion", o.quiet,
-      [&](const corpora::Example& ex) { return pack(delete_document(model, setup, ex)); },
-      [&](const corpora::Example&, std::string_view bytes) { result.add(unpack_deletion(bytes)); });
+      [&](const corpora::Example& ex) { return delete_document(model, setup, ex); },
+      [&](const corpora::Example&, const DocDeletion& d) { result.add(d); });
   result.seconds = now_seconds() - start;
   Output out(o.output);
   out.write(deletion_json(result).dump(1));

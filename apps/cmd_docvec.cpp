@@ -73,9 +73,8 @@ int run_docvec(const DocvecCmdOptions& o) {
   out.write(vectors_tsv_header(dim));
   std::string rows;
   const std::size_t n_docs = for_each_document(
-      docs, o.threads, 8, "docvec", o.quiet, [&](const corpora::Example& ex) { return pack(document_vectors(setup, ex)); },
-      [&](const corpora::Example& doc, std::string_view bytes) {
-        const DocVectors dv = unpack_vectors(bytes);
+      docs, o.threads, 8, "docvec", o.quiet, [&](const corpora::Example& ex) { return document_vectors(setup, ex); },
+      [&](const corpora::Example& doc, const DocVectors& dv) {
         const std::string label = doc.label.value_or("");
         const std::string& prediction = model.labels()[static_cast<std::size_t>(dv.prediction)];
         rows.clear();

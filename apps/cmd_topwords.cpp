@@ -69,9 +69,8 @@ int run_topwords(const TopwordsCmdOptions& o) {
   analysis::TopWords tw(model.labels().size());
   const std::size_t n_docs = for_each_document(
       docs, o.threads, 16, "topwords", o.quiet,
-      [&](const corpora::Example& ex) { return pack(document_words(model, ex, plan, explain)); },
-      [&](const corpora::Example&, std::string_view bytes) {
-        const DocWords d = unpack_words(bytes);
+      [&](const corpora::Example& ex) { return document_words(model, ex, plan, explain); },
+      [&](const corpora::Example&, const DocWords& d) {
         tw.add_document(static_cast<std::size_t>(d.cls), d.words);
       });
   Output out(o.output);

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "core/error.h"
+#include "core/ordered_stream.h"
 #include "core/thread_pool.h"
 #include "core/utf8.h"
 #include "lrp/models/cnn_classifier.h"
@@ -300,33 +301,12 @@ std::size_t run_stream(corpora::CorpusReader& reader, const StreamOptions& optio
                        const std::function<std::string(const corpora::Example&)>& fn,
                        const std::function<void(const corpora::Example&, std::string_view)>& sink,
                        const std::function<void(std::size_t)>& on_batch) {
-  const int n_threads = std::max(1, options.threads);
-  const std::size_t batch_size = std::max<std::size_t>(1, options.batch) * static_cast<std::size_t>(n_threads);
-  ThreadPool pool(n_threads);
-  std::vector<corpora::Example> batch;
-  std::vector<std::string> results;
-  std::size_t total = 0;
-  bool more = true;
-  while (more) {
-    batch.clear();
-    while (batch.size() < batch_size) {
-      corpora::Example ex;
-      if (!reader.next(ex)) {
-        more = false;
-        break;
-      }
-      batch.push_back(std::move(ex));
-    }
-    if (batch.empty()) break;
-    results.assign(batch.size(), std::string());
-    // Document i of the batch on thread i % n_threads; an error is that of the first failing
-    // document (in input order), as with one thread.
-    pool.parallel_for(batch.size(), [&](std::size_t i) { results[i] = fn(batch[i]); });
-    for (std::size_t i = 0; i < batch.size(); ++i) sink(batch[i], results[i]);
-    total += batch.size();
-    if (on_batch) on_batch(total);
-  }
-  return total;
+  // core/ordered_stream.h: document i of a batch on thread i % threads; an error is that of the
+  // first failing document (in input order), as with one thread.
+  ThreadPool pool(std::max(1, options.threads));
+  return map_in_order<corpora::Example>(
+      pool, options.batch, [&](corpora::Example& ex) { return reader.next(ex); }, fn,
+      [&](const corpora::Example& ex, std::string& r) { sink(ex, r); }, on_batch);
 }
 
 }  // namespace textlrp::explain

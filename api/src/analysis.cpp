@@ -1,18 +1,20 @@
-// api/src/analysis.cpp — textlrp/analysis.h over the analysis module (analysis/: top words, PCA,
-// k-NN/EPI, deletion curves) and, for what needs a loaded model (document vectors, deletion), the
-// command-line tool's per-document functions (apps/common/analysis.h), wrapped rather than moved:
-// they decide per architecture (embedding matrix, what deleting means, the CNN's fast rescoring),
-// which is being replaced there by the classifier's capability queries.
+// api/src/analysis.cpp — textlrp/analysis.h over the analysis module (analysis/): top words, PCA,
+// k-NN/EPI, and on a loaded model the document vectors (analysis/docvec.h) and the word-deletion
+// run (analysis/deletion_run.h), the same functions the command-line tool calls. Documents run on
+// core's thread pool; each one's typed result lands in its slot, so the output is in input order.
 #include "textlrp/analysis.h"
 
 #include <fmt/format.h>
 
+#include <functional>
 #include <utility>
 
+#include "analysis/deletion_run.h"
+#include "analysis/docvec.h"
+#include "analysis/epi.h"
 #include "analysis/knn.h"
 #include "analysis/pca.h"
 #include "analysis/topwords.h"
-#include "apps/common/analysis.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "model_impl.h"
@@ -66,7 +68,7 @@ WordRelevanceStats stats_of(const analysis::TopWords::Entry& e) {
 }
 
 // The explain options of the analysis commands: --rule and --steps.
-lrp::ExplainOptions analysis_explain_options(const app::Model& model, const std::string& rule, int steps) {
+lrp::ExplainOptions analysis_explain_options(const lrp::ModelDir& model, const std::string& rule, int steps) {
   if (steps < 1) throw InvalidArgument("--steps must be at least 1");
   lrp::ExplainOptions explain;
   model.classifier->set_rule(explain, rule);
@@ -121,20 +123,22 @@ std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations, 
 
 std::vector<DocumentVectors> document_vectors(const Model& model, const std::vector<Document>& documents,
                                               const DocvecOptions& options) {
-  const app::Model& m = model.impl().model;
-  std::vector<app::Weighting> weightings;
+  const lrp::ModelDir& m = model.impl().model;
+  std::vector<analysis::Weighting> weightings;
   for (const auto& w : options.weightings) {
-    app::Weighting p = app::parse_weighting(w, "lrp");
+    analysis::Weighting p = analysis::parse_weighting(w, "lrp");
     const bool dup = std::any_of(weightings.begin(), weightings.end(), [&](const auto& q) { return q.name == p.name; });
     if (!dup) weightings.push_back(std::move(p));
   }
   const lrp::ExplainOptions explain = analysis_explain_options(m, options.rule, options.steps);
-  const app::Documents docs = app::Documents::in_memory(to_examples(documents));
-  const app::DocvecSetup setup = app::make_docvec_setup(m, options.embeddings, weightings, explain, docs, {});
-  const std::vector<corpora::Example>& ex = docs.vector();
-  std::vector<app::DocVectors> dv(ex.size());
+  const std::vector<corpora::Example> ex = to_examples(documents);
+  const analysis::DocumentPass corpus = [&ex](const std::function<void(const corpora::Example&)>& visit) {
+    for (const corpora::Example& d : ex) visit(d);
+  };
+  const analysis::DocvecSetup setup = analysis::make_docvec_setup(m, options.embeddings, weightings, explain, corpus, {});
+  std::vector<analysis::DocVectors> dv(ex.size());
   ThreadPool pool(resolve_threads(options.threads));
-  pool.parallel_for(ex.size(), [&](std::size_t i) { dv[i] = app::document_vectors(setup, ex[i]); });
+  pool.parallel_for(ex.size(), [&](std::size_t i) { dv[i] = analysis::document_vectors(setup, ex[i]); });
   std::vector<DocumentVectors> out(weightings.size());
   for (std::size_t w = 0; w < weightings.size(); ++w) {
     out[w].weighting = weightings[w].name;
@@ -170,20 +174,20 @@ EpiResult explanatory_power(const Matrix& rows, const std::vector<std::optional<
   if (labels.size() != rows.size()) {
     throw InvalidArgument(fmt::format("explanatory_power: {} rows but {} labels", rows.size(), labels.size()));
   }
-  app::VectorSet set;
+  analysis::VectorSet set;
   set.x = to_matrix(rows, "explanatory_power");
   for (std::size_t i = 0; i < rows.size(); ++i) {
     set.ids.push_back(std::to_string(i + 1));
     set.labels.push_back(labels[i].value_or(""));
     set.predictions.emplace_back();
   }
-  app::EpiOptions eo;
+  analysis::EpiOptions eo;
   eo.distance = analysis::parse_distance(options.distance);
   eo.folds = options.folds;
   eo.k_max = static_cast<Index>(options.k_max);
   eo.seed = options.seed;
   eo.normalize = options.normalize;
-  const app::EpiRow row = app::explanatory_power(set, eo);
+  const analysis::EpiRow row = analysis::explanatory_power(set, eo);
   EpiResult r;
   r.epi = row.cv.best_accuracy;
   r.best_k = static_cast<std::size_t>(row.cv.best_k);
@@ -194,21 +198,21 @@ EpiResult explanatory_power(const Matrix& rows, const std::vector<std::optional<
 
 DeletionCurves deletion_curves(const Model& model, const std::vector<Document>& documents,
                                const DeletionOptions& options) {
-  const app::Model& m = model.impl().model;
+  const lrp::ModelDir& m = model.impl().model;
   const lrp::ExplainOptions explain = analysis_explain_options(m, options.rule, options.steps);
-  const app::DeletionSetup setup = app::make_deletion_setup(m, options.methods, options.max_delete,
+  const analysis::DeletionSetup setup = analysis::make_deletion_setup(m, options.methods, options.max_delete,
                                                             options.random_seeds, options.seed, explain, {});
   const std::vector<corpora::Example> ex = to_examples(documents);
-  for (const auto& d : ex) (void)app::label_of(m, d, true);  // every document needs a label of the model
-  std::vector<app::DocDeletion> per_doc(ex.size());
+  for (const auto& d : ex) (void)analysis::label_of(m, d, true);  // every document needs a label of the model
+  std::vector<analysis::DocDeletion> per_doc(ex.size());
   ThreadPool pool(resolve_threads(options.threads));
-  pool.parallel_for(ex.size(), [&](std::size_t i) { per_doc[i] = app::delete_document(m, setup, ex[i]); });
-  app::DeletionResult result = app::make_deletion_result(m, setup);
+  pool.parallel_for(ex.size(), [&](std::size_t i) { per_doc[i] = analysis::delete_document(m, setup, ex[i]); });
+  analysis::DeletionResult result = analysis::make_deletion_result(m, setup);
   for (const auto& d : per_doc) result.add(d);
   DeletionCurves out;
   out.documents = result.documents;
   out.correct = result.correct;
-  out.deletion = app::deletion_meaning(m);
+  out.deletion = analysis::deletion_meaning(m);
   out.skipped = result.skipped;
   for (const auto& c : result.curves) {
     out.curves.push_back({c.name, c.correct.accuracy(), c.misclassified.accuracy(), c.correct.aopc(),
