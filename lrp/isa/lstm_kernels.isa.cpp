@@ -8,7 +8,7 @@
 // vector extensions, gnu_inline intrinsics and this namespace's own functions.
 #include <cstddef>
 #include <cstdint>
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>  // only gnu_inline always-inline intrinsics: never emitted as shared functions
 #endif
 
@@ -54,11 +54,14 @@ struct Simd<float> {
   static constexpr int kLanes = kBytes / 4;
 };
 
-// Panel width in vectors: 8 accumulators for the one-row product of a recurrence step.
+// Panel width: 8 vectors (8 accumulators for the one-row product of a recurrence step), or 4 for a
+// matrix of at most 4 vectors' width (H = 60 in float32: 64 columns, not 128 of which 68 are zero
+// padding that every product would stream).
 constexpr int kPanelVectors = 8;
 template <class T>
-constexpr Size panel_width() {
-  return kPanelVectors * Simd<T>::kLanes;
+constexpr Size panel_width(Size n_out) {
+  constexpr Size L = Simd<T>::kLanes;
+  return n_out <= 4 * L ? 4 * L : kPanelVectors * L;
 }
 // Rows x vectors of the multi-row micro-kernel: accumulators + W vectors + broadcasts fit the registers.
 constexpr int kRows = kRegisters >= 32 ? 4 : 2;
@@ -95,22 +98,64 @@ template <class T>
   return T(1) / d;
 #endif
 }
-// The first n (< lanes) values of p, the rest 0; and the first n lanes of v to p.
+// The first n (< lanes) values of p, the rest 0; and the first n lanes of v to p. Masked loads and
+// stores with AVX-512 and AVX2 (no memory is touched past n, and no store-forwarding stall of a
+// vector load from scalar stores sits in the recurrence's chain); elsewhere through a buffer.
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V load_part(const T* p, Size n) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<typename Simd<T>::V>(
+        _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), reinterpret_cast<const double*>(p)));
+  } else {
+    return reinterpret_cast<typename Simd<T>::V>(
+        _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<const float*>(p)));
+  }
+#elif defined(__AVX2__)
+  typename Simd<T>::I idx;
+  for (int i = 0; i < Simd<T>::kLanes; ++i) idx[i] = static_cast<typename Simd<T>::IE>(i);
+  const typename Simd<T>::I mask = idx < static_cast<typename Simd<T>::IE>(n);
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<typename Simd<T>::V>(
+        _mm256_maskload_pd(reinterpret_cast<const double*>(p), reinterpret_cast<__m256i>(mask)));
+  } else {
+    return reinterpret_cast<typename Simd<T>::V>(
+        _mm256_maskload_ps(reinterpret_cast<const float*>(p), reinterpret_cast<__m256i>(mask)));
+  }
+#else
   T buf[Simd<T>::kLanes] = {};
   for (int i = 0; i < Simd<T>::kLanes; ++i) {
     if (i < n) buf[i] = p[i];
   }
   return load(buf);
+#endif
 }
 template <class T>
 [[gnu::always_inline]] inline void store_part(T* p, typename Simd<T>::V v, Size n) {
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 8) {
+    _mm512_mask_storeu_pd(reinterpret_cast<double*>(p), static_cast<__mmask8>((1u << n) - 1),
+                          reinterpret_cast<__m512d>(v));
+  } else {
+    _mm512_mask_storeu_ps(reinterpret_cast<float*>(p), static_cast<__mmask16>((1u << n) - 1),
+                          reinterpret_cast<__m512>(v));
+  }
+#elif defined(__AVX2__)
+  typename Simd<T>::I idx;
+  for (int i = 0; i < Simd<T>::kLanes; ++i) idx[i] = static_cast<typename Simd<T>::IE>(i);
+  const typename Simd<T>::I mask = idx < static_cast<typename Simd<T>::IE>(n);
+  if constexpr (sizeof(T) == 8) {
+    _mm256_maskstore_pd(reinterpret_cast<double*>(p), reinterpret_cast<__m256i>(mask), reinterpret_cast<__m256d>(v));
+  } else {
+    _mm256_maskstore_ps(reinterpret_cast<float*>(p), reinterpret_cast<__m256i>(mask), reinterpret_cast<__m256>(v));
+  }
+#else
   T buf[Simd<T>::kLanes];
   store(buf, v);
   for (int i = 0; i < Simd<T>::kLanes; ++i) {
     if (i < n) p[i] = buf[i];
   }
+#endif
 }
 template <class T>
 [[gnu::always_inline]] inline T lane_sum(typename Simd<T>::V v) {
@@ -127,13 +172,13 @@ template <class T>
 
 template <class T>
 Size panels_size_impl(Size n_in, Size n_out) {
-  const Size P = panel_width<T>();
+  const Size P = panel_width<T>(n_out);
   return (n_out + P - 1) / P * P * n_in;
 }
 
 template <class T>
 void pack_panels_impl(const T* w, Size rs, Size cs, Size n_in, Size n_out, T* out) {
-  const Size P = panel_width<T>();
+  const Size P = panel_width<T>(n_out);
   for (Size j0 = 0; j0 < n_out; j0 += P) {
     for (Size k = 0; k < n_in; ++k) {
       for (Size j = 0; j < P; ++j) *out++ = j0 + j < n_out ? w[k * rs + (j0 + j) * cs] : T(0);
@@ -144,10 +189,10 @@ void pack_panels_impl(const T* w, Size rs, Size cs, Size n_in, Size n_out, T* ou
 // acc[r][m] += Σ_k x[r][k] · W(k, m-th vector of the block), k over [0, nk) forwards or backwards;
 // w points at the block's first column in row k = 0 of the panel (row stride P).
 template <class T, int R, int M, bool Rev>
-[[gnu::always_inline]] inline void micro(const T* x, Size ldx, const T* w, Size nk, T* y, Size ldy, Size n_cols) {
+[[gnu::always_inline]] inline void micro(const T* x, Size ldx, const T* w, Size P, Size nk, T* y, Size ldy,
+                                         Size n_cols) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
-  constexpr Size P = panel_width<T>();
   V acc[R][M];
   const bool full = n_cols >= M * L;
   for (int r = 0; r < R; ++r) {
@@ -180,25 +225,31 @@ template <class T, int R, int M, bool Rev>
 
 // One panel (its columns [j0, j0 + n_cols), n_cols <= P) for all rows.
 template <class T, bool Rev>
-[[gnu::always_inline]] inline void gemm_panel(const T* x, Size ldx, Size n_rows, const T* panel, Size nk, T* y,
-                                              Size ldy, Size n_cols) {
+[[gnu::always_inline]] inline void gemm_panel(const T* x, Size ldx, Size n_rows, const T* panel, Size P, Size nk,
+                                              T* y, Size ldy, Size n_cols) {
   constexpr int L = Simd<T>::kLanes;
   if (n_rows == 1) {
-    micro<T, 1, kPanelVectors, Rev>(x, ldx, panel, nk, y, ldy, n_cols);
+    if (P == kPanelVectors * L) {
+      micro<T, 1, kPanelVectors, Rev>(x, ldx, panel, P, nk, y, ldy, n_cols);
+    } else {
+      micro<T, 1, 4, Rev>(x, ldx, panel, P, nk, y, ldy, n_cols);
+    }
     return;
   }
   for (Size c = 0; c < n_cols; c += kSubVectors * L) {
     const Size nc = n_cols - c < kSubVectors * L ? n_cols - c : kSubVectors * L;
     Size r = 0;
-    for (; r + kRows <= n_rows; r += kRows) micro<T, kRows, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, nk, y + r * ldy + c, ldy, nc);
-    for (; r < n_rows; ++r) micro<T, 1, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, nk, y + r * ldy + c, ldy, nc);
+    for (; r + kRows <= n_rows; r += kRows) {
+      micro<T, kRows, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, P, nk, y + r * ldy + c, ldy, nc);
+    }
+    for (; r < n_rows; ++r) micro<T, 1, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, P, nk, y + r * ldy + c, ldy, nc);
   }
 }
 
 template <class T>
 void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out, T* y,
                Size ldy, int reverse) {
-  const Size P = panel_width<T>();
+  const Size P = panel_width<T>(n_out);
   const Size n_panels = (n_out + P - 1) / P;
   const Size nk = k1 - k0;
   if (nk <= 0 || n_rows <= 0) return;
@@ -208,9 +259,9 @@ void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Si
     const Size n_cols = n_out - j0 < P ? n_out - j0 : P;
     const T* panel = panels + p * P * n_in + k0 * P;
     if (reverse) {
-      gemm_panel<T, true>(x, ldx, n_rows, panel, nk, y + j0, ldy, n_cols);
+      gemm_panel<T, true>(x, ldx, n_rows, panel, P, nk, y + j0, ldy, n_cols);
     } else {
-      gemm_panel<T, false>(x, ldx, n_rows, panel, nk, y + j0, ldy, n_cols);
+      gemm_panel<T, false>(x, ldx, n_rows, panel, P, nk, y + j0, ldy, n_cols);
     }
   }
 }
@@ -434,7 +485,8 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
     // Lanes past H are 0 (load_part), so they add nothing.
     acc += eps * s * qv;
   }
-  const T beta = static_cast<T>(cell_share * static_cast<double>(lane_sum<T>(acc)));
+  // (Bias factor 0, the default: no share, and the sum stays off the recurrence's critical path.)
+  const T beta = cell_share == 0 ? T(0) : static_cast<T>(cell_share * static_cast<double>(lane_sum<T>(acc)));
   // Pass 2: R(f⊙c_{t−1}) = f c_{t−1} q + β, R(i⊙g) = i g q + β, each split by the gate rule.
   for (Size k = 0; k < H; k += L) {
     const Size n = H - k < L ? H - k : L;

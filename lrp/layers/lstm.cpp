@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
@@ -149,35 +150,45 @@ void Lstm<T>::project(const T* x, Index ldx, Index n_rows, T* zx, Index ldzx) co
 }
 
 template <class T>
-void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps, LstmCache<T>* cache) const {
-  TEXTLRP_ASSERT(!reverse_steps || batch.equal_lengths());
-  const Index N = batch.n_rows(), H = n_hidden_, G = 4 * H, n_steps = batch.n_steps();
+void Lstm<T>::resize_cache(Index N, LstmCache<T>* cache) const {
+  const Index H = n_hidden_, G = 4 * H;
   cache->z.resize(N, G);
   cache->a.resize(N, G);
   cache->c.resize(N, H);
   cache->tc.resize(N, H);
   cache->h.resize(N, H);
-  for (Index t = 0; t < n_steps; ++t) {
-    const Index r = batch.offset[static_cast<std::size_t>(t)];
-    const Index n = batch.n_at[static_cast<std::size_t>(t)];
-    const Index src = reverse_steps ? batch.offset[static_cast<std::size_t>(n_steps - 1 - t)] : r;
-    T* z = cache->z.row(r).data();
-    for (Index b = 0; b < n; ++b) {
-      const T* in = zx + (src + b) * ldzx;
-      T* out = z + b * G;
-      for (Index j = 0; j < G; ++j) out[j] = in[j];
-    }
-    const T* c_prev = nullptr;
-    if (t > 0) {
-      // The first n rows of the previous step are the same sequences (sorted longest first). The
-      // panels are walked backwards on odd steps: what the last step read last is still in L1.
-      const Index rp = batch.offset[static_cast<std::size_t>(t - 1)];
-      k_->gemm(cache->h.row(rp).data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z, G, static_cast<int>(t & 1));
-      c_prev = cache->c.row(rp).data();
-    }
-    k_->cell(z, G, n, H, cache->a.row(r).data(), G, c_prev, H, cache->c.row(r).data(), H, cache->tc.row(r).data(), H,
-             cache->h.row(r).data(), H);
+}
+
+template <class T>
+void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index ldzx, bool reverse_steps,
+                           LstmCache<T>* cache) const {
+  const Index H = n_hidden_, G = 4 * H, n_steps = batch.n_steps();
+  const Index r = batch.offset[static_cast<std::size_t>(t)];
+  const Index n = batch.n_at[static_cast<std::size_t>(t)];
+  const Index src = reverse_steps ? batch.offset[static_cast<std::size_t>(n_steps - 1 - t)] : r;
+  T* z = cache->z.row(r).data();
+  for (Index b = 0; b < n; ++b) {
+    const T* in = zx + (src + b) * ldzx;
+    T* out = z + b * G;
+    for (Index j = 0; j < G; ++j) out[j] = in[j];
   }
+  const T* c_prev = nullptr;
+  if (t > 0) {
+    // The first n rows of the previous step are the same sequences (sorted longest first). The
+    // panels are walked backwards on odd steps: what the last step read last is still in L1.
+    const Index rp = batch.offset[static_cast<std::size_t>(t - 1)];
+    k_->gemm(cache->h.row(rp).data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z, G, static_cast<int>(t & 1));
+    c_prev = cache->c.row(rp).data();
+  }
+  k_->cell(z, G, n, H, cache->a.row(r).data(), G, c_prev, H, cache->c.row(r).data(), H, cache->tc.row(r).data(), H,
+           cache->h.row(r).data(), H);
+}
+
+template <class T>
+void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps, LstmCache<T>* cache) const {
+  TEXTLRP_ASSERT(!reverse_steps || batch.equal_lengths());
+  resize_cache(batch.n_rows(), cache);
+  for (Index t = 0; t < batch.n_steps(); ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache);
 }
 
 template <class T>
@@ -228,58 +239,135 @@ void Lstm<T>::add_weight_gradient(const LstmBatch& batch, const LstmCache<T>& ca
   *g_b += dz.colwise().sum();                    // [1 x 4H]
 }
 
+// The settings of a relevance pass, as the kernels take them.
+namespace {
+struct LrpParams {
+  int rule;
+  bool sta;             // signal-take-all: only the g rows of the gate map carry relevance
+  Index row0, n_rows;   // those rows: [row0, row0 + n_rows) of the 4H
+  double cell_share, gate_share;
+  LrpParams(const LstmLrpSettings& st, Index H, Index E)
+      : rule(rule_code(st.gate_rule)),
+        sta(st.gate_rule == LstmGateRule::kSignalTakeAll),
+        row0(sta ? H : 0),
+        n_rows(sta ? H : 4 * H),
+        cell_share(st.bias_factor / static_cast<double>(2 * H)),
+        gate_share(st.bias_factor / static_cast<double>(E + H)) {}
+};
+}  // namespace
+
+template <class T>
+void Lstm<T>::lrp_begin(LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const {
+  const Index H = n_hidden_;
+  s->rh.resize(H);
+  for (Index k = 0; k < H; ++k) s->rh[k] = job->r_h_last[k];  // R(h_t)
+  s->rc.setZero(H);                                           // R(c_t) from step t+1, then R(c_{t-1})
+  s->rz.resize(4 * H);                                        // R(z_t), gate blocks i, g, f, o
+}
+
+template <class T>
+void Lstm<T>::lrp_step(Index t, const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const {
+  const LstmCache<T>& cache = *job->cache;
+  const Index H = n_hidden_, G = 4 * H;
+  const LrpParams p(st, H, n_in_);
+  const T eps = static_cast<T>(st.eps);
+  const T* bias = bias_.data();
+  const T* a = cache.a.row(t).data();
+  const T* z = cache.z.row(t).data();
+  const T* c_prev = t > 0 ? cache.c.row(t - 1).data() : nullptr;
+  T* rh = s->rh.data();
+  T* rz = s->rz.data();
+  // h_t = o ⊙ tanh(c_t), then c_t = f⊙c_{t-1} + i⊙g (lrp_linear with the identity, N = 2H, in
+  // closed form), each product split by the gate rule.
+  k_->lrp_cell(p.rule, a, cache.c.row(t).data(), c_prev, cache.tc.row(t).data(), rh, s->rc.data(), rz, H, eps,
+               p.cell_share);
+  // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H. The g rows (tanh, 0 at 0) by the
+  // ε-rule; under half and proportional the sigmoid rows i, f, o carry relevance too and go
+  // through sigmoid_gate_ratios (see there: not the ε-rule).
+  T* qt = s->q.row(t).data();
+  double kept = k_->lrp_ratios(z + H, rz + H, bias + H, eps, qt + H - p.row0, H);  // Σ_j (b_j + εσ_j) q_j
+  if (!p.sta) kept += sigmoid_gate_ratios(z, rz, bias, qt, H);
+  // Bias factor 0 (the default): gamma is 0 whatever was kept, and R(h_{t-1}) need not wait for the sum.
+  const T gamma = p.gate_share == 0 ? T(0) : static_cast<T>(p.gate_share * kept);
+  s->gamma[t] = gamma;
+  if (t > 0) {
+    for (Index k = 0; k < H; ++k) rh[k] = T(0);
+    k_->gemm(qt, p.n_rows, 1, w_hh_p_.data(), G, p.row0, p.row0 + p.n_rows, H, rh, H, static_cast<int>(t & 1));
+    const T* h_prev = cache.h.row(t - 1).data();
+    for (Index k = 0; k < H; ++k) rh[k] = rh[k] * h_prev[k] + gamma;  // R(h_{t-1})
+  } else {
+    for (Index k = 0; k < H; ++k) rh[k] = gamma;  // h_{-1} = 0
+  }
+}
+
+template <class T>
+void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const {
+  const Index T_ = job->cache->z.rows(), H = n_hidden_, E = n_in_, G = 4 * H;
+  const LrpParams p(st, H, E);
+  double r_rest = 0;  // R(h_{-1}) + R(c_{-1})
+  {
+    T sh = 0, sc = 0;
+    for (Index k = 0; k < H; ++k) sh += s->rh[k];
+    for (Index k = 0; k < H; ++k) sc += s->rc[k];
+    r_rest = static_cast<double>(sh) + static_cast<double>(sc);
+  }
+  s->pr.setZero(T_, E);  // [T x E] q · W_ih[rows], reading order
+  k_->gemm(s->q.data(), p.n_rows, T_, w_ih_p_.data(), G, p.row0, p.row0 + p.n_rows, E, s->pr.data(), E, 0);
+  for (Index t = 0; t < T_; ++t) {
+    const Index src = job->reverse_steps ? T_ - 1 - t : t;
+    const T* xs = job->x + src * job->ldx;
+    T* out = job->r_x + src * job->ldrx;
+    const T* pt = s->pr.row(t).data();
+    const T g = s->gamma[t];
+    for (Index e = 0; e < E; ++e) out[e] = xs[e] * pt[e] + g;
+  }
+  job->r_rest = r_rest;
+}
+
 template <class T>
 double Lstm<T>::relevance(const LstmCache<T>& cache, const T* r_h_last, const LstmLrpSettings& st, const T* x,
-                          Index ldx, bool reverse_steps, T* r_x, Index ldrx) const {
-  using Vec_ = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-  const Index T_ = cache.z.rows(), H = n_hidden_, E = n_in_, G = 4 * H;
-  const T* bias = bias_.data();
-  const T eps = static_cast<T>(st.eps);
-  const int rule = rule_code(st.gate_rule);
-  // Under signal-take-all only the g rows of the gate map carry relevance: work on those alone.
-  const bool sta = st.gate_rule == LstmGateRule::kSignalTakeAll;
-  const Index row0 = sta ? H : 0, n_rows = sta ? H : G;
-  LstmMat<T> q(T_, n_rows);  // [T x rows] R(z_t)/(z_t + εσ): R(x_t) = x_t ⊙ (q_t W_ih) + γ_t after the loop
-  Vec_ gamma(T_);            // [T] the B share of the gate map, one scalar per step
-  Vec_ rh = Eigen::Map<const Vec_>(r_h_last, H);  // R(h_t)
-  Vec_ rc = Vec_::Zero(H);                        // R(c_t) from step t+1, then R(c_{t-1})
-  Vec_ rz(G);                                     // R(z_t), gate blocks i, g, f, o
-  const double cell_share = st.bias_factor / static_cast<double>(2 * H);
-  const double gate_share = st.bias_factor / static_cast<double>(E + H);
-  for (Index t = T_ - 1; t >= 0; --t) {
-    const T* a = cache.a.row(t).data();
-    const T* z = cache.z.row(t).data();
-    const T* c_prev = t > 0 ? cache.c.row(t - 1).data() : nullptr;
-    // h_t = o ⊙ tanh(c_t), then c_t = f⊙c_{t-1} + i⊙g (lrp_linear with the identity, N = 2H, in
-    // closed form), each product split by the gate rule.
-    k_->lrp_cell(rule, a, cache.c.row(t).data(), c_prev, cache.tc.row(t).data(), rh.data(), rc.data(), rz.data(), H,
-                 eps, cell_share);
-    // z_t = W_ih x_t + W_hh h_{t-1} + b: lrp_linear, N = E + H. The g rows (tanh, 0 at 0) by the
-    // ε-rule; under half and proportional the sigmoid rows i, f, o carry relevance too and go
-    // through sigmoid_gate_ratios (see there: not the ε-rule).
-    T* qt = q.row(t).data();
-    double kept = k_->lrp_ratios(z + H, rz.data() + H, bias + H, eps, qt + H - row0, H);  // Σ_j (b_j + εσ_j) q_j
-    if (!sta) kept += sigmoid_gate_ratios(z, rz.data(), bias, qt, H);
-    gamma[t] = static_cast<T>(gate_share * kept);
-    if (t > 0) {
-      rh.setZero();
-      k_->gemm(qt, n_rows, 1, w_hh_p_.data(), G, row0, row0 + n_rows, H, rh.data(), H, static_cast<int>(t & 1));
-      rh.array() = rh.array() * cache.h.row(t - 1).transpose().array() + gamma[t];  // R(h_{t-1})
-    } else {
-      rh.setConstant(gamma[t]);  // h_{-1} = 0
-    }
+                          Index ldx, bool reverse_steps, T* r_x, Index ldrx, LstmLrpScratch<T>* scratch) const {
+  LstmLrpJob<T> job;
+  job.cache = &cache;
+  job.r_h_last = r_h_last;
+  job.x = x;
+  job.ldx = ldx;
+  job.reverse_steps = reverse_steps;
+  job.r_x = r_x;
+  job.ldrx = ldrx;
+  job.scratch = scratch;
+  LstmLrpScratch<T> local;
+  LstmLrpScratch<T>* s = scratch != nullptr ? scratch : &local;
+  const Index T_ = cache.z.rows();
+  const LrpParams p(st, n_hidden_, n_in_);
+  s->q.resize(T_, p.n_rows);
+  s->gamma.resize(T_);
+  lrp_begin(&job, s);
+  for (Index t = T_ - 1; t >= 0; --t) lrp_step(t, st, &job, s);
+  lrp_end(st, &job, s);
+  return job.r_rest;
+}
+
+template <class T>
+void Lstm<T>::relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,
+                             const LstmLrpSettings& st) {
+  LstmLrpScratch<T> local_a, local_b;
+  LstmLrpScratch<T>* sa = job_a->scratch != nullptr ? job_a->scratch : &local_a;
+  LstmLrpScratch<T>* sb = job_b->scratch != nullptr ? job_b->scratch : &local_b;
+  const Index Ta = job_a->cache->z.rows(), Tb = job_b->cache->z.rows();
+  const LrpParams pa(st, a.n_hidden_, a.n_in_), pb(st, b.n_hidden_, b.n_in_);
+  sa->q.resize(Ta, pa.n_rows);
+  sa->gamma.resize(Ta);
+  sb->q.resize(Tb, pb.n_rows);
+  sb->gamma.resize(Tb);
+  a.lrp_begin(job_a, sa);
+  b.lrp_begin(job_b, sb);
+  for (Index t = std::max(Ta, Tb) - 1; t >= 0; --t) {
+    if (t < Ta) a.lrp_step(t, st, job_a, sa);
+    if (t < Tb) b.lrp_step(t, st, job_b, sb);
   }
-  const double r_rest = static_cast<double>(rh.sum()) + static_cast<double>(rc.sum());  // R(h_{-1}) + R(c_{-1})
-  LstmMat<T> pr = LstmMat<T>::Zero(T_, E);  // [T x E] q · W_ih[rows], reading order
-  k_->gemm(q.data(), n_rows, T_, w_ih_p_.data(), G, row0, row0 + n_rows, E, pr.data(), E, 0);
-  for (Index t = 0; t < T_; ++t) {
-    const Index s = reverse_steps ? T_ - 1 - t : t;
-    const T* xs = x + s * ldx;
-    T* out = r_x + s * ldrx;
-    const T* p = pr.row(t).data();
-    for (Index e = 0; e < E; ++e) out[e] = xs[e] * p[e] + gamma[t];
-  }
-  return r_rest;
+  a.lrp_end(st, job_a, sa);
+  b.lrp_end(st, job_b, sb);
 }
 
 template class Lstm<double>;

@@ -61,6 +61,30 @@ struct LstmCache {
 
 enum class LstmGateRule { kSignalTakeAll, kHalf, kProportional };
 
+// Scratch of the relevance pass (caller-owned and reused between calls, so that a warm explanation
+// allocates nothing).
+template <class T>
+struct LstmLrpScratch {
+  LstmMat<T> q;                            // [T x rows] R(z_t)/(z_t + εσ) of the rows that carry relevance
+  LstmMat<T> pr;                           // [T x E] q · W_ih[rows]
+  Eigen::Matrix<T, Eigen::Dynamic, 1> gamma;  // [T] the bias-factor share of the gate map per step
+  Eigen::Matrix<T, Eigen::Dynamic, 1> rh, rc, rz;  // [H] R(h_t), [H] R(c_t), [4H] R(z_t)
+};
+
+// One relevance pass of relevance_pair() (the arguments of relevance()); r_rest is its result.
+template <class T>
+struct LstmLrpJob {
+  const LstmCache<T>* cache = nullptr;
+  const T* r_h_last = nullptr;
+  const T* x = nullptr;
+  Index ldx = 0;
+  bool reverse_steps = false;
+  T* r_x = nullptr;
+  Index ldrx = 0;
+  LstmLrpScratch<T>* scratch = nullptr;  // nullptr: a temporary one
+  double r_rest = 0;
+};
+
 // LRP settings of one layer (the rule of every linear map inside it; see bilstm_classifier.h).
 struct LstmLrpSettings {
   double eps = 0.001;      // ε of the lrp_linear rule (0 = LRP-0)
@@ -138,12 +162,23 @@ class Lstm {
   // what reaches h_{-1} and c_{-1} (0 unless bias_factor != 0). The equations are in
   // bilstm_classifier.h.
   double relevance(const LstmCache<T>& cache, const T* r_h_last, const LstmLrpSettings& settings, const T* x,
-                   Index ldx, bool reverse_steps, T* r_x, Index ldrx) const;
+                   Index ldx, bool reverse_steps, T* r_x, Index ldrx, LstmLrpScratch<T>* scratch = nullptr) const;
+  // relevance() of two layers at once (the two directions of a bidirectional LSTM), their backward
+  // recurrences interleaved step by step; bit for bit relevance() on each. Sets job_a.r_rest, job_b.r_rest.
+  static void relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,
+                             const LstmLrpSettings& settings);
 
  private:
   template <class S>
   void init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh, const Eigen::Matrix<S, Eigen::Dynamic, 1>& bias);
   detail::AlignedArray<T> pack(const LstmMat<T>& w, bool transpose) const;
+  void forward_step(const LstmBatch& batch, Index t, const T* zx, Index ldzx, bool reverse_steps,
+                    LstmCache<T>* cache) const;
+  void resize_cache(Index n_rows, LstmCache<T>* cache) const;
+  // relevance() in three parts, so that relevance_pair() can interleave two layers' steps.
+  void lrp_begin(LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
+  void lrp_step(Index t, const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
+  void lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
 
   const lstm_kernels::Table<T>* k_ = nullptr;
   Index n_in_ = 0, n_hidden_ = 0;

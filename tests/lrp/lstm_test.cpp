@@ -191,3 +191,75 @@ TEST_CASE("lstm: packed batches and shape errors", "[lrp][lstm]") {
   const LstmMat<double> w_ih = LstmMat<double>::Zero(8, 3), w_hh = LstmMat<double>::Zero(8, 3);
   CHECK_THROWS_AS(Lstm<double>(w_ih, w_hh, Eigen::VectorXd::Zero(8)), InvalidArgument);  // H = 3 needs 12 rows
 }
+
+namespace {
+
+// relevance_pair() against relevance() on each layer alone: the same operations in the same order,
+// so the same bits; and a reused scratch gives the same bits as a fresh one.
+template <class T>
+void check_pair(Index H, Index E, Index steps, const LstmLrpSettings& st) {
+  INFO((sizeof(T) == 8 ? "float64" : "float32") << " H " << H << " E " << E << " T " << steps << " bias factor "
+                                                << st.bias_factor << " rule " << static_cast<int>(st.gate_rule));
+  auto mat = [](Index r, Index c, unsigned seed, double scale) {
+    const auto v = rnd(static_cast<std::size_t>(r * c), seed, scale);
+    return LstmMat<double>(Eigen::Map<const LstmMat<double>>(v.data(), r, c));
+  };
+  const Eigen::VectorXd b1 = mat(4 * H, 1, 3, 0.2).col(0), b2 = mat(4 * H, 1, 6, 0.2).col(0);
+  const Lstm<T> a(mat(4 * H, E, 1, 0.4), mat(4 * H, H, 2, 0.4), b1);
+  const Lstm<T> b(mat(4 * H, E, 4, 0.4), mat(4 * H, H, 5, 0.4), b2);
+  const LstmMat<T> x = mat(steps, E, 7, 1.0).template cast<T>();
+  LstmMat<T> zx(steps, 4 * H);
+  LstmCache<T> ca, cb;
+  const LstmBatch one = LstmBatch::equal(1, steps);
+  a.project(x.data(), E, steps, zx.data(), 4 * H);
+  a.forward(one, zx.data(), 4 * H, false, &ca);
+  b.project(x.data(), E, steps, zx.data(), 4 * H);
+  b.forward(one, zx.data(), 4 * H, true, &cb);
+  const std::vector<T> rh_a = as<T>(rnd(static_cast<std::size_t>(H), 8, 1.0));
+  const std::vector<T> rh_b = as<T>(rnd(static_cast<std::size_t>(H), 9, 1.0));
+  LstmMat<T> ra(steps, E), rb(steps, E), pa(steps, E), pb(steps, E);
+  const double rest_a = a.relevance(ca, rh_a.data(), st, x.data(), E, false, ra.data(), E);
+  const double rest_b = b.relevance(cb, rh_b.data(), st, x.data(), E, true, rb.data(), E);
+  LstmLrpScratch<T> scratch[2];
+  for (int round = 0; round < 2; ++round) {  // the second round reuses the scratch
+    LstmLrpJob<T> ja, jb;
+    ja.cache = &ca;
+    ja.r_h_last = rh_a.data();
+    ja.x = x.data();
+    ja.ldx = E;
+    ja.r_x = pa.data();
+    ja.ldrx = E;
+    ja.scratch = &scratch[0];
+    jb = ja;
+    jb.cache = &cb;
+    jb.r_h_last = rh_b.data();
+    jb.reverse_steps = true;
+    jb.r_x = pb.data();
+    jb.scratch = &scratch[1];
+    pa.setConstant(T(7));
+    pb.setConstant(T(7));
+    Lstm<T>::relevance_pair(a, &ja, b, &jb, st);
+    CHECK(ja.r_rest == rest_a);
+    CHECK(jb.r_rest == rest_b);
+    CHECK(pa == ra);
+    CHECK(pb == rb);
+  }
+  CHECK(ra.allFinite());
+  CHECK(ra.cwiseAbs().maxCoeff() > 0);
+}
+
+}  // namespace
+
+TEST_CASE("lstm: relevance_pair gives relevance() of each layer bit for bit", "[lrp][lstm]") {
+  for (const LstmGateRule rule : {LstmGateRule::kSignalTakeAll, LstmGateRule::kHalf, LstmGateRule::kProportional}) {
+    for (const double bias_factor : {0.0, 1.0}) {
+      LstmLrpSettings st;
+      st.gate_rule = rule;
+      st.bias_factor = bias_factor;
+      check_pair<double>(60, 60, 20, st);
+      check_pair<float>(60, 60, 20, st);
+      check_pair<double>(7, 5, 3, st);
+      check_pair<float>(13, 9, 1, st);
+    }
+  }
+}
