@@ -48,8 +48,10 @@ class Differentiable {
   virtual std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target,
                                               MatD64* scores = nullptr) const = 0;
   // Scores [B x C] of whole token-id sequences, each embedded with embed() (e.g. every variant of a
-  // deletion curve), in batches of about `batch_rows` embedded rows (bounded memory).
-  MatD64 batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows = 4096) const {
+  // deletion curve), in batches of about `batch_rows` embedded rows (bounded memory). A model may
+  // override it with something faster that gives the same numbers (the BiLSTM: the variants' shared
+  // prefixes computed once).
+  virtual MatD64 batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows = 4096) const {
     MatD64 out(static_cast<Index>(docs.size()), n_outputs());
     std::vector<MatD64> xs;
     Index rows = 0, first = 0;
