@@ -791,6 +791,39 @@ MatD64 BiLstmClassifier::batch_scores(std::span<const MatD64> xs) const {
   return scores_of_rows(rows, idx, start);  // [B x C]
 }
 
+void BiLstmClassifier::add_scaled_gradients(const MatD64& x, std::span<const double> alphas, int target,
+                                            MatD64* g_sum) const {
+  TEXTLRP_ASSERT(target >= 0 && target < n_classes() && x.cols() == n_embd());
+  TEXTLRP_ASSERT(g_sum->rows() == x.rows() && g_sum->cols() == x.cols());
+  const Index T = x.rows(), B = static_cast<Index>(alphas.size()), H = n_hidden(), G = 4 * H;
+  if (T == 0 || B == 0) return;
+  const LstmBatch batch = LstmBatch::equal(B, T);  // step t of copy b: row t·B + b
+  MatD p, zx(T * B, G), dh(B, H), dz, dz_sum(T, G), gx;
+  LstmCache<double> cache;
+  for (int side = 0; side < 2; ++side) {
+    const Lstm<double>& lstm = p64_.lstm[side];
+    // x W_ihᵀ once, in the direction's reading order (the right LSTM reads backwards).
+    if (side == 0) {
+      p.noalias() = x * lstm.w_ih().transpose();  // [T x 4H]
+    } else {
+      p.noalias() = x.colwise().reverse() * lstm.w_ih().transpose();
+    }
+    for (Index t = 0; t < T; ++t) {
+      for (Index b = 0; b < B; ++b) zx.row(t * B + b) = alphas[static_cast<std::size_t>(b)] * p.row(t) + lstm.bias().transpose();
+    }
+    lstm.forward(batch, zx.data(), G, false, &cache);
+    for (Index b = 0; b < B; ++b) dh.row(b) = p64_.fc[side].row(target);  // ∂s_target/∂h_{T-1}
+    lstm.backward(batch, cache, dh, &dz);                                   // [T·B x 4H]
+    for (Index t = 0; t < T; ++t) dz_sum.row(t) = dz.middleRows(t * B, B).colwise().sum();
+    lstm.input_gradient(dz_sum, &gx);  // [T x E] = Σ_b ∂s/∂x'_b, reading order
+    if (side == 0) {
+      *g_sum += gx;
+    } else {
+      *g_sum += gx.colwise().reverse();
+    }
+  }
+}
+
 MatD64 BiLstmClassifier::batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows) const {
   // Rows are token ids (every id outside the vocabulary is the same zero row), as embed() reads them.
   const Index V = n_vocab(), E = n_embd();

@@ -202,6 +202,11 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   // 4·batch_rows ids.
   MatD64 batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows = 4096) const override;
   std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const override;
+  // Integrated gradients' copies α_b·x as one batch (row t·B + b), their projections α_b·(x W_ihᵀ) + b
+  // from one product, and Σ_b ∂s/∂z of every step through one input-gradient product: the sum of
+  // batch_gradients() up to float rounding (a few ulp).
+  void add_scaled_gradients(const MatD64& x, std::span<const double> alphas, int target,
+                            MatD64* g_sum) const override;
 
   // From a PyTorch state dict saved with safetensors (F32 or F64): embedding.weight [V x E],
   // torch.nn.LSTM(bidirectional=True) tensors weight_ih_l0 [4H x E], weight_hh_l0 [4H x H],
