@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <unordered_map>
 
 #include "core/error.h"
 
@@ -372,5 +374,80 @@ void Lstm<T>::relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b,
 
 template class Lstm<double>;
 template class Lstm<float>;
+
+// ---- LstmPrefixForward
+
+template <class T>
+LstmPrefixForward<T>::LstmPrefixForward(const Lstm<T>& lstm) : k_(&table<T>()), n_hidden_(lstm.n_hidden()) {
+  const Index H = n_hidden_, G = 4 * H;
+  w_hh_t_p_ = detail::AlignedArray<T>(k_->panels_size(H, G));
+  k_->pack_panels(lstm.w_hh().data(), 1, H, H, G, w_hh_t_p_.data());  // as Lstm::pack(w_hh, transpose)
+}
+
+template <class T>
+Index LstmPrefixForward<T>::final_states(const T* zx, Index ldzx, const std::vector<Index>& idx,
+                                         const std::vector<Index>& start, bool reverse, LstmMat<T>* h_final) const {
+  TEXTLRP_ASSERT(k_ != nullptr && !start.empty() && start.front() == 0 &&
+                 start.back() == static_cast<Index>(idx.size()));
+  const Index H = n_hidden_, G = 4 * H, B = static_cast<Index>(start.size()) - 1;
+  h_final->setZero(B, H);
+  // The tree, level by level: node = (parent node, input row); a level's nodes are contiguous.
+  std::vector<Index> node(static_cast<std::size_t>(B), -1);  // each sequence's node at the current step
+  std::vector<Index> parent, input, level{0};
+  Index n_steps = 0;
+  for (Index b = 0; b < B; ++b) n_steps = std::max(n_steps, start[b + 1] - start[b]);
+  std::unordered_map<std::uint64_t, Index> children;  // (parent + 1, input) -> node, per level
+  for (Index t = 0; t < n_steps; ++t) {
+    children.clear();
+    for (Index b = 0; b < B; ++b) {
+      const Index len = start[b + 1] - start[b];
+      if (len <= t) continue;
+      const Index u = idx[static_cast<std::size_t>(reverse ? start[b + 1] - 1 - t : start[b] + t)];
+      auto& nb = node[static_cast<std::size_t>(b)];
+      TEXTLRP_ASSERT(u >= 0 && u < (Index(1) << 32) && nb + 1 < (Index(1) << 31));
+      const std::uint64_t key = (static_cast<std::uint64_t>(nb + 1) << 32) | static_cast<std::uint64_t>(u);
+      const auto [it, fresh] = children.try_emplace(key, static_cast<Index>(parent.size()));
+      if (fresh) {
+        parent.push_back(nb);
+        input.push_back(u);
+      }
+      nb = it->second;
+    }
+    level.push_back(static_cast<Index>(parent.size()));
+  }
+  // The recurrence, one level (step) at a time, as Lstm::forward.
+  const Index n_nodes = static_cast<Index>(parent.size());
+  LstmMat<T> h(n_nodes, H), c(n_nodes, H), z, a, tc, h_prev, c_prev;
+  for (Index t = 0; t < n_steps; ++t) {
+    const Index r0 = level[static_cast<std::size_t>(t)], n = level[static_cast<std::size_t>(t) + 1] - r0;
+    z.resize(n, G);
+    a.resize(n, G);
+    tc.resize(n, H);
+    for (Index i = 0; i < n; ++i) {
+      const T* in = zx + input[static_cast<std::size_t>(r0 + i)] * ldzx;
+      std::copy(in, in + G, z.row(i).data());
+    }
+    const T* cp = nullptr;
+    if (t > 0) {
+      h_prev.resize(n, H);
+      c_prev.resize(n, H);
+      for (Index i = 0; i < n; ++i) {
+        const Index p = parent[static_cast<std::size_t>(r0 + i)];
+        h_prev.row(i) = h.row(p);
+        c_prev.row(i) = c.row(p);
+      }
+      k_->gemm(h_prev.data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z.data(), G, static_cast<int>(t & 1));
+      cp = c_prev.data();
+    }
+    k_->cell(z.data(), G, n, H, a.data(), G, cp, H, c.row(r0).data(), H, tc.data(), H, h.row(r0).data(), H);
+  }
+  for (Index b = 0; b < B; ++b) {
+    if (node[static_cast<std::size_t>(b)] >= 0) h_final->row(b) = h.row(node[static_cast<std::size_t>(b)]);
+  }
+  return n_nodes;
+}
+
+template class LstmPrefixForward<double>;
+template class LstmPrefixForward<float>;
 
 }  // namespace textlrp::lrp

@@ -193,4 +193,38 @@ class Lstm {
 extern template class Lstm<double>;
 extern template class Lstm<float>;
 
+// ---- Many sequences that share prefixes, forward only (the batched baselines and deletion curves).
+//
+// LstmPrefixForward runs a layer's recurrence over a prefix tree. The sequences' inputs are given as
+// indices into a table of projected rows zx (Lstm::project of the distinct inputs, each projected
+// once), and a prefix (the same rows in the same order from step 0) that several sequences share is
+// computed once: one tree node per step. The variants of a word-deletion curve share everything
+// before their first deleted position (read backwards, everything after the last one), occlusion's
+// shortened inputs everything before the removed token, and the same variant reached by two
+// orderings is computed once. Level t of the tree (its n_t nodes at step t) is one
+// [n_t x H]·[H x 4H] product and one cell pass, through the same kernels with the same operations
+// in the same order as Lstm::forward at step t, so every state is bit for bit the one Lstm::forward
+// gives for its sequence alone.
+template <class T>
+class LstmPrefixForward {
+ public:
+  LstmPrefixForward() = default;
+  explicit LstmPrefixForward(const Lstm<T>& lstm);  // packs the layer's W_hhᵀ (the layer need not outlive it)
+
+  // h_final [B x H], B = start.size() − 1: row b = the last hidden state of sequence b, which reads
+  // zx[idx[start[b]]], zx[idx[start[b] + 1]], ..., zx[idx[start[b + 1] − 1]] (rows of zx [U x 4H],
+  // row stride ldzx; every idx < U), or those in the opposite order with `reverse`. An empty
+  // sequence gives a zero row. Returns the number of tree nodes computed (≤ idx.size()).
+  Index final_states(const T* zx, Index ldzx, const std::vector<Index>& idx, const std::vector<Index>& start,
+                     bool reverse, LstmMat<T>* h_final) const;
+
+ private:
+  const lstm_kernels::Table<T>* k_ = nullptr;
+  Index n_hidden_ = 0;
+  detail::AlignedArray<T> w_hh_t_p_;  // W_hhᵀ [H x 4H] in panels, as Lstm's
+};
+
+extern template class LstmPrefixForward<double>;
+extern template class LstmPrefixForward<float>;
+
 }  // namespace textlrp::lrp

@@ -37,16 +37,12 @@ std::vector<double> integrated_gradients(const Differentiable& model, const MatD
   if (steps < 1) throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", steps));
   MatD64 g_sum = MatD64::Zero(x.rows(), x.cols());  // [R x E]
   const std::size_t per_batch = batch_size(x.rows());
-  std::vector<MatD64> batch;
+  std::vector<double> alphas;
   for (int k0 = 0; k0 < steps;) {
     const int k1 = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(steps), k0 + per_batch));
-    batch.clear();
-    for (int k = k0; k < k1; ++k) {
-      const double alpha = (static_cast<double>(k) + 0.5) / static_cast<double>(steps);  // midpoint
-      batch.push_back(alpha * x);
-    }
-    const std::vector<MatD64> g = model.batch_gradients(batch, target);
-    for (const MatD64& gk : g) g_sum += gk;  // in step order
+    alphas.clear();
+    for (int k = k0; k < k1; ++k) alphas.push_back((static_cast<double>(k) + 0.5) / static_cast<double>(steps));  // midpoint
+    model.add_scaled_gradients(x, alphas, target, &g_sum);  // in step order
     k0 = k1;
   }
   g_sum /= static_cast<double>(steps);

@@ -9,6 +9,8 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <string_view>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "lrp/models/baselines.h"
@@ -163,6 +165,7 @@ BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeight
   if (!finite) throw InvalidArgument("bilstm: the weights hold NaN or infinite values");
   p64_ = pack<double>(w);
   p32_ = pack<float>(w);
+  for (int side = 0; side < 2; ++side) prefix64_[side] = LstmPrefixForward<double>(p64_.lstm[side]);
   float32_ok_ = p32_.lstm[0].w_ih().allFinite() && p32_.lstm[0].w_hh().allFinite() &&
                 p32_.lstm[0].bias().allFinite() && p32_.lstm[1].w_ih().allFinite() &&
                 p32_.lstm[1].w_hh().allFinite() && p32_.lstm[1].bias().allFinite() && p32_.fc[0].allFinite() &&
@@ -776,28 +779,139 @@ Embedded BiLstmClassifier::embed(std::span<const TokenId> all_ids) const {
   return out;
 }
 
-// TODO(batched LSTM): one pass per input until the batched layer of lrp/layers/lstm exists.
+// The Differentiable batches go through the packed batch layer: one matrix product per direction
+// for the input projections of every row of the batch and one [n_t x H]·[H x 4H] product per time
+// step, bit for bit the numbers of forward_embedded()/gradient() on each input alone.
+MatD BiLstmClassifier::scores_of_rows(const MatD& rows, const std::vector<Index>& idx,
+                                      const std::vector<Index>& start) const {
+  const Index U = rows.rows(), E = n_embd(), G = 4 * n_hidden(), B = static_cast<Index>(start.size()) - 1;
+  TEXTLRP_ASSERT(rows.cols() == E);
+  MatD zx(U, G), h_final[2];
+  for (int side = 0; side < 2; ++side) {
+    p64_.lstm[side].project(rows.data(), E, U, zx.data(), G);  // each distinct row once
+    prefix64_[side].final_states(zx.data(), G, idx, start, side == 1, &h_final[side]);
+  }
+  MatD out(B, n_classes());
+  VecD s(n_classes());
+  for (Index b = 0; b < B; ++b) {
+    if (start[static_cast<std::size_t>(b) + 1] > start[static_cast<std::size_t>(b)]) {  // as forward_trace()
+      s.noalias() = p64_.fc[0] * h_final[0].row(b).transpose();
+      s.noalias() += p64_.fc[1] * h_final[1].row(b).transpose();
+    } else {
+      s.setZero();
+    }
+    if (p64_.fc_bias.size() > 0) s += p64_.fc_bias;
+    out.row(b) = s.transpose();
+  }
+  return out;
+}
+
 MatD64 BiLstmClassifier::batch_scores(std::span<const MatD64> xs) const {
-  MatD64 s(static_cast<Index>(xs.size()), n_classes());  // [B x C]
-  Trace& tr = scratch_trace();
-  for (std::size_t b = 0; b < xs.size(); ++b) s.row(static_cast<Index>(b)) = forward_embedded(xs[b], &tr).transpose();
-  return s;
+  // The distinct rows (bit for bit: a row's projection depends on its bits only).
+  const Index E = n_embd();
+  std::unordered_map<std::string_view, Index> seen;
+  std::vector<const double*> distinct;
+  std::vector<Index> idx, start{0};
+  for (const MatD64& x : xs) {
+    TEXTLRP_ASSERT(x.cols() == E);
+    for (Index t = 0; t < x.rows(); ++t) {
+      const std::string_view bytes(reinterpret_cast<const char*>(x.row(t).data()),
+                                   static_cast<std::size_t>(E) * sizeof(double));
+      const auto [it, fresh] = seen.try_emplace(bytes, static_cast<Index>(distinct.size()));
+      if (fresh) distinct.push_back(x.row(t).data());
+      idx.push_back(it->second);
+    }
+    start.push_back(static_cast<Index>(idx.size()));
+  }
+  MatD rows(static_cast<Index>(distinct.size()), E);
+  for (std::size_t u = 0; u < distinct.size(); ++u) {
+    rows.row(static_cast<Index>(u)) = Eigen::Map<const VecD>(distinct[u], E).transpose();
+  }
+  return scores_of_rows(rows, idx, start);  // [B x C]
+}
+
+void BiLstmClassifier::add_scaled_gradients(const MatD64& x, std::span<const double> alphas, int target,
+                                            MatD64* g_sum) const {
+  TEXTLRP_ASSERT(target >= 0 && target < n_classes() && x.cols() == n_embd());
+  TEXTLRP_ASSERT(g_sum->rows() == x.rows() && g_sum->cols() == x.cols());
+  const Index T = x.rows(), B = static_cast<Index>(alphas.size()), H = n_hidden(), G = 4 * H;
+  if (T == 0 || B == 0) return;
+  const LstmBatch batch = LstmBatch::equal(B, T);  // step t of copy b: row t·B + b
+  MatD p, zx(T * B, G), dh(B, H), dz, dz_sum(T, G), gx;
+  LstmCache<double> cache;
+  for (int side = 0; side < 2; ++side) {
+    const Lstm<double>& lstm = p64_.lstm[side];
+    // x W_ihᵀ once, in the direction's reading order (the right LSTM reads backwards).
+    if (side == 0) {
+      p.noalias() = x * lstm.w_ih().transpose();  // [T x 4H]
+    } else {
+      p.noalias() = x.colwise().reverse() * lstm.w_ih().transpose();
+    }
+    for (Index t = 0; t < T; ++t) {
+      for (Index b = 0; b < B; ++b) zx.row(t * B + b) = alphas[static_cast<std::size_t>(b)] * p.row(t) + lstm.bias().transpose();
+    }
+    lstm.forward(batch, zx.data(), G, false, &cache);
+    for (Index b = 0; b < B; ++b) dh.row(b) = p64_.fc[side].row(target);  // ∂s_target/∂h_{T-1}
+    lstm.backward(batch, cache, dh, &dz);                                   // [T·B x 4H]
+    for (Index t = 0; t < T; ++t) dz_sum.row(t) = dz.middleRows(t * B, B).colwise().sum();
+    lstm.input_gradient(dz_sum, &gx);  // [T x E] = Σ_b ∂s/∂x'_b, reading order
+    if (side == 0) {
+      *g_sum += gx;
+    } else {
+      *g_sum += gx.colwise().reverse();
+    }
+  }
+}
+
+MatD64 BiLstmClassifier::batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows) const {
+  // Rows are token ids (every id outside the vocabulary is the same zero row), as embed() reads them.
+  const Index V = n_vocab(), E = n_embd();
+  MatD64 out(static_cast<Index>(docs.size()), n_classes());
+  std::unordered_map<TokenId, Index> seen;
+  std::vector<TokenId> distinct;
+  std::vector<Index> idx, start{0};
+  std::size_t first = 0;  // the chunk's first document
+  auto flush = [&] {
+    if (start.size() == 1) return;
+    MatD rows(static_cast<Index>(distinct.size()), E);
+    for (std::size_t u = 0; u < distinct.size(); ++u) {
+      if (distinct[u] >= 0) {
+        rows.row(static_cast<Index>(u)) = weights_.embedding.row(distinct[u]);
+      } else {
+        rows.row(static_cast<Index>(u)).setZero();
+      }
+    }
+    const Index n = static_cast<Index>(start.size()) - 1;
+    out.middleRows(static_cast<Index>(first), n) = scores_of_rows(rows, idx, start);
+    first += static_cast<std::size_t>(n);
+    seen.clear();
+    distinct.clear();
+    idx.clear();
+    start.assign(1, 0);
+  };
+  for (const std::vector<TokenId>& d : docs) {
+    const std::size_t T = std::min(d.size(), static_cast<std::size_t>(max_tokens_));
+    for (std::size_t t = 0; t < T; ++t) {
+      const TokenId id = d[t] >= 0 && d[t] < V ? d[t] : TokenId(-1);
+      const auto [it, fresh] = seen.try_emplace(id, static_cast<Index>(distinct.size()));
+      if (fresh) distinct.push_back(id);
+      idx.push_back(it->second);
+    }
+    start.push_back(static_cast<Index>(idx.size()));
+    if (static_cast<Index>(idx.size()) >= 4 * batch_rows) flush();
+  }
+  flush();
+  return out;
 }
 
 std::vector<MatD64> BiLstmClassifier::batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const {
   TEXTLRP_ASSERT(target >= 0 && target < n_classes());
-  VecD onehot = VecD::Zero(n_classes());  // [C]
-  onehot[target] = 1;
-  std::vector<MatD64> out;
-  out.reserve(xs.size());
-  if (scores != nullptr) scores->resize(static_cast<Index>(xs.size()), n_classes());
-  Trace tr;
-  for (std::size_t b = 0; b < xs.size(); ++b) {
-    const VecD s = forward_embedded(xs[b], &tr);
-    if (scores != nullptr) scores->row(static_cast<Index>(b)) = s.transpose();
-    out.push_back(gradient(tr, onehot));
-  }
-  return out;
+  BatchTrace tr;
+  const MatD s = forward_embedded_batch(xs, &tr);
+  if (scores != nullptr) *scores = s;
+  MatD onehot = MatD::Zero(static_cast<Index>(xs.size()), n_classes());  // [B x C]
+  onehot.col(target).setOnes();
+  return gradient_batch(tr, onehot);
 }
 
 nlohmann::json BiLstmClassifier::save(const std::filesystem::path& dir) const {

@@ -189,14 +189,24 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   const Differentiable* differentiable() const override { return this; }
 
   // Differentiable (lrp/models/differentiable.h): x = the embedding rows of the first max_tokens
-  // tokens (zero rows for unknown ids), float64. TODO(batched LSTM): the batch methods still run one
-  // forward (and backward) pass per input; once lrp/layers/lstm provides a batched layer (one matrix
-  // product per time step over the batch), route batch_scores()/batch_gradients() through it. They
-  // are the only two places to change.
+  // tokens (zero rows for unknown ids), float64. batch_scores() and batch_gradients() run the whole
+  // batch through forward_embedded_batch()/gradient_batch() below (one matrix product per time step
+  // over the batch), bit for bit the numbers of one input at a time.
   Embedded embed(std::span<const TokenId> ids) const override;
   Index n_outputs() const override { return n_classes(); }
+  // Scores go through prefix trees (lrp/layers/lstm.h's LstmPrefixForward): identical input rows
+  // are projected once, and what several inputs share from their start (left direction) or from
+  // their end (right direction) is computed once; bit for bit the scores of one input at a time.
   MatD64 batch_scores(std::span<const MatD64> xs) const override;
+  // The same for token-id sequences (ids are the rows: no embedding copies), in chunks of about
+  // 4·batch_rows ids.
+  MatD64 batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows = 4096) const override;
   std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const override;
+  // Integrated gradients' copies α_b·x as one batch (row t·B + b), their projections α_b·(x W_ihᵀ) + b
+  // from one product, and Σ_b ∂s/∂z of every step through one input-gradient product: the sum of
+  // batch_gradients() up to float rounding (a few ulp).
+  void add_scaled_gradients(const MatD64& x, std::span<const double> alphas, int target,
+                            MatD64* g_sum) const override;
 
   // From a PyTorch state dict saved with safetensors (F32 or F64): embedding.weight [V x E],
   // torch.nn.LSTM(bidirectional=True) tensors weight_ih_l0 [4H x E], weight_hh_l0 [4H x H],
@@ -292,11 +302,15 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
+  // Scores [B x C] of B sequences over the distinct input rows `rows` [U x E]: sequence b reads rows
+  // idx[start[b]] .. idx[start[b + 1] − 1] (LstmPrefixForward).
+  MatD scores_of_rows(const MatD& rows, const std::vector<Index>& idx, const std::vector<Index>& start) const;
 
   std::vector<std::string> labels_;
   BiLstmWeights weights_;
   Packed<double> p64_;
   Packed<float> p32_;
+  LstmPrefixForward<double> prefix64_[2];  // left, right: batch_scores()
   bool float32_ok_ = true;  // every weight fits float32's range
   Index max_tokens_ = kBiLstmDefaultMaxTokens;
 };

@@ -47,9 +47,23 @@ class Differentiable {
   // ∂s_target/∂xs[b] for every b (0 <= target < C); scores (when not nullptr) receives [B x C].
   virtual std::vector<MatD64> batch_gradients(std::span<const MatD64> xs, int target,
                                               MatD64* scores = nullptr) const = 0;
+  // Adds Σ_b ∂s_target/∂x' at x' = alphas[b]·x (b in order) to *g_sum [R x E]: integrated gradients'
+  // Riemann sum (lrp/models/baselines.h). The default differentiates the scaled copies with one
+  // batch_gradients() call and adds them one by one; a model may fold the scaling into its first layer
+  // and the sum into its backward pass (the BiLSTM: x W_ihᵀ once, one input-gradient product for the
+  // whole batch): the same sum up to float rounding.
+  virtual void add_scaled_gradients(const MatD64& x, std::span<const double> alphas, int target,
+                                    MatD64* g_sum) const {
+    std::vector<MatD64> batch;
+    batch.reserve(alphas.size());
+    for (const double alpha : alphas) batch.push_back(alpha * x);
+    for (const MatD64& g : batch_gradients(batch, target)) *g_sum += g;  // in order
+  }
   // Scores [B x C] of whole token-id sequences, each embedded with embed() (e.g. every variant of a
-  // deletion curve), in batches of about `batch_rows` embedded rows (bounded memory).
-  MatD64 batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows = 4096) const {
+  // deletion curve), in batches of about `batch_rows` embedded rows (bounded memory). A model may
+  // override it with something faster that gives the same numbers (the BiLSTM: the variants' shared
+  // prefixes computed once).
+  virtual MatD64 batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows = 4096) const {
     MatD64 out(static_cast<Index>(docs.size()), n_outputs());
     std::vector<MatD64> xs;
     Index rows = 0, first = 0;

@@ -898,3 +898,107 @@ TEST_CASE("bilstm: batches give bit for bit the scores and gradients of one inpu
   const MatD sb = m.forward_embedded_batch(scaled);
   for (int k = 0; k < 32; ++k) CHECK(sb.row(k).transpose() == m.forward_embedded(scaled[static_cast<std::size_t>(k)], nullptr));
 }
+
+TEST_CASE("bilstm: prefix-tree scoring of deletion and occlusion variants is bit for bit one input at a time",
+          "[lrp][bilstm][batch]") {
+  // Odd sizes (no multiple of any vector width): the kernels' multi-row blocks and leftovers occur.
+  const Index V = 40, E = 11, H = 29, C = 4;
+  BiLstmWeights w;
+  w.embedding = rmat(V, E, 81, 1.0);
+  w.embedding.row(7).setZero();  // a known id whose row is the zero row of an unknown id
+  unsigned seed = 82;
+  for (LstmWeights* lw : {&w.left, &w.right}) {
+    lw->w_ih = rmat(4 * H, E, seed++, 0.5);
+    lw->w_hh = rmat(4 * H, H, seed++, 0.5);
+    lw->b_ih = rvec(4 * H, seed++, 0.3);
+    lw->b_hh = rvec(4 * H, seed++, 0.3);
+  }
+  w.fc_left = rmat(C, H, seed++, 1.0);
+  w.fc_right = rmat(C, H, seed++, 1.0);
+  w.fc_bias = rvec(C, seed++, 0.2);
+  const BiLstmClassifier m({"a", "b", "c", "d"}, w, 30);  // max_tokens 30: the 35-token document is cut
+  const Differentiable& d = m;
+  std::mt19937 gen(5);
+  for (std::size_t len : {0u, 1u, 2u, 9u, 23u, 35u}) {
+    std::vector<TokenId> ids(len);
+    for (auto& id : ids) id = static_cast<TokenId>(gen() % (V + 4)) - 2;  // -2, -1, V, V+1: unknown ids
+    // Deletion-curve variants as `textlrp deletion` makes them: per ordering the document after
+    // 1..5 deletions (id -1); some orderings start alike, and the document itself comes twice.
+    std::vector<std::vector<TokenId>> docs{ids};
+    for (int o = 0; o < 6; ++o) {
+      std::vector<TokenId> v = ids;
+      for (std::size_t k = 0; k < std::min<std::size_t>(5, len); ++k) {
+        v[o < 2 ? k : (gen() % len)] = -1;
+        docs.push_back(v);
+      }
+    }
+    docs.push_back(ids);
+    docs.push_back({});
+    // Occlusion's variants: the embedded document without one row each.
+    const Embedded in = d.embed(ids);
+    std::vector<MatD64> xs{in.x};
+    for (Index r = 0; r < in.x.rows(); ++r) {
+      MatD64 without(in.x.rows() - 1, E);
+      without.topRows(r) = in.x.topRows(r);
+      without.bottomRows(in.x.rows() - 1 - r) = in.x.bottomRows(in.x.rows() - 1 - r);
+      xs.push_back(std::move(without));
+    }
+    xs.push_back(in.x);
+    INFO("length " << len);
+    const MatD64 s = d.batch_scores_of(docs);
+    const MatD64 s_small = d.batch_scores_of(docs, 3);  // chunks of about 12 ids: many batches
+    REQUIRE(s.rows() == static_cast<Index>(docs.size()));
+    for (std::size_t i = 0; i < docs.size(); ++i) {
+      const std::span<const TokenId> read(docs[i].data(), std::min<std::size_t>(docs[i].size(), 30));
+      const VecD one = m.forward(read);
+      for (Index k = 0; k < C; ++k) {
+        CHECK(s(static_cast<Index>(i), k) == one[k]);
+        CHECK(s_small(static_cast<Index>(i), k) == one[k]);
+      }
+    }
+    const MatD64 so = d.batch_scores(xs);
+    REQUIRE(so.rows() == static_cast<Index>(xs.size()));
+    for (std::size_t i = 0; i < xs.size(); ++i) {
+      const VecD one = m.forward_embedded(xs[i], nullptr);
+      for (Index k = 0; k < C; ++k) CHECK(so(static_cast<Index>(i), k) == one[k]);
+    }
+  }
+}
+
+TEST_CASE("lstm: the prefix-tree forward computes a shared prefix once", "[lrp][lstm][batch]") {
+  const Index E = 5, H = 7;
+  const Lstm<double> lstm(rmat(4 * H, E, 3, 0.6), rmat(4 * H, H, 4, 0.6), rvec(4 * H, 5, 0.2));
+  const LstmPrefixForward<double> tree(lstm);
+  const MatD x = rmat(6, E, 6, 1.0);  // six distinct input rows
+  MatD zx(6, 4 * H);
+  lstm.project(x.data(), E, 6, zx.data(), 4 * H);
+  // Sequences 0 1 2 3, 0 1 2 4, 0 1 5, 0 1 2 3 (again) and the empty one.
+  const std::vector<Index> idx{0, 1, 2, 3, 0, 1, 2, 4, 0, 1, 5, 0, 1, 2, 3};
+  const std::vector<Index> start{0, 4, 8, 11, 15, 15};
+  MatD h;
+  // Nodes 0; 0 1; 0 1 2 and 0 1 5; 0 1 2 3 and 0 1 2 4: six, not the 15 rows.
+  CHECK(tree.final_states(zx.data(), 4 * H, idx, start, false, &h) == 6);
+  REQUIRE(h.rows() == 5);
+  CHECK(h.row(4).isZero(0));
+  CHECK(h.row(3) == h.row(0));
+  // Read backwards (3 2 1 0, 4 2 1 0, 5 1 0, 3 2 1 0) only sequences 0 and 3 share: 4 + 4 + 3 nodes.
+  MatD hr;
+  CHECK(tree.final_states(zx.data(), 4 * H, idx, start, true, &hr) == 11);
+  for (Index b = 0; b < 4; ++b) {
+    INFO("sequence " << b);
+    const Index L = start[static_cast<std::size_t>(b) + 1] - start[static_cast<std::size_t>(b)];
+    MatD xb(L, E), xr(L, E);
+    for (Index t = 0; t < L; ++t) {
+      xb.row(t) = x.row(idx[static_cast<std::size_t>(start[static_cast<std::size_t>(b)] + t)]);
+      xr.row(L - 1 - t) = xb.row(t);
+    }
+    for (const bool rev : {false, true}) {
+      const MatD& xs = rev ? xr : xb;
+      MatD z(L, 4 * H);
+      lstm.project(xs.data(), E, L, z.data(), 4 * H);
+      LstmCache<double> cache;
+      lstm.forward(LstmBatch::equal(1, L), z.data(), 4 * H, false, &cache);
+      CHECK((rev ? hr : h).row(b) == cache.h.row(L - 1));  // bit for bit
+    }
+  }
+}
