@@ -34,10 +34,7 @@ add_library(textlrp_textlrp INTERFACE)
 foreach(m ${textlrp_runtime_modules})
   target_link_libraries(textlrp_textlrp INTERFACE textlrp::${m})
 endforeach()
-# The public API (api/, textlrp/textlrp.h) when the tool is built (TEXTLRP_BUILD_APPS). textlrp::api
-# is a static library whose analyses still link apps/common privately (transitional, see
-# api/CMakeLists.txt), so that library is installed and exported too (as textlrp::app_common, an
-# implementation detail: its headers are not installed, and its CLI11 include path is build-only).
+# The public API (api/, textlrp/textlrp.h), a static library over the modules above.
 if(TARGET textlrp_api)
   target_link_libraries(textlrp_textlrp INTERFACE textlrp::api)
 endif()
@@ -57,8 +54,7 @@ foreach(m ${textlrp_modules})
 endforeach()
 if(TARGET textlrp_api)
   set_target_properties(textlrp_api PROPERTIES EXPORT_NAME api)
-  set_target_properties(textlrp_app_common PROPERTIES EXPORT_NAME app_common)
-  list(APPEND textlrp_targets textlrp_api textlrp_app_common)
+  list(APPEND textlrp_targets textlrp_api)
   set(textlrp_api_exclude "")
   if(NOT TEXTLRP_WITH_TRAINING)
     set(textlrp_api_exclude PATTERN "train.h" EXCLUDE)  # textlrp/train.h needs the training module
@@ -101,7 +97,7 @@ endif()
 # (neither ships a usable .pc file on Debian), libfasttext through its fasttext.pc.
 set(TEXTLRP_PC_API_LIBS "")
 if(TARGET textlrp_api)
-  set(TEXTLRP_PC_API_LIBS " -ltextlrp_api -ltextlrp_app_common")
+  set(TEXTLRP_PC_API_LIBS " -ltextlrp_api")
 endif()
 set(TEXTLRP_PC_TRAIN_LIBS "")
 set(TEXTLRP_PC_REQUIRES "")

@@ -102,9 +102,12 @@ ok "pkg-config: textlrp.pc compiles and links a program against the prefix"
 # The public API through pkg-config alone: textlrp/train.h trains a model directory from four
 # documents, textlrp/textlrp.h opens it and explains a text (libtextlrp_api and what it needs).
 pc_libs="$(pkg-config --libs textlrp)"
-for l in -ltextlrp_api -ltextlrp_app_common -ltextlrp_train -ltextlrp_core; do
+for l in -ltextlrp_api -ltextlrp_analysis -ltextlrp_explain -ltextlrp_report -ltextlrp_train -ltextlrp_core; do
   grep -qe "$l" <<<"$pc_libs" || fail "pkg-config --libs textlrp lacks $l: $pc_libs"
 done
+# ... and not the command-line tool's own code (apps/common), nor is it installed.
+! grep -qe "-ltextlrp_app_common" <<<"$pc_libs" || fail "pkg-config --libs textlrp links the tool's app_common: $pc_libs"
+! ls "$P"/lib*/libtextlrp_app_common* >/dev/null 2>&1 || fail "the tool's libtextlrp_app_common is installed"
 [ -f "$P/include/textlrp/train.h" ] || fail "not installed: include/textlrp/train.h"
 cat >"$WORK/pc_api.cpp" <<'CPP'
 #include <textlrp/textlrp.h>
