@@ -1,7 +1,14 @@
 // Compiled once per ISA level (cmake/textlrp_isa.cmake): everything here is in textlrp::isa_<level>,
 // and Eigen's namespace is renamed per level. Include nothing that defines inline code shared with
 // generic translation units. The loops are Eigen array expressions over one row (or one flat run)
-// at a time, so exp and erf run in Eigen's packet math at this level's vector width.
+// at a time, so exp and erf run in Eigen's packet math at this level's vector width. Every sum is
+// over an Eigen temporary or an expression (never over a Map of the caller's memory), so its order,
+// and so the result to the last bit, does not depend on the buffer's alignment.
+// Transcendentals: Eigen computes an element-wise expression with its packet functions from the
+// destination's first aligned element on and with the scalar functions (std::erf, std::exp) before
+// it; the two differ in the last bits. So erf and exp are always evaluated into an Eigen temporary
+// (which starts aligned: the same elements take the same path whatever the caller's buffers) and only
+// exact arithmetic (+, -, *, /) is written into the caller's memory.
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
 
@@ -27,10 +34,12 @@ constexpr isize kChunk = 1024;
 }  // namespace
 
 void bert_bias_gelu(float* u, const float* bias, isize rows, isize cols, float* m) {
+  ArrF t(cols);
   for (isize r = 0; r < rows; ++r) {
     Row ur(u + r * cols, cols);
     if (bias != nullptr) ur += CRow(bias, cols);
-    Row(m + r * cols, cols) = 0.5f * ur * (1.0f + (ur * kInvSqrt2).erf());
+    t = (ur * kInvSqrt2).erf();  // into an aligned temporary: see "Transcendentals" above
+    Row(m + r * cols, cols) = 0.5f * ur * (1.0f + t);
   }
 }
 
@@ -43,7 +52,8 @@ void bert_gelu_backward(float* g, const float* u, isize n, bool lrp) {
     if (lrp) {
       gr *= ur * phi / (ur + kIdentityEps);
     } else {
-      gr *= phi + ur * kInvSqrt2Pi * (-0.5f * ur.square()).exp();
+      const ArrF density = (-0.5f * ur.square()).exp();  // aligned temporary (see above)
+      gr *= phi + ur * kInvSqrt2Pi * density;
     }
   }
 }
@@ -90,11 +100,16 @@ void bert_layer_norm_backward(const float* gy, const float* gamma, const float* 
 }
 
 void bert_softmax_rows(float* z, isize rows, isize cols, isize ld, float scale) {
+  // The sum runs over an aligned temporary: Eigen reduces a plain Map from its first aligned
+  // element, so summing the row in place would make the result depend on where the caller's
+  // buffer happens to start (a different last bit between a CLI run, a Python call and another
+  // thread). A temporary always starts aligned, so the order of the additions is fixed.
+  ArrF e(cols);
   for (isize r = 0; r < rows; ++r) {
     Row zr(z + r * ld, cols);
-    zr *= scale;
-    zr = (zr - zr.maxCoeff()).exp();
-    zr /= zr.sum();
+    e = zr * scale;
+    e = (e - e.maxCoeff()).exp();
+    zr = e / e.sum();
   }
 }
 

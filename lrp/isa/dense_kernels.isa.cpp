@@ -13,6 +13,51 @@ using RowMat = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMa
 using Stride = Eigen::OuterStride<>;
 using CMap = Eigen::Map<const RowMat, 0, Stride>;
 using MMap = Eigen::Map<RowMat, 0, Stride>;
+using CVec = Eigen::Map<const Eigen::ArrayXf>;
+using MVec = Eigen::Map<Eigen::ArrayXf>;
+
+// Matrix-vector shapes (m == 1 or n == 1). Eigen would switch to its GEMV kernel, which starts its
+// vector loop at the first element that is aligned for this level's packets, so the order of the
+// additions, and the last bit of the result, would depend on where the caller's buffers happen to
+// start (16-byte malloc alignment against 64-byte AVX-512 packets): the same document gave
+// different scores in the CLI and in Python. Here every sum has a fixed order: a dot product over
+// an Eigen expression (reduced from element 0 whatever the alignment) or element-wise updates.
+// Contiguous copies of strided vectors go to `scratch`.
+float dot(const float* x, const float* y, isize len) { return (CVec(x, len) * CVec(y, len)).sum(); }
+
+void gemv_fixed_order(bool trans_a, bool trans_b, isize m, isize n, isize k, float alpha, const float* a, isize lda,
+                      const float* b, isize ldb, float* c, isize ldc) {
+  Eigen::ArrayXf scratch;
+  if (m == 1) {
+    if (!trans_b) {  // c[j] += alpha * sum_p A(0,p) B(p,j): rows of B are contiguous
+      MVec crow(c, n);
+      for (isize p = 0; p < k; ++p) crow += (alpha * a[trans_a ? p * lda : p]) * CVec(b + p * ldb, n);
+      return;
+    }
+    const float* x = a;  // A's row 0
+    if (trans_a) {
+      scratch.resize(k);
+      for (isize p = 0; p < k; ++p) scratch[p] = a[p * lda];
+      x = scratch.data();
+    }
+    for (isize j = 0; j < n; ++j) c[j] += alpha * dot(x, b + j * ldb, k);
+    return;
+  }
+  // n == 1: C(i,0) += alpha * sum_p A(i,p) B(p,0)
+  const float* y = b;  // B's column 0
+  if (!trans_b) {
+    scratch.resize(k);
+    for (isize p = 0; p < k; ++p) scratch[p] = b[p * ldb];
+    y = scratch.data();
+  }
+  if (!trans_a) {
+    for (isize i = 0; i < m; ++i) c[i * ldc] += alpha * dot(a + i * lda, y, k);
+    return;
+  }
+  Eigen::ArrayXf acc = Eigen::ArrayXf::Zero(m);  // A(i,p) = a[p*lda + i]: columns of A are contiguous
+  for (isize p = 0; p < k; ++p) acc += y[p] * CVec(a + p * lda, m);
+  for (isize i = 0; i < m; ++i) c[i * ldc] += alpha * acc[i];
+}
 
 }  // namespace
 
@@ -26,6 +71,10 @@ void sgemm(bool trans_a, bool trans_b, isize m, isize n, isize k, float alpha, c
     cm *= beta;
   }
   if (k == 0) return;
+  if (m == 1 || n == 1) {
+    gemv_fixed_order(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, c, ldc);
+    return;
+  }
   const CMap am(a, trans_a ? k : m, trans_a ? m : k, Stride(lda));
   const CMap bm(b, trans_b ? n : k, trans_b ? k : n, Stride(ldb));
   if (!trans_a && !trans_b) {

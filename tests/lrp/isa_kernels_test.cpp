@@ -3,6 +3,8 @@
 // forward_relu_max and relevance_at against forward + ReLU + max over time and the general relevance.
 #include <functional>
 #include <random>
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "core/cpu_isa.h"
@@ -50,11 +52,13 @@ std::vector<std::pair<std::string, Sgemm>> runnable_sgemms() {
 
 TEST_CASE("isa kernels: sgemm at every runnable level equals Eigen (transposes, strides, alpha, beta)",
           "[lrp][isa]") {
-  const Index m = 37, n = 29, k = 53;
+  // Matrix shapes, and the matrix-vector shapes (m == 1, n == 1) that take the fixed-order path.
+  const Index shapes[][3] = {{37, 29, 53}, {1, 29, 53}, {37, 1, 53}, {1, 1, 53}};
+  for (const auto& [m, n, k] : shapes)
   for (const auto& [level, sgemm] : runnable_sgemms()) {
     for (int ta = 0; ta < 2; ++ta) {
       for (int tb = 0; tb < 2; ++tb) {
-        INFO(level << " trans_a " << ta << " trans_b " << tb);
+        INFO(level << " m " << m << " n " << n << " trans_a " << ta << " trans_b " << tb);
         // Stored with padding columns, so the leading dimensions differ from the widths.
         const Mat a_store = random_mat(ta ? k : m, (ta ? m : k) + 3, 1);
         const Mat b_store = random_mat(tb ? n : k, (tb ? k : n) + 5, 2);
@@ -75,6 +79,31 @@ TEST_CASE("isa kernels: sgemm at every runnable level equals Eigen (transposes, 
               n);
         REQUIRE((d - op_a * op_b).cwiseAbs().maxCoeff() < 1e-4f);
       }
+    }
+  }
+}
+
+// Regression: for a matrix-vector shape Eigen's GEMV adds in an order that depends on where the
+// operands start in memory, so the same product gave other last bits in another buffer (CLI vs Python).
+TEST_CASE("isa kernels: sgemm's matrix-vector shapes give the same bits wherever the operands start", "[lrp][isa]") {
+  const Index k = 77, n = 45;
+  const Mat w = random_mat(k, n, 21), x = random_mat(1, k, 22);
+  for (const auto& [level, sgemm] : runnable_sgemms()) {
+    INFO(level);
+    std::vector<float> ref;
+    for (Index off = 0; off < 16; ++off) {
+      std::vector<float> wb(w.size() + 16), xb(k + 16), cb(n + 16, 0.0f);
+      std::copy(w.data(), w.data() + w.size(), wb.begin() + off);
+      std::copy(x.data(), x.data() + k, xb.begin() + off);
+      sgemm(false, false, 1, n, k, 1.0f, xb.data() + off, k, wb.data() + off, n, 0.0f, cb.data() + off, n);
+      std::vector<float> c(cb.begin() + off, cb.begin() + off + n);
+      if (off == 0) ref = c;
+      REQUIRE(std::memcmp(c.data(), ref.data(), n * sizeof(float)) == 0);
+      sgemm(true, false, n, 1, k, 1.0f, wb.data() + off, n, xb.data() + off, 1, 0.0f, cb.data() + off, 1);
+      std::vector<float> ct(cb.begin() + off, cb.begin() + off + n);
+      REQUIRE((Eigen::Map<const Eigen::VectorXf>(ct.data(), n) - Eigen::Map<const Eigen::VectorXf>(ref.data(), n))
+                  .cwiseAbs()
+                  .maxCoeff() < 1e-4f);
     }
   }
 }
