@@ -790,6 +790,19 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
       std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }
+    case Method::kOcclusion: {
+      // s(x) − s(x without token t), the T shortened documents scored from their token ids (the
+      // rows' projections and prefix states bit for bit those of baselines::occlusion on rows).
+      std::vector<std::vector<TokenId>> without(n);
+      for (std::size_t t = 0; t < n; ++t) {
+        without[t].reserve(n - 1);
+        without[t].insert(without[t].end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(t));
+        without[t].insert(without[t].end(), ids.begin() + static_cast<std::ptrdiff_t>(t) + 1, ids.end());
+      }
+      const MatD64 sw = batch_scores_of(without, baselines::kBatchRows);
+      for (std::size_t t = 0; t < n; ++t) e.relevance[t] = score - sw(static_cast<Index>(t), e.target);
+      break;
+    }
     default: {
       Embedded in;
       in.x = trace64->x;

@@ -474,6 +474,19 @@ TEST_CASE("bilstm: the memoized forward pass and gradient are bit for bit fresh 
     }
   }
   CHECK(checked == 2 * 2 * 3 * 3 * 3);
+  // Occlusion from token ids (batch_scores_of) is bit for bit baselines::occlusion on the rows.
+  const std::vector<TokenId> with_oov = {3, -1, 4, 40, 5, 9, 2};
+  for (const std::vector<TokenId>* ids : {&kSentence, &other, &with_oov}) {
+    for (int target = 0; target < 3; ++target) {
+      ExplainOptions o;
+      o.method = Method::kOcclusion;
+      o.target = target;
+      const Explanation e = a.explain(*ids, o);
+      const Embedded in = a.embed(*ids);
+      const double score = a.forward(*ids)[target];
+      CHECK(e.relevance == baselines::occlusion(a, in, target, score));
+    }
+  }
   // The two models do differ on the same ids (so a memo leaking between them would show).
   CHECK(a.scores(kSentence) != b.scores(kSentence));
 }
