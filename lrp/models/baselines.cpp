@@ -19,18 +19,25 @@ MatD64 gradient(const Differentiable& model, const MatD64& x, int target) {
 
 }  // namespace
 
-std::vector<double> sensitivity(const Differentiable& model, const MatD64& x, int target) {
-  const MatD64 g = gradient(model, x, target);  // [R x E]
-  std::vector<double> out(static_cast<std::size_t>(x.rows()));
-  for (Index r = 0; r < x.rows(); ++r) out[static_cast<std::size_t>(r)] = g.row(r).squaredNorm();
+std::vector<double> sensitivity_of(const MatD64& g) {
+  std::vector<double> out(static_cast<std::size_t>(g.rows()));
+  for (Index r = 0; r < g.rows(); ++r) out[static_cast<std::size_t>(r)] = g.row(r).squaredNorm();
   return out;
 }
 
-std::vector<double> gradient_input(const Differentiable& model, const MatD64& x, int target) {
-  const MatD64 g = gradient(model, x, target);  // [R x E]
+std::vector<double> gradient_input_of(const MatD64& g, const MatD64& x) {
+  TEXTLRP_ASSERT(g.rows() == x.rows() && g.cols() == x.cols());
   std::vector<double> out(static_cast<std::size_t>(x.rows()));
   for (Index r = 0; r < x.rows(); ++r) out[static_cast<std::size_t>(r)] = g.row(r).dot(x.row(r));
   return out;
+}
+
+std::vector<double> sensitivity(const Differentiable& model, const MatD64& x, int target) {
+  return sensitivity_of(gradient(model, x, target));  // [R x E]
+}
+
+std::vector<double> gradient_input(const Differentiable& model, const MatD64& x, int target) {
+  return gradient_input_of(gradient(model, x, target), x);
 }
 
 std::vector<double> integrated_gradients(const Differentiable& model, const MatD64& x, int target, int steps) {

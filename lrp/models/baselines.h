@@ -30,6 +30,10 @@ inline constexpr Index kBatchRows = 4096;
 // One value per row of x.
 std::vector<double> sensitivity(const Differentiable& model, const MatD64& x, int target);
 std::vector<double> gradient_input(const Differentiable& model, const MatD64& x, int target);
+// The same two from a gradient g = ∂s_target/∂x [R x E] already at hand (one gradient serves both:
+// sa = |g_r|², gi = g_r · x_r), bit for bit what sensitivity()/gradient_input() return.
+std::vector<double> sensitivity_of(const MatD64& g);
+std::vector<double> gradient_input_of(const MatD64& g, const MatD64& x);
 // Throws InvalidArgument when steps < 1.
 std::vector<double> integrated_gradients(const Differentiable& model, const MatD64& x, int target, int steps);
 // One value per token row [first, first + n_tokens) of `in`; `score` = s_target(in.x).

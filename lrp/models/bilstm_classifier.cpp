@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -424,6 +425,35 @@ BiLstmClassifier::Trace& BiLstmClassifier::scratch_trace() {
   return scratch;
 }
 
+struct BiLstmClassifier::ForwardMemo {
+  std::uint64_t serial = 0;  // 0: empty
+  std::vector<TokenId> ids;
+  Trace trace;
+  int grad_target = -1;  // -1: no gradient
+  MatD grad;
+};
+
+BiLstmClassifier::ForwardMemo& BiLstmClassifier::forward_memo() {
+  thread_local ForwardMemo memo;
+  return memo;
+}
+
+std::uint64_t BiLstmClassifier::next_serial() {
+  static std::atomic<std::uint64_t> serial{0};
+  return ++serial;
+}
+
+const BiLstmClassifier::Trace& BiLstmClassifier::forward_memoized(std::span<const TokenId> ids) const {
+  ForwardMemo& m = forward_memo();
+  if (m.serial == serial_ && std::equal(ids.begin(), ids.end(), m.ids.begin(), m.ids.end())) return m.trace;
+  m.serial = 0;  // empty until the pass below completes
+  m.grad_target = -1;
+  forward(ids, &m.trace);
+  m.ids.assign(ids.begin(), ids.end());
+  m.serial = serial_;
+  return m.trace;
+}
+
 template <class T>
 void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
   const Packed<T>& p = packed<T>();
@@ -480,7 +510,7 @@ VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) con
 }
 
 Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const {
-  return forward(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_)))).cast<Scalar>();
+  return forward_memoized(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_)))).scores.cast<Scalar>();
 }
 
 MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) const {
@@ -703,9 +733,9 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
     throw InvalidArgument("bilstm: precision float32 is not available: a weight is beyond float32's range");
   }
   const bool f32 = precision == Precision::kFloat32;
-  thread_local Trace trace;  // this thread's scratch, kept between calls (see scratch_trace())
-  thread_local Trace32 trace32;
-  const VecD s = f32 ? forward(ids, &trace32).cast<double>().eval() : forward(ids, &trace);
+  thread_local Trace32 trace32;  // this thread's scratch, kept between calls (see scratch_trace())
+  const Trace* trace64 = f32 ? nullptr : &forward_memoized(ids);  // a pass of the same ids is reused
+  const VecD s = f32 ? forward(ids, &trace32).cast<double>().eval() : trace64->scores;
   Explanation e;
   e.scores = s.cast<Scalar>();
   if (options.target >= static_cast<int>(labels_.size())) {
@@ -739,15 +769,43 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
               r.x_left.row(t).cast<double>().sum() + r.x_right.row(t).cast<double>().sum();
         }
       } else {
-        const Relevance r = relevance(trace, e.target, st);
+        const Relevance r = relevance(*trace64, e.target, st);
         for (Index t = 0; t < T; ++t)
           e.relevance[static_cast<std::size_t>(t)] = r.x_left.row(t).sum() + r.x_right.row(t).sum();
       }
       break;
     }
+    case Method::kSensitivity:
+    case Method::kGradientInput: {
+      // One gradient per document and target for both (bit for bit baselines::sensitivity/gradient_input).
+      ForwardMemo& m = forward_memo();
+      if (m.grad_target != e.target) {
+        m.grad_target = -1;
+        m.grad = std::move(batch_gradients(std::span<const MatD64>(&trace64->x, 1), e.target, nullptr)[0]);
+        m.grad_target = e.target;
+      }
+      const std::vector<double> r = options.method == Method::kSensitivity
+                                        ? baselines::sensitivity_of(m.grad)
+                                        : baselines::gradient_input_of(m.grad, trace64->x);
+      std::copy(r.begin(), r.end(), e.relevance.begin());
+      break;
+    }
+    case Method::kOcclusion: {
+      // s(x) − s(x without token t), the T shortened documents scored from their token ids (the
+      // rows' projections and prefix states bit for bit those of baselines::occlusion on rows).
+      std::vector<std::vector<TokenId>> without(n);
+      for (std::size_t t = 0; t < n; ++t) {
+        without[t].reserve(n - 1);
+        without[t].insert(without[t].end(), ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(t));
+        without[t].insert(without[t].end(), ids.begin() + static_cast<std::ptrdiff_t>(t) + 1, ids.end());
+      }
+      const MatD64 sw = batch_scores_of(without, baselines::kBatchRows);
+      for (std::size_t t = 0; t < n; ++t) e.relevance[t] = score - sw(static_cast<Index>(t), e.target);
+      break;
+    }
     default: {
       Embedded in;
-      in.x = trace.x;
+      in.x = trace64->x;
       in.n_tokens = T;
       const std::vector<double> r =
           baselines::token_relevance(*this, in, ids.first(n), options.method, e.target, score, options);

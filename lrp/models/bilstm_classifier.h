@@ -97,6 +97,7 @@
 #include <Eigen/Core>
 #include <filesystem>
 #include <memory>
+#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -302,6 +303,14 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
+  // This thread's last float64 forward pass of a document, shared by explain() and scores() of the
+  // same ids (a deletion run scores a document, then explains it with every method), and the
+  // gradient ∂s_target/∂x on it of its last target (sa and gi read the same gradient). Keyed by
+  // the instance's serial and the ids.
+  struct ForwardMemo;
+  static ForwardMemo& forward_memo();
+  static std::uint64_t next_serial();
+  const Trace& forward_memoized(std::span<const TokenId> ids) const;
   // Scores [B x C] of B sequences over the distinct input rows `rows` [U x E]: sequence b reads rows
   // idx[start[b]] .. idx[start[b + 1] − 1] (LstmPrefixForward).
   MatD scores_of_rows(const MatD& rows, const std::vector<Index>& idx, const std::vector<Index>& start) const;
@@ -313,6 +322,7 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   LstmPrefixForward<double> prefix64_[2];  // left, right: batch_scores()
   bool float32_ok_ = true;  // every weight fits float32's range
   Index max_tokens_ = kBiLstmDefaultMaxTokens;
+  std::uint64_t serial_ = next_serial();  // tells instances apart in forward_memo()
 };
 
 }  // namespace textlrp::lrp

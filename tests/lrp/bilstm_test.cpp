@@ -12,6 +12,7 @@
 #include "core/endian.h"
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "lrp/models/baselines.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 #include "tests/catch.h"
@@ -435,6 +436,59 @@ TEST_CASE("bilstm: sa and gi match finite differences, ig is complete", "[lrp][b
     const double s0 = m.forward(std::vector<TokenId>(kSentence.size(), -1))[target];  // all-zero embeddings
     CHECK(std::abs(sum(eig.relevance) - (eig.scores[target] - s0)) < 1e-4);
   }
+}
+
+TEST_CASE("bilstm: the memoized forward pass and gradient are bit for bit fresh ones, per instance, ids and target",
+          "[lrp][bilstm]") {
+  // scores() and explain() of the same ids share this thread's last forward pass; sa and gi share its
+  // gradient. Interleave two models (different weights), two documents and every target: each result
+  // must be exactly what an uncached computation gives.
+  const BiLstmClassifier a = tiny(true, true, 1), b = tiny(true, true, 7);
+  const std::vector<TokenId> other = {2, 7, 1, 8};
+  auto fresh = [](const BiLstmClassifier& m, const std::vector<TokenId>& ids, Method method, int target) {
+    BiLstmClassifier::Trace tr;
+    m.forward(ids, &tr);
+    return method == Method::kSensitivity ? baselines::sensitivity(m, tr.x, target)
+                                          : baselines::gradient_input(m, tr.x, target);
+  };
+  int checked = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const BiLstmClassifier* m : {&a, &b}) {
+      for (const std::vector<TokenId>* ids : {&kSentence, &other, &kSentence}) {
+        BiLstmClassifier::Trace tr;
+        const VecD s = m->forward(*ids, &tr);
+        REQUIRE(m->scores(*ids) == s.cast<Scalar>());  // fills the memo
+        for (int target = 0; target < 3; ++target) {
+          for (Method method : {Method::kGradientInput, Method::kSensitivity, Method::kGradientInput}) {
+            ExplainOptions o;
+            o.method = method;
+            o.target = target;
+            const Explanation e = m->explain(*ids, o);
+            CHECK(e.scores == s.cast<Scalar>());
+            CHECK(e.relevance == fresh(*m, *ids, method, target));
+            ++checked;
+          }
+        }
+        CHECK(m->scores(other) == m->forward(other).cast<Scalar>());
+      }
+    }
+  }
+  CHECK(checked == 2 * 2 * 3 * 3 * 3);
+  // Occlusion from token ids (batch_scores_of) is bit for bit baselines::occlusion on the rows.
+  const std::vector<TokenId> with_oov = {3, -1, 4, 40, 5, 9, 2};
+  for (const std::vector<TokenId>* ids : {&kSentence, &other, &with_oov}) {
+    for (int target = 0; target < 3; ++target) {
+      ExplainOptions o;
+      o.method = Method::kOcclusion;
+      o.target = target;
+      const Explanation e = a.explain(*ids, o);
+      const Embedded in = a.embed(*ids);
+      const double score = a.forward(*ids)[target];
+      CHECK(e.relevance == baselines::occlusion(a, in, target, score));
+    }
+  }
+  // The two models do differ on the same ids (so a memo leaking between them would show).
+  CHECK(a.scores(kSentence) != b.scores(kSentence));
 }
 
 TEST_CASE("bilstm: occlusion and random baselines", "[lrp][bilstm]") {
