@@ -306,7 +306,7 @@ int run_bench(const BenchOptions& o) {
         [&](const corpora::Example& ex) {
           if (!explain) return predict_line(model, ex);
           std::string line;
-          append_jsonl(line, explain_example(model, ex, eo, target));
+          append_explanation(line, model, ex, eo, target);
           return line;
         },
         [&](std::string_view line) { n_bytes += line.size(); });

@@ -55,11 +55,10 @@ int run_explain(const ExplainCmdOptions& o) {
       *reader, {resolve_threads(o.threads), 256},
       [&](const corpora::Example& ex) {
         std::string line;
-        const ExplanationRecord r = explain_example(model, ex, eo, target);
-        if (!r.warnings.empty() && n_warned.fetch_add(1) < kShown && !o.quiet) {
-          log_line(fmt::format("warning: document '{}': {}", r.id, fmt::join(r.warnings, "; ")));
+        const std::vector<std::string> warnings = append_explanation(line, model, ex, eo, target);
+        if (!warnings.empty() && n_warned.fetch_add(1) < kShown && !o.quiet) {
+          log_line(fmt::format("warning: document '{}': {}", ex.id, fmt::join(warnings, "; ")));
         }
-        append_jsonl(line, r);
         return line;
       },
       [&](std::string_view line) { out.write(line); }, [&](std::size_t done) { progress.update(done); });

@@ -42,13 +42,6 @@ char* write_double(char* p, double v, std::size_t* n_nonfinite) {
 
 char* write_uint(char* p, std::uint32_t v) { return std::to_chars(p, p + 10, v).ptr; }
 
-// Token relevances in float precision (9 significant digits) keep the JSONL compact; a value
-// beyond float's range is written as a double (as a float it would print "inf", which is not JSON).
-double as_written(double v) {
-  if (!std::isfinite(v)) return 0;
-  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return v;
-  return static_cast<double>(static_cast<float>(v));
-}
 char* write_float(char* p, double v, std::size_t* n_nonfinite) {
   if (!std::isfinite(v)) {
     *p++ = '0';
@@ -64,26 +57,6 @@ char* write_key(char* p, std::string_view key) {
   p = write_json_string(p, key);
   *p++ = ':';
   return p;
-}
-
-// Upper bound of the bytes append_jsonl writes for `r` before "warnings" (which it appends
-// separately): every string at its worst escape, every number and offset at its longest, every
-// key and punctuation counted generously (the fixed keys are < 200 bytes; a token's keys and
-// punctuation < 70).
-std::size_t record_bound(const ExplanationRecord& r) {
-  constexpr std::size_t kItem = 96 + 2 * kNumberBound;  // one token / word / special, without its text
-  std::size_t n = 512 + 8 * kNumberBound;
-  n += json_string_bound(r.id.size()) + json_string_bound(r.model.size()) + json_string_bound(r.text.size());
-  if (r.label) n += json_string_bound(r.label->size());
-  n += json_string_bound(r.prediction.size()) + json_string_bound(r.target.size());
-  n += json_string_bound(r.method.size()) + json_string_bound(r.rule.size());
-  for (const auto& [label, s] : r.scores) n += json_string_bound(label.size()) + kNumberBound + 2;
-  for (const TokenRelevance& t : r.tokens) n += json_string_bound(t.text.size()) + kItem;
-  if (r.words) {
-    for (const WordRelevance& w : *r.words) n += json_string_bound(w.text.size()) + kItem;
-  }
-  for (const auto& [text, rel] : r.special) n += json_string_bound(text.size()) + kItem;
-  return n;
 }
 
 // The calling thread's buffer, grown to at least n bytes (never zero-filled). A buffer grown past
@@ -110,121 +83,197 @@ void release_thread_buffer_if_huge() {
 
 }  // namespace
 
-void append_jsonl(std::string& out, const ExplanationRecord& r) {
-  std::size_t nonfinite = 0;  // written as 0; check_explanation() normally replaced them already
-  char* const begin = thread_buffer(record_bound(r));
-  char* p = begin;
+// Token relevances in float precision (9 significant digits) keep the JSONL compact; a value
+// beyond float's range is written as a double (as a float it would print "inf", which is not JSON).
+double as_written(double v) {
+  if (!std::isfinite(v)) return 0;
+  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return v;
+  return static_cast<double>(static_cast<float>(v));
+}
+
+static_assert(JsonlLineWriter::kNumber >= kNumberBound);
+
+JsonlLineWriter::JsonlLineWriter(std::size_t bound) : begin_(thread_buffer(bound)), p_(begin_) {}
+
+void JsonlLineWriter::head(std::string_view id, std::string_view model, std::string_view text,
+                           const std::string* label, std::string_view prediction, std::string_view target,
+                           std::string_view method, std::string_view rule) {
+  char* p = p_;
   p = write_literal(p, "{\"schema\":1,");
   p = write_key(p, "id");
-  p = write_json_string(p, r.id);
-  if (!r.model.empty()) {
+  p = write_json_string(p, id);
+  if (!model.empty()) {
     *p++ = ',';
     p = write_key(p, "model");
-    p = write_json_string(p, r.model);
+    p = write_json_string(p, model);
   }
   *p++ = ',';
   p = write_key(p, "text");
-  p = write_json_string(p, r.text);
-  if (r.label) {
+  p = write_json_string(p, text);
+  if (label) {
     *p++ = ',';
     p = write_key(p, "label");
-    p = write_json_string(p, *r.label);
+    p = write_json_string(p, *label);
   }
   *p++ = ',';
   p = write_key(p, "prediction");
-  p = write_json_string(p, r.prediction);
+  p = write_json_string(p, prediction);
   *p++ = ',';
   p = write_key(p, "target");
-  p = write_json_string(p, r.target);
+  p = write_json_string(p, target);
   *p++ = ',';
   p = write_key(p, "method");
-  p = write_json_string(p, r.method);
+  p = write_json_string(p, method);
   *p++ = ',';
   p = write_key(p, "rule");
-  p = write_json_string(p, r.rule);
-  p = write_literal(p, ",\"scores\":{");
-  for (std::size_t i = 0; i < r.scores.size(); ++i) {
-    if (i) *p++ = ',';
-    p = write_key(p, r.scores[i].first);
-    p = write_double(p, r.scores[i].second, &nonfinite);
+  p = write_json_string(p, rule);
+  p_ = write_literal(p, ",\"scores\":{");
+}
+
+void JsonlLineWriter::score(std::size_t i, std::string_view label, double v) {
+  if (i) *p_++ = ',';
+  p_ = write_key(p_, label);
+  p_ = write_double(p_, v, &nonfinite_);
+}
+
+void JsonlLineWriter::scores_end(double score, bool truncated, const std::optional<std::uint32_t>& max_tokens) {
+  p_ = write_literal(p_, "},\"score\":");
+  p_ = write_double(p_, score, &nonfinite_);
+  if (truncated) p_ = write_literal(p_, ",\"truncated\":true");
+  if (max_tokens) {
+    p_ = write_literal(p_, ",\"max_tokens\":");
+    p_ = write_uint(p_, *max_tokens);
   }
-  p = write_literal(p, "},\"score\":");
-  p = write_double(p, r.score, &nonfinite);
-  if (r.truncated) p = write_literal(p, ",\"truncated\":true");
-  if (r.max_tokens) {
-    p = write_literal(p, ",\"max_tokens\":");
-    p = write_uint(p, *r.max_tokens);
+  p_ = write_literal(p_, ",\"tokens\":[");
+}
+
+void JsonlLineWriter::token(std::size_t i, std::string_view text, bool spans, std::uint32_t begin,
+                            std::uint32_t end, double relevance, bool oov, bool unseen) {
+  char* p = p_;
+  if (i) *p++ = ',';
+  p = write_literal(p, "{\"text\":");
+  p = write_json_string(p, text);
+  if (spans) {
+    p = write_literal(p, ",\"begin\":");
+    p = write_uint(p, begin);
+    p = write_literal(p, ",\"end\":");
+    p = write_uint(p, end);
   }
-  p = write_literal(p, ",\"tokens\":[");
-  for (std::size_t i = 0; i < r.tokens.size(); ++i) {
-    const TokenRelevance& t = r.tokens[i];
-    if (i) *p++ = ',';
-    p = write_literal(p, "{\"text\":");
-    p = write_json_string(p, t.text);
-    if (t.begin && t.end) {
-      p = write_literal(p, ",\"begin\":");
-      p = write_uint(p, *t.begin);
-      p = write_literal(p, ",\"end\":");
-      p = write_uint(p, *t.end);
-    }
-    p = write_literal(p, ",\"relevance\":");
-    p = write_float(p, t.relevance, &nonfinite);
-    if (t.oov) p = write_literal(p, ",\"oov\":true");
-    if (t.unseen) p = write_literal(p, ",\"unseen\":true");
-    *p++ = '}';
-  }
-  *p++ = ']';
-  if (r.words) {
-    p = write_literal(p, ",\"words\":[");
-    for (std::size_t i = 0; i < r.words->size(); ++i) {
-      const WordRelevance& w = (*r.words)[i];
-      if (i) *p++ = ',';
-      p = write_literal(p, "{\"text\":");
-      p = write_json_string(p, w.text);
-      p = write_literal(p, ",\"begin\":");
-      p = write_uint(p, w.begin);
-      p = write_literal(p, ",\"end\":");
-      p = write_uint(p, w.end);
-      p = write_literal(p, ",\"relevance\":");
-      p = write_float(p, w.relevance, &nonfinite);
-      *p++ = '}';
-    }
-    *p++ = ']';
-  }
-  if (!r.special.empty()) {
-    p = write_literal(p, ",\"special\":[");
-    for (std::size_t i = 0; i < r.special.size(); ++i) {
-      if (i) *p++ = ',';
-      p = write_literal(p, "{\"text\":");
-      p = write_json_string(p, r.special[i].first);
-      p = write_literal(p, ",\"relevance\":");
-      p = write_float(p, r.special[i].second, &nonfinite);
-      *p++ = '}';
-    }
-    *p++ = ']';
-  }
+  p = write_literal(p, ",\"relevance\":");
+  p = write_float(p, relevance, &nonfinite_);
+  if (oov) p = write_literal(p, ",\"oov\":true");
+  if (unseen) p = write_literal(p, ",\"unseen\":true");
+  *p++ = '}';
+  p_ = p;
+}
+
+void JsonlLineWriter::tokens_end() { *p_++ = ']'; }
+
+void JsonlLineWriter::word(std::size_t i, std::string_view text, std::uint32_t begin, std::uint32_t end,
+                           double relevance) {
+  if (i) *p_++ = ',';
+  p_ = write_literal(p_, "{\"text\":");
+  p_ = write_json_string(p_, text);
+  p_ = write_literal(p_, ",\"begin\":");
+  p_ = write_uint(p_, begin);
+  p_ = write_literal(p_, ",\"end\":");
+  p_ = write_uint(p_, end);
+  p_ = write_literal(p_, ",\"relevance\":");
+  p_ = write_float(p_, relevance, &nonfinite_);
+  *p_++ = '}';
+}
+
+void JsonlLineWriter::words_begin() { p_ = write_literal(p_, ",\"words\":["); }
+void JsonlLineWriter::special_begin() { p_ = write_literal(p_, ",\"special\":["); }
+void JsonlLineWriter::words_end() { *p_++ = ']'; }
+
+void JsonlLineWriter::special(std::size_t i, std::string_view text, double relevance) {
+  if (i) *p_++ = ',';
+  p_ = write_literal(p_, "{\"text\":");
+  p_ = write_json_string(p_, text);
+  p_ = write_literal(p_, ",\"relevance\":");
+  p_ = write_float(p_, relevance, &nonfinite_);
+  *p_++ = '}';
+}
+
+void JsonlLineWriter::special_end() { *p_++ = ']'; }
+
+void JsonlLineWriter::finish(std::string& out, double relevance_sum, double bias_relevance,
+                             const std::vector<std::string>& warnings) {
+  char* p = p_;
   p = write_literal(p, ",\"relevance_sum\":");
-  p = write_double(p, r.relevance_sum, &nonfinite);
+  p = write_double(p, relevance_sum, &nonfinite_);
   p = write_literal(p, ",\"bias_relevance\":");
-  p = write_double(p, r.bias_relevance, &nonfinite);
-  if (r.warnings.empty() && nonfinite == 0) {  // the usual end: one append of the whole line
+  p = write_double(p, bias_relevance, &nonfinite_);
+  if (warnings.empty() && nonfinite_ == 0) {  // the usual end: one append of the whole line
     p = write_literal(p, "}\n");
-    out.append(begin, static_cast<std::size_t>(p - begin));
+    out.append(begin_, static_cast<std::size_t>(p - begin_));
     release_thread_buffer_if_huge();
     return;
   }
-  out.append(begin, static_cast<std::size_t>(p - begin));
+  out.append(begin_, static_cast<std::size_t>(p - begin_));
   release_thread_buffer_if_huge();
   out += ",\"warnings\":[";
-  for (std::size_t i = 0; i < r.warnings.size(); ++i) {
+  for (std::size_t i = 0; i < warnings.size(); ++i) {
     if (i) out.push_back(',');
-    append_json_string(out, r.warnings[i]);
+    append_json_string(out, warnings[i]);
   }
-  if (nonfinite > 0) {
-    if (!r.warnings.empty()) out.push_back(',');
-    append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite));
+  if (nonfinite_ > 0) {
+    if (!warnings.empty()) out.push_back(',');
+    append_json_string(out, fmt::format("{} non-finite value(s) (NaN or infinity) written as 0", nonfinite_));
   }
   out += "]}\n";
+}
+
+namespace {
+
+// Upper bound of the bytes append_jsonl writes for `r` before "warnings" (which it appends
+// separately): every string at its worst escape, every number and offset at its longest, every
+// key and punctuation counted generously (the fixed keys are < 200 bytes; a token's keys and
+// punctuation < 70).
+std::size_t record_bound(const ExplanationRecord& r) {
+  using W = JsonlLineWriter;
+  std::size_t n = W::kFixedBound;
+  n += W::string_bound(r.id.size()) + W::string_bound(r.model.size()) + W::string_bound(r.text.size());
+  if (r.label) n += W::string_bound(r.label->size());
+  n += W::string_bound(r.prediction.size()) + W::string_bound(r.target.size());
+  n += W::string_bound(r.method.size()) + W::string_bound(r.rule.size());
+  for (const auto& [label, s] : r.scores) n += W::string_bound(label.size()) + W::kScoreBound;
+  for (const TokenRelevance& t : r.tokens) n += W::string_bound(t.text.size()) + W::kItemBound;
+  if (r.words) {
+    for (const WordRelevance& w : *r.words) n += W::string_bound(w.text.size()) + W::kItemBound;
+  }
+  for (const auto& [text, rel] : r.special) n += W::string_bound(text.size()) + W::kItemBound;
+  return n;
+}
+
+}  // namespace
+
+void append_jsonl(std::string& out, const ExplanationRecord& r) {
+  JsonlLineWriter w(record_bound(r));
+  w.head(r.id, r.model, r.text, r.label ? &*r.label : nullptr, r.prediction, r.target, r.method, r.rule);
+  for (std::size_t i = 0; i < r.scores.size(); ++i) w.score(i, r.scores[i].first, r.scores[i].second);
+  w.scores_end(r.score, r.truncated, r.max_tokens);
+  for (std::size_t i = 0; i < r.tokens.size(); ++i) {
+    const TokenRelevance& t = r.tokens[i];
+    const bool spans = t.begin && t.end;
+    w.token(i, t.text, spans, spans ? *t.begin : 0, spans ? *t.end : 0, t.relevance, t.oov, t.unseen);
+  }
+  w.tokens_end();
+  if (r.words) {
+    w.words_begin();
+    for (std::size_t i = 0; i < r.words->size(); ++i) {
+      const WordRelevance& x = (*r.words)[i];
+      w.word(i, x.text, x.begin, x.end, x.relevance);
+    }
+    w.words_end();
+  }
+  if (!r.special.empty()) {
+    w.special_begin();
+    for (std::size_t i = 0; i < r.special.size(); ++i) w.special(i, r.special[i].first, r.special[i].second);
+    w.special_end();
+  }
+  w.finish(out, r.relevance_sum, r.bias_relevance, r.warnings);
 }
 
 bool check_explanation(ExplanationRecord& r, double tolerance) {

@@ -29,6 +29,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -90,8 +91,48 @@ inline constexpr double kConservationTolerance = 1e-4;
 // Returns true when it added a warning.
 bool check_explanation(ExplanationRecord& record, double tolerance = kConservationTolerance);
 
-// Appends the record as one JSON line (with the trailing '\n'). Fast path used by `explain`.
+// Appends the record as one JSON line (with the trailing '\n').
 void append_jsonl(std::string& out, const ExplanationRecord& record);
+
+// The JSONL writer's per-field code, shared by append_jsonl and explain's fast path
+// (explain/pipeline.cpp, append_explanation), so that the two cannot drift. Writes into the calling
+// thread's buffer, sized once from `bound` (string_bound per string, kItemBound per token / word /
+// special, kScoreBound per score, kFixedBound for the rest); calls in the order of the schema:
+// head, score*, scores_end, token*, tokens_end, [words_begin, word*, words_end],
+// [special_begin, special*, special_end], finish.
+class JsonlLineWriter {
+ public:
+  static constexpr std::size_t kNumber = 32;  // core/json_write.h kShortestNumberBound
+  static constexpr std::size_t kFixedBound = 512 + 8 * kNumber;
+  static constexpr std::size_t kItemBound = 96 + 2 * kNumber;
+  static constexpr std::size_t kScoreBound = kNumber + 2;
+  static constexpr std::size_t string_bound(std::size_t n) { return 6 * n + 2; }
+
+  explicit JsonlLineWriter(std::size_t bound);
+  void head(std::string_view id, std::string_view model, std::string_view text, const std::string* label,
+            std::string_view prediction, std::string_view target, std::string_view method, std::string_view rule);
+  void score(std::size_t i, std::string_view label, double v);
+  void scores_end(double score, bool truncated, const std::optional<std::uint32_t>& max_tokens);
+  void token(std::size_t i, std::string_view text, bool spans, std::uint32_t begin, std::uint32_t end,
+             double relevance, bool oov, bool unseen);
+  void tokens_end();
+  void words_begin();
+  void word(std::size_t i, std::string_view text, std::uint32_t begin, std::uint32_t end, double relevance);
+  void words_end();
+  void special_begin();
+  void special(std::size_t i, std::string_view text, double relevance);
+  void special_end();
+  // The sums, the warnings (plus one for the non-finite numbers written as 0) and "}\n", appended to out.
+  void finish(std::string& out, double relevance_sum, double bias_relevance, const std::vector<std::string>& warnings);
+
+ private:
+  char* begin_;
+  char* p_;
+  std::size_t nonfinite_ = 0;
+};
+
+// Token relevances as the writer writes them (float precision; 0 for a non-finite value).
+double as_written(double v);
 
 // Parses one schema-1 object. Throws FormatError naming `where` (e.g. "expl.jsonl:12") and the
 // missing or mistyped key.

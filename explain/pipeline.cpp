@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <exception>
 #include <mutex>
 
@@ -179,10 +180,10 @@ Encoded encode(const Model& model, const corpora::Example& example) {
   return e;
 }
 
-ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
-                                  const lrp::ExplainOptions& options, const TargetSpec& target) {
-  const Encoded enc = encode(model, example);
-  empty_input_counter().note(model, example, enc);
+namespace {
+
+lrp::ExplainOptions options_for(const Model& model, const corpora::Example& example,
+                                const lrp::ExplainOptions& options, const TargetSpec& target) {
   lrp::ExplainOptions opt = options;
   if (target.kind == TargetKind::kLabel) opt.target = target.label;
   if (target.kind == TargetKind::kTrue) {
@@ -195,7 +196,11 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
                                     visible(*example.label)));
     }
   }
-  const lrp::Explanation ex = model.classifier->explain(enc.ids, opt);
+  return opt;
+}
+
+ExplanationRecord make_record(const Model& model, const corpora::Example& example, const Encoded& enc,
+                              const lrp::ExplainOptions& opt, const lrp::Explanation& ex) {
   ExplanationRecord r;
   r.id = example.id;
   r.text = example.tokens ? std::string() : example.text;
@@ -265,6 +270,86 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   }
   check_explanation(r);  // never a NaN in the JSON, never an unconserved explanation without a warning
   return r;
+}
+
+}  // namespace
+
+ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
+                                  const lrp::ExplainOptions& options, const TargetSpec& target) {
+  const Encoded enc = encode(model, example);
+  empty_input_counter().note(model, example, enc);
+  const lrp::ExplainOptions opt = options_for(model, example, options, target);
+  const lrp::Explanation ex = model.classifier->explain(enc.ids, opt);
+  return make_record(model, example, enc, opt, ex);
+}
+
+std::vector<std::string> append_explanation(std::string& out, const Model& model, const corpora::Example& example,
+                                            const lrp::ExplainOptions& options, const TargetSpec& target) {
+  const Encoded enc = encode(model, example);
+  empty_input_counter().note(model, example, enc);
+  const lrp::ExplainOptions opt = options_for(model, example, options, target);
+  const lrp::Explanation ex = model.classifier->explain(enc.ids, opt);
+  const auto& labels = model.labels();
+  // The fast path: the line straight from the explanation and the token spans, with the record's
+  // values as make_record() + check_explanation() would set them. Anything out of the ordinary
+  // (subword words, special tokens, truncation, a non-finite number, relevance not conserved) goes
+  // through the record, which adds the words, marks and warnings.
+  bool usual = !model.subword() && !ex.truncated && ex.special.empty();
+  double sum = 0, written_sum = 0;
+  for (std::size_t t = 0; usual && t < enc.tokens.size(); ++t) {
+    const double v = ex.relevance[t];
+    usual = std::isfinite(v);
+    sum += v;
+    written_sum += as_written(v);
+  }
+  const double score = usual ? ex.scores[ex.target] : 0.0;
+  for (std::size_t c = 0; usual && c < labels.size(); ++c) usual = std::isfinite(ex.scores[static_cast<Index>(c)]);
+  if (usual) {
+    usual = std::isfinite(sum) && std::isfinite(ex.bias_relevance);
+    const double scale = std::max(1.0, std::abs(score));
+    const double sum_err = std::abs(written_sum - sum) / scale;
+    const double total_err = std::abs(sum + ex.bias_relevance - score) / scale;
+    usual = usual && sum_err <= kConservationTolerance && total_err <= kConservationTolerance;
+  }
+  if (!usual) {
+    ExplanationRecord r = make_record(model, example, enc, opt, ex);
+    append_jsonl(out, r);
+    return std::move(r.warnings);
+  }
+  using W = JsonlLineWriter;
+  const std::string& prediction = labels[static_cast<std::size_t>(lrp::argmax(ex.scores))];
+  const std::string& target_label = labels[static_cast<std::size_t>(ex.target)];
+  const std::string_view method = lrp::method_name(opt.method);
+  const std::string_view rule = opt.method == lrp::Method::kLrp ? std::string_view(ex.rule) : std::string_view();
+  std::size_t bound = W::kFixedBound + W::string_bound(example.id.size()) + W::string_bound(model.name.size()) +
+                      W::string_bound(example.text.size()) + W::string_bound(prediction.size()) +
+                      W::string_bound(target_label.size()) + W::string_bound(method.size()) +
+                      W::string_bound(rule.size());
+  if (example.label) bound += W::string_bound(example.label->size());
+  for (const auto& l : labels) bound += W::string_bound(l.size()) + W::kScoreBound;
+  for (std::size_t t = 0; t < enc.tokens.size(); ++t) {
+    const std::size_t len = enc.spans ? enc.tokens[t].end - enc.tokens[t].begin : (*example.tokens)[t].size();
+    bound += W::string_bound(len) + W::kItemBound;
+  }
+  W w(bound);
+  w.head(example.id, model.name, example.text, example.label ? &*example.label : nullptr, prediction, target_label,
+         method, rule);
+  for (std::size_t c = 0; c < labels.size(); ++c) w.score(c, labels[c], ex.scores[static_cast<Index>(c)]);
+  w.scores_end(score, false, std::nullopt);
+  const std::string_view text = example.text;
+  for (std::size_t t = 0; t < enc.tokens.size(); ++t) {
+    const nlp::Token& tok = enc.tokens[t];
+    const bool oov = model.encoder.is_oov(enc.ids[t], tok.text);
+    if (enc.spans) {
+      w.token(t, text.substr(tok.begin, tok.end - tok.begin), true, static_cast<std::uint32_t>(tok.begin),
+              static_cast<std::uint32_t>(tok.end), ex.relevance[t], oov, false);
+    } else {
+      w.token(t, (*example.tokens)[t], false, 0, 0, ex.relevance[t], oov, false);
+    }
+  }
+  w.tokens_end();
+  w.finish(out, sum, ex.bias_relevance, {});
+  return {};
 }
 
 std::string predict_line(const Model& model, const corpora::Example& example) {

@@ -50,6 +50,11 @@ Encoded encode(const Model& model, const corpora::Example& example);
 ExplanationRecord explain_example(const Model& model, const corpora::Example& example,
                                   const lrp::ExplainOptions& options, const TargetSpec& target);
 
+// explain_example() + append_jsonl() in one go, without building the record in the usual case
+// (the same bytes: the shared JsonlLineWriter); returns the record's warnings (usually none).
+std::vector<std::string> append_explanation(std::string& out, const Model& model, const corpora::Example& example,
+                                            const lrp::ExplainOptions& options, const TargetSpec& target);
+
 // The summary warnings (without the "textlrp: " prefix) of the documents explain_example() and
 // predict_line() found since the last call to have no tokens, and of those whose every token is out
 // of vocabulary: one line per kind with the count and the first five ids (in input order). Resets

@@ -72,6 +72,7 @@ double now_seconds();
 // The library's names as the commands use them (aliases that keep the commands' diff small).
 using corpora::DocumentCounter;
 using corpora::InputOptions;
+using explain::append_explanation;
 using explain::append_jsonl;
 using explain::check_explanation;
 using explain::encode;

@@ -3,6 +3,7 @@
 // order on several threads (explain::run_stream) into schema-1 lines, and the summary warnings of
 // documents the model could not read (explain::take_input_warnings), which the tool's progress line
 // prints and a library caller takes itself.
+#include <random>
 #include <string>
 #include <vector>
 
@@ -98,4 +99,42 @@ TEST_CASE("corpora::InputOptions: exactly one of corpus and input", "[explain][c
   corpora::InputOptions stdin_corpus;
   stdin_corpus.corpus = "jsonl:-";
   CHECK(stdin_corpus.reads_stdin());
+}
+
+TEST_CASE("explain pipeline: append_explanation's fast path writes append_jsonl(explain_example) byte for byte",
+          "[explain][json]") {
+  TempDir tmp;
+  const explain::Model model = spam_model(tmp.path() / "model");
+  std::mt19937 rng(20261206);
+  const std::vector<std::string> words = {"free", "meeting", "zebra", "\"q\"", "a\\b", "<&>", "\xc3\xbc", "\t", "Free"};
+  lrp::ExplainOptions eo;
+  eo.rules = model.classifier->default_rules();
+  const std::vector<explain::TargetSpec> targets = {explain::TargetSpec::parse("predicted", model),
+                                                    explain::TargetSpec::parse("true", model),
+                                                    explain::TargetSpec::parse("ham", model)};
+  for (int i = 0; i < 300; ++i) {
+    corpora::Example ex;
+    ex.id = "doc" + std::to_string(i) + (i % 7 == 0 ? "\"" : "");
+    const std::size_t n = rng() % 12;
+    std::vector<std::string> toks;
+    for (std::size_t k = 0; k < n; ++k) {
+      toks.push_back(words[rng() % words.size()]);
+      ex.text += (k ? std::string(1 + rng() % 2, ' ') : "") + toks.back();
+    }
+    if (i % 3 != 0) ex.label = (rng() % 2) ? "spam" : "ham";
+    if (i % 5 == 0) {  // pre-tokenized: tokens without spans
+      ex.tokens = toks;
+      ex.text.clear();
+      for (const auto& t : toks) ex.text += (ex.text.empty() ? "" : " ") + t;
+    }
+    const explain::TargetSpec& target = targets[ex.label ? i % 3 : (i % 2) * 2];
+    std::string fast, record;
+    const std::vector<std::string> warnings = explain::append_explanation(fast, model, ex, eo, target);
+    const explain::ExplanationRecord r = explain::explain_example(model, ex, eo, target);
+    explain::append_jsonl(record, r);
+    INFO(ex.text);
+    CHECK(fast == record);
+    CHECK(warnings == r.warnings);
+  }
+  (void)explain::take_input_warnings();
 }
