@@ -5,14 +5,14 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/error.h"
 #include "analysis/knn.h"
+#include "core/error.h"
 #include "lrp/models/classifier.h"
 
 namespace textlrp::analysis {
 
-std::vector<std::size_t> relevance_order(std::span<const double> relevance, std::span<const std::size_t> candidates,
-                                         bool descending) {
+std::vector<std::size_t> relevance_order(std::span<const double> relevance,
+                                         std::span<const std::size_t> candidates, bool descending) {
   std::vector<std::size_t> order(candidates.begin(), candidates.end());
   for (std::size_t p : order) TEXTLRP_ASSERT(p < relevance.size());
   std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
@@ -34,15 +34,18 @@ std::vector<std::size_t> random_order(std::span<const std::size_t> candidates, s
   return out;
 }
 
-DeletionTrace delete_and_score(DocumentScorer& scorer, std::span<const std::size_t> order, int max_delete, int target) {
-  if (max_delete < 0) throw InvalidArgument(fmt::format("deletion: max_delete must be >= 0, got {}", max_delete));
+DeletionTrace delete_and_score(DocumentScorer& scorer, std::span<const std::size_t> order, int max_delete,
+                               int target) {
+  if (max_delete < 0)
+    throw InvalidArgument(fmt::format("deletion: max_delete must be >= 0, got {}", max_delete));
   DeletionTrace t;
   t.predicted.reserve(static_cast<std::size_t>(max_delete) + 1);
   t.score.reserve(static_cast<std::size_t>(max_delete) + 1);
   auto record = [&] {
     const Vec s = scorer.scores();
     if (target < 0 || target >= s.size()) {
-      throw InvalidArgument(fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
+      throw InvalidArgument(
+          fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
     }
     t.predicted.push_back(lrp::argmax(s));
     t.score.push_back(static_cast<double>(s[target]));
@@ -65,16 +68,18 @@ DeletionTrace delete_and_score(DocumentScorer& scorer, std::span<const std::size
   return t;
 }
 
-DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> ids, std::span<const std::size_t> order,
-                               int max_delete, int target, TokenId deleted_id) {
+DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> ids,
+                               std::span<const std::size_t> order, int max_delete, int target,
+                               TokenId deleted_id) {
   IdsScorer s(scorer, ids, deleted_id);
   return delete_and_score(s, order, max_delete, target);
 }
 
 std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std::span<const TokenId> ids,
-                                                  std::span<const std::vector<std::size_t>> orders, int max_delete,
-                                                  int target, TokenId deleted_id) {
-  if (max_delete < 0) throw InvalidArgument(fmt::format("deletion: max_delete must be >= 0, got {}", max_delete));
+                                                  std::span<const std::vector<std::size_t>> orders,
+                                                  int max_delete, int target, TokenId deleted_id) {
+  if (max_delete < 0)
+    throw InvalidArgument(fmt::format("deletion: max_delete must be >= 0, got {}", max_delete));
   // variants[0] = the document; then, per ordering, the document after 1..n deletions.
   std::vector<std::vector<TokenId>> variants;
   variants.emplace_back(ids.begin(), ids.end());
@@ -86,7 +91,8 @@ std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std
     for (std::size_t k = 0; k < n; ++k) {
       const std::size_t p = orders[i][k];
       if (p >= work.size()) {
-        throw InvalidArgument(fmt::format("deletion: position {} is outside the document ({} tokens)", p, work.size()));
+        throw InvalidArgument(
+            fmt::format("deletion: position {} is outside the document ({} tokens)", p, work.size()));
       }
       work[p] = deleted_id;
       variants.push_back(work);
@@ -96,7 +102,8 @@ std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std
   TEXTLRP_ASSERT(scores.size() == variants.size());
   auto record = [&](DeletionTrace& t, const Vec& s) {
     if (target < 0 || target >= s.size()) {
-      throw InvalidArgument(fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
+      throw InvalidArgument(
+          fmt::format("deletion: target class {} is out of range ({} classes)", target, s.size()));
     }
     t.predicted.push_back(lrp::argmax(s));
     t.score.push_back(static_cast<double>(s[target]));

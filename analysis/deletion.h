@@ -37,8 +37,8 @@ using Scorer = std::function<Vec(std::span<const TokenId> ids)>;
 
 // The positions of `candidates` sorted by relevance[position], largest first when `descending`
 // (else smallest first); equal relevances keep position order. NaN sorts last either way.
-std::vector<std::size_t> relevance_order(std::span<const double> relevance, std::span<const std::size_t> candidates,
-                                         bool descending);
+std::vector<std::size_t> relevance_order(std::span<const double> relevance,
+                                         std::span<const std::size_t> candidates, bool descending);
 // `candidates` in a seeded random order (SplitMix64 Fisher-Yates: identical on every platform).
 std::vector<std::size_t> random_order(std::span<const std::size_t> candidates, std::uint64_t seed);
 
@@ -51,8 +51,9 @@ struct DeletionTrace {
 // Scores `ids` with the first k positions of `order` replaced by deleted_id, k = 0..max_delete:
 // min(max_delete, order.size()) + 1 calls of `scorer`. Throws InvalidArgument when max_delete < 0,
 // target is out of range of the scores, or a position is out of range.
-DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> ids, std::span<const std::size_t> order,
-                               int max_delete, int target, TokenId deleted_id = -1);
+DeletionTrace delete_and_score(const Scorer& scorer, std::span<const TokenId> ids,
+                               std::span<const std::size_t> order, int max_delete, int target,
+                               TokenId deleted_id = -1);
 
 // Scores a batch of token-id sequences: element b holds the decision values [C] of docs[b] (e.g.
 // Differentiable::batch_scores_of, one matrix product per layer over the batch). Must be
@@ -64,8 +65,8 @@ using BatchScorer = std::function<std::vector<Vec>(std::span<const std::vector<T
 // once, and after 1..min(max_delete, |order|) deletions along each ordering) scored in ONE call of
 // `scorer`. Same errors as delete_and_score.
 std::vector<DeletionTrace> delete_and_score_batch(const BatchScorer& scorer, std::span<const TokenId> ids,
-                                                  std::span<const std::vector<std::size_t>> orders, int max_delete,
-                                                  int target, TokenId deleted_id = -1);
+                                                  std::span<const std::vector<std::size_t>> orders,
+                                                  int max_delete, int target, TokenId deleted_id = -1);
 
 // A document that is scored again after each deletion. The generic one (IdsScorer) rescores the
 // whole id sequence with a Scorer (delete_and_score_batch above scores all the states at once); a
@@ -88,7 +89,8 @@ class IdsScorer final : public DocumentScorer {
 };
 
 // The same experiment on any DocumentScorer (which it modifies).
-DeletionTrace delete_and_score(DocumentScorer& scorer, std::span<const std::size_t> order, int max_delete, int target);
+DeletionTrace delete_and_score(DocumentScorer& scorer, std::span<const std::size_t> order, int max_delete,
+                               int target);
 
 // Sums traces of many documents into one curve.
 class DeletionCurve {
@@ -103,8 +105,8 @@ class DeletionCurve {
 
   int max_delete() const { return max_delete_; }
   double documents() const { return weight_; }  // Σ weights (= number of documents)
-  std::vector<double> accuracy() const;          // [K+1]; zeros when empty
-  std::vector<double> mean_score() const;        // [K+1] mean target score
+  std::vector<double> accuracy() const;         // [K+1]; zeros when empty
+  std::vector<double> mean_score() const;       // [K+1] mean target score
   // AOPC of the accuracy curve; `rising` = the misclassified-documents convention (see above).
   double aopc(bool rising = false) const;
   double score_aopc(bool rising = false) const;

@@ -21,7 +21,8 @@ DeletionSetup make_deletion_setup(const Model& model, const std::vector<std::str
                                   int random_seeds, std::uint64_t seed, const lrp::ExplainOptions& explain,
                                   const std::function<void(std::string_view)>& log) {
   if (max_delete < 0) throw InvalidArgument(fmt::format("--max-delete must be >= 0, got {}", max_delete));
-  if (random_seeds < 1) throw InvalidArgument(fmt::format("--random-seeds must be >= 1, got {}", random_seeds));
+  if (random_seeds < 1)
+    throw InvalidArgument(fmt::format("--random-seeds must be >= 1, got {}", random_seeds));
   DeletionSetup s;
   s.max_delete = max_delete;
   s.random_seeds = random_seeds;
@@ -33,17 +34,20 @@ DeletionSetup make_deletion_setup(const Model& model, const std::vector<std::str
       continue;
     }
     const lrp::Method m = lrp::parse_method(name);  // unknown names: InvalidArgument
-    if (std::any_of(s.methods.begin(), s.methods.end(), [m](const MethodPlan& p) { return p.method == m; })) continue;
+    if (std::any_of(s.methods.begin(), s.methods.end(), [m](const MethodPlan& p) { return p.method == m; }))
+      continue;
     try {
       s.methods.push_back(plan_method(model, m, explain));
       if (s.methods.back().generic_occlusion && log) {
-        log(fmt::format("deletion: model '{}' has no occlusion of its own; computing s(x) − s(x without the token) "
-                        "per token",
-                        model.name));
+        log(fmt::format(
+            "deletion: model '{}' has no occlusion of its own; computing s(x) − s(x without the token) "
+            "per token",
+            model.name));
       }
     } catch (const InvalidArgument& e) {
       s.skipped.emplace_back(name, e.what());
-      if (log) log(fmt::format("deletion: skipping method '{}' for model '{}': {}", name, model.name, e.what()));
+      if (log)
+        log(fmt::format("deletion: skipping method '{}' for model '{}': {}", name, model.name, e.what()));
     }
   }
   if (s.methods.empty() && !s.random) throw InvalidArgument("deletion: no method left to run");
@@ -155,7 +159,8 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
     traces = batch_traces(*model.classifier, ids, orders, setup.max_delete, d.label);
   }
   for (std::size_t m = 0; m < setup.methods.size(); ++m) d.traces.push_back({traces[m]});
-  if (setup.random) d.traces.emplace_back(traces.begin() + static_cast<std::ptrdiff_t>(setup.methods.size()), traces.end());
+  if (setup.random)
+    d.traces.emplace_back(traces.begin() + static_cast<std::ptrdiff_t>(setup.methods.size()), traces.end());
   return d;
 }
 
@@ -165,7 +170,8 @@ void DeletionResult::add(const DocDeletion& d) {
   correct += d.correct ? 1 : 0;
   for (std::size_t m = 0; m < curves.size(); ++m) {
     const double w = 1.0 / static_cast<double>(std::max<std::size_t>(1, d.traces[m].size()));
-    for (const auto& t : d.traces[m]) (d.correct ? curves[m].correct : curves[m].misclassified).add(t, d.label, w);
+    for (const auto& t : d.traces[m])
+      (d.correct ? curves[m].correct : curves[m].misclassified).add(t, d.label, w);
   }
 }
 

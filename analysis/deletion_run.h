@@ -28,14 +28,14 @@
 namespace textlrp::analysis {
 
 struct DeletionSetup {
-  std::vector<MethodPlan> methods;   // explanation methods, in the order asked (random excluded)
-  bool random = false;               // the random ordering (generic, seeded per document)
+  std::vector<MethodPlan> methods;  // explanation methods, in the order asked (random excluded)
+  bool random = false;              // the random ordering (generic, seeded per document)
   int random_seeds = 5;
   std::uint64_t seed = 0;
   int max_delete = 20;
-  lrp::ExplainOptions explain;       // rules, ig steps
+  lrp::ExplainOptions explain;                               // rules, ig steps
   std::vector<std::pair<std::string, std::string>> skipped;  // method, why
-  std::vector<std::string> names() const;  // methods then "random"
+  std::vector<std::string> names() const;                    // methods then "random"
 };
 // Parses "lrp,sa,gi,ig,occlusion,random" against the model: methods it cannot explain with are
 // moved to `skipped` (logged), unknown names are an InvalidArgument, as are max_delete < 0 and

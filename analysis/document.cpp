@@ -24,12 +24,15 @@ Encoded encode(const Model& model, const corpora::Example& example) {
 
 int label_of(const Model& model, const corpora::Example& doc, bool required) {
   if (!doc.label) {
-    if (required) throw FormatError(fmt::format("document '{}' has no label; this analysis needs labelled documents", doc.id));
+    if (required)
+      throw FormatError(
+          fmt::format("document '{}' has no label; this analysis needs labelled documents", doc.id));
     return -1;
   }
   const int idx = model.label_index(*doc.label);
   if (idx < 0 && required) {
-    throw FormatError(fmt::format("document '{}': label '{}' is not one of the model's labels", doc.id, *doc.label));
+    throw FormatError(
+        fmt::format("document '{}': label '{}' is not one of the model's labels", doc.id, *doc.label));
   }
   return idx;
 }
@@ -116,7 +119,8 @@ std::vector<PieceWord> piece_words(const Model& model, const Encoded& enc) {
   for (const auto& t : enc.tokens) pieces.pieces.push_back({t.text, 0, t.begin, t.end, false});
   for (auto& w : nlp::merge_word_pieces(pieces)) {
     bool unk = false;
-    for (std::size_t p = w.first; p < w.last; ++p) unk = unk || model.encoder.is_oov(enc.ids[p], enc.tokens[p].text);
+    for (std::size_t p = w.first; p < w.last; ++p)
+      unk = unk || model.encoder.is_oov(enc.ids[p], enc.tokens[p].text);
     out.push_back({w.first, w.last, std::move(w.text), unk});
   }
   return out;

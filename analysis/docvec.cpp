@@ -27,23 +27,26 @@ Weighting parse_weighting(std::string_view name, std::string_view method) {
   }
   std::string_view m = name == "relevance" ? method : name;
   if (m == "random") {
-    throw InvalidArgument("weighting 'random' makes no document vector worth the name; valid weightings: uniform, "
-                          "tfidf, lrp, sa, gi, ig, occlusion, relevance (with --method)");
+    throw InvalidArgument(
+        "weighting 'random' makes no document vector worth the name; valid weightings: uniform, "
+        "tfidf, lrp, sa, gi, ig, occlusion, relevance (with --method)");
   }
   try {
     w.method = lrp::parse_method(m);
   } catch (const InvalidArgument&) {
-    throw InvalidArgument(fmt::format(
-        "unknown weighting '{}'; valid weightings: uniform, tfidf, lrp, sa, gi, ig, occlusion, relevance (with --method)",
-        name));
+    throw InvalidArgument(
+        fmt::format("unknown weighting '{}'; valid weightings: uniform, tfidf, lrp, sa, gi, ig, occlusion, "
+                    "relevance (with --method)",
+                    name));
   }
   w.kind = Weighting::Kind::kRelevance;
   w.name = std::string(lrp::method_name(w.method));
   return w;
 }
 
-DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings, std::vector<Weighting> weightings,
-                              const lrp::ExplainOptions& explain, const DocumentPass& corpus, const LogFn& log) {
+DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
+                              std::vector<Weighting> weightings, const lrp::ExplainOptions& explain,
+                              const DocumentPass& corpus, const LogFn& log) {
   DocvecSetup s;
   s.model = &model;
   s.weightings = std::move(weightings);
@@ -52,24 +55,28 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
     // The model's own embedding matrix (a CNN's or a BiLSTM's; a BoW/SVM has none).
     std::optional<Mat> own = model.classifier->embedding_matrix();
     if (!own) {
-      throw InvalidArgument(fmt::format("model '{}' ({}) has no word embeddings of its own: give the word vectors with "
-                                        "--embeddings FILE (word2vec, fastText .vec or GloVe)",
-                                        model.name, model.classifier->architecture()));
+      throw InvalidArgument(
+          fmt::format("model '{}' ({}) has no word embeddings of its own: give the word vectors with "
+                      "--embeddings FILE (word2vec, fastText .vec or GloVe)",
+                      model.name, model.classifier->architecture()));
     }
     s.table = std::move(*own);
-    s.table_source = fmt::format("the embedding matrix of model '{}' ({} x {})", model.name, s.table.rows(), s.table.cols());
+    s.table_source = fmt::format("the embedding matrix of model '{}' ({} x {})", model.name, s.table.rows(),
+                                 s.table.cols());
   } else {
     emb::LoadOptions lo;
     lo.only = &model.vocab();
     lo.allow_short_header = true;
     const emb::EmbeddingTable t = emb::load_embeddings(embeddings, emb::Format::kAuto, log, lo);
     emb::Coverage cov;
-    s.table = emb::embedding_matrix(t, model.vocab(), 0, 0.0f, &cov);  // scale 0: words without a vector get 0
+    s.table =
+        emb::embedding_matrix(t, model.vocab(), 0, 0.0f, &cov);  // scale 0: words without a vector get 0
     s.table_source = fmt::format("{} ({})", embeddings, emb::to_string(cov));
   }
   if (log) log(fmt::format("docvec: word vectors from {}", s.table_source));
   for (const Weighting& w : s.weightings) {
-    s.plans.push_back(w.kind == Weighting::Kind::kRelevance ? plan_method(model, w.method, explain) : MethodPlan{});
+    s.plans.push_back(w.kind == Weighting::Kind::kRelevance ? plan_method(model, w.method, explain)
+                                                            : MethodPlan{});
   }
   const bool need_tfidf = std::any_of(s.weightings.begin(), s.weightings.end(),
                                       [](const Weighting& w) { return w.kind == Weighting::Kind::kTfidf; });
@@ -88,7 +95,8 @@ DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
         const Encoded enc = encode(model, doc);
         std::vector<std::size_t> touched;
         for (TokenId id : enc.ids) {
-          if (id < 0 || static_cast<std::size_t>(id) >= n_vocab || seen[static_cast<std::size_t>(id)]) continue;
+          if (id < 0 || static_cast<std::size_t>(id) >= n_vocab || seen[static_cast<std::size_t>(id)])
+            continue;
           seen[static_cast<std::size_t>(id)] = 1;
           touched.push_back(static_cast<std::size_t>(id));
         }
@@ -125,9 +133,7 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
     const Weighting& wt = setup.weightings[w];
     std::vector<double> weight(ids.size(), 0.0);
     switch (wt.kind) {
-      case Weighting::Kind::kUniform:
-        std::fill(weight.begin(), weight.end(), 1.0);
-        break;
+      case Weighting::Kind::kUniform: std::fill(weight.begin(), weight.end(), 1.0); break;
       case Weighting::Kind::kTfidf: {
         std::map<TokenId, std::pair<double, int>> x;  // id -> (x_i, count_i)
         if (setup.bow_features) {
@@ -165,7 +171,8 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
     for (std::size_t t = 0; t < ids.size(); ++t) {
       if (!usable(ids[t]) || weight[t] == 0 || !std::isfinite(weight[t])) continue;
       const auto row = setup.table.row(ids[t]);
-      for (Index e = 0; e < dim; ++e) v[static_cast<std::size_t>(e)] += weight[t] * static_cast<double>(row[e]);
+      for (Index e = 0; e < dim; ++e)
+        v[static_cast<std::size_t>(e)] += weight[t] * static_cast<double>(row[e]);
     }
     out.vectors.push_back(std::move(v));
   }

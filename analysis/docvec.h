@@ -34,14 +34,14 @@ Weighting parse_weighting(std::string_view name, std::string_view method = "lrp"
 
 struct DocvecSetup {
   const Model* model = nullptr;
-  Mat table;                   // [n_vocab x E] word vector of each vocabulary id (zero rows: none)
-  std::string table_source;    // "FILE (coverage ...)" or "the model's embedding matrix"
+  Mat table;                 // [n_vocab x E] word vector of each vocabulary id (zero rows: none)
+  std::string table_source;  // "FILE (coverage ...)" or "the model's embedding matrix"
   std::vector<Weighting> weightings;
-  lrp::ExplainOptions explain;  // rules and ig steps for the relevance weightings
+  lrp::ExplainOptions explain;    // rules and ig steps for the relevance weightings
   std::vector<MethodPlan> plans;  // per weighting (used by the relevance weightings)
-  Vec idf;                      // [n_vocab] for tfidf (empty when not needed)
-  std::string idf_source;       // "model" or "corpus (N documents)"
-  bool bow_features = false;    // tfidf straight from the BoW/SVM model's features()
+  Vec idf;                        // [n_vocab] for tfidf (empty when not needed)
+  std::string idf_source;         // "model" or "corpus (N documents)"
+  bool bow_features = false;      // tfidf straight from the BoW/SVM model's features()
 };
 
 // One pass over the documents of a corpus idf: calls `visit` for each (unsharded: the idf must be
@@ -53,8 +53,9 @@ using DocumentPass = std::function<void(const std::function<void(const corpora::
 // `corpus` is run once, only when tfidf is asked for and the model has no TF-IDF features of its
 // own (docvec_needs_corpus_idf). Logs what it loaded through `log`. The setup keeps a pointer to
 // `model`.
-DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings, std::vector<Weighting> weightings,
-                              const lrp::ExplainOptions& explain, const DocumentPass& corpus, const LogFn& log);
+DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
+                              std::vector<Weighting> weightings, const lrp::ExplainOptions& explain,
+                              const DocumentPass& corpus, const LogFn& log);
 // True when make_docvec_setup will read the documents for a corpus idf.
 bool docvec_needs_corpus_idf(const Model& model, const std::vector<Weighting>& weightings);
 

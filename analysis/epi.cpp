@@ -8,7 +8,8 @@
 
 namespace textlrp::analysis {
 
-std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& labels, std::vector<Index>& keep) {
+std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& labels,
+                                       std::vector<Index>& keep) {
   std::vector<std::string> names;
   for (const auto& l : set.labels) {
     if (!l.empty()) names.push_back(l);
@@ -19,7 +20,8 @@ std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& l
   keep.clear();
   for (std::size_t i = 0; i < set.labels.size(); ++i) {
     if (set.labels[i].empty()) continue;
-    labels.push_back(static_cast<int>(std::lower_bound(names.begin(), names.end(), set.labels[i]) - names.begin()));
+    labels.push_back(
+        static_cast<int>(std::lower_bound(names.begin(), names.end(), set.labels[i]) - names.begin()));
     keep.push_back(static_cast<Index>(i));
   }
   return names;

@@ -16,14 +16,15 @@ struct VectorSet {
   std::string model;
   std::string weighting;
   std::vector<std::string> ids;
-  std::vector<std::string> labels;       // "" = unlabelled
+  std::vector<std::string> labels;  // "" = unlabelled
   std::vector<std::string> predictions;
-  DMat x;                                // [n x E]
+  DMat x;  // [n x E]
 };
 
 // Labels of a vector set as class indices (classes sorted by name; rows without a label are
 // dropped from `keep`). Returns the class names.
-std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& labels, std::vector<Index>& keep);
+std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& labels,
+                                       std::vector<Index>& keep);
 
 struct EpiOptions {
   Distance distance = Distance::kCosine;

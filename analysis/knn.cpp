@@ -52,7 +52,8 @@ DMat distance_matrix(const DMat& train, const DMat& query, Distance distance) {
 
 }  // namespace
 
-std::vector<std::vector<Index>> nearest_neighbours(const DMat& train, const DMat& query, Index k_max, Distance distance) {
+std::vector<std::vector<Index>> nearest_neighbours(const DMat& train, const DMat& query, Index k_max,
+                                                   Distance distance) {
   TEXTLRP_ASSERT(train.cols() == query.cols());
   const Index n = train.rows();
   const Index k = std::min(k_max, n);
@@ -88,17 +89,19 @@ int vote(std::span<const Index> neighbours, std::span<const int> labels, Index k
     const auto uc = static_cast<std::size_t>(c);
     if (votes[uc] == 0) continue;
     if (best < 0 || votes[uc] > votes[static_cast<std::size_t>(best)] ||
-        (votes[uc] == votes[static_cast<std::size_t>(best)] && first[uc] < first[static_cast<std::size_t>(best)])) {
+        (votes[uc] == votes[static_cast<std::size_t>(best)] &&
+         first[uc] < first[static_cast<std::size_t>(best)])) {
       best = c;
     }
   }
   return best;
 }
 
-std::vector<int> knn_classify(const DMat& train, std::span<const int> train_labels, const DMat& query, Index k,
-                              Distance distance) {
+std::vector<int> knn_classify(const DMat& train, std::span<const int> train_labels, const DMat& query,
+                              Index k, Distance distance) {
   if (static_cast<std::size_t>(train.rows()) != train_labels.size()) {
-    throw InvalidArgument(fmt::format("knn: {} training vectors but {} labels", train.rows(), train_labels.size()));
+    throw InvalidArgument(
+        fmt::format("knn: {} training vectors but {} labels", train.rows(), train_labels.size()));
   }
   if (k < 1) throw InvalidArgument("knn: k must be at least 1");
   int n_classes = 0;
@@ -110,15 +113,19 @@ std::vector<int> knn_classify(const DMat& train, std::span<const int> train_labe
   std::vector<int> out;
   out.reserve(nn.size());
   for (const auto& row : nn) {
-    out.push_back(row.empty() ? -1 : vote(row, train_labels, std::min<Index>(k, static_cast<Index>(row.size())), n_classes));
+    out.push_back(
+        row.empty() ? -1
+                    : vote(row, train_labels, std::min<Index>(k, static_cast<Index>(row.size())), n_classes));
   }
   return out;
 }
 
 std::vector<int> stratified_folds(std::span<const int> labels, int n_folds, std::uint64_t seed) {
-  if (n_folds < 2) throw InvalidArgument(fmt::format("cross-validation needs at least 2 folds, got {}", n_folds));
+  if (n_folds < 2)
+    throw InvalidArgument(fmt::format("cross-validation needs at least 2 folds, got {}", n_folds));
   if (static_cast<std::size_t>(n_folds) > labels.size()) {
-    throw InvalidArgument(fmt::format("cross-validation: {} folds for only {} documents", n_folds, labels.size()));
+    throw InvalidArgument(
+        fmt::format("cross-validation: {} folds for only {} documents", n_folds, labels.size()));
   }
   int n_classes = 0;
   for (int l : labels) n_classes = std::max(n_classes, l + 1);
@@ -156,7 +163,8 @@ CrossValidation knn_cross_validate(const DMat& x, std::span<const int> labels, I
   cv.accuracy.assign(static_cast<std::size_t>(k_max), 0.0);
   for (int f = 0; f < n_folds; ++f) {
     std::vector<Index> train_rows, test_rows;
-    for (std::size_t i = 0; i < fold.size(); ++i) (fold[i] == f ? test_rows : train_rows).push_back(static_cast<Index>(i));
+    for (std::size_t i = 0; i < fold.size(); ++i)
+      (fold[i] == f ? test_rows : train_rows).push_back(static_cast<Index>(i));
     const DMat train = x(train_rows, Eigen::all);
     const DMat test = x(test_rows, Eigen::all);
     std::vector<int> train_labels;
@@ -168,11 +176,13 @@ CrossValidation knn_cross_validate(const DMat& x, std::span<const int> labels, I
       const int truth = labels[static_cast<std::size_t>(test_rows[q])];
       for (Index k = 1; k <= k_max; ++k) {
         const Index kk = std::min<Index>(k, static_cast<Index>(nn[q].size()));
-        if (kk > 0 && vote(nn[q], train_labels, kk, n_classes) == truth) acc[static_cast<std::size_t>(k - 1)] += 1;
+        if (kk > 0 && vote(nn[q], train_labels, kk, n_classes) == truth)
+          acc[static_cast<std::size_t>(k - 1)] += 1;
       }
     }
     for (double& a : acc) a /= static_cast<double>(std::max<std::size_t>(1, test_rows.size()));
-    for (Index k = 0; k < k_max; ++k) cv.accuracy[static_cast<std::size_t>(k)] += acc[static_cast<std::size_t>(k)] / n_folds;
+    for (Index k = 0; k < k_max; ++k)
+      cv.accuracy[static_cast<std::size_t>(k)] += acc[static_cast<std::size_t>(k)] / n_folds;
     cv.fold_accuracy.push_back(std::move(acc));
   }
   cv.best_k = 1;

@@ -35,15 +35,16 @@ Distance parse_distance(std::string_view name);
 
 // The k_max nearest rows of `train` [n x d] for each row of `query` [m x d], nearest first, as
 // row indices into train ([m][min(k_max, n)]). Ties by lower index.
-std::vector<std::vector<Index>> nearest_neighbours(const DMat& train, const DMat& query, Index k_max, Distance distance);
+std::vector<std::vector<Index>> nearest_neighbours(const DMat& train, const DMat& query, Index k_max,
+                                                   Distance distance);
 
 // Majority vote among the first k of `neighbours` (indices into `labels`), with the tie-break above.
 // Precondition: 1 <= k <= neighbours.size(), labels in [0, n_classes).
 int vote(std::span<const Index> neighbours, std::span<const int> labels, Index k, int n_classes);
 
 // KNN predictions for the rows of `query` with k neighbours.
-std::vector<int> knn_classify(const DMat& train, std::span<const int> train_labels, const DMat& query, Index k,
-                              Distance distance);
+std::vector<int> knn_classify(const DMat& train, std::span<const int> train_labels, const DMat& query,
+                              Index k, Distance distance);
 
 // Fold (0..n_folds-1) of each row, stratified by label as described above.
 // Throws InvalidArgument if n_folds < 2 or n_folds > labels.size().
@@ -52,7 +53,7 @@ std::vector<int> stratified_folds(std::span<const int> labels, int n_folds, std:
 struct CrossValidation {
   int n_folds = 0;
   Index k_max = 0;
-  std::vector<double> accuracy;                    // [k_max] mean over folds of the fold accuracy, k = 1..k_max
+  std::vector<double> accuracy;  // [k_max] mean over folds of the fold accuracy, k = 1..k_max
   std::vector<std::vector<double>> fold_accuracy;  // [n_folds][k_max]
   Index best_k = 0;                                // arg max of accuracy (the smallest such k)
   double best_accuracy = 0;                        // = the explanatory power index

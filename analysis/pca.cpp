@@ -27,11 +27,13 @@ Pca fit_pca(const DMat& x, Index k) {
   const Index n = x.rows();
   const Index d = x.cols();
   if (n == 0 || d == 0) {
-    throw InvalidArgument(fmt::format("pca: need at least one vector of at least one dimension, got [{} x {}]", n, d));
+    throw InvalidArgument(
+        fmt::format("pca: need at least one vector of at least one dimension, got [{} x {}]", n, d));
   }
   if (k < 1 || k > d) throw InvalidArgument(fmt::format("pca: components must be in [1, {}], got {}", d, k));
   for (Index i = 0; i < n; ++i) {
-    if (!x.row(i).allFinite()) throw InvalidArgument(fmt::format("pca: vector {} has a non-finite value", i + 1));
+    if (!x.row(i).allFinite())
+      throw InvalidArgument(fmt::format("pca: vector {} has a non-finite value", i + 1));
   }
   Pca p;
   p.mean = x.colwise().mean().transpose();
@@ -40,7 +42,8 @@ Pca fit_pca(const DMat& x, Index k) {
   cov /= static_cast<double>(std::max<Index>(1, n - 1));
   p.total_variance = cov.trace();
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(cov);
-  if (solver.info() != Eigen::Success) throw Error("pca: the eigen-decomposition of the covariance did not converge");
+  if (solver.info() != Eigen::Success)
+    throw Error("pca: the eigen-decomposition of the covariance did not converge");
   // Eigenvalues come in increasing order: the last k columns, reversed.
   p.components.resize(k, d);
   p.variance.resize(k);

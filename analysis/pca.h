@@ -25,9 +25,9 @@ using DMat = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMaj
 using DVec = Eigen::VectorXd;
 
 struct Pca {
-  DVec mean;           // [d]
-  DMat components;     // [k x d], row i = i-th principal axis (unit length)
-  DVec variance;       // [k]   variance of the data along each axis (eigenvalue of C)
+  DVec mean;                  // [d]
+  DMat components;            // [k x d], row i = i-th principal axis (unit length)
+  DVec variance;              // [k]   variance of the data along each axis (eigenvalue of C)
   double total_variance = 0;  // trace(C): the variance of all d dimensions together
 
   Index n_components() const { return components.rows(); }

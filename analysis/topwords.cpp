@@ -26,7 +26,8 @@ TopWords::TopWords(std::size_t n_classes) : classes_(n_classes), n_docs_(n_class
 
 void TopWords::add_document(std::size_t cls, const DocumentWords& words) {
   if (cls >= classes_.size()) {
-    throw InvalidArgument(fmt::format("topwords: class {} is out of range ({} classes)", cls, classes_.size()));
+    throw InvalidArgument(
+        fmt::format("topwords: class {} is out of range ({} classes)", cls, classes_.size()));
   }
   ++n_docs_[cls];
   auto& map = classes_[cls];
@@ -38,8 +39,8 @@ void TopWords::add_document(std::size_t cls, const DocumentWords& words) {
   }
 }
 
-std::vector<TopWords::Entry> TopWords::select(std::size_t cls, std::size_t n, Key key, std::size_t min_documents,
-                                              bool largest) const {
+std::vector<TopWords::Entry> TopWords::select(std::size_t cls, std::size_t n, Key key,
+                                              std::size_t min_documents, bool largest) const {
   std::vector<Entry> all;
   for (const auto& [word, s] : classes_.at(cls)) {
     if (s.documents >= min_documents) all.push_back({word, s});
@@ -57,11 +58,13 @@ std::vector<TopWords::Entry> TopWords::select(std::size_t cls, std::size_t n, Ke
   return all;
 }
 
-std::vector<TopWords::Entry> TopWords::top(std::size_t cls, std::size_t n, Key key, std::size_t min_documents) const {
+std::vector<TopWords::Entry> TopWords::top(std::size_t cls, std::size_t n, Key key,
+                                           std::size_t min_documents) const {
   return select(cls, n, key, min_documents, true);
 }
 
-std::vector<TopWords::Entry> TopWords::bottom(std::size_t cls, std::size_t n, Key key, std::size_t min_documents) const {
+std::vector<TopWords::Entry> TopWords::bottom(std::size_t cls, std::size_t n, Key key,
+                                              std::size_t min_documents) const {
   return select(cls, n, key, min_documents, false);
 }
 

@@ -54,12 +54,15 @@ class TopWords {
   };
   // The n words of class `cls` with the largest key (ties: word bytes ascending), among the words
   // seen in at least min_documents documents of the class.
-  std::vector<Entry> top(std::size_t cls, std::size_t n, Key key = Key::kSum, std::size_t min_documents = 1) const;
+  std::vector<Entry> top(std::size_t cls, std::size_t n, Key key = Key::kSum,
+                         std::size_t min_documents = 1) const;
   // The n words with the most negative sum (evidence against the class), same rules.
-  std::vector<Entry> bottom(std::size_t cls, std::size_t n, Key key = Key::kSum, std::size_t min_documents = 1) const;
+  std::vector<Entry> bottom(std::size_t cls, std::size_t n, Key key = Key::kSum,
+                            std::size_t min_documents = 1) const;
 
  private:
-  std::vector<Entry> select(std::size_t cls, std::size_t n, Key key, std::size_t min_documents, bool largest) const;
+  std::vector<Entry> select(std::size_t cls, std::size_t n, Key key, std::size_t min_documents,
+                            bool largest) const;
   std::vector<std::unordered_map<std::string, WordStats>> classes_;
   std::vector<std::size_t> n_docs_;
 };

@@ -135,15 +135,16 @@ int run_analyze(const AnalyzeCmdOptions& o) {
     for (auto& s : read_vectors_tsv(f)) vector_files.push_back(std::move(s));
   }
 
-  const std::vector<corpora::Example> docs = read_documents(input_for_models(o.input, models, warn), o.max_docs, warn);
+  const std::vector<corpora::Example> docs =
+      read_documents(input_for_models(o.input, models, warn), o.max_docs, warn);
   AnalysisReport report;
   report.title = o.title;
-  report.corpus = fmt::format("{} ({} documents analysed)", o.input.corpus.empty() ? o.input.input : o.input.corpus,
-                              docs.size());
+  report.corpus = fmt::format("{} ({} documents analysed)",
+                              o.input.corpus.empty() ? o.input.input : o.input.corpus, docs.size());
   report.epi_options = eo;
   for (const Model& m : models) {
-    report.facts.push_back(fmt::format("model {}: {}, {} classes, vocabulary {}", m.name, m.classifier->architecture(),
-                                       m.labels().size(), m.vocab().size()));
+    report.facts.push_back(fmt::format("model {}: {}, {} classes, vocabulary {}", m.name,
+                                       m.classifier->architecture(), m.labels().size(), m.vocab().size()));
   }
 
   // Examples: LRP for the predicted class, the models side by side.
@@ -178,16 +179,18 @@ int run_analyze(const AnalyzeCmdOptions& o) {
       am.top_words.push_back(tw.top(c, o.per_class));
       am.class_documents.push_back(tw.documents(c));
     }
-    am.topwords_note = fmt::format("LRP relevance ({}) for each document's true class, summed over the occurrences "
-                                   "of each word in {} documents; mean = per occurrence.",
-                                   rule_name(m, explain), docs.size());
+    am.topwords_note = fmt::format(
+        "LRP relevance ({}) for each document's true class, summed over the occurrences "
+        "of each word in {} documents; mean = per occurrence.",
+        rule_name(m, explain), docs.size());
 
     // Document vectors: from --vectors files, else computed.
     bool from_file = false;
     for (const VectorSet& s : vector_files) {
       if (s.model != m.name) continue;
       from_file = true;
-      if (std::none_of(weightings.begin(), weightings.end(), [&](const Weighting& w) { return w.name == s.weighting; }))
+      if (std::none_of(weightings.begin(), weightings.end(),
+                       [&](const Weighting& w) { return w.name == s.weighting; }))
         continue;
       add_vectors(am, s, eo);
     }
@@ -195,7 +198,8 @@ int run_analyze(const AnalyzeCmdOptions& o) {
       am.vectors_note = "Document vectors read from --vectors.";
     } else {
       try {
-        const DocvecSetup setup = make_docvec_setup(m, o.embeddings, weightings, explain, Documents::in_memory(docs), warn);
+        const DocvecSetup setup =
+            make_docvec_setup(m, o.embeddings, weightings, explain, Documents::in_memory(docs), warn);
         std::vector<VectorSet> sets(weightings.size());
         std::vector<std::vector<double>> flat(weightings.size());
         for_each_document(
@@ -212,11 +216,13 @@ int run_analyze(const AnalyzeCmdOptions& o) {
         for (std::size_t w = 0; w < weightings.size(); ++w) {
           sets[w].model = m.name;
           sets[w].weighting = weightings[w].name;
-          sets[w].x = Eigen::Map<const la::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()), setup.table.cols());
+          sets[w].x = Eigen::Map<const la::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()),
+                                                 setup.table.cols());
           add_vectors(am, sets[w], eo);
         }
-        am.vectors_note = fmt::format("Word vectors: {}.{}", setup.table_source,
-                                      setup.idf_source.empty() ? "" : fmt::format(" TF-IDF: {}.", setup.idf_source));
+        am.vectors_note =
+            fmt::format("Word vectors: {}.{}", setup.table_source,
+                        setup.idf_source.empty() ? "" : fmt::format(" TF-IDF: {}.", setup.idf_source));
       } catch (const InvalidArgument& e) {
         am.vectors_note = fmt::format("No document vectors: {}", e.what());
         warn(fmt::format("analyze: {}", am.vectors_note));
@@ -231,7 +237,8 @@ int run_analyze(const AnalyzeCmdOptions& o) {
       am.has_deletion = true;
       am.deletion_note = "Curves read from --deletion-results.";
     } else if (o.deletion_docs > 0) {
-      const DeletionSetup setup = make_deletion_setup(m, o.methods, o.max_delete, o.random_seeds, 0, explain, warn);
+      const DeletionSetup setup =
+          make_deletion_setup(m, o.methods, o.max_delete, o.random_seeds, 0, explain, warn);
       std::vector<corpora::Example> sub;
       for (const auto& d : spread(docs, o.deletion_docs)) {
         if (label_of(m, d, false) >= 0) sub.push_back(d);
@@ -258,38 +265,48 @@ void setup_analyze(CLI::App& root, Action& action) {
   auto opt = std::make_shared<AnalyzeCmdOptions>();
   CLI::App* cmd = root.add_subcommand(
       "analyze",
-      "write one self-contained HTML analysis report (no script, no external requests) for one or two models\n"
+      "write one self-contained HTML analysis report (no script, no external requests) for one or two "
+      "models\n"
       "on a labelled corpus: example documents highlighted side by side, the most relevant words per class,\n"
       "2-D PCA scatter plots of document vectors (uniform vs TF-IDF vs LRP weighting), word-deletion curves\n"
       "per explanation method with AOPC, and the explanatory power index table. Computed from the inputs\n"
       "(capped by --max-docs and --deletion-docs), or from the JSON/TSV of `textlrp deletion` / `docvec`.");
-  cmd->add_option("--model", opt->models, "model directory (give two to compare them side by side)")->required();
+  cmd->add_option("--model", opt->models, "model directory (give two to compare them side by side)")
+      ->required();
   add_input_options(cmd, opt->input);
-  cmd->add_option("--embeddings", opt->embeddings,
-                  "word vectors for the document vectors (default: the model's own embedding matrix, for a CNN, "
-                  "a BiLSTM or a transformer; a BoW/SVM without --embeddings gets no PCA/EPI)");
-  cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")->required();
+  cmd->add_option(
+      "--embeddings", opt->embeddings,
+      "word vectors for the document vectors (default: the model's own embedding matrix, for a CNN, "
+      "a BiLSTM or a transformer; a BoW/SVM without --embeddings gets no PCA/EPI)");
+  cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")
+      ->required();
   cmd->add_option("--title", opt->title, "report title")->capture_default_str();
-  cmd->add_option("--max-docs", opt->max_docs,
-                  "documents for top words, document vectors and EPI, spread evenly over the corpus (0 = all)")
+  cmd->add_option(
+         "--max-docs", opt->max_docs,
+         "documents for top words, document vectors and EPI, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--deletion-docs", opt->deletion_docs,
                   "documents (of those) for the deletion curves (0 = no deletion unless --deletion-results)")
       ->capture_default_str();
-  cmd->add_option("--max-delete,-K", opt->max_delete, "largest number of deleted tokens")->capture_default_str();
+  cmd->add_option("--max-delete,-K", opt->max_delete, "largest number of deleted tokens")
+      ->capture_default_str();
   cmd->add_option("--methods", opt->methods, "deletion methods")->delimiter(',')->capture_default_str();
-  cmd->add_option("--random-seeds", opt->random_seeds, "random deletion orders averaged per document")->capture_default_str();
+  cmd->add_option("--random-seeds", opt->random_seeds, "random deletion orders averaged per document")
+      ->capture_default_str();
   cmd->add_option("--weightings", opt->weightings, "document-vector weightings (see docvec --help)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--examples", opt->examples, "example documents (the first of each class first)")->capture_default_str();
+  cmd->add_option("--examples", opt->examples, "example documents (the first of each class first)")
+      ->capture_default_str();
   cmd->add_option("--per-class", opt->per_class, "top words per class")->capture_default_str();
-  cmd->add_option("--deletion-results", opt->deletion_results,
-                  "JSON written by textlrp deletion, used instead of computing the curves for the model of that name "
-                  "(repeatable)");
-  cmd->add_option("--vectors", opt->vectors,
-                  "TSV written by textlrp docvec, used instead of computing the document vectors of the models it "
-                  "names (repeatable)");
+  cmd->add_option(
+      "--deletion-results", opt->deletion_results,
+      "JSON written by textlrp deletion, used instead of computing the curves for the model of that name "
+      "(repeatable)");
+  cmd->add_option(
+      "--vectors", opt->vectors,
+      "TSV written by textlrp docvec, used instead of computing the document vectors of the models it "
+      "names (repeatable)");
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help; default: each model's)");
   cmd->add_option("--distance", opt->distance, "EPI: k-NN distance, cosine or euclidean")
       ->check(CLI::IsMember({"cosine", "euclidean"}))

@@ -37,7 +37,8 @@ double cpu_seconds() {
 // Replays documents held in memory (stdin can be read only once, but every round needs the input).
 class MemoryReader final : public corpora::CorpusReader {
  public:
-  MemoryReader(const std::vector<corpora::Example>& docs, std::string_view format) : docs_(docs), format_(format) {}
+  MemoryReader(const std::vector<corpora::Example>& docs, std::string_view format)
+      : docs_(docs), format_(format) {}
   bool next(corpora::Example& out) override {
     if (next_ >= docs_.size()) return false;
     out = docs_[next_++];
@@ -63,7 +64,6 @@ struct BenchOptions {
   bool quiet = false;
 };
 
-
 // --- forward / LRP timing on one synthetic document (--model-shape, --time-tokens) ---------------
 
 // "cnn:tokens=300,embd=300,filters=800,widths=2,classes=20" -> arch and key=value pairs.
@@ -75,7 +75,8 @@ struct Shape {
 
 Shape parse_shape(const std::string& spec) {
   static const std::map<std::string, std::map<std::string, std::int64_t>> kDefaults = {
-      {"cnn", {{"tokens", 300}, {"embd", 300}, {"filters", 800}, {"widths", 2}, {"classes", 20}, {"vocab", 1000}}},
+      {"cnn",
+       {{"tokens", 300}, {"embd", 300}, {"filters", 800}, {"widths", 2}, {"classes", 20}, {"vocab", 1000}}},
       {"bilstm", {{"tokens", 20}, {"embd", 60}, {"hidden", 60}, {"classes", 5}, {"vocab", 1000}}}};
   const auto colon = spec.find(':');
   Shape s;
@@ -95,7 +96,8 @@ Shape parse_shape(const std::string& spec) {
     if (eq == std::string::npos || !s.values.count(key)) {
       std::string keys;
       for (const auto& [k, v] : def->second) keys += (keys.empty() ? "" : ", ") + k;
-      throw InvalidArgument(fmt::format("--model-shape '{}': '{}' is not KEY=N with KEY one of {}", spec, item, keys));
+      throw InvalidArgument(
+          fmt::format("--model-shape '{}': '{}' is not KEY=N with KEY one of {}", spec, item, keys));
     }
     std::int64_t v = 0;
     try {
@@ -103,10 +105,12 @@ Shape parse_shape(const std::string& spec) {
       v = std::stoll(item.substr(eq + 1), &used);
       if (used != item.size() - eq - 1) throw std::invalid_argument("trailing");
     } catch (const std::exception&) {
-      throw InvalidArgument(fmt::format("--model-shape '{}': '{}' is not an integer", spec, item.substr(eq + 1)));
+      throw InvalidArgument(
+          fmt::format("--model-shape '{}': '{}' is not an integer", spec, item.substr(eq + 1)));
     }
     if (v < 1 || v > 100000) {
-      throw InvalidArgument(fmt::format("--model-shape '{}': {} must be in [1, 100000], got {}", spec, key, v));
+      throw InvalidArgument(
+          fmt::format("--model-shape '{}': {} must be in [1, 100000], got {}", spec, key, v));
     }
     s.values[key] = v;
   }
@@ -262,10 +266,12 @@ int run_kernel_bench(const BenchOptions& o) {
 int run_bench(const BenchOptions& o) {
   if (!o.model_shape.empty() || o.time_tokens > 0) {
     if (!o.model_shape.empty() && (!o.model.empty() || o.time_tokens > 0)) {
-      throw InvalidArgument("bench: --model-shape times a synthetic model; it takes neither --model nor --time-tokens");
+      throw InvalidArgument(
+          "bench: --model-shape times a synthetic model; it takes neither --model nor --time-tokens");
     }
     if (o.model_shape.empty() && o.model.empty()) throw InvalidArgument("bench: --time-tokens needs --model");
-    if (o.threads != 1) throw InvalidArgument("bench: --model-shape and --time-tokens time one thread; drop --threads");
+    if (o.threads != 1)
+      throw InvalidArgument("bench: --model-shape and --time-tokens time one thread; drop --threads");
     return run_kernel_bench(o);
   }
   if (o.model.empty()) throw InvalidArgument("bench: give --model (or --model-shape)");
@@ -287,9 +293,10 @@ int run_bench(const BenchOptions& o) {
     auto reader = input.open(warn);
     stdin_format = std::string(reader->format());
     stdin_docs = corpora::read_all(*reader);
-    warn(fmt::format("bench: read {} documents from stdin once; every round replays them from memory (the "
-                     "figures exclude reading and parsing the input)",
-                     stdin_docs.size()));
+    warn(
+        fmt::format("bench: read {} documents from stdin once; every round replays them from memory (the "
+                    "figures exclude reading and parsing the input)",
+                    stdin_docs.size()));
   }
   auto pass = [&](bool explain, std::size_t* bytes) {
     std::unique_ptr<corpora::CorpusReader> reader;
@@ -322,17 +329,19 @@ int run_bench(const BenchOptions& o) {
     const std::size_t before = r > 0 && p_n != n ? n : p_n;
     const std::size_t after = r > 0 && p_n != n ? p_n : e_n;
     if (before != after) {
-      throw Error(fmt::format("bench: the input changed between passes ({} then {} documents); give a file that "
-                              "stays the same while bench runs",
-                              before, after));
+      throw Error(
+          fmt::format("bench: the input changed between passes ({} then {} documents); give a file that "
+                      "stays the same while bench runs",
+                      before, after));
     }
     n = p_n;
     best_predict = std::min(best_predict, p_wall);
     best_explain = std::min(best_explain, e_wall);
     best_predict_cpu = std::min(best_predict_cpu, p_cpu);
     best_explain_cpu = std::min(best_explain_cpu, e_cpu);
-    warn(fmt::format("round {}: predict {:.3f} s (CPU {:.3f} s), explain {:.3f} s (CPU {:.3f} s) for {} documents",
-                     r + 1, p_wall, p_cpu, e_wall, e_cpu, n));
+    warn(fmt::format(
+        "round {}: predict {:.3f} s (CPU {:.3f} s), explain {:.3f} s (CPU {:.3f} s) for {} documents", r + 1,
+        p_wall, p_cpu, e_wall, e_cpu, n));
   }
   nlohmann::ordered_json j;
   j["model"] = model.name;
@@ -360,27 +369,35 @@ int run_bench(const BenchOptions& o) {
 
 void setup_bench(CLI::App& root, Action& action) {
   auto opt = std::make_shared<BenchOptions>();
-  CLI::App* cmd = root.add_subcommand(
-      "bench",
-      "measure predict and explain throughput (documents/s, including reading and tokenizing) on the same input "
-      "in one run and print their ratio as JSON (best of --repeat rounds; wall time, and the process's CPU time, "
-      "which a loaded machine disturbs less). Input from stdin is read once and "
-      "replayed from memory in every round (reading it is then not timed). With --model-shape (a synthetic model) "
-      "or --time-tokens N (the --model on one synthetic document of N tokens) it instead times one forward pass "
-      "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= 0.2 s, and the least CPU time "
-      "of a call) and prints their ratio, the peak resident memory during the explanations (Linux VmHWM, reset after "
-      "loading), the scores and the kernel ISA level");
+  CLI::App* cmd =
+      root.add_subcommand("bench",
+                          "measure predict and explain throughput (documents/s, including reading and "
+                          "tokenizing) on the same input "
+                          "in one run and print their ratio as JSON (best of --repeat rounds; wall time, and "
+                          "the process's CPU time, "
+                          "which a loaded machine disturbs less). Input from stdin is read once and "
+                          "replayed from memory in every round (reading it is then not timed). With "
+                          "--model-shape (a synthetic model) "
+                          "or --time-tokens N (the --model on one synthetic document of N tokens) it instead "
+                          "times one forward pass "
+                          "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= "
+                          "0.2 s, and the least CPU time "
+                          "of a call) and prints their ratio, the peak resident memory during the "
+                          "explanations (Linux VmHWM, reset after "
+                          "loading), the scores and the kernel ISA level");
   cmd->add_option("--model", opt->model, "model directory");
   cmd->add_option("--model-shape", opt->model_shape,
                   "time forward and LRP on a synthetic model (random weights, seeded): "
                   "cnn[:tokens=300,embd=300,filters=800,widths=2,classes=20,vocab=1000] or "
                   "bilstm[:tokens=20,embd=60,hidden=60,classes=5,vocab=1000]; give any subset of the keys");
-  cmd->add_option("--time-tokens", opt->time_tokens,
-                  "time forward and LRP of --model on one document of N token ids (7919·t + 13 mod vocabulary)")
+  cmd->add_option(
+         "--time-tokens", opt->time_tokens,
+         "time forward and LRP of --model on one document of N token ids (7919·t + 13 mod vocabulary)")
       ->check(CLI::Range(1, 1000000));
   add_input_options(cmd, opt->input);
   cmd->add_option("--threads", opt->threads, "worker threads")->capture_default_str();
-  cmd->add_option("--repeat", opt->repeat, "rounds; the best time of each pass is reported")->capture_default_str();
+  cmd->add_option("--repeat", opt->repeat, "rounds; the best time of each pass is reported")
+      ->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help)");
   cmd->add_option("--precision", opt->precision, "BiLSTM: float64 or float32 LRP (see explain --help)")
       ->check(CLI::IsMember({"float64", "float32"}));

@@ -38,7 +38,8 @@ int run_deletion(const DeletionCmdOptions& o) {
   model.classifier->set_rule(explain, o.rule);
   explain.ig_steps = o.steps;
   const InputOptions input = input_for_model(o.input, model, warn);
-  const DeletionSetup setup = make_deletion_setup(model, o.methods, o.max_delete, o.random_seeds, o.seed, explain, warn);
+  const DeletionSetup setup =
+      make_deletion_setup(model, o.methods, o.max_delete, o.random_seeds, o.seed, explain, warn);
   // Streamed in bounded memory unless --max-docs samples the corpus. A document without a known label
   // stops the run: checked up front when in memory, when it is reached when streamed.
   const Documents docs = o.max_docs == 0 ? Documents::streamed(input, warn)
@@ -60,8 +61,8 @@ int run_deletion(const DeletionCmdOptions& o) {
   out.commit();
   if (!o.quiet) {
     for (const auto& c : result.curves) {
-      log_line(fmt::format("deletion: {:<10} AOPC {:.4f} (correct, falling)  {:.4f} (misclassified, rising)", c.name,
-                           c.correct.aopc(), c.misclassified.aopc(true)));
+      log_line(fmt::format("deletion: {:<10} AOPC {:.4f} (correct, falling)  {:.4f} (misclassified, rising)",
+                           c.name, c.correct.aopc(), c.misclassified.aopc(true)));
     }
   }
   return 0;
@@ -73,30 +74,38 @@ void setup_deletion(CLI::App& root, Action& action) {
   auto opt = std::make_shared<DeletionCmdOptions>();
   CLI::App* cmd = root.add_subcommand(
       "deletion",
-      "word-deletion curves (Arras et al. 2016/2017): for each correctly classified document, delete its tokens\n"
+      "word-deletion curves (Arras et al. 2016/2017): for each correctly classified document, delete its "
+      "tokens\n"
       "one by one in DEcreasing order of relevance for the true class and record the accuracy after 0..K\n"
-      "deletions (a faithful explanation makes it fall fast); for misclassified documents delete in INcreasing\n"
-      "order (it should rise). Deleting = the BoW/SVM drops the token, the CNN and the BiLSTM set its embedding to\n"
+      "deletions (a faithful explanation makes it fall fast); for misclassified documents delete in "
+      "INcreasing\n"
+      "order (it should rise). Deleting = the BoW/SVM drops the token, the CNN and the BiLSTM set its "
+      "embedding to\n"
       "zero, a transformer deletes words (a piece and its ## pieces leave the sequence).\n"
       "random = seeded random orders, averaged over --random-seeds. AOPC = mean over k = 0..K of\n"
       "acc[0] - acc[k] (misclassified: acc[k] - acc[0]); larger is better. JSON on stdout:\n"
       "{\"methods\":{\"lrp\":{\"accuracy\":[...],\"aopc\":x,\"score\":[...],\"aopc_score\":y,\n"
       "  \"misclassified\":{\"accuracy\":[...],\"aopc\":x,...}},...},\"documents\":n,\"correct\":c,...}\n"
-      "Every model (BoW/SVM, CNN, BiLSTM) computes all six methods; a method that fails with the given options\n"
+      "Every model (BoW/SVM, CNN, BiLSTM) computes all six methods; a method that fails with the given "
+      "options\n"
       "(e.g. a --rule the BiLSTM does not support, for lrp) is skipped, with the reason under \"skipped\".");
   cmd->add_option("--model", opt->model, "model directory")->required();
   add_input_options(cmd, opt->input);
   cmd->add_option("--methods", opt->methods, "comma-separated: lrp, sa, gi, ig, occlusion, random")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--max-delete,-K", opt->max_delete, "largest number of deleted tokens")->capture_default_str();
-  cmd->add_option("--random-seeds", opt->random_seeds, "random orders averaged per document")->capture_default_str();
+  cmd->add_option("--max-delete,-K", opt->max_delete, "largest number of deleted tokens")
+      ->capture_default_str();
+  cmd->add_option("--random-seeds", opt->random_seeds, "random orders averaged per document")
+      ->capture_default_str();
   cmd->add_option("--seed", opt->seed, "base seed of the random orders")->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help; default: the model's)");
   cmd->add_option("--steps", opt->steps, "integrated gradients: steps")->capture_default_str();
-  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
-  cmd->add_option("-o,--output,--out", opt->output, "JSON file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "JSON file (- = stdout); written atomically")
+      ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");

@@ -35,7 +35,8 @@ int run_docvec(const DocvecCmdOptions& o) {
     if (!o.quiet) log_line(m);
   };
   if (o.epi && (o.out.empty() || o.out == "-")) {
-    throw InvalidArgument("--epi prints the EPI table on stdout: write the vectors to a file with -o/--output FILE");
+    throw InvalidArgument(
+        "--epi prints the EPI table on stdout: write the vectors to a file with -o/--output FILE");
   }
   if (o.steps < 1) throw InvalidArgument("--steps must be at least 1");
   EpiOptions eo;
@@ -46,7 +47,8 @@ int run_docvec(const DocvecCmdOptions& o) {
   std::vector<Weighting> weightings;
   for (const auto& w : o.weightings) {
     Weighting p = parse_weighting(w, o.method);
-    const bool dup = std::any_of(weightings.begin(), weightings.end(), [&](const Weighting& q) { return q.name == p.name; });
+    const bool dup = std::any_of(weightings.begin(), weightings.end(),
+                                 [&](const Weighting& q) { return q.name == p.name; });
     if (!dup) weightings.push_back(std::move(p));
   }
   const Model model = load_model(o.model, !o.no_verify);
@@ -73,7 +75,8 @@ int run_docvec(const DocvecCmdOptions& o) {
   out.write(vectors_tsv_header(dim));
   std::string rows;
   const std::size_t n_docs = for_each_document(
-      docs, o.threads, 8, "docvec", o.quiet, [&](const corpora::Example& ex) { return document_vectors(setup, ex); },
+      docs, o.threads, 8, "docvec", o.quiet,
+      [&](const corpora::Example& ex) { return document_vectors(setup, ex); },
       [&](const corpora::Example& doc, const DocVectors& dv) {
         const std::string label = doc.label.value_or("");
         const std::string& prediction = model.labels()[static_cast<std::size_t>(dv.prediction)];
@@ -90,12 +93,13 @@ int run_docvec(const DocvecCmdOptions& o) {
         out.write(rows);
       });
   out.commit();
-  warn(fmt::format("docvec: wrote {} documents x {} weightings ({} dimensions) to {}", n_docs, weightings.size(), dim,
-                   o.out == "-" ? std::string("stdout") : o.out));
+  warn(fmt::format("docvec: wrote {} documents x {} weightings ({} dimensions) to {}", n_docs,
+                   weightings.size(), dim, o.out == "-" ? std::string("stdout") : o.out));
   if (o.epi) {
     std::vector<EpiRow> rows_epi;
     for (std::size_t w = 0; w < weightings.size(); ++w) {
-      sets[w].x = Eigen::Map<const analysis::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()), dim);
+      sets[w].x =
+          Eigen::Map<const analysis::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()), dim);
       rows_epi.push_back(explanatory_power(sets[w], eo));
       rows_epi.back().source = o.out;
     }
@@ -110,33 +114,46 @@ int run_docvec(const DocvecCmdOptions& o) {
 
 void setup_docvec(CLI::App& root, Action& action) {
   auto opt = std::make_shared<DocvecCmdOptions>();
-  CLI::App* cmd = root.add_subcommand(
-      "docvec",
-      "document vectors d = sum_t w_t * e(token_t) (Arras et al. 2017): e = word vectors (--embeddings FILE, or the\n"
-      "model's own embedding matrix: CNN, BiLSTM, a transformer's pieces), w = relevance of the token for the\n"
-      "PREDICTED class (lrp, sa, gi, ig, occlusion), 1 (uniform) or its TF-IDF weight (tfidf: the BoW/SVM model's idf, else the smooth idf of the\n"
-      "corpus itself). TSV: header id, label, prediction, model, weighting, v1..vE; one row per document and\n"
-      "weighting. <unk> and words without a vector add nothing. --epi adds the explanatory power index table.");
+  CLI::App* cmd =
+      root.add_subcommand("docvec",
+                          "document vectors d = sum_t w_t * e(token_t) (Arras et al. 2017): e = word vectors "
+                          "(--embeddings FILE, or the\n"
+                          "model's own embedding matrix: CNN, BiLSTM, a transformer's pieces), w = relevance "
+                          "of the token for the\n"
+                          "PREDICTED class (lrp, sa, gi, ig, occlusion), 1 (uniform) or its TF-IDF weight "
+                          "(tfidf: the BoW/SVM model's idf, else the smooth idf of the\n"
+                          "corpus itself). TSV: header id, label, prediction, model, weighting, v1..vE; one "
+                          "row per document and\n"
+                          "weighting. <unk> and words without a vector add nothing. --epi adds the "
+                          "explanatory power index table.");
   cmd->add_option("--model", opt->model, "model directory")->required();
   add_input_options(cmd, opt->input);
   add_shard_option(cmd, opt->input);
-  cmd->add_option("--embeddings", opt->embeddings,
-                  "word vectors (word2vec binary/text, fastText .vec, GloVe), matched to the model's vocabulary; "
-                  "default: the model's embedding matrix (CNN, BiLSTM, a transformer's piece embeddings; the BoW/SVM "
-                  "has none)");
+  cmd->add_option(
+      "--embeddings", opt->embeddings,
+      "word vectors (word2vec binary/text, fastText .vec, GloVe), matched to the model's vocabulary; "
+      "default: the model's embedding matrix (CNN, BiLSTM, a transformer's piece embeddings; the BoW/SVM "
+      "has none)");
   cmd->add_option("--weighting", opt->weightings,
-                  "one or more (comma-separated) of uniform, tfidf, lrp, sa, gi, ig, occlusion, relevance (= --method)")
+                  "one or more (comma-separated) of uniform, tfidf, lrp, sa, gi, ig, occlusion, relevance (= "
+                  "--method)")
       ->delimiter(',')
       ->capture_default_str();
-  cmd->add_option("--method", opt->method, "explanation method of --weighting relevance")->capture_default_str();
+  cmd->add_option("--method", opt->method, "explanation method of --weighting relevance")
+      ->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help; default: the model's)");
   cmd->add_option("--steps", opt->steps, "integrated gradients: steps")->capture_default_str();
-  cmd->add_option("-o,--output,--out", opt->out, "TSV file to write atomically (- = stdout)")->capture_default_str();
-  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+  cmd->add_option("-o,--output,--out", opt->out, "TSV file to write atomically (- = stdout)")
+      ->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
-  cmd->add_flag("--epi", opt->epi, "also print the explanatory power index of every weighting (JSON on stdout, table on stderr)");
-  cmd->add_option("--distance", opt->distance, "--epi: k-NN distance, cosine or euclidean")->capture_default_str();
+  cmd->add_flag(
+      "--epi", opt->epi,
+      "also print the explanatory power index of every weighting (JSON on stdout, table on stderr)");
+  cmd->add_option("--distance", opt->distance, "--epi: k-NN distance, cosine or euclidean")
+      ->capture_default_str();
   cmd->add_option("--folds", opt->folds, "--epi: cross-validation folds")->capture_default_str();
   cmd->add_option("--k-max", opt->k_max, "--epi: largest k of k-NN")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "--epi: seed of the fold assignment")->capture_default_str();

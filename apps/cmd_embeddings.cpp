@@ -9,9 +9,9 @@
 #include <mutex>
 
 #include "apps/commands.h"
-#include "apps/training.h"
 #include "apps/common/analysis.h"
 #include "apps/common/cli.h"
+#include "apps/training.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "embeddings/load.h"
@@ -60,7 +60,8 @@ int run_embeddings_train(const EmbTrainOptions& o) {
     while (reader->next(ex)) {
       line.clear();
       if (ex.tokens) {
-        for (const auto& t : nlp::pretokenized(*ex.tokens, o.lowercase)) line += (line.empty() ? "" : " ") + t.text;
+        for (const auto& t : nlp::pretokenized(*ex.tokens, o.lowercase))
+          line += (line.empty() ? "" : " ") + t.text;
       } else {
         for (const auto& t : tokenizer.tokenize(ex.text)) {
           if (!line.empty()) line.push_back(' ');
@@ -96,7 +97,8 @@ int run_embeddings_train(const EmbTrainOptions& o) {
       last = t;
       // fastText reports a loss of -1 until it has one.
       log_line(fmt::format("embeddings: {:.1f}%{}  ETA {}:{:02d}", 100 * p,
-                           loss >= 0 ? fmt::format("  loss {:.4f}", loss) : std::string(), eta / 60, eta % 60));
+                           loss >= 0 ? fmt::format("  loss {:.4f}", loss) : std::string(), eta / 60,
+                           eta % 60));
     };
   }
   const double t0 = now_seconds();
@@ -122,7 +124,8 @@ int run_embeddings_inspect(const InspectOptions& o) {
   };
   const emb::Format format = emb::parse_format(o.format);
   std::string description;
-  const emb::Format detected = format == emb::Format::kAuto ? emb::detect_format(o.vectors, &description) : format;
+  const emb::Format detected =
+      format == emb::Format::kAuto ? emb::detect_format(o.vectors, &description) : format;
   emb::LoadOptions lo;
   lo.allow_short_header = o.allow_short_header;
   lo.allow_duplicates = o.allow_duplicates;
@@ -153,7 +156,8 @@ int run_embeddings_inspect(const InspectOptions& o) {
 }  // namespace
 
 void setup_embeddings(CLI::App& root, Action& action) {
-  CLI::App* group = root.add_subcommand("embeddings", "word vectors: train them on a corpus, inspect a vectors file");
+  CLI::App* group =
+      root.add_subcommand("embeddings", "word vectors: train them on a corpus, inspect a vectors file");
   group->require_subcommand(1);
   auto opt = std::make_shared<EmbTrainOptions>();
   CLI::App* cmd = group->add_subcommand(
@@ -162,18 +166,23 @@ void setup_embeddings(CLI::App& root, Action& action) {
   cmd->add_option("-o,--output,--out", opt->out, "vectors file to write (.vec, atomically)")->required();
   cmd->add_option("--dim", opt->train.dim, "vector dimension")->capture_default_str();
   cmd->add_option("--epoch", opt->train.epoch, "passes over the corpus")->capture_default_str();
-  cmd->add_option("--min-count", opt->train.min_count, "ignore words seen fewer times")->capture_default_str();
+  cmd->add_option("--min-count", opt->train.min_count, "ignore words seen fewer times")
+      ->capture_default_str();
   cmd->add_option("--window", opt->train.window, "context window size")->capture_default_str();
   cmd->add_option("--model", opt->train.model, "skipgram or cbow")->capture_default_str();
-  cmd->add_option("--minn", opt->train.min_subword, "shortest character n-gram (0 = words only)")->capture_default_str();
-  cmd->add_option("--maxn", opt->train.max_subword, "longest character n-gram (0 = words only)")->capture_default_str();
+  cmd->add_option("--minn", opt->train.min_subword, "shortest character n-gram (0 = words only)")
+      ->capture_default_str();
+  cmd->add_option("--maxn", opt->train.max_subword, "longest character n-gram (0 = words only)")
+      ->capture_default_str();
   opt->train.threads = 0;
   cmd->add_option("--threads", opt->train.threads,
                   "training threads (default: all cores; fastText is deterministic only with --threads 1)");
-  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--seed", opt->train.seed, "random seed")->capture_default_str();
-  cmd->add_flag("!--no-lowercase", opt->lowercase, "keep case (default: ICU case folding, as the classifiers)");
+  cmd->add_flag("!--no-lowercase", opt->lowercase,
+                "keep case (default: ICU case folding, as the classifiers)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");
 #if TEXTLRP_WITH_TRAINING
   cmd->callback([opt, &action] { action = [opt] { return run_embeddings_train(*opt); }; });
@@ -187,10 +196,12 @@ void setup_embeddings(CLI::App& root, Action& action) {
       "read a vectors file (word2vec binary/text, fastText .vec, GloVe; every row checked) and print JSON: "
       "format, words, dim and, with --model, how much of the model's vocabulary it covers");
   inspect->add_option("vectors", io->vectors, "vectors file")->required();
-  inspect->add_option("--format", io->format, "auto, word2vec-binary, word2vec-text or glove")->capture_default_str();
+  inspect->add_option("--format", io->format, "auto, word2vec-binary, word2vec-text or glove")
+      ->capture_default_str();
   inspect->add_option("--model", io->model, "model directory whose vocabulary to check coverage against");
-  inspect->add_flag("--allow-short-header", io->allow_short_header,
-                    "accept a header that claims more words than the file holds (a warning instead of an error)");
+  inspect->add_flag(
+      "--allow-short-header", io->allow_short_header,
+      "accept a header that claims more words than the file holds (a warning instead of an error)");
   inspect->add_flag("--allow-duplicates", io->allow_duplicates, "keep the first row of a repeated word");
   inspect->add_flag("-q,--quiet", io->quiet, "no log messages on stderr");
   inspect->callback([io, &action] { action = [io] { return run_embeddings_inspect(*io); }; });

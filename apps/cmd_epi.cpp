@@ -54,15 +54,20 @@ void setup_epi(CLI::App& root, Action& action) {
       "Vectors are scaled to unit length and compared by cosine distance unless told otherwise; neighbours\n"
       "at equal distance are ordered by row, vote ties go to the class of the nearest tied neighbour.\n"
       "JSON on stdout, a table on stderr.");
-  cmd->add_option("--vectors", opt->vectors, "docvec TSV file (repeat to compare files; a file of concatenated docvec --shard outputs reads as one)")->required();
+  cmd->add_option("--vectors", opt->vectors,
+                  "docvec TSV file (repeat to compare files; a file of concatenated docvec --shard outputs "
+                  "reads as one)")
+      ->required();
   cmd->add_option("--distance", opt->distance, "cosine or euclidean")
       ->check(CLI::IsMember({"cosine", "euclidean"}))
       ->capture_default_str();
-  cmd->add_option("--folds", opt->folds, "cross-validation folds (stratified by class)")->capture_default_str();
+  cmd->add_option("--folds", opt->folds, "cross-validation folds (stratified by class)")
+      ->capture_default_str();
   cmd->add_option("--k-max", opt->k_max, "largest k")->capture_default_str();
   cmd->add_option("--seed", opt->seed, "seed of the fold assignment")->capture_default_str();
   cmd->add_flag("--no-normalize", opt->no_normalize, "keep the vectors' lengths (default: unit length)");
-  cmd->add_option("-o,--output,--out", opt->output, "JSON file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "JSON file (- = stdout); written atomically")
+      ->capture_default_str();
   cmd->add_flag("-q,--quiet", opt->quiet, "no table on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_epi(*opt); }; });
 }

@@ -18,11 +18,11 @@
 #include <algorithm>
 
 #include "apps/commands.h"
-#include "explain/import.h"
 #include "apps/common/cli.h"
 #include "core/error.h"
-#include "core/safetensors.h"
 #include "core/file.h"
+#include "core/safetensors.h"
+#include "explain/import.h"
 #include "lrp/models/bert_classifier.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
@@ -53,9 +53,10 @@ void warn_cased(const ImportOptions& o, const nlp::Vocabulary& vocab) {
   std::size_t n_cased = 0;
   for (const auto& t : vocab.tokens()) n_cased += nlp::case_fold(t) != t ? 1 : 0;
   if (n_cased > 0) {
-    log_line(fmt::format("warning: {} vocabulary tokens change under case folding and can never match; use "
-                         "--no-lowercase if the model was trained on cased text",
-                         n_cased));
+    log_line(
+        fmt::format("warning: {} vocabulary tokens change under case folding and can never match; use "
+                    "--no-lowercase if the model was trained on cased text",
+                    n_cased));
   }
 }
 
@@ -72,12 +73,12 @@ void add_corpus_labels(const ImportOptions& o, nlohmann::json& config) {
 void save_bilstm(const ImportOptions& o, const lrp::BiLstmClassifier& model, const nlp::Vocabulary& vocab,
                  const std::string& source_file, nlohmann::json training) {
   if (static_cast<Index>(vocab.size()) != model.n_vocab()) {
-    throw FormatError(fmt::format("{}: {} tokens, but the embedding matrix in {} has {} rows", o.vocab, vocab.size(),
-                                  source_file, model.n_vocab()));
+    throw FormatError(fmt::format("{}: {} tokens, but the embedding matrix in {} has {} rows", o.vocab,
+                                  vocab.size(), source_file, model.n_vocab()));
   }
   if (model.labels().size() < 2) {
-    throw FormatError(fmt::format("{}: the output layer has {} class(es); a classifier needs at least 2", source_file,
-                                  model.labels().size()));
+    throw FormatError(fmt::format("{}: the output layer has {} class(es); a classifier needs at least 2",
+                                  source_file, model.labels().size()));
   }
   warn_cased(o, vocab);
   nlp::TokenizerOptions topt;
@@ -88,9 +89,10 @@ void save_bilstm(const ImportOptions& o, const lrp::BiLstmClassifier& model, con
   add_corpus_labels(o, config);
   save_model(o.out, config, tokenizer, vocab, model, self_test_texts(vocab));
   if (!o.quiet) {
-    log_line(fmt::format("imported bilstm: {} tokens x {} dims, {} hidden units per direction, {} classes{} -> {}",
-                         model.n_vocab(), model.n_embd(), model.n_hidden(), model.labels().size(),
-                         model.weights().fc_bias.size() > 0 ? " (with output bias)" : "", o.out));
+    log_line(
+        fmt::format("imported bilstm: {} tokens x {} dims, {} hidden units per direction, {} classes{} -> {}",
+                    model.n_vocab(), model.n_embd(), model.n_hidden(), model.labels().size(),
+                    model.weights().fc_bias.size() > 0 ? " (with output bias)" : "", o.out));
   }
 }
 
@@ -119,7 +121,8 @@ int run_import_pytorch(const ImportOptions& o) {
   if (!o.quiet) {
     for (const auto& w : imported.warnings) log_line(w);
   }
-  nlohmann::json config = {{"training", {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}}}};
+  nlohmann::json config = {
+      {"training", {{"imported_from", "pytorch"}, {"weights", o.weights}, {"vocab", o.vocab}}}};
   if (imported.config.contains("corpus_labels")) config["corpus_labels"] = imported.config["corpus_labels"];
   save_model(o.out, config, *imported.tokenizer, imported.vocab, *imported.classifier,
              self_test_texts(imported.vocab));
@@ -146,8 +149,9 @@ int run_import_huggingface(const ImportOptions& o) {
   const auto vocab_path = dir / "vocab.txt";
   nlp::WordPieceTokenizer wordpiece = nlp::WordPieceTokenizer::load(vocab_path, wo);
   nlp::Vocabulary vocab = nlp::Vocabulary::load(vocab_path);
-  const ImportedModel imported = import_huggingface(std::move(model), std::move(wordpiece), std::move(vocab), max_length,
-                                                    vocab_path.string(), (dir / "model.safetensors").string());
+  const ImportedModel imported =
+      import_huggingface(std::move(model), std::move(wordpiece), std::move(vocab), max_length,
+                         vocab_path.string(), (dir / "model.safetensors").string());
   save_model(o.out, {{"training", {{"imported_from", "huggingface"}, {"from", o.from}}}}, *imported.tokenizer,
              imported.vocab, *imported.classifier, self_test_texts(imported.vocab));
   if (!o.quiet) log_line(fmt::format("imported {} -> {}", imported.summary, o.out));
@@ -157,28 +161,37 @@ int run_import_huggingface(const ImportOptions& o) {
 }  // namespace
 
 void setup_import(CLI::App& root, Action& action) {
-  CLI::App* cmd = root.add_subcommand("import", "convert a model trained elsewhere into a textlrp model directory");
+  CLI::App* cmd =
+      root.add_subcommand("import", "convert a model trained elsewhere into a textlrp model directory");
   cmd->require_subcommand(1);
   auto opt = std::make_shared<ImportOptions>();
-  CLI::App* py = cmd->add_subcommand(
-      "pytorch",
-      "import a PyTorch model saved with safetensors. --arch cnn: embedding.weight [V x E], conv.weight [F x E x K] "
-      "and conv.bias [F] (or convs.{i}.weight/bias for several widths), fc.weight [C x n_widths*F], fc.bias [C]. "
-      "--arch bilstm: embedding.weight [V x E], nn.LSTM(bidirectional=True) weight_ih_l0 [4H x E], weight_hh_l0 "
-      "[4H x H], bias_ih_l0, bias_hh_l0 [4H] and the same with _reverse (prefixed lstm. or not; gate order i,f,g,o), "
-      "fc.weight [C x 2H] (forward direction's columns first), optional fc.bias [C]");
+  CLI::App* py =
+      cmd->add_subcommand("pytorch",
+                          "import a PyTorch model saved with safetensors. --arch cnn: embedding.weight [V x "
+                          "E], conv.weight [F x E x K] "
+                          "and conv.bias [F] (or convs.{i}.weight/bias for several widths), fc.weight [C x "
+                          "n_widths*F], fc.bias [C]. "
+                          "--arch bilstm: embedding.weight [V x E], nn.LSTM(bidirectional=True) weight_ih_l0 "
+                          "[4H x E], weight_hh_l0 "
+                          "[4H x H], bias_ih_l0, bias_hh_l0 [4H] and the same with _reverse (prefixed lstm. "
+                          "or not; gate order i,f,g,o), "
+                          "fc.weight [C x 2H] (forward direction's columns first), optional fc.bias [C]");
   py->add_option("--arch", opt->arch, "architecture of the weights: cnn or bilstm")
       ->capture_default_str()
       ->check(CLI::IsMember({"cnn", "bilstm"}));
   py->add_option("--weights", opt->weights, "state dict as .safetensors (float32)")->required();
   py->add_option("--vocab", opt->vocab, "vocabulary: one token a line, line k = token id k")->required();
-  py->add_option("--labels", opt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1); a corpus labelled 0..C-1 is "
-                  "then read with these names")
+  py->add_option(
+        "--labels", opt->labels,
+        "class names, comma-separated, in output order (default: 0,1,..,C-1); a corpus labelled 0..C-1 is "
+        "then read with these names")
       ->delimiter(',');
   py->add_option("-o,--output,--out", opt->out, "model directory to write (replaced atomically)")->required();
   py->add_flag("--lowercase,!--no-lowercase", opt->lowercase,
-               "case-fold tokens before the vocabulary lookup (default: on; use --no-lowercase for cased vocabularies)");
-  py->add_flag("--keep-punctuation", opt->keep_punctuation, "keep punctuation and symbols as tokens (default: off)");
+               "case-fold tokens before the vocabulary lookup (default: on; use --no-lowercase for cased "
+               "vocabularies)");
+  py->add_flag("--keep-punctuation", opt->keep_punctuation,
+               "keep punctuation and symbols as tokens (default: off)");
   py->add_option("--max-tokens", opt->max_tokens, "longer documents are truncated (the output says so)")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -189,20 +202,29 @@ void setup_import(CLI::App& root, Action& action) {
   aopt->keep_punctuation = true;  // the SST vocabulary holds punctuation tokens ("." "," "--" "...")
   CLI::App* arras = cmd->add_subcommand(
       "arras-bilstm",
-      "import the bidirectional LSTM of Arras et al. 2017 (github.com/ArrasL/LRP_for_LSTM) from its NumPy layout: "
-      "DIR/Wxh_Left.npy [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy [C x H], "
+      "import the bidirectional LSTM of Arras et al. 2017 (github.com/ArrasL/LRP_for_LSTM) from its NumPy "
+      "layout: "
+      "DIR/Wxh_Left.npy [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy "
+      "[C x H], "
       "the same with _Right (gate order i,g,f,o, float64), DIR/vocab.txt (no <unk>: unknown words are zero "
       "vectors) and the embedding matrix [V x E] as .npy");
   arras->add_option("--from", aopt->from, "folder with the .npy weights and vocab.txt")->required();
-  arras->add_option("--embeddings", aopt->embeddings, "embedding matrix [V x E] as .npy (<f8 or <f4)")->required();
-  arras->add_option("--labels", aopt->labels, "class names, comma-separated, in output order (default: 0,1,..,C-1); a corpus labelled 0..C-1 is "
-                  "then read with these names")
+  arras->add_option("--embeddings", aopt->embeddings, "embedding matrix [V x E] as .npy (<f8 or <f4)")
+      ->required();
+  arras
+      ->add_option(
+          "--labels", aopt->labels,
+          "class names, comma-separated, in output order (default: 0,1,..,C-1); a corpus labelled 0..C-1 is "
+          "then read with these names")
       ->delimiter(',');
-  arras->add_option("-o,--output,--out", aopt->out, "model directory to write (replaced atomically)")->required();
-  arras->add_flag("--lowercase,!--no-lowercase", aopt->lowercase,
-                  "case-fold tokens before the vocabulary lookup (default: on; the SST vocabulary is lowercased)");
-  arras->add_flag("--keep-punctuation,!--no-keep-punctuation", aopt->keep_punctuation,
-                  "keep punctuation and symbols as tokens of text input (default: on, the vocabulary has them)");
+  arras->add_option("-o,--output,--out", aopt->out, "model directory to write (replaced atomically)")
+      ->required();
+  arras->add_flag(
+      "--lowercase,!--no-lowercase", aopt->lowercase,
+      "case-fold tokens before the vocabulary lookup (default: on; the SST vocabulary is lowercased)");
+  arras->add_flag(
+      "--keep-punctuation,!--no-keep-punctuation", aopt->keep_punctuation,
+      "keep punctuation and symbols as tokens of text input (default: on, the vocabulary has them)");
   arras->add_flag("-q,--quiet", aopt->quiet, "no log messages on stderr");
   arras->callback([aopt, &action] { action = [aopt] { return run_import_arras(*aopt); }; });
 
@@ -210,8 +232,10 @@ void setup_import(CLI::App& root, Action& action) {
   CLI::App* hf = cmd->add_subcommand(
       "huggingface",
       "import a Hugging Face BertForSequenceClassification or DistilBertForSequenceClassification directory: "
-      "config.json (hidden_act gelu, id2label), model.safetensors (F32, F16 or BF16; a pytorch_model.bin must be "
-      "converted to safetensors first), vocab.txt and tokenizer_config.json (do_lower_case, model_max_length)");
+      "config.json (hidden_act gelu, id2label), model.safetensors (F32, F16 or BF16; a pytorch_model.bin "
+      "must be "
+      "converted to safetensors first), vocab.txt and tokenizer_config.json (do_lower_case, "
+      "model_max_length)");
   hf->add_option("--from", hopt->from, "the Hugging Face model directory")->required();
   hf->add_option("--out", hopt->out, "model directory to write (replaced atomically)")->required();
   hf->add_flag("-q,--quiet", hopt->quiet, "no log messages on stderr");

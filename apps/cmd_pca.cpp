@@ -61,7 +61,8 @@ int run_pca(const PcaCmdOptions& o) {
       const auto ratio = p.explained_ratio();
       std::string r;
       for (double v : ratio) r += fmt::format(" {:.1f}%", 100 * v);
-      log_line(fmt::format("pca: {} / {}: {} documents; explained variance{}", s.model, s.weighting, s.ids.size(), r));
+      log_line(fmt::format("pca: {} / {}: {} documents; explained variance{}", s.model, s.weighting,
+                           s.ids.size(), r));
     }
   }
   if (!o.out.empty()) write_file_atomic(o.out, tsv);
@@ -76,14 +77,17 @@ void setup_pca(CLI::App& root, Action& action) {
   CLI::App* cmd = root.add_subcommand(
       "pca",
       "principal component analysis of document vectors (a textlrp docvec TSV), one PCA per model and\n"
-      "weighting (Eigen's self-adjoint eigen-solver on the covariance): explained variance as JSON on stdout,\n"
+      "weighting (Eigen's self-adjoint eigen-solver on the covariance): explained variance as JSON on "
+      "stdout,\n"
       "the projections as TSV (id, label, prediction, model, weighting, pc1..pcK) with -o/--output.");
-  cmd->add_option("--vectors", opt->vectors,
-                  "document vectors written by textlrp docvec; repeat to read several files as one (the outputs of "
-                  "docvec --shard I/N, or their concatenation)")
+  cmd->add_option(
+         "--vectors", opt->vectors,
+         "document vectors written by textlrp docvec; repeat to read several files as one (the outputs of "
+         "docvec --shard I/N, or their concatenation)")
       ->required();
   cmd->add_option("--components,-k", opt->components, "number of components")->capture_default_str();
-  cmd->add_flag("--no-normalize", opt->no_normalize, "do not scale the vectors to unit length first (default: scale)");
+  cmd->add_flag("--no-normalize", opt->no_normalize,
+                "do not scale the vectors to unit length first (default: scale)");
   cmd->add_option("-o,--output,--out", opt->out, "TSV file for the projections (written atomically)");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages on stderr");
   cmd->callback([opt, &action] { action = [opt] { return run_pca(*opt); }; });

@@ -34,7 +34,8 @@ int run_predict(const PredictOptions& o) {
   Progress progress("predict", !o.quiet, docs.known_size());
   progress.log_every(30);
   const std::size_t n = run_stream(
-      *reader, {resolve_threads(o.threads), 256}, [&](const corpora::Example& ex) { return predict_line(model, ex); },
+      *reader, {resolve_threads(o.threads), 256},
+      [&](const corpora::Example& ex) { return predict_line(model, ex); },
       [&](std::string_view line) { out.write(line); }, [&](std::size_t done) { progress.update(done); });
   out.commit();
   progress.finish(n, o.quiet);
@@ -69,10 +70,12 @@ int run_evaluate(const EvaluateOptions& o) {
   const std::size_t n = run_stream(
       *reader, {resolve_threads(o.threads), 256},
       [&](const corpora::Example& ex) {
-        if (!ex.label) throw FormatError(fmt::format("document '{}' has no label; evaluate needs labels", ex.id));
+        if (!ex.label)
+          throw FormatError(fmt::format("document '{}' has no label; evaluate needs labels", ex.id));
         const int y = model.label_index(*ex.label);
         if (y < 0) {
-          throw FormatError(fmt::format("document '{}': label '{}' is not one of the model's labels", ex.id, *ex.label));
+          throw FormatError(
+              fmt::format("document '{}': label '{}' is not one of the model's labels", ex.id, *ex.label));
         }
         const Encoded enc = encode(model, ex);
         return fmt::format("{} {}", y, lrp::argmax(model.classifier->scores(enc.ids)));
@@ -110,11 +113,13 @@ int run_evaluate(const EvaluateOptions& o) {
   result["accuracy"] = static_cast<double>(correct) / static_cast<double>(n);
   result["macro_f1"] = macro_f1 / static_cast<double>(C);
   result["per_class"] = per_class;
-  result["confusion"] = {{"labels", labels}, {"rows", "true"}, {"columns", "predicted"}, {"matrix", confusion}};
+  result["confusion"] = {
+      {"labels", labels}, {"rows", "true"}, {"columns", "predicted"}, {"matrix", confusion}};
   Output out(o.output);
   out.write(result.dump(2) + "\n");
   out.commit();
-  if (!o.quiet) log_line(fmt::format("accuracy {:.2f} % on {} documents", 100.0 * correct / static_cast<double>(n), n));
+  if (!o.quiet)
+    log_line(fmt::format("accuracy {:.2f} % on {} documents", 100.0 * correct / static_cast<double>(n), n));
   return 0;
 }
 
@@ -122,12 +127,15 @@ int run_evaluate(const EvaluateOptions& o) {
 
 void setup_predict(CLI::App& root, Action& action) {
   auto opt = std::make_shared<PredictOptions>();
-  CLI::App* cmd = root.add_subcommand("predict", "predict labels; JSONL {\"id\",\"prediction\",\"scores\"} on stdout");
+  CLI::App* cmd =
+      root.add_subcommand("predict", "predict labels; JSONL {\"id\",\"prediction\",\"scores\"} on stdout");
   cmd->add_option("--model", opt->model, "model directory")->required();
   add_input_options(cmd, opt->input);
   add_shard_option(cmd, opt->input);
-  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
-  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")
+      ->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
@@ -138,11 +146,14 @@ void setup_predict(CLI::App& root, Action& action) {
 void setup_evaluate(CLI::App& root, Action& action) {
   auto opt = std::make_shared<EvaluateOptions>();
   CLI::App* cmd = root.add_subcommand(
-      "evaluate", "accuracy, per-class precision/recall/F1 and the confusion matrix on a labelled corpus (JSON)");
+      "evaluate",
+      "accuracy, per-class precision/recall/F1 and the confusion matrix on a labelled corpus (JSON)");
   cmd->add_option("--model", opt->model, "model directory")->required();
   add_input_options(cmd, opt->input);
-  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
-  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")
+      ->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "use at most this many documents, spread evenly over the corpus (0 = all)")
       ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");

@@ -4,10 +4,10 @@
 
 #include "apps/commands.h"
 #include "apps/common/cli.h"
-#include "report/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"
+#include "report/report.h"
 
 namespace textlrp::app {
 namespace {
@@ -105,20 +105,22 @@ int run_report(const ReportCmdOptions& o) {
     for (const auto& w : warnings) warn(w);
     if (examples.empty()) throw FormatError(fmt::format("report: {}: no documents to report", source));
     if (picked.size() < examples.size()) {
-      ro.selection_note = fmt::format("Shown: {} of {} documents, {}.", picked.size(), examples.size(),
-                                      select_name(select));
+      ro.selection_note =
+          fmt::format("Shown: {} of {} documents, {}.", picked.size(), examples.size(), select_name(select));
     }
   }
   if (!o.explanations.empty()) {
     if (docs.empty()) {
-      throw FormatError(fmt::format("report: {}: no explanations (empty file); expected JSONL written by "
-                                    "textlrp explain", source));
+      throw FormatError(
+          fmt::format("report: {}: no explanations (empty file); expected JSONL written by "
+                      "textlrp explain",
+                      source));
     }
     const std::vector<std::size_t> picked = select_documents(docs, o.max_documents, select);
     ro.total_documents = docs.size();
     if (picked.size() < docs.size()) {
-      ro.selection_note = fmt::format("Shown: {} of {} documents, {}.", picked.size(), docs.size(),
-                                      select_name(select));
+      ro.selection_note =
+          fmt::format("Shown: {} of {} documents, {}.", picked.size(), docs.size(), select_name(select));
       std::vector<ReportDocument> kept;
       kept.reserve(picked.size());
       for (const std::size_t i : picked) kept.push_back(std::move(docs[i]));
@@ -141,17 +143,22 @@ void setup_report(CLI::App& root, Action& action) {
       "report",
       "write one self-contained HTML report (no external requests; a small inline script adds filters): a "
       "summary (accuracy, confusion matrix), an index of the documents and each document's words highlighted "
-      "by relevance (red = evidence for the target class, blue = against), with prediction, label and scores. "
+      "by relevance (red = evidence for the target class, blue = against), with prediction, label and "
+      "scores. "
       "Several --model options (or several models' explanations in one file) show the models side by side.");
   cmd->add_option("--explanations", opt->explanations, "explanations JSONL written by textlrp explain");
   cmd->add_option("--model", opt->models, "model directory (repeat to compare models side by side)");
   add_input_options(cmd, opt->input);
-  cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")->required();
-  cmd->add_option("--method", opt->method, "explanation method when explaining with --model")->capture_default_str();
-  cmd->add_option("--rule", opt->rule, "LRP rule when explaining with --model (default: each model's own; see explain --help)");
+  cmd->add_option("-o,--output,--out", opt->out, "HTML file to write (atomically); --out is an alias")
+      ->required();
+  cmd->add_option("--method", opt->method, "explanation method when explaining with --model")
+      ->capture_default_str();
+  cmd->add_option("--rule", opt->rule,
+                  "LRP rule when explaining with --model (default: each model's own; see explain --help)");
   cmd->add_option("--target", opt->target, "predicted, true or a label name")->capture_default_str();
   cmd->add_option("--max-docs,--max-documents", opt->max_documents,
-                  "documents in the report (0 = all); which ones: --select (--max-documents is an alias)")->capture_default_str();
+                  "documents in the report (0 = all); which ones: --select (--max-documents is an alias)")
+      ->capture_default_str();
   cmd->add_option("--select", opt->select,
                   "which documents --max-documents keeps: first (the first N), stratified (N spread over the "
                   "true classes, in input order) or misclassified (only those the first model got wrong, "

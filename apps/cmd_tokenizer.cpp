@@ -17,8 +17,8 @@
 #include <thread>
 
 #include "apps/commands.h"
-#include "apps/training.h"
 #include "apps/common/cli.h"
+#include "apps/training.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"
@@ -86,8 +86,8 @@ int run_tokenizer_train(const TokenizerTrainOptions& o) {
   // after the trained model has loaded back.
   AtomicFile out(o.out);
   if (!o.quiet) {
-    log_line(fmt::format("training a {} model with {} pieces on {} ...", o.spm.model_type,
-                         o.spm.vocab_size, o.corpus));
+    log_line(fmt::format("training a {} model with {} pieces on {} ...", o.spm.model_type, o.spm.vocab_size,
+                         o.corpus));
   }
   std::string model;
   try {
@@ -100,16 +100,15 @@ int run_tokenizer_train(const TokenizerTrainOptions& o) {
     throw;
   }
   if (n_too_long > 0) {
-    warn(fmt::format(
-        "{} of {} lines are longer than {} bytes and were left out (--max-sentence-length)",
-        n_too_long, n_lines, o.spm.max_sentence_length));
+    warn(fmt::format("{} of {} lines are longer than {} bytes and were left out (--max-sentence-length)",
+                     n_too_long, n_lines, o.spm.max_sentence_length));
   }
   // Check the model loads before it replaces anything.
   const auto check = nlp::SentencePieceTokenizer::from_serialized(model, "trained model");
   out.write(model);
   out.commit();
-  warn(fmt::format("wrote {} ({} pieces, {} bytes) trained on {} lines of {} documents in {:.1f} s",
-                   o.out, check->piece_size(), model.size(), n_lines, n_docs, now_seconds() - t0));
+  warn(fmt::format("wrote {} ({} pieces, {} bytes) trained on {} lines of {} documents in {:.1f} s", o.out,
+                   check->piece_size(), model.size(), n_lines, n_docs, now_seconds() - t0));
   return 0;
 }
 #endif
@@ -121,8 +120,7 @@ void append_tokens_json(std::string& out, const std::vector<nlp::Token>& tokens,
     if (i > 0) out += ',';
     out += "{\"text\":";
     append_json_string(out, tokens[i].text);
-    out +=
-        fmt::format(",\"id\":{},\"begin\":{},\"end\":{}}}", ids[i], tokens[i].begin, tokens[i].end);
+    out += fmt::format(",\"id\":{},\"begin\":{},\"end\":{}}}", ids[i], tokens[i].begin, tokens[i].end);
   }
   out += ']';
 }
@@ -135,8 +133,7 @@ int run_tokenizer_encode(const TokenizerEncodeOptions& o) {
   std::string json;
   while (in.next(line)) {
     if (auto bad = find_invalid_utf8(line)) {
-      throw FormatError(
-          fmt::format("{}:{}: invalid UTF-8 at byte {}", in.name(), in.line_number(), *bad));
+      throw FormatError(fmt::format("{}:{}: invalid UTF-8 at byte {}", in.name(), in.line_number(), *bad));
     }
     const auto encoded = tokenizer.encode(line);
     json.clear();
@@ -145,16 +142,15 @@ int run_tokenizer_encode(const TokenizerEncodeOptions& o) {
     json += ',';
     append_tokens_json(json, encoded.tokens, encoded.ids);
     if (o.words) {
-      const auto groups =
-          nlp::group_pieces_by_word(line, encoded.tokens, nlp::default_word_tokenizer());
+      const auto groups = nlp::group_pieces_by_word(line, encoded.tokens, nlp::default_word_tokenizer());
       json += ",\"words\":[";
       for (std::size_t g = 0; g < groups.size(); ++g) {
         if (g > 0) json += ',';
         json += "{\"text\":";
-        append_json_string(
-            json, std::string_view(line).substr(groups[g].begin, groups[g].end - groups[g].begin));
-        json += fmt::format(",\"begin\":{},\"end\":{},\"pieces\":[{}]}}", groups[g].begin,
-                            groups[g].end, fmt::join(groups[g].pieces, ","));
+        append_json_string(json,
+                           std::string_view(line).substr(groups[g].begin, groups[g].end - groups[g].begin));
+        json += fmt::format(",\"begin\":{},\"end\":{},\"pieces\":[{}]}}", groups[g].begin, groups[g].end,
+                            fmt::join(groups[g].pieces, ","));
       }
       json += ']';
     }
@@ -165,15 +161,13 @@ int run_tokenizer_encode(const TokenizerEncodeOptions& o) {
   return 0;
 }
 
-int default_threads() {
-  return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 128u));
-}
+int default_threads() { return static_cast<int>(std::clamp(std::thread::hardware_concurrency(), 1u, 128u)); }
 
 }  // namespace
 
 void setup_tokenizer(CLI::App& root, Action& action) {
-  CLI::App* cmd = root.add_subcommand(
-      "tokenizer", "train SentencePiece subword models and encode text with them");
+  CLI::App* cmd =
+      root.add_subcommand("tokenizer", "train SentencePiece subword models and encode text with them");
   cmd->require_subcommand(1);
 
   auto train = std::make_shared<TokenizerTrainOptions>();
@@ -191,8 +185,7 @@ void setup_tokenizer(CLI::App& root, Action& action) {
                 "(default: none)")
       ->check(CLI::IsMember({"headers", "footers", "quotes"}))
       ->delimiter(',');
-  t->add_option("--vocab-size", train->spm.vocab_size,
-                "number of pieces, including <unk>, <s> and </s>")
+  t->add_option("--vocab-size", train->spm.vocab_size, "number of pieces, including <unk>, <s> and </s>")
       ->capture_default_str();
   t->add_option("-o,--output,--out", train->out, "model file to write (replaced atomically)")->required();
   t->add_option("--model-type", train->spm.model_type, "unigram or bpe")
@@ -215,8 +208,7 @@ void setup_tokenizer(CLI::App& root, Action& action) {
   t->add_option("--max-sentence-length", train->spm.max_sentence_length,
                 "leave out lines longer than this many bytes")
       ->capture_default_str();
-  t->add_option("--seed", train->spm.seed, "seed of SentencePiece's sampling")
-      ->capture_default_str();
+  t->add_option("--seed", train->spm.seed, "seed of SentencePiece's sampling")->capture_default_str();
   t->add_option("--threads", train->spm.threads, "training threads (default: all cores)")
       ->check(CLI::Range(1, 128));
   t->add_flag("-q,--quiet", train->quiet, "no log messages on stderr");

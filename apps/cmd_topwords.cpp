@@ -42,9 +42,10 @@ nlohmann::ordered_json entries_json(const std::vector<analysis::TopWords::Entry>
   return a;
 }
 
-void append_text_entries(std::string& out, std::string_view title, const std::vector<analysis::TopWords::Entry>& entries) {
-  fmt::format_to(std::back_inserter(out), "  {}\n  {:<24} {:>12} {:>12} {:>6} {:>6}\n", title, "word", "sum", "mean",
-                 "occ", "docs");
+void append_text_entries(std::string& out, std::string_view title,
+                         const std::vector<analysis::TopWords::Entry>& entries) {
+  fmt::format_to(std::back_inserter(out), "  {}\n  {:<24} {:>12} {:>12} {:>6} {:>6}\n", title, "word", "sum",
+                 "mean", "occ", "docs");
   for (const auto& e : entries) {
     fmt::format_to(std::back_inserter(out), "  {:<24} {:>12.4f} {:>12.4f} {:>6} {:>6}\n", e.word, e.stats.sum,
                    e.stats.mean(), e.stats.occurrences, e.stats.documents);
@@ -78,7 +79,8 @@ int run_topwords(const TopwordsCmdOptions& o) {
     std::string text;
     for (std::size_t c = 0; c < model.labels().size(); ++c) {
       fmt::format_to(std::back_inserter(text), "{} ({} documents)\n", model.labels()[c], tw.documents(c));
-      append_text_entries(text, fmt::format("most relevant (by {})", o.rank), tw.top(c, o.per_class, key, o.min_documents));
+      append_text_entries(text, fmt::format("most relevant (by {})", o.rank),
+                          tw.top(c, o.per_class, key, o.min_documents));
       if (o.negative) {
         append_text_entries(text, fmt::format("most negative (by {})", o.rank),
                             tw.bottom(c, o.per_class, key, o.min_documents));
@@ -119,22 +121,32 @@ void setup_topwords(CLI::App& root, Action& action) {
       "topwords",
       "the most relevant words per class: over the documents of each class (their true label, else their\n"
       "prediction), each word's relevance for that class is summed over its occurrences (also: mean per\n"
-      "occurrence, number of documents); the top N per class, ranked by sum or mean. Words are tokens as the\n"
+      "occurrence, number of documents); the top N per class, ranked by sum or mean. Words are tokens as "
+      "the\n"
       "model's tokenizer normalised them; unknown words are left out. JSON on stdout (or --format text).");
   cmd->add_option("--model", opt->model, "model directory")->required();
   add_input_options(cmd, opt->input);
   cmd->add_option("--per-class,-n", opt->per_class, "words listed per class")->capture_default_str();
-  cmd->add_option("--method", opt->method, "explanation method: lrp, sa, gi, ig, occlusion, random")->capture_default_str();
+  cmd->add_option("--method", opt->method, "explanation method: lrp, sa, gi, ig, occlusion, random")
+      ->capture_default_str();
   cmd->add_option("--rule", opt->rule, "LRP rule (see explain --help; default: the model's)");
   cmd->add_option("--steps", opt->steps, "integrated gradients: steps")->capture_default_str();
-  cmd->add_option("--rank", opt->rank, "sum or mean")->check(CLI::IsMember({"sum", "mean"}))->capture_default_str();
-  cmd->add_option("--min-documents", opt->min_documents, "list only words seen in at least this many documents of the class")
+  cmd->add_option("--rank", opt->rank, "sum or mean")
+      ->check(CLI::IsMember({"sum", "mean"}))
       ->capture_default_str();
-  cmd->add_flag("--negative", opt->negative, "also list the most negative words (evidence against the class)");
-  cmd->add_option("--format", opt->format, "json or text")->check(CLI::IsMember({"json", "text"}))->capture_default_str();
-  cmd->add_option("--max-docs", opt->max_docs, "use at most this many documents, spread evenly over the corpus (0 = all)")
+  cmd->add_option("--min-documents", opt->min_documents,
+                  "list only words seen in at least this many documents of the class")
       ->capture_default_str();
-  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")->capture_default_str();
+  cmd->add_flag("--negative", opt->negative,
+                "also list the most negative words (evidence against the class)");
+  cmd->add_option("--format", opt->format, "json or text")
+      ->check(CLI::IsMember({"json", "text"}))
+      ->capture_default_str();
+  cmd->add_option("--max-docs", opt->max_docs,
+                  "use at most this many documents, spread evenly over the corpus (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("-o,--output,--out", opt->output, "output file (- = stdout); written atomically")
+      ->capture_default_str();
   cmd->add_option("--threads", opt->threads, "worker threads (default: all cores)");
   cmd->add_flag("--no-verify", opt->no_verify, "skip the model's self-tests at load");
   cmd->add_flag("-q,--quiet", opt->quiet, "no log messages or progress on stderr");

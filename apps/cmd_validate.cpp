@@ -12,11 +12,11 @@
 #include <cmath>
 
 #include "apps/commands.h"
-#include "explain/explanation.h"
 #include "apps/common/cli.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/utf8.h"
+#include "explain/explanation.h"
 #include "nlp/word_groups.h"
 
 namespace textlrp::app {
@@ -87,7 +87,8 @@ int run_validate(const ValidateOptions& o) {
       ++n_tokens;
       sum += t.relevance;
       if (t.begin && r.text.compare(*t.begin, *t.end - *t.begin, t.text) != 0) {
-        if (spans_ok) fail(fmt::format("{}: token '{}' does not equal text[{}:{}]", where, t.text, *t.begin, *t.end));
+        if (spans_ok)
+          fail(fmt::format("{}: token '{}' does not equal text[{}:{}]", where, t.text, *t.begin, *t.end));
         spans_ok = false;
       }
     }
@@ -113,8 +114,8 @@ int run_validate(const ValidateOptions& o) {
       max_conservation_error = std::max({max_conservation_error, err, sum_err});
       if (!(err <= o.tolerance) || !(sum_err <= o.tolerance)) {
         ++n_conservation_failures;
-        fail(fmt::format("{}: relevance_sum {} + bias_relevance {} != score {} (token sum {})", where, r.relevance_sum,
-                         r.bias_relevance, r.score, sum));
+        fail(fmt::format("{}: relevance_sum {} + bias_relevance {} != score {} (token sum {})", where,
+                         r.relevance_sum, r.bias_relevance, r.score, sum));
       }
     }
   }
@@ -144,14 +145,19 @@ int run_validate(const ValidateOptions& o) {
 
 void setup_validate(CLI::App& root, Action& action) {
   auto opt = std::make_shared<ValidateOptions>();
-  CLI::App* cmd = root.add_subcommand(
-      "validate",
-      "check an explanations JSONL file: every token equals text[begin:end], and relevance_sum + bias_relevance "
-      "= score within --tolerance·max(1,|score|) (exact for the BoW/SVM); for subword models every word equals "
-      "text[begin:end] and its relevance is the sum of its pieces'; a record carrying \"warnings\" (non-finite "
-      "values, relevance not conserved) fails too; JSON summary on stdout, exit 1 on failure or when the input holds no explanations");
-  cmd->add_option("--explanations", opt->explanations, "explanations JSONL (- = stdin)")->capture_default_str();
-  cmd->add_option("--tolerance", opt->tolerance, "relative tolerance of the conservation check")->capture_default_str();
+  CLI::App* cmd = root.add_subcommand("validate",
+                                      "check an explanations JSONL file: every token equals text[begin:end], "
+                                      "and relevance_sum + bias_relevance "
+                                      "= score within --tolerance·max(1,|score|) (exact for the BoW/SVM); "
+                                      "for subword models every word equals "
+                                      "text[begin:end] and its relevance is the sum of its pieces'; a record "
+                                      "carrying \"warnings\" (non-finite "
+                                      "values, relevance not conserved) fails too; JSON summary on stdout, "
+                                      "exit 1 on failure or when the input holds no explanations");
+  cmd->add_option("--explanations", opt->explanations, "explanations JSONL (- = stdin)")
+      ->capture_default_str();
+  cmd->add_option("--tolerance", opt->tolerance, "relative tolerance of the conservation check")
+      ->capture_default_str();
   cmd->add_flag("!--no-conservation", opt->conservation, "check spans and schema only");
   cmd->callback([opt, &action] { action = [opt] { return run_validate(*opt); }; });
 }

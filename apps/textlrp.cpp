@@ -41,8 +41,9 @@ int main(int argc, char** argv) {
   textlrp::app::setup_tokenizer(app, action);
   textlrp::app::setup_embeddings(app, action);
   textlrp::app::setup_import(app, action);
-  for (auto* setup : {textlrp::app::setup_docvec, textlrp::app::setup_pca, textlrp::app::setup_epi,
-                      textlrp::app::setup_deletion, textlrp::app::setup_topwords, textlrp::app::setup_analyze})
+  for (auto* setup :
+       {textlrp::app::setup_docvec, textlrp::app::setup_pca, textlrp::app::setup_epi,
+        textlrp::app::setup_deletion, textlrp::app::setup_topwords, textlrp::app::setup_analyze})
     setup(app, action);
   try {
     app.parse(argc, argv);

@@ -7,8 +7,8 @@
 // so a script calling them learns why at once instead of from an "unknown command".
 #pragma once
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include <string>
 
@@ -29,8 +29,9 @@ inline constexpr bool kWithTraining = TEXTLRP_WITH_TRAINING != 0;
 // Adds to `parent` a subcommand `name` that accepts any arguments and, when run, raises
 // throw_training_unavailable(command); replaces `existing` (a subcommand of `parent` already set
 // up with its options) when given. Returns the new subcommand.
-inline CLI::App* add_training_unavailable(CLI::App& parent, const std::string& name, const std::string& command,
-                                          Action& action, CLI::App* existing = nullptr) {
+inline CLI::App* add_training_unavailable(CLI::App& parent, const std::string& name,
+                                          const std::string& command, Action& action,
+                                          CLI::App* existing = nullptr) {
   if (existing != nullptr) parent.remove_subcommand(existing);
   CLI::App* cmd = parent.add_subcommand(
       name, "(not available: this textlrp was built without training, TEXTLRP_WITH_TRAINING=OFF)");

@@ -126,10 +126,16 @@ void BM_Sgemm(benchmark::State& state) {
     TEXTLRP_ISA_DISPATCH(sgemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n));
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GFLOPs"] = benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOPs"] =
+      benchmark::Counter(2.0 * static_cast<double>(m * n * k), benchmark::Counter::kIsIterationInvariantRate);
 }
 
-BENCHMARK(BM_Sgemm)->Args({128, 768, 768})->Args({128, 3072, 768})->Args({128, 768, 3072})->Args({128, 128, 64})->Args({128, 64, 128});
+BENCHMARK(BM_Sgemm)
+    ->Args({128, 768, 768})
+    ->Args({128, 3072, 768})
+    ->Args({128, 768, 3072})
+    ->Args({128, 128, 64})
+    ->Args({128, 64, 128});
 BENCHMARK(BM_Forward)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_AttnLrp)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CpLrp)->Unit(benchmark::kMillisecond);

@@ -59,7 +59,8 @@ const BiLstmClassifier& model() {
     }
     w.fc_left = random_mat(kClasses, kHidden, seed++, 0.5);
     w.fc_right = random_mat(kClasses, kHidden, seed++, 0.5);
-    return std::make_unique<BiLstmClassifier>(std::vector<std::string>{"0", "1", "2", "3", "4"}, std::move(w));
+    return std::make_unique<BiLstmClassifier>(std::vector<std::string>{"0", "1", "2", "3", "4"},
+                                              std::move(w));
   }();
   return *m;
 }
@@ -101,7 +102,9 @@ void explain_with(benchmark::State& state, Method method, std::optional<GateRule
   }
 }
 void BM_Lrp(benchmark::State& state) { explain_with(state, Method::kLrp, std::nullopt); }
-void BM_Lrp32(benchmark::State& state) { explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat32); }
+void BM_Lrp32(benchmark::State& state) {
+  explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat32);
+}
 void BM_LrpHalf(benchmark::State& state) { explain_with(state, Method::kLrp, GateRule::kHalf); }
 void BM_Sensitivity(benchmark::State& state) { explain_with(state, Method::kSensitivity, std::nullopt); }
 
@@ -156,13 +159,16 @@ int main(int argc, char** argv) {
         static_cast<long long>(kTokens), static_cast<long long>(model().n_embd()),
         static_cast<long long>(model().n_hidden()), static_cast<long long>(model().n_classes()), model_source,
         lrp::lstm_kernels::isa_in_use());
-    std::printf("  forward %.1f us, LRP (explain, epsilon(0.001), signal-take-all) %.1f us, LRP / forward = %.2f\n",
-                t["BM_Forward"], t["BM_Lrp"], t["BM_Lrp"] / t["BM_Forward"]);
+    std::printf(
+        "  forward %.1f us, LRP (explain, epsilon(0.001), signal-take-all) %.1f us, LRP / forward = %.2f\n",
+        t["BM_Forward"], t["BM_Lrp"], t["BM_Lrp"] / t["BM_Forward"]);
     std::printf("  LRP target <= 35 us (float64): %s\n", t["BM_Lrp"] <= 35 ? "met" : "NOT met");
     if (t.count("BM_Forward32") && t.count("BM_Lrp32")) {
-      std::printf("  float32: forward %.1f us, LRP %.1f us, LRP / forward = %.2f, float64 LRP / float32 LRP = %.2f\n",
-                  t["BM_Forward32"], t["BM_Lrp32"], t["BM_Lrp32"] / t["BM_Forward32"], t["BM_Lrp"] / t["BM_Lrp32"]);
-      std::printf("  LRP target <= 20 us (--precision float32): %s\n", t["BM_Lrp32"] <= 20 ? "met" : "NOT met");
+      std::printf(
+          "  float32: forward %.1f us, LRP %.1f us, LRP / forward = %.2f, float64 LRP / float32 LRP = %.2f\n",
+          t["BM_Forward32"], t["BM_Lrp32"], t["BM_Lrp32"] / t["BM_Forward32"], t["BM_Lrp"] / t["BM_Lrp32"]);
+      std::printf("  LRP target <= 20 us (--precision float32): %s\n",
+                  t["BM_Lrp32"] <= 20 ? "met" : "NOT met");
     }
   }
   benchmark::Shutdown();

@@ -36,8 +36,9 @@ const CnnClassifier& model() {
                        Vec(random_mat(kFilters, 1, 3, 0.1f).col(0)));
     std::vector<std::string> labels;
     for (Index c = 0; c < kClasses; ++c) labels.push_back(std::to_string(c));
-    return CnnClassifier(labels, Embedding(random_mat(kVocab, kEmbd, 1, 0.3f)), std::move(convs),
-                         Dense(random_mat(kClasses, kFilters, 4, 0.05f), Vec(random_mat(kClasses, 1, 5, 0.1f).col(0))));
+    return CnnClassifier(
+        labels, Embedding(random_mat(kVocab, kEmbd, 1, 0.3f)), std::move(convs),
+        Dense(random_mat(kClasses, kFilters, 4, 0.05f), Vec(random_mat(kClasses, 1, 5, 0.1f).col(0))));
   }();
   return m;
 }
@@ -56,13 +57,14 @@ constexpr double kConvFlops = 2.0 * (kTokens - kWidth + 1) * (kEmbd * kWidth) * 
 
 void BM_Gemm(benchmark::State& state) {
   const Mat a = random_mat(kTokens - kWidth + 1, kEmbd * kWidth, 8, 1.0f);  // [299 x 600]
-  const Mat b = random_mat(kFilters, kEmbd * kWidth, 9, 1.0f);             // [800 x 600] (weight layout)
+  const Mat b = random_mat(kFilters, kEmbd * kWidth, 9, 1.0f);              // [800 x 600] (weight layout)
   Mat c(a.rows(), b.rows());                                                // [299 x 800]
   for (auto _ : state) {
     c.noalias() = a * b.transpose();
     benchmark::DoNotOptimize(c.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(kConvFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(kConvFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Forward(benchmark::State& state) {
@@ -70,7 +72,8 @@ void BM_Forward(benchmark::State& state) {
     const Vec s = model().scores(document());
     benchmark::DoNotOptimize(s.data());
   }
-  state.counters["GFLOP/s"] = benchmark::Counter(kConvFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(kConvFlops * 1e-9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_ForwardTrace(benchmark::State& state) {
@@ -139,14 +142,18 @@ int main(int argc, char** argv) {
   benchmark::RunSpecifiedBenchmarks(&reporter);
   auto& t = reporter.times;
   if (t.count("BM_Gemm") && t.count("BM_Forward") && t.count("BM_Lrp")) {
-    std::printf("\nCNN %lld tokens, %lld-d embeddings, %lld filters of width %lld, %lld classes (one thread, CPU time):\n",
-                static_cast<long long>(kTokens), static_cast<long long>(kEmbd), static_cast<long long>(kFilters),
-                static_cast<long long>(kWidth), static_cast<long long>(kClasses));
-    std::printf("  GEMM %.3f ms (%.1f GFLOP/s), forward %.3f ms, LRP (explain, %s) %.3f ms, relevance pass %.3f ms\n",
-                t["BM_Gemm"], kConvFlops * 1e-6 / t["BM_Gemm"], t["BM_Forward"],
-                model().default_rules().to_string().c_str(), t["BM_Lrp"], t["BM_LrpRelevanceOnly"]);
+    std::printf(
+        "\nCNN %lld tokens, %lld-d embeddings, %lld filters of width %lld, %lld classes (one thread, CPU "
+        "time):\n",
+        static_cast<long long>(kTokens), static_cast<long long>(kEmbd), static_cast<long long>(kFilters),
+        static_cast<long long>(kWidth), static_cast<long long>(kClasses));
+    std::printf(
+        "  GEMM %.3f ms (%.1f GFLOP/s), forward %.3f ms, LRP (explain, %s) %.3f ms, relevance pass %.3f ms\n",
+        t["BM_Gemm"], kConvFlops * 1e-6 / t["BM_Gemm"], t["BM_Forward"],
+        model().default_rules().to_string().c_str(), t["BM_Lrp"], t["BM_LrpRelevanceOnly"]);
     std::printf("  LRP / forward = %.2f (target <= 2)\n", t["BM_Lrp"] / t["BM_Forward"]);
-    std::printf("  forward rate = %.0f %% of the GEMM rate (target >= 50 %%)\n", 100.0 * t["BM_Gemm"] / t["BM_Forward"]);
+    std::printf("  forward rate = %.0f %% of the GEMM rate (target >= 50 %%)\n",
+                100.0 * t["BM_Gemm"] / t["BM_Forward"]);
   }
   benchmark::Shutdown();
   return 0;

@@ -25,13 +25,15 @@ bool has_f16c() {
 Isa detect() {
 #if TEXTLRP_ISA_MODE == 2
   return Isa::kNative;
-#elif TEXTLRP_ISA_MODE == 1 && (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+#elif TEXTLRP_ISA_MODE == 1 && (defined(__GNUC__) || defined(__clang__)) && \
+    (defined(__x86_64__) || defined(__i386__))
   __builtin_cpu_init();
   const bool v2 = __builtin_cpu_supports("sse3") && __builtin_cpu_supports("ssse3") &&
                   __builtin_cpu_supports("sse4.1") && __builtin_cpu_supports("sse4.2") &&
                   __builtin_cpu_supports("popcnt");
   const bool v3 = v2 && __builtin_cpu_supports("avx") && __builtin_cpu_supports("avx2") &&
-                  __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2") && has_f16c();
+                  __builtin_cpu_supports("fma") && __builtin_cpu_supports("bmi") &&
+                  __builtin_cpu_supports("bmi2") && has_f16c();
   const bool v4 = v3 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
                   __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
   return v4 ? Isa::kV4 : v3 ? Isa::kV3 : v2 ? Isa::kV2 : Isa::kGeneric;
@@ -52,14 +54,16 @@ Choice choose() {
   std::string how = "best on this CPU";
   if (env != nullptr && *env != '\0') {
     if (best == Isa::kNative) {
-      std::fprintf(stderr, "textlrp: warning: TEXTLRP_ISA=%s ignored: this build's kernels are for the build "
-                           "machine only (-DTEXTLRP_NATIVE=ON)\n", env);
+      std::fprintf(stderr,
+                   "textlrp: warning: TEXTLRP_ISA=%s ignored: this build's kernels are for the build "
+                   "machine only (-DTEXTLRP_NATIVE=ON)\n",
+                   env);
     } else {
       bool clamped = false;
       isa = resolve_isa(env, best, &clamped);
       if (clamped) {
-        std::fprintf(stderr, "textlrp: warning: TEXTLRP_ISA=%s is above what this CPU supports; using %s\n", env,
-                     std::string(isa_name(best)).c_str());
+        std::fprintf(stderr, "textlrp: warning: TEXTLRP_ISA=%s is above what this CPU supports; using %s\n",
+                     env, std::string(isa_name(best)).c_str());
       }
       how = std::string("TEXTLRP_ISA=") + env + "; best on this CPU: " + std::string(isa_name(best));
     }
@@ -98,7 +102,8 @@ Isa resolve_isa(std::string_view requested, Isa detected, bool* clamped) {
   } else if (requested == "v4") {
     want = Isa::kV4;
   } else {
-    throw InvalidArgument("TEXTLRP_ISA='" + std::string(requested) + "' is not a level; expected generic, v2, v3 or v4");
+    throw InvalidArgument("TEXTLRP_ISA='" + std::string(requested) +
+                          "' is not a level; expected generic, v2, v3 or v4");
   }
   const bool over = static_cast<int>(want) > static_cast<int>(detected);
   if (clamped != nullptr) *clamped = over;

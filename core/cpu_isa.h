@@ -46,15 +46,15 @@ std::string_view isa_description();
   DECL;                                   \
   }
 #if TEXTLRP_ISA_MODE == 1
-#define TEXTLRP_ISA_DECLARE(DECL)           \
+#define TEXTLRP_ISA_DECLARE(DECL)            \
   TEXTLRP_ISA_DECLARE_IN_(isa_generic, DECL) \
   TEXTLRP_ISA_DECLARE_IN_(isa_v2, DECL)      \
   TEXTLRP_ISA_DECLARE_IN_(isa_v3, DECL)      \
   TEXTLRP_ISA_DECLARE_IN_(isa_v4, DECL)
-#define TEXTLRP_ISA_DISPATCH(CALL)                                                     \
-  (::textlrp::cpu_isa() == ::textlrp::Isa::kV4   ? ::textlrp::isa_v4::CALL             \
-   : ::textlrp::cpu_isa() == ::textlrp::Isa::kV3 ? ::textlrp::isa_v3::CALL             \
-   : ::textlrp::cpu_isa() == ::textlrp::Isa::kV2 ? ::textlrp::isa_v2::CALL             \
+#define TEXTLRP_ISA_DISPATCH(CALL)                                         \
+  (::textlrp::cpu_isa() == ::textlrp::Isa::kV4   ? ::textlrp::isa_v4::CALL \
+   : ::textlrp::cpu_isa() == ::textlrp::Isa::kV3 ? ::textlrp::isa_v3::CALL \
+   : ::textlrp::cpu_isa() == ::textlrp::Isa::kV2 ? ::textlrp::isa_v2::CALL \
                                                  : ::textlrp::isa_generic::CALL)
 #elif TEXTLRP_ISA_MODE == 2
 #define TEXTLRP_ISA_DECLARE(DECL) TEXTLRP_ISA_DECLARE_IN_(isa_native, DECL)

@@ -7,8 +7,8 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <string>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace textlrp {
@@ -45,7 +45,7 @@ class AtomicFile {
   std::filesystem::path tmp_;
   std::FILE* file_ = nullptr;
   bool direct_ = false;  // writing straight into a device or FIFO (no temporary file)
-  int slot_ = -1;  // index in the interrupt-cleanup registry, -1 when not registered
+  int slot_ = -1;        // index in the interrupt-cleanup registry, -1 when not registered
 };
 
 // Installs handlers for SIGINT, SIGTERM, SIGHUP and SIGPIPE that delete the temporary files of

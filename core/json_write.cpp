@@ -54,8 +54,8 @@ char* shortest(char* p, T v) {
   }
   const auto dec = fmt::detail::dragonbox::to_decimal(v);
   const int n = count_digits(dec.significand);
-  const int e = dec.exponent;   // of the last digit
-  const int first = e + n - 1;  // of the first digit
+  const int e = dec.exponent;       // of the last digit
+  const int first = e + n - 1;      // of the first digit
   if (first < -4 || first >= 16) {  // d[.ddd]e±XX (at least two exponent digits)
     if (n == 1) {
       *p++ = static_cast<char>('0' + dec.significand);

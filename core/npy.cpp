@@ -49,8 +49,8 @@ class HeaderParser {
   };
 
   [[noreturn]] void fail(std::string_view what) const {
-    throw FormatError(fmt::format("{}: byte {}: malformed .npy header: {}, got '{}'", file_, base_ + pos_, what,
-                                  excerpt(text_.substr(pos_))));
+    throw FormatError(fmt::format("{}: byte {}: malformed .npy header: {}, got '{}'", file_, base_ + pos_,
+                                  what, excerpt(text_.substr(pos_))));
   }
   std::size_t offset() const { return base_ + pos_; }
 
@@ -76,7 +76,8 @@ class HeaderParser {
     std::string out;
     while (pos_ < text_.size() && text_[pos_] != quote) {
       const char c = text_[pos_];
-      if (c == '\\' || c == '\n' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      if (c == '\\' || c == '\n' || static_cast<unsigned char>(c) < 0x20 ||
+          static_cast<unsigned char>(c) >= 0x7f) {
         fail("expected a plain ASCII string without escapes");
       }
       out.push_back(c);
@@ -187,19 +188,20 @@ NpyArray read_npy(const std::filesystem::path& path) { return parse_npy(read_fil
 NpyArray parse_npy(std::string_view bytes, const std::string& name) {
   const std::string& file = name;
   if (bytes.size() < 10 || bytes.substr(0, 6) != kMagic) {
-    throw FormatError(fmt::format("{}: byte 0: expected the .npy magic \"\\x93NUMPY\", got '{}' ({} bytes)", file,
-                                  excerpt(bytes.substr(0, 8)), bytes.size()));
+    throw FormatError(fmt::format("{}: byte 0: expected the .npy magic \"\\x93NUMPY\", got '{}' ({} bytes)",
+                                  file, excerpt(bytes.substr(0, 8)), bytes.size()));
   }
   const auto major = static_cast<unsigned char>(bytes[6]);
   const auto minor = static_cast<unsigned char>(bytes[7]);
   if ((major != 1 && major != 2) || minor != 0) {
-    throw FormatError(
-        fmt::format("{}: byte 6: .npy version {}.{} is not supported (expected 1.0 or 2.0)", file, major, minor));
+    throw FormatError(fmt::format("{}: byte 6: .npy version {}.{} is not supported (expected 1.0 or 2.0)",
+                                  file, major, minor));
   }
   const std::size_t len_size = major == 1 ? 2 : 4;
   if (bytes.size() < 8 + len_size) {
-    throw FormatError(fmt::format("{}: byte 8: truncated: expected a {}-byte header length, the file has {} bytes",
-                                  file, len_size, bytes.size()));
+    throw FormatError(
+        fmt::format("{}: byte 8: truncated: expected a {}-byte header length, the file has {} bytes", file,
+                    len_size, bytes.size()));
   }
   const std::uint32_t header_len =
       major == 1 ? load_le<std::uint16_t>(bytes.data() + 8) : load_le<std::uint32_t>(bytes.data() + 8);
@@ -231,11 +233,11 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name) {
     }
   }
   if (descr == nullptr || fortran == nullptr || shape == nullptr) {
-    throw FormatError(fmt::format("{}: byte {}: the .npy header lacks '{}' (it needs descr, fortran_order, shape)",
-                                  file, header_start,
-                                  descr == nullptr     ? "descr"
-                                  : fortran == nullptr ? "fortran_order"
-                                                       : "shape"));
+    throw FormatError(fmt::format(
+        "{}: byte {}: the .npy header lacks '{}' (it needs descr, fortran_order, shape)", file, header_start,
+        descr == nullptr     ? "descr"
+        : fortran == nullptr ? "fortran_order"
+                             : "shape"));
   }
   if (descr->kind != HeaderParser::Value::Kind::kString) {
     throw FormatError(fmt::format("{}: byte {}: 'descr' must be a string such as '<f8'", file, header_start));
@@ -275,8 +277,8 @@ NpyArray parse_npy(std::string_view bytes, const std::string& name) {
     n_bytes *= dim;
   }
   if (n_bytes != data_size) {
-    throw FormatError(fmt::format("{}: byte {}: shape {} of {} needs {} data bytes, the file has {}", file, data_start,
-                                  shape_text_of(shape->tuple), descr->str, n_bytes, data_size));
+    throw FormatError(fmt::format("{}: byte {}: shape {} of {} needs {} data bytes, the file has {}", file,
+                                  data_start, shape_text_of(shape->tuple), descr->str, n_bytes, data_size));
   }
   NpyArray out;
   out.shape = shape->tuple;

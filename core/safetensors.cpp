@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "core/endian.h"
 #include "core/error.h"
@@ -22,11 +22,10 @@ struct DTypeEntry {
   DType dtype;
   std::size_t size;
 };
-constexpr DTypeEntry kDTypes[] = {
-    {"F32", DType::kF32, 4}, {"F64", DType::kF64, 8}, {"F16", DType::kF16, 2},
-    {"BF16", DType::kBF16, 2}, {"I64", DType::kI64, 8}, {"I32", DType::kI32, 4},
-    {"I16", DType::kI16, 2}, {"I8", DType::kI8, 1}, {"U8", DType::kU8, 1},
-    {"BOOL", DType::kBool, 1}};
+constexpr DTypeEntry kDTypes[] = {{"F32", DType::kF32, 4},   {"F64", DType::kF64, 8}, {"F16", DType::kF16, 2},
+                                  {"BF16", DType::kBF16, 2}, {"I64", DType::kI64, 8}, {"I32", DType::kI32, 4},
+                                  {"I16", DType::kI16, 2},   {"I8", DType::kI8, 1},   {"U8", DType::kU8, 1},
+                                  {"BOOL", DType::kBool, 1}};
 
 }  // namespace
 
@@ -80,14 +79,15 @@ TensorStore TensorStore::parse(std::string bytes, std::string name) {
   std::string duplicate;
   const nlohmann::json::parser_callback_t on_event = [&](int depth, nlohmann::json::parse_event_t event,
                                                          nlohmann::json& parsed) {
-    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !seen_keys.insert(parsed.get<std::string>()).second &&
-        duplicate.empty()) {
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 &&
+        !seen_keys.insert(parsed.get<std::string>()).second && duplicate.empty()) {
       duplicate = parsed.get<std::string>();
     }
     return true;
   };
   try {
-    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n), on_event);
+    header = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + static_cast<std::ptrdiff_t>(n),
+                                   on_event);
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: byte 8: the header is not valid JSON: {}", file, e.what()));
   }
@@ -95,7 +95,8 @@ TensorStore TensorStore::parse(std::string bytes, std::string name) {
     throw FormatError(fmt::format("{}: tensor '{}': duplicate name in the header", file, duplicate));
   }
   if (!header.is_object()) {
-    throw FormatError(fmt::format("{}: byte 8: expected a JSON object as header, got {}", file, header.type_name()));
+    throw FormatError(
+        fmt::format("{}: byte 8: expected a JSON object as header, got {}", file, header.type_name()));
   }
   st.data_start_ = 8 + static_cast<std::size_t>(n);
   const std::size_t buffer_size = bytes.size() - st.data_start_;
@@ -105,28 +106,35 @@ TensorStore TensorStore::parse(std::string bytes, std::string name) {
       if (!value.is_object()) throw FormatError(fmt::format("{}: __metadata__ must be an object", file));
       for (const auto& [mk, mv] : value.items()) {
         if (!mv.is_string()) {
-          throw FormatError(fmt::format("{}: __metadata__['{}']: expected a string, got {}", file, mk, mv.type_name()));
+          throw FormatError(
+              fmt::format("{}: __metadata__['{}']: expected a string, got {}", file, mk, mv.type_name()));
         }
         st.metadata_[mk] = mv.get<std::string>();
       }
       continue;
     }
     const std::string where = fmt::format("{}: tensor '{}'", file, key);
-    if (!value.is_object()) throw FormatError(fmt::format("{}: expected an object, got {}", where, value.type_name()));
+    if (!value.is_object())
+      throw FormatError(fmt::format("{}: expected an object, got {}", where, value.type_name()));
     TensorInfo info;
     const auto dt = value.find("dtype");
-    if (dt == value.end() || !dt->is_string()) throw FormatError(fmt::format("{}: missing string 'dtype'", where));
+    if (dt == value.end() || !dt->is_string())
+      throw FormatError(fmt::format("{}: missing string 'dtype'", where));
     const std::string dts = dt->get<std::string>();
-    const auto e = std::find_if(std::begin(kDTypes), std::end(kDTypes), [&](const DTypeEntry& x) { return dts == x.name; });
+    const auto e = std::find_if(std::begin(kDTypes), std::end(kDTypes),
+                                [&](const DTypeEntry& x) { return dts == x.name; });
     if (e == std::end(kDTypes)) throw FormatError(fmt::format("{}: unknown dtype '{}'", where, dts));
     info.dtype = e->dtype;
     const auto sh = value.find("shape");
-    if (sh == value.end() || !sh->is_array()) throw FormatError(fmt::format("{}: missing array 'shape'", where));
-    if (sh->size() > 8) throw FormatError(fmt::format("{}: shape has {} dimensions, at most 8 supported", where, sh->size()));
+    if (sh == value.end() || !sh->is_array())
+      throw FormatError(fmt::format("{}: missing array 'shape'", where));
+    if (sh->size() > 8)
+      throw FormatError(fmt::format("{}: shape has {} dimensions, at most 8 supported", where, sh->size()));
     std::uint64_t bytes_needed = e->size;
     for (const auto& d : *sh) {
       if (!d.is_number_integer() || d.get<std::int64_t>() < 0) {
-        throw FormatError(fmt::format("{}: shape entries must be non-negative integers, got {}", where, d.dump()));
+        throw FormatError(
+            fmt::format("{}: shape entries must be non-negative integers, got {}", where, d.dump()));
       }
       const auto dim = d.get<std::uint64_t>();
       if (dim != 0 && bytes_needed > (std::uint64_t{1} << 62) / dim) {
@@ -138,13 +146,14 @@ TensorStore TensorStore::parse(std::string bytes, std::string name) {
     const auto off = value.find("data_offsets");
     if (off == value.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
         !(*off)[1].is_number_unsigned()) {
-      throw FormatError(fmt::format("{}: expected 'data_offsets' as [begin, end] of non-negative integers", where));
+      throw FormatError(
+          fmt::format("{}: expected 'data_offsets' as [begin, end] of non-negative integers", where));
     }
     const auto b = (*off)[0].get<std::uint64_t>();
     const auto en = (*off)[1].get<std::uint64_t>();
     if (b > en || en > buffer_size) {
-      throw FormatError(fmt::format("{}: data_offsets [{}, {}) lie outside the data buffer of {} bytes", where, b,
-                                    en, buffer_size));
+      throw FormatError(fmt::format("{}: data_offsets [{}, {}) lie outside the data buffer of {} bytes",
+                                    where, b, en, buffer_size));
     }
     if (en - b != bytes_needed) {
       throw FormatError(fmt::format("{}: shape {} with dtype {} needs {} bytes, data_offsets give {}", where,
@@ -160,8 +169,10 @@ TensorStore TensorStore::parse(std::string bytes, std::string name) {
     if (ranges[i].first < ranges[i - 1].second) {
       std::string a, bname;
       for (const auto& [k, v] : st.tensors_) {
-        if (v.begin == ranges[i - 1].first && v.end == ranges[i - 1].second && a.empty()) a = k;
-        else if (v.begin == ranges[i].first && v.end == ranges[i].second) bname = k;
+        if (v.begin == ranges[i - 1].first && v.end == ranges[i - 1].second && a.empty())
+          a = k;
+        else if (v.begin == ranges[i].first && v.end == ranges[i].second)
+          bname = k;
       }
       throw FormatError(fmt::format("{}: tensors '{}' and '{}' overlap in the data buffer", file, a, bname));
     }
@@ -209,13 +220,14 @@ float bfloat16_to_float(std::uint16_t b) {
 }
 
 template <class T>
-std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std::int64_t>& expected, bool half) const {
+std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std::int64_t>& expected,
+                                    bool half) const {
   const TensorInfo& t = info(name);
   bool ok = t.shape.size() == expected.size();
   for (std::size_t i = 0; ok && i < expected.size(); ++i) ok = expected[i] < 0 || expected[i] == t.shape[i];
   if (!ok) {
-    throw FormatError(fmt::format("{}: tensor '{}' has shape {}, expected {}", name_, name, shape_string(t.shape),
-                                  shape_string(expected)));
+    throw FormatError(fmt::format("{}: tensor '{}' has shape {}, expected {}", name_, name,
+                                  shape_string(t.shape), shape_string(expected)));
   }
   const char* p = bytes_.data() + data_start_ + t.begin;
   const auto n = static_cast<std::size_t>(t.numel());
@@ -225,31 +237,37 @@ std::vector<T> TensorStore::numbers(std::string_view name, const std::vector<std
   } else if (t.dtype == DType::kF64) {
     for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(load_le<double>(p + 8 * i));
   } else if (t.dtype == DType::kF16 && half) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(half_to_float(load_le<std::uint16_t>(p + 2 * i)));
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = static_cast<T>(half_to_float(load_le<std::uint16_t>(p + 2 * i)));
   } else if (t.dtype == DType::kBF16 && half) {
-    for (std::size_t i = 0; i < n; ++i) out[i] = static_cast<T>(bfloat16_to_float(load_le<std::uint16_t>(p + 2 * i)));
+    for (std::size_t i = 0; i < n; ++i)
+      out[i] = static_cast<T>(bfloat16_to_float(load_le<std::uint16_t>(p + 2 * i)));
   } else {
-    throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected {}", name_, name, dtype_name(t.dtype),
-                                  half ? "F32, F64, F16 or BF16" : "F32 or F64"));
+    throw FormatError(fmt::format("{}: tensor '{}' has dtype {}, expected {}", name_, name,
+                                  dtype_name(t.dtype), half ? "F32, F64, F16 or BF16" : "F32 or F64"));
   }
   // After the conversion: an F64 value beyond float's range is not finite as float32.
   for (std::size_t i = 0; i < n; ++i) {
     if (!std::isfinite(out[i])) {
-      throw FormatError(fmt::format("{}: tensor '{}' element {} is {}, expected a finite number", name_, name, i, out[i]));
+      throw FormatError(
+          fmt::format("{}: tensor '{}' element {} is {}, expected a finite number", name_, name, i, out[i]));
     }
   }
   return out;
 }
 
-std::vector<float> TensorStore::floats(std::string_view name, const std::vector<std::int64_t>& expected) const {
+std::vector<float> TensorStore::floats(std::string_view name,
+                                       const std::vector<std::int64_t>& expected) const {
   return numbers<float>(name, expected, false);
 }
 
-std::vector<float> TensorStore::floats_widened(std::string_view name, const std::vector<std::int64_t>& expected) const {
+std::vector<float> TensorStore::floats_widened(std::string_view name,
+                                               const std::vector<std::int64_t>& expected) const {
   return numbers<float>(name, expected, true);
 }
 
-std::vector<double> TensorStore::doubles(std::string_view name, const std::vector<std::int64_t>& expected) const {
+std::vector<double> TensorStore::doubles(std::string_view name,
+                                         const std::vector<std::int64_t>& expected) const {
   return numbers<double>(name, expected, false);
 }
 

@@ -94,8 +94,8 @@ class TensorWriter {
   struct Entry {
     std::string name;
     std::vector<std::int64_t> shape;
-    std::vector<float> data;    // F32 tensors
-    std::vector<double> data64; // F64 tensors
+    std::vector<float> data;     // F32 tensors
+    std::vector<double> data64;  // F64 tensors
     bool f64 = false;
   };
   std::vector<Entry> entries_;

@@ -215,17 +215,17 @@ constexpr bool word_needs_escape(std::uint64_t x) {
   // finds a zero byte, so v = x ^ c·ones finds a byte equal to c. One branch for all seven tests.
   auto below = [](std::uint64_t v, std::uint64_t n) { return (v - kOnes * n) & ~v; };
   auto equal = [&](unsigned char c) { return below(x ^ (kOnes * c), 1); };
-  const std::uint64_t m = below(x, 0x20) | equal('"') | equal('\\') | equal('<') | equal('>') | equal('&') |
-                          equal(0x7F);
+  const std::uint64_t m =
+      below(x, 0x20) | equal('"') | equal('\\') | equal('<') | equal('>') | equal('&') | equal(0x7F);
   return (m & kHigh) != 0;
 }
-static_assert(!word_needs_escape(0x6867666564636261ull));   // "abcdefgh"
-static_assert(!word_needs_escape(0xA9C3A9C3A9C3A9C3ull));   // "éééé"
-static_assert(!word_needs_escape(0x2020202020202020ull));   // spaces
-static_assert(word_needs_escape(0x68676665640A6261ull));    // a newline
-static_assert(word_needs_escape(0x1F67666564636261ull));    // 0x1F
-static_assert(word_needs_escape(0x6867666564637F61ull));    // 0x7F
-static_assert(word_needs_escape(0x6867666564263E3Cull));    // < > &
+static_assert(!word_needs_escape(0x6867666564636261ull));  // "abcdefgh"
+static_assert(!word_needs_escape(0xA9C3A9C3A9C3A9C3ull));  // "éééé"
+static_assert(!word_needs_escape(0x2020202020202020ull));  // spaces
+static_assert(word_needs_escape(0x68676665640A6261ull));   // a newline
+static_assert(word_needs_escape(0x1F67666564636261ull));   // 0x1F
+static_assert(word_needs_escape(0x6867666564637F61ull));   // 0x7F
+static_assert(word_needs_escape(0x6867666564263E3Cull));   // < > &
 
 }  // namespace
 

@@ -2,9 +2,9 @@
 #include "corpora/corpus.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <cerrno>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -83,7 +83,8 @@ std::string first_nonblank_line(const fs::path& path) {
   bool first_chunk = true;
   while (!found && (n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
     // A byte-order mark at the start of the file is not part of the first line.
-    const std::size_t start = first_chunk && starts_with_bom(std::string_view(buf.data(), n)) ? kUtf8Bom.size() : 0;
+    const std::size_t start =
+        first_chunk && starts_with_bom(std::string_view(buf.data(), n)) ? kUtf8Bom.size() : 0;
     first_chunk = false;
     for (std::size_t i = start; i < n; ++i) {
       const char c = buf[i];
@@ -128,7 +129,8 @@ CorpusReader::~CorpusReader() = default;
 
 Encoding parse_encoding(std::string_view name) {
   if (name == "utf-8" || name == "utf8" || name == "UTF-8") return Encoding::kUtf8;
-  if (name == "latin-1" || name == "latin1" || name == "iso-8859-1" || name == "ISO-8859-1") return Encoding::kLatin1;
+  if (name == "latin-1" || name == "latin1" || name == "iso-8859-1" || name == "ISO-8859-1")
+    return Encoding::kLatin1;
   if (name == "replace") return Encoding::kReplace;
   throw InvalidArgument(fmt::format("--encoding '{}': expected utf-8, latin-1 or replace", visible(name)));
 }
@@ -137,8 +139,8 @@ std::optional<std::string> detect_corpus_format(const fs::path& path) {
   std::error_code ec;
   const fs::file_status st = fs::status(path, ec);
   if (ec || !fs::exists(st)) {
-    throw IoError(fmt::format("{}: cannot open: {}", path.string(),
-                              ec ? ec.message() : "No such file or directory"));
+    throw IoError(
+        fmt::format("{}: cannot open: {}", path.string(), ec ? ec.message() : "No such file or directory"));
   }
   if (fs::is_directory(st)) {
     if (fs::is_directory(path / "data", ec) && spamassassin_groups(subfolders(path / "data"), false)) {
@@ -153,8 +155,8 @@ std::optional<std::string> detect_corpus_format(const fs::path& path) {
   if (ends_with(name, ".tsv")) return "tsv";
   const std::string line = first_nonblank_line(path);
   const std::size_t start = line.find_first_not_of(" \t");
-  if (start != std::string::npos && line[start] == '(' && start + 1 < line.size() &&
-      line[start + 1] >= '0' && line[start + 1] <= '9') {
+  if (start != std::string::npos && line[start] == '(' && start + 1 < line.size() && line[start + 1] >= '0' &&
+      line[start + 1] <= '9') {
     return "sst";
   }
   const std::size_t tab = line.find('\t');
@@ -172,15 +174,15 @@ std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOpt
     const std::string_view prefix = spec.substr(0, colon);
     if (is_known_format(prefix)) {
       if (colon + 1 == spec.size()) {
-        throw InvalidArgument(fmt::format("corpus spec '{}': expected a PATH after '{}:', got nothing",
-                                          spec, prefix));
+        throw InvalidArgument(
+            fmt::format("corpus spec '{}': expected a PATH after '{}:', got nothing", spec, prefix));
       }
       return open_format(prefix, fs::path(std::string(spec.substr(colon + 1))), options);
     }
     std::error_code ec;
     if (looks_like_format_name(prefix) && !fs::exists(fs::path(std::string(spec)), ec)) {
-      throw InvalidArgument(fmt::format("unknown corpus format '{}' in '{}'; valid formats: {}",
-                                        prefix, spec, format_list()));
+      throw InvalidArgument(
+          fmt::format("unknown corpus format '{}' in '{}'; valid formats: {}", prefix, spec, format_list()));
     }
   }
   const fs::path path{std::string(spec)};
@@ -190,9 +192,9 @@ std::unique_ptr<CorpusReader> open_corpus(std::string_view spec, const CorpusOpt
   }
   const std::optional<std::string> format = detect_corpus_format(path);
   if (!format) {
-    throw InvalidArgument(fmt::format(
-        "{}: cannot detect the corpus format; write FORMAT:PATH with FORMAT one of: {}", spec,
-        format_list()));
+    throw InvalidArgument(
+        fmt::format("{}: cannot detect the corpus format; write FORMAT:PATH with FORMAT one of: {}", spec,
+                    format_list()));
   }
   if (options.warn) options.warn(fmt::format("corpus: detected format '{}' for {}", *format, spec));
   return open_format(*format, path, options);

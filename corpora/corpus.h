@@ -30,13 +30,13 @@
 #pragma once
 
 #include <array>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-#include <filesystem>
 
 #include "corpora/example.h"
 

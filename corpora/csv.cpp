@@ -19,7 +19,8 @@ namespace {
 
 std::string lower(std::string_view s) {
   std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
 
@@ -42,8 +43,8 @@ std::optional<std::size_t> column_index(std::string_view spec) {
 }
 
 bool usual_header_name(std::string_view field) {
-  static const char* kNames[] = {"label", "labels", "class", "category", "target", "sentiment",
-                                 "polarity", "rating", "stars", "y"};
+  static const char* kNames[] = {"label",     "labels",   "class",  "category", "target",
+                                 "sentiment", "polarity", "rating", "stars",    "y"};
   const std::string f = lower(trim(field));
   return std::any_of(std::begin(kNames), std::end(kNames), [&](const char* n) { return f == n; });
 }
@@ -63,7 +64,8 @@ class CsvReader final : public CorpusReader {
     first_line_ = first_line;
     std::vector<std::string> specs = options.csv_text_columns;
     specs.push_back(options.csv_label_column);
-    const bool by_name = std::any_of(specs.begin(), specs.end(), [](const std::string& s) { return !column_index(s); });
+    const bool by_name =
+        std::any_of(specs.begin(), specs.end(), [](const std::string& s) { return !column_index(s); });
     bool header = false;
     switch (options.csv_header) {
       case CsvHeader::kYes: header = true; break;
@@ -86,11 +88,12 @@ class CsvReader final : public CorpusReader {
         if (c != label_) text_.push_back(c);
       }
       if (text_.empty()) {
-        throw InvalidArgument(fmt::format("{}: the CSV has only one column (the label's); it needs a text column too",
-                                          reader_.name()));
+        throw InvalidArgument(fmt::format(
+            "{}: the CSV has only one column (the label's); it needs a text column too", reader_.name()));
       }
     } else {
-      for (const std::string& spec : options.csv_text_columns) text_.push_back(resolve("--csv-text-columns", spec));
+      for (const std::string& spec : options.csv_text_columns)
+        text_.push_back(resolve("--csv-text-columns", spec));
     }
   }
 
@@ -114,8 +117,8 @@ class CsvReader final : public CorpusReader {
     }
     const std::string& label = fields[label_];
     if (trim(label).empty()) {
-      throw FormatError(fmt::format("{}:{}: expected a label in column {}{}, got an empty field", reader_.name(), line,
-                                    label_ + 1, column_name(label_)));
+      throw FormatError(fmt::format("{}:{}: expected a label in column {}{}, got an empty field",
+                                    reader_.name(), line, label_ + 1, column_name(label_)));
     }
     out.label = label;
     out.text.clear();
@@ -152,9 +155,10 @@ class CsvReader final : public CorpusReader {
       return *idx - 1;
     }
     if (header_.empty()) {
-      throw InvalidArgument(fmt::format("{} '{}': a column name needs a header row, but {} is read without one "
-                                        "(--csv-header no); give a 1-based column number",
-                                        option, visible(spec), reader_.name()));
+      throw InvalidArgument(
+          fmt::format("{} '{}': a column name needs a header row, but {} is read without one "
+                      "(--csv-header no); give a 1-based column number",
+                      option, visible(spec), reader_.name()));
     }
     for (std::size_t c = 0; c < header_.size(); ++c) {
       if (header_[c] == spec) return c;
@@ -162,8 +166,8 @@ class CsvReader final : public CorpusReader {
     for (std::size_t c = 0; c < header_.size(); ++c) {
       if (lower(trim(header_[c])) == lower(trim(spec))) return c;
     }
-    throw InvalidArgument(fmt::format("{} '{}': no such column; the header of {} has: {}", option, visible(spec),
-                                      reader_.name(), header_list()));
+    throw InvalidArgument(fmt::format("{} '{}': no such column; the header of {} has: {}", option,
+                                      visible(spec), reader_.name(), header_list()));
   }
 
   // Reads the next record (skipping blank lines) into fields; false at the end of the input.
@@ -187,9 +191,10 @@ class CsvReader final : public CorpusReader {
           if (q == std::string::npos) {
             field.append(line_, i, std::string::npos);
             if (!reader_.next(line_)) {
-              throw FormatError(fmt::format("{}:{}: unterminated quoted field (field {} of the record starting on "
-                                            "line {}): expected a closing '\"' before the end of the file",
-                                            reader_.name(), open_line, fields.size() + 1, start_line));
+              throw FormatError(
+                  fmt::format("{}:{}: unterminated quoted field (field {} of the record starting on "
+                              "line {}): expected a closing '\"' before the end of the file",
+                              reader_.name(), open_line, fields.size() + 1, start_line));
             }
             decoder_.decode(reader_.name(), reader_.line_number(), line_);
             field.push_back('\n');
@@ -206,9 +211,10 @@ class CsvReader final : public CorpusReader {
           break;
         }
         if (i < line_.size() && line_[i] != ',') {
-          throw FormatError(fmt::format("{}:{}:{}: expected ',' or the end of the line after a closing quote, got '{}' "
-                                        "(a quote inside a quoted field is written \"\")",
-                                        reader_.name(), reader_.line_number(), i + 1, visible(line_.substr(i, 1))));
+          throw FormatError(
+              fmt::format("{}:{}:{}: expected ',' or the end of the line after a closing quote, got '{}' "
+                          "(a quote inside a quoted field is written \"\")",
+                          reader_.name(), reader_.line_number(), i + 1, visible(line_.substr(i, 1))));
         }
       } else {
         const std::size_t comma = line_.find(',', i);
@@ -240,7 +246,8 @@ class CsvReader final : public CorpusReader {
 
 }  // namespace
 
-std::unique_ptr<CorpusReader> open_csv_corpus(const std::filesystem::path& path, const CorpusOptions& options) {
+std::unique_ptr<CorpusReader> open_csv_corpus(const std::filesystem::path& path,
+                                              const CorpusOptions& options) {
   return std::make_unique<CsvReader>(path, options);
 }
 

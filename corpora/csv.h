@@ -30,6 +30,7 @@
 
 namespace textlrp::corpora {
 
-std::unique_ptr<CorpusReader> open_csv_corpus(const std::filesystem::path& path, const CorpusOptions& options);
+std::unique_ptr<CorpusReader> open_csv_corpus(const std::filesystem::path& path,
+                                              const CorpusOptions& options);
 
 }  // namespace textlrp::corpora

@@ -70,12 +70,12 @@ class FolderReader final : public CorpusReader {
     std::error_code ec;
     const fs::file_status st = fs::status(path, ec);
     if (ec || !fs::exists(st)) {
-      throw IoError(fmt::format("{}: cannot open: {}", path.string(),
-                                ec ? ec.message() : "No such file or directory"));
+      throw IoError(
+          fmt::format("{}: cannot open: {}", path.string(), ec ? ec.message() : "No such file or directory"));
     }
     if (!fs::is_directory(st)) {
-      throw FormatError(fmt::format("{}: expected a directory (one sub-folder per label), got a file",
-                                    path.string()));
+      throw FormatError(
+          fmt::format("{}: expected a directory (one sub-folder per label), got a file", path.string()));
     }
     if (layout == Layout::kSpamAssassin && fs::is_directory(path / "data", ec)) root = path / "data";
 
@@ -84,7 +84,8 @@ class FolderReader final : public CorpusReader {
       const std::string name = entry.path().filename().string();
       if (is_hidden(name)) continue;
       if (!entry.is_directory(ec)) {
-        if (layout == Layout::kFolder) warn(fmt::format("corpus: skipping {}: not a label folder", entry.path().string()));
+        if (layout == Layout::kFolder)
+          warn(fmt::format("corpus: skipping {}: not a label folder", entry.path().string()));
         continue;
       }
       Group group;
@@ -96,8 +97,7 @@ class FolderReader final : public CorpusReader {
     if (groups_.empty()) {
       throw FormatError(fmt::format("{}: no label folders found", root.string()));
     }
-    std::sort(groups_.begin(), groups_.end(),
-              [](const Group& a, const Group& b) { return a.name < b.name; });
+    std::sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) { return a.name < b.name; });
     for (Group& group : groups_) {
       for (const fs::directory_entry& entry : list_dir(group.dir)) {
         const std::string name = entry.path().filename().string();
@@ -152,9 +152,7 @@ class FolderReader final : public CorpusReader {
     return true;
   }
 
-  std::string_view format() const override {
-    return layout_ == Layout::kFolder ? "folder" : "spamassassin";
-  }
+  std::string_view format() const override { return layout_ == Layout::kFolder ? "folder" : "spamassassin"; }
 
  private:
   void warn(const std::string& message) const {
@@ -190,8 +188,7 @@ std::unique_ptr<CorpusReader> open_folder_corpus(const fs::path& path, const Cor
   return std::make_unique<FolderReader>(path, Layout::kFolder, options);
 }
 
-std::unique_ptr<CorpusReader> open_spamassassin_corpus(const fs::path& path,
-                                                       const CorpusOptions& options) {
+std::unique_ptr<CorpusReader> open_spamassassin_corpus(const fs::path& path, const CorpusOptions& options) {
   return std::make_unique<FolderReader>(path, Layout::kSpamAssassin, options);
 }
 

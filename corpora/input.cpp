@@ -12,7 +12,8 @@ namespace {
 // Maps the labels of another reader's documents (InputOptions::relabel).
 class RelabelReader : public corpora::CorpusReader {
  public:
-  RelabelReader(std::unique_ptr<corpora::CorpusReader> inner, std::vector<std::pair<std::string, std::string>> map)
+  RelabelReader(std::unique_ptr<corpora::CorpusReader> inner,
+                std::vector<std::pair<std::string, std::string>> map)
       : inner_(std::move(inner)), map_(std::move(map)) {}
   bool next(corpora::Example& out) override {
     if (!inner_->next(out)) return false;
@@ -33,8 +34,9 @@ class RelabelReader : public corpora::CorpusReader {
   std::vector<std::pair<std::string, std::string>> map_;
 };
 
-std::unique_ptr<corpora::CorpusReader> relabeled(std::unique_ptr<corpora::CorpusReader> reader,
-                                                 const std::vector<std::pair<std::string, std::string>>& map) {
+std::unique_ptr<corpora::CorpusReader> relabeled(
+    std::unique_ptr<corpora::CorpusReader> reader,
+    const std::vector<std::pair<std::string, std::string>>& map) {
   if (map.empty()) return reader;
   return std::make_unique<RelabelReader>(std::move(reader), map);
 }
@@ -47,7 +49,7 @@ corpora::CorpusOptions InputOptions::corpus_options(const std::function<void(std
   co.encoding = corpora::parse_encoding(encoding);
   co.csv_label_column = csv_label_column;
   co.csv_text_columns = csv_text_columns;
-  co.csv_header = csv_header == "yes" ? corpora::CsvHeader::kYes
+  co.csv_header = csv_header == "yes"  ? corpora::CsvHeader::kYes
                   : csv_header == "no" ? corpora::CsvHeader::kNo
                                        : corpora::CsvHeader::kAuto;
   co.csv_join = csv_join == "space" ? " " : csv_join == "period" ? ". " : "\n";
@@ -65,24 +67,28 @@ bool InputOptions::reads_stdin() const {
   return corpus == "-" || (colon != std::string::npos && corpus.substr(colon + 1) == "-");
 }
 
-std::unique_ptr<corpora::CorpusReader> InputOptions::open(const std::function<void(std::string_view)>& warn) const {
+std::unique_ptr<corpora::CorpusReader> InputOptions::open(
+    const std::function<void(std::string_view)>& warn) const {
   if (corpus.empty() == input.empty()) {
     throw InvalidArgument(corpus.empty() ? "give the documents with --corpus SPEC or --input FILE"
                                          : "give either --corpus or --input, not both");
   }
   const corpora::CorpusOptions co = corpus_options(warn);
   const corpora::Shard part = shard.empty() ? corpora::Shard{} : corpora::Shard::parse(shard);
-  if (!corpus.empty()) return relabeled(corpora::shard_corpus(corpora::open_corpus(corpus, co), part), relabel);
+  if (!corpus.empty())
+    return relabeled(corpora::shard_corpus(corpora::open_corpus(corpus, co), part), relabel);
   std::string fmt_name = input_format;
   if (fmt_name == "auto") {
     auto ends_with = [&](std::string_view suffix) {
-      return input.size() > suffix.size() && input.compare(input.size() - suffix.size(), suffix.size(), suffix) == 0;
+      return input.size() > suffix.size() &&
+             input.compare(input.size() - suffix.size(), suffix.size(), suffix) == 0;
     };
     fmt_name = ends_with(".txt") || ends_with(".text") ? "text"
                : ends_with(".tsv")                     ? "tsv"
                : ends_with(".csv")                     ? "csv"
                                                        : "jsonl";
-    if ((fmt_name == "tsv" || fmt_name == "csv") && warn) warn(fmt::format("input: reading {} as {} (by its extension)", input, fmt_name));
+    if ((fmt_name == "tsv" || fmt_name == "csv") && warn)
+      warn(fmt::format("input: reading {} as {} (by its extension)", input, fmt_name));
   }
   return relabeled(corpora::shard_corpus(corpora::open_corpus(fmt_name + ":" + input, co), part), relabel);
 }

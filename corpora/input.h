@@ -33,7 +33,7 @@ struct InputOptions {
   std::string encoding = "utf-8";  // line formats: utf-8, latin-1 or replace (corpora::Encoding)
   std::string csv_label_column = "1";
   std::vector<std::string> csv_text_columns;
-  std::string csv_header = "auto";  // auto, yes, no
+  std::string csv_header = "auto";   // auto, yes, no
   std::string csv_join = "newline";  // newline, space, period
   // Opens the reader. Throws InvalidArgument when neither or both of corpus/input are given.
   std::unique_ptr<CorpusReader> open(const std::function<void(std::string_view)>& warn) const;

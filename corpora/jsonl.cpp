@@ -69,8 +69,9 @@ class JsonlReader final : public CorpusReader {
       const std::size_t first = line_.find_first_not_of(" \t");
       if (n_records_ == 0 && first != std::string::npos && line_[first] != '{' && line_[first] != '[') {
         // The first record does not even start like JSON: most likely plain text.
-        hint = "; if this is plain text (one document a line), read it with --input-format text "
-               "(or --corpus text:PATH)";
+        hint =
+            "; if this is plain text (one document a line), read it with --input-format text "
+            "(or --corpus text:PATH)";
       }
       fail(n, fmt::format("expected a JSON object, got invalid JSON: {}{}", parser_message(e), hint));
     }
@@ -91,13 +92,15 @@ class JsonlReader final : public CorpusReader {
       toks.reserve(tokens->size());
       for (std::size_t i = 0; i < tokens->size(); ++i) {
         const json& t = (*tokens)[i];
-        if (!t.is_string()) fail(n, fmt::format("expected \"tokens\"[{}] to be a string, got {}", i, t.type_name()));
+        if (!t.is_string())
+          fail(n, fmt::format("expected \"tokens\"[{}] to be a string, got {}", i, t.type_name()));
         toks.push_back(t.get<std::string>());
       }
       out.tokens = std::move(toks);
     }
     if (has_text) {
-      if (!text->is_string()) fail(n, fmt::format("expected \"text\" to be a string, got {}", text->type_name()));
+      if (!text->is_string())
+        fail(n, fmt::format("expected \"text\" to be a string, got {}", text->type_name()));
       out.text = text->get<std::string>();
       if (has_tokens) check_tokens_match_text(n, *out.tokens, out.text);
     } else {
@@ -109,7 +112,8 @@ class JsonlReader final : public CorpusReader {
     }
 
     const auto id = obj.find("id");
-    out.id = (id == obj.end() || id->is_null()) ? detail::generated_id(n, out.text) : scalar_string(n, *id, "id");
+    out.id =
+        (id == obj.end() || id->is_null()) ? detail::generated_id(n, out.text) : scalar_string(n, *id, "id");
     const auto label = obj.find("label");
     if (label == obj.end() || label->is_null()) {
       out.label.reset();
@@ -122,8 +126,11 @@ class JsonlReader final : public CorpusReader {
   // "text" and "tokens" together must describe one document: the tokens are the text's tokens,
   // found in it in order, with nothing but whitespace before, between (or nothing: "it" "'s")
   // and after them. Otherwise the model would read the tokens while the output showed the text.
-  void check_tokens_match_text(std::size_t n, const std::vector<std::string>& tokens, std::string_view text) const {
-    auto is_ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; };
+  void check_tokens_match_text(std::size_t n, const std::vector<std::string>& tokens,
+                               std::string_view text) const {
+    auto is_ws = [](char c) {
+      return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    };
     std::size_t pos = 0;
     auto skip_ws = [&] {
       while (pos < text.size() && is_ws(text[pos])) ++pos;
@@ -133,18 +140,20 @@ class JsonlReader final : public CorpusReader {
       const std::string& t = tokens[i];
       if (t.empty() || text.compare(pos, t.size(), t) != 0) {
         const std::string_view found = text.substr(pos, std::max<std::size_t>(t.size(), 1) + 10);
-        fail(n, fmt::format("\"tokens\" do not match \"text\": expected token {} '{}' at byte {} of the text, "
-                            "found '{}'{}; give only one of the two, or tokens that are the text's tokens in order "
-                            "(only whitespace between them)",
-                            i, visible(t), pos, visible(found), pos >= text.size() ? " (end of text)" : ""));
+        fail(n, fmt::format(
+                    "\"tokens\" do not match \"text\": expected token {} '{}' at byte {} of the text, "
+                    "found '{}'{}; give only one of the two, or tokens that are the text's tokens in order "
+                    "(only whitespace between them)",
+                    i, visible(t), pos, visible(found), pos >= text.size() ? " (end of text)" : ""));
       }
       pos += t.size();
     }
     skip_ws();
     if (pos < text.size()) {
-      fail(n, fmt::format("\"tokens\" do not match \"text\": the {} token(s) end at byte {} of the text, but "
-                          "it goes on with '{}'; give only one of the two, or tokens that cover the whole text",
-                          tokens.size(), pos, visible(text.substr(pos, 20))));
+      fail(n,
+           fmt::format("\"tokens\" do not match \"text\": the {} token(s) end at byte {} of the text, but "
+                       "it goes on with '{}'; give only one of the two, or tokens that cover the whole text",
+                       tokens.size(), pos, visible(text.substr(pos, 20))));
     }
   }
 

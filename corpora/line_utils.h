@@ -5,9 +5,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
-#include <functional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -22,11 +22,10 @@ namespace textlrp::corpora::detail {
 // column) when `line` is not valid UTF-8.
 inline void check_utf8_line(std::string_view name, std::size_t line_no, std::string_view line) {
   if (const auto bad = find_invalid_utf8(line)) {
-    throw FormatError(fmt::format("{}:{}:{}: expected UTF-8, got invalid byte 0x{:02X} (byte column {}); "
-                                  "--encoding latin-1 or --encoding replace reads such files",
-                                  name, line_no, *bad + 1,
-                                  static_cast<unsigned>(static_cast<unsigned char>(line[*bad])),
-                                  *bad + 1));
+    throw FormatError(fmt::format(
+        "{}:{}:{}: expected UTF-8, got invalid byte 0x{:02X} (byte column {}); "
+        "--encoding latin-1 or --encoding replace reads such files",
+        name, line_no, *bad + 1, static_cast<unsigned>(static_cast<unsigned char>(line[*bad])), *bad + 1));
   }
 }
 

@@ -67,8 +67,8 @@ bool is_quote_line(std::string_view line) {
   for (std::string_view needle : {"writes in", "writes:", "wrote:", "says:", "said:"}) {
     if (line.find(needle) != std::string_view::npos) return true;
   }
-  return starts_with(line, "In article") || starts_with(line, "Quoted from") ||
-         starts_with(line, "|") || starts_with(line, ">");
+  return starts_with(line, "In article") || starts_with(line, "Quoted from") || starts_with(line, "|") ||
+         starts_with(line, ">");
 }
 
 }  // namespace

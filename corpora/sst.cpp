@@ -78,8 +78,8 @@ class Parser {
   }
 
   [[noreturn]] void fail(std::string_view expected) const {
-    throw FormatError(fmt::format("{}:{}:{}: expected {}, got {}", name_, line_no_, i_ + 1, expected,
-                                  describe(line_, i_)));
+    throw FormatError(
+        fmt::format("{}:{}:{}: expected {}, got {}", name_, line_no_, i_ + 1, expected, describe(line_, i_)));
   }
 
   void expect_open() {
@@ -109,8 +109,8 @@ class Parser {
       const std::size_t end = i_;
       i_ = start;
       if (end == start) fail("a sentiment label 0..4");
-      throw FormatError(fmt::format("{}:{}:{}: expected a sentiment label 0..4, got '{}'", name_, line_no_, start + 1,
-                                    visible(line_.substr(start, end - start))));
+      throw FormatError(fmt::format("{}:{}:{}: expected a sentiment label 0..4, got '{}'", name_, line_no_,
+                                    start + 1, visible(line_.substr(start, end - start))));
     }
     tree_.nodes[stack_.back()].label = std::string(line_.substr(start, 1));
   }
@@ -141,7 +141,10 @@ std::string join(const std::vector<std::string>& words, std::size_t begin, std::
 class SstReader final : public CorpusReader {
  public:
   SstReader(const std::filesystem::path& path, const CorpusOptions& options, bool binary)
-      : reader_(path), phrases_(options.sst_phrases), binary_(binary), decoder_(options.encoding, options.warn) {}
+      : reader_(path),
+        phrases_(options.sst_phrases),
+        binary_(binary),
+        decoder_(options.encoding, options.warn) {}
 
   bool next(Example& out) override {
     while (pending_next_ >= pending_.size()) {
@@ -162,9 +165,10 @@ class SstReader final : public CorpusReader {
     if (label == "0" || label == "1") return std::string("negative");
     if (label == "3" || label == "4") return std::string("positive");
     if (label == "2") return std::nullopt;
-    throw FormatError(fmt::format("{}:{}: label {} is not an SST label 0..4 (sst-binary maps 0,1 to negative "
-                                  "and 3,4 to positive, and skips 2)",
-                                  reader_.name(), line_no, label));
+    throw FormatError(
+        fmt::format("{}:{}: label {} is not an SST label 0..4 (sst-binary maps 0,1 to negative "
+                    "and 3,4 to positive, and skips 2)",
+                    reader_.name(), line_no, label));
   }
 
   // Reads the next tree into pending_ (the sentence, then its phrases); false at the end of the file.
@@ -194,8 +198,9 @@ class SstReader final : public CorpusReader {
           phrase.id = fmt::format("{}.{}", n, k);
           phrase.text = join(tree.leaves, node.begin, node.end);
           phrase.label = std::move(label);
-          phrase.tokens = std::vector<std::string>(tree.leaves.begin() + static_cast<std::ptrdiff_t>(node.begin),
-                                                   tree.leaves.begin() + static_cast<std::ptrdiff_t>(node.end));
+          phrase.tokens =
+              std::vector<std::string>(tree.leaves.begin() + static_cast<std::ptrdiff_t>(node.begin),
+                                       tree.leaves.begin() + static_cast<std::ptrdiff_t>(node.end));
           phrase.line = n;
           pending_.push_back(std::move(phrase));
         }

@@ -36,8 +36,8 @@ class LineCorpusReader final : public CorpusReader {
                                       reader_.name(), n, visible(line_, 60)));
       }
       if (tab == 0) {
-        throw FormatError(fmt::format("{}:{}: expected a label before the tab, got an empty field",
-                                      reader_.name(), n));
+        throw FormatError(
+            fmt::format("{}:{}: expected a label before the tab, got an empty field", reader_.name(), n));
       }
       out.label = line_.substr(0, tab);
       out.text = line_.substr(tab + 1);

@@ -14,16 +14,16 @@ namespace textlrp::emb {
 EmbeddingTable::EmbeddingTable(std::vector<std::string> words_in, Mat vectors_in)
     : words(std::move(words_in)), vectors(std::move(vectors_in)) {
   if (static_cast<Index>(words.size()) != vectors.rows()) {
-    throw InvalidArgument(fmt::format("EmbeddingTable: {} words but {} vector rows", words.size(),
-                                      vectors.rows()));
+    throw InvalidArgument(
+        fmt::format("EmbeddingTable: {} words but {} vector rows", words.size(), vectors.rows()));
   }
   index.reserve(words.size());
   for (std::size_t i = 0; i < words.size(); ++i) {
     if (words[i].empty()) throw InvalidArgument(fmt::format("EmbeddingTable: word {} is empty", i));
     const auto [it, inserted] = index.emplace(words[i], static_cast<Index>(i));
     if (!inserted) {
-      throw InvalidArgument(fmt::format("EmbeddingTable: word {} '{}' duplicates word {}", i,
-                                        words[i], it->second));
+      throw InvalidArgument(
+          fmt::format("EmbeddingTable: word {} '{}' duplicates word {}", i, words[i], it->second));
     }
   }
 }
@@ -36,8 +36,8 @@ struct Match {
   Coverage coverage;
 };
 
-Match match_vocabulary(const EmbeddingTable& table, const nlp::Vocabulary& vocab,
-                       std::size_t n_examples, bool casefold) {
+Match match_vocabulary(const EmbeddingTable& table, const nlp::Vocabulary& vocab, std::size_t n_examples,
+                       bool casefold) {
   Match m;
   m.rows.assign(vocab.size(), -1);
   const std::size_t first = vocab.has_unk() ? 1 : 0;
@@ -80,9 +80,8 @@ Match match_vocabulary(const EmbeddingTable& table, const nlp::Vocabulary& vocab
 }  // namespace
 
 std::string to_string(const Coverage& c) {
-  const double pct = c.n_vocab == 0 ? 0.0
-                                     : 100.0 * static_cast<double>(c.n_found) /
-                                           static_cast<double>(c.n_vocab);
+  const double pct =
+      c.n_vocab == 0 ? 0.0 : 100.0 * static_cast<double>(c.n_found) / static_cast<double>(c.n_vocab);
   std::string out = fmt::format(
       "coverage: {} of {} vocabulary words found ({:.2f}%), {} more after case folding; OOV {:.2f}%",
       c.n_found, c.n_vocab, pct, c.n_found_casefold, 100.0 * c.oov_rate);
@@ -96,8 +95,8 @@ std::string to_string(const Coverage& c) {
   return out;
 }
 
-Coverage coverage(const EmbeddingTable& table, const nlp::Vocabulary& vocab,
-                  std::size_t n_examples, bool casefold) {
+Coverage coverage(const EmbeddingTable& table, const nlp::Vocabulary& vocab, std::size_t n_examples,
+                  bool casefold) {
   return match_vocabulary(table, vocab, n_examples, casefold).coverage;
 }
 
@@ -121,8 +120,7 @@ Mat embedding_matrix(const EmbeddingTable& table, const nlp::Vocabulary& vocab, 
     // Counter-based: element (i, j) depends only on (seed, i, j).
     for (Index j = 0; j < dim; ++j) {
       const std::uint64_t counter =
-          static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(dim) +
-          static_cast<std::uint64_t>(j) + 1;
+          static_cast<std::uint64_t>(i) * static_cast<std::uint64_t>(dim) + static_cast<std::uint64_t>(j) + 1;
       const std::uint64_t z = mix64(seed + kSplitMix64Gamma * counter);
       const float u = static_cast<float>(z >> 40) * 0x1.0p-24f;  // [0, 1)
       matrix(i, j) = init_scale * (2.0f * u - 1.0f);

@@ -115,8 +115,8 @@ std::string to_string(const Coverage& coverage);
 // Looks every vocabulary token up in the table: exactly first, then (if `casefold`) by the
 // case folding of both sides, the most frequent (first in file) casing winning.
 // `n_examples` caps Coverage::most_frequent_missing. Never throws for valid inputs.
-Coverage coverage(const EmbeddingTable& table, const nlp::Vocabulary& vocab,
-                  std::size_t n_examples = 20, bool casefold = true);
+Coverage coverage(const EmbeddingTable& table, const nlp::Vocabulary& vocab, std::size_t n_examples = 20,
+                  bool casefold = true);
 
 // The initial embedding matrix of a model: [vocab.size() x table.dim()], row i for vocabulary id i.
 // A token found in the table (as coverage() finds it, casefold included when `casefold`) gets a

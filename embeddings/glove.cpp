@@ -14,8 +14,7 @@ namespace textlrp::emb {
 namespace fs = std::filesystem;
 using namespace detail;
 
-EmbeddingTable read_glove_text(const fs::path& path, const LoadOptions& options,
-                               const LogFn& log) {
+EmbeddingTable read_glove_text(const fs::path& path, const LoadOptions& options, const LogFn& log) {
   const ReadContext ctx{path, "GloVe text", options, log};
   FileBytes in(path);
   skip_bom(in);
@@ -31,8 +30,8 @@ EmbeddingTable read_glove_text(const fs::path& path, const LoadOptions& options,
     if (st == FileBytes::Line::kEof) break;
     ++line_no;
     if (st == FileBytes::Line::kTooLong) {
-      ctx.fail_line(line_no, fmt::format("line longer than {} bytes (is this a binary file?)",
-                                         kMaxLineBytes));
+      ctx.fail_line(line_no,
+                    fmt::format("line longer than {} bytes (is this a binary file?)", kMaxLineBytes));
     }
     line = trim_right(line);
     if (line.empty()) {
@@ -54,8 +53,7 @@ EmbeddingTable read_glove_text(const fs::path& path, const LoadOptions& options,
       std::size_t n_numeric = 0;
       float ignored = 0;
       while (n_numeric + 1 < fields.size() &&
-             parse_float(fields[fields.size() - 1 - n_numeric], ignored) !=
-                 FloatStatus::kNotNumber) {
+             parse_float(fields[fields.size() - 1 - n_numeric], ignored) != FloatStatus::kNotNumber) {
         ++n_numeric;
       }
       if (n_numeric == 0) {
@@ -76,20 +74,19 @@ EmbeddingTable read_glove_text(const fs::path& path, const LoadOptions& options,
 
     const std::size_t n_dim = static_cast<std::size_t>(dim);
     if (fields.size() < n_dim + 1) {
-      ctx.fail_line(line_no, fmt::format("expected {} fields (word + {} floats), got {}",
-                                         n_dim + 1, n_dim, fields.size()));
+      ctx.fail_line(line_no, fmt::format("expected {} fields (word + {} floats), got {}", n_dim + 1, n_dim,
+                                         fields.size()));
     }
     const std::size_t first_value = fields.size() - n_dim;
     std::string_view word =
-        trim_right(line.substr(0, static_cast<std::size_t>(fields[first_value].data() -
-                                                           line.data())));
+        trim_right(line.substr(0, static_cast<std::size_t>(fields[first_value].data() - line.data())));
     const bool keep = b->accept_word(word, latin1, line_no, 0);
     float* out = b->scratch();
     for (std::size_t j = 0; j < n_dim; ++j) {
       const FloatStatus s = parse_float(fields[first_value + j], out[j]);
       if (s != FloatStatus::kOk) {
-        ctx.fail_line(line_no, fmt::format("value {} of {}: expected a {}float, got {}", j + 1,
-                                           n_dim, s == FloatStatus::kNotFinite ? "finite " : "",
+        ctx.fail_line(line_no, fmt::format("value {} of {}: expected a {}float, got {}", j + 1, n_dim,
+                                           s == FloatStatus::kNotFinite ? "finite " : "",
                                            quote(fields[first_value + j])));
       }
     }
@@ -106,10 +103,9 @@ EmbeddingTable read_glove_text(const fs::path& path, const LoadOptions& options,
 void write_glove_text(const EmbeddingTable& table, const fs::path& path) {
   for (std::size_t i = 0; i < table.words.size(); ++i) {
     const std::string& w = table.words[i];
-    if (w.empty() || w.find_first_of("\n\r") != std::string::npos || w.front() == ' ' ||
-        w.back() == ' ') {
-      throw InvalidArgument(fmt::format("{}: word {} {} cannot be stored in GloVe text",
-                                        path.string(), i, quote(w)));
+    if (w.empty() || w.find_first_of("\n\r") != std::string::npos || w.front() == ' ' || w.back() == ' ') {
+      throw InvalidArgument(
+          fmt::format("{}: word {} {} cannot be stored in GloVe text", path.string(), i, quote(w)));
     }
   }
   AtomicFile f(path);

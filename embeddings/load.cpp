@@ -59,10 +59,11 @@ Format parse_format(std::string_view name) {
     return Format::kWord2VecText;
   }
   if (name == "glove" || name == "txt") return Format::kGlove;
-  throw InvalidArgument(fmt::format("unknown embeddings format '{}': expected auto, "
-                                    "word2vec-binary (bin), word2vec-text (vec, fasttext-vec) or "
-                                    "glove (txt)",
-                                    name));
+  throw InvalidArgument(
+      fmt::format("unknown embeddings format '{}': expected auto, "
+                  "word2vec-binary (bin), word2vec-text (vec, fasttext-vec) or "
+                  "glove (txt)",
+                  name));
 }
 
 namespace {
@@ -92,25 +93,25 @@ Format detect_format(const fs::path& path, std::string* description) {
     // Text: line 2 is a row of the header's width, or any row of numbers (then the text reader
     // reports that its width disagrees with the header, which is the real problem).
     const bool text =
-        rest.empty() || (is_valid_utf8(after_word(line2)) && ((fields.size() == dim + 1 && ends_in_number(fields)) ||
-                                                  all_numbers_after_first(fields)));
+        rest.empty() ||
+        (is_valid_utf8(after_word(line2)) &&
+         ((fields.size() == dim + 1 && ends_in_number(fields)) || all_numbers_after_first(fields)));
     if (description) {
-      *description = fmt::format("{} (header {} x {})", text ? "word2vec text" : "word2vec binary",
-                                 n_words, dim);
+      *description =
+          fmt::format("{} (header {} x {})", text ? "word2vec text" : "word2vec binary", n_words, dim);
     }
     return text ? Format::kWord2VecText : Format::kWord2VecBinary;
   }
   std::vector<std::string_view> fields;
   split_fields(line1, fields);
   if (is_valid_utf8(after_word(line1)) && ends_in_number(fields)) {
-    if (description) *description = fmt::format("GloVe text (no header, {} fields on line 1)",
-                                                 fields.size());
+    if (description) *description = fmt::format("GloVe text (no header, {} fields on line 1)", fields.size());
     return Format::kGlove;
   }
-  throw FormatError(fmt::format(
-      "{}:1: cannot tell the embeddings format: line 1 is neither a '<n_words> <dim>' header "
-      "(word2vec, fastText .vec) nor a 'word v1 .. vD' row (GloVe); it starts {}",
-      path.string(), quote(line1)));
+  throw FormatError(
+      fmt::format("{}:1: cannot tell the embeddings format: line 1 is neither a '<n_words> <dim>' header "
+                  "(word2vec, fastText .vec) nor a 'word v1 .. vD' row (GloVe); it starts {}",
+                  path.string(), quote(line1)));
 }
 
 EmbeddingTable load_embeddings(const fs::path& path, Format format, const LogFn& log,

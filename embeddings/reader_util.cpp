@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 constexpr std::size_t kChunk = 4u << 20;
 constexpr std::size_t kMinBuffer = 4096;
-}
+}  // namespace
 
 // ---------------------------------------------------------------------------------------------
 // FileBytes
@@ -93,8 +93,7 @@ FileBytes::Line FileBytes::next_line(std::string_view& line, std::size_t max_byt
     if (avail > scanned) {
       const void* nl = std::memchr(buf_.data() + pos_ + scanned, '\n', avail - scanned);
       if (nl) {
-        const std::size_t len = static_cast<std::size_t>(static_cast<const char*>(nl) -
-                                                         (buf_.data() + pos_));
+        const std::size_t len = static_cast<std::size_t>(static_cast<const char*>(nl) - (buf_.data() + pos_));
         if (len > max_bytes) return Line::kTooLong;
         line = {buf_.data() + pos_, len};
         pos_ += len + 1;
@@ -125,8 +124,7 @@ namespace {
 // faster than libstdc++ 12's from_chars. Returns false (out untouched) for anything else, which
 // then goes the from_chars way.
 bool parse_float_fast(std::string_view s, float& out) {
-  static constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f,
-                                     1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
+  static constexpr float kPow10[] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
   const char* p = s.data();
   const char* const end = p + s.size();
   const bool negative = p != end && *p == '-';
@@ -267,8 +265,7 @@ void ReadContext::info(std::string_view message) const {
   if (log) log(fmt::format("embeddings: {}", message));
 }
 
-void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t line,
-                std::uint64_t byte) {
+void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t line, std::uint64_t byte) {
   if (word.empty()) {
     if (line > 0) ctx.fail_line(line, "empty word (the line starts with a space)");
     ctx.fail_byte(byte, "empty word (two spaces in a row, or a misaligned row?)");
@@ -279,8 +276,8 @@ void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t lin
   });
   if (control != word.end()) {
     const auto at = static_cast<std::uint64_t>(control - word.begin());
-    const std::string msg = fmt::format("word {} contains the control byte 0x{:02X}{}",
-                                        quote(word), static_cast<unsigned char>(*control),
+    const std::string msg = fmt::format("word {} contains the control byte 0x{:02X}{}", quote(word),
+                                        static_cast<unsigned char>(*control),
                                         line > 0 ? fmt::format(" (at byte {} of the line)", at)
                                                  : std::string(" (misaligned rows: is the "
                                                                "header's dim right?)"));
@@ -289,8 +286,8 @@ void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t lin
   }
   if (const auto bad = find_invalid_utf8(word)) {
     if (line > 0) {
-      ctx.fail_line(line, fmt::format("word {} is not valid UTF-8 (at byte {} of the line)",
-                                      quote(word), *bad));
+      ctx.fail_line(line,
+                    fmt::format("word {} is not valid UTF-8 (at byte {} of the line)", quote(word), *bad));
     }
     ctx.fail_byte(byte + *bad, fmt::format("word {} is not valid UTF-8", quote(word)));
   }
@@ -299,8 +296,7 @@ void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t lin
 // ---------------------------------------------------------------------------------------------
 // TableBuilder
 
-TableBuilder::TableBuilder(const ReadContext& ctx, Index dim, std::size_t capacity,
-                           bool positions_are_lines)
+TableBuilder::TableBuilder(const ReadContext& ctx, Index dim, std::size_t capacity, bool positions_are_lines)
     : ctx_(ctx),
       dim_(dim),
       lines_(positions_are_lines),
@@ -324,17 +320,16 @@ void TableBuilder::add(std::string_view word, std::uint64_t position) {
   if (!inserted) {
     const std::uint64_t first = positions_[static_cast<std::size_t>(it->second)];
     if (!ctx_.options.allow_duplicates) {
-      const std::string msg =
-          lines_ ? fmt::format("duplicate word {} (first on line {})", quote(word), first)
-                 : fmt::format("duplicate word {} (first at byte {})", quote(word), first);
+      const std::string msg = lines_
+                                  ? fmt::format("duplicate word {} (first on line {})", quote(word), first)
+                                  : fmt::format("duplicate word {} (first at byte {})", quote(word), first);
       if (lines_) ctx_.fail_line(position, msg);
       ctx_.fail_byte(position, msg);
     }
     if (n_duplicates_ == 0) {
-      first_duplicate_ = lines_ ? fmt::format("{} on line {}, first on line {}", quote(word),
-                                              position, first)
-                                : fmt::format("{} at byte {}, first at byte {}", quote(word),
-                                              position, first);
+      first_duplicate_ = lines_
+                             ? fmt::format("{} on line {}, first on line {}", quote(word), position, first)
+                             : fmt::format("{} at byte {}, first at byte {}", quote(word), position, first);
     }
     ++n_duplicates_;
     return;
@@ -343,8 +338,7 @@ void TableBuilder::add(std::string_view word, std::uint64_t position) {
     // Grow geometrically; row-major with the same column count keeps the prefix (realloc).
     vectors_.conservativeResize(std::max<Index>(16, 2 * vectors_.rows()), dim_);
   }
-  std::memcpy(vectors_.row(n_kept_).data(), scratch_.data(),
-              static_cast<std::size_t>(dim_) * sizeof(float));
+  std::memcpy(vectors_.row(n_kept_).data(), scratch_.data(), static_cast<std::size_t>(dim_) * sizeof(float));
   words_.emplace_back(word);
   positions_.push_back(position);
   ++n_kept_;
@@ -373,12 +367,11 @@ bool TableBuilder::accept_word(std::string_view& word, std::string& storage, std
 
 EmbeddingTable TableBuilder::finish() {
   if (n_invalid_utf8_ > 0) {
-    ctx_.warn(fmt::format("{}: {}: {} word(s) not valid UTF-8 {} ({})", ctx_.path.string(),
-                          ctx_.format, n_invalid_utf8_,
-                          ctx_.options.invalid_utf8 == LoadOptions::InvalidUtf8::kSkip
-                              ? "skipped with their rows"
-                              : "decoded as Latin-1",
-                          first_invalid_utf8_));
+    ctx_.warn(fmt::format(
+        "{}: {}: {} word(s) not valid UTF-8 {} ({})", ctx_.path.string(), ctx_.format, n_invalid_utf8_,
+        ctx_.options.invalid_utf8 == LoadOptions::InvalidUtf8::kSkip ? "skipped with their rows"
+                                                                     : "decoded as Latin-1",
+        first_invalid_utf8_));
   }
   if (n_duplicates_ > 0) {
     ctx_.warn(fmt::format("{}: {}: {} duplicate word(s) skipped, the first row of each kept ({})",

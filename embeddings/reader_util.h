@@ -22,9 +22,9 @@
 namespace textlrp::emb::detail {
 
 // Limits that keep a hostile file from making us allocate or scan without bound.
-inline constexpr Index kMaxDim = 100000;                   // absurd dim above this
-inline constexpr std::size_t kMaxLineBytes = 16u << 20;    // a text row longer than this is an error
-inline constexpr std::size_t kMaxWordBytes = 1u << 16;     // a binary word longer than this too
+inline constexpr Index kMaxDim = 100000;                 // absurd dim above this
+inline constexpr std::size_t kMaxLineBytes = 16u << 20;  // a text row longer than this is an error
+inline constexpr std::size_t kMaxWordBytes = 1u << 16;   // a binary word longer than this too
 
 class FileBytes {
  public:
@@ -94,8 +94,7 @@ struct ReadContext {
 // Throws (via ctx) if `word` is empty, contains an ASCII control byte (other than '\t': a sign
 // of a misread binary file) or is not valid UTF-8. `line` > 0: text file; else `byte` is
 // the offset of the word's first byte in a binary file.
-void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t line,
-                std::uint64_t byte);
+void check_word(const ReadContext& ctx, std::string_view word, std::uint64_t line, std::uint64_t byte);
 
 class TableBuilder {
  public:
@@ -110,8 +109,7 @@ class TableBuilder {
   // Checks `word` with check_word(), except that invalid UTF-8 follows LoadOptions::invalid_utf8:
   // for kLatin1 `word` is replaced by its decoding (held in `storage`); returns false when the row
   // is to be skipped (kSkip; call skip_row() after reading its vector).
-  bool accept_word(std::string_view& word, std::string& storage, std::uint64_t line,
-                   std::uint64_t byte);
+  bool accept_word(std::string_view& word, std::string& storage, std::uint64_t line, std::uint64_t byte);
   void skip_row() { ++n_read_; }
 
   // Adds the row in scratch() (already checked) under `word` (already checked), found at

@@ -42,8 +42,7 @@ Header check_header(std::string_view line, Fail fail) {
 // After reading: fewer rows than the header claimed?
 void check_row_count(const ReadContext& ctx, const Header& h, std::size_t n_read, bool text) {
   const std::uint64_t expected =
-      ctx.options.max_words ? std::min<std::uint64_t>(h.n_words, ctx.options.max_words)
-                            : h.n_words;
+      ctx.options.max_words ? std::min<std::uint64_t>(h.n_words, ctx.options.max_words) : h.n_words;
   if (n_read >= expected) return;
   const std::string msg = fmt::format(
       "header claims {} words, file holds {} (truncated file or wrong header)", h.n_words, n_read);
@@ -52,23 +51,21 @@ void check_row_count(const ReadContext& ctx, const Header& h, std::size_t n_read
     if (text) ctx.fail_line(1, full);
     ctx.fail_byte(0, full);
   }
-  ctx.warn(fmt::format("{}: {}: {}; using the {} rows present", ctx.path.string(), ctx.format,
-                       msg, n_read));
+  ctx.warn(fmt::format("{}: {}: {}; using the {} rows present", ctx.path.string(), ctx.format, msg, n_read));
 }
 
 void check_word_for_writing(const EmbeddingTable& table, std::size_t i, const fs::path& path) {
   const std::string& w = table.words[i];
   if (w.empty() || w.find_first_of(" \n\r") != std::string::npos) {
-    throw InvalidArgument(fmt::format(
-        "{}: word {} {} is empty or contains a space or line break; word2vec cannot store it",
-        path.string(), i, quote(w)));
+    throw InvalidArgument(
+        fmt::format("{}: word {} {} is empty or contains a space or line break; word2vec cannot store it",
+                    path.string(), i, quote(w)));
   }
 }
 
 }  // namespace
 
-EmbeddingTable read_word2vec_binary(const fs::path& path, const LoadOptions& options,
-                                    const LogFn& log) {
+EmbeddingTable read_word2vec_binary(const fs::path& path, const LoadOptions& options, const LogFn& log) {
   const ReadContext ctx{path, "word2vec binary", options, log};
   FileBytes in(path);
   const std::string_view head = in.peek(kMaxHeaderBytes);
@@ -138,8 +135,8 @@ EmbeddingTable read_word2vec_binary(const fs::path& path, const LoadOptions& opt
       const float x = load_le<float>(v.data() + 4 * j);
       if (!std::isfinite(x)) {
         ctx.fail_byte(vec_at + 4 * static_cast<std::uint64_t>(j),
-                      fmt::format("row {} (word {}): value {} of {} is {}", row, quote(word), j + 1,
-                                  h.dim, std::isnan(x) ? "NaN" : "infinite"));
+                      fmt::format("row {} (word {}): value {} of {} is {}", row, quote(word), j + 1, h.dim,
+                                  std::isnan(x) ? "NaN" : "infinite"));
       }
       out[j] = x;
     }
@@ -155,9 +152,8 @@ EmbeddingTable read_word2vec_binary(const fs::path& path, const LoadOptions& opt
     for (;;) {
       const std::string_view rest = in.peek(1);
       if (rest.empty()) break;
-      const auto it = std::find_if(rest.begin(), rest.end(), [](char c) {
-        return c != '\n' && c != '\r' && c != ' ' && c != '\t';
-      });
+      const auto it = std::find_if(rest.begin(), rest.end(),
+                                   [](char c) { return c != '\n' && c != '\r' && c != ' ' && c != '\t'; });
       if (it != rest.end()) {
         ctx.fail_byte(in.offset() + static_cast<std::uint64_t>(it - rest.begin()),
                       fmt::format("data after the {} words the header claims (the header's "
@@ -171,8 +167,7 @@ EmbeddingTable read_word2vec_binary(const fs::path& path, const LoadOptions& opt
   return b.finish();
 }
 
-EmbeddingTable read_word2vec_text(const fs::path& path, const LoadOptions& options,
-                                  const LogFn& log) {
+EmbeddingTable read_word2vec_text(const fs::path& path, const LoadOptions& options, const LogFn& log) {
   const ReadContext ctx{path, "word2vec text", options, log};
   FileBytes in(path);
   skip_bom(in);
@@ -188,8 +183,8 @@ EmbeddingTable read_word2vec_text(const fs::path& path, const LoadOptions& optio
 
   // A text row needs at least 2 bytes per value; reserve no more than that and 65536 rows.
   const std::uint64_t fit = in.size() / (2 * static_cast<std::uint64_t>(h.dim) + 1) + 1;
-  TableBuilder b(ctx, h.dim,
-                 static_cast<std::size_t>(std::min({h.n_words, fit, std::uint64_t{65536}})), true);
+  TableBuilder b(ctx, h.dim, static_cast<std::size_t>(std::min({h.n_words, fit, std::uint64_t{65536}})),
+                 true);
   std::uint64_t line_no = 1;
   std::uint64_t blank_line = 0;  // first empty line seen, an error unless only blank lines follow
   std::string latin1;
@@ -198,8 +193,8 @@ EmbeddingTable read_word2vec_text(const fs::path& path, const LoadOptions& optio
     if (st == FileBytes::Line::kEof) break;
     ++line_no;
     if (st == FileBytes::Line::kTooLong) {
-      ctx.fail_line(line_no, fmt::format("line longer than {} bytes (is this a binary file?)",
-                                         kMaxLineBytes));
+      ctx.fail_line(line_no,
+                    fmt::format("line longer than {} bytes (is this a binary file?)", kMaxLineBytes));
     }
     line = trim_right(line);
     if (line.empty()) {
@@ -208,8 +203,7 @@ EmbeddingTable read_word2vec_text(const fs::path& path, const LoadOptions& optio
     }
     if (blank_line != 0) ctx.fail_line(blank_line, "empty line");
     if (b.n_rows_read() >= h.n_words) {
-      ctx.fail_line(line_no, fmt::format("more rows than the {} words the header claims",
-                                         h.n_words));
+      ctx.fail_line(line_no, fmt::format("more rows than the {} words the header claims", h.n_words));
     }
     const std::size_t sp = std::min(line.find(' '), line.size());
     std::string_view word = line.substr(0, sp);
@@ -236,13 +230,13 @@ EmbeddingTable read_word2vec_text(const fs::path& path, const LoadOptions& optio
     }
     const bool keep = b.accept_word(word, latin1, line_no, 0);
     if (n_values != static_cast<std::size_t>(h.dim)) {
-      ctx.fail_line(line_no, fmt::format("expected {} fields (word + {} floats), got {}",
-                                         h.dim + 1, h.dim, n_values + 1));
+      ctx.fail_line(line_no, fmt::format("expected {} fields (word + {} floats), got {}", h.dim + 1, h.dim,
+                                         n_values + 1));
     }
     if (bad_index != 0) {
-      ctx.fail_line(line_no, fmt::format("value {} of {}: expected a {}float, got {}", bad_index,
-                                         h.dim, bad_status == FloatStatus::kNotFinite ? "finite " : "",
-                                         quote(bad_field)));
+      ctx.fail_line(line_no,
+                    fmt::format("value {} of {}: expected a {}float, got {}", bad_index, h.dim,
+                                bad_status == FloatStatus::kNotFinite ? "finite " : "", quote(bad_field)));
     }
     if (keep) {
       b.add(word, line_no);

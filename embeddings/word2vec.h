@@ -47,16 +47,16 @@
 namespace textlrp::emb {
 
 // Reads a word2vec binary file. Throws IoError if it cannot be read, FormatError as above.
-EmbeddingTable read_word2vec_binary(const std::filesystem::path& path,
-                                    const LoadOptions& options = {}, const LogFn& log = {});
+EmbeddingTable read_word2vec_binary(const std::filesystem::path& path, const LoadOptions& options = {},
+                                    const LogFn& log = {});
 
 // Reads a word2vec text / fastText .vec file. Throws IoError or FormatError as above.
-EmbeddingTable read_word2vec_text(const std::filesystem::path& path,
-                                  const LoadOptions& options = {}, const LogFn& log = {});
+EmbeddingTable read_word2vec_text(const std::filesystem::path& path, const LoadOptions& options = {},
+                                  const LogFn& log = {});
 
 // fastText's .vec is word2vec text.
-inline EmbeddingTable read_fasttext_vec(const std::filesystem::path& path,
-                                        const LoadOptions& options = {}, const LogFn& log = {}) {
+inline EmbeddingTable read_fasttext_vec(const std::filesystem::path& path, const LoadOptions& options = {},
+                                        const LogFn& log = {}) {
   return read_word2vec_text(path, options, log);
 }
 

@@ -9,10 +9,10 @@
 #include <limits>
 #include <memory>
 
-#include "explain/json_count.h"
 #include "core/error.h"
 #include "core/json_write.h"
 #include "core/utf8.h"
+#include "explain/json_count.h"
 
 namespace textlrp::explain {
 namespace {
@@ -136,7 +136,8 @@ void JsonlLineWriter::score(std::size_t i, std::string_view label, double v) {
   p_ = write_double(p_, v, &nonfinite_);
 }
 
-void JsonlLineWriter::scores_end(double score, bool truncated, const std::optional<std::uint32_t>& max_tokens) {
+void JsonlLineWriter::scores_end(double score, bool truncated,
+                                 const std::optional<std::uint32_t>& max_tokens) {
   p_ = write_literal(p_, "},\"score\":");
   p_ = write_double(p_, score, &nonfinite_);
   if (truncated) p_ = write_literal(p_, ",\"truncated\":true");
@@ -320,7 +321,8 @@ bool check_explanation(ExplanationRecord& r, double tolerance) {
   const double total_err = std::abs(r.relevance_sum + special + r.bias_relevance - r.score) / scale;
   if (!(sum_err <= tolerance) || !(total_err <= tolerance)) {
     r.warnings.push_back(fmt::format(
-        "relevance not conserved within {:g}: token relevances as large as {:.3g} for a score of {:.6g} cancel "
+        "relevance not conserved within {:g}: token relevances as large as {:.3g} for a score of {:.6g} "
+        "cancel "
         "each other (as written they sum to {:.9g}, relevance_sum {:.9g}, bias_relevance {:.9g}); the "
         "explanation is numerically unreliable",
         tolerance, largest, r.score, written_sum, r.relevance_sum, r.bias_relevance));
@@ -342,7 +344,8 @@ T get_key(const nlohmann::json& j, const char* key, const std::string& where, co
 }
 
 // An integer key in [0, max] (json_count); a FormatError naming the key otherwise.
-std::uint64_t get_count(const nlohmann::json& j, const char* key, const std::string& where, std::uint64_t max) {
+std::uint64_t get_count(const nlohmann::json& j, const char* key, const std::string& where,
+                        std::uint64_t max) {
   const auto it = j.find(key);
   if (it == j.end()) throw FormatError(fmt::format("{}: missing key \"{}\"", where, key));
   const std::optional<std::uint64_t> n = json_count(*it, max);
@@ -369,13 +372,15 @@ double get_number(const nlohmann::json& j, const char* key, const std::string& w
 }  // namespace
 
 ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) throw FormatError(fmt::format("{}: expected a JSON object, got {}", where, j.type_name()));
+  if (!j.is_object())
+    throw FormatError(fmt::format("{}: expected a JSON object, got {}", where, j.type_name()));
   const auto schema = get_count(j, "schema", where, std::numeric_limits<std::uint32_t>::max());
   if (schema != 1) throw FormatError(fmt::format("{}: unsupported schema {}, expected 1", where, schema));
   ExplanationRecord r;
   r.id = get_key<std::string>(j, "id", where, "a string");
   r.text = get_key<std::string>(j, "text", where, "a string");
-  if (j.contains("label") && !j["label"].is_null()) r.label = get_key<std::string>(j, "label", where, "a string");
+  if (j.contains("label") && !j["label"].is_null())
+    r.label = get_key<std::string>(j, "label", where, "a string");
   r.prediction = get_key<std::string>(j, "prediction", where, "a string");
   r.target = get_key<std::string>(j, "target", where, "a string");
   r.method = get_key<std::string>(j, "method", where, "a string");
@@ -432,8 +437,8 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
       wr.begin = get_offset(w, "begin", ww);
       wr.end = get_offset(w, "end", ww);
       if (wr.begin > wr.end || wr.end > r.text.size()) {
-        throw FormatError(fmt::format("{}: span [{}, {}) is outside the text ({} bytes)", ww, wr.begin, wr.end,
-                                      r.text.size()));
+        throw FormatError(fmt::format("{}: span [{}, {}) is outside the text ({} bytes)", ww, wr.begin,
+                                      wr.end, r.text.size()));
       }
       wr.relevance = get_number(w, "relevance", ww);
       r.words->push_back(std::move(wr));
@@ -445,17 +450,19 @@ ExplanationRecord parse_explanation(const nlohmann::json& j, const std::string& 
       const auto& sp = (*special)[i];
       const std::string sw = fmt::format("{}: special[{}]", where, i);
       if (!sp.is_object()) throw FormatError(fmt::format("{}: expected an object", sw));
-      r.special.emplace_back(get_key<std::string>(sp, "text", sw, "a string"), get_number(sp, "relevance", sw));
+      r.special.emplace_back(get_key<std::string>(sp, "text", sw, "a string"),
+                             get_number(sp, "relevance", sw));
     }
   }
   r.relevance_sum = j.contains("relevance_sum") ? get_number(j, "relevance_sum", where) : 0.0;
   r.bias_relevance = j.contains("bias_relevance") ? get_number(j, "bias_relevance", where) : 0.0;
   if (const auto warnings = j.find("warnings"); warnings != j.end()) {
-    if (!warnings->is_array()) throw FormatError(fmt::format("{}: key \"warnings\": expected an array", where));
+    if (!warnings->is_array())
+      throw FormatError(fmt::format("{}: key \"warnings\": expected an array", where));
     for (std::size_t i = 0; i < warnings->size(); ++i) {
       if (!(*warnings)[i].is_string()) {
-        throw FormatError(fmt::format("{}: warnings[{}]: expected a string, got {}", where, i,
-                                      (*warnings)[i].type_name()));
+        throw FormatError(
+            fmt::format("{}: warnings[{}]: expected a string, got {}", where, i, (*warnings)[i].type_name()));
       }
       r.warnings.push_back((*warnings)[i].get<std::string>());
     }

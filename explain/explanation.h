@@ -36,12 +36,12 @@
 namespace textlrp::explain {
 
 struct TokenRelevance {
-  std::string text;                  // surface form, == document text[begin:end] when spans exist
+  std::string text;                    // surface form, == document text[begin:end] when spans exist
   std::optional<std::uint32_t> begin;  // byte offsets into the document text; absent when pre-tokenized
   std::optional<std::uint32_t> end;
   double relevance = 0;
-  bool oov = false;                  // the token is not in the model's vocabulary
-  bool unseen = false;               // past the model's max_tokens: the model never read it ("unseen")
+  bool oov = false;     // the token is not in the model's vocabulary
+  bool unseen = false;  // past the model's max_tokens: the model never read it ("unseen")
 };
 
 // One word of a subword model's explanation: the summed relevance of its pieces.
@@ -63,7 +63,7 @@ struct ExplanationRecord {
   std::vector<std::pair<std::string, double>> scores;  // in the model's label order
   double score = 0;                                    // score of the target class
   std::vector<TokenRelevance> tokens;
-  std::optional<std::vector<WordRelevance>> words;  // subword models only ("words" in the JSON)
+  std::optional<std::vector<WordRelevance>> words;      // subword models only ("words" in the JSON)
   std::vector<std::pair<std::string, double>> special;  // transformers: [CLS], [SEP] ("special")
   double relevance_sum = 0;
   double bias_relevance = 0;
@@ -110,7 +110,8 @@ class JsonlLineWriter {
 
   explicit JsonlLineWriter(std::size_t bound);
   void head(std::string_view id, std::string_view model, std::string_view text, const std::string* label,
-            std::string_view prediction, std::string_view target, std::string_view method, std::string_view rule);
+            std::string_view prediction, std::string_view target, std::string_view method,
+            std::string_view rule);
   void score(std::size_t i, std::string_view label, double v);
   void scores_end(double score, bool truncated, const std::optional<std::uint32_t>& max_tokens);
   void token(std::size_t i, std::string_view text, bool spans, std::uint32_t begin, std::uint32_t end,
@@ -123,7 +124,8 @@ class JsonlLineWriter {
   void special(std::size_t i, std::string_view text, double relevance);
   void special_end();
   // The sums, the warnings (plus one for the non-finite numbers written as 0) and "}\n", appended to out.
-  void finish(std::string& out, double relevance_sum, double bias_relevance, const std::vector<std::string>& warnings);
+  void finish(std::string& out, double relevance_sum, double bias_relevance,
+              const std::vector<std::string>& warnings);
 
  private:
   char* begin_;

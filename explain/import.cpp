@@ -18,9 +18,10 @@ void warn_cased(bool lowercase, const nlp::Vocabulary& vocab, std::vector<std::s
   std::size_t n_cased = 0;
   for (const auto& t : vocab.tokens()) n_cased += nlp::case_fold(t) != t ? 1 : 0;
   if (n_cased > 0) {
-    warnings.push_back(fmt::format("warning: {} vocabulary tokens change under case folding and can never match; use "
-                                   "--no-lowercase if the model was trained on cased text",
-                                   n_cased));
+    warnings.push_back(
+        fmt::format("warning: {} vocabulary tokens change under case folding and can never match; use "
+                    "--no-lowercase if the model was trained on cased text",
+                    n_cased));
   }
 }
 
@@ -62,7 +63,8 @@ ImportedModel import_pytorch(const TensorStore& store, nlp::Vocabulary vocab, co
   if (o.arch != "cnn" && o.arch != "bilstm") {
     throw InvalidArgument(fmt::format("--arch {}: import pytorch supports: cnn, bilstm", o.arch));
   }
-  if (o.max_tokens < 1) throw InvalidArgument(fmt::format("max_tokens must be at least 1, got {}", o.max_tokens));
+  if (o.max_tokens < 1)
+    throw InvalidArgument(fmt::format("max_tokens must be at least 1, got {}", o.max_tokens));
   ImportedModel out;
   if (o.arch == "bilstm") {
     auto model = lrp::BiLstmClassifier::from_pytorch(store, o.labels, o.max_tokens);
@@ -81,18 +83,18 @@ ImportedModel import_pytorch(const TensorStore& store, nlp::Vocabulary vocab, co
   } else {
     auto model = lrp::CnnClassifier::from_pytorch(store, o.labels, o.max_tokens);
     if (static_cast<Index>(vocab.size()) != model->n_vocab()) {
-      throw FormatError(fmt::format("{}: {} tokens, but embedding.weight in {} has {} rows", vocab_name, vocab.size(),
-                                    store.name(), model->n_vocab()));
+      throw FormatError(fmt::format("{}: {} tokens, but embedding.weight in {} has {} rows", vocab_name,
+                                    vocab.size(), store.name(), model->n_vocab()));
     }
     if (model->labels().size() < 2) {
-      throw FormatError(fmt::format("{}: fc has {} output(s); a classifier needs at least 2 classes", store.name(),
-                                    model->labels().size()));
+      throw FormatError(fmt::format("{}: fc has {} output(s); a classifier needs at least 2 classes",
+                                    store.name(), model->labels().size()));
     }
     std::string widths;
     for (const auto& c : model->convs()) widths += (widths.empty() ? "" : ",") + std::to_string(c.kernel());
-    out.summary = fmt::format("cnn: {} tokens x {} dims, widths [{}] x {} filters, {} classes", model->n_vocab(),
-                              model->embedding().n_embd(), widths, model->convs()[0].n_filters(),
-                              model->labels().size());
+    out.summary = fmt::format("cnn: {} tokens x {} dims, widths [{}] x {} filters, {} classes",
+                              model->n_vocab(), model->embedding().n_embd(), widths,
+                              model->convs()[0].n_filters(), model->labels().size());
     out.classifier = std::move(model);
   }
   warn_cased(o.lowercase, vocab, out.warnings);
@@ -111,7 +113,8 @@ nlp::WordPieceOptions huggingface_tokenizer_options(const nlohmann::json& tc, co
   auto flag = [&](const char* key, bool& value) {
     if (!tc.contains(key) || tc.at(key).is_null()) return;
     if (!tc.at(key).is_boolean()) {
-      throw FormatError(fmt::format("{}: key '{}' is {}, expected true or false", tc_name, key, tc.at(key).dump()));
+      throw FormatError(
+          fmt::format("{}: key '{}' is {}, expected true or false", tc_name, key, tc.at(key).dump()));
     }
     value = tc.at(key).get<bool>();
   };
@@ -119,14 +122,16 @@ nlp::WordPieceOptions huggingface_tokenizer_options(const nlohmann::json& tc, co
   flag("tokenize_chinese_chars", wo.tokenize_chinese_chars);
   if (tc.contains("strip_accents") && !tc.at("strip_accents").is_null() &&
       tc.at("strip_accents") != nlohmann::json(wo.lower_case)) {
-    throw FormatError(fmt::format("{}: key 'strip_accents' is {}; only null (accents stripped with lower-casing) is "
-                                  "supported",
-                                  tc_name, tc.at("strip_accents").dump()));
+    throw FormatError(
+        fmt::format("{}: key 'strip_accents' is {}; only null (accents stripped with lower-casing) is "
+                    "supported",
+                    tc_name, tc.at("strip_accents").dump()));
   }
   if (tc.contains("model_max_length")) {
     const auto& m = tc.at("model_max_length");
     if (!m.is_number() || !(m.get<double>() >= 2)) {
-      throw FormatError(fmt::format("{}: key 'model_max_length' is {}, expected a number >= 2", tc_name, m.dump()));
+      throw FormatError(
+          fmt::format("{}: key 'model_max_length' is {}, expected a number >= 2", tc_name, m.dump()));
     }
     // Hugging Face writes 1e30 for "no limit": the position table is the limit then.
     max_length = std::min<Index>(max_length, static_cast<Index>(std::min(m.get<double>(), 1e9)));
@@ -134,24 +139,27 @@ nlp::WordPieceOptions huggingface_tokenizer_options(const nlohmann::json& tc, co
   return wo;
 }
 
-ImportedModel import_huggingface(std::shared_ptr<const lrp::BertClassifier> model, nlp::WordPieceTokenizer wordpiece,
-                                 nlp::Vocabulary vocab, Index max_length, const std::string& vocab_name,
-                                 const std::string& weights_name) {
+ImportedModel import_huggingface(std::shared_ptr<const lrp::BertClassifier> model,
+                                 nlp::WordPieceTokenizer wordpiece, nlp::Vocabulary vocab, Index max_length,
+                                 const std::string& vocab_name, const std::string& weights_name) {
   if (static_cast<Index>(vocab.size()) != model->config().vocab_size) {
-    throw FormatError(fmt::format("{}: {} tokens, but config.json's vocab_size (and the word embeddings) is {}",
-                                  vocab_name, vocab.size(), model->config().vocab_size));
+    throw FormatError(
+        fmt::format("{}: {} tokens, but config.json's vocab_size (and the word embeddings) is {}", vocab_name,
+                    vocab.size(), model->config().vocab_size));
   }
   if (model->config().labels.size() < 2) {
-    throw FormatError(fmt::format("{}: the classifier has {} class(es); a classifier needs at least 2", weights_name,
-                                  model->config().labels.size()));
+    throw FormatError(fmt::format("{}: the classifier has {} class(es); a classifier needs at least 2",
+                                  weights_name, model->config().labels.size()));
   }
   ImportedModel out;
   const auto& c = model->config();
-  out.summary = fmt::format("{}: {} layers, hidden {}, {} heads, feed-forward {}, {} pieces, {} classes, max length {}",
-                            c.architecture_name(), c.layers, c.hidden, c.heads, c.intermediate, c.vocab_size,
-                            c.labels.size(), max_length);
+  out.summary =
+      fmt::format("{}: {} layers, hidden {}, {} heads, feed-forward {}, {} pieces, {} classes, max length {}",
+                  c.architecture_name(), c.layers, c.hidden, c.heads, c.intermediate, c.vocab_size,
+                  c.labels.size(), max_length);
   const TokenId cls = wordpiece.cls_id(), sep = wordpiece.sep_id();
-  out.config["hyper"] = {{"huggingface", c.to_huggingface()}, {"max_length", max_length}, {"cls_id", cls}, {"sep_id", sep}};
+  out.config["hyper"] = {
+      {"huggingface", c.to_huggingface()}, {"max_length", max_length}, {"cls_id", cls}, {"sep_id", sep}};
   out.classifier = std::make_unique<lrp::BertSequenceClassifier>(std::move(model), cls, sep, max_length);
   out.tokenizer = std::make_unique<nlp::WordPieceTextTokenizer>(std::move(wordpiece));
   out.vocab = std::move(vocab);
@@ -159,9 +167,10 @@ ImportedModel import_huggingface(std::shared_ptr<const lrp::BertClassifier> mode
   return out;
 }
 
-ImportedModel import_huggingface(const TensorStore& store, const nlohmann::json& hf_config, const std::string& config_name,
-                                 const nlohmann::json& tc, const std::string& tc_name,
-                                 std::vector<std::string> vocab_lines, const std::string& vocab_name) {
+ImportedModel import_huggingface(const TensorStore& store, const nlohmann::json& hf_config,
+                                 const std::string& config_name, const nlohmann::json& tc,
+                                 const std::string& tc_name, std::vector<std::string> vocab_lines,
+                                 const std::string& vocab_name) {
   std::shared_ptr<const lrp::BertClassifier> model =
       lrp::BertClassifier::from_huggingface(store, lrp::BertConfig::from_huggingface(hf_config, config_name));
   Index max_length = model->config().max_positions;

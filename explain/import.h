@@ -11,11 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "explain/model.h"
 #include "core/safetensors.h"
+#include "explain/model.h"
 #include "lrp/models/bert_classifier.h"
-#include "lrp/models/cnn_classifier.h"
 #include "lrp/models/classifier.h"
+#include "lrp/models/cnn_classifier.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
 #include "nlp/wordpiece_tokenizer.h"
@@ -59,14 +59,15 @@ nlp::WordPieceOptions huggingface_tokenizer_options(const nlohmann::json& tc, co
 // A Hugging Face BERT / DistilBERT with its WordPiece tokenizer and vocabulary (both of vocab.txt,
 // named `vocab_name`; `weights_name` names the tensors): checks that the vocabulary has the
 // embedding's size and that there are at least 2 classes (FormatError).
-ImportedModel import_huggingface(std::shared_ptr<const lrp::BertClassifier> model, nlp::WordPieceTokenizer wordpiece,
-                                 nlp::Vocabulary vocab, Index max_length, const std::string& vocab_name,
-                                 const std::string& weights_name);
+ImportedModel import_huggingface(std::shared_ptr<const lrp::BertClassifier> model,
+                                 nlp::WordPieceTokenizer wordpiece, nlp::Vocabulary vocab, Index max_length,
+                                 const std::string& vocab_name, const std::string& weights_name);
 
 // The same from memory: config.json (`hf_config`, named `config_name`), the tensors, the
 // tokenizer_config.json object (or null) and the vocab.txt lines.
-ImportedModel import_huggingface(const TensorStore& store, const nlohmann::json& hf_config, const std::string& config_name,
-                                 const nlohmann::json& tokenizer_config, const std::string& tokenizer_config_name,
+ImportedModel import_huggingface(const TensorStore& store, const nlohmann::json& hf_config,
+                                 const std::string& config_name, const nlohmann::json& tokenizer_config,
+                                 const std::string& tokenizer_config_name,
                                  std::vector<std::string> vocab_lines, const std::string& vocab_name);
 
 // Up to three texts of up to eight vocabulary tokens each, spread over the vocabulary: the

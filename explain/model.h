@@ -18,7 +18,9 @@ using lrp::kFormatVersion;
 using Model = lrp::ModelDir;
 
 // lrp::load_model_dir.
-inline Model load_model(const std::filesystem::path& dir, bool verify = true) { return lrp::load_model_dir(dir, verify); }
+inline Model load_model(const std::filesystem::path& dir, bool verify = true) {
+  return lrp::load_model_dir(dir, verify);
+}
 
 // lrp::save_model_dir with the encoder made of `tokenizer` and `vocab` (for a SentencePieceTokenizer,
 // `vocab` must be its vocabulary(): InvalidArgument otherwise).

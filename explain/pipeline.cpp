@@ -46,10 +46,11 @@ InputOptions input_for_models(const InputOptions& given, const std::vector<const
   for (const Model* m : models) {
     if (strip_set(m->strip) != strip_set(first.strip)) {
       if (warn) {
-        warn(fmt::format("models {} and {} were trained with different --strip ({} and {}); reading the documents "
-                         "with {}",
-                         first.name, m->name, strip_text(first.strip), strip_text(m->strip),
-                         given.strip.empty() ? strip_text(first.strip) : strip_text(given.strip)));
+        warn(fmt::format(
+            "models {} and {} were trained with different --strip ({} and {}); reading the documents "
+            "with {}",
+            first.name, m->name, strip_text(first.strip), strip_text(m->strip),
+            given.strip.empty() ? strip_text(first.strip) : strip_text(given.strip)));
       }
       break;
     }
@@ -59,16 +60,18 @@ InputOptions input_for_models(const InputOptions& given, const std::vector<const
     // Only worth saying where --strip does something: folder and spamassassin corpora (or a bare path).
     const auto colon = given.corpus.find(':');
     const std::string prefix = colon == std::string::npos ? std::string() : given.corpus.substr(0, colon);
-    const bool line_format = prefix == "jsonl" || prefix == "tsv" || prefix == "sst" || prefix == "sst-binary" ||
-                             prefix == "text";
+    const bool line_format =
+        prefix == "jsonl" || prefix == "tsv" || prefix == "sst" || prefix == "sst-binary" || prefix == "text";
     if (!first.strip.empty() && !given.corpus.empty() && !line_format && warn) {
-      warn(fmt::format("reading the documents with --strip {}, as model {} was trained (--strip none reads them as "
-                       "they are)",
-                       strip_text(first.strip), first.name));
+      warn(fmt::format(
+          "reading the documents with --strip {}, as model {} was trained (--strip none reads them as "
+          "they are)",
+          strip_text(first.strip), first.name));
     }
   } else if (strip_set(given.strip) != strip_set(first.strip) && warn) {
-    warn(fmt::format("--strip {} differs from the --strip {} model {} was trained with; using --strip {} as given",
-                     strip_text(given.strip), strip_text(first.strip), first.name, strip_text(given.strip)));
+    warn(fmt::format(
+        "--strip {} differs from the --strip {} model {} was trained with; using --strip {} as given",
+        strip_text(given.strip), strip_text(first.strip), first.name, strip_text(given.strip)));
   }
   for (const Model* m : models) {
     for (std::size_t c = 0; c < m->corpus_labels.size() && c < m->labels().size(); ++c) {
@@ -102,7 +105,8 @@ TargetSpec TargetSpec::parse(const std::string& text, const Model& model) {
   if (idx < 0) {
     std::string labels;
     for (const auto& l : model.labels()) labels += (labels.empty() ? "" : ", ") + l;
-    throw InvalidArgument(fmt::format("--target '{}': expected predicted, true or one of the labels: {}", text, labels));
+    throw InvalidArgument(
+        fmt::format("--target '{}': expected predicted, true or one of the labels: {}", text, labels));
   }
   t.kind = TargetKind::kLabel;
   t.label = idx;
@@ -188,12 +192,13 @@ lrp::ExplainOptions options_for(const Model& model, const corpora::Example& exam
   if (target.kind == TargetKind::kLabel) opt.target = target.label;
   if (target.kind == TargetKind::kTrue) {
     if (!example.label) {
-      throw FormatError(fmt::format("document '{}' has no label, but --target true needs one", visible(example.id)));
+      throw FormatError(
+          fmt::format("document '{}' has no label, but --target true needs one", visible(example.id)));
     }
     opt.target = model.label_index(*example.label);
     if (opt.target < 0) {
-      throw FormatError(fmt::format("document '{}': label '{}' is not one of the model's labels", visible(example.id),
-                                    visible(*example.label)));
+      throw FormatError(fmt::format("document '{}': label '{}' is not one of the model's labels",
+                                    visible(example.id), visible(*example.label)));
     }
   }
   return opt;
@@ -210,7 +215,8 @@ ExplanationRecord make_record(const Model& model, const corpora::Example& exampl
   r.target = labels[static_cast<std::size_t>(ex.target)];
   r.method = std::string(lrp::method_name(opt.method));
   r.rule = opt.method == lrp::Method::kLrp ? ex.rule : "";
-  for (std::size_t c = 0; c < labels.size(); ++c) r.scores.emplace_back(labels[c], ex.scores[static_cast<Index>(c)]);
+  for (std::size_t c = 0; c < labels.size(); ++c)
+    r.scores.emplace_back(labels[c], ex.scores[static_cast<Index>(c)]);
   r.score = ex.scores[ex.target];
   r.model = model.name;
   r.tokens.reserve(enc.tokens.size());
@@ -257,9 +263,11 @@ ExplanationRecord make_record(const Model& model, const corpora::Example& exampl
     // default). Tokens from there on were never read: mark them (ExplanationRecord::max_tokens).
     std::uint64_t limit = static_cast<std::uint64_t>(lrp::kDefaultMaxTokens);
     if (const auto h = model.config.find("hyper"); h != model.config.end() && h->is_object()) {
-      if (const auto m = h->find("max_tokens"); m != h->end() && m->is_number_unsigned()) limit = m->get<std::uint64_t>();
+      if (const auto m = h->find("max_tokens"); m != h->end() && m->is_number_unsigned())
+        limit = m->get<std::uint64_t>();
       // A transformer's "max_length" counts its [CLS] and [SEP].
-      if (const auto m = h->find("max_length"); m != h->end() && m->is_number_unsigned() && m->get<std::uint64_t>() >= 2) {
+      if (const auto m = h->find("max_length");
+          m != h->end() && m->is_number_unsigned() && m->get<std::uint64_t>() >= 2) {
         limit = m->get<std::uint64_t>() - 2;
       }
     }
@@ -283,7 +291,8 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
   return make_record(model, example, enc, opt, ex);
 }
 
-std::vector<std::string> append_explanation(std::string& out, const Model& model, const corpora::Example& example,
+std::vector<std::string> append_explanation(std::string& out, const Model& model,
+                                            const corpora::Example& example,
                                             const lrp::ExplainOptions& options, const TargetSpec& target) {
   const Encoded enc = encode(model, example);
   empty_input_counter().note(model, example, enc);
@@ -303,7 +312,8 @@ std::vector<std::string> append_explanation(std::string& out, const Model& model
     written_sum += as_written(v);
   }
   const double score = usual ? ex.scores[ex.target] : 0.0;
-  for (std::size_t c = 0; usual && c < labels.size(); ++c) usual = std::isfinite(ex.scores[static_cast<Index>(c)]);
+  for (std::size_t c = 0; usual && c < labels.size(); ++c)
+    usual = std::isfinite(ex.scores[static_cast<Index>(c)]);
   if (usual) {
     usual = std::isfinite(sum) && std::isfinite(ex.bias_relevance);
     const double scale = std::max(1.0, std::abs(score));
@@ -320,11 +330,12 @@ std::vector<std::string> append_explanation(std::string& out, const Model& model
   const std::string& prediction = labels[static_cast<std::size_t>(lrp::argmax(ex.scores))];
   const std::string& target_label = labels[static_cast<std::size_t>(ex.target)];
   const std::string_view method = lrp::method_name(opt.method);
-  const std::string_view rule = opt.method == lrp::Method::kLrp ? std::string_view(ex.rule) : std::string_view();
-  std::size_t bound = W::kFixedBound + W::string_bound(example.id.size()) + W::string_bound(model.name.size()) +
-                      W::string_bound(example.text.size()) + W::string_bound(prediction.size()) +
-                      W::string_bound(target_label.size()) + W::string_bound(method.size()) +
-                      W::string_bound(rule.size());
+  const std::string_view rule =
+      opt.method == lrp::Method::kLrp ? std::string_view(ex.rule) : std::string_view();
+  std::size_t bound = W::kFixedBound + W::string_bound(example.id.size()) +
+                      W::string_bound(model.name.size()) + W::string_bound(example.text.size()) +
+                      W::string_bound(prediction.size()) + W::string_bound(target_label.size()) +
+                      W::string_bound(method.size()) + W::string_bound(rule.size());
   if (example.label) bound += W::string_bound(example.label->size());
   for (const auto& l : labels) bound += W::string_bound(l.size()) + W::kScoreBound;
   for (std::size_t t = 0; t < enc.tokens.size(); ++t) {
@@ -332,8 +343,8 @@ std::vector<std::string> append_explanation(std::string& out, const Model& model
     bound += W::string_bound(len) + W::kItemBound;
   }
   W w(bound);
-  w.head(example.id, model.name, example.text, example.label ? &*example.label : nullptr, prediction, target_label,
-         method, rule);
+  w.head(example.id, model.name, example.text, example.label ? &*example.label : nullptr, prediction,
+         target_label, method, rule);
   for (std::size_t c = 0; c < labels.size(); ++c) w.score(c, labels[c], ex.scores[static_cast<Index>(c)]);
   w.scores_end(score, false, std::nullopt);
   const std::string_view text = example.text;

@@ -22,7 +22,8 @@ namespace textlrp::explain {
 //    --strip (or --strip none) that differs from the model's wins, with a warning naming both.
 //    Several models that disagree: the first model's, with a warning.
 //  - the models' corpus labels (Model::corpus_labels) are mapped to their label names.
-corpora::InputOptions input_for_models(const corpora::InputOptions& given, const std::vector<const Model*>& models,
+corpora::InputOptions input_for_models(const corpora::InputOptions& given,
+                                       const std::vector<const Model*>& models,
                                        const std::function<void(std::string_view)>& warn);
 corpora::InputOptions input_for_model(const corpora::InputOptions& given, const Model& model,
                                       const std::function<void(std::string_view)>& warn);
@@ -52,7 +53,8 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
 
 // explain_example() + append_jsonl() in one go, without building the record in the usual case
 // (the same bytes: the shared JsonlLineWriter); returns the record's warnings (usually none).
-std::vector<std::string> append_explanation(std::string& out, const Model& model, const corpora::Example& example,
+std::vector<std::string> append_explanation(std::string& out, const Model& model,
+                                            const corpora::Example& example,
                                             const lrp::ExplainOptions& options, const TargetSpec& target);
 
 // The summary warnings (without the "textlrp: " prefix) of the documents explain_example() and

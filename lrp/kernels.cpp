@@ -43,7 +43,8 @@ struct Spec {
   // The group is the plain pre-activation z = x·Wᵀ + b (zero, epsilon).
   bool plain() const {
     const Group& g = groups[0];
-    return n_groups == 1 && g.n_terms == 1 && g.terms[0].in == In::kX && g.terms[0].w == Wt::kW && g.bias == Bias::kB;
+    return n_groups == 1 && g.n_terms == 1 && g.terms[0].in == In::kX && g.terms[0].w == Wt::kW &&
+           g.bias == Bias::kB;
   }
 };
 
@@ -142,15 +143,15 @@ Scalar bias_transform(Scalar b, Bias t, Scalar gamma) {
 // out [a.rows() x b.rows()] (=|+=) a · bᵀ, in the per-ISA GEMM.
 void gemm_abt(const Mat& a, const Mat& b, Mat& out, bool accumulate) {
   if (!accumulate) out.resize(a.rows(), b.rows());
-  TEXTLRP_ISA_DISPATCH(sgemm(false, true, a.rows(), b.rows(), a.cols(), 1.0f, a.data(), a.cols(), b.data(), b.cols(),
-                             accumulate ? 1.0f : 0.0f, out.data(), out.cols()));
+  TEXTLRP_ISA_DISPATCH(sgemm(false, true, a.rows(), b.rows(), a.cols(), 1.0f, a.data(), a.cols(), b.data(),
+                             b.cols(), accumulate ? 1.0f : 0.0f, out.data(), out.cols()));
 }
 
 // out [a.rows() x b.cols()] = a · b, in the per-ISA GEMM.
 Mat gemm_ab(const Mat& a, const Mat& b) {
   Mat out(a.rows(), b.cols());
-  TEXTLRP_ISA_DISPATCH(sgemm(false, false, a.rows(), b.cols(), a.cols(), 1.0f, a.data(), a.cols(), b.data(), b.cols(),
-                             0.0f, out.data(), out.cols()));
+  TEXTLRP_ISA_DISPATCH(sgemm(false, false, a.rows(), b.cols(), a.cols(), 1.0f, a.data(), a.cols(), b.data(),
+                             b.cols(), 0.0f, out.data(), out.cols()));
   return out;
 }
 
@@ -195,7 +196,8 @@ Mat linear_relevance_dense(const Mat& x, const Mat& w, const Vec& b, const Mat& 
     std::array<Mat, 2> v;    // V_k:    [n_out x n_in]
     for (int k = 0; k < g.n_terms; ++k) {
       phi[static_cast<std::size_t>(k)] = input_transform(x, g.terms[static_cast<std::size_t>(k)].in);
-      v[static_cast<std::size_t>(k)] = weight_transform(w, g.terms[static_cast<std::size_t>(k)].w, spec.gamma);
+      v[static_cast<std::size_t>(k)] =
+          weight_transform(w, g.terms[static_cast<std::size_t>(k)].w, spec.gamma);
     }
     // d = Σ_k φ_k(x)·V_kᵀ + b'  [N x n_out]
     Mat d;
@@ -238,7 +240,8 @@ Mat linear_relevance_sparse(const Mat& x, const Mat& w, const Vec& b, const Mat&
     for (int gi = 0; gi < spec.n_groups; ++gi) {
       const Group& g = spec.groups[static_cast<std::size_t>(gi)];
       for (int k = 0; k < g.n_terms; ++k) {
-        phi[static_cast<std::size_t>(2 * gi + k)] = input_transform(x.row(n), g.terms[static_cast<std::size_t>(k)].in);
+        phi[static_cast<std::size_t>(2 * gi + k)] =
+            input_transform(x.row(n), g.terms[static_cast<std::size_t>(k)].in);
       }
     }
     for (Index j = 0; j < r_out.cols(); ++j) {
@@ -251,14 +254,15 @@ Mat linear_relevance_sparse(const Mat& x, const Mat& w, const Vec& b, const Mat&
         std::array<RowVec, 2> v;  // V_k row j: [1 x n_in]
         Scalar d = bias_transform(b[j], g.bias, spec.gamma);
         for (int k = 0; k < g.n_terms; ++k) {
-          v[static_cast<std::size_t>(k)] = weight_transform(w.row(j), g.terms[static_cast<std::size_t>(k)].w, spec.gamma);
+          v[static_cast<std::size_t>(k)] =
+              weight_transform(w.row(j), g.terms[static_cast<std::size_t>(k)].w, spec.gamma);
           d += phi[static_cast<std::size_t>(2 * gi + k)].row(0).dot(v[static_cast<std::size_t>(k)]);
         }
         const Scalar s = g.coef * stabilized_ratio(r, d, g.eps);
         if (s == 0) continue;
         for (int k = 0; k < g.n_terms; ++k) {
-          r_in.row(n).array() +=
-              s * phi[static_cast<std::size_t>(2 * gi + k)].row(0).array() * v[static_cast<std::size_t>(k)].array();
+          r_in.row(n).array() += s * phi[static_cast<std::size_t>(2 * gi + k)].row(0).array() *
+                                 v[static_cast<std::size_t>(k)].array();
         }
       }
     }
@@ -266,7 +270,8 @@ Mat linear_relevance_sparse(const Mat& x, const Mat& w, const Vec& b, const Mat&
   return r_in;
 }
 
-Mat linear_relevance(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out, const Rule& rule, const Mat* z) {
+Mat linear_relevance(const Mat& x, const Mat& w, const Vec& b, const Mat& r_out, const Rule& rule,
+                     const Mat* z) {
   Index nnz = 0;
   for (Index n = 0; n < r_out.rows(); ++n) {
     for (Index j = 0; j < r_out.cols(); ++j) nnz += r_out(n, j) != 0 ? 1 : 0;

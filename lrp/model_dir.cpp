@@ -30,7 +30,8 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
   if (m.name.empty()) m.name = fs::path(dir).lexically_normal().parent_path().filename().string();
   std::error_code ec;
   if (!fs::exists(dir, ec)) throw IoError(fmt::format("{}: model directory does not exist", dir.string()));
-  if (!fs::is_directory(dir, ec)) throw IoError(fmt::format("{}: expected a model directory, got a file", dir.string()));
+  if (!fs::is_directory(dir, ec))
+    throw IoError(fmt::format("{}: expected a model directory, got a file", dir.string()));
   const fs::path config_path = dir / "config.json";
   const std::string text = read_file(config_path);
   try {
@@ -43,7 +44,8 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
   const std::string where = config_path.string();
   const auto& c = m.config;
   if (!c.is_object()) throw FormatError(fmt::format("{}: expected a JSON object", where));
-  if (!c.contains("format") || !c["format"].is_string() || c["format"].get<std::string>() != "textlrp-model") {
+  if (!c.contains("format") || !c["format"].is_string() ||
+      c["format"].get<std::string>() != "textlrp-model") {
     throw FormatError(fmt::format("{}: expected \"format\": \"textlrp-model\", got {}", where,
                                   c.contains("format") ? c["format"].dump() : "nothing"));
   }
@@ -52,9 +54,9 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
   }
   const int version = c["format_version"].get<int>();
   if (version < 1 || version > kFormatVersion) {
-    throw FormatError(fmt::format("{}: format_version {} is not supported (this build reads 1 to {}); {}", where,
-                                  version, kFormatVersion,
-                                  version > kFormatVersion ? "the model was written by a newer textlrp" : "invalid"));
+    throw FormatError(fmt::format(
+        "{}: format_version {} is not supported (this build reads 1 to {}); {}", where, version,
+        kFormatVersion, version > kFormatVersion ? "the model was written by a newer textlrp" : "invalid"));
   }
   try {
     for (const char* key : {"architecture", "labels", "tokenizer", "hyper"}) {
@@ -71,13 +73,14 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
   // Preprocessing: training.strip (written by `train` since the first format version).
   if (c.contains("training") && c["training"].is_object() && c["training"].contains("strip")) {
     const auto& strip = c["training"]["strip"];
-    if (!strip.is_array()) throw FormatError(fmt::format("{}: \"training\": \"strip\" must be an array", where));
+    if (!strip.is_array())
+      throw FormatError(fmt::format("{}: \"training\": \"strip\" must be an array", where));
     for (const auto& part : strip) {
       const std::string v = part.is_string() ? part.get<std::string>() : part.dump();
       if (v == "none") continue;
       if (v != "headers" && v != "footers" && v != "quotes") {
-        throw FormatError(fmt::format("{}: \"training\": \"strip\": expected headers, footers or quotes, got {}",
-                                      where, part.dump()));
+        throw FormatError(fmt::format(
+            "{}: \"training\": \"strip\": expected headers, footers or quotes, got {}", where, part.dump()));
       }
       if (std::find(m.strip.begin(), m.strip.end(), v) == m.strip.end()) m.strip.push_back(v);
     }
@@ -85,17 +88,18 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
   if (c.contains("corpus_labels")) {
     const auto& cl = c["corpus_labels"];
     if (!cl.is_array() || cl.size() != c["labels"].size()) {
-      throw FormatError(fmt::format("{}: \"corpus_labels\" must be an array of {} strings, one per label", where,
-                                    c["labels"].size()));
+      throw FormatError(fmt::format("{}: \"corpus_labels\" must be an array of {} strings, one per label",
+                                    where, c["labels"].size()));
     }
     for (const auto& l : cl) {
-      if (!l.is_string()) throw FormatError(fmt::format("{}: \"corpus_labels\": expected strings, got {}", where, l.dump()));
+      if (!l.is_string())
+        throw FormatError(fmt::format("{}: \"corpus_labels\": expected strings, got {}", where, l.dump()));
       m.corpus_labels.push_back(l.get<std::string>());
     }
   }
   if (m.classifier->n_vocab() != static_cast<Index>(m.vocab().size())) {
-    throw FormatError(fmt::format("{}: the classifier has {} vocabulary entries, the vocabulary file {}", where,
-                                  m.classifier->n_vocab(), m.vocab().size()));
+    throw FormatError(fmt::format("{}: the classifier has {} vocabulary entries, the vocabulary file {}",
+                                  where, m.classifier->n_vocab(), m.vocab().size()));
   }
   if (verify && c.contains("tests")) {
     const auto& tests = c["tests"];
@@ -104,7 +108,8 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
       const auto& t = tests[k];
       if (!t.is_object() || !t.contains("text") || !t["text"].is_string() || !t.contains("scores") ||
           !t["scores"].is_array()) {
-        throw FormatError(fmt::format("{}: tests[{}]: expected {{\"text\": string, \"scores\": [numbers]}}", where, k));
+        throw FormatError(
+            fmt::format("{}: tests[{}]: expected {{\"text\": string, \"scores\": [numbers]}}", where, k));
       }
       const Vec s = m.classifier->scores(m.encoder.encode(t["text"].get<std::string>()));
       const auto& expected = t["scores"];
@@ -115,10 +120,11 @@ ModelDir load_model_impl(const fs::path& dir, bool verify) {
       for (Index i = 0; i < s.size(); ++i) {
         const double e = expected[static_cast<std::size_t>(i)].get<double>();
         if (!(std::abs(e - s[i]) <= 1e-4 * std::max(1.0, std::abs(e)))) {
-          throw FormatError(fmt::format(
-              "{}: self-test {} failed: score of class '{}' is {}, expected {} (the model files do not match each "
-              "other; use --no-verify to load anyway)",
-              where, k, m.labels()[static_cast<std::size_t>(i)], s[i], e));
+          throw FormatError(
+              fmt::format("{}: self-test {} failed: score of class '{}' is {}, expected {} (the model files "
+                          "do not match each "
+                          "other; use --no-verify to load anyway)",
+                          where, k, m.labels()[static_cast<std::size_t>(i)], s[i], e));
         }
       }
     }
@@ -148,7 +154,8 @@ void save_model_dir(const fs::path& dir, nlohmann::json config, const nlp::TextE
     throw IoError(fmt::format("{}: exists and is not a directory", target.string()));
   }
   std::random_device rd;
-  const fs::path tmp = parent / fmt::format(".{}.tmp-{}-{:08x}", target.filename().string(), ::getpid(), rd());
+  const fs::path tmp =
+      parent / fmt::format(".{}.tmp-{}-{:08x}", target.filename().string(), ::getpid(), rd());
   if (!fs::create_directory(tmp, ec)) {
     throw IoError(fmt::format("{}: cannot create: {}", tmp.string(), ec.message()));
   }
@@ -174,8 +181,8 @@ void save_model_dir(const fs::path& dir, nlohmann::json config, const nlp::TextE
   config["tests"] = tests;
   // Key order: put the identifying keys first for readers of the file.
   nlohmann::ordered_json out;
-  for (const char* key :
-       {"format", "format_version", "architecture", "labels", "corpus_labels", "tokenizer", "hyper", "training", "tests"}) {
+  for (const char* key : {"format", "format_version", "architecture", "labels", "corpus_labels", "tokenizer",
+                          "hyper", "training", "tests"}) {
     if (config.contains(key)) out[key] = config[key];
   }
   for (const auto& [k, v] : config.items()) {

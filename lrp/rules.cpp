@@ -32,9 +32,7 @@ std::string fmt_num(double v) { return fmt::format("{}", v); }
 
 }  // namespace
 
-std::string_view rule_names() {
-  return "zero, epsilon(e), zplus, alphabeta(a,b), gamma(g), flat, wsquare";
-}
+std::string_view rule_names() { return "zero, epsilon(e), zplus, alphabeta(a,b), gamma(g), flat, wsquare"; }
 
 std::string to_string(const Rule& rule) {
   return std::visit(Overloaded{
@@ -58,7 +56,8 @@ Rule parse_rule(std::string_view text) {
   bool has_parens = false;
   if (const auto open = t.find('('); open != std::string_view::npos) {
     if (t.back() != ')') {
-      throw InvalidArgument(fmt::format("rule '{}': expected ')' at the end; valid rules: {}", t, rule_names()));
+      throw InvalidArgument(
+          fmt::format("rule '{}': expected ')' at the end; valid rules: {}", t, rule_names()));
     }
     has_parens = true;
     name = trim(t.substr(0, open));
@@ -73,9 +72,9 @@ Rule parse_rule(std::string_view text) {
   auto want = [&](std::size_t n_min, std::size_t n_max) {
     const std::size_t n = has_parens ? params.size() : 0;
     if (n < n_min || n > n_max) {
-      throw InvalidArgument(fmt::format("rule '{}': expected {} parameter(s), got {}; valid rules: {}", t,
-                                        n_min == n_max ? std::to_string(n_min) : fmt::format("{} to {}", n_min, n_max),
-                                        n, rule_names()));
+      throw InvalidArgument(fmt::format(
+          "rule '{}': expected {} parameter(s), got {}; valid rules: {}", t,
+          n_min == n_max ? std::to_string(n_min) : fmt::format("{} to {}", n_min, n_max), n, rule_names()));
     }
     return n;
   };
@@ -150,7 +149,8 @@ void RuleMap::apply(std::string_view spec) {
     const auto eq = part.find('=');
     if (eq == std::string_view::npos) {
       if (parts.size() != 1) {
-        throw InvalidArgument(fmt::format("rule spec '{}': use RULE or ROLE=RULE,ROLE=RULE (roles: {})", spec, role_list()));
+        throw InvalidArgument(
+            fmt::format("rule spec '{}': use RULE or ROLE=RULE,ROLE=RULE (roles: {})", spec, role_list()));
       }
       const Rule r = parse_rule(part);
       for (auto& [k, v] : updated) v = r;
@@ -158,8 +158,8 @@ void RuleMap::apply(std::string_view spec) {
     }
     const std::string role(trim(part.substr(0, eq)));
     if (!rules_.count(role)) {
-      throw InvalidArgument(fmt::format("unknown layer role '{}' in rule spec '{}'; this model's roles: {}", role, spec,
-                                        role_list()));
+      throw InvalidArgument(fmt::format("unknown layer role '{}' in rule spec '{}'; this model's roles: {}",
+                                        role, spec, role_list()));
     }
     updated[role] = parse_rule(part.substr(eq + 1));
   }

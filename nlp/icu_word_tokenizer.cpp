@@ -37,8 +37,7 @@ const icu::BreakIterator& prototype() {
     std::unique_ptr<icu::BreakIterator> it(
         icu::BreakIterator::createWordInstance(icu::Locale::getRoot(), status));
     if (U_FAILURE(status) || !it) {
-      throw Error(fmt::format("ICU: cannot create the word break iterator: {}",
-                              u_errorName(status)));
+      throw Error(fmt::format("ICU: cannot create the word break iterator: {}", u_errorName(status)));
     }
     return it;
   }();
@@ -129,8 +128,8 @@ std::int32_t to_utf16(std::string_view utf8, Scratch& s) {
       cp = static_cast<UChar32>(((c & 0x0F) << 12) | ((p[i + 1] & 0x3F) << 6) | (p[i + 2] & 0x3F));
       len = 3;
     } else {
-      cp = static_cast<UChar32>(((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) |
-                                ((p[i + 2] & 0x3F) << 6) | (p[i + 3] & 0x3F));
+      cp = static_cast<UChar32>(((c & 0x07) << 18) | ((p[i + 1] & 0x3F) << 12) | ((p[i + 2] & 0x3F) << 6) |
+                                (p[i + 3] & 0x3F));
       len = 4;
     }
     if (cp < 0x10000) {
@@ -170,8 +169,8 @@ bool is_blank(const UChar* u16, std::int32_t begin, std::int32_t end) {
 std::string fold_utf16(const UChar* src, std::int32_t n, std::vector<UChar>& buffer) {
   if (buffer.size() < static_cast<std::size_t>(n) * 3 + 8) buffer.resize(n * 3 + 8);
   UErrorCode status = U_ZERO_ERROR;
-  std::int32_t n_folded = u_strFoldCase(buffer.data(), static_cast<std::int32_t>(buffer.size()),
-                                        src, n, U_FOLD_CASE_DEFAULT, &status);
+  std::int32_t n_folded = u_strFoldCase(buffer.data(), static_cast<std::int32_t>(buffer.size()), src, n,
+                                        U_FOLD_CASE_DEFAULT, &status);
   if (status == U_BUFFER_OVERFLOW_ERROR) {
     buffer.resize(static_cast<std::size_t>(n_folded) + 1);
     status = U_ZERO_ERROR;
@@ -183,8 +182,7 @@ std::string fold_utf16(const UChar* src, std::int32_t n, std::vector<UChar>& buf
   }
   std::string out(static_cast<std::size_t>(n_folded) * 3, '\0');
   std::int32_t n_bytes = 0;
-  u_strToUTF8(out.data(), static_cast<std::int32_t>(out.size()), &n_bytes, buffer.data(),
-              n_folded, &status);
+  u_strToUTF8(out.data(), static_cast<std::int32_t>(out.size()), &n_bytes, buffer.data(), n_folded, &status);
   if (U_FAILURE(status)) {
     throw Error(fmt::format("ICU: UTF-16 to UTF-8 conversion failed: {}", u_errorName(status)));
   }
@@ -220,8 +218,7 @@ std::vector<Token> IcuWordTokenizer::tokenize(std::string_view utf8) const {
 
   tokens.reserve(utf8.size() / 6 + 1);
   std::int32_t begin = words.first();
-  for (std::int32_t end = words.next(); end != icu::BreakIterator::DONE;
-       begin = end, end = words.next()) {
+  for (std::int32_t end = words.next(); end != icu::BreakIterator::DONE; begin = end, end = words.next()) {
     const bool is_word = words.getRuleStatus() >= UBRK_WORD_NONE_LIMIT;
     if (!is_word && (!options_.keep_punctuation || is_blank(u16, begin, end))) continue;
 

@@ -25,14 +25,13 @@ bool is_continuation(std::string_view text, std::size_t i) {
 
 void check_input(std::string_view utf8) {
   if (utf8.size() >= static_cast<std::size_t>(INT32_MAX)) {
-    throw InvalidArgument(fmt::format(
-        "sentencepiece: text of {} bytes is too long (the limit is 2 GiB)", utf8.size()));
+    throw InvalidArgument(
+        fmt::format("sentencepiece: text of {} bytes is too long (the limit is 2 GiB)", utf8.size()));
   }
   if (auto bad = find_invalid_utf8(utf8)) {
     throw InvalidArgument(fmt::format("sentencepiece: invalid UTF-8 at byte {}", *bad));
   }
 }
-
 
 }  // namespace
 
@@ -47,8 +46,8 @@ std::string spm_status_text(const sentencepiece::util::Status& status) {
       const bool parse_failed = message.find("ParseFrom") != std::string::npos;
       message.erase(0, cut + 2);
       if (message.empty()) {
-        message = parse_failed ? "the bytes do not parse as a SentencePiece ModelProto"
-                               : "internal check failed";
+        message =
+            parse_failed ? "the bytes do not parse as a SentencePiece ModelProto" : "internal check failed";
       }
     }
   }
@@ -63,21 +62,20 @@ SentencePieceTokenizer::SentencePieceTokenizer(const std::filesystem::path& mode
                                                std::string model_name)
     : SentencePieceTokenizer(read_file(model_file), model_file.string(), std::move(model_name)) {}
 
-std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_serialized(
-    std::string bytes, std::string source, std::string model_name) {
+std::unique_ptr<SentencePieceTokenizer> SentencePieceTokenizer::from_serialized(std::string bytes,
+                                                                                std::string source,
+                                                                                std::string model_name) {
   return std::unique_ptr<SentencePieceTokenizer>(
       new SentencePieceTokenizer(std::move(bytes), std::move(source), std::move(model_name)));
 }
 
-SentencePieceTokenizer::SentencePieceTokenizer(std::string bytes, std::string source,
-                                               std::string model_name)
+SentencePieceTokenizer::SentencePieceTokenizer(std::string bytes, std::string source, std::string model_name)
     : impl_(std::make_unique<Impl>()),
       serialized_(std::move(bytes)),
       source_(std::move(source)),
       model_name_(std::move(model_name)) {
   if (serialized_.empty()) {
-    throw FormatError(
-        fmt::format("{}: not a valid SentencePiece model: the file is empty", source_));
+    throw FormatError(fmt::format("{}: not a valid SentencePiece model: the file is empty", source_));
   }
   const auto status = impl_->processor.LoadFromSerializedProto(serialized_);
   if (!status.ok()) {
@@ -85,8 +83,7 @@ SentencePieceTokenizer::SentencePieceTokenizer(std::string bytes, std::string so
         fmt::format("{}: not a valid SentencePiece model: {}", source_, spm_status_text(status)));
   }
   if (impl_->processor.GetPieceSize() <= 0) {
-    throw FormatError(
-        fmt::format("{}: not a valid SentencePiece model: it has no pieces", source_));
+    throw FormatError(fmt::format("{}: not a valid SentencePiece model: it has no pieces", source_));
   }
 }
 
@@ -100,8 +97,7 @@ SentencePieceTokenizer::Encoding SentencePieceTokenizer::encode_impl(std::string
   sentencepiece::ImmutableSentencePieceText spt;
   const auto status = impl_->processor.Encode(utf8, spt.mutable_proto());
   if (!status.ok()) {
-    throw Error(
-        fmt::format("{}: sentencepiece: encoding failed: {}", source_, spm_status_text(status)));
+    throw Error(fmt::format("{}: sentencepiece: encoding failed: {}", source_, spm_status_text(status)));
   }
   const std::size_t n = spt.pieces_size();
   out.ids.reserve(n);
@@ -139,9 +135,7 @@ std::vector<int> SentencePieceTokenizer::encode_ids(std::string_view utf8) const
   return encode_impl(utf8, false).ids;
 }
 
-nlohmann::json SentencePieceTokenizer::config() const {
-  return {{"kind", "spm"}, {"model", model_name_}};
-}
+nlohmann::json SentencePieceTokenizer::config() const { return {{"kind", "spm"}, {"model", model_name_}}; }
 
 std::size_t SentencePieceTokenizer::piece_size() const {
   return static_cast<std::size_t>(impl_->processor.GetPieceSize());

@@ -10,8 +10,10 @@
 namespace textlrp::nlp {
 
 TextEncoder::Kind encoder_kind(const Tokenizer& tokenizer) {
-  if (dynamic_cast<const SentencePieceTokenizer*>(&tokenizer) != nullptr) return TextEncoder::Kind::kSentencePiece;
-  if (dynamic_cast<const WordPieceTextTokenizer*>(&tokenizer) != nullptr) return TextEncoder::Kind::kWordPiece;
+  if (dynamic_cast<const SentencePieceTokenizer*>(&tokenizer) != nullptr)
+    return TextEncoder::Kind::kSentencePiece;
+  if (dynamic_cast<const WordPieceTextTokenizer*>(&tokenizer) != nullptr)
+    return TextEncoder::Kind::kWordPiece;
   return TextEncoder::Kind::kWords;
 }
 
@@ -44,9 +46,10 @@ TextEncoder TextEncoder::from_config(const nlohmann::json& tokenizer_config, con
   if (const auto* spm = sentencepiece_of(*tokenizer)) {
     // The piece table is the vocabulary (ids = SentencePiece ids); there is no vocab.txt.
     if (tokenizer_config.contains("vocab")) {
-      throw FormatError(fmt::format("{}: \"tokenizer\": kind \"spm\" takes its vocabulary from the model file, "
-                                    "not from \"vocab\"",
-                                    where));
+      throw FormatError(
+          fmt::format("{}: \"tokenizer\": kind \"spm\" takes its vocabulary from the model file, "
+                      "not from \"vocab\"",
+                      where));
     }
     // Built here rather than by the constructor, which would build the piece table a second time
     // to check it.
@@ -80,7 +83,8 @@ std::vector<TokenId> TextEncoder::encode(std::string_view text, std::vector<Toke
     // An unknown WordPiece word is one "[UNK]" piece: its text becomes its surface, as SentencePiece's
     // unknown pieces, so is_oov() tells it from a known token.
     for (std::size_t t = 0; t < local.size(); ++t) {
-      if (ids[t] == vocab_.unk_id()) local[t].text = std::string(text.substr(local[t].begin, local[t].end - local[t].begin));
+      if (ids[t] == vocab_.unk_id())
+        local[t].text = std::string(text.substr(local[t].begin, local[t].end - local[t].begin));
     }
   }
   if (tokens) *tokens = std::move(local);
@@ -94,7 +98,8 @@ std::vector<TokenId> TextEncoder::ids(std::span<const Token> tokens) const {
   return ids;
 }
 
-std::vector<TokenId> TextEncoder::encode_words(const std::vector<std::string>& words, std::vector<Token>* tokens) const {
+std::vector<TokenId> TextEncoder::encode_words(const std::vector<std::string>& words,
+                                               std::vector<Token>* tokens) const {
   TEXTLRP_ASSERT(!subword());
   std::vector<Token> local = pretokenized(words, lowercase_words_);
   std::vector<TokenId> ids = this->ids(local);

@@ -69,7 +69,8 @@ class TextEncoder {
   // Input that arrives split into words (SST trees, JSONL "tokens") for a word encoder: the words
   // as tokens without spans (case-folded when the tokenizer lowercases) and their ids.
   // Precondition: !subword() (a subword encoder splits the words' text with encode() instead).
-  std::vector<TokenId> encode_words(const std::vector<std::string>& words, std::vector<Token>* tokens = nullptr) const;
+  std::vector<TokenId> encode_words(const std::vector<std::string>& words,
+                                    std::vector<Token>* tokens = nullptr) const;
 
   // True when `token_id` marks a token the vocabulary does not hold: -1, or the unknown id for a
   // token whose text is not the unknown token's own string.

@@ -31,27 +31,24 @@ std::unique_ptr<Tokenizer> make_spm_tokenizer(const nlohmann::json& config,
   for (const auto& item : config.items()) {
     if (item.key() != "kind" && item.key() != "model") {
       throw FormatError(fmt::format(
-          "tokenizer config: unknown key '{}' for kind \"spm\" (valid keys: kind, model)",
-          item.key()));
+          "tokenizer config: unknown key '{}' for kind \"spm\" (valid keys: kind, model)", item.key()));
     }
   }
   std::string model(SentencePieceTokenizer::kDefaultModelName);
   if (const auto it = config.find("model"); it != config.end()) {
     if (!it->is_string() || it->get<std::string>().empty()) {
       throw FormatError(fmt::format(
-          "tokenizer config: key 'model' must be a file name (a non-empty string), got {}",
-          it->dump()));
+          "tokenizer config: key 'model' must be a file name (a non-empty string), got {}", it->dump()));
     }
     model = it->get<std::string>();
     if (model.find_first_of("/\\") != std::string::npos || model == "." || model == "..") {
       throw FormatError(fmt::format(
-          "tokenizer config: key 'model' must name a file inside the model directory, got \"{}\"",
-          model));
+          "tokenizer config: key 'model' must name a file inside the model directory, got \"{}\"", model));
     }
   }
   if (!model_dir) {
-    throw FormatError(fmt::format(
-        "tokenizer config: kind \"spm\" needs the model directory to find '{}'", model));
+    throw FormatError(
+        fmt::format("tokenizer config: kind \"spm\" needs the model directory to find '{}'", model));
   }
   return std::make_unique<SentencePieceTokenizer>(*model_dir / model, model);
 }
@@ -67,7 +64,8 @@ std::unique_ptr<Tokenizer> make_wordpiece_tokenizer(const nlohmann::json& config
           item.key()));
     }
   }
-  if (!model_dir) throw FormatError("tokenizer config: kind \"wordpiece\" needs the model directory to find vocab.txt");
+  if (!model_dir)
+    throw FormatError("tokenizer config: kind \"wordpiece\" needs the model directory to find vocab.txt");
   WordPieceOptions o;
   o.lower_case = get_bool(config, "lower_case", o.lower_case);
   o.tokenize_chinese_chars = get_bool(config, "tokenize_chinese_chars", o.tokenize_chinese_chars);
@@ -82,8 +80,7 @@ std::unique_ptr<Tokenizer> make_tokenizer_impl(const nlohmann::json& config,
   }
   const auto kind = config.find("kind");
   if (kind == config.end()) {
-    throw FormatError(
-        fmt::format("tokenizer config: missing key 'kind' (valid kinds: {})", kValidKinds));
+    throw FormatError(fmt::format("tokenizer config: missing key 'kind' (valid kinds: {})", kValidKinds));
   }
   if (kind->is_string() && kind->get<std::string>() == "spm") {
     return make_spm_tokenizer(config, model_dir);
@@ -92,16 +89,16 @@ std::unique_ptr<Tokenizer> make_tokenizer_impl(const nlohmann::json& config,
     return make_wordpiece_tokenizer(config, model_dir);
   }
   if (!kind->is_string() || kind->get<std::string>() != "icu-word") {
-    throw FormatError(fmt::format("tokenizer config: unknown kind {} (valid kinds: {})",
-                                  kind->dump(), kValidKinds));
+    throw FormatError(
+        fmt::format("tokenizer config: unknown kind {} (valid kinds: {})", kind->dump(), kValidKinds));
   }
   for (const auto& item : config.items()) {
     const std::string& key = item.key();
     if (key != "kind" && key != "lowercase" && key != "keep_punctuation") {
-      throw FormatError(fmt::format(
-          "tokenizer config: unknown key '{}' for kind \"icu-word\" (valid keys: kind, "
-          "lowercase, keep_punctuation)",
-          key));
+      throw FormatError(
+          fmt::format("tokenizer config: unknown key '{}' for kind \"icu-word\" (valid keys: kind, "
+                      "lowercase, keep_punctuation)",
+                      key));
     }
   }
   TokenizerOptions options;
@@ -128,8 +125,7 @@ std::vector<Token> pretokenized(const std::vector<std::string>& tokens, bool low
   out.reserve(tokens.size());
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     if (auto bad = find_invalid_utf8(tokens[i])) {
-      throw InvalidArgument(
-          fmt::format("pretokenized: token {}: invalid UTF-8 at byte {}", i, *bad));
+      throw InvalidArgument(fmt::format("pretokenized: token {}: invalid UTF-8 at byte {}", i, *bad));
     }
     Token& token = out.emplace_back();
     token.text = lowercase ? case_fold(tokens[i]) : tokens[i];

@@ -36,8 +36,8 @@ Vocabulary::Vocabulary(std::vector<std::string> tokens) : tokens_(std::move(toke
 
 Vocabulary Vocabulary::from_pieces(std::vector<std::string> pieces, TokenId unk_id) {
   if (unk_id != kNoId && (unk_id < 0 || static_cast<std::size_t>(unk_id) >= pieces.size())) {
-    throw InvalidArgument(fmt::format("vocabulary: unknown-piece id {} is outside the {} pieces",
-                                      unk_id, pieces.size()));
+    throw InvalidArgument(
+        fmt::format("vocabulary: unknown-piece id {} is outside the {} pieces", unk_id, pieces.size()));
   }
   Vocabulary v(std::vector<std::string>{});
   v.tokens_ = std::move(pieces);
@@ -60,8 +60,7 @@ void Vocabulary::index_tokens(bool word_rules) {
     }
     const auto [it, inserted] = index_.emplace(token, static_cast<TokenId>(i));
     if (!inserted) {
-      throw InvalidArgument(
-          fmt::format("vocabulary: token {}: duplicate of token {}", i, it->second));
+      throw InvalidArgument(fmt::format("vocabulary: token {}: duplicate of token {}", i, it->second));
     }
   }
 }
@@ -107,13 +106,12 @@ Vocabulary Vocabulary::load(const std::filesystem::path& path) {
       throw FormatError(fmt::format("{}:{}: {}", name, line_number, problem));
     }
     if (line_number != 1 && line == kUnk) {
-      throw FormatError(
-          fmt::format("{}:{}: {} must be on line 1 (id 0)", name, line_number, kUnk));
+      throw FormatError(fmt::format("{}:{}: {} must be on line 1 (id 0)", name, line_number, kUnk));
     }
     const auto [it, inserted] = first_line.emplace(line, line_number);
     if (!inserted) {
-      throw FormatError(fmt::format("{}:{}: duplicate token '{}' (first on line {})", name,
-                                    line_number, line, it->second));
+      throw FormatError(
+          fmt::format("{}:{}: duplicate token '{}' (first on line {})", name, line_number, line, it->second));
     }
     tokens.emplace_back(line);
   }
@@ -124,8 +122,7 @@ Vocabulary Vocabulary::load(const std::filesystem::path& path) {
 void Vocabulary::save(const std::filesystem::path& path) const {
   for (std::size_t i = 0; i < tokens_.size(); ++i) {
     if (std::string problem = token_problem(tokens_[i]); !problem.empty()) {
-      throw InvalidArgument(
-          fmt::format("{}: cannot save token {}: {}", path.string(), i, problem));
+      throw InvalidArgument(fmt::format("{}: cannot save token {}: {}", path.string(), i, problem));
     }
   }
   std::string bytes;

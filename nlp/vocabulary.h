@@ -49,8 +49,8 @@ class Vocabulary {
   // ascending (deterministic for equal counts), after <unk> at id 0. max_size caps size()
   // including <unk> (0 = unlimited; 1 keeps only <unk>). A "<unk>" key in counts is ignored.
   // Throws InvalidArgument if a kept token is empty, contains '\n' or '\r', or is invalid UTF-8.
-  static Vocabulary build(const std::unordered_map<std::string, std::size_t>& counts,
-                          std::size_t min_count, std::size_t max_size);
+  static Vocabulary build(const std::unordered_map<std::string, std::size_t>& counts, std::size_t min_count,
+                          std::size_t max_size);
 
   // The piece table of a subword model: id i is pieces[i], and unk_id (any index, or kNoId) is
   // the unknown piece's id, whatever its string. Throws InvalidArgument (naming the index) for an

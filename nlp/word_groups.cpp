@@ -19,8 +19,7 @@ std::vector<WordGroup> group_pieces_by_word(const std::vector<Token>& pieces,
       throw InvalidArgument(fmt::format(
           "group_pieces_by_word: word {} [{}, {}) is not after word {} [{}, {}) (words must be "
           "in text order, with disjoint spans)",
-          w, word.begin, word.end, w - 1, w > 0 ? words[w - 1].begin : 0,
-          w > 0 ? words[w - 1].end : 0));
+          w, word.begin, word.end, w - 1, w > 0 ? words[w - 1].begin : 0, w > 0 ? words[w - 1].end : 0));
     }
     groups.push_back(WordGroup{word.begin, word.end, {}});
   }
@@ -28,8 +27,8 @@ std::vector<WordGroup> group_pieces_by_word(const std::vector<Token>& pieces,
     const std::uint32_t b = pieces[p].begin;
     const std::uint32_t e = pieces[p].end;
     if (b > e) {
-      throw InvalidArgument(fmt::format("group_pieces_by_word: piece {} '{}' has span [{}, {})", p,
-                                        pieces[p].text, b, e));
+      throw InvalidArgument(
+          fmt::format("group_pieces_by_word: piece {} '{}' has span [{}, {})", p, pieces[p].text, b, e));
     }
     // The first word that ends after b: words before it cannot overlap or contain b.
     auto it = std::upper_bound(groups.begin(), groups.end(), b,
@@ -60,9 +59,9 @@ std::vector<WordGroup> group_pieces_by_word(std::string_view text, const std::ve
                                             const Tokenizer& word_tokenizer) {
   for (std::size_t p = 0; p < pieces.size(); ++p) {
     if (pieces[p].end > text.size()) {
-      throw InvalidArgument(fmt::format(
-          "group_pieces_by_word: piece {} '{}' ends at byte {}, past the text's {} bytes", p,
-          pieces[p].text, pieces[p].end, text.size()));
+      throw InvalidArgument(
+          fmt::format("group_pieces_by_word: piece {} '{}' ends at byte {}, past the text's {} bytes", p,
+                      pieces[p].text, pieces[p].end, text.size()));
     }
   }
   return group_pieces_by_word(pieces, word_tokenizer.tokenize(text));

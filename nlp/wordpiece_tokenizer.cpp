@@ -4,10 +4,10 @@
 #include "nlp/wordpiece_tokenizer.h"
 
 #include <fmt/format.h>
+#include <unicode/locid.h>
 #include <unicode/normalizer2.h>
 #include <unicode/uchar.h>
 #include <unicode/unistr.h>
-#include <unicode/locid.h>
 
 #include <algorithm>
 #include <limits>
@@ -74,10 +74,8 @@ bool is_control_category(char32_t cp) {
     case U_FORMAT_CHAR:
     case U_PRIVATE_USE_CHAR:
     case U_UNASSIGNED:
-    case U_SURROGATE:
-      return true;
-    default:
-      return false;
+    case U_SURROGATE: return true;
+    default: return false;
   }
 }
 
@@ -91,13 +89,15 @@ bool is_clean_space(char32_t cp) {
 bool is_split_space(char32_t cp) { return cp == kSpace || cp == 0x2028 || cp == 0x2029; }
 
 bool is_cjk(char32_t cp) {
-  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) || (cp >= 0x20000 && cp <= 0x2A6DF) ||
-         (cp >= 0x2A700 && cp <= 0x2B73F) || (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
+  return (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF) ||
+         (cp >= 0x20000 && cp <= 0x2A6DF) || (cp >= 0x2A700 && cp <= 0x2B73F) ||
+         (cp >= 0x2B740 && cp <= 0x2B81F) || (cp >= 0x2B820 && cp <= 0x2CEAF) ||
          (cp >= 0xF900 && cp <= 0xFAFF) || (cp >= 0x2F800 && cp <= 0x2FA1F);
 }
 
 bool is_punctuation(char32_t cp) {
-  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) || (cp >= 123 && cp <= 126)) {
+  if ((cp >= 33 && cp <= 47) || (cp >= 58 && cp <= 64) || (cp >= 91 && cp <= 96) ||
+      (cp >= 123 && cp <= 126)) {
     return true;
   }
   if (cp < 0x80) return false;
@@ -108,10 +108,8 @@ bool is_punctuation(char32_t cp) {
     case U_CONNECTOR_PUNCTUATION:
     case U_OTHER_PUNCTUATION:
     case U_INITIAL_PUNCTUATION:
-    case U_FINAL_PUNCTUATION:
-      return true;
-    default:
-      return false;
+    case U_FINAL_PUNCTUATION: return true;
+    default: return false;
   }
 }
 
@@ -119,7 +117,8 @@ const icu::Normalizer2& nfc() {
   static const icu::Normalizer2* n = [] {
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* p = icu::Normalizer2::getNFCInstance(status);
-    if (U_FAILURE(status) || !p) throw Error(fmt::format("ICU: cannot load NFC data: {}", u_errorName(status)));
+    if (U_FAILURE(status) || !p)
+      throw Error(fmt::format("ICU: cannot load NFC data: {}", u_errorName(status)));
     return p;
   }();
   return *n;
@@ -129,7 +128,8 @@ const icu::Normalizer2& nfd() {
   static const icu::Normalizer2* n = [] {
     UErrorCode status = U_ZERO_ERROR;
     const icu::Normalizer2* p = icu::Normalizer2::getNFDInstance(status);
-    if (U_FAILURE(status) || !p) throw Error(fmt::format("ICU: cannot load NFD data: {}", u_errorName(status)));
+    if (U_FAILURE(status) || !p)
+      throw Error(fmt::format("ICU: cannot load NFD data: {}", u_errorName(status)));
     return p;
   }();
   return *n;
@@ -179,7 +179,9 @@ std::vector<Char> nfc_traced(const std::vector<Char>& in) {
 }
 
 bool is_cased(char32_t c) { return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CASED); }
-bool is_case_ignorable(char32_t c) { return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CASE_IGNORABLE); }
+bool is_case_ignorable(char32_t c) {
+  return u_hasBinaryProperty(static_cast<UChar32>(c), UCHAR_CASE_IGNORABLE);
+}
 
 // Python's str.lower() of one word, character by character (full mappings, e.g. U+0130 ->
 // "i\u0307"), with the Final_Sigma context for U+03A3.
@@ -226,7 +228,8 @@ std::vector<Char> strip_accents_traced(const std::vector<Char>& word) {
       continue;
     }
     icu::UnicodeString d;
-    if (!n.getDecomposition(static_cast<UChar32>(ch.cp), d)) d = icu::UnicodeString(static_cast<UChar32>(ch.cp));
+    if (!n.getDecomposition(static_cast<UChar32>(ch.cp), d))
+      d = icu::UnicodeString(static_cast<UChar32>(ch.cp));
     for (char32_t c : code_points(d)) {
       if (u_charType(static_cast<UChar32>(c)) == U_NON_SPACING_MARK) continue;
       out.push_back({c, ch.raw});
@@ -297,7 +300,8 @@ struct WordPieceTokenizer::Impl {
     std::int32_t last_raw;
   };
 
-  static void wordpiece(const WordPieceTokenizer& tok, const std::vector<Char>& word, std::vector<Piece>& out) {
+  static void wordpiece(const WordPieceTokenizer& tok, const std::vector<Char>& word,
+                        std::vector<Piece>& out) {
     const auto& o = tok.options_;
     const std::int32_t first = word.front().raw, last = word.back().raw;
     if (word.size() > o.max_input_chars_per_word) {
@@ -365,18 +369,20 @@ std::vector<WordPieceWord> merge_word_pieces(const WordPieceEncoding& encoding) 
   return out;
 }
 
-WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, WordPieceOptions options, std::string source)
+WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, WordPieceOptions options,
+                                       std::string source)
     : vocab_(std::move(vocab)), options_(std::move(options)) {
   if (options_.max_length < 2) {
-    throw FormatError(fmt::format("{}: maximum length {} is too small, expected at least 2 ([CLS] and [SEP])", source,
-                                  options_.max_length));
+    throw FormatError(fmt::format("{}: maximum length {} is too small, expected at least 2 ([CLS] and [SEP])",
+                                  source, options_.max_length));
   }
   if (vocab_.size() > static_cast<std::size_t>(std::numeric_limits<TokenId>::max())) {
     throw FormatError(fmt::format("{}: {} tokens, too many", source, vocab_.size()));
   }
   ids_.reserve(vocab_.size());
   for (std::size_t i = 0; i < vocab_.size(); ++i) {
-    if (vocab_[i].empty()) throw FormatError(fmt::format("{}:{}: empty token, expected one token per line", source, i + 1));
+    if (vocab_[i].empty())
+      throw FormatError(fmt::format("{}:{}: empty token, expected one token per line", source, i + 1));
     ids_[vocab_[i]] = static_cast<TokenId>(i);  // a duplicate maps to its last line, as in Hugging Face
     max_token_bytes_ = std::max(max_token_bytes_, vocab_[i].size());
   }
@@ -390,7 +396,8 @@ WordPieceTokenizer::WordPieceTokenizer(std::vector<std::string> vocab, WordPiece
   sep_id_ = need(options_.sep_token);
 }
 
-WordPieceTokenizer WordPieceTokenizer::load(const std::filesystem::path& vocab_txt, WordPieceOptions options) {
+WordPieceTokenizer WordPieceTokenizer::load(const std::filesystem::path& vocab_txt,
+                                            WordPieceOptions options) {
   const std::string bytes = read_file(vocab_txt);
   if (const auto bad = find_invalid_utf8(bytes)) {
     throw FormatError(fmt::format("{}: byte {}: invalid UTF-8", vocab_txt.string(), *bad));
@@ -447,7 +454,8 @@ WordPieceEncoding WordPieceTokenizer::encode(std::string_view utf8) const {
   // Spans: first/last raw character, then the raw characters that produced nothing join the piece
   // that precedes them in their whitespace-delimited raw word.
   std::vector<std::uint32_t> end(pieces.size());
-  for (std::size_t p = 0; p < pieces.size(); ++p) end[p] = raw[static_cast<std::size_t>(pieces[p].last_raw)].end;
+  for (std::size_t p = 0; p < pieces.size(); ++p)
+    end[p] = raw[static_cast<std::size_t>(pieces[p].last_raw)].end;
   std::vector<char> produced(raw.size(), 0);
   for (const auto& w : words) {
     for (const Char& c : w) produced[static_cast<std::size_t>(c.raw)] = 1;
@@ -477,8 +485,8 @@ WordPieceEncoding WordPieceTokenizer::encode(std::string_view utf8) const {
   enc.pieces.reserve(keep + 2);
   enc.pieces.push_back({options_.cls_token, cls_id_, 0, 0, true});
   for (std::size_t i = 0; i < keep; ++i) {
-    enc.pieces.push_back(
-        {std::move(pieces[i].text), pieces[i].id, raw[static_cast<std::size_t>(pieces[i].first_raw)].begin, end[i], false});
+    enc.pieces.push_back({std::move(pieces[i].text), pieces[i].id,
+                          raw[static_cast<std::size_t>(pieces[i].first_raw)].begin, end[i], false});
   }
   enc.pieces.push_back({options_.sep_token, sep_id_, 0, 0, true});
   return enc;

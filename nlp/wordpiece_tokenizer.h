@@ -86,7 +86,8 @@ class WordPieceTokenizer {
  public:
   // vocab[i] is the token of id i. Throws FormatError naming `source` (the vocabulary file) when
   // the unk, cls or sep token is absent, a token is empty, or options.max_length < 2.
-  WordPieceTokenizer(std::vector<std::string> vocab, WordPieceOptions options, std::string source = "vocab.txt");
+  WordPieceTokenizer(std::vector<std::string> vocab, WordPieceOptions options,
+                     std::string source = "vocab.txt");
 
   // Reads a BERT vocab.txt (one token per line, line k = id k; a '\r' before '\n' is dropped).
   // Throws IoError / FormatError naming the file.

@@ -16,8 +16,8 @@
 #include <utility>
 
 #include "core/error.h"
-#include "report/report_parts.h"
 #include "core/utf8.h"
+#include "report/report_parts.h"
 
 namespace textlrp::report {
 using namespace parts;
@@ -115,8 +115,8 @@ const std::string& css() {
     std::string s(kCss);
     for (int sign = 0; sign < 2; ++sign) {
       for (int l = kMinLevel; l <= kLevels; ++l) {
-        fmt::format_to(std::back_inserter(s), ".{}{}{{background:rgba({},{:.2f}){}}}", sign == 0 ? 'p' : 'n', l,
-                       sign == 0 ? kPositiveRgb : kNegativeRgb, static_cast<double>(l) / kLevels,
+        fmt::format_to(std::back_inserter(s), ".{}{}{{background:rgba({},{:.2f}){}}}", sign == 0 ? 'p' : 'n',
+                       l, sign == 0 ? kPositiveRgb : kNegativeRgb, static_cast<double>(l) / kLevels,
                        l >= kWhiteTextLevel ? ";color:#fff" : "");
       }
       s += '\n';
@@ -189,7 +189,8 @@ std::array<std::uint8_t, 32> sha256(std::string_view data) {
     }
     std::uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (int i = 0; i < 64; ++i) {
-      const std::uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
+      const std::uint32_t t1 =
+          hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + k[i] + w[i];
       const std::uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
       hh = g;
       g = f;
@@ -222,7 +223,6 @@ std::string base64(const std::uint8_t* p, std::size_t n) {
   }
   return out;
 }
-
 
 // Where a bad record is, for FormatError messages.
 std::string describe(const ExplanationRecord& r) {
@@ -308,8 +308,8 @@ void append_text(std::string& out, const ExplanationRecord& r, double scale) {
     return;
   }
   if (n_spans != r.tokens.size()) {
-    throw FormatError(fmt::format("{}: {} of {} tokens have spans (begin/end); expected all or none", describe(r),
-                                  n_spans, r.tokens.size()));
+    throw FormatError(fmt::format("{}: {} of {} tokens have spans (begin/end); expected all or none",
+                                  describe(r), n_spans, r.tokens.size()));
   }
   const std::string_view text = r.text;
   std::size_t prev_end = 0;
@@ -318,12 +318,13 @@ void append_text(std::string& out, const ExplanationRecord& r, double scale) {
     const std::size_t begin = *t.begin;
     const std::size_t end = *t.end;
     if (begin > end || end > text.size()) {
-      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) is outside the text ({} bytes)", describe(r), i,
-                                    begin, end, text.size()));
+      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) is outside the text ({} bytes)",
+                                    describe(r), i, begin, end, text.size()));
     }
     if (begin < prev_end) {
-      throw FormatError(fmt::format("{}: tokens[{}]: span [{}, {}) starts before the end of the previous token ({})",
-                                    describe(r), i, begin, end, prev_end));
+      throw FormatError(
+          fmt::format("{}: tokens[{}]: span [{}, {}) starts before the end of the previous token ({})",
+                      describe(r), i, begin, end, prev_end));
     }
     if ((begin < text.size() && is_utf8_continuation(text[begin])) ||
         (end < text.size() && is_utf8_continuation(text[end]))) {
@@ -418,28 +419,33 @@ void append_view(std::string& out, const ExplanationRecord& r, double scale, boo
       special += fmt::format(" {:.4g}", value);
       special_sum += value;
     }
-    append_fact(out, "relevance", fmt::format("sum {:.4g} + special {:.4g} + bias {:.4g}", r.relevance_sum,
-                                              special_sum, r.bias_relevance));
+    append_fact(out, "relevance",
+                fmt::format("sum {:.4g} + special {:.4g} + bias {:.4g}", r.relevance_sum, special_sum,
+                            r.bias_relevance));
     append_fact(out, "special", special);
   }
   append_fact(out, "max |R|",
-              shared ? fmt::format("{:.4g} <span class=\"tag\">(full colour at {:.4g}, shared by the document's "
-                                   "views)</span>",
-                                   max_abs_relevance(r), scale)
-                     : fmt::format("{:.4g} <span class=\"tag\">(full colour)</span>", max_abs_relevance(r)));
+              shared
+                  ? fmt::format("{:.4g} <span class=\"tag\">(full colour at {:.4g}, shared by the document's "
+                                "views)</span>",
+                                max_abs_relevance(r), scale)
+                  : fmt::format("{:.4g} <span class=\"tag\">(full colour)</span>", max_abs_relevance(r)));
   out += "</dl>\n";
   append_scores(out, r);
   out += "</header>\n";
   if (r.truncated) {
     const std::size_t seen = n_read(r);
     if (r.max_tokens) {
-      fmt::format_to(std::back_inserter(out),
-                     "<p class=\"note\">Truncated: the model reads at most {} tokens; it read {} of the {} tokens. "
-                     "The rest of the text (struck through) was not read and has no relevance.</p>\n",
-                     *r.max_tokens, seen, r.tokens.size());
+      fmt::format_to(
+          std::back_inserter(out),
+          "<p class=\"note\">Truncated: the model reads at most {} tokens; it read {} of the {} tokens. "
+          "The rest of the text (struck through) was not read and has no relevance.</p>\n",
+          *r.max_tokens, seen, r.tokens.size());
     } else {
-      out += "<p class=\"note\">Truncated: the model did not read the whole text (its token limit is not recorded "
-             "in this file); tokens it did not read carry no relevance.</p>\n";
+      out +=
+          "<p class=\"note\">Truncated: the model did not read the whole text (its token limit is not "
+          "recorded "
+          "in this file); tokens it did not read carry no relevance.</p>\n";
     }
   }
   append_text(out, r, scale);
@@ -472,7 +478,6 @@ ExplanationRecord display_view(const ExplanationRecord& r) {
   }
   return v;
 }
-
 
 void append_document(std::string& out, const ReportDocument& doc, std::size_t index, ColorScale scale_mode) {
   const std::size_t n_views = std::max<std::size_t>(doc.views.size(), 1);
@@ -517,9 +522,7 @@ namespace parts {
 void append_escaped(std::string& out, std::string_view text) { append_html_escaped(out, text); }
 
 // "%.6g"-style number; "nan"/"inf" when not finite.
-std::string format_number(double v, std::string_view spec) {
-  return fmt::format(fmt::runtime(spec), v);
-}
+std::string format_number(double v, std::string_view spec) { return fmt::format(fmt::runtime(spec), v); }
 
 std::string model_name(const ExplanationRecord& r) {
   return r.model.empty() ? std::string("(unnamed model)") : r.model;
@@ -581,14 +584,15 @@ std::string render_report(const std::vector<ReportDocument>& docs, const ReportO
     append_escaped(out, options.selection_note);
     out += "</p>\n";
   }
-  fmt::format_to(std::back_inserter(out),
-                 "<div class=\"legend\"><span>against target</span><span class=\"bar\"></span>"
-                 "<span>for target</span><span class=\"note\">Token colour: relevance for the target class in {} "
-                 "steps, scaled {} by its largest |relevance| (max |R|); tokens under 7.5% of it are not "
-                 "coloured. Exact values are in the explanations JSONL.</span></div>\n</header>\n",
-                 kLevels,
-                 options.color_scale == ColorScale::kShared ? "per document (one scale for all its views)"
-                                                             : "per explanation");
+  fmt::format_to(
+      std::back_inserter(out),
+      "<div class=\"legend\"><span>against target</span><span class=\"bar\"></span>"
+      "<span>for target</span><span class=\"note\">Token colour: relevance for the target class in {} "
+      "steps, scaled {} by its largest |relevance| (max |R|); tokens under 7.5% of it are not "
+      "coloured. Exact values are in the explanations JSONL.</span></div>\n</header>\n",
+      kLevels,
+      options.color_scale == ColorScale::kShared ? "per document (one scale for all its views)"
+                                                 : "per explanation");
   append_overview(out, docs, n_shown);
   append_index(out, docs, n_shown);
   out += "<main>\n";
@@ -601,7 +605,8 @@ std::string render_report(const std::vector<ReportDocument>& docs, const ReportO
 
 std::string_view report_css() { return css(); }
 
-void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index, ColorScale scale) {
+void append_report_document(std::string& out, const ReportDocument& doc, std::size_t index,
+                            ColorScale scale) {
   append_document(out, doc, index, scale);
 }
 

@@ -62,8 +62,8 @@ struct ReportOptions {
   std::string title = "textlrp report";  // page <title> and heading (escaped)
   std::size_t max_documents = 0;         // render at most the first this many documents; 0 = all
   ColorScale color_scale = ColorScale::kPerView;
-  std::size_t total_documents = 0;       // "N documents (of TOTAL)" when larger than the shown count
-  std::string selection_note;            // one line under the counts (plain text, escaped)
+  std::size_t total_documents = 0;  // "N documents (of TOTAL)" when larger than the shown count
+  std::string selection_note;       // one line under the counts (plain text, escaped)
 };
 
 // One document as explained by one or more models/methods. views.size() > 1 renders the views in
@@ -112,7 +112,8 @@ std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records,
 // stratified the same way. The indices returned are in input order; n == 0 means all (of the pool).
 enum class SelectMode { kFirst, kStratified, kMisclassified };
 SelectMode parse_select_mode(std::string_view text);  // first|stratified|misclassified
-std::vector<std::size_t> select_documents(const std::vector<ReportDocument>& docs, std::size_t n, SelectMode mode);
+std::vector<std::size_t> select_documents(const std::vector<ReportDocument>& docs, std::size_t n,
+                                          SelectMode mode);
 
 // Building blocks for other self-contained pages (apps/common/analysis_report.cpp): the page's
 // inline CSS and one document <section class="doc"> exactly as render_report() draws it (index

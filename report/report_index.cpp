@@ -10,9 +10,9 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/error.h"
 #include "report/report.h"
 #include "report/report_parts.h"
-#include "core/error.h"
 
 namespace textlrp::report {
 namespace parts {
@@ -120,10 +120,12 @@ void append_overview(std::string& out, const std::vector<ReportDocument>& docs, 
     append_escaped(out, m);
     out += "</h3>\n<p class=\"summary\">";
     if (n_labelled > 0) {
-      fmt::format_to(std::back_inserter(out),
-                     "<b class=\"accuracy\">accuracy {:.1f}%</b> ({} of {} documents with a label predicted right)",
-                     100.0 * static_cast<double>(n_right) / static_cast<double>(n_labelled), n_right, n_labelled);
-      if (n_labelled < n_views) fmt::format_to(std::back_inserter(out), "; {} without a label", n_views - n_labelled);
+      fmt::format_to(
+          std::back_inserter(out),
+          "<b class=\"accuracy\">accuracy {:.1f}%</b> ({} of {} documents with a label predicted right)",
+          100.0 * static_cast<double>(n_right) / static_cast<double>(n_labelled), n_right, n_labelled);
+      if (n_labelled < n_views)
+        fmt::format_to(std::back_inserter(out), "; {} without a label", n_views - n_labelled);
     } else {
       fmt::format_to(std::back_inserter(out), "{} documents, none with a true label: no accuracy", n_views);
     }
@@ -133,8 +135,10 @@ void append_overview(std::string& out, const std::vector<ReportDocument>& docs, 
       continue;
     }
     // Rows: true class (with its count), columns: predicted class by number (the row headers name them).
-    out += "<div class=\"cm-wrap\"><table class=\"cm\"><caption class=\"tag\">confusion matrix: rows = true class, "
-           "columns = predicted class (numbered as the rows)</caption>\n<tr><th class=\"row\">true \\ predicted";
+    out +=
+        "<div class=\"cm-wrap\"><table class=\"cm\"><caption class=\"tag\">confusion matrix: rows = true "
+        "class, "
+        "columns = predicted class (numbered as the rows)</caption>\n<tr><th class=\"row\">true \\ predicted";
     for (std::size_t c = 0; c < labels.size(); ++c) {
       out += "<th title=\"";
       append_escaped(out, labels[c]);
@@ -159,7 +163,8 @@ void append_overview(std::string& out, const std::vector<ReportDocument>& docs, 
         out += std::to_string(n);
       }
       const auto diag = cells.find({t, t});
-      fmt::format_to(std::back_inserter(out), "<td>{}<td>{}\n", row_total, diag == cells.end() ? 0 : diag->second);
+      fmt::format_to(std::back_inserter(out), "<td>{}<td>{}\n", row_total,
+                     diag == cells.end() ? 0 : diag->second);
     }
     out += "<tr><th class=\"row\">predicted count";
     for (const std::size_t n : col_totals) fmt::format_to(std::back_inserter(out), "<td>{}", n);
@@ -183,21 +188,25 @@ void append_index(std::string& out, const std::vector<ReportDocument>& docs, std
   }
   std::sort(true_labels.begin(), true_labels.end());
   std::sort(predictions.begin(), predictions.end());
-  out += "<section class=\"index\" id=\"index\"><h2>Documents</h2>\n<form id=\"filters\" hidden>"
-         "<label><input type=\"checkbox\" name=\"mis\"> misclassified only</label>"
-         "<label>true class <select name=\"t\">";
+  out +=
+      "<section class=\"index\" id=\"index\"><h2>Documents</h2>\n<form id=\"filters\" hidden>"
+      "<label><input type=\"checkbox\" name=\"mis\"> misclassified only</label>"
+      "<label>true class <select name=\"t\">";
   append_options(out, true_labels);
   out += "</select></label><label>predicted class <select name=\"p\">";
   append_options(out, predictions);
-  out += "</select></label><label>order <select name=\"sort\"><option value=\"doc\">as in the input"
-         "<option value=\"desc\">confidence, highest first<option value=\"asc\">confidence, lowest first"
-         "</select></label><output id=\"shown\"></output></form>\n";
+  out +=
+      "</select></label><label>order <select name=\"sort\"><option value=\"doc\">as in the input"
+      "<option value=\"desc\">confidence, highest first<option value=\"asc\">confidence, lowest first"
+      "</select></label><output id=\"shown\"></output></form>\n";
   if (models.size() > 1) {
     out += "<p class=\"tag\">Filters and confidence use the first model (";
     append_escaped(out, models.front());
     out += ").</p>\n";
   }
-  out += "<div class=\"index-wrap\"><table class=\"ix\"><thead><tr><th>#<th>id<th>true<th>predicted<th>confidence";
+  out +=
+      "<div class=\"index-wrap\"><table "
+      "class=\"ix\"><thead><tr><th>#<th>id<th>true<th>predicted<th>confidence";
   for (std::size_t m = 1; m < models.size(); ++m) {
     out += "<th>";
     append_escaped(out, models[m]);
@@ -249,10 +258,11 @@ void append_index(std::string& out, const std::vector<ReportDocument>& docs, std
 
 using parts::first_view;
 
-std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records, std::vector<std::string>* warnings) {
+std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records,
+                                        std::vector<std::string>* warnings) {
   std::vector<ReportDocument> docs;
-  std::unordered_map<std::string, std::size_t> index;     // id + '\0' + text -> position in docs
-  std::unordered_map<std::string, std::size_t> n_texts;   // id -> distinct texts seen with it
+  std::unordered_map<std::string, std::size_t> index;    // id + '\0' + text -> position in docs
+  std::unordered_map<std::string, std::size_t> n_texts;  // id -> distinct texts seen with it
   for (ExplanationRecord& r : records) {
     std::string key = r.id;
     key += '\0';
@@ -264,7 +274,8 @@ std::vector<ReportDocument> group_by_id(std::vector<ExplanationRecord> records, 
       if (n == 2 && warnings) {
         warnings->push_back(fmt::format(
             "report: id '{}' is used by different documents (their texts differ); they are shown as separate "
-            "cards, not side by side", r.id));
+            "cards, not side by side",
+            r.id));
       }
     }
     docs[it->second].views.push_back(std::move(r));

@@ -57,10 +57,10 @@ struct Dir {
 
 template <class T>
 struct Params {
-  MatT<T> emb;             // [V x E]; unused in gradients (embedding gradients are sparse)
+  MatT<T> emb;                // [V x E]; unused in gradients (embedding gradients are sparse)
   std::array<Dir<T>, 2> dir;  // 0: left to right, 1: right to left
-  MatT<T> fc;              // [C x 2H] = [fc_left | fc_right]
-  MatT<T> fc_b;            // [1 x C], or [1 x 0] without an output bias
+  MatT<T> fc;                 // [C x 2H] = [fc_left | fc_right]
+  MatT<T> fc_b;               // [1 x C], or [1 x 0] without an output bias
 
   // Every block but the embedding, in a fixed order (used by the optimisers and the norm).
   std::vector<MatT<T>*> dense() {
@@ -113,10 +113,12 @@ void check_weights(const BiLstmWeights& w) {
     }
   }
   if (w.fc_left.cols() != H || w.fc_right.rows() != C || w.fc_right.cols() != H) {
-    fail(fmt::format("output shapes {} and {} do not fit H = {}", shape_of(w.fc_left.rows(), w.fc_left.cols()),
+    fail(fmt::format("output shapes {} and {} do not fit H = {}",
+                     shape_of(w.fc_left.rows(), w.fc_left.cols()),
                      shape_of(w.fc_right.rows(), w.fc_right.cols()), H));
   }
-  if (w.fc_bias.size() != 0 && w.fc_bias.size() != C) fail(fmt::format("fc_bias has {} entries, expected 0 or {}", w.fc_bias.size(), C));
+  if (w.fc_bias.size() != 0 && w.fc_bias.size() != C)
+    fail(fmt::format("fc_bias has {} entries, expected 0 or {}", w.fc_bias.size(), C));
 }
 
 template <class T>
@@ -189,7 +191,8 @@ template <class T>
 std::array<Lstm<T>, 2> make_layers(const Params<T>& p) {
   std::array<Lstm<T>, 2> out;
   for (std::size_t d = 0; d < 2; ++d) {
-    out[d] = Lstm<T>(p.dir[d].w_ih, p.dir[d].w_hh, Eigen::Matrix<T, Eigen::Dynamic, 1>(p.dir[d].b.row(0).transpose()));
+    out[d] = Lstm<T>(p.dir[d].w_ih, p.dir[d].w_hh,
+                     Eigen::Matrix<T, Eigen::Dynamic, 1>(p.dir[d].b.row(0).transpose()));
   }
   return out;
 }
@@ -206,8 +209,8 @@ void lstm_forward(const Lstm<T>& lstm, const Packing& pk, DirCache<T>& k) {
 // Backward pass of one direction. d_final: [B x H] gradient on each sentence's last hidden state.
 // Adds the parameter gradients to g and writes the input gradient [N x E] to dx.
 template <class T>
-void lstm_backward(const Lstm<T>& lstm, const Packing& pk, const DirCache<T>& k, const MatT<T>& d_final, Dir<T>& g,
-                   Workspace<T>& ws, MatT<T>& dx) {
+void lstm_backward(const Lstm<T>& lstm, const Packing& pk, const DirCache<T>& k, const MatT<T>& d_final,
+                   Dir<T>& g, Workspace<T>& ws, MatT<T>& dx) {
   lstm.backward(pk, k.cache, d_final, &ws.dz);
   lstm.add_weight_gradient(pk, k.cache, k.x, ws.dz, &g.w_ih, &g.w_hh, &g.b);
   lstm.input_gradient(ws.dz, &dx);
@@ -218,16 +221,17 @@ inline double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng()
 
 struct ShardInput {
   std::vector<const std::vector<TokenId>*> docs;
-  std::vector<int> labels;            // empty: forward only
-  std::vector<std::uint64_t> seeds;   // dropout seed per sentence; empty: no dropout
+  std::vector<int> labels;           // empty: forward only
+  std::vector<std::uint64_t> seeds;  // dropout seed per sentence; empty: no dropout
 };
 
 // Forward (and, when grad is not null, backward) over one shard. Returns the summed cross-entropy
 // (0 without labels); the gradient is that of scale · the summed cross-entropy. scores (optional)
 // receives [B x C] in the order of in.docs.
 template <class T>
-double run_shard(const Params<T>& p, const std::array<Lstm<T>, 2>& lstm, const ShardInput& in, double dropout_e,
-                 double dropout_h, T scale, MatT<T>* scores, Grads<T>* grad, Workspace<T>& ws) {
+double run_shard(const Params<T>& p, const std::array<Lstm<T>, 2>& lstm, const ShardInput& in,
+                 double dropout_e, double dropout_h, T scale, MatT<T>* scores, Grads<T>* grad,
+                 Workspace<T>& ws) {
   const auto B = static_cast<Index>(in.docs.size());
   const Index E = p.emb.cols();
   const Index H = p.dir[0].w_hh.cols();
@@ -264,7 +268,8 @@ double run_shard(const Params<T>& p, const std::array<Lstm<T>, 2>& lstm, const S
       const Index row_r = pk.offset[static_cast<std::size_t>(L - 1 - t)] + b;
       if (drop_e) {
         std::mt19937_64& rng = rngs[static_cast<std::size_t>(b)];
-        for (Index j = 0; j < E; ++j) ws.emb_mask(row_l, j) = uniform01(rng) < dropout_e ? T(0) : keep_e_scale;
+        for (Index j = 0; j < E; ++j)
+          ws.emb_mask(row_l, j) = uniform01(rng) < dropout_e ? T(0) : keep_e_scale;
       }
       const TokenId id = ids[static_cast<std::size_t>(t)];
       if (id < 0 || id >= V) continue;
@@ -301,7 +306,8 @@ double run_shard(const Params<T>& p, const std::array<Lstm<T>, 2>& lstm, const S
   s.noalias() = hcat * p.fc.transpose();
   if (p.fc_b.cols() > 0) s.rowwise() += p.fc_b.row(0);
   if (scores) {
-    for (Index b = 0; b < B; ++b) scores->row(static_cast<Index>(ord[static_cast<std::size_t>(b)])) = s.row(b);
+    for (Index b = 0; b < B; ++b)
+      scores->row(static_cast<Index>(ord[static_cast<std::size_t>(b)])) = s.row(b);
   }
   if (in.labels.empty()) return 0;
 
@@ -367,7 +373,8 @@ MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>
     MatT<T> s;
     auto flush = [&] {
       run_shard<T>(p, lstm, in, 0, 0, T(1), &s, nullptr, ws);
-      for (std::size_t i = 0; i < where.size(); ++i) out.row(static_cast<Index>(where[i])) = s.row(static_cast<Index>(i));
+      for (std::size_t i = 0; i < where.size(); ++i)
+        out.row(static_cast<Index>(where[i])) = s.row(static_cast<Index>(i));
       in.docs.clear();
       where.clear();
     };
@@ -382,8 +389,8 @@ MatT<T> batch_scores(const Params<T>& p, const std::vector<std::vector<TokenId>>
 }
 
 template <class T>
-double accuracy(const Params<T>& p, const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                ThreadPool& pool) {
+double accuracy(const Params<T>& p, const std::vector<std::vector<TokenId>>& docs,
+                const std::vector<int>& labels, ThreadPool& pool) {
   if (docs.empty()) return 0;
   const MatT<T> s = batch_scores(p, docs, pool);
   std::size_t correct = 0;
@@ -405,8 +412,9 @@ struct OptSlot {
 
 template <class T>
 BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                         const std::vector<std::vector<TokenId>>& dev_docs, const std::vector<int>& dev_labels,
-                         Index C, const MatD& embedding, const BiLstmTrainOptions& o, BiLstmTrainReport* report) {
+                         const std::vector<std::vector<TokenId>>& dev_docs,
+                         const std::vector<int>& dev_labels, Index C, const MatD& embedding,
+                         const BiLstmTrainOptions& o, BiLstmTrainReport* report) {
   const Index V = embedding.rows();
   const Index E = embedding.cols();
   const Index H = o.n_hidden;
@@ -490,8 +498,8 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
       const std::array<Lstm<T>, 2> lstm = make_layers(p);
       const T scale = static_cast<T>(1.0 / static_cast<double>(end - start));
       pool.parallel_for(n_threads, [&](std::size_t ws) {
-        grads[ws].loss = run_shard<T>(p, lstm, shards[ws], o.dropout_embedding, o.dropout_hidden, scale, nullptr,
-                                      &grads[ws], workspaces[ws]);
+        grads[ws].loss = run_shard<T>(p, lstm, shards[ws], o.dropout_embedding, o.dropout_hidden, scale,
+                                      nullptr, &grads[ws], workspaces[ws]);
       });
       // Sum in thread order (deterministic).
       std::vector<MatT<T>*> g = grads[0].dense.dense();
@@ -544,7 +552,8 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
           OptSlot<T>& s = slots[i];
           s.m = b1 * s.m + (T(1) - b1) * *g[i];
           s.v = b2 * s.v + (T(1) - b2) * g[i]->cwiseProduct(*g[i]);
-          params[i]->array() -= step_size * s.m.array() / ((s.v.array() * inv_bc2).sqrt() + static_cast<T>(adam_eps));
+          params[i]->array() -=
+              step_size * s.m.array() / ((s.v.array() * inv_bc2).sqrt() + static_cast<T>(adam_eps));
         }
       } else {
         for (std::size_t i = 0; i < g.size(); ++i) {
@@ -559,16 +568,17 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
             const long t = ++emb_step[static_cast<std::size_t>(id)];
             const double bc1 = 1.0 - std::pow(beta1, static_cast<double>(t));
             const double bc2 = 1.0 - std::pow(beta2, static_cast<double>(t));
-            emb_slot.m.row(id) = static_cast<T>(beta1) * emb_slot.m.row(id) + static_cast<T>(1 - beta1) * emb_acc.row(id);
+            emb_slot.m.row(id) =
+                static_cast<T>(beta1) * emb_slot.m.row(id) + static_cast<T>(1 - beta1) * emb_acc.row(id);
             emb_slot.v.row(id) = static_cast<T>(beta2) * emb_slot.v.row(id) +
                                  static_cast<T>(1 - beta2) * emb_acc.row(id).cwiseProduct(emb_acc.row(id));
-            p.emb.row(id).array() -= static_cast<T>(o.learning_rate / bc1) * emb_slot.m.row(id).array() /
-                                     ((emb_slot.v.row(id).array() * static_cast<T>(1.0 / bc2)).sqrt() +
-                                      static_cast<T>(adam_eps));
+            p.emb.row(id).array() -=
+                static_cast<T>(o.learning_rate / bc1) * emb_slot.m.row(id).array() /
+                ((emb_slot.v.row(id).array() * static_cast<T>(1.0 / bc2)).sqrt() + static_cast<T>(adam_eps));
           } else {
             emb_slot.v.row(id) += emb_acc.row(id).cwiseProduct(emb_acc.row(id));
-            p.emb.row(id).array() -=
-                lr * emb_acc.row(id).array() / (emb_slot.v.row(id).array().sqrt() + static_cast<T>(adagrad_eps));
+            p.emb.row(id).array() -= lr * emb_acc.row(id).array() /
+                                     (emb_slot.v.row(id).array().sqrt() + static_cast<T>(adagrad_eps));
           }
           emb_acc.row(id).setZero();
           touched[static_cast<std::size_t>(id)] = 0;
@@ -590,7 +600,8 @@ BiLstmWeights train_impl(const std::vector<std::vector<TokenId>>& docs, const st
 
 }  // namespace
 
-BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
+BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs,
+                                   const std::vector<int>& labels,
                                    const std::vector<std::vector<TokenId>>& dev_docs,
                                    const std::vector<int>& dev_labels, Index n_classes, MatD embedding,
                                    const BiLstmTrainOptions& o, BiLstmTrainReport* report) {
@@ -598,16 +609,21 @@ BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs
   if (docs.size() != labels.size() || dev_docs.size() != dev_labels.size()) {
     throw InvalidArgument("train_bilstm: documents and labels differ in length");
   }
-  if (n_classes < 2) throw InvalidArgument(fmt::format("train_bilstm: {} classes; a classifier needs two or more", n_classes));
+  if (n_classes < 2)
+    throw InvalidArgument(fmt::format("train_bilstm: {} classes; a classifier needs two or more", n_classes));
   for (const auto* ys : {&labels, &dev_labels}) {
     for (const int y : *ys) {
-      if (y < 0 || y >= n_classes) throw InvalidArgument(fmt::format("label index {} is out of range [0, {})", y, n_classes));
+      if (y < 0 || y >= n_classes)
+        throw InvalidArgument(fmt::format("label index {} is out of range [0, {})", y, n_classes));
     }
   }
   if (embedding.rows() < 1 || embedding.cols() < 1) {
-    throw InvalidArgument(fmt::format("train_bilstm: the initial embedding table is {}", shape_of(embedding.rows(), embedding.cols())));
+    throw InvalidArgument(fmt::format("train_bilstm: the initial embedding table is {}",
+                                      shape_of(embedding.rows(), embedding.cols())));
   }
-  auto bad = [](const char* what) { throw InvalidArgument(fmt::format("train_bilstm: invalid option: {}", what)); };
+  auto bad = [](const char* what) {
+    throw InvalidArgument(fmt::format("train_bilstm: invalid option: {}", what));
+  };
   if (o.n_hidden < 1) bad("hidden size must be at least 1");
   if (o.max_epochs < 1) bad("epochs must be at least 1");
   if (o.patience < 1) bad("patience must be at least 1");
@@ -629,7 +645,8 @@ BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs
   auto truncated = [&](const std::vector<std::vector<TokenId>>& d) {
     std::vector<std::vector<TokenId>> out;
     out.reserve(d.size());
-    for (const auto& ids : d) out.emplace_back(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), cap)));
+    for (const auto& ids : d)
+      out.emplace_back(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), cap)));
     return out;
   };
   if (longer(docs) || longer(dev_docs)) {
@@ -637,12 +654,13 @@ BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs
     if (o.float64) return train_impl<double>(tx, labels, tdx, dev_labels, n_classes, embedding, o, report);
     return train_impl<float>(tx, labels, tdx, dev_labels, n_classes, embedding, o, report);
   }
-  if (o.float64) return train_impl<double>(docs, labels, dev_docs, dev_labels, n_classes, embedding, o, report);
+  if (o.float64)
+    return train_impl<double>(docs, labels, dev_docs, dev_labels, n_classes, embedding, o, report);
   return train_impl<float>(docs, labels, dev_docs, dev_labels, n_classes, embedding, o, report);
 }
 
-std::vector<VecD> bilstm_batch_scores(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
-                                      int threads) {
+std::vector<VecD> bilstm_batch_scores(const BiLstmWeights& weights,
+                                      const std::vector<std::vector<TokenId>>& docs, int threads) {
   const Params<double> p = from_weights<double>(weights);
   ThreadPool pool(std::clamp(threads, 1, 256));
   const MatT<double> s = batch_scores(p, docs, pool);
@@ -654,7 +672,8 @@ std::vector<VecD> bilstm_batch_scores(const BiLstmWeights& weights, const std::v
 
 double bilstm_accuracy(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
                        const std::vector<int>& labels, int threads) {
-  if (docs.size() != labels.size()) throw InvalidArgument("bilstm_accuracy: documents and labels differ in length");
+  if (docs.size() != labels.size())
+    throw InvalidArgument("bilstm_accuracy: documents and labels differ in length");
   const Params<double> p = from_weights<double>(weights);
   ThreadPool pool(std::clamp(threads, 1, 256));
   return accuracy(p, docs, labels, pool);
@@ -662,7 +681,8 @@ double bilstm_accuracy(const BiLstmWeights& weights, const std::vector<std::vect
 
 double bilstm_loss_and_gradient(const BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
                                 const std::vector<int>& labels, BiLstmWeights* grad) {
-  if (docs.size() != labels.size()) throw InvalidArgument("bilstm_loss_and_gradient: documents and labels differ in length");
+  if (docs.size() != labels.size())
+    throw InvalidArgument("bilstm_loss_and_gradient: documents and labels differ in length");
   if (docs.empty()) throw InvalidArgument("bilstm_loss_and_gradient: no documents");
   const Params<double> p = from_weights<double>(weights);
   for (const int y : labels) {
@@ -684,8 +704,8 @@ double bilstm_loss_and_gradient(const BiLstmWeights& weights, const std::vector<
     MatT<double> emb = MatT<double>::Zero(p.emb.rows(), p.emb.cols());
     const Index E = p.emb.cols();
     for (std::size_t i = 0; i < g.emb.ids.size(); ++i) {
-      emb.row(g.emb.ids[i]) +=
-          Eigen::Map<const Eigen::Matrix<double, 1, Eigen::Dynamic>>(g.emb.rows.data() + i * static_cast<std::size_t>(E), E);
+      emb.row(g.emb.ids[i]) += Eigen::Map<const Eigen::Matrix<double, 1, Eigen::Dynamic>>(
+          g.emb.rows.data() + i * static_cast<std::size_t>(E), E);
     }
     g.dense.emb = MatT<double>();
     *grad = to_weights(g.dense, emb, /*bias_grad_both=*/true);

@@ -46,21 +46,22 @@ namespace textlrp::train {
 enum class BiLstmOptimizer { kAdam, kAdagrad };
 
 struct BiLstmTrainOptions {
-  Index n_hidden = 60;          // H, per direction
+  Index n_hidden = 60;  // H, per direction
   int max_epochs = 10;
-  int patience = 3;             // stop after this many epochs without a better dev accuracy
+  int patience = 3;  // stop after this many epochs without a better dev accuracy
   Index batch_size = 32;
   BiLstmOptimizer optimizer = BiLstmOptimizer::kAdam;
   double learning_rate = 1e-3;  // Adam: 1e-3 is usual; Adagrad: 0.05-0.1
   double dropout_embedding = 0.0;
   double dropout_hidden = 0.5;
-  double clip_norm = 5.0;       // global L2 norm of the batch gradient; 0 = no clipping
-  double weight_decay = 0.0;    // L2 penalty (wd/2)·||W||² on LSTM and output weights (not biases/embeddings)
-  double forget_bias = 1.0;     // initial bias of the forget gates
-  bool output_bias = true;      // fc_bias; false gives the Arras et al. layout (no output bias)
+  double clip_norm = 5.0;     // global L2 norm of the batch gradient; 0 = no clipping
+  double weight_decay = 0.0;  // L2 penalty (wd/2)·||W||² on LSTM and output weights (not biases/embeddings)
+  double forget_bias = 1.0;   // initial bias of the forget gates
+  bool output_bias = true;    // fc_bias; false gives the Arras et al. layout (no output bias)
   bool finetune_embeddings = true;
-  bool float64 = false;         // float64 arithmetic instead of float32
-  Index max_tokens = lrp::kBiLstmDefaultMaxTokens;  // documents are truncated to their first max_tokens tokens
+  bool float64 = false;  // float64 arithmetic instead of float32
+  Index max_tokens =
+      lrp::kBiLstmDefaultMaxTokens;  // documents are truncated to their first max_tokens tokens
   int threads = 2;
   std::uint64_t seed = 1;
   // Called after every batch with (epoch, sentences done in this epoch, sentences per epoch, mean
@@ -77,31 +78,31 @@ using BiLstmTrainReport = TrainReport;  // train/early_stopping.h
 // zero). `embedding`: the initial [V x E] table (V, E >= 1). dev may be empty (then all max_epochs
 // run). Throws InvalidArgument for empty training data, mismatched lengths, labels out of range or
 // bad options (the message names the option).
-lrp::BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                                   const std::vector<std::vector<TokenId>>& dev_docs,
-                                   const std::vector<int>& dev_labels, Index n_classes, lrp::MatD embedding,
-                                   const BiLstmTrainOptions& options, BiLstmTrainReport* report = nullptr);
+lrp::BiLstmWeights train_bilstm_weights(const std::vector<std::vector<TokenId>>& docs,
+                                        const std::vector<int>& labels,
+                                        const std::vector<std::vector<TokenId>>& dev_docs,
+                                        const std::vector<int>& dev_labels, Index n_classes,
+                                        lrp::MatD embedding, const BiLstmTrainOptions& options,
+                                        BiLstmTrainReport* report = nullptr);
 
 // The same, wrapped in the model class with its label names (n_classes = label_names.size()).
 // Inline so that code using only train_bilstm_weights() does not need the model's object file.
-inline std::unique_ptr<lrp::BiLstmClassifier> train_bilstm(const std::vector<std::vector<TokenId>>& docs,
-                                                      const std::vector<int>& labels,
-                                                      const std::vector<std::vector<TokenId>>& dev_docs,
-                                                      const std::vector<int>& dev_labels,
-                                                      std::vector<std::string> label_names, lrp::MatD embedding,
-                                                      const BiLstmTrainOptions& options,
-                                                      BiLstmTrainReport* report = nullptr) {
+inline std::unique_ptr<lrp::BiLstmClassifier> train_bilstm(
+    const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
+    const std::vector<std::vector<TokenId>>& dev_docs, const std::vector<int>& dev_labels,
+    std::vector<std::string> label_names, lrp::MatD embedding, const BiLstmTrainOptions& options,
+    BiLstmTrainReport* report = nullptr) {
   const auto n_classes = static_cast<Index>(label_names.size());
-  lrp::BiLstmWeights w = train_bilstm_weights(docs, labels, dev_docs, dev_labels, n_classes, std::move(embedding), options,
-                                         report);
+  lrp::BiLstmWeights w = train_bilstm_weights(docs, labels, dev_docs, dev_labels, n_classes,
+                                              std::move(embedding), options, report);
   return std::make_unique<lrp::BiLstmClassifier>(std::move(label_names), std::move(w), options.max_tokens);
 }
 
 // The trainer's own batched forward pass in float64: the scores [C] of every document, computed on
 // `threads` threads. Agrees with BiLstmClassifier::scores() to rounding. Throws InvalidArgument when
 // the shapes of `weights` do not fit together.
-std::vector<lrp::VecD> bilstm_batch_scores(const lrp::BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
-                                      int threads = 1);
+std::vector<lrp::VecD> bilstm_batch_scores(const lrp::BiLstmWeights& weights,
+                                           const std::vector<std::vector<TokenId>>& docs, int threads = 1);
 
 // Accuracy of bilstm_batch_scores() against labels (0 for an empty list).
 double bilstm_accuracy(const lrp::BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
@@ -111,7 +112,8 @@ double bilstm_accuracy(const lrp::BiLstmWeights& weights, const std::vector<std:
 // when grad is not null, its gradient with respect to every parameter, in the shapes of `weights`
 // (the embedding gradient is dense [V x E]; b_ih and b_hh get the same gradient; fc_bias has size 0
 // when the model has none).
-double bilstm_loss_and_gradient(const lrp::BiLstmWeights& weights, const std::vector<std::vector<TokenId>>& docs,
-                                const std::vector<int>& labels, lrp::BiLstmWeights* grad);
+double bilstm_loss_and_gradient(const lrp::BiLstmWeights& weights,
+                                const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
+                                lrp::BiLstmWeights* grad);
 
 }  // namespace textlrp::train

@@ -20,9 +20,9 @@ struct ModelDeleter {
 
 }  // namespace
 
-std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                                         std::vector<std::string> label_names, Index n_vocab,
-                                         const BowTrainOptions& options) {
+std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>& docs,
+                                         const std::vector<int>& labels, std::vector<std::string> label_names,
+                                         Index n_vocab, const BowTrainOptions& options) {
   if (docs.empty()) throw InvalidArgument("cannot train on an empty training set");
   if (docs.size() != labels.size()) throw InvalidArgument("train_bow: docs and labels differ in length");
   const auto n_classes = static_cast<int>(label_names.size());
@@ -53,7 +53,8 @@ std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>
   bow_options.sublinear_tf = options.sublinear_tf;
   bow_options.ignore_id = options.ignore_id;
   // A temporary classifier with zero weights computes the feature vectors the final one will use.
-  const BowClassifier featurizer(label_names, idf, Mat::Zero(n_classes, n_vocab), Vec::Zero(n_classes), bow_options);
+  const BowClassifier featurizer(label_names, idf, Mat::Zero(n_classes, n_vocab), Vec::Zero(n_classes),
+                                 bow_options);
 
   // liblinear problem: 1-based feature indices, the bias as feature n_vocab + 1, -1 terminator.
   std::vector<std::vector<feature_node>> rows(docs.size());
@@ -79,10 +80,12 @@ std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>
   param.solver_type = L2R_L2LOSS_SVC_DUAL;
   param.eps = options.tolerance;
   param.C = options.C;
-  if (const char* err = check_parameter(&prob, &param)) throw InvalidArgument(fmt::format("liblinear: {}", err));
+  if (const char* err = check_parameter(&prob, &param))
+    throw InvalidArgument(fmt::format("liblinear: {}", err));
   if (options.log) {
-    options.log(fmt::format("training one-vs-rest linear SVM (liblinear, C={}) on {} documents, {} features, {} classes",
-                            options.C, docs.size(), n_vocab, present));
+    options.log(fmt::format(
+        "training one-vs-rest linear SVM (liblinear, C={}) on {} documents, {} features, {} classes",
+        options.C, docs.size(), n_vocab, present));
   }
   static std::mutex liblinear_mutex;  // set_print_string_function is global state
   std::unique_ptr<model, ModelDeleter> m;
@@ -107,8 +110,8 @@ std::unique_ptr<BowClassifier> train_bow(const std::vector<std::vector<TokenId>>
     weight.row(other) = -weight.row(m->label[0]);
     bias[other] = -bias[m->label[0]];
   }
-  return std::make_unique<BowClassifier>(std::move(label_names), std::move(idf), std::move(weight), std::move(bias),
-                                         bow_options);
+  return std::make_unique<BowClassifier>(std::move(label_names), std::move(idf), std::move(weight),
+                                         std::move(bias), bow_options);
 }
 
 }  // namespace textlrp::train

@@ -16,8 +16,8 @@
 namespace textlrp::train {
 
 struct BowTrainOptions {
-  double C = 1.0;          // inverse regularisation strength
-  double tolerance = 0.01; // liblinear's stopping criterion eps
+  double C = 1.0;           // inverse regularisation strength
+  double tolerance = 0.01;  // liblinear's stopping criterion eps
   bool sublinear_tf = false;
   // The vocabulary's unknown id: those tokens are ignored (BowOptions::ignore_id); -1 = none.
   // 0 for a word vocabulary; a SentencePiece model's unk_id() for a subword one.
@@ -29,8 +29,9 @@ struct BowTrainOptions {
 // docs[k] are the token ids of document k (ids outside [0, n_vocab) are ignored), labels[k] its class
 // index in [0, label_names.size()). Throws InvalidArgument for an empty training set, a label out
 // of range, or fewer than two classes present.
-std::unique_ptr<lrp::BowClassifier> train_bow(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                                         std::vector<std::string> label_names, Index n_vocab,
-                                         const BowTrainOptions& options);
+std::unique_ptr<lrp::BowClassifier> train_bow(const std::vector<std::vector<TokenId>>& docs,
+                                              const std::vector<int>& labels,
+                                              std::vector<std::string> label_names, Index n_vocab,
+                                              const BowTrainOptions& options);
 
 }  // namespace textlrp::train

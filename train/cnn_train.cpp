@@ -71,7 +71,8 @@ struct Accum {
 };
 
 // Embeds ids (truncated to max_tokens, padded to max_kernel) -> [T₊ x E] and the used ids.
-Mat embed(const Mat& table, const std::vector<TokenId>& ids, Index max_tokens, Index max_kernel, Index* n_tokens) {
+Mat embed(const Mat& table, const std::vector<TokenId>& ids, Index max_tokens, Index max_kernel,
+          Index* n_tokens) {
   const Index n = std::min<Index>(static_cast<Index>(ids.size()), max_tokens);
   const Index rows = std::max(n, max_kernel);
   Mat x = Mat::Zero(rows, table.cols());  // [T₊ x E]
@@ -141,10 +142,12 @@ Vec run_document(const Layers& layers, const Mat& table, const std::vector<Token
 
 }  // namespace
 
-std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
+std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>& docs,
+                                         const std::vector<int>& labels,
                                          const std::vector<std::vector<TokenId>>& dev_docs,
-                                         const std::vector<int>& dev_labels, std::vector<std::string> label_names,
-                                         Mat embedding, const CnnTrainOptions& o, CnnTrainReport* report) {
+                                         const std::vector<int>& dev_labels,
+                                         std::vector<std::string> label_names, Mat embedding,
+                                         const CnnTrainOptions& o, CnnTrainReport* report) {
   if (docs.empty()) throw InvalidArgument("cannot train on an empty training set");
   if (docs.size() != labels.size() || dev_docs.size() != dev_labels.size()) {
     throw InvalidArgument("train_cnn: documents and labels differ in length");
@@ -158,7 +161,8 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
   }
   if (o.kernel_sizes.empty() || o.n_filters < 1 || o.batch_size < 1 || o.max_epochs < 1 || o.max_tokens < 1 ||
       !(o.dropout >= 0 && o.dropout < 1) || !(o.learning_rate > 0) || o.threads < 1) {
-    throw InvalidArgument("train_cnn: invalid options (kernel sizes, filters, batch, epochs, dropout, rate, threads)");
+    throw InvalidArgument(
+        "train_cnn: invalid options (kernel sizes, filters, batch, epochs, dropout, rate, threads)");
   }
   for (const Index k : o.kernel_sizes) {
     if (k < 1 || k > 64) throw InvalidArgument(fmt::format("kernel size {} is out of range [1, 64]", k));
@@ -235,7 +239,8 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
       pool.parallel_for(static_cast<std::size_t>(o.threads), [&](std::size_t w) {
         for (std::size_t k = start + w; k < end; k += static_cast<std::size_t>(o.threads)) {
           std::mt19937_64 doc_rng(batch_seed ^ (kSplitMix64Gamma * (k + 1)));
-          run_document(layers, p.embedding, docs[order[k]], labels[order[k]], o, max_kernel, &doc_rng, &acc[w]);
+          run_document(layers, p.embedding, docs[order[k]], labels[order[k]], o, max_kernel, &doc_rng,
+                       &acc[w]);
         }
       });
       // Sum in thread order (deterministic), then mean over the batch.
@@ -275,7 +280,8 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
       if (o.finetune_embeddings && !acc[0].emb_rows.empty()) {
         // Lazy Adam: merge the rows of each id, then update only those rows.
         auto& rows = acc[0].emb_rows;
-        std::stable_sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        std::stable_sort(rows.begin(), rows.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
         for (std::size_t i = 0; i < rows.size();) {
           const TokenId id = rows[i].first;
           Vec g = rows[i].second;
@@ -289,8 +295,9 @@ std::unique_ptr<CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>
           auto v = emb_s.v.row(id);
           m = 0.9f * m + 0.1f * g.transpose();
           v = 0.999f * v + 0.001f * g.cwiseProduct(g).transpose();
-          p.embedding.row(id).array() -= static_cast<Scalar>(adam.lr / bc1) * m.array() /
-                                         ((v.array() / static_cast<Scalar>(bc2)).sqrt() + static_cast<Scalar>(adam.eps));
+          p.embedding.row(id).array() -=
+              static_cast<Scalar>(adam.lr / bc1) * m.array() /
+              ((v.array() / static_cast<Scalar>(bc2)).sqrt() + static_cast<Scalar>(adam.eps));
           i = j;
         }
       }

@@ -25,10 +25,10 @@ struct CnnTrainOptions {
   Index n_filters = 100;
   Index max_tokens = lrp::kDefaultMaxTokens;
   int max_epochs = 10;
-  int patience = 2;           // stop after this many epochs without a better dev accuracy
+  int patience = 2;  // stop after this many epochs without a better dev accuracy
   Index batch_size = 32;
   double learning_rate = 1e-3;
-  double dropout = 0.5;       // on the pooled features
+  double dropout = 0.5;  // on the pooled features
   bool finetune_embeddings = false;
   int threads = 2;
   std::uint64_t seed = 1;
@@ -43,9 +43,12 @@ using CnnTrainReport = TrainReport;  // train/early_stopping.h
 // docs[k]: token ids (ids outside [0, V) are zero vectors), labels[k] in [0, C). embedding: the
 // initial [V x E] table. dev may be empty (then every epoch is "best" and all max_epochs run).
 // Throws InvalidArgument for empty training data, bad labels or bad options.
-std::unique_ptr<lrp::CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>& docs, const std::vector<int>& labels,
-                                         const std::vector<std::vector<TokenId>>& dev_docs,
-                                         const std::vector<int>& dev_labels, std::vector<std::string> label_names,
-                                         Mat embedding, const CnnTrainOptions& options, CnnTrainReport* report = nullptr);
+std::unique_ptr<lrp::CnnClassifier> train_cnn(const std::vector<std::vector<TokenId>>& docs,
+                                              const std::vector<int>& labels,
+                                              const std::vector<std::vector<TokenId>>& dev_docs,
+                                              const std::vector<int>& dev_labels,
+                                              std::vector<std::string> label_names, Mat embedding,
+                                              const CnnTrainOptions& options,
+                                              CnnTrainReport* report = nullptr);
 
 }  // namespace textlrp::train

@@ -32,7 +32,7 @@ struct WordVectors {
 inline constexpr std::ptrdiff_t kDefaultMaxTokens = 5000;
 
 struct TrainOptions {
-  std::string arch = "svm";  // --arch: svm (TF-IDF BoW + linear SVM), cnn or bilstm
+  std::string arch = "svm";   // --arch: svm (TF-IDF BoW + linear SVM), cnn or bilstm
   double dev_fraction = 0.1;  // --dev-fraction: held out for dev accuracy (unless dev documents are given)
   std::uint64_t seed = 1;     // --seed: split, initialisation, shuffling, dropout
   bool refit = true;          // !--no-refit: SVM: retrain on train + dev after reporting dev accuracy
@@ -53,23 +53,23 @@ struct TrainOptions {
   double C = 1.0;             // --C
   bool sublinear_tf = false;  // --sublinear-tf
   // CNN and BiLSTM
-  std::string embeddings;     // --embeddings FILE: initial word vectors (else random of `dim`)
+  std::string embeddings;  // --embeddings FILE: initial word vectors (else random of `dim`)
   std::shared_ptr<const WordVectors> word_vectors;  // the same from memory (no flag; not with `embeddings`)
-  std::ptrdiff_t dim = 100;   // --dim
-  std::ptrdiff_t max_tokens = kDefaultMaxTokens;  // --max-tokens
-  int epochs = 10;            // --epochs
-  int patience = 2;           // --patience
-  std::ptrdiff_t batch = 32;  // --batch
-  double lr = 1e-3;           // --lr
-  double dropout = 0.5;       // --dropout
-  bool finetune = false;      // --finetune-embeddings (pre-trained vectors)
-  bool freeze = false;        // --freeze-embeddings (random vectors)
-  bool sst_phrases = false;   // --sst-phrases: the training documents hold SST phrases; train on each once
+  std::ptrdiff_t dim = 100;                         // --dim
+  std::ptrdiff_t max_tokens = kDefaultMaxTokens;    // --max-tokens
+  int epochs = 10;                                  // --epochs
+  int patience = 2;                                 // --patience
+  std::ptrdiff_t batch = 32;                        // --batch
+  double lr = 1e-3;                                 // --lr
+  double dropout = 0.5;                             // --dropout
+  bool finetune = false;                            // --finetune-embeddings (pre-trained vectors)
+  bool freeze = false;                              // --freeze-embeddings (random vectors)
+  bool sst_phrases = false;  // --sst-phrases: the training documents hold SST phrases; train on each once
   // CNN
   std::vector<std::ptrdiff_t> kernel_sizes = {2, 3, 4};  // --kernel-sizes
   std::ptrdiff_t filters = 100;                          // --filters
   // BiLSTM
-  std::ptrdiff_t hidden = 60;     // --hidden
+  std::ptrdiff_t hidden = 60;      // --hidden
   std::string optimizer = "adam";  // --optimizer: adam or adagrad
   double embedding_dropout = 0.0;  // --embedding-dropout
   double clip_norm = 5.0;          // --clip-norm
@@ -77,9 +77,9 @@ struct TrainOptions {
   bool output_bias = true;         // !--no-output-bias
   bool float64 = false;            // --float64
   // Provenance, recorded in config.json "training" (nothing else uses them).
-  std::string corpus;                // the corpus spec or input file
-  std::string dev_corpus;            // the dev corpus spec, when the dev documents came from one
-  std::vector<std::string> strip;    // the folder-corpus --strip parts the documents were read with
+  std::string corpus;              // the corpus spec or input file
+  std::string dev_corpus;          // the dev corpus spec, when the dev documents came from one
+  std::vector<std::string> strip;  // the folder-corpus --strip parts the documents were read with
 };
 
 // A CNN/BiLSTM trainer's progress after every mini-batch.

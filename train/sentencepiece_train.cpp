@@ -22,9 +22,7 @@ namespace {
 // iteration with an error status and is kept, so train_sentencepiece() can rethrow it as is.
 class CallbackIterator final : public sentencepiece::SentenceIterator {
  public:
-  explicit CallbackIterator(const std::function<bool(std::string&)>& next) : next_(next) {
-    advance();
-  }
+  explicit CallbackIterator(const std::function<bool(std::string&)>& next) : next_(next) { advance(); }
   bool done() const override { return done_; }
   void Next() override { advance(); }
   const std::string& value() const override { return value_; }
@@ -57,15 +55,14 @@ class CallbackIterator final : public sentencepiece::SentenceIterator {
 std::string train_sentencepiece(const std::function<bool(std::string&)>& next_sentence,
                                 const SentencePieceTrainOptions& options) {
   if (options.model_type != "unigram" && options.model_type != "bpe") {
-    throw InvalidArgument(
-        fmt::format("sentencepiece: model type '{}' is not supported (valid: unigram, bpe)",
-                    options.model_type));
+    throw InvalidArgument(fmt::format("sentencepiece: model type '{}' is not supported (valid: unigram, bpe)",
+                                      options.model_type));
   }
   if (options.vocab_size < 4 || options.vocab_size > static_cast<std::size_t>(INT32_MAX)) {
-    throw InvalidArgument(fmt::format(
-        "sentencepiece: vocabulary size {} is out of range (at least 4: <unk>, <s>, </s> and one "
-        "piece)",
-        options.vocab_size));
+    throw InvalidArgument(
+        fmt::format("sentencepiece: vocabulary size {} is out of range (at least 4: <unk>, <s>, </s> and one "
+                    "piece)",
+                    options.vocab_size));
   }
   if (!(options.character_coverage > 0 && options.character_coverage <= 1)) {
     throw InvalidArgument(fmt::format("sentencepiece: character coverage {} is out of range (0, 1]",
@@ -74,17 +71,15 @@ std::string train_sentencepiece(const std::function<bool(std::string&)>& next_se
   if (options.normalization != "nmt_nfkc" && options.normalization != "nfkc" &&
       options.normalization != "nmt_nfkc_cf" && options.normalization != "nfkc_cf" &&
       options.normalization != "identity") {
-    throw InvalidArgument(fmt::format(
-        "sentencepiece: normalization '{}' is not supported (valid: nmt_nfkc, nfkc, nmt_nfkc_cf, "
-        "nfkc_cf, identity)",
-        options.normalization));
+    throw InvalidArgument(
+        fmt::format("sentencepiece: normalization '{}' is not supported (valid: nmt_nfkc, nfkc, nmt_nfkc_cf, "
+                    "nfkc_cf, identity)",
+                    options.normalization));
   }
   if (options.threads < 1 || options.threads > 128) {
-    throw InvalidArgument(
-        fmt::format("sentencepiece: {} threads is out of range (1..128)", options.threads));
+    throw InvalidArgument(fmt::format("sentencepiece: {} threads is out of range (1..128)", options.threads));
   }
-  if (options.max_sentence_length < 1 ||
-      options.max_sentence_length > static_cast<std::size_t>(INT32_MAX)) {
+  if (options.max_sentence_length < 1 || options.max_sentence_length > static_cast<std::size_t>(INT32_MAX)) {
     throw InvalidArgument(fmt::format("sentencepiece: maximum sentence length {} is out of range",
                                       options.max_sentence_length));
   }

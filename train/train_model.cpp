@@ -47,7 +47,8 @@ std::unique_ptr<nlp::Tokenizer> make_train_tokenizer(const TrainOptions& o) {
   if (o.tokenizer.starts_with("spm:") && o.tokenizer.size() > 4) {
     if (o.word_options_given) {
       throw InvalidArgument(
-          "--min-count, --max-vocab, --no-lowercase and --keep-punctuation are options of the icu-word tokenizer; "
+          "--min-count, --max-vocab, --no-lowercase and --keep-punctuation are options of the icu-word "
+          "tokenizer; "
           "with --tokenizer spm:FILE the vocabulary and the normalization are the SentencePiece model's");
     }
     return std::make_unique<nlp::SentencePieceTokenizer>(o.tokenizer.substr(4));
@@ -57,27 +58,33 @@ std::unique_ptr<nlp::Tokenizer> make_train_tokenizer(const TrainOptions& o) {
 
 // The table of in-memory word vectors (TrainOptions::word_vectors), checked as check_options() says.
 emb::EmbeddingTable memory_table(const WordVectors& v) {
-  if (v.dim < 1) throw InvalidArgument(fmt::format("embeddings {}: the dimension must be at least 1, got {}", v.name, v.dim));
+  if (v.dim < 1)
+    throw InvalidArgument(
+        fmt::format("embeddings {}: the dimension must be at least 1, got {}", v.name, v.dim));
   const std::size_t dim = static_cast<std::size_t>(v.dim);
   if (v.values.size() != v.words.size() * dim) {
-    throw InvalidArgument(fmt::format("embeddings {}: {} words need {} x {} = {} values, got {}", v.name, v.words.size(),
-                                      v.words.size(), dim, v.words.size() * dim, v.values.size()));
+    throw InvalidArgument(fmt::format("embeddings {}: {} words need {} x {} = {} values, got {}", v.name,
+                                      v.words.size(), v.words.size(), dim, v.words.size() * dim,
+                                      v.values.size()));
   }
   Mat m(static_cast<Index>(v.words.size()), static_cast<Index>(dim));
   for (std::size_t i = 0; i < v.values.size(); ++i) {
     if (!std::isfinite(v.values[i])) {
-      throw InvalidArgument(fmt::format("embeddings {}: row {} ('{}'), column {}: expected a finite number, found {}",
-                                        v.name, i / dim, v.words[i / dim], i % dim, v.values[i]));
+      throw InvalidArgument(
+          fmt::format("embeddings {}: row {} ('{}'), column {}: expected a finite number, found {}", v.name,
+                      i / dim, v.words[i / dim], i % dim, v.values[i]));
     }
     m.data()[i] = v.values[i];
   }
   std::unordered_map<std::string_view, std::size_t> seen;
   for (std::size_t i = 0; i < v.words.size(); ++i) {
     if (v.words[i].empty()) throw InvalidArgument(fmt::format("embeddings {}: word {} is empty", v.name, i));
-    if (!is_valid_utf8(v.words[i])) throw InvalidArgument(fmt::format("embeddings {}: word {} is not valid UTF-8", v.name, i));
+    if (!is_valid_utf8(v.words[i]))
+      throw InvalidArgument(fmt::format("embeddings {}: word {} is not valid UTF-8", v.name, i));
     const auto [it, inserted] = seen.emplace(v.words[i], i);
     if (!inserted) {
-      throw InvalidArgument(fmt::format("embeddings {}: word {} '{}' repeats word {}", v.name, i, v.words[i], it->second));
+      throw InvalidArgument(
+          fmt::format("embeddings {}: word {} '{}' repeats word {}", v.name, i, v.words[i], it->second));
     }
   }
   return emb::EmbeddingTable(v.words, std::move(m));
@@ -106,8 +113,8 @@ Matrix initial_embeddings(const TrainOptions& o, const nlp::Vocabulary& vocab, t
     const std::string& source = o.word_vectors ? o.word_vectors->name : o.embeddings;
     emb::Coverage cov;
     table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov).template cast<Scalar>();
-    warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}", cov.n_found +
-                     cov.n_found_casefold, cov.n_vocab, source, 100 * cov.oov_rate,
+    warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}",
+                     cov.n_found + cov.n_found_casefold, cov.n_vocab, source, 100 * cov.oov_rate,
                      finetune ? "fine-tuned" : "frozen (--finetune-embeddings to train them)"));
     training["embeddings"] = {{"file", source}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
   } else {
@@ -169,14 +176,15 @@ std::vector<std::string> strip_parts(const std::vector<std::string>& strip) {
   return out;
 }
 
-
 using Ids = std::vector<std::vector<TokenId>>;
 
 // Trains the CNN on the train split with early stopping on the dev split.
-std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nlp::Vocabulary& vocab, const Ids& x,
-                                                 const std::vector<int>& y, const Ids& dx, const std::vector<int>& dy,
-                                                 const std::vector<std::string>& labels, nlohmann::json& training,
-                                                 const TrainEvents& events, const Log& warn) {
+std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
+                                                 const Ids& x, const std::vector<int>& y, const Ids& dx,
+                                                 const std::vector<int>& dy,
+                                                 const std::vector<std::string>& labels,
+                                                 nlohmann::json& training, const TrainEvents& events,
+                                                 const Log& warn) {
   bool finetune = false;
   Mat table = initial_embeddings<Mat>(o, vocab, 0.25f, finetune, training, warn);
   CnnTrainOptions co;
@@ -207,9 +215,10 @@ std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nl
 }
 
 // Trains the BiLSTM on the train split with early stopping on the dev split (see train/bilstm_train.h).
-std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const nlp::Vocabulary& vocab, const Ids& x,
-                                                    const std::vector<int>& y, const Ids& dx,
-                                                    const std::vector<int>& dy, const std::vector<std::string>& labels,
+std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const nlp::Vocabulary& vocab,
+                                                    const Ids& x, const std::vector<int>& y, const Ids& dx,
+                                                    const std::vector<int>& dy,
+                                                    const std::vector<std::string>& labels,
                                                     nlohmann::json& training, const TrainEvents& events,
                                                     const Log& warn) {
   bool finetune = false;
@@ -283,7 +292,8 @@ std::vector<std::string> parse_label_names(const std::string& text) {
     const auto b = name.find_first_not_of(" \t");
     const auto e = name.find_last_not_of(" \t");
     name = b == std::string::npos ? std::string() : name.substr(b, e - b + 1);
-    if (name.empty()) throw InvalidArgument(fmt::format("--labels '{}': name {} is empty", text, names.size() + 1));
+    if (name.empty())
+      throw InvalidArgument(fmt::format("--labels '{}': name {} is empty", text, names.size() + 1));
     if (std::find(names.begin(), names.end(), name) != names.end()) {
       throw InvalidArgument(fmt::format("--labels '{}': the name '{}' appears twice", text, name));
     }
@@ -291,7 +301,8 @@ std::vector<std::string> parse_label_names(const std::string& text) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (names.size() < 2) throw InvalidArgument(fmt::format("--labels '{}': expected at least two names", text));
+  if (names.size() < 2)
+    throw InvalidArgument(fmt::format("--labels '{}': expected at least two names", text));
   return names;
 }
 
@@ -300,7 +311,8 @@ void check_options(const TrainOptions& o, bool dev_documents) {
     throw InvalidArgument(fmt::format("--arch {}: this build trains: svm, cnn, bilstm", o.arch));
   }
   if (o.arch != "svm" && o.dev_fraction <= 0 && !dev_documents) {
-    throw InvalidArgument(fmt::format("--arch {} needs a dev set for early stopping: --dev-corpus SPEC or --dev-fraction > 0", o.arch));
+    throw InvalidArgument(fmt::format(
+        "--arch {} needs a dev set for early stopping: --dev-corpus SPEC or --dev-fraction > 0", o.arch));
   }
   if (o.word_vectors && !o.embeddings.empty()) {
     throw InvalidArgument("--embeddings FILE and in-memory word vectors were both given: give one");
@@ -314,7 +326,8 @@ void check_options(const TrainOptions& o, bool dev_documents) {
     std::set<std::string> seen;
     for (const auto& n : o.label_names) {
       if (n.empty()) throw InvalidArgument("--labels: a name is empty");
-      if (!seen.insert(n).second) throw InvalidArgument(fmt::format("--labels: the name '{}' appears twice", n));
+      if (!seen.insert(n).second)
+        throw InvalidArgument(fmt::format("--labels: the name '{}' appears twice", n));
     }
     if (o.label_names.size() < 2) throw InvalidArgument("--labels: expected at least two names");
   }
@@ -322,7 +335,8 @@ void check_options(const TrainOptions& o, bool dev_documents) {
 
 std::vector<std::string> self_test_texts(const std::vector<corpora::Example>& docs) {
   std::vector<std::string> texts;
-  for (std::size_t k = 0; k < docs.size() && texts.size() < 3; k += std::max<std::size_t>(1, docs.size() / 3)) {
+  for (std::size_t k = 0; k < docs.size() && texts.size() < 3;
+       k += std::max<std::size_t>(1, docs.size() / 3)) {
     std::string t = docs[k].text.substr(0, 2000);
     while (!t.empty() && !is_valid_utf8(t)) t.pop_back();
     texts.push_back(std::move(t));
@@ -340,7 +354,8 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
   const auto elapsed = [&] { return events.elapsed ? events.elapsed() : seconds_now() - t_called; };
   if (docs.empty()) throw FormatError("the corpus holds no documents");
   for (const auto& d : docs) {
-    if (!d.label) throw FormatError(fmt::format("document '{}' has no label; training needs a labelled corpus", d.id));
+    if (!d.label)
+      throw FormatError(fmt::format("document '{}' has no label; training needs a labelled corpus", d.id));
   }
   for (const auto& d : dev_docs) {
     if (!d.label) throw FormatError(fmt::format("dev document '{}' has no label", d.id));
@@ -360,15 +375,16 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
     std::string found;
     for (const auto& [name, id] : label_ids) found += (found.empty() ? "" : ", ") + name;
     if (label_ids.size() != labels.size()) {
-      throw InvalidArgument(fmt::format("--labels gives {} names, but the corpus has {} labels ({})", labels.size(),
-                                        label_ids.size(), found));
+      throw InvalidArgument(fmt::format("--labels gives {} names, but the corpus has {} labels ({})",
+                                        labels.size(), label_ids.size(), found));
     }
     for (auto& [name, id] : label_ids) {
       const auto it = std::find(corpus_labels.begin(), corpus_labels.end(), name);
       if (it == corpus_labels.end()) {
-        throw InvalidArgument(fmt::format("--labels names the integer labels 0..{}, but the corpus has label '{}' "
-                                          "(its labels: {})",
-                                          labels.size() - 1, name, found));
+        throw InvalidArgument(
+            fmt::format("--labels names the integer labels 0..{}, but the corpus has label '{}' "
+                        "(its labels: {})",
+                        labels.size() - 1, name, found));
       }
       id = static_cast<int>(it - corpus_labels.begin());
     }
@@ -376,7 +392,8 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
     label_ids.clear();
     for (std::size_t k = 0; k < labels.size(); ++k) label_ids.emplace(labels[k], static_cast<int>(k));
   }
-  if (label_ids.size() < 2) throw FormatError("the corpus has fewer than two labels; a classifier needs two or more");
+  if (label_ids.size() < 2)
+    throw FormatError("the corpus has fewer than two labels; a classifier needs two or more");
   if (labels.empty()) {
     for (auto& [name, id] : label_ids) {
       id = static_cast<int>(labels.size());
@@ -419,7 +436,8 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
         return;
       }
       if (docs[i].tokens) {  // pre-tokenized (SST trees, JSONL "tokens"): as evaluate/explain encode them
-        for (auto& t : nlp::pretokenized(*docs[i].tokens, o.lowercase)) tokens[i].push_back(std::move(t.text));
+        for (auto& t : nlp::pretokenized(*docs[i].tokens, o.lowercase))
+          tokens[i].push_back(std::move(t.text));
         return;
       }
       for (auto& t : tokenizer.tokenize(docs[i].text)) tokens[i].push_back(std::move(t.text));
@@ -479,16 +497,21 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
     }
     if (o.sst_phrases) {
       const std::size_t dropped = drop_repeated(x, y);
-      warn(fmt::format("sst phrases: {} distinct training sentences and phrases ({} repeats dropped)", x.size(),
-                       dropped));
+      warn(fmt::format("sst phrases: {} distinct training sentences and phrases ({} repeats dropped)",
+                       x.size(), dropped));
     }
     nlohmann::json training = {{"corpus", o.corpus},
-                               {"n_documents", docs.size()}, {"n_train", x.size()}, {"n_dev", dev.size()},
-                               {"seed", o.seed}, {"min_count", o.min_count}, {"strip", strip_parts(o.strip)}};
+                               {"n_documents", docs.size()},
+                               {"n_train", x.size()},
+                               {"n_dev", dev.size()},
+                               {"seed", o.seed},
+                               {"min_count", o.min_count},
+                               {"strip", strip_parts(o.strip)}};
     if (!o.dev_corpus.empty()) training["dev_corpus"] = o.dev_corpus;
     if (o.sst_phrases) training["sst_phrases"] = true;
-    out.classifier = o.arch == "cnn" ? train_cnn_model(o, vocab, x, y, dx, dy, labels, training, events, warn)
-                                     : train_bilstm_model(o, vocab, x, y, dx, dy, labels, training, events, warn);
+    out.classifier = o.arch == "cnn"
+                         ? train_cnn_model(o, vocab, x, y, dx, dy, labels, training, events, warn)
+                         : train_bilstm_model(o, vocab, x, y, dx, dy, labels, training, events, warn);
     return finish(std::move(training));
   }
   warn(spm ? fmt::format("vocabulary: the {} pieces of {}", vocab.size(), o.tokenizer.substr(4))
@@ -518,8 +541,8 @@ TrainedModel train_model(std::vector<corpora::Example> docs, std::vector<corpora
     }
     const double acc = static_cast<double>(correct) / static_cast<double>(dev.size());
     training["dev_accuracy"] = acc;
-    warn(fmt::format("dev accuracy: {:.2f} % ({} / {}) after {:.1f} s of training", 100 * acc, correct, dev.size(),
-                     seconds_now() - t_train));
+    warn(fmt::format("dev accuracy: {:.2f} % ({} / {}) after {:.1f} s of training", 100 * acc, correct,
+                     dev.size(), seconds_now() - t_train));
     if (o.refit) {
       warn("refitting on train + dev (--no-refit keeps the model trained on the train split only)");
       vocab = build(order);

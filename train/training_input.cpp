@@ -7,20 +7,23 @@
 
 namespace textlrp::train {
 
-TrainingDocuments read_training_documents(const corpora::InputOptions& input, const std::string& dev_corpus, bool sst_phrases,
-                                          std::size_t max_docs, const std::function<void(std::string_view)>& warn) {
+TrainingDocuments read_training_documents(const corpora::InputOptions& input, const std::string& dev_corpus,
+                                          bool sst_phrases, std::size_t max_docs,
+                                          const std::function<void(std::string_view)>& warn) {
   if (sst_phrases && dev_corpus.empty()) {
-    throw InvalidArgument("--sst-phrases needs --dev-corpus (a random split would put phrases of dev sentences into training)");
+    throw InvalidArgument(
+        "--sst-phrases needs --dev-corpus (a random split would put phrases of dev sentences into training)");
   }
-  if (sst_phrases && input.corpus.empty()) throw InvalidArgument("--sst-phrases needs --corpus sst:PATH or sst-binary:PATH");
+  if (sst_phrases && input.corpus.empty())
+    throw InvalidArgument("--sst-phrases needs --corpus sst:PATH or sst-binary:PATH");
   std::unique_ptr<corpora::CorpusReader> reader;
   if (sst_phrases) {
     corpora::CorpusOptions co = input.corpus_options(warn);
     co.sst_phrases = true;
     reader = corpora::open_corpus(input.corpus, co);
     if (reader->format() != "sst" && reader->format() != "sst-binary") {
-      throw InvalidArgument(fmt::format("--sst-phrases: {} is a {} corpus, not sst or sst-binary", input.corpus,
-                                        reader->format()));
+      throw InvalidArgument(fmt::format("--sst-phrases: {} is a {} corpus, not sst or sst-binary",
+                                        input.corpus, reader->format()));
     }
   } else {
     reader = input.open(warn);
@@ -29,7 +32,8 @@ TrainingDocuments read_training_documents(const corpora::InputOptions& input, co
   std::vector<corpora::Example>& docs = out.documents;
   corpora::Example ex;
   while (reader->next(ex)) {
-    if (!ex.label) throw FormatError(fmt::format("document '{}' has no label; training needs a labelled corpus", ex.id));
+    if (!ex.label)
+      throw FormatError(fmt::format("document '{}' has no label; training needs a labelled corpus", ex.id));
     docs.push_back(std::move(ex));
     ex = corpora::Example();
   }
@@ -52,7 +56,8 @@ TrainingDocuments read_training_documents(const corpora::InputOptions& input, co
       out.dev_documents.push_back(std::move(ex));
       ex = corpora::Example();
     }
-    if (out.dev_documents.empty()) throw FormatError(fmt::format("the dev corpus {} holds no documents", dev_corpus));
+    if (out.dev_documents.empty())
+      throw FormatError(fmt::format("the dev corpus {} holds no documents", dev_corpus));
   }
   return out;
 }

@@ -23,7 +23,8 @@ struct TrainingDocuments {
 // options, when not empty). With sst_phrases the corpus (an sst: or sst-binary: --corpus) yields
 // every labelled phrase of its trees. Throws InvalidArgument for --sst-phrases without --dev-corpus
 // or an SST --corpus, FormatError for a document without a label or an empty corpus.
-TrainingDocuments read_training_documents(const corpora::InputOptions& input, const std::string& dev_corpus, bool sst_phrases,
-                                          std::size_t max_docs, const std::function<void(std::string_view)>& warn);
+TrainingDocuments read_training_documents(const corpora::InputOptions& input, const std::string& dev_corpus,
+                                          bool sst_phrases, std::size_t max_docs,
+                                          const std::function<void(std::string_view)>& warn);
 
 }  // namespace textlrp::train

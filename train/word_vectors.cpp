@@ -11,8 +11,10 @@
 namespace textlrp::train {
 namespace fs = std::filesystem;
 
-std::size_t train_vectors(const fs::path& tokenized_text, const fs::path& out_vec, const TrainVectorsOptions& o) {
-  if (o.dim < 1 || o.dim > 10000) throw InvalidArgument(fmt::format("--dim must be in [1, 10000], got {}", o.dim));
+std::size_t train_vectors(const fs::path& tokenized_text, const fs::path& out_vec,
+                          const TrainVectorsOptions& o) {
+  if (o.dim < 1 || o.dim > 10000)
+    throw InvalidArgument(fmt::format("--dim must be in [1, 10000], got {}", o.dim));
   if (o.epoch < 1) throw InvalidArgument("--epoch must be at least 1");
   if (o.threads < 1) throw InvalidArgument("--threads must be at least 1");
   if (o.min_count < 1) throw InvalidArgument("--min-count must be at least 1");

@@ -50,7 +50,8 @@ analysis::DMat to_matrix(const Matrix& rows, std::string_view what) {
   analysis::DMat x(static_cast<Index>(rows.size()), static_cast<Index>(d));
   for (std::size_t i = 0; i < rows.size(); ++i) {
     if (rows[i].size() != d) {
-      throw InvalidArgument(fmt::format("{}: row {} has {} values, row 1 has {}", what, i + 1, rows[i].size(), d));
+      throw InvalidArgument(
+          fmt::format("{}: row {} has {} values, row 1 has {}", what, i + 1, rows[i].size(), d));
     }
     for (std::size_t j = 0; j < d; ++j) x(static_cast<Index>(i), static_cast<Index>(j)) = rows[i][j];
   }
@@ -59,7 +60,8 @@ analysis::DMat to_matrix(const Matrix& rows, std::string_view what) {
 
 Matrix to_rows(const analysis::DMat& x) {
   Matrix out(static_cast<std::size_t>(x.rows()));
-  for (Index i = 0; i < x.rows(); ++i) out[static_cast<std::size_t>(i)].assign(x.row(i).data(), x.row(i).data() + x.cols());
+  for (Index i = 0; i < x.rows(); ++i)
+    out[static_cast<std::size_t>(i)].assign(x.row(i).data(), x.row(i).data() + x.cols());
   return out;
 }
 
@@ -78,7 +80,8 @@ lrp::ExplainOptions analysis_explain_options(const lrp::ModelDir& model, const s
 
 }  // namespace
 
-std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations, const TopWordsOptions& options) {
+std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations,
+                                  const TopWordsOptions& options) {
   const analysis::TopWords::Key key = analysis::parse_topwords_key(options.rank);
   std::vector<std::string> labels;
   if (!explanations.empty()) {
@@ -90,13 +93,13 @@ std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations, 
     bool same = e.scores.size() == labels.size();
     for (std::size_t c = 0; same && c < labels.size(); ++c) same = e.scores[c].first == labels[c];
     if (!same) {
-      throw InvalidArgument(fmt::format("top_words: explanation {} ('{}') has other labels than explanation 1", i + 1,
-                                        e.id));
+      throw InvalidArgument(
+          fmt::format("top_words: explanation {} ('{}') has other labels than explanation 1", i + 1, e.id));
     }
     const auto it = std::find(labels.begin(), labels.end(), e.target);
     if (it == labels.end()) {
-      throw InvalidArgument(fmt::format("top_words: explanation {} ('{}'): target '{}' is not one of its labels", i + 1,
-                                        e.id, e.target));
+      throw InvalidArgument(fmt::format(
+          "top_words: explanation {} ('{}'): target '{}' is not one of its labels", i + 1, e.id, e.target));
     }
     std::vector<std::string> words;
     std::vector<double> relevance;
@@ -112,9 +115,11 @@ std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations, 
     ClassWords cw;
     cw.label = labels[c];
     cw.documents = tw.documents(c);
-    for (const auto& e : tw.top(c, options.per_class, key, options.min_documents)) cw.top.push_back(stats_of(e));
+    for (const auto& e : tw.top(c, options.per_class, key, options.min_documents))
+      cw.top.push_back(stats_of(e));
     if (options.negative) {
-      for (const auto& e : tw.bottom(c, options.per_class, key, options.min_documents)) cw.bottom.push_back(stats_of(e));
+      for (const auto& e : tw.bottom(c, options.per_class, key, options.min_documents))
+        cw.bottom.push_back(stats_of(e));
     }
     out.push_back(std::move(cw));
   }
@@ -127,7 +132,8 @@ std::vector<DocumentVectors> document_vectors(const Model& model, const std::vec
   std::vector<analysis::Weighting> weightings;
   for (const auto& w : options.weightings) {
     analysis::Weighting p = analysis::parse_weighting(w, "lrp");
-    const bool dup = std::any_of(weightings.begin(), weightings.end(), [&](const auto& q) { return q.name == p.name; });
+    const bool dup =
+        std::any_of(weightings.begin(), weightings.end(), [&](const auto& q) { return q.name == p.name; });
     if (!dup) weightings.push_back(std::move(p));
   }
   const lrp::ExplainOptions explain = analysis_explain_options(m, options.rule, options.steps);
@@ -135,7 +141,8 @@ std::vector<DocumentVectors> document_vectors(const Model& model, const std::vec
   const analysis::DocumentPass corpus = [&ex](const std::function<void(const corpora::Example&)>& visit) {
     for (const corpora::Example& d : ex) visit(d);
   };
-  const analysis::DocvecSetup setup = analysis::make_docvec_setup(m, options.embeddings, weightings, explain, corpus, {});
+  const analysis::DocvecSetup setup =
+      analysis::make_docvec_setup(m, options.embeddings, weightings, explain, corpus, {});
   std::vector<analysis::DocVectors> dv(ex.size());
   ThreadPool pool(resolve_threads(options.threads));
   pool.parallel_for(ex.size(), [&](std::size_t i) { dv[i] = analysis::document_vectors(setup, ex[i]); });
@@ -156,7 +163,8 @@ PcaResult pca(const Matrix& rows, std::size_t components, bool normalize) {
   analysis::DMat x = to_matrix(rows, "pca");
   if (x.rows() < 2) throw InvalidArgument(fmt::format("pca: needs at least two rows, got {}", x.rows()));
   if (components < 1 || static_cast<Index>(components) > x.cols()) {
-    throw InvalidArgument(fmt::format("pca: components must be in 1..{} (the dimension), got {}", x.cols(), components));
+    throw InvalidArgument(
+        fmt::format("pca: components must be in 1..{} (the dimension), got {}", x.cols(), components));
   }
   if (normalize) analysis::normalize_rows(x);
   const analysis::Pca p = analysis::fit_pca(x, static_cast<Index>(components));
@@ -172,7 +180,8 @@ PcaResult pca(const Matrix& rows, std::size_t components, bool normalize) {
 EpiResult explanatory_power(const Matrix& rows, const std::vector<std::optional<std::string>>& labels,
                             const EpiOptions& options) {
   if (labels.size() != rows.size()) {
-    throw InvalidArgument(fmt::format("explanatory_power: {} rows but {} labels", rows.size(), labels.size()));
+    throw InvalidArgument(
+        fmt::format("explanatory_power: {} rows but {} labels", rows.size(), labels.size()));
   }
   analysis::VectorSet set;
   set.x = to_matrix(rows, "explanatory_power");
@@ -200,13 +209,14 @@ DeletionCurves deletion_curves(const Model& model, const std::vector<Document>& 
                                const DeletionOptions& options) {
   const lrp::ModelDir& m = model.impl().model;
   const lrp::ExplainOptions explain = analysis_explain_options(m, options.rule, options.steps);
-  const analysis::DeletionSetup setup = analysis::make_deletion_setup(m, options.methods, options.max_delete,
-                                                            options.random_seeds, options.seed, explain, {});
+  const analysis::DeletionSetup setup = analysis::make_deletion_setup(
+      m, options.methods, options.max_delete, options.random_seeds, options.seed, explain, {});
   const std::vector<corpora::Example> ex = to_examples(documents);
   for (const auto& d : ex) (void)analysis::label_of(m, d, true);  // every document needs a label of the model
   std::vector<analysis::DocDeletion> per_doc(ex.size());
   ThreadPool pool(resolve_threads(options.threads));
-  pool.parallel_for(ex.size(), [&](std::size_t i) { per_doc[i] = analysis::delete_document(m, setup, ex[i]); });
+  pool.parallel_for(ex.size(),
+                    [&](std::size_t i) { per_doc[i] = analysis::delete_document(m, setup, ex[i]); });
   analysis::DeletionResult result = analysis::make_deletion_result(m, setup);
   for (const auto& d : per_doc) result.add(d);
   DeletionCurves out;

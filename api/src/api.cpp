@@ -9,28 +9,27 @@
 #include <atomic>
 #include <cctype>
 #include <charconv>
-#include <mutex>
-#include <limits>
-#include <span>
 #include <cstdint>
+#include <limits>
+#include <mutex>
+#include <span>
 #include <utility>
 
-#include "explain/explain_request.h"
-#include "explain/explanation.h"
-#include "explain/import.h"
-#include "explain/model.h"
-#include "explain/pipeline.h"
-#include "report/report.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/safetensors.h"
 #include "core/thread_pool.h"
 #include "corpora/line_utils.h"
+#include "explain/explain_request.h"
+#include "explain/explanation.h"
+#include "explain/import.h"
+#include "explain/model.h"
+#include "explain/pipeline.h"
 #include "model_impl.h"
+#include "report/report.h"
 #include "textlrp/textlrp.h"
 
 namespace textlrp {
-
 
 namespace {
 
@@ -46,7 +45,8 @@ Explanation from_record(explain::ExplanationRecord&& r) {
   e.scores = std::move(r.scores);
   e.score = r.score;
   e.tokens.reserve(r.tokens.size());
-  for (auto& t : r.tokens) e.tokens.push_back({std::move(t.text), t.begin, t.end, t.relevance, t.oov, t.unseen});
+  for (auto& t : r.tokens)
+    e.tokens.push_back({std::move(t.text), t.begin, t.end, t.relevance, t.oov, t.unseen});
   if (r.words) {
     e.words.emplace();
     e.words->reserve(r.words->size());
@@ -129,8 +129,10 @@ lrp::ExplainOptions explain_options(const lrp::ModelDir& model, const ExplainReq
     } else if (key == "seed") {
       s.seed = parse_number<std::uint64_t>(key, value);
     } else {
-      throw InvalidArgument(fmt::format("unknown explain option '{}' (valid: bias-factor, lstm-rule, precision, "
-                                        "seed, steps)", key));
+      throw InvalidArgument(
+          fmt::format("unknown explain option '{}' (valid: bias-factor, lstm-rule, precision, "
+                      "seed, steps)",
+                      key));
     }
   }
   return explain::explain_options(model, s);
@@ -168,21 +170,25 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
     throw InvalidArgument(fmt::format("config: not valid JSON: {}", e.what()));
   }
   if (!c.is_object()) throw InvalidArgument(fmt::format("config: expected a JSON object, got {}", c.dump()));
-  static const std::vector<std::string> kKeys = {"architecture", "name",           "labels",      "lowercase",
-                                                 "keep_punctuation", "max_tokens", "huggingface", "tokenizer_config"};
+  static const std::vector<std::string> kKeys = {
+      "architecture",     "name",       "labels",      "lowercase",
+      "keep_punctuation", "max_tokens", "huggingface", "tokenizer_config"};
   for (const auto& [key, value] : c.items()) {
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-      throw InvalidArgument(fmt::format("config: unknown key \"{}\" (valid: {})", key, fmt::join(kKeys, ", ")));
+      throw InvalidArgument(
+          fmt::format("config: unknown key \"{}\" (valid: {})", key, fmt::join(kKeys, ", ")));
     }
   }
   auto string_key = [&](const char* key, std::string fallback) {
     if (!c.contains(key)) return fallback;
-    if (!c[key].is_string()) throw InvalidArgument(fmt::format("config: \"{}\" must be a string, got {}", key, c[key].dump()));
+    if (!c[key].is_string())
+      throw InvalidArgument(fmt::format("config: \"{}\" must be a string, got {}", key, c[key].dump()));
     return c[key].get<std::string>();
   };
   auto bool_key = [&](const char* key, bool fallback) {
     if (!c.contains(key)) return fallback;
-    if (!c[key].is_boolean()) throw InvalidArgument(fmt::format("config: \"{}\" must be true or false, got {}", key, c[key].dump()));
+    if (!c[key].is_boolean())
+      throw InvalidArgument(fmt::format("config: \"{}\" must be true or false, got {}", key, c[key].dump()));
     return c[key].get<bool>();
   };
   const std::string arch = string_key("architecture", "");
@@ -193,7 +199,8 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
   const std::string name = string_key("name", "from_memory");
   const char* const own_keys_bert[] = {"labels", "lowercase", "keep_punctuation", "max_tokens"};
   const char* const own_keys_word[] = {"huggingface", "tokenizer_config"};
-  for (const char* key : arch == "bert" ? std::span<const char* const>(own_keys_bert) : std::span<const char* const>(own_keys_word)) {
+  for (const char* key : arch == "bert" ? std::span<const char* const>(own_keys_bert)
+                                        : std::span<const char* const>(own_keys_word)) {
     if (c.contains(key)) {
       throw InvalidArgument(fmt::format("config: \"{}\" does not apply to architecture {}", key, arch));
     }
@@ -205,8 +212,8 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
     std::int64_t n = 1;
     for (const auto d : t.shape) {
       if (d < 0) {
-        throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {}: negative dimension", tensor_name,
-                                          shape_string(t.shape)));
+        throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {}: negative dimension",
+                                          tensor_name, shape_string(t.shape)));
       }
       if (d != 0 && n > std::numeric_limits<std::int64_t>::max() / d) {
         throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {}: too large", tensor_name,
@@ -215,8 +222,9 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
       n *= d;
     }
     if (static_cast<std::uint64_t>(n) != t.values.size()) {
-      throw InvalidArgument(fmt::format("state_dict: tensor '{}' has shape {} ({} values), but {} values were given",
-                                        tensor_name, shape_string(t.shape), n, t.values.size()));
+      throw InvalidArgument(
+          fmt::format("state_dict: tensor '{}' has shape {} ({} values), but {} values were given",
+                      tensor_name, shape_string(t.shape), n, t.values.size()));
     }
     writer.add(tensor_name, std::move(t.shape), std::move(t.values));
   }
@@ -226,18 +234,22 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
   explain::ImportedModel imported;
   if (arch == "bert") {
     if (!c.contains("huggingface") || !c["huggingface"].is_object()) {
-      throw InvalidArgument("config: architecture bert needs \"huggingface\": the Hugging Face config.json object");
+      throw InvalidArgument(
+          "config: architecture bert needs \"huggingface\": the Hugging Face config.json object");
     }
     const nlohmann::json tc = c.contains("tokenizer_config") ? c["tokenizer_config"] : nlohmann::json();
-    imported = explain::import_huggingface(store, c["huggingface"], "config: huggingface", tc, "config: tokenizer_config",
-                                       std::move(vocabulary), "vocabulary");
+    imported = explain::import_huggingface(store, c["huggingface"], "config: huggingface", tc,
+                                           "config: tokenizer_config", std::move(vocabulary), "vocabulary");
   } else {
     explain::PytorchImport spec;
     spec.arch = arch;
     if (c.contains("labels")) {
-      if (!c["labels"].is_array()) throw InvalidArgument(fmt::format("config: \"labels\" must be an array of strings, got {}", c["labels"].dump()));
+      if (!c["labels"].is_array())
+        throw InvalidArgument(
+            fmt::format("config: \"labels\" must be an array of strings, got {}", c["labels"].dump()));
       for (const auto& l : c["labels"]) {
-        if (!l.is_string()) throw InvalidArgument(fmt::format("config: \"labels\": expected strings, got {}", l.dump()));
+        if (!l.is_string())
+          throw InvalidArgument(fmt::format("config: \"labels\": expected strings, got {}", l.dump()));
         spec.labels.push_back(l.get<std::string>());
       }
     }
@@ -246,7 +258,8 @@ Model Model::from_memory(const std::string& config_json, std::map<std::string, T
     if (c.contains("max_tokens")) {
       if (!c["max_tokens"].is_number_integer() || c["max_tokens"].get<std::int64_t>() < 1 ||
           c["max_tokens"].get<std::int64_t>() > std::numeric_limits<std::int32_t>::max()) {
-        throw InvalidArgument(fmt::format("config: \"max_tokens\" must be a positive integer, got {}", c["max_tokens"].dump()));
+        throw InvalidArgument(
+            fmt::format("config: \"max_tokens\" must be a positive integer, got {}", c["max_tokens"].dump()));
       }
       spec.max_tokens = static_cast<Index>(c["max_tokens"].get<std::int64_t>());
     }
@@ -278,7 +291,8 @@ Prediction Model::predict(std::string_view text) const {
   const Vec s = m.classifier->scores(m.encoder.encode(text));
   Prediction p;
   p.index = lrp::argmax(s);
-  for (std::size_t c = 0; c < m.labels().size(); ++c) p.scores.emplace_back(m.labels()[c], s[static_cast<Index>(c)]);
+  for (std::size_t c = 0; c < m.labels().size(); ++c)
+    p.scores.emplace_back(m.labels()[c], s[static_cast<Index>(c)]);
   if (p.index >= 0) p.label = m.labels()[static_cast<std::size_t>(p.index)];
   return p;
 }
@@ -314,8 +328,8 @@ Explanation Model::explain(const std::vector<std::string>& tokens, const Explain
   return explain_one(m, std::move(ex), request, eo, target);
 }
 
-std::vector<Explanation> Model::explain_many(std::span<const std::string> texts, const ExplainRequest& request,
-                                             int threads) const {
+std::vector<Explanation> Model::explain_many(std::span<const std::string> texts,
+                                             const ExplainRequest& request, int threads) const {
   const lrp::ModelDir& m = impl_->model;
   const lrp::ExplainOptions eo = explain_options(m, request);
   const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
@@ -330,13 +344,17 @@ std::vector<Explanation> Model::explain_many(std::span<const std::string> texts,
   return out;
 }
 
-std::string document_id(std::size_t line, std::string_view text) { return corpora::detail::generated_id(line, text); }
+std::string document_id(std::size_t line, std::string_view text) {
+  return corpora::detail::generated_id(line, text);
+}
 
 CorpusResult Model::explain_corpus(const CorpusRequest& corpus, const std::filesystem::path& output,
                                    const ExplainRequest& request, int threads) const {
   const explain::Model& m = impl_->model;
-  if (request.label) throw InvalidArgument("explain_corpus: the documents carry their own labels; leave label unset");
-  if (!request.id.empty()) throw InvalidArgument("explain_corpus: the documents carry their own ids; leave id unset");
+  if (request.label)
+    throw InvalidArgument("explain_corpus: the documents carry their own labels; leave label unset");
+  if (!request.id.empty())
+    throw InvalidArgument("explain_corpus: the documents carry their own ids; leave id unset");
   const lrp::ExplainOptions eo = explain_options(m, request);
   const explain::TargetSpec target = explain::TargetSpec::parse(request.target, m);
   CorpusResult result;
@@ -404,7 +422,8 @@ Explanation from_json(const std::string& line, const std::string& where) {
   return from_record(explain::parse_explanation_line(line, where));
 }
 
-void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path, int threads) {
+void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path,
+                 int threads) {
   for (std::size_t i = 0; i < explanations.size(); ++i) {
     if (!explanations[i]) throw InvalidArgument(fmt::format("write_jsonl: explanation {} is null", i));
   }
@@ -426,7 +445,8 @@ void write_jsonl(std::span<const Explanation* const> explanations, const std::fi
   write_file_atomic(path, all);
 }
 
-void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path, int threads) {
+void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path,
+                 int threads) {
   std::vector<const Explanation*> ptrs;
   ptrs.reserve(explanations.size());
   for (const auto& e : explanations) ptrs.push_back(&e);

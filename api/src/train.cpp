@@ -7,8 +7,8 @@
 #include <utility>
 
 #include "explain/model.h"
-#include "train/training_input.h"
 #include "train/train_model.h"
+#include "train/training_input.h"
 
 namespace textlrp {
 namespace {
@@ -28,12 +28,13 @@ std::vector<corpora::Example> to_examples(const std::vector<TrainDocument>& docu
   return out;
 }
 
-TrainSummary train_and_save(std::vector<corpora::Example> documents, std::vector<corpora::Example> dev_documents,
-                            const std::filesystem::path& dir, const TrainOptions& options,
-                            const TrainEvents& events) {
+TrainSummary train_and_save(std::vector<corpora::Example> documents,
+                            std::vector<corpora::Example> dev_documents, const std::filesystem::path& dir,
+                            const TrainOptions& options, const TrainEvents& events) {
   const train::TrainedModel model =
       train::train_model(std::move(documents), std::move(dev_documents), options, events);
-  explain::save_model(dir, model.config, *model.tokenizer, model.vocab, *model.classifier, model.self_test_texts);
+  explain::save_model(dir, model.config, *model.tokenizer, model.vocab, *model.classifier,
+                      model.self_test_texts);
   TrainSummary s;
   s.dir = dir;
   s.architecture = std::string(model.classifier->architecture());

@@ -9,9 +9,9 @@
 #include <map>
 #include <optional>
 
-#include "explain/json_count.h"
 #include "core/error.h"
 #include "core/file.h"
+#include "explain/json_count.h"
 
 namespace textlrp::app {
 
@@ -48,7 +48,8 @@ nlohmann::ordered_json rounded_array(const std::vector<double>& v) {
 
 }  // namespace
 
-std::vector<corpora::Example> read_documents(const InputOptions& input, std::size_t max_docs, const LogFn& log) {
+std::vector<corpora::Example> read_documents(const InputOptions& input, std::size_t max_docs,
+                                             const LogFn& log) {
   auto reader = input.open(log);
   std::vector<corpora::Example> all;
   corpora::Example ex;
@@ -115,9 +116,9 @@ void DocumentProgress::update(std::size_t done) {
     return;
   }
   const int eta = static_cast<int>(static_cast<double>(total_ - done) / std::max(rate, 1e-9));
-  log_line(fmt::format("{}: {}/{} documents ({:.1f}%), {:.2f} docs/s, ETA {}:{:02d}:{:02d}", what_, done, total_,
-                       100.0 * static_cast<double>(done) / static_cast<double>(total_), rate, eta / 3600,
-                       eta / 60 % 60, eta % 60));
+  log_line(fmt::format("{}: {}/{} documents ({:.1f}%), {:.2f} docs/s, ETA {}:{:02d}:{:02d}", what_, done,
+                       total_, 100.0 * static_cast<double>(done) / static_cast<double>(total_), rate,
+                       eta / 3600, eta / 60 % 60, eta % 60));
 }
 
 void DocumentProgress::finish(std::size_t done) { progress_.finish(done, quiet_); }
@@ -125,8 +126,9 @@ void DocumentProgress::finish(std::size_t done) { progress_.finish(done, quiet_)
 // ---------------------------------------------------------------------------------------------
 // Document vectors
 
-DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings, std::vector<Weighting> weightings,
-                              const lrp::ExplainOptions& explain, const Documents& docs, const LogFn& log) {
+DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
+                              std::vector<Weighting> weightings, const lrp::ExplainOptions& explain,
+                              const Documents& docs, const LogFn& log) {
   const la::DocumentPass corpus = [&docs](const std::function<void(const corpora::Example&)>& visit) {
     auto reader = docs.open_unsharded();
     corpora::Example doc;
@@ -191,8 +193,9 @@ std::string vectors_tsv_header(Index dim) {
   return h;
 }
 
-void append_vectors_tsv(std::string& out, const std::string& id, const std::string& label, const std::string& prediction,
-                        const std::string& model, const std::string& weighting, std::span<const double> v) {
+void append_vectors_tsv(std::string& out, const std::string& id, const std::string& label,
+                        const std::string& prediction, const std::string& model, const std::string& weighting,
+                        std::span<const double> v) {
   out += tsv_escape(id);
   out += '\t';
   out += tsv_escape(label);
@@ -209,7 +212,8 @@ void append_vectors_tsv(std::string& out, const std::string& id, const std::stri
 std::vector<VectorSet> read_vectors_tsv(const std::string& path) {
   LineReader reader(path);
   std::string line;
-  if (!reader.next(line)) throw FormatError(fmt::format("{}: empty file; expected a docvec TSV header", reader.name()));
+  if (!reader.next(line))
+    throw FormatError(fmt::format("{}: empty file; expected a docvec TSV header", reader.name()));
   if (line.rfind(kTsvColumns, 0) != 0) {
     throw FormatError(fmt::format("{}:1: expected the docvec header '{}\\tv1…', got '{:.60}'", reader.name(),
                                   "id\\tlabel\\tprediction\\tmodel\\tweighting", line));
@@ -226,8 +230,9 @@ std::vector<VectorSet> read_vectors_tsv(const std::string& path) {
     // The header again: files concatenated (the outputs of `docvec --shard I/N`, cat part-*.tsv).
     if (line == header) continue;
     if (line.rfind(kTsvColumns, 0) == 0) {
-      throw FormatError(fmt::format("{}:{}: a docvec header with {} vector columns, but the file began with {}",
-                                    reader.name(), reader.line_number(), split_tabs(line).size() - 5, dim));
+      throw FormatError(
+          fmt::format("{}:{}: a docvec header with {} vector columns, but the file began with {}",
+                      reader.name(), reader.line_number(), split_tabs(line).size() - 5, dim));
     }
     const auto f = split_tabs(line);
     if (f.size() != n_fields) {
@@ -254,8 +259,8 @@ std::vector<VectorSet> read_vectors_tsv(const std::string& path) {
       const auto* e = b + f[k].size();
       const auto r = std::from_chars(b, e, v);
       if (r.ec != std::errc() || r.ptr != e) {
-        throw FormatError(fmt::format("{}:{}: field {} is not a number: '{:.40}'", reader.name(), reader.line_number(),
-                                      k + 1, f[k]));
+        throw FormatError(fmt::format("{}:{}: field {} is not a number: '{:.40}'", reader.name(),
+                                      reader.line_number(), k + 1, f[k]));
       }
       flat.push_back(v);
     }
@@ -279,7 +284,8 @@ std::vector<VectorSet> read_vectors_tsv(const std::vector<std::string>& paths) {
         dim = part.x.cols();
         first_file = path;
       } else if (part.x.cols() != dim) {
-        throw FormatError(fmt::format("{}: vectors of {} dimensions, but {} has {}", path, part.x.cols(), first_file, dim));
+        throw FormatError(
+            fmt::format("{}: vectors of {} dimensions, but {} has {}", path, part.x.cols(), first_file, dim));
       }
       const auto [it, inserted] = index.try_emplace({part.model, part.weighting}, sets.size());
       if (inserted) {
@@ -308,7 +314,8 @@ std::vector<VectorSet> read_vectors_tsv(const std::vector<std::string>& paths) {
 
 nlohmann::ordered_json epi_json(const std::vector<EpiRow>& rows, const EpiOptions& options) {
   nlohmann::ordered_json j;
-  j["measure"] = "explanatory power index: best mean k-NN accuracy over k = 1..k_max, stratified cross-validation";
+  j["measure"] =
+      "explanatory power index: best mean k-NN accuracy over k = 1..k_max, stratified cross-validation";
   j["distance"] = std::string(la::distance_name(options.distance));
   j["normalized"] = options.normalize;
   j["folds"] = options.folds;
@@ -330,7 +337,8 @@ nlohmann::ordered_json epi_json(const std::vector<EpiRow>& rows, const EpiOption
 }
 
 std::string epi_table(const std::vector<EpiRow>& rows) {
-  std::string out = fmt::format("{:<24} {:<10} {:>9} {:>8} {:>6}\n", "model", "weighting", "documents", "EPI", "best k");
+  std::string out =
+      fmt::format("{:<24} {:<10} {:>9} {:>8} {:>6}\n", "model", "weighting", "documents", "EPI", "best k");
   for (const EpiRow& r : rows) {
     out += fmt::format("{:<24} {:<10} {:>9} {:>7.2f}% {:>6}\n", r.model, r.weighting, r.documents,
                        100 * r.cv.best_accuracy, r.cv.best_k);
@@ -348,7 +356,8 @@ nlohmann::ordered_json deletion_json(const DeletionResult& r) {
   j["architecture"] = r.architecture;
   j["deletion"] = r.deletion;
   j["order"] =
-      "relevance for the true class: decreasing for correctly classified documents (accuracy falls), increasing for "
+      "relevance for the true class: decreasing for correctly classified documents (accuracy falls), "
+      "increasing for "
       "misclassified ones (accuracy rises); random: seeded permutations, averaged";
   j["max_delete"] = r.max_delete;
   j["documents"] = r.documents;
@@ -384,8 +393,9 @@ DeletionData deletion_data(const nlohmann::ordered_json& j, const std::string& w
     const auto& v = j.at(key);
     const std::optional<std::uint64_t> n = json_count(v, static_cast<std::uint64_t>(INT32_MAX));
     if (!n) {
-      throw FormatError(fmt::format("{}: not a `textlrp deletion` result: \"{}\": expected an integer 0..{}, got {}",
-                                    where, key, INT32_MAX, v.dump().substr(0, 40)));
+      throw FormatError(
+          fmt::format("{}: not a `textlrp deletion` result: \"{}\": expected an integer 0..{}, got {}", where,
+                      key, INT32_MAX, v.dump().substr(0, 40)));
     }
     return static_cast<int>(*n);
   };
@@ -411,7 +421,8 @@ DeletionData deletion_data(const nlohmann::ordered_json& j, const std::string& w
       d.curves.push_back(std::move(c));
     }
     if (j.contains("skipped")) {
-      for (const auto& [name, why] : j["skipped"].items()) d.skipped.emplace_back(name, why.get<std::string>());
+      for (const auto& [name, why] : j["skipped"].items())
+        d.skipped.emplace_back(name, why.get<std::string>());
     }
     return d;
   } catch (const nlohmann::ordered_json::exception& e) {

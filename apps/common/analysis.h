@@ -17,18 +17,18 @@
 #include <utility>
 #include <vector>
 
-#include "apps/common/cli.h"
 #include "analysis/deletion.h"
 #include "analysis/deletion_run.h"
-#include "analysis/docvec.h"
 #include "analysis/document.h"
+#include "analysis/docvec.h"
 #include "analysis/epi.h"
 #include "analysis/knn.h"
 #include "analysis/pca.h"
 #include "analysis/topwords.h"
-#include "explain/pipeline.h"
+#include "apps/common/cli.h"
 #include "core/ordered_stream.h"
 #include "core/thread_pool.h"
+#include "explain/pipeline.h"
 
 namespace textlrp::app {
 
@@ -36,18 +36,18 @@ using LogFn = std::function<void(std::string_view)>;
 
 // The analysis module's per-document API, under the names the commands use.
 using analysis::class_indices;
+using analysis::delete_document;
 using analysis::deletes_words;
 using analysis::deletion_meaning;
-using analysis::delete_document;
 using analysis::DeletionResult;
 using analysis::DeletionSetup;
 using analysis::DocDeletion;
+using analysis::document_vectors;
+using analysis::document_words;
 using analysis::docvec_needs_corpus_idf;
 using analysis::DocvecSetup;
 using analysis::DocVectors;
 using analysis::DocWords;
-using analysis::document_vectors;
-using analysis::document_words;
 using analysis::EpiOptions;
 using analysis::EpiRow;
 using analysis::explanatory_power;
@@ -71,7 +71,8 @@ using textlrp::resolve_threads;  // threads <= 0 -> every core
 // Reads every document of the input. With max_docs > 0 and more documents than that, keeps
 // max_docs of them spread evenly over the corpus in corpus order (indices ⌊i·n/max_docs⌋), so a
 // folder corpus sorted by class keeps every class. Logs "N of M documents" when it drops some.
-std::vector<corpora::Example> read_documents(const InputOptions& input, std::size_t max_docs, const LogFn& log);
+std::vector<corpora::Example> read_documents(const InputOptions& input, std::size_t max_docs,
+                                             const LogFn& log);
 
 // The documents of an analysis: either read into memory (read_documents; needed for --max-docs and
 // for analyses that keep every document, like PCA/EPI), or streamed from the input in bounded memory
@@ -120,8 +121,8 @@ class DocumentProgress {
 // result to sink(const corpora::Example&, Result&) in document order, with progress. An exception
 // of fn stops the run (the first failing document's, in input order). Returns the number of documents.
 template <class Fn, class Sink>
-std::size_t for_each_document(corpora::CorpusReader& reader, std::size_t total, int threads, std::size_t batch,
-                              const std::string& what, bool quiet, Fn&& fn, Sink&& sink) {
+std::size_t for_each_document(corpora::CorpusReader& reader, std::size_t total, int threads,
+                              std::size_t batch, const std::string& what, bool quiet, Fn&& fn, Sink&& sink) {
   DocumentProgress progress(what, quiet, total);
   ThreadPool pool(resolve_threads(threads));
   const std::size_t n = map_in_order<corpora::Example>(
@@ -162,15 +163,17 @@ std::size_t for_each_document(const std::vector<corpora::Example>& docs, int thr
 
 // analysis::make_docvec_setup over the documents of a command: they are read again (unsharded)
 // for a corpus idf, only when one is needed (analysis::docvec_needs_corpus_idf).
-DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings, std::vector<Weighting> weightings,
-                              const lrp::ExplainOptions& explain, const Documents& docs, const LogFn& log);
+DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
+                              std::vector<Weighting> weightings, const lrp::ExplainOptions& explain,
+                              const Documents& docs, const LogFn& log);
 
 // TSV: a header line "id\tlabel\tprediction\tmodel\tweighting\tv1\t…\tvE", then one row per
 // document and weighting. Tabs, newlines and backslashes in the text fields are written as \t,
 // \n, \r and \\.
 std::string vectors_tsv_header(Index dim);
-void append_vectors_tsv(std::string& out, const std::string& id, const std::string& label, const std::string& prediction,
-                        const std::string& model, const std::string& weighting, std::span<const double> v);
+void append_vectors_tsv(std::string& out, const std::string& id, const std::string& label,
+                        const std::string& prediction, const std::string& model, const std::string& weighting,
+                        std::span<const double> v);
 // Reads one such file into one VectorSet per (model, weighting), in order of first appearance.
 // Throws FormatError naming file:line for a bad header, a wrong field count or a bad number.
 // A header line repeated later in the file (concatenated `docvec --shard I/N` outputs) is skipped.

@@ -41,9 +41,10 @@ table.epi tr.best td{font-weight:600}
 )css";
 
 // Class colours (Tableau 20, strong colours first), cycled beyond 20 classes.
-constexpr std::string_view kClassColours[] = {
-    "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
-    "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"};
+constexpr std::string_view kClassColours[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                                              "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf",
+                                              "#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5",
+                                              "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"};
 
 std::string_view class_colour(int cls) {
   if (cls < 0) return "#57606a";
@@ -73,7 +74,8 @@ std::vector<double> nice_ticks(double lo, double hi) {
   const double norm = raw / mag;
   const double step = (norm < 1.5 ? 1 : norm < 3 ? 2 : norm < 7 ? 5 : 10) * mag;
   std::vector<double> t;
-  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
+  for (double v = std::ceil(lo / step) * step; v <= hi + step * 1e-9; v += step)
+    t.push_back(std::abs(v) < step * 1e-9 ? 0.0 : v);
   return t;
 }
 
@@ -99,29 +101,35 @@ void append_axes(std::string& out, const Frame& f, const std::string& title, con
   const double ys = yt.size() > 1 ? (yt[1] - yt[0]) * y_scale : 1;
   const double pl = f.left, pr = f.width - f.right, pt = f.top, pb = f.height - f.bottom;
   for (double v : yt) {
-    fmt::format_to(std::back_inserter(out), "<line class=\"grid\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>", pl,
-                   f.py(v), pr, f.py(v));
     fmt::format_to(std::back_inserter(out),
-                   "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}{}</text>", pl - 5,
-                   f.py(v), tick_label(v * y_scale, ys), y_suffix);
+                   "<line class=\"grid\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>", pl,
+                   f.py(v), pr, f.py(v));
+    fmt::format_to(
+        std::back_inserter(out),
+        "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"end\" dominant-baseline=\"middle\">{}{}</text>",
+        pl - 5, f.py(v), tick_label(v * y_scale, ys), y_suffix);
   }
   for (double v : xt) {
-    fmt::format_to(std::back_inserter(out), "<line class=\"axis\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>",
-                   f.px(v), pb, f.px(v), pb + 4);
-    fmt::format_to(std::back_inserter(out), "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", f.px(v),
-                   pb + 16, tick_label(v, xs));
+    fmt::format_to(std::back_inserter(out),
+                   "<line class=\"axis\" x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\"/>", f.px(v),
+                   pb, f.px(v), pb + 4);
+    fmt::format_to(std::back_inserter(out),
+                   "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>", f.px(v), pb + 16,
+                   tick_label(v, xs));
   }
   fmt::format_to(std::back_inserter(out),
                  "<line class=\"axis\" x1=\"{0:.1f}\" y1=\"{1:.1f}\" x2=\"{2:.1f}\" y2=\"{1:.1f}\"/>"
                  "<line class=\"axis\" x1=\"{0:.1f}\" y1=\"{3:.1f}\" x2=\"{0:.1f}\" y2=\"{1:.1f}\"/>",
                  pl, pb, pr, pt);
-  fmt::format_to(std::back_inserter(out), "<text class=\"xlabel\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
+  fmt::format_to(std::back_inserter(out),
+                 "<text class=\"xlabel\" x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{}</text>",
                  (pl + pr) / 2, f.height - 12, esc(x_label));
   fmt::format_to(std::back_inserter(out),
                  "<text class=\"ylabel\" x=\"{0:.1f}\" y=\"{1:.1f}\" text-anchor=\"middle\" "
                  "transform=\"rotate(-90 {0:.1f} {1:.1f})\">{2}</text>",
                  14.0, (pt + pb) / 2, esc(y_label));
-  fmt::format_to(std::back_inserter(out), "<text class=\"title\" x=\"{:.1f}\" y=\"18\" text-anchor=\"middle\">{}</text>",
+  fmt::format_to(std::back_inserter(out),
+                 "<text class=\"title\" x=\"{:.1f}\" y=\"18\" text-anchor=\"middle\">{}</text>",
                  (pl + pr) / 2, esc(title));
 }
 
@@ -160,21 +168,23 @@ void append_marker(std::string& out, Shape shape, double x, double y, double r, 
   const std::string c = cls.empty() ? std::string() : fmt::format(" class=\"{}\"", cls);
   switch (shape) {
     case Shape::kCircle:
-      fmt::format_to(std::back_inserter(out), "<circle{} cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\"/>", c, x,
-                     y, r, fill);
+      fmt::format_to(std::back_inserter(out),
+                     "<circle{} cx=\"{:.1f}\" cy=\"{:.1f}\" r=\"{:.1f}\" fill=\"{}\"/>", c, x, y, r, fill);
       return;
     case Shape::kSquare:
-      fmt::format_to(std::back_inserter(out), "<path{} d=\"M{:.1f},{:.1f}h{:.1f}v{:.1f}h{:.1f}z\" fill=\"{}\"/>", c,
-                     x - r * 0.9, y - r * 0.9, 1.8 * r, 1.8 * r, -1.8 * r, fill);
+      fmt::format_to(std::back_inserter(out),
+                     "<path{} d=\"M{:.1f},{:.1f}h{:.1f}v{:.1f}h{:.1f}z\" fill=\"{}\"/>", c, x - r * 0.9,
+                     y - r * 0.9, 1.8 * r, 1.8 * r, -1.8 * r, fill);
       return;
     case Shape::kTriangle:
-      fmt::format_to(std::back_inserter(out), "<path{} d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}z\" fill=\"{}\"/>",
-                     c, x, y - 1.2 * r, x + 1.1 * r, y + 0.8 * r, x - 1.1 * r, y + 0.8 * r, fill);
+      fmt::format_to(std::back_inserter(out),
+                     "<path{} d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}z\" fill=\"{}\"/>", c, x,
+                     y - 1.2 * r, x + 1.1 * r, y + 0.8 * r, x - 1.1 * r, y + 0.8 * r, fill);
       return;
     case Shape::kDiamond:
       fmt::format_to(std::back_inserter(out),
-                     "<path{} d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}z\" fill=\"{}\"/>", c, x,
-                     y - 1.2 * r, x + 1.2 * r, y, x, y + 1.2 * r, x - 1.2 * r, y, fill);
+                     "<path{} d=\"M{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}L{:.1f},{:.1f}z\" fill=\"{}\"/>",
+                     c, x, y - 1.2 * r, x + 1.2 * r, y, x, y + 1.2 * r, x - 1.2 * r, y, fill);
       return;
   }
 }
@@ -182,21 +192,24 @@ void append_marker(std::string& out, Shape shape, double x, double y, double r, 
 // Dash patterns per curve (the random baseline is always dashed "5 3").
 constexpr std::string_view kDashes[] = {"", "7 3", "2 2", "9 3 2 3", "4 4", "1 3"};
 
-void append_legend_entry(std::string& out, double x, double y, std::string_view colour, const std::string& text,
-                         bool line, std::string_view dash, Shape shape = Shape::kSquare) {
+void append_legend_entry(std::string& out, double x, double y, std::string_view colour,
+                         const std::string& text, bool line, std::string_view dash,
+                         Shape shape = Shape::kSquare) {
   out += "<g class=\"legend-entry\"><title>";
   append_html_escaped(out, text);
   out += "</title>";
   if (line) {
     fmt::format_to(std::back_inserter(out),
-                   "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" stroke-width=\"2.5\"{}/>", x,
-                   y, x + 22, y, colour,
+                   "<line x1=\"{:.1f}\" y1=\"{:.1f}\" x2=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
+                   "stroke-width=\"2.5\"{}/>",
+                   x, y, x + 22, y, colour,
                    dash.empty() ? std::string() : fmt::format(" stroke-dasharray=\"{}\"", dash));
     append_marker(out, shape, x + 11, y, 3, colour, "");
   } else {
     append_marker(out, shape, x + 5, y, 5, colour, "");
   }
-  fmt::format_to(std::back_inserter(out), "<text x=\"{:.1f}\" y=\"{:.1f}\" dominant-baseline=\"middle\">{}</text></g>",
+  fmt::format_to(std::back_inserter(out),
+                 "<text x=\"{:.1f}\" y=\"{:.1f}\" dominant-baseline=\"middle\">{}</text></g>",
                  x + (line ? 28 : 15), y, esc(legend_text(text)));
 }
 
@@ -204,7 +217,8 @@ std::string percent(double v) { return fmt::format("{:.2f}%", 100 * v); }
 
 }  // namespace
 
-std::string svg_scatter(const ScatterData& data, const std::vector<std::string>& class_names, const std::string& title) {
+std::string svg_scatter(const ScatterData& data, const std::vector<std::string>& class_names,
+                        const std::string& title) {
   // Legend: every class, in columns of at most kRows entries, each column as wide as its longest
   // (cut) name; the chart widens to hold them (nothing is clipped, no "… more").
   constexpr std::size_t kRows = 30;
@@ -216,8 +230,16 @@ std::string svg_scatter(const ScatterData& data, const std::vector<std::string>&
     col_width[c / kRows] = std::max(col_width[c / kRows], 15 + text_width(legend_text(class_names[c])) + 12);
   }
   const double legend_width = std::accumulate(col_width.begin(), col_width.end(), 0.0);
-  Frame f{370 + std::max(60.0, legend_width + 14), std::max(380.0, 60.0 + kRowHeight * static_cast<double>(rows)),
-          56, std::max(60.0, legend_width + 14), 32, 46, 0, 1, 0, 1};
+  Frame f{370 + std::max(60.0, legend_width + 14),
+          std::max(380.0, 60.0 + kRowHeight * static_cast<double>(rows)),
+          56,
+          std::max(60.0, legend_width + 14),
+          32,
+          46,
+          0,
+          1,
+          0,
+          1};
   if (!data.x.empty()) {
     const auto [xmin, xmax] = std::minmax_element(data.x.begin(), data.x.end());
     const auto [ymin, ymax] = std::minmax_element(data.y.begin(), data.y.end());
@@ -228,10 +250,11 @@ std::string svg_scatter(const ScatterData& data, const std::vector<std::string>&
     f.y1 = *ymax + 0.05 * dy;
   }
   std::string out;
-  fmt::format_to(std::back_inserter(out),
-                 "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
-                 "viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" aria-label=\"{2}\">",
-                 f.width, f.height, esc(title));
+  fmt::format_to(
+      std::back_inserter(out),
+      "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
+      "viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" aria-label=\"{2}\">",
+      f.width, f.height, esc(title));
   append_axes(out, f, title, fmt::format("PC1 ({:.1f}% of the variance)", 100 * data.explained1),
               fmt::format("PC2 ({:.1f}%)", 100 * data.explained2));
   // Draw in a fixed shuffled order so that no class (the last of a sorted corpus) covers the others.
@@ -242,7 +265,8 @@ std::string svg_scatter(const ScatterData& data, const std::vector<std::string>&
   out += "<g class=\"points\" fill-opacity=\"0.75\">";
   for (Index i : order) {
     const auto k = static_cast<std::size_t>(i);
-    append_marker(out, class_shape(data.cls[k]), f.px(data.x[k]), f.py(data.y[k]), r, class_colour(data.cls[k]), "pt");
+    append_marker(out, class_shape(data.cls[k]), f.px(data.x[k]), f.py(data.y[k]), r,
+                  class_colour(data.cls[k]), "pt");
   }
   out += "</g><g class=\"legend\">";
   double lx = f.width - f.right + 14;
@@ -256,20 +280,30 @@ std::string svg_scatter(const ScatterData& data, const std::vector<std::string>&
   return out;
 }
 
-std::string svg_lines(const std::vector<LineSeries>& series, const std::string& title, const std::string& x_label,
-                      const std::string& y_label) {
+std::string svg_lines(const std::vector<LineSeries>& series, const std::string& title,
+                      const std::string& x_label, const std::string& y_label) {
   std::size_t n = 0;
   for (const auto& s : series) n = std::max(n, s.y.size());
   // The legend column is as wide as its longest entry (cut at kLegendChars), so nothing is clipped.
   double legend_width = 60;
-  for (const auto& ser : series) legend_width = std::max(legend_width, 28 + text_width(legend_text(ser.name)) + 10);
-  Frame f{368 + legend_width, std::max(340.0, 80.0 + 16.0 * static_cast<double>(series.size())), 56, legend_width, 32,
-          46, 0, std::max<double>(1, static_cast<double>(n) - 1), 0, 1};
+  for (const auto& ser : series)
+    legend_width = std::max(legend_width, 28 + text_width(legend_text(ser.name)) + 10);
+  Frame f{368 + legend_width,
+          std::max(340.0, 80.0 + 16.0 * static_cast<double>(series.size())),
+          56,
+          legend_width,
+          32,
+          46,
+          0,
+          std::max<double>(1, static_cast<double>(n) - 1),
+          0,
+          1};
   std::string out;
-  fmt::format_to(std::back_inserter(out),
-                 "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
-                 "viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" aria-label=\"{2}\">",
-                 f.width, f.height, esc(title));
+  fmt::format_to(
+      std::back_inserter(out),
+      "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{0:.0f}\" height=\"{1:.0f}\" "
+      "viewBox=\"0 0 {0:.0f} {1:.0f}\" role=\"img\" aria-label=\"{2}\">",
+      f.width, f.height, esc(title));
   append_axes(out, f, title, x_label, y_label, 100, "%");
   // Curves that coincide (e.g. two methods giving the same ranking) stay visible: each curve has its
   // own dash pattern and marker shape, and earlier curves are drawn wider, so a later one on top
@@ -286,17 +320,19 @@ std::string svg_lines(const std::vector<LineSeries>& series, const std::string& 
     const double width = 1.5 + 1.2 * static_cast<double>(series.size() - 1 - s);
     std::string d;
     for (std::size_t k = 0; k < ser.y.size(); ++k) {
-      fmt::format_to(std::back_inserter(d), "{}{:.1f},{:.1f}", k ? " L" : "M", f.px(static_cast<double>(k)), f.py(ser.y[k]));
+      fmt::format_to(std::back_inserter(d), "{}{:.1f},{:.1f}", k ? " L" : "M", f.px(static_cast<double>(k)),
+                     f.py(ser.y[k]));
     }
     fmt::format_to(std::back_inserter(out),
-                   "<path class=\"curve\" data-method=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" stroke-width=\"{:.1f}\" "
+                   "<path class=\"curve\" data-method=\"{}\" d=\"{}\" fill=\"none\" stroke=\"{}\" "
+                   "stroke-width=\"{:.1f}\" "
                    "stroke-opacity=\"0.9\"{}/>",
                    esc(ser.method), d, colour, width,
                    dash.empty() ? std::string() : fmt::format(" stroke-dasharray=\"{}\"", dash));
     out += "<g class=\"markers\">";
     for (std::size_t k = 0; k < ser.y.size(); k += marker_step) {
-      append_marker(out, kShapes[s % std::size(kShapes)], f.px(static_cast<double>(k)), f.py(ser.y[k]), 2.6, colour,
-                    "");
+      append_marker(out, kShapes[s % std::size(kShapes)], f.px(static_cast<double>(k)), f.py(ser.y[k]), 2.6,
+                    colour, "");
     }
     out += "</g>";
   }
@@ -320,8 +356,10 @@ void append_topwords_table(std::string& out, const std::string& caption,
   for (const auto& e : entries) {
     out += "<tr><td>";
     append_html_escaped(out, e.word);
-    fmt::format_to(std::back_inserter(out), "</td><td class=\"num\">{:.3g}</td><td class=\"num\">{:.3g}</td><td class=\"num\">{}</td></tr>",
-                   e.stats.sum, e.stats.mean(), e.stats.documents);
+    fmt::format_to(
+        std::back_inserter(out),
+        "</td><td class=\"num\">{:.3g}</td><td class=\"num\">{:.3g}</td><td class=\"num\">{}</td></tr>",
+        e.stats.sum, e.stats.mean(), e.stats.documents);
   }
   if (entries.empty()) out += "<tr><td colspan=\"4\" class=\"empty\">(no words)</td></tr>";
   out += "</table>";
@@ -356,7 +394,8 @@ void append_topwords(std::string& out, const AnalysisReport& r) {
       const auto it = std::find(m.labels.begin(), m.labels.end(), cls);
       if (it == m.labels.end() || m.top_words.empty()) continue;
       const auto c = static_cast<std::size_t>(it - m.labels.begin());
-      append_topwords_table(out, fmt::format("{} ({} documents)", m.name, m.class_documents[c]), m.top_words[c]);
+      append_topwords_table(out, fmt::format("{} ({} documents)", m.name, m.class_documents[c]),
+                            m.top_words[c]);
     }
     out += "</div></div>\n";
   }
@@ -364,11 +403,13 @@ void append_topwords(std::string& out, const AnalysisReport& r) {
 }
 
 void append_pca(std::string& out, const AnalysisReport& r) {
-  out += "<section class=\"analysis\" id=\"pca\">\n<h2>Document vectors: 2-D PCA</h2>\n"
-         "<p class=\"note\">Each point is a document: d = &Sigma;<sub>t</sub> w<sub>t</sub> &middot; e(token<sub>t</sub>), "
-         "scaled to unit length, projected on its first two principal components; colour = true class. "
-         "Weights w: 1 (uniform), TF-IDF, or the token's relevance for the predicted class (Arras et al. 2017). "
-         "Classes that form their own clusters mean the weighting found the words that tell them apart.</p>\n";
+  out +=
+      "<section class=\"analysis\" id=\"pca\">\n<h2>Document vectors: 2-D PCA</h2>\n"
+      "<p class=\"note\">Each point is a document: d = &Sigma;<sub>t</sub> w<sub>t</sub> &middot; "
+      "e(token<sub>t</sub>), "
+      "scaled to unit length, projected on its first two principal components; colour = true class. "
+      "Weights w: 1 (uniform), TF-IDF, or the token's relevance for the predicted class (Arras et al. 2017). "
+      "Classes that form their own clusters mean the weighting found the words that tell them apart.</p>\n";
   for (const auto& m : r.models) {
     out += "<h3>";
     append_html_escaped(out, m.name);
@@ -387,7 +428,8 @@ void append_pca(std::string& out, const AnalysisReport& r) {
       append_html_escaped(out, s.weighting);
       out += "\">";
       out += svg_scatter(s, m.labels, fmt::format("{}: {} weighting", m.name, s.weighting));
-      fmt::format_to(std::back_inserter(out), "<figcaption>{} documents; PC1 + PC2 explain {:.1f}% of the variance.</figcaption>",
+      fmt::format_to(std::back_inserter(out),
+                     "<figcaption>{} documents; PC1 + PC2 explain {:.1f}% of the variance.</figcaption>",
                      s.x.size(), 100 * (s.explained1 + s.explained2));
       out += "</figure>\n";
     }
@@ -397,12 +439,15 @@ void append_pca(std::string& out, const AnalysisReport& r) {
 }
 
 void append_deletion(std::string& out, const AnalysisReport& r) {
-  out += "<section class=\"analysis\" id=\"deletion\">\n<h2>Word deletion</h2>\n"
-         "<p class=\"note\">Tokens are deleted one by one, ordered by their relevance for the true class: "
-         "correctly classified documents lose their most relevant tokens first (the faster the accuracy falls, "
-         "the better the explanation), misclassified documents lose their most negative tokens first (the faster it "
-         "rises, the better). Random = seeded random orders, averaged. AOPC = mean over k = 0..K of acc(0) &minus; acc(k) "
-         "(falling) or acc(k) &minus; acc(0) (rising); larger is better.</p>\n";
+  out +=
+      "<section class=\"analysis\" id=\"deletion\">\n<h2>Word deletion</h2>\n"
+      "<p class=\"note\">Tokens are deleted one by one, ordered by their relevance for the true class: "
+      "correctly classified documents lose their most relevant tokens first (the faster the accuracy falls, "
+      "the better the explanation), misclassified documents lose their most negative tokens first (the "
+      "faster it "
+      "rises, the better). Random = seeded random orders, averaged. AOPC = mean over k = 0..K of acc(0) "
+      "&minus; acc(k) "
+      "(falling) or acc(k) &minus; acc(0) (rising); larger is better.</p>\n";
   for (const auto& m : r.models) {
     out += "<h3>";
     append_html_escaped(out, m.name);
@@ -415,8 +460,9 @@ void append_deletion(std::string& out, const AnalysisReport& r) {
     if (!m.has_deletion) continue;
     const DeletionData& d = m.deletion;
     out += "<p class=\"note\">";
-    append_html_escaped(out, fmt::format("{} documents ({} correct, {} misclassified), up to {} deletions; deleting = {}.",
-                                         d.documents, d.correct, d.misclassified, d.max_delete, d.deletion));
+    append_html_escaped(
+        out, fmt::format("{} documents ({} correct, {} misclassified), up to {} deletions; deleting = {}.",
+                         d.documents, d.correct, d.misclassified, d.max_delete, d.deletion));
     for (const auto& [name, why] : d.skipped) {
       append_html_escaped(out, fmt::format(" Skipped {}: {}", name, why));
     }
@@ -426,7 +472,8 @@ void append_deletion(std::string& out, const AnalysisReport& r) {
       for (const auto& c : d.curves) {
         const auto& y = wrong ? c.misclassified_accuracy : c.correct_accuracy;
         if (y.empty()) continue;
-        series.push_back({fmt::format("{} (AOPC {:.3f})", c.name, wrong ? c.misclassified_aopc : c.aopc), c.name, y});
+        series.push_back(
+            {fmt::format("{} (AOPC {:.3f})", c.name, wrong ? c.misclassified_aopc : c.aopc), c.name, y});
       }
       const std::size_t n_docs = wrong ? d.misclassified : d.correct;
       if (series.empty() || n_docs == 0) continue;
@@ -437,8 +484,10 @@ void append_deletion(std::string& out, const AnalysisReport& r) {
                        wrong ? fmt::format("{}: {} misclassified documents", m.name, n_docs)
                              : fmt::format("{}: {} correctly classified documents", m.name, n_docs),
                        "deleted tokens", "accuracy");
-      out += wrong ? "<figcaption>Deleting the tokens with the most negative relevance for the true class first.</figcaption>"
-                   : "<figcaption>Deleting the tokens with the largest relevance for the true class first.</figcaption>";
+      out += wrong ? "<figcaption>Deleting the tokens with the most negative relevance for the true class "
+                     "first.</figcaption>"
+                   : "<figcaption>Deleting the tokens with the largest relevance for the true class "
+                     "first.</figcaption>";
       out += "</figure>\n";
     }
     out += "</div>\n";
@@ -449,14 +498,17 @@ void append_deletion(std::string& out, const AnalysisReport& r) {
 void append_epi(std::string& out, const AnalysisReport& r) {
   out += "<section class=\"analysis\" id=\"epi\">\n<h2>Explanatory power index</h2>\n";
   out += "<p class=\"note\">";
-  append_html_escaped(out, fmt::format("Best mean k-NN accuracy over k = 1..{} of the document vectors, stratified {}-fold "
-                                       "cross-validation, {} distance on {} vectors (Arras et al. 2017). Higher = the "
-                                       "weighting keeps more of what separates the classes.",
-                                       r.epi_options.k_max, r.epi_options.folds,
-                                       analysis::distance_name(r.epi_options.distance),
-                                       r.epi_options.normalize ? "unit-length" : "raw"));
-  out += "</p>\n<table class=\"epi\"><tr><th>model</th><th>weighting</th><th>documents</th><th>EPI</th><th>best k</th>"
-         "<th>accuracy at k = 1</th></tr>\n";
+  append_html_escaped(
+      out,
+      fmt::format("Best mean k-NN accuracy over k = 1..{} of the document vectors, stratified {}-fold "
+                  "cross-validation, {} distance on {} vectors (Arras et al. 2017). Higher = the "
+                  "weighting keeps more of what separates the classes.",
+                  r.epi_options.k_max, r.epi_options.folds, analysis::distance_name(r.epi_options.distance),
+                  r.epi_options.normalize ? "unit-length" : "raw"));
+  out +=
+      "</p>\n<table class=\"epi\"><tr><th>model</th><th>weighting</th><th>documents</th><th>EPI</th><th>best "
+      "k</th>"
+      "<th>accuracy at k = 1</th></tr>\n";
   std::size_t n_rows = 0;
   for (const auto& m : r.models) {
     double best = -1;
@@ -506,13 +558,16 @@ std::string render_analysis_report(const AnalysisReport& r) {
     append_html_escaped(out, f);
     out += "</p>\n";
   }
-  out += "<p class=\"summary\">Sections: <b>examples</b> &middot; <b>top words</b> &middot; <b>PCA</b> &middot; "
-         "<b>word deletion</b> &middot; <b>explanatory power</b></p>\n</header>\n<main>\n";
+  out +=
+      "<p class=\"summary\">Sections: <b>examples</b> &middot; <b>top words</b> &middot; <b>PCA</b> &middot; "
+      "<b>word deletion</b> &middot; <b>explanatory power</b></p>\n</header>\n<main>\n";
 
-  out += "<section class=\"analysis\" id=\"examples\">\n<h2>Example documents</h2>\n"
-         "<div class=\"legend\"><span>against target</span><span class=\"bar\"></span><span>for target</span>"
-         "<span class=\"note\">Token colour: relevance for the predicted class, scaled per explanation by its largest "
-         "|relevance|; hover a token for its value.</span></div>\n";
+  out +=
+      "<section class=\"analysis\" id=\"examples\">\n<h2>Example documents</h2>\n"
+      "<div class=\"legend\"><span>against target</span><span class=\"bar\"></span><span>for target</span>"
+      "<span class=\"note\">Token colour: relevance for the predicted class, scaled per explanation by its "
+      "largest "
+      "|relevance|; hover a token for its value.</span></div>\n";
   for (std::size_t i = 0; i < r.examples.size(); ++i) append_report_document(out, r.examples[i], i);
   if (r.examples.empty()) out += "<p class=\"empty\">(no example documents)</p>\n";
   out += "</section>\n";

@@ -30,8 +30,8 @@ namespace textlrp::app {
 
 struct ScatterData {
   std::string weighting;
-  std::vector<double> x, y;      // PC1, PC2 per document
-  std::vector<int> cls;          // class index per document (into AnalysisModel::labels; -1 = none)
+  std::vector<double> x, y;               // PC1, PC2 per document
+  std::vector<int> cls;                   // class index per document (into AnalysisModel::labels; -1 = none)
   double explained1 = 0, explained2 = 0;  // explained variance ratios
 };
 
@@ -44,7 +44,7 @@ struct AnalysisModel {
   std::vector<std::size_t> class_documents;
   std::string topwords_note;
   std::vector<ScatterData> scatters;
-  std::string vectors_note;      // where the vectors come from, or why there are none
+  std::string vectors_note;  // where the vectors come from, or why there are none
   std::vector<EpiRow> epi;
   bool has_deletion = false;
   DeletionData deletion;
@@ -53,7 +53,7 @@ struct AnalysisModel {
 
 struct AnalysisReport {
   std::string title = "textlrp analysis";
-  std::string corpus;            // what was analysed (escaped when drawn)
+  std::string corpus;              // what was analysed (escaped when drawn)
   std::vector<std::string> facts;  // one line each under the title (plain text, escaped)
   std::vector<ReportDocument> examples;
   std::vector<AnalysisModel> models;
@@ -69,8 +69,9 @@ struct LineSeries {
   std::string method;  // data-method attribute
   std::vector<double> y;
 };
-std::string svg_scatter(const ScatterData& data, const std::vector<std::string>& class_names, const std::string& title);
-std::string svg_lines(const std::vector<LineSeries>& series, const std::string& title, const std::string& x_label,
-                      const std::string& y_label);
+std::string svg_scatter(const ScatterData& data, const std::vector<std::string>& class_names,
+                        const std::string& title);
+std::string svg_lines(const std::vector<LineSeries>& series, const std::string& title,
+                      const std::string& x_label, const std::string& y_label);
 
 }  // namespace textlrp::app

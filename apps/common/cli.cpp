@@ -1,9 +1,9 @@
 // apps/common/cli.cpp — the tool's input flags, progress line and log lines (apps/common/cli.h).
 #include "apps/common/cli.h"
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <unistd.h>
+#include <CLI/CLI.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -11,7 +11,9 @@
 
 namespace textlrp::app {
 
-void log_line(std::string_view message) { std::fprintf(stderr, "textlrp: %.*s\n", static_cast<int>(message.size()), message.data()); }
+void log_line(std::string_view message) {
+  std::fprintf(stderr, "textlrp: %.*s\n", static_cast<int>(message.size()), message.data());
+}
 
 bool stderr_is_tty() { return ::isatty(2) == 1; }
 
@@ -21,42 +23,49 @@ double now_seconds() {
 
 void add_input_options(CLI::App* cmd, InputOptions& in, bool input_allowed) {
   cmd->add_option("--corpus", in.corpus,
-                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, csv, sst, sst-binary, "
+                  "labelled corpus as FORMAT:PATH with FORMAT one of folder, spamassassin, jsonl, tsv, csv, "
+                  "sst, sst-binary, "
                   "text; without a prefix the format is detected (and reported)");
   if (input_allowed) {
-    cmd->add_option("--input", in.input,
-                    "documents to read instead of a corpus: a .jsonl file ({\"text\"} or {\"tokens\"} per line, "
-                    "optional \"id\" and \"label\"), a .txt file (one document a line), a .tsv or .csv file, "
-                    "or - for stdin (JSONL unless --input-format says otherwise)");
-    cmd->add_option("--input-format", in.input_format,
-                    "format of --input: auto (by the file's extension: .txt text, .tsv tsv, .csv csv, else jsonl), "
-                    "jsonl, text, tsv or csv")
+    cmd->add_option(
+        "--input", in.input,
+        "documents to read instead of a corpus: a .jsonl file ({\"text\"} or {\"tokens\"} per line, "
+        "optional \"id\" and \"label\"), a .txt file (one document a line), a .tsv or .csv file, "
+        "or - for stdin (JSONL unless --input-format says otherwise)");
+    cmd->add_option(
+           "--input-format", in.input_format,
+           "format of --input: auto (by the file's extension: .txt text, .tsv tsv, .csv csv, else jsonl), "
+           "jsonl, text, tsv or csv")
         ->check(CLI::IsMember({"auto", "jsonl", "text", "tsv", "csv"}))
         ->capture_default_str();
   }
-  cmd->add_option("--strip", in.strip,
-                  "for folder corpora (20 Newsgroups): remove e-mail headers, signature footers and/or quoted "
-                  "reply lines, as scikit-learn's remove=(...); none strips nothing. A model remembers its "
-                  "training --strip and applies it by itself; an explicit different --strip wins, with a warning "
-                  "(default: the model's, else none)")
+  cmd->add_option(
+         "--strip", in.strip,
+         "for folder corpora (20 Newsgroups): remove e-mail headers, signature footers and/or quoted "
+         "reply lines, as scikit-learn's remove=(...); none strips nothing. A model remembers its "
+         "training --strip and applies it by itself; an explicit different --strip wins, with a warning "
+         "(default: the model's, else none)")
       ->check(CLI::IsMember({"headers", "footers", "quotes", "none"}))
       ->delimiter(',');
-  cmd->add_option("--encoding", in.encoding,
-                  "byte decoding of line formats (jsonl, text, tsv, csv, sst): utf-8 (invalid bytes are an error "
-                  "naming the line and byte), latin-1 (every byte one Latin-1 character) or replace (invalid "
-                  "sequences become U+FFFD, counted on stderr). Folder corpora fall back to Latin-1 per file")
+  cmd->add_option(
+         "--encoding", in.encoding,
+         "byte decoding of line formats (jsonl, text, tsv, csv, sst): utf-8 (invalid bytes are an error "
+         "naming the line and byte), latin-1 (every byte one Latin-1 character) or replace (invalid "
+         "sequences become U+FFFD, counted on stderr). Folder corpora fall back to Latin-1 per file")
       ->check(CLI::IsMember({"utf-8", "utf8", "latin-1", "latin1", "replace"}))
       ->capture_default_str();
   cmd->add_option("--csv-label-column", in.csv_label_column,
                   "csv: the label column, a 1-based number or a header name")
       ->capture_default_str();
-  cmd->add_option("--csv-text-columns", in.csv_text_columns,
-                  "csv: the text column(s), 1-based numbers or header names, comma-separated, joined by --csv-join "
-                  "(default: every column but the label's)")
+  cmd->add_option(
+         "--csv-text-columns", in.csv_text_columns,
+         "csv: the text column(s), 1-based numbers or header names, comma-separated, joined by --csv-join "
+         "(default: every column but the label's)")
       ->delimiter(',');
-  cmd->add_option("--csv-header", in.csv_header,
-                  "csv: whether the first record is a header: yes, no or auto (yes when a column is given by name or "
-                  "the label field reads label, class, category, ...)")
+  cmd->add_option(
+         "--csv-header", in.csv_header,
+         "csv: whether the first record is a header: yes, no or auto (yes when a column is given by name or "
+         "the label field reads label, class, category, ...)")
       ->check(CLI::IsMember({"auto", "yes", "no"}))
       ->capture_default_str();
   cmd->add_option("--csv-join", in.csv_join,
@@ -66,10 +75,11 @@ void add_input_options(CLI::App* cmd, InputOptions& in, bool input_allowed) {
 }
 
 void add_shard_option(CLI::App* cmd, InputOptions& in) {
-  cmd->add_option("--shard", in.shard,
-                  "process only shard I of N (1 <= I <= N): documents I, I+N, I+2N, ... of the input (1-based). "
-                  "Run N processes (or machines) with 1/N .. N/N and concatenate their outputs: every document "
-                  "appears exactly once, with its id")
+  cmd->add_option(
+         "--shard", in.shard,
+         "process only shard I of N (1 <= I <= N): documents I, I+N, I+2N, ... of the input (1-based). "
+         "Run N processes (or machines) with 1/N .. N/N and concatenate their outputs: every document "
+         "appears exactly once, with its id")
       ->type_name("I/N");
 }
 

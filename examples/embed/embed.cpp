@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
     } else {
       for (const auto& t : e.tokens) words.emplace_back(t.text, t.relevance);
     }
-    std::stable_sort(words.begin(), words.end(), [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::stable_sort(words.begin(), words.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
     std::printf("prediction\t%s\n", e.prediction.c_str());
     for (std::size_t i = 0; i < words.size() && i < 5; ++i) {
       std::printf("%s\t%.9g\n", words[i].first.c_str(), words[i].second);

@@ -81,8 +81,8 @@ void bert_add_layer_norm(const float* x, const float* bias, const float* res, is
   }
 }
 
-void bert_layer_norm_backward(const float* gy, const float* gamma, const float* xhat, const float* s, isize rows,
-                              isize cols, bool lrp, float* gx) {
+void bert_layer_norm_backward(const float* gy, const float* gamma, const float* xhat, const float* s,
+                              isize rows, isize cols, bool lrp, float* gx) {
   const CRow g(gamma, cols);
   ArrF h(cols);
   for (isize r = 0; r < rows; ++r) {

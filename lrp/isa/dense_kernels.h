@@ -19,9 +19,9 @@ using isize = std::ptrdiff_t;  // == Eigen::Index (textlrp::Index)
 // transpose of a stored A [k x m]; likewise op(B) [k x n] or the transpose of a stored B [n x k].
 // beta == 0 overwrites C (whatever it held).
 TEXTLRP_ISA_DECLARE(void sgemm(bool trans_a, bool trans_b, ::textlrp::isa::isize m, ::textlrp::isa::isize n,
-                               ::textlrp::isa::isize k, float alpha, const float* a, ::textlrp::isa::isize lda,
-                               const float* b, ::textlrp::isa::isize ldb, float beta, float* c,
-                               ::textlrp::isa::isize ldc))
+                               ::textlrp::isa::isize k, float alpha, const float* a,
+                               ::textlrp::isa::isize lda, const float* b, ::textlrp::isa::isize ldb,
+                               float beta, float* c, ::textlrp::isa::isize ldc))
 
 // 1-D convolution (stride 1) as one GEMM over the strided im2col view of x, with ReLU and max over
 // time fused: window t of x is the contiguous run x + t·row_stride of `window` = K·E floats, so
@@ -31,11 +31,13 @@ TEXTLRP_ISA_DECLARE(void sgemm(bool trans_a, bool trans_b, ::textlrp::isa::isize
 TEXTLRP_ISA_DECLARE(void conv_relu_maxpool(const float* x, ::textlrp::isa::isize n_windows,
                                            ::textlrp::isa::isize window, ::textlrp::isa::isize row_stride,
                                            const float* w, ::textlrp::isa::isize n_filters, const float* bias,
-                                           float* z, float* pooled, ::textlrp::isa::isize* winner, float* z_win))
+                                           float* z, float* pooled, ::textlrp::isa::isize* winner,
+                                           float* z_win))
 
 // The adjoint of the strided im2col view for one row per filter: for every f with s[f] != 0,
 //   g[winner[f]·row_stride + i] += s[f] · w[f·window + i]      (i < window)
 // (g is [T x row_stride]; overlapping windows add up).
 TEXTLRP_ISA_DECLARE(void scatter_windows(const float* s, const ::textlrp::isa::isize* winner,
                                          ::textlrp::isa::isize n_filters, const float* w,
-                                         ::textlrp::isa::isize window, ::textlrp::isa::isize row_stride, float* g))
+                                         ::textlrp::isa::isize window, ::textlrp::isa::isize row_stride,
+                                         float* g))

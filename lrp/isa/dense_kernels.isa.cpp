@@ -25,8 +25,8 @@ using MVec = Eigen::Map<Eigen::ArrayXf>;
 // Contiguous copies of strided vectors go to `scratch`.
 float dot(const float* x, const float* y, isize len) { return (CVec(x, len) * CVec(y, len)).sum(); }
 
-void gemv_fixed_order(bool trans_a, bool trans_b, isize m, isize n, isize k, float alpha, const float* a, isize lda,
-                      const float* b, isize ldb, float* c, isize ldc) {
+void gemv_fixed_order(bool trans_a, bool trans_b, isize m, isize n, isize k, float alpha, const float* a,
+                      isize lda, const float* b, isize ldb, float* c, isize ldc) {
   Eigen::ArrayXf scratch;
   if (m == 1) {
     if (!trans_b) {  // c[j] += alpha * sum_p A(0,p) B(p,j): rows of B are contiguous
@@ -89,7 +89,8 @@ void sgemm(bool trans_a, bool trans_b, isize m, isize n, isize k, float alpha, c
 }
 
 void conv_relu_maxpool(const float* x, isize n_windows, isize window, isize row_stride, const float* w,
-                       isize n_filters, const float* bias, float* z, float* pooled, isize* winner, float* z_win) {
+                       isize n_filters, const float* bias, float* z, float* pooled, isize* winner,
+                       float* z_win) {
   const CMap u(x, n_windows, window, Stride(row_stride));  // the im2col view, no copy
   const CMap wm(w, n_filters, window, Stride(window));
   MMap zm(z, n_windows, n_filters, Stride(n_filters));

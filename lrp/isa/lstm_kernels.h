@@ -36,8 +36,8 @@ struct Table {
   // n_in rows. reverse != 0 walks the panels and k backwards (for a recurrence: what the previous
   // step read last is still in L1); each y is summed in a fixed order for a given reverse, whatever
   // n_rows, so that a row's result does not depend on the batch it is in.
-  void (*gemm)(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out, T* y,
-               Size ldy, int reverse);
+  void (*gemm)(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out,
+               T* y, Size ldy, int reverse);
   // One LSTM cell step for n_rows rows, from the pre-activations z [n x 4H] (blocks i, g, f, o):
   //   a = σ(z_i), tanh(z_g), σ(z_f), σ(z_o) (one exponential: a = s·σ(s·z) − (s − 1), s = 2 on g)
   //   c = f ⊙ c_prev + i ⊙ g   (c_prev = nullptr: zero)    tc = tanh(c)    h = o ⊙ tc

@@ -21,11 +21,11 @@
 namespace textlrp::TEXTLRP_ISA_NS {
 namespace {
 
-using lrp::lstm_kernels::Size;
-using lrp::lstm_kernels::Table;
 using lrp::lstm_kernels::kRuleHalf;
 using lrp::lstm_kernels::kRuleProportional;
 using lrp::lstm_kernels::kRuleSignalTakeAll;
+using lrp::lstm_kernels::Size;
+using lrp::lstm_kernels::Table;
 
 #if defined(__AVX512F__)
 constexpr int kBytes = 64, kRegisters = 32;
@@ -145,9 +145,11 @@ template <class T>
   for (int i = 0; i < Simd<T>::kLanes; ++i) idx[i] = static_cast<typename Simd<T>::IE>(i);
   const typename Simd<T>::I mask = idx < static_cast<typename Simd<T>::IE>(n);
   if constexpr (sizeof(T) == 8) {
-    _mm256_maskstore_pd(reinterpret_cast<double*>(p), reinterpret_cast<__m256i>(mask), reinterpret_cast<__m256d>(v));
+    _mm256_maskstore_pd(reinterpret_cast<double*>(p), reinterpret_cast<__m256i>(mask),
+                        reinterpret_cast<__m256d>(v));
   } else {
-    _mm256_maskstore_ps(reinterpret_cast<float*>(p), reinterpret_cast<__m256i>(mask), reinterpret_cast<__m256>(v));
+    _mm256_maskstore_ps(reinterpret_cast<float*>(p), reinterpret_cast<__m256i>(mask),
+                        reinterpret_cast<__m256>(v));
   }
 #else
   T buf[Simd<T>::kLanes];
@@ -198,7 +200,8 @@ template <class T, int R, int M, bool Rev>
   for (int r = 0; r < R; ++r) {
     for (int m = 0; m < M; ++m) {
       const Size left = n_cols - m * L;
-      acc[r][m] = full || left >= L ? load(y + r * ldy + m * L) : (left > 0 ? load_part(y + r * ldy + m * L, left) : V{});
+      acc[r][m] = full || left >= L ? load(y + r * ldy + m * L)
+                                    : (left > 0 ? load_part(y + r * ldy + m * L, left) : V{});
     }
   }
   for (Size i = 0; i < nk; ++i) {
@@ -225,8 +228,8 @@ template <class T, int R, int M, bool Rev>
 
 // One panel (its columns [j0, j0 + n_cols), n_cols <= P) for all rows.
 template <class T, bool Rev>
-[[gnu::always_inline]] inline void gemm_panel(const T* x, Size ldx, Size n_rows, const T* panel, Size P, Size nk,
-                                              T* y, Size ldy, Size n_cols) {
+[[gnu::always_inline]] inline void gemm_panel(const T* x, Size ldx, Size n_rows, const T* panel, Size P,
+                                              Size nk, T* y, Size ldy, Size n_cols) {
   constexpr int L = Simd<T>::kLanes;
   if (n_rows == 1) {
     if (P == kPanelVectors * L) {
@@ -242,13 +245,14 @@ template <class T, bool Rev>
     for (; r + kRows <= n_rows; r += kRows) {
       micro<T, kRows, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, P, nk, y + r * ldy + c, ldy, nc);
     }
-    for (; r < n_rows; ++r) micro<T, 1, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, P, nk, y + r * ldy + c, ldy, nc);
+    for (; r < n_rows; ++r)
+      micro<T, 1, kSubVectors, Rev>(x + r * ldx, ldx, panel + c, P, nk, y + r * ldy + c, ldy, nc);
   }
 }
 
 template <class T>
-void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out, T* y,
-               Size ldy, int reverse) {
+void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out,
+               T* y, Size ldy, int reverse) {
   const Size P = panel_width<T>(n_out);
   const Size n_panels = (n_out + P - 1) / P;
   const Size nk = k1 - k0;
@@ -282,10 +286,20 @@ struct ExpConstants<double> {
   static constexpr int kMantissa = 52;
   static constexpr std::int64_t kOneBits = 0x3FF0000000000000;
   static constexpr int kDegree = 13;
-  static constexpr double kCoeffs[] = {1.0 / 6227020800.0, 1.0 / 479001600.0, 1.0 / 39916800.0, 1.0 / 3628800.0,
-                                       1.0 / 362880.0,     1.0 / 40320.0,     1.0 / 5040.0,     1.0 / 720.0,
-                                       1.0 / 120.0,        1.0 / 24.0,        1.0 / 6.0,        0.5,
-                                       1.0,                1.0};
+  static constexpr double kCoeffs[] = {1.0 / 6227020800.0,
+                                       1.0 / 479001600.0,
+                                       1.0 / 39916800.0,
+                                       1.0 / 3628800.0,
+                                       1.0 / 362880.0,
+                                       1.0 / 40320.0,
+                                       1.0 / 5040.0,
+                                       1.0 / 720.0,
+                                       1.0 / 120.0,
+                                       1.0 / 24.0,
+                                       1.0 / 6.0,
+                                       0.5,
+                                       1.0,
+                                       1.0};
 };
 template <>
 struct ExpConstants<float> {
@@ -294,7 +308,8 @@ struct ExpConstants<float> {
   static constexpr int kMantissa = 23;
   static constexpr std::int32_t kOneBits = 0x3F800000;
   static constexpr int kDegree = 7;
-  static constexpr float kCoeffs[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24, 1.0f / 6, 0.5f, 1.0f, 1.0f};
+  static constexpr float kCoeffs[] = {1.0f / 5040, 1.0f / 720, 1.0f / 120, 1.0f / 24,
+                                      1.0f / 6,    0.5f,       1.0f,       1.0f};
 };
 
 template <class T>
@@ -326,8 +341,8 @@ template <class T>
 }
 
 template <class T>
-void cell_impl(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const T* c_prev, Size ldcp, T* c, Size ldc,
-               T* tc, Size ldtc, T* h, Size ldh) {
+void cell_impl(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const T* c_prev, Size ldcp, T* c,
+               Size ldc, T* tc, Size ldtc, T* h, Size ldh) {
   using V = typename Simd<T>::V;
   using I = typename Simd<T>::I;
   constexpr int L = Simd<T>::kLanes;
@@ -341,12 +356,18 @@ void cell_impl(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const 
     Size j = 0;
     for (; j + L <= G; j += L) {
       const I idx = lane + static_cast<typename Simd<T>::IE>(j);
-      const V s = (idx >= static_cast<typename Simd<T>::IE>(H)) & (idx < static_cast<typename Simd<T>::IE>(2 * H)) ? splat<T>(2) : splat<T>(1);
+      const V s =
+          (idx >= static_cast<typename Simd<T>::IE>(H)) & (idx < static_cast<typename Simd<T>::IE>(2 * H))
+              ? splat<T>(2)
+              : splat<T>(1);
       store(ar + j, activate<T>(load(zr + j), s));
     }
     if (j < G) {
       const I idx = lane + static_cast<typename Simd<T>::IE>(j);
-      const V s = (idx >= static_cast<typename Simd<T>::IE>(H)) & (idx < static_cast<typename Simd<T>::IE>(2 * H)) ? splat<T>(2) : splat<T>(1);
+      const V s =
+          (idx >= static_cast<typename Simd<T>::IE>(H)) & (idx < static_cast<typename Simd<T>::IE>(2 * H))
+              ? splat<T>(2)
+              : splat<T>(1);
       store_part(ar + j, activate<T>(load_part(zr + j, G - j), s), G - j);
     }
     // c = f ⊙ c_prev + i ⊙ g, tc = tanh(c), h = o ⊙ tc.
@@ -401,14 +422,14 @@ void cell_backward_impl(const T* a, Size lda, const T* tc, Size ldtc, const T* c
       const V t = ld(tr + k), d_h = ld(dhr + k);
       const V d_o = d_h * t;
       const V d_c = ld(dcr + k) + d_h * o * (T(1) - t * t);
-      st(g + k, d_c * gg * i * (T(1) - i));                                           // ∂z_i
-      st(g + H + k, d_c * i * (T(1) - gg * gg));                                      // ∂z_g
+      st(g + k, d_c * gg * i * (T(1) - i));       // ∂z_i
+      st(g + H + k, d_c * i * (T(1) - gg * gg));  // ∂z_g
       if (cp != nullptr) {  // ∂z_f (an explicit branch: never a load from a null c_prev)
         st(g + 2 * H + k, d_c * ld(cp + k) * f * (T(1) - f));
       } else {
         st(g + 2 * H + k, V{});
       }
-      st(g + 3 * H + k, d_o * o * (T(1) - o));                                        // ∂z_o
+      st(g + 3 * H + k, d_o * o * (T(1) - o));  // ∂z_o
       st(dcr + k, d_c * f);
     }
   }
@@ -444,7 +465,8 @@ double lrp_ratios_impl(const T* y, const T* r, const T* b, T eps, T* q, Size n) 
 // The gate rule on p = gate ⊙ signal with relevance rv: the gate's share (the signal gets rv − it).
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V gate_share(int rule, typename Simd<T>::V gate,
-                                                             typename Simd<T>::V signal, typename Simd<T>::V rv) {
+                                                             typename Simd<T>::V signal,
+                                                             typename Simd<T>::V rv) {
   using V = typename Simd<T>::V;
   if (rule == kRuleSignalTakeAll) return V{};
   if (rule == kRuleHalf) return T(0.5) * rv;
@@ -455,8 +477,8 @@ template <class T>
 }
 
 template <class T>
-void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* tc, const T* rh, T* rc, T* rz, Size H,
-                   T eps, double cell_share) {
+void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* tc, const T* rh, T* rc, T* rz,
+                   Size H, T eps, double cell_share) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
   const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1);
@@ -519,12 +541,12 @@ Size panels_size_entry(Size n_in, Size n_out) {
   return panels_size_impl<T>(n_in, n_out);
 }
 
-constexpr Table<double> kTableF64 = {TEXTLRP_ISA_LEVEL_NAME,        &panels_size_entry<double>, &pack_panels_impl<double>,
-                                     &gemm_impl<double>,            &cell_impl<double>,         &cell_backward_impl<double>,
-                                     &lrp_ratios_impl<double>,      &lrp_cell_impl<double>};
-constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,       &panels_size_entry<float>, &pack_panels_impl<float>,
-                                    &gemm_impl<float>,            &cell_impl<float>,         &cell_backward_impl<float>,
-                                    &lrp_ratios_impl<float>,      &lrp_cell_impl<float>};
+constexpr Table<double> kTableF64 = {
+    TEXTLRP_ISA_LEVEL_NAME, &panels_size_entry<double>,  &pack_panels_impl<double>, &gemm_impl<double>,
+    &cell_impl<double>,     &cell_backward_impl<double>, &lrp_ratios_impl<double>,  &lrp_cell_impl<double>};
+constexpr Table<float> kTableF32 = {
+    TEXTLRP_ISA_LEVEL_NAME, &panels_size_entry<float>,  &pack_panels_impl<float>, &gemm_impl<float>,
+    &cell_impl<float>,      &cell_backward_impl<float>, &lrp_ratios_impl<float>,  &lrp_cell_impl<float>};
 
 }  // namespace
 

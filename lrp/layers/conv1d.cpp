@@ -12,8 +12,9 @@ namespace textlrp::lrp {
 Conv1d::Conv1d(Mat weight, Index n_in, Index kernel, Vec bias)
     : n_in_(n_in), kernel_(kernel), weight_(std::move(weight)), bias_(std::move(bias)) {
   if (kernel_ < 1 || n_in_ < 1 || weight_.cols() != n_in_ * kernel_ || bias_.size() != weight_.rows()) {
-    throw InvalidArgument(fmt::format("conv1d layer: weight [{} x {}] and bias [{}] do not fit E = {}, K = {}",
-                                      weight_.rows(), weight_.cols(), bias_.size(), n_in_, kernel_));
+    throw InvalidArgument(
+        fmt::format("conv1d layer: weight [{} x {}] and bias [{}] do not fit E = {}, K = {}", weight_.rows(),
+                    weight_.cols(), bias_.size(), n_in_, kernel_));
   }
   // Permute [F x E x K] to [F x K x E] once, so a window is K contiguous rows of x.
   weight_km_.resize(weight_.rows(), weight_.cols());  // [F x K·E]
@@ -45,8 +46,8 @@ Mat Conv1d::forward(const Mat& x, Cache* cache) const {
   const Index n_windows = x.rows() - kernel_ + 1;
   const Index window = kernel_ * n_in_;
   Mat z(n_windows, n_filters());  // [T' x F] = U · W̃ᵀ over the strided view U of x
-  TEXTLRP_ISA_DISPATCH(sgemm(false, true, n_windows, n_filters(), window, 1.0f, x.data(), n_in_, weight_km_.data(),
-                             window, 0.0f, z.data(), n_filters()));
+  TEXTLRP_ISA_DISPATCH(sgemm(false, true, n_windows, n_filters(), window, 1.0f, x.data(), n_in_,
+                             weight_km_.data(), window, 0.0f, z.data(), n_filters()));
   z.rowwise() += bias_.transpose();
   if (cache != nullptr) {
     cache->x = x;
@@ -63,8 +64,9 @@ Mat Conv1d::forward_relu_max(const Mat& x, std::vector<Index>* winner, Cache* ca
   Mat pooled(1, n_filters());     // [1 x F]
   Vec z_win(n_filters());
   winner->resize(static_cast<std::size_t>(n_filters()));
-  TEXTLRP_ISA_DISPATCH(conv_relu_maxpool(x.data(), n_windows, kernel_ * n_in_, n_in_, weight_km_.data(), n_filters(),
-                                         bias_.data(), z.data(), pooled.data(), winner->data(), z_win.data()));
+  TEXTLRP_ISA_DISPATCH(conv_relu_maxpool(x.data(), n_windows, kernel_ * n_in_, n_in_, weight_km_.data(),
+                                         n_filters(), bias_.data(), z.data(), pooled.data(), winner->data(),
+                                         z_win.data()));
   if (cache != nullptr) {
     cache->x = x;
     cache->z = std::move(z);
@@ -78,9 +80,11 @@ Mat Conv1d::relevance(const Cache& cache, const Mat& r_out, const Rule& rule) co
   return fold(r_u, cache.n_rows);                                                               // [T x E]
 }
 
-Mat Conv1d::relevance_at(const Cache& cache, const std::vector<Index>& winner, const Mat& r_p, const Rule& rule) const {
+Mat Conv1d::relevance_at(const Cache& cache, const std::vector<Index>& winner, const Mat& r_p,
+                         const Rule& rule) const {
   const Index n_windows = cache.n_rows - kernel_ + 1;
-  TEXTLRP_ASSERT(r_p.rows() == 1 && r_p.cols() == n_filters() && static_cast<Index>(winner.size()) == n_filters());
+  TEXTLRP_ASSERT(r_p.rows() == 1 && r_p.cols() == n_filters() &&
+                 static_cast<Index>(winner.size()) == n_filters());
   TEXTLRP_ASSERT(cache.z.rows() == n_windows && cache.z.cols() == n_filters());
   const std::optional<Scalar> eps = plain_rule_epsilon(rule);
   if (!eps) {  // every other rule: the general kernels on the dense [T' x F] relevance
@@ -95,8 +99,8 @@ Mat Conv1d::relevance_at(const Cache& cache, const std::vector<Index>& winner, c
     s[f] = stabilized_ratio(r_p(0, f), cache.z(winner[static_cast<std::size_t>(f)], f), *eps);
   }
   Mat g = Mat::Zero(cache.n_rows, n_in_);  // [T x E]
-  TEXTLRP_ISA_DISPATCH(scatter_windows(s.data(), winner.data(), n_filters(), weight_km_.data(), kernel_ * n_in_, n_in_,
-                                       g.data()));
+  TEXTLRP_ISA_DISPATCH(scatter_windows(s.data(), winner.data(), n_filters(), weight_km_.data(),
+                                       kernel_ * n_in_, n_in_, g.data()));
   return cache.x.cwiseProduct(g);  // [T x E]
 }
 
@@ -109,8 +113,8 @@ Mat Conv1d::backward(const Cache& cache, const Mat& grad_out, Grads* grads) cons
       grads->bias = Vec::Zero(n_filters());
     }
     Mat g_km(n_filters(), window);  // [F x K·E] = grad_outᵀ · U
-    TEXTLRP_ISA_DISPATCH(sgemm(true, false, n_filters(), window, grad_out.rows(), 1.0f, grad_out.data(), n_filters(),
-                               cache.x.data(), n_in_, 0.0f, g_km.data(), window));
+    TEXTLRP_ISA_DISPATCH(sgemm(true, false, n_filters(), window, grad_out.rows(), 1.0f, grad_out.data(),
+                               n_filters(), cache.x.data(), n_in_, 0.0f, g_km.data(), window));
     for (Index f = 0; f < g_km.rows(); ++f) {
       for (Index e = 0; e < n_in_; ++e) {
         for (Index k = 0; k < kernel_; ++k) grads->weight(f, e * kernel_ + k) += g_km(f, k * n_in_ + e);
@@ -132,8 +136,8 @@ Mat Conv1d::backward(const Cache& cache, const Mat& grad_out, Grads* grads) cons
     }
   } else {
     g_u.resize(grad_out.rows(), window);
-    TEXTLRP_ISA_DISPATCH(sgemm(false, false, grad_out.rows(), window, n_filters(), 1.0f, grad_out.data(), n_filters(),
-                               weight_km_.data(), window, 0.0f, g_u.data(), window));
+    TEXTLRP_ISA_DISPATCH(sgemm(false, false, grad_out.rows(), window, n_filters(), 1.0f, grad_out.data(),
+                               n_filters(), weight_km_.data(), window, 0.0f, g_u.data(), window));
   }
   return fold(g_u, cache.n_rows);  // [T x E]
 }

@@ -48,14 +48,15 @@ class Conv1d {
   Mat forward_relu_max(const Mat& x, std::vector<Index>* winner, Cache* cache = nullptr) const;
   // relevance() for r_out that is zero except r_out(winner[f], f) = r_p(0, f) (r_p [1 x F]: what
   // max over time and ReLU pass down); the same result, without the dense [T' x F] relevance.
-  Mat relevance_at(const Cache& cache, const std::vector<Index>& winner, const Mat& r_p, const Rule& rule) const;
+  Mat relevance_at(const Cache& cache, const std::vector<Index>& winner, const Mat& r_p,
+                   const Rule& rule) const;
   // grad_out: [T' x F] -> dL/dx [T x E]; adds dL/dW (PyTorch layout, flattened) and dL/db to *grads.
   Mat backward(const Cache& cache, const Mat& grad_out, Grads* grads) const;
 
-  Index n_in() const { return n_in_; }           // E
-  Index kernel() const { return kernel_; }       // K
+  Index n_in() const { return n_in_; }                // E
+  Index kernel() const { return kernel_; }            // K
   Index n_filters() const { return weight_.rows(); }  // F
-  const Mat& weight() const { return weight_; }  // [F x E·K], PyTorch order
+  const Mat& weight() const { return weight_; }       // [F x E·K], PyTorch order
   const Vec& bias() const { return bias_; }
 
   // U [T' x K·E] from x [T x E] (T >= K), and its adjoint: sums window rows back into [T x E].

@@ -11,16 +11,16 @@ namespace textlrp::lrp {
 
 Dense::Dense(Mat weight, Vec bias) : weight_(std::move(weight)), bias_(std::move(bias)) {
   if (bias_.size() != weight_.rows()) {
-    throw InvalidArgument(fmt::format("dense layer: weight [{} x {}] needs a bias of size {}, got {}", weight_.rows(),
-                                      weight_.cols(), weight_.rows(), bias_.size()));
+    throw InvalidArgument(fmt::format("dense layer: weight [{} x {}] needs a bias of size {}, got {}",
+                                      weight_.rows(), weight_.cols(), weight_.rows(), bias_.size()));
   }
 }
 
 Mat Dense::forward(const Mat& x, Cache* cache) const {
   TEXTLRP_ASSERT(x.cols() == n_in());
   Mat y(x.rows(), n_out());  // [N x n_out]
-  TEXTLRP_ISA_DISPATCH(sgemm(false, true, x.rows(), n_out(), n_in(), 1.0f, x.data(), n_in(), weight_.data(), n_in(),
-                             0.0f, y.data(), n_out()));
+  TEXTLRP_ISA_DISPATCH(sgemm(false, true, x.rows(), n_out(), n_in(), 1.0f, x.data(), n_in(), weight_.data(),
+                             n_in(), 0.0f, y.data(), n_out()));
   y.rowwise() += bias_.transpose();
   if (cache != nullptr) {
     cache->x = x;

@@ -108,12 +108,13 @@ Lstm<T>::Lstm(const LstmMat<float>& w_ih, const LstmMat<float>& w_hh,
 
 template <class T>
 template <class S>
-void Lstm<T>::init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh, const Eigen::Matrix<S, Eigen::Dynamic, 1>& bias) {
+void Lstm<T>::init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh,
+                   const Eigen::Matrix<S, Eigen::Dynamic, 1>& bias) {
   const Index H = w_hh.cols(), E = w_ih.cols();
   if (H < 1 || E < 1 || w_ih.rows() != 4 * H || w_hh.rows() != 4 * H || bias.size() != 4 * H) {
     throw InvalidArgument(fmt::format("lstm: w_ih {}, w_hh {} and bias [{}] do not fit together",
-                                      shape_string(w_ih.rows(), w_ih.cols()), shape_string(w_hh.rows(), w_hh.cols()),
-                                      bias.size()));
+                                      shape_string(w_ih.rows(), w_ih.cols()),
+                                      shape_string(w_hh.rows(), w_hh.cols()), bias.size()));
   }
   k_ = &table<T>();
   n_in_ = E;
@@ -182,12 +183,13 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
     k_->gemm(cache->h.row(rp).data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z, G, static_cast<int>(t & 1));
     c_prev = cache->c.row(rp).data();
   }
-  k_->cell(z, G, n, H, cache->a.row(r).data(), G, c_prev, H, cache->c.row(r).data(), H, cache->tc.row(r).data(), H,
-           cache->h.row(r).data(), H);
+  k_->cell(z, G, n, H, cache->a.row(r).data(), G, c_prev, H, cache->c.row(r).data(), H,
+           cache->tc.row(r).data(), H, cache->h.row(r).data(), H);
 }
 
 template <class T>
-void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps, LstmCache<T>* cache) const {
+void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps,
+                      LstmCache<T>* cache) const {
   TEXTLRP_ASSERT(!reverse_steps || batch.equal_lengths());
   resize_cache(batch.n_rows(), cache);
   for (Index t = 0; t < batch.n_steps(); ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache);
@@ -209,12 +211,13 @@ void Lstm<T>::backward(const LstmBatch& batch, const LstmCache<T>& cache, const 
     dh.middleRows(n1, n - n1) = dh_final.middleRows(n1, n - n1);
     dc.middleRows(n1, n - n1).setZero();
     const T* c_prev = t > 0 ? cache.c.row(batch.offset[ts - 1]).data() : nullptr;
-    k_->cell_backward(cache.a.row(r).data(), G, cache.tc.row(r).data(), H, c_prev, H, dh.data(), H, n, H, dc.data(),
-                      H, dz->row(r).data(), G);
+    k_->cell_backward(cache.a.row(r).data(), G, cache.tc.row(r).data(), H, c_prev, H, dh.data(), H, n, H,
+                      dc.data(), H, dz->row(r).data(), G);
     if (t > 0) {
       dh_rec.topRows(n).setZero();
       // dz_t W_hh, the panels walked backwards on odd steps as in forward().
-      k_->gemm(dz->row(r).data(), G, n, w_hh_p_.data(), G, 0, G, H, dh_rec.data(), H, static_cast<int>(t & 1));
+      k_->gemm(dz->row(r).data(), G, n, w_hh_p_.data(), G, 0, G, H, dh_rec.data(), H,
+               static_cast<int>(t & 1));
     }
   }
 }
@@ -234,7 +237,8 @@ void Lstm<T>::add_weight_gradient(const LstmBatch& batch, const LstmCache<T>& ca
   LstmMat<T> h_prev = LstmMat<T>::Zero(N, H);  // the state each row started from (zero at step 0)
   for (Index t = 1; t < batch.n_steps(); ++t) {
     const auto ts = static_cast<std::size_t>(t);
-    h_prev.middleRows(batch.offset[ts], batch.n_at[ts]) = cache.h.middleRows(batch.offset[ts - 1], batch.n_at[ts]);
+    h_prev.middleRows(batch.offset[ts], batch.n_at[ts]) =
+        cache.h.middleRows(batch.offset[ts - 1], batch.n_at[ts]);
   }
   g_w_ih->noalias() += dz.transpose() * x;       // [4H x E]
   g_w_hh->noalias() += dz.transpose() * h_prev;  // [4H x H]
@@ -245,8 +249,8 @@ void Lstm<T>::add_weight_gradient(const LstmBatch& batch, const LstmCache<T>& ca
 namespace {
 struct LrpParams {
   int rule;
-  bool sta;             // signal-take-all: only the g rows of the gate map carry relevance
-  Index row0, n_rows;   // those rows: [row0, row0 + n_rows) of the 4H
+  bool sta;            // signal-take-all: only the g rows of the gate map carry relevance
+  Index row0, n_rows;  // those rows: [row0, row0 + n_rows) of the 4H
   double cell_share, gate_share;
   LrpParams(const LstmLrpSettings& st, Index H, Index E)
       : rule(rule_code(st.gate_rule)),
@@ -294,7 +298,8 @@ void Lstm<T>::lrp_step(Index t, const LstmLrpSettings& st, LstmLrpJob<T>* job, L
   s->gamma[t] = gamma;
   if (t > 0) {
     for (Index k = 0; k < H; ++k) rh[k] = T(0);
-    k_->gemm(qt, p.n_rows, 1, w_hh_p_.data(), G, p.row0, p.row0 + p.n_rows, H, rh, H, static_cast<int>(t & 1));
+    k_->gemm(qt, p.n_rows, 1, w_hh_p_.data(), G, p.row0, p.row0 + p.n_rows, H, rh, H,
+             static_cast<int>(t & 1));
     const T* h_prev = cache.h.row(t - 1).data();
     for (Index k = 0; k < H; ++k) rh[k] = rh[k] * h_prev[k] + gamma;  // R(h_{t-1})
   } else {
@@ -328,7 +333,8 @@ void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScra
 
 template <class T>
 double Lstm<T>::relevance(const LstmCache<T>& cache, const T* r_h_last, const LstmLrpSettings& st, const T* x,
-                          Index ldx, bool reverse_steps, T* r_x, Index ldrx, LstmLrpScratch<T>* scratch) const {
+                          Index ldx, bool reverse_steps, T* r_x, Index ldrx,
+                          LstmLrpScratch<T>* scratch) const {
   LstmLrpJob<T> job;
   job.cache = &cache;
   job.r_h_last = r_h_last;
@@ -386,7 +392,8 @@ LstmPrefixForward<T>::LstmPrefixForward(const Lstm<T>& lstm) : k_(&table<T>()), 
 
 template <class T>
 Index LstmPrefixForward<T>::final_states(const T* zx, Index ldzx, const std::vector<Index>& idx,
-                                         const std::vector<Index>& start, bool reverse, LstmMat<T>* h_final) const {
+                                         const std::vector<Index>& start, bool reverse,
+                                         LstmMat<T>* h_final) const {
   TEXTLRP_ASSERT(k_ != nullptr && !start.empty() && start.front() == 0 &&
                  start.back() == static_cast<Index>(idx.size()));
   const Index H = n_hidden_, G = 4 * H, B = static_cast<Index>(start.size()) - 1;

@@ -65,9 +65,9 @@ enum class LstmGateRule { kSignalTakeAll, kHalf, kProportional };
 // allocates nothing).
 template <class T>
 struct LstmLrpScratch {
-  LstmMat<T> q;                            // [T x rows] R(z_t)/(z_t + εσ) of the rows that carry relevance
-  LstmMat<T> pr;                           // [T x E] q · W_ih[rows]
-  Eigen::Matrix<T, Eigen::Dynamic, 1> gamma;  // [T] the bias-factor share of the gate map per step
+  LstmMat<T> q;   // [T x rows] R(z_t)/(z_t + εσ) of the rows that carry relevance
+  LstmMat<T> pr;  // [T x E] q · W_ih[rows]
+  Eigen::Matrix<T, Eigen::Dynamic, 1> gamma;       // [T] the bias-factor share of the gate map per step
   Eigen::Matrix<T, Eigen::Dynamic, 1> rh, rc, rz;  // [H] R(h_t), [H] R(c_t), [4H] R(z_t)
 };
 
@@ -130,8 +130,10 @@ class Lstm {
  public:
   Lstm() = default;
   // w_ih [4H x E], w_hh [4H x H], bias [4H] (b_ih + b_hh), any floating type (rounded to T).
-  Lstm(const LstmMat<double>& w_ih, const LstmMat<double>& w_hh, const Eigen::Matrix<double, Eigen::Dynamic, 1>& bias);
-  Lstm(const LstmMat<float>& w_ih, const LstmMat<float>& w_hh, const Eigen::Matrix<float, Eigen::Dynamic, 1>& bias);
+  Lstm(const LstmMat<double>& w_ih, const LstmMat<double>& w_hh,
+       const Eigen::Matrix<double, Eigen::Dynamic, 1>& bias);
+  Lstm(const LstmMat<float>& w_ih, const LstmMat<float>& w_hh,
+       const Eigen::Matrix<float, Eigen::Dynamic, 1>& bias);
 
   Index n_in() const { return n_in_; }
   Index n_hidden() const { return n_hidden_; }
@@ -144,7 +146,8 @@ class Lstm {
   // The recurrence over a batch from its projected inputs: step t reads the rows of step t of zx
   // (row stride ldzx), or those of step n_steps − 1 − t with reverse_steps (equal lengths only: a
   // direction that reads the sequences backwards). Fills *cache.
-  void forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps, LstmCache<T>* cache) const;
+  void forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps,
+               LstmCache<T>* cache) const;
   // Backward through the recurrence: dh_final [B x H] (row b: ∂/∂ of sequence b's last hidden
   // state) -> dz [N x 4H] = ∂/∂z of every row.
   void backward(const LstmBatch& batch, const LstmCache<T>& cache, const LstmMat<T>& dh_final,
@@ -154,7 +157,8 @@ class Lstm {
   // Adds ∂/∂W_ih = dzᵀ X, ∂/∂W_hh = dzᵀ H_prev and ∂/∂b = Σ_rows dz to the three (shapes of w_ih,
   // w_hh and [1 x 4H]); x [N x E] are the inputs in packed order.
   void add_weight_gradient(const LstmBatch& batch, const LstmCache<T>& cache, const LstmMat<T>& x,
-                           const LstmMat<T>& dz, LstmMat<T>* g_w_ih, LstmMat<T>* g_w_hh, LstmMat<T>* g_b) const;
+                           const LstmMat<T>& dz, LstmMat<T>* g_w_ih, LstmMat<T>* g_w_hh,
+                           LstmMat<T>* g_b) const;
 
   // LRP of one sequence (a batch of 1 whose cache holds its T steps): from R(h_{T-1}) = r_h_last
   // [H] to the inputs: r_x [T x E] (row stride ldrx) in the row order of x (x [T x E], row stride
@@ -162,7 +166,8 @@ class Lstm {
   // what reaches h_{-1} and c_{-1} (0 unless bias_factor != 0). The equations are in
   // bilstm_classifier.h.
   double relevance(const LstmCache<T>& cache, const T* r_h_last, const LstmLrpSettings& settings, const T* x,
-                   Index ldx, bool reverse_steps, T* r_x, Index ldrx, LstmLrpScratch<T>* scratch = nullptr) const;
+                   Index ldx, bool reverse_steps, T* r_x, Index ldrx,
+                   LstmLrpScratch<T>* scratch = nullptr) const;
   // relevance() of two layers at once (the two directions of a bidirectional LSTM), their backward
   // recurrences interleaved step by step; bit for bit relevance() on each. Sets job_a.r_rest, job_b.r_rest.
   static void relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,

@@ -10,7 +10,9 @@ namespace textlrp::lrp::baselines {
 namespace {
 
 // How many inputs of `rows` rows one batch holds (at least 1).
-std::size_t batch_size(Index rows) { return static_cast<std::size_t>(std::max<Index>(1, kBatchRows / std::max<Index>(1, rows))); }
+std::size_t batch_size(Index rows) {
+  return static_cast<std::size_t>(std::max<Index>(1, kBatchRows / std::max<Index>(1, rows)));
+}
 
 MatD64 gradient(const Differentiable& model, const MatD64& x, int target) {
   std::vector<MatD64> g = model.batch_gradients(std::span<const MatD64>(&x, 1), target);
@@ -40,16 +42,19 @@ std::vector<double> gradient_input(const Differentiable& model, const MatD64& x,
   return gradient_input_of(gradient(model, x, target), x);
 }
 
-std::vector<double> integrated_gradients(const Differentiable& model, const MatD64& x, int target, int steps) {
-  if (steps < 1) throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", steps));
+std::vector<double> integrated_gradients(const Differentiable& model, const MatD64& x, int target,
+                                         int steps) {
+  if (steps < 1)
+    throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", steps));
   MatD64 g_sum = MatD64::Zero(x.rows(), x.cols());  // [R x E]
   const std::size_t per_batch = batch_size(x.rows());
   std::vector<double> alphas;
   for (int k0 = 0; k0 < steps;) {
     const int k1 = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(steps), k0 + per_batch));
     alphas.clear();
-    for (int k = k0; k < k1; ++k) alphas.push_back((static_cast<double>(k) + 0.5) / static_cast<double>(steps));  // midpoint
-    model.add_scaled_gradients(x, alphas, target, &g_sum);  // in step order
+    for (int k = k0; k < k1; ++k)
+      alphas.push_back((static_cast<double>(k) + 0.5) / static_cast<double>(steps));  // midpoint
+    model.add_scaled_gradients(x, alphas, target, &g_sum);                            // in step order
     k0 = k1;
   }
   g_sum /= static_cast<double>(steps);
@@ -81,15 +86,16 @@ std::vector<double> occlusion(const Differentiable& model, const Embedded& in, i
   return out;
 }
 
-std::vector<double> token_relevance(const Differentiable& model, const Embedded& in, std::span<const TokenId> ids,
-                                    Method method, int target, double score, const ExplainOptions& options,
-                                    std::vector<double>* special) {
+std::vector<double> token_relevance(const Differentiable& model, const Embedded& in,
+                                    std::span<const TokenId> ids, Method method, int target, double score,
+                                    const ExplainOptions& options, std::vector<double>* special) {
   const Index R = in.x.rows();
   auto split = [&](const std::vector<double>& rows) {
     if (special != nullptr) {
       special->clear();
       for (Index r = 0; r < R; ++r) {
-        if (r < in.first || r >= in.first + in.n_tokens) special->push_back(rows[static_cast<std::size_t>(r)]);
+        if (r < in.first || r >= in.first + in.n_tokens)
+          special->push_back(rows[static_cast<std::size_t>(r)]);
       }
     }
     return std::vector<double>(rows.begin() + in.first, rows.begin() + in.first + in.n_tokens);
@@ -100,7 +106,8 @@ std::vector<double> token_relevance(const Differentiable& model, const Embedded&
   switch (method) {
     case Method::kSensitivity: return split(sensitivity(model, in.x, target));
     case Method::kGradientInput: return split(gradient_input(model, in.x, target));
-    case Method::kIntegratedGradients: return split(integrated_gradients(model, in.x, target, options.ig_steps));
+    case Method::kIntegratedGradients:
+      return split(integrated_gradients(model, in.x, target, options.ig_steps));
     case Method::kOcclusion: zero_special(); return occlusion(model, in, target, score);
     case Method::kRandom: zero_special(); return random_relevance(ids, options.seed);
     case Method::kLrp: break;

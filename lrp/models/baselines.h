@@ -43,8 +43,8 @@ std::vector<double> occlusion(const Differentiable& model, const Embedded& in, i
 // lrp) for class `target` with score `score` = s_target(in.x); `ids` are the tokens read (for the
 // random baseline's seed). `special` (when not nullptr) receives the relevance of the rows before
 // and after the tokens (0 for occlusion and random). Throws InvalidArgument for lrp or ig_steps < 1.
-std::vector<double> token_relevance(const Differentiable& model, const Embedded& in, std::span<const TokenId> ids,
-                                    Method method, int target, double score, const ExplainOptions& options,
-                                    std::vector<double>* special = nullptr);
+std::vector<double> token_relevance(const Differentiable& model, const Embedded& in,
+                                    std::span<const TokenId> ids, Method method, int target, double score,
+                                    const ExplainOptions& options, std::vector<double>* special = nullptr);
 
 }  // namespace textlrp::lrp::baselines

@@ -32,8 +32,8 @@ void gemm(const A& a, bool trans_a, const B& b, bool trans_b, C&& c, float alpha
   const Index k = trans_a ? a.rows() : a.cols();
   const Index n = trans_b ? b.rows() : b.cols();
   TEXTLRP_ASSERT((trans_b ? b.cols() : b.rows()) == k && c.rows() == m && c.cols() == n);
-  TEXTLRP_ISA_DISPATCH(sgemm(trans_a, trans_b, m, n, k, alpha, a.data(), a.outerStride(), b.data(), b.outerStride(),
-                             beta, c.data(), c.outerStride()));
+  TEXTLRP_ISA_DISPATCH(sgemm(trans_a, trans_b, m, n, k, alpha, a.data(), a.outerStride(), b.data(),
+                             b.outerStride(), beta, c.data(), c.outerStride()));
 }
 
 // y = x Wᵀ (+ b unless add_bias is false), y resized (no reallocation when the size is unchanged).
@@ -58,9 +58,9 @@ void add_layer_norm(const Mat& x, const Vec* bias, const Mat* res, const BertLay
     c->s.resize(T);
   }
   y.resize(T, H);
-  TEXTLRP_ISA_DISPATCH(bert_add_layer_norm(x.data(), bias ? bias->data() : nullptr, res ? res->data() : nullptr, T,
-                                           H, ln.gamma.data(), ln.beta.data(), eps, y.data(),
-                                           c ? c->xhat.data() : nullptr, c ? c->s.data() : nullptr));
+  TEXTLRP_ISA_DISPATCH(bert_add_layer_norm(
+      x.data(), bias ? bias->data() : nullptr, res ? res->data() : nullptr, T, H, ln.gamma.data(),
+      ln.beta.data(), eps, y.data(), c ? c->xhat.data() : nullptr, c ? c->s.data() : nullptr));
 }
 
 // LRP (normaliser constant) or true gradient of LayerNorm, into gx (resized; gx may be gy).
@@ -93,16 +93,16 @@ std::string_view bert_method_name(BertMethod m) {
 // all the element-wise work.
 struct BertClassifier::Cache {
   struct Layer {
-    Mat q, k, v;          // [T x H]
-    std::vector<Mat> a;   // per head [T x T]
+    Mat q, k, v;         // [T x H]
+    std::vector<Mat> a;  // per head [T x T]
     LnCache ln1, ln2;
-    Mat u;                // pre-activation of the FF [T x F] (GELU(u) is recomputed in the backward pass)
+    Mat u;  // pre-activation of the FF [T x F] (GELU(u) is recomputed in the backward pass)
   };
   Mat e;  // embedding sum [T x H]
   LnCache ln_emb;
   std::vector<Layer> layers;  // all layers (keep) or one slot reused by every layer (forward only)
-  Vec z;       // head pre-activation [H]
-  Vec pooled;  // activation of z
+  Vec z;                      // head pre-activation [H]
+  Vec pooled;                 // activation of z
   Vec logits;
   // Working buffers of the forward pass.
   Mat h, ctx, pre, att, m;
@@ -124,11 +124,13 @@ Cache& thread_cache() {
 void BertClassifier::check_ids(std::span<const TokenId> ids) const {
   if (ids.empty()) throw InvalidArgument("a BERT input needs at least one piece ([CLS])");
   if (static_cast<Index>(ids.size()) > config_.max_positions) {
-    throw InvalidArgument(fmt::format("{} pieces, but the model has only {} positions", ids.size(), config_.max_positions));
+    throw InvalidArgument(
+        fmt::format("{} pieces, but the model has only {} positions", ids.size(), config_.max_positions));
   }
   for (std::size_t t = 0; t < ids.size(); ++t) {
     if (ids[t] < 0 || ids[t] >= config_.vocab_size) {
-      throw InvalidArgument(fmt::format("piece {}: id {} is outside the vocabulary [0, {})", t, ids[t], config_.vocab_size));
+      throw InvalidArgument(
+          fmt::format("piece {}: id {} is outside the vocabulary [0, {})", t, ids[t], config_.vocab_size));
     }
   }
 }
@@ -209,8 +211,8 @@ Vec BertClassifier::logits_of_rows(const Mat& word) const {
   return c.logits;
 }
 
-Mat BertClassifier::embedding_gradient(std::span<const TokenId> ids, BertMethod method, int target, Vec* logits,
-                                       int* used_target) const {
+Mat BertClassifier::embedding_gradient(std::span<const TokenId> ids, BertMethod method, int target,
+                                       Vec* logits, int* used_target) const {
   Cache& c = thread_cache<Cache>();
   forward(ids, c, true);
   return gradient_of(c, method, target, logits, used_target);
@@ -222,7 +224,8 @@ Mat BertClassifier::gradient_of_rows(const Mat& word, BertMethod method, int tar
   return gradient_of(c, method, target, logits, nullptr);
 }
 
-Mat BertClassifier::gradient_of(Cache& c, BertMethod method, int target, Vec* logits, int* used_target) const {
+Mat BertClassifier::gradient_of(Cache& c, BertMethod method, int target, Vec* logits,
+                                int* used_target) const {
   const Index n_classes = c.logits.size();
   if (target < -1 || target >= n_classes) {
     throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", target, n_classes));
@@ -289,7 +292,8 @@ Mat BertClassifier::gradient_of(Cache& c, BertMethod method, int target, Vec* lo
       gemm(g_c, false, cl.v.middleCols(j * d, d), true, c.g_att, half);
       gemm(a, true, g_c, false, c.g_v.middleCols(j * d, d), half);
       // softmax: g_Z = A ⊙ (g_A − rowsum(g_A ⊙ A)), times the 1/sqrt(d) scaling and (half ·) for Q Kᵀ
-      TEXTLRP_ISA_DISPATCH(bert_softmax_backward(c.g_att.data(), a.data(), T, T, scale * half, c.g_att.data()));
+      TEXTLRP_ISA_DISPATCH(
+          bert_softmax_backward(c.g_att.data(), a.data(), T, T, scale * half, c.g_att.data()));
       gemm(c.g_att, false, cl.k.middleCols(j * d, d), false, c.g_q.middleCols(j * d, d));
       gemm(c.g_att, true, cl.q.middleCols(j * d, d), false, c.g_k.middleCols(j * d, d));
     }
@@ -308,7 +312,8 @@ Mat BertClassifier::gradient_of(Cache& c, BertMethod method, int target, Vec* lo
 BertExplanation BertClassifier::explain(std::span<const TokenId> ids, BertMethod method, int target) const {
   BertExplanation out;
   const BertMethod gradient_method =
-      method == BertMethod::kSensitivity || method == BertMethod::kGradientInput ? BertMethod::kGradientInput : method;
+      method == BertMethod::kSensitivity || method == BertMethod::kGradientInput ? BertMethod::kGradientInput
+                                                                                 : method;
   const Mat g = embedding_gradient(ids, gradient_method, target, &out.logits, &out.target);
   const Index T = g.rows(), H = g.cols();
   out.relevance.resize(static_cast<std::size_t>(T));

@@ -98,9 +98,9 @@ std::string_view bert_method_name(BertMethod m);
 struct BertExplanation {
   Vec logits;
   int target = -1;
-  std::vector<double> relevance;     // one value per piece ([CLS] and [SEP] included)
-  double bias_relevance = 0;         // f_c − Σ_t relevance (0 for sensitivity)
-  double position_type_share = 0;    // Σ_t Σ_k (Wpos[t] + Wtype[0])_k g_{e_t,k} (part of bias_relevance)
+  std::vector<double> relevance;   // one value per piece ([CLS] and [SEP] included)
+  double bias_relevance = 0;       // f_c − Σ_t relevance (0 for sensitivity)
+  double position_type_share = 0;  // Σ_t Σ_k (Wpos[t] + Wtype[0])_k g_{e_t,k} (part of bias_relevance)
 };
 
 class BertClassifier {
@@ -155,7 +155,6 @@ class BertClassifier {
   void check_ids(std::span<const TokenId> ids) const;
 
  private:
-
   BertConfig config_;
   BertWeights weights_;
 };
@@ -176,8 +175,10 @@ class BertClassifier {
 // "cls_id": i, "sep_id": j}; model.safetensors with the Hugging Face tensor names.
 class BertSequenceClassifier final : public Classifier, public Differentiable {
  public:
-  BertSequenceClassifier(std::shared_ptr<const BertClassifier> model, TokenId cls_id, TokenId sep_id, Index max_length);
-  static std::unique_ptr<BertSequenceClassifier> load(const std::filesystem::path& dir, const nlohmann::json& config);
+  BertSequenceClassifier(std::shared_ptr<const BertClassifier> model, TokenId cls_id, TokenId sep_id,
+                         Index max_length);
+  static std::unique_ptr<BertSequenceClassifier> load(const std::filesystem::path& dir,
+                                                      const nlohmann::json& config);
 
   std::string_view architecture() const override { return "bert"; }
   const std::vector<std::string>& labels() const override { return model_->config().labels; }
@@ -197,9 +198,10 @@ class BertSequenceClassifier final : public Classifier, public Differentiable {
   // Its word-piece embedding matrix [n_vocab x hidden] (document vectors over pieces).
   std::optional<Mat> embedding_matrix() const override;
   TokenDeletion token_deletion() const override {
-    return {"removal of words: a word's pieces (a piece and its ## continuations) leave the sequence, the pieces "
-            "after it move up; [CLS] and [SEP] stay",
-            -1, true, true};
+    return {
+        "removal of words: a word's pieces (a piece and its ## continuations) leave the sequence, the pieces "
+        "after it move up; [CLS] and [SEP] stay",
+        -1, true, true};
   }
   const Differentiable* differentiable() const override { return this; }
 

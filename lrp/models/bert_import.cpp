@@ -22,7 +22,8 @@ const nlohmann::json& require_key(const nlohmann::json& j, const char* key, cons
   return j.at(key);
 }
 
-Index positive_int(const nlohmann::json& j, const char* key, const std::string& file, bool allow_zero = false) {
+Index positive_int(const nlohmann::json& j, const char* key, const std::string& file,
+                   bool allow_zero = false) {
   const auto& v = require_key(j, key, file);
   if (!v.is_number_integer()) {
     throw FormatError(fmt::format("{}: key '{}' is {}, expected an integer", file, key, v.dump()));
@@ -40,7 +41,8 @@ std::vector<std::string> read_labels(const nlohmann::json& j, const std::string&
   if (j.contains("id2label")) {
     const auto& m = j.at("id2label");
     if (!m.is_object() || m.empty()) {
-      throw FormatError(fmt::format("{}: key 'id2label' is {}, expected an object {{\"0\": label, ...}}", file, m.dump()));
+      throw FormatError(
+          fmt::format("{}: key 'id2label' is {}, expected an object {{\"0\": label, ...}}", file, m.dump()));
     }
     labels.resize(m.size());
     std::vector<bool> seen(m.size(), false);
@@ -52,10 +54,13 @@ std::vector<std::string> read_labels(const nlohmann::json& j, const std::string&
       } catch (const std::exception&) {
         pos = 0;
       }
-      if (pos != k.size() || id < 0 || static_cast<std::size_t>(id) >= m.size() || seen[static_cast<std::size_t>(id)]) {
-        throw FormatError(fmt::format("{}: id2label key '{}' is not one of the ids 0..{} (each once)", file, k, m.size() - 1));
+      if (pos != k.size() || id < 0 || static_cast<std::size_t>(id) >= m.size() ||
+          seen[static_cast<std::size_t>(id)]) {
+        throw FormatError(fmt::format("{}: id2label key '{}' is not one of the ids 0..{} (each once)", file,
+                                      k, m.size() - 1));
       }
-      if (!v.is_string()) throw FormatError(fmt::format("{}: id2label['{}'] is {}, expected a string", file, k, v.dump()));
+      if (!v.is_string())
+        throw FormatError(fmt::format("{}: id2label['{}'] is {}, expected a string", file, k, v.dump()));
       seen[static_cast<std::size_t>(id)] = true;
       labels[static_cast<std::size_t>(id)] = v.get<std::string>();
     }
@@ -69,9 +74,10 @@ std::vector<std::string> read_labels(const nlohmann::json& j, const std::string&
 void require_gelu(const nlohmann::json& j, const char* key, const std::string& file) {
   const auto& v = require_key(j, key, file);
   if (!v.is_string() || v.get<std::string>() != "gelu") {
-    throw FormatError(fmt::format("{}: key '{}' is {}, expected \"gelu\" (the exact erf GELU; other activations are "
-                                  "not supported)",
-                                  file, key, v.dump()));
+    throw FormatError(
+        fmt::format("{}: key '{}' is {}, expected \"gelu\" (the exact erf GELU; other activations are "
+                    "not supported)",
+                    file, key, v.dump()));
   }
 }
 
@@ -88,12 +94,15 @@ BertConfig BertConfig::from_huggingface(const nlohmann::json& j, const std::stri
   if (j.contains("architectures")) {
     const auto& a = j.at("architectures");
     if (!a.is_array() || a.size() != 1 || !a[0].is_string()) {
-      throw FormatError(fmt::format("{}: key 'architectures' is {}, expected one architecture name", file, a.dump()));
+      throw FormatError(
+          fmt::format("{}: key 'architectures' is {}, expected one architecture name", file, a.dump()));
     }
     arch = a[0].get<std::string>();
   } else if (j.contains("model_type") && j.at("model_type").is_string()) {
     const auto t = j.at("model_type").get<std::string>();
-    arch = t == "bert" ? "BertForSequenceClassification" : t == "distilbert" ? "DistilBertForSequenceClassification" : t;
+    arch = t == "bert"         ? "BertForSequenceClassification"
+           : t == "distilbert" ? "DistilBertForSequenceClassification"
+                               : t;
   } else {
     throw FormatError(fmt::format("{}: missing key 'architectures'", file));
   }
@@ -111,7 +120,8 @@ BertConfig BertConfig::from_huggingface(const nlohmann::json& j, const std::stri
     if (j.contains("layer_norm_eps")) {
       const auto& e = j.at("layer_norm_eps");
       if (!e.is_number() || !(e.get<double>() > 0) || !std::isfinite(e.get<double>())) {
-        throw FormatError(fmt::format("{}: key 'layer_norm_eps' is {}, expected a positive number", file, e.dump()));
+        throw FormatError(
+            fmt::format("{}: key 'layer_norm_eps' is {}, expected a positive number", file, e.dump()));
       }
       c.layer_norm_eps = static_cast<float>(e.get<double>());
     }
@@ -131,12 +141,14 @@ BertConfig BertConfig::from_huggingface(const nlohmann::json& j, const std::stri
     require_gelu(j, "activation", file);
     c.layer_norm_eps = 1e-12f;  // fixed in DistilBERT
   } else {
-    throw FormatError(fmt::format("{}: architecture '{}' is not supported, expected BertForSequenceClassification or "
-                                  "DistilBertForSequenceClassification",
-                                  file, arch));
+    throw FormatError(
+        fmt::format("{}: architecture '{}' is not supported, expected BertForSequenceClassification or "
+                    "DistilBertForSequenceClassification",
+                    file, arch));
   }
   if (c.hidden % c.heads != 0) {
-    throw FormatError(fmt::format("{}: hidden size {} is not a multiple of the {} attention heads", file, c.hidden, c.heads));
+    throw FormatError(fmt::format("{}: hidden size {} is not a multiple of the {} attention heads", file,
+                                  c.hidden, c.heads));
   }
   c.labels = read_labels(j, file);
   return c;
@@ -150,14 +162,17 @@ BertClassifier::BertClassifier(BertConfig config, BertWeights weights)
   const BertWeights& w = weights_;
   auto mat = [](const Mat& m, Index r, Index cc, const std::string& name) {
     if (m.rows() != r || m.cols() != cc) {
-      throw FormatError(fmt::format("tensor '{}' has shape {}, expected {}", name, shape_string(m), shape_string(r, cc)));
+      throw FormatError(
+          fmt::format("tensor '{}' has shape {}, expected {}", name, shape_string(m), shape_string(r, cc)));
     }
   };
   auto vec = [](const Vec& v, Index n, const std::string& name) {
-    if (v.size() != n) throw FormatError(fmt::format("tensor '{}' has shape [{}], expected [{}]", name, v.size(), n));
+    if (v.size() != n)
+      throw FormatError(fmt::format("tensor '{}' has shape [{}], expected [{}]", name, v.size(), n));
   };
   if (c.hidden <= 0 || c.heads <= 0 || c.hidden % c.heads != 0) {
-    throw FormatError(fmt::format("hidden size {} is not a positive multiple of the {} heads", c.hidden, c.heads));
+    throw FormatError(
+        fmt::format("hidden size {} is not a positive multiple of the {} heads", c.hidden, c.heads));
   }
   const Index H = c.hidden, F = c.intermediate;
   mat(w.word, c.vocab_size, H, "word_embeddings");
@@ -294,13 +309,15 @@ std::unique_ptr<BertClassifier> BertClassifier::from_huggingface(const TensorSto
   for (const auto& name : store.names()) {
     if (std::find(used.begin(), used.end(), name) != used.end()) continue;
     if (name.find("position_ids") != std::string::npos) continue;
-    if (name.find("LayerNorm.gamma") != std::string::npos || name.find("LayerNorm.beta") != std::string::npos) continue;
+    if (name.find("LayerNorm.gamma") != std::string::npos || name.find("LayerNorm.beta") != std::string::npos)
+      continue;
     errors.push_back(fmt::format("unexpected tensor '{}' {}", name, shape_string(store.info(name).shape)));
   }
   if (!errors.empty()) {
-    std::string msg = fmt::format("{}: not a {} with the config's sizes (hidden {}, {} layers, intermediate {}, vocabulary "
-                                  "{}, {} positions): ",
-                                  store.name(), c.architecture_name(), H, c.layers, F, c.vocab_size, c.max_positions);
+    std::string msg = fmt::format(
+        "{}: not a {} with the config's sizes (hidden {}, {} layers, intermediate {}, vocabulary "
+        "{}, {} positions): ",
+        store.name(), c.architecture_name(), H, c.layers, F, c.vocab_size, c.max_positions);
     constexpr std::size_t kShown = 8;  // one line, however many problems
     for (std::size_t i = 0; i < std::min(errors.size(), kShown); ++i) msg += (i ? "; " : "") + errors[i];
     if (errors.size() > kShown) msg += fmt::format("; and {} more", errors.size() - kShown);
@@ -314,13 +331,15 @@ std::unique_ptr<BertClassifier> BertClassifier::from_huggingface_directory(const
   if (!std::filesystem::exists(st)) {
     if (std::filesystem::exists(dir / "pytorch_model.bin")) {
       throw FormatError(fmt::format(
-          "{}: a pickled PyTorch checkpoint is not read (unpickling runs arbitrary code); convert it to safetensors "
+          "{}: a pickled PyTorch checkpoint is not read (unpickling runs arbitrary code); convert it to "
+          "safetensors "
           "first, e.g. python3 -c \"import torch; from safetensors.torch import save_file; "
           "save_file(torch.load('pytorch_model.bin', map_location='cpu'), 'model.safetensors')\" in {}, or "
           "model.save_pretrained(dir, safe_serialization=True) with transformers",
           (dir / "pytorch_model.bin").string(), dir.string()));
     }
-    throw IoError(fmt::format("{}: no such file (a Hugging Face model directory needs model.safetensors)", st.string()));
+    throw IoError(fmt::format("{}: no such file (a Hugging Face model directory needs model.safetensors)",
+                              st.string()));
   }
   const auto cfg_path = dir / "config.json";
   nlohmann::json cfg;

@@ -16,7 +16,8 @@ BertSequenceClassifier::BertSequenceClassifier(std::shared_ptr<const BertClassif
     : model_(std::move(model)), cls_id_(cls_id), sep_id_(sep_id), max_length_(max_length) {
   const Index v = model_->config().vocab_size;
   if (cls_id < 0 || cls_id >= v || sep_id < 0 || sep_id >= v) {
-    throw FormatError(fmt::format("[CLS] id {} or [SEP] id {} is outside the vocabulary [0, {})", cls_id, sep_id, v));
+    throw FormatError(
+        fmt::format("[CLS] id {} or [SEP] id {} is outside the vocabulary [0, {})", cls_id, sep_id, v));
   }
   if (max_length < 2 || max_length > model_->config().max_positions) {
     throw FormatError(fmt::format("maximum length {} must lie in [2, {}] (the model's positions)", max_length,
@@ -29,7 +30,8 @@ std::unique_ptr<BertSequenceClassifier> BertSequenceClassifier::load(const std::
   const std::string where = (dir / "config.json").string();
   const auto& hyper = config.at("hyper");
   if (!hyper.is_object() || !hyper.contains("huggingface")) {
-    throw FormatError(fmt::format("{}: \"hyper\" must hold the Hugging Face configuration under \"huggingface\"", where));
+    throw FormatError(
+        fmt::format("{}: \"hyper\" must hold the Hugging Face configuration under \"huggingface\"", where));
   }
   BertConfig c = BertConfig::from_huggingface(hyper.at("huggingface"), where + " (hyper.huggingface)");
   c.labels = config.at("labels").get<std::vector<std::string>>();
@@ -38,13 +40,15 @@ std::unique_ptr<BertSequenceClassifier> BertSequenceClassifier::load(const std::
   const auto max_length = hyper.value("max_length", static_cast<std::int64_t>(model->config().max_positions));
   try {
     return std::make_unique<BertSequenceClassifier>(std::move(model), hyper.at("cls_id").get<TokenId>(),
-                                                    hyper.at("sep_id").get<TokenId>(), static_cast<Index>(max_length));
+                                                    hyper.at("sep_id").get<TokenId>(),
+                                                    static_cast<Index>(max_length));
   } catch (const FormatError& e) {
     throw FormatError(fmt::format("{}: {}", where, e.what()));
   }
 }
 
-std::vector<TokenId> BertSequenceClassifier::with_specials(std::span<const TokenId> ids, bool* truncated) const {
+std::vector<TokenId> BertSequenceClassifier::with_specials(std::span<const TokenId> ids,
+                                                           bool* truncated) const {
   const std::size_t keep = std::min(ids.size(), static_cast<std::size_t>(max_length_ - 2));
   if (truncated) *truncated = keep < ids.size();
   std::vector<TokenId> out;
@@ -73,9 +77,11 @@ double rest(const Explanation& e) {
 }
 }  // namespace
 
-Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids,
+                                            const ExplainOptions& options) const {
   if (options.gate_rule || options.bias_factor || options.precision) {
-    throw InvalidArgument("--lstm-rule, --bias-factor and --precision apply to the BiLSTM only, not to a transformer");
+    throw InvalidArgument(
+        "--lstm-rule, --bias-factor and --precision apply to the BiLSTM only, not to a transformer");
   }
   Explanation out;
   const std::vector<TokenId> full = with_specials(ids, &out.truncated);
@@ -89,8 +95,8 @@ Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids, const 
         method = BertMethod::kCpLrp;
         out.rule = "cp-lrp";
       } else {
-        throw InvalidArgument(
-            fmt::format("--rule {}: a transformer takes attnlrp (the default) or cp-lrp", options.transformer_rule));
+        throw InvalidArgument(fmt::format("--rule {}: a transformer takes attnlrp (the default) or cp-lrp",
+                                          options.transformer_rule));
       }
       break;
     default: {
@@ -98,7 +104,8 @@ Explanation BertSequenceClassifier::explain(std::span<const TokenId> ids, const 
       const Embedded in = embed(ids);
       out.scores = model_->logits_of_rows(in.x.cast<float>());
       if (options.target < -1 || options.target >= out.scores.size()) {
-        throw InvalidArgument(fmt::format("target class {} is out of range [0, {})", options.target, out.scores.size()));
+        throw InvalidArgument(
+            fmt::format("target class {} is out of range [0, {})", options.target, out.scores.size()));
       }
       out.target = options.target >= 0 ? options.target : argmax(out.scores);
       std::vector<double> special;
@@ -131,7 +138,8 @@ Embedded BertSequenceClassifier::embed(std::span<const TokenId> ids) const {
   const Mat& word = model_->weights().word;
   Embedded out;
   out.x.resize(static_cast<Index>(full.size()), word.cols());  // [T+2 x H]
-  for (std::size_t t = 0; t < full.size(); ++t) out.x.row(static_cast<Index>(t)) = word.row(full[t]).cast<double>();
+  for (std::size_t t = 0; t < full.size(); ++t)
+    out.x.row(static_cast<Index>(t)) = word.row(full[t]).cast<double>();
   out.first = 1;
   out.n_tokens = static_cast<Index>(full.size()) - 2;
   return out;

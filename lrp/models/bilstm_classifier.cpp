@@ -14,8 +14,8 @@
 #include <unordered_map>
 
 #include "core/error.h"
-#include "lrp/models/baselines.h"
 #include "core/npy.h"
+#include "lrp/models/baselines.h"
 
 namespace textlrp::lrp {
 namespace {
@@ -65,17 +65,20 @@ void check_tensors(const TensorStore& store, const std::vector<Expected>& expect
     }
     const TensorInfo& info = store.info(e.name);
     if (!shape_matches(info.shape, e.shape)) {
-      problems.push_back(fmt::format("tensor '{}' has shape {}, expected {}", e.name, shape_string(info.shape),
-                                     shape_string(e.shape)));
+      problems.push_back(fmt::format("tensor '{}' has shape {}, expected {}", e.name,
+                                     shape_string(info.shape), shape_string(e.shape)));
     }
     if (info.dtype != DType::kF32 && info.dtype != DType::kF64) {
-      problems.push_back(fmt::format("tensor '{}' has dtype {}, expected F64 or F32", e.name, dtype_name(info.dtype)));
+      problems.push_back(
+          fmt::format("tensor '{}' has dtype {}, expected F64 or F32", e.name, dtype_name(info.dtype)));
     }
   }
   for (const auto& name : store.names()) {
-    const bool known = std::any_of(expected.begin(), expected.end(), [&](const Expected& e) { return e.name == name; });
+    const bool known =
+        std::any_of(expected.begin(), expected.end(), [&](const Expected& e) { return e.name == name; });
     if (!known)
-      problems.push_back(fmt::format("unexpected tensor '{}' {}", name, shape_string(store.info(name).shape)));
+      problems.push_back(
+          fmt::format("unexpected tensor '{}' {}", name, shape_string(store.info(name).shape)));
   }
   if (!problems.empty()) throw FormatError(fmt::format("{}: {} ({})", store.name(), join(problems), what));
 }
@@ -119,7 +122,8 @@ double epsilon_of(const Rule& rule, const std::string& role) {
   if (const auto* e = std::get_if<rules::Epsilon>(&rule)) return e->epsilon;
   if (std::holds_alternative<rules::Zero>(rule)) return 0.0;
   throw InvalidArgument(fmt::format(
-      "rule {} for role '{}' is not supported by architecture bilstm: it supports zero and epsilon(e) on every "
+      "rule {} for role '{}' is not supported by architecture bilstm: it supports zero and epsilon(e) on "
+      "every "
       "linear connection (the lrp_linear rule of Arras et al. 2017); choose the gate rule with --lstm-rule "
       "signal-take-all|half|proportional and the bias share with --bias-factor",
       to_string(rule), role));
@@ -129,22 +133,25 @@ double epsilon_of(const Rule& rule, const std::string& role) {
 
 BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights, Index max_tokens)
     : labels_(std::move(labels)), weights_(std::move(weights)), max_tokens_(max_tokens) {
-  if (max_tokens_ < 1) throw InvalidArgument(fmt::format("bilstm: max_tokens must be >= 1, got {}", max_tokens_));
+  if (max_tokens_ < 1)
+    throw InvalidArgument(fmt::format("bilstm: max_tokens must be >= 1, got {}", max_tokens_));
   const BiLstmWeights& w = weights_;
   const Index E = w.embedding.cols();
   const Index H = w.left.w_hh.cols();
   const Index C = w.fc_left.rows();
   if (E < 1 || H < 1 || C < 1) {
-    throw InvalidArgument(fmt::format("bilstm: needs n_embd, n_hidden and n_classes >= 1, got {}, {}, {}", E, H, C));
+    throw InvalidArgument(
+        fmt::format("bilstm: needs n_embd, n_hidden and n_classes >= 1, got {}, {}, {}", E, H, C));
   }
   std::vector<std::string> problems;
   auto check = [&](const std::string& name, Index rows, Index cols, Index want_rows, Index want_cols) {
     if (rows != want_rows || cols != want_cols) {
-      problems.push_back(
-          fmt::format("{} is {}, expected {}", name, shape_string(rows, cols), shape_string(want_rows, want_cols)));
+      problems.push_back(fmt::format("{} is {}, expected {}", name, shape_string(rows, cols),
+                                     shape_string(want_rows, want_cols)));
     }
   };
-  for (const auto& [side, lw] : {std::pair<const char*, const LstmWeights*>{"left", &w.left}, {"right", &w.right}}) {
+  for (const auto& [side, lw] :
+       {std::pair<const char*, const LstmWeights*>{"left", &w.left}, {"right", &w.right}}) {
     check(fmt::format("{}.w_ih", side), lw->w_ih.rows(), lw->w_ih.cols(), 4 * H, E);
     check(fmt::format("{}.w_hh", side), lw->w_hh.rows(), lw->w_hh.cols(), 4 * H, H);
     check(fmt::format("{}.b_ih", side), lw->b_ih.size(), 1, 4 * H, 1);
@@ -169,8 +176,8 @@ BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeight
   for (int side = 0; side < 2; ++side) prefix64_[side] = LstmPrefixForward<double>(p64_.lstm[side]);
   float32_ok_ = p32_.lstm[0].w_ih().allFinite() && p32_.lstm[0].w_hh().allFinite() &&
                 p32_.lstm[0].bias().allFinite() && p32_.lstm[1].w_ih().allFinite() &&
-                p32_.lstm[1].w_hh().allFinite() && p32_.lstm[1].bias().allFinite() && p32_.fc[0].allFinite() &&
-                p32_.fc[1].allFinite() && p32_.fc_bias.allFinite() &&
+                p32_.lstm[1].w_hh().allFinite() && p32_.lstm[1].bias().allFinite() &&
+                p32_.fc[0].allFinite() && p32_.fc[1].allFinite() && p32_.fc_bias.allFinite() &&
                 (w.embedding.array().abs() <= std::numeric_limits<float>::max()).all();
 }
 
@@ -179,7 +186,8 @@ BiLstmClassifier::Packed<T> BiLstmClassifier::pack(const BiLstmWeights& w) {
   Packed<T> p;
   int k = 0;
   for (const LstmWeights* lw : {&w.left, &w.right}) {
-    p.lstm[k] = Lstm<T>(lw->w_ih, lw->w_hh, VecD(lw->b_ih + lw->b_hh));  // the bias summed in float64, then rounded
+    p.lstm[k] =
+        Lstm<T>(lw->w_ih, lw->w_hh, VecD(lw->b_ih + lw->b_hh));  // the bias summed in float64, then rounded
     ++k;
   }
   p.fc[0] = w.fc_left.cast<T>();
@@ -225,7 +233,8 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
         hyper.dump()));
   }
   if (C != static_cast<std::int64_t>(labels.size())) {
-    throw FormatError(fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, C, labels.size()));
+    throw FormatError(
+        fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, C, labels.size()));
   }
   const TensorStore store = TensorStore::load(dir / "model.safetensors");
   std::vector<Expected> expected = {{kEmbedding, {V, E}}};
@@ -241,12 +250,13 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   check_tensors(store, expected, "architecture bilstm");
   const auto order = store.metadata().find("textlrp.gate_order");
   if (order != store.metadata().end() && order->second != kGateOrder) {
-    throw FormatError(
-        fmt::format("{}: gate order '{}' is not supported (expected {})", store.name(), order->second, kGateOrder));
+    throw FormatError(fmt::format("{}: gate order '{}' is not supported (expected {})", store.name(),
+                                  order->second, kGateOrder));
   }
   BiLstmWeights w;
   w.embedding = read_matrix(store, kEmbedding, V, E);
-  for (const auto& [suffix, lw] : {std::pair<const char*, LstmWeights*>{"", &w.left}, {"_reverse", &w.right}}) {
+  for (const auto& [suffix, lw] :
+       {std::pair<const char*, LstmWeights*>{"", &w.left}, {"_reverse", &w.right}}) {
     lw->w_ih = read_matrix(store, fmt::format("lstm.weight_ih_l0{}", suffix), 4 * H, E);
     lw->w_hh = read_matrix(store, fmt::format("lstm.weight_hh_l0{}", suffix), 4 * H, H);
     lw->b_ih = read_vector(store, fmt::format("lstm.bias_ih_l0{}", suffix), 4 * H);
@@ -263,7 +273,8 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
 }
 
 std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorStore& store,
-                                                                 std::vector<std::string> labels, Index max_tokens) {
+                                                                 std::vector<std::string> labels,
+                                                                 Index max_tokens) {
   // "lstm." as in a module attribute named lstm, or bare nn.LSTM names.
   const auto names = store.names();
   const bool prefixed =
@@ -307,7 +318,8 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_pytorch(const TensorSto
   }
   BiLstmWeights w;
   w.embedding = read_matrix(store, kEmbedding, V, E);
-  for (const auto& [suffix, lw] : {std::pair<const char*, LstmWeights*>{"", &w.left}, {"_reverse", &w.right}}) {
+  for (const auto& [suffix, lw] :
+       {std::pair<const char*, LstmWeights*>{"", &w.left}, {"_reverse", &w.right}}) {
     lw->w_ih = swap_f_g(read_matrix(store, p + "weight_ih_l0" + suffix, 4 * H, E), H);
     lw->w_hh = swap_f_g(read_matrix(store, p + "weight_hh_l0" + suffix, 4 * H, H), H);
     lw->b_ih = swap_f_g(read_vector(store, p + "bias_ih_l0" + suffix, 4 * H), H);
@@ -372,14 +384,15 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_arras(const std::filesy
     if (it == arrays.end()) continue;  // already reported
     if (!shape_matches(it->second.shape, shape)) {
       const std::string file = key == "embeddings" ? embeddings.string() : (dir / (key + ".npy")).string();
-      problems.push_back(
-          fmt::format("{} has shape {}, expected {}", file, shape_string(it->second.shape), shape_string(shape)));
+      problems.push_back(fmt::format("{} has shape {}, expected {}", file, shape_string(it->second.shape),
+                                     shape_string(shape)));
     }
   }
-  if (!problems.empty()) throw FormatError(fmt::format("{} (arras-bilstm): {}", dir.string(), join(problems)));
+  if (!problems.empty())
+    throw FormatError(fmt::format("{} (arras-bilstm): {}", dir.string(), join(problems)));
   if (!labels.empty() && static_cast<std::int64_t>(labels.size()) != C) {
-    throw InvalidArgument(
-        fmt::format("{} labels given, but {} has {} classes", labels.size(), (dir / "Why_Left.npy").string(), C));
+    throw InvalidArgument(fmt::format("{} labels given, but {} has {} classes", labels.size(),
+                                      (dir / "Why_Left.npy").string(), C));
   }
   auto mat = [&](const std::string& key) -> MatD {
     const NpyArray& a = arrays.at(key);
@@ -391,7 +404,8 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::from_arras(const std::filesy
   };
   BiLstmWeights w;
   w.embedding = mat("embeddings");
-  for (const auto& [side, lw] : {std::pair<std::string, LstmWeights*>{"Left", &w.left}, {"Right", &w.right}}) {
+  for (const auto& [side, lw] :
+       {std::pair<std::string, LstmWeights*>{"Left", &w.left}, {"Right", &w.right}}) {
     lw->w_ih = mat("Wxh_" + side);
     lw->w_hh = mat("Whh_" + side);
     lw->b_ih = vec("bxh_" + side);
@@ -410,7 +424,8 @@ RuleMap BiLstmClassifier::resolve_rules(const RuleMap& requested) const {
   std::map<std::string, Rule> merged = default_rules().rules();
   for (const auto& [role, rule] : requested.rules()) {
     if (!merged.count(role)) {
-      throw InvalidArgument(fmt::format("unknown layer role '{}' for architecture bilstm; its roles: fc, lstm", role));
+      throw InvalidArgument(
+          fmt::format("unknown layer role '{}' for architecture bilstm; its roles: fc, lstm", role));
     }
     merged[role] = rule;
   }
@@ -510,7 +525,8 @@ VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) con
 }
 
 Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const {
-  return forward_memoized(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_)))).scores.cast<Scalar>();
+  return forward_memoized(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_))))
+      .scores.cast<Scalar>();
 }
 
 MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) const {
@@ -557,7 +573,8 @@ MatD BiLstmClassifier::forward_embedded_batch(std::span<const MatD> xs, BatchTra
     const Index L = x.rows();
     for (Index t = 0; t < L; ++t) {
       tr.x[0].row(pk.offset[static_cast<std::size_t>(t)] + b) = x.row(t);
-      tr.x[1].row(pk.offset[static_cast<std::size_t>(t)] + b) = x.row(L - 1 - t);  // the right LSTM reads backwards
+      tr.x[1].row(pk.offset[static_cast<std::size_t>(t)] + b) =
+          x.row(L - 1 - t);  // the right LSTM reads backwards
     }
   }
   MatD zx(N, G);
@@ -606,7 +623,8 @@ std::vector<MatD> BiLstmClassifier::gradient_batch(const BatchTrace& tr, const M
   TEXTLRP_ASSERT(grad_scores.rows() == n && grad_scores.cols() == n_classes());
   std::vector<MatD> out(static_cast<std::size_t>(n));
   for (Index b = 0; b < n; ++b) {
-    out[static_cast<std::size_t>(tr.order[static_cast<std::size_t>(b)])].resize(pk.len[static_cast<std::size_t>(b)], E);
+    out[static_cast<std::size_t>(tr.order[static_cast<std::size_t>(b)])].resize(
+        pk.len[static_cast<std::size_t>(b)], E);
   }
   MatD dz, dx;
   for (int side = 0; side < 2; ++side) {
@@ -697,7 +715,8 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
   } else {
     for (int side = 0; side < 2; ++side) {
       const LstmLrpJob<T>& j = job[side];
-      r.r_rest += p.lstm[side].relevance(*j.cache, j.r_h_last, st, j.x, j.ldx, j.reverse_steps, j.r_x, j.ldrx, j.scratch);
+      r.r_rest += p.lstm[side].relevance(*j.cache, j.r_h_last, st, j.x, j.ldx, j.reverse_steps, j.r_x, j.ldrx,
+                                         j.scratch);
     }
   }
   return r;
@@ -715,19 +734,22 @@ BiLstmClassifier::Relevance32 BiLstmClassifier::relevance(const Trace32& trace, 
 
 Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const ExplainOptions& options) const {
   // The model reads the first max_tokens tokens; the rest get relevance 0 (Explanation::truncated).
-  const std::span<const TokenId> ids = all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
+  const std::span<const TokenId> ids =
+      all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
   const RuleMap rules = resolve_rules(options.rules);
   if (options.method != Method::kLrp && (options.gate_rule || options.bias_factor)) {
-    throw InvalidArgument(fmt::format("the LSTM gate rule and the bias factor apply to method lrp only, not {}",
-                                      method_name(options.method)));
+    throw InvalidArgument(
+        fmt::format("the LSTM gate rule and the bias factor apply to method lrp only, not {}",
+                    method_name(options.method)));
   }
   if (options.bias_factor && !std::isfinite(*options.bias_factor)) {
     throw InvalidArgument(fmt::format("bias factor must be a finite number, got {}", *options.bias_factor));
   }
   const Precision precision = options.precision.value_or(Precision::kFloat64);
   if (precision == Precision::kFloat32 && options.method != Method::kLrp) {
-    throw InvalidArgument(fmt::format("precision float32 applies to method lrp only, not {} (it runs in float64)",
-                                      method_name(options.method)));
+    throw InvalidArgument(
+        fmt::format("precision float32 applies to method lrp only, not {} (it runs in float64)",
+                    method_name(options.method)));
   }
   if (precision == Precision::kFloat32 && !float32_ok_) {
     throw InvalidArgument("bilstm: precision float32 is not available: a weight is beyond float32's range");
@@ -739,8 +761,8 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
   Explanation e;
   e.scores = s.cast<Scalar>();
   if (options.target >= static_cast<int>(labels_.size())) {
-    throw InvalidArgument(
-        fmt::format("target class {} is out of range (the model has {} classes)", options.target, labels_.size()));
+    throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)",
+                                      options.target, labels_.size()));
   }
   if (options.target >= 0) {
     e.target = options.target;
@@ -760,8 +782,8 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
       st.eps_lstm = epsilon_of(rules.at("lstm"), "lstm");
       st.bias_factor = options.bias_factor.value_or(0.0);
       st.gate_rule = options.gate_rule.value_or(GateRule::kSignalTakeAll);
-      e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}{}", rules.to_string(), gate_rule_name(st.gate_rule),
-                           st.bias_factor, f32 ? "; precision float32" : "");
+      e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}{}", rules.to_string(),
+                           gate_rule_name(st.gate_rule), st.bias_factor, f32 ? "; precision float32" : "");
       if (f32) {
         const Relevance32 r = relevance(trace32, e.target, st);
         for (Index t = 0; t < T; ++t) {
@@ -821,7 +843,8 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
 }
 
 Embedded BiLstmClassifier::embed(std::span<const TokenId> all_ids) const {
-  const std::span<const TokenId> ids = all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
+  const std::span<const TokenId> ids =
+      all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
   const Index T_ = static_cast<Index>(ids.size()), V = n_vocab();
   Embedded out;
   out.x.resize(T_, n_embd());  // [T x E], as forward_ids()
@@ -906,11 +929,12 @@ void BiLstmClassifier::add_scaled_gradients(const MatD64& x, std::span<const dou
       p.noalias() = x.colwise().reverse() * lstm.w_ih().transpose();
     }
     for (Index t = 0; t < T; ++t) {
-      for (Index b = 0; b < B; ++b) zx.row(t * B + b) = alphas[static_cast<std::size_t>(b)] * p.row(t) + lstm.bias().transpose();
+      for (Index b = 0; b < B; ++b)
+        zx.row(t * B + b) = alphas[static_cast<std::size_t>(b)] * p.row(t) + lstm.bias().transpose();
     }
     lstm.forward(batch, zx.data(), G, false, &cache);
     for (Index b = 0; b < B; ++b) dh.row(b) = p64_.fc[side].row(target);  // ∂s_target/∂h_{T-1}
-    lstm.backward(batch, cache, dh, &dz);                                   // [T·B x 4H]
+    lstm.backward(batch, cache, dh, &dz);                                 // [T·B x 4H]
     for (Index t = 0; t < T; ++t) dz_sum.row(t) = dz.middleRows(t * B, B).colwise().sum();
     lstm.input_gradient(dz_sum, &gx);  // [T x E] = Σ_b ∂s/∂x'_b, reading order
     if (side == 0) {
@@ -962,7 +986,8 @@ MatD64 BiLstmClassifier::batch_scores_of(std::span<const std::vector<TokenId>> d
   return out;
 }
 
-std::vector<MatD64> BiLstmClassifier::batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const {
+std::vector<MatD64> BiLstmClassifier::batch_gradients(std::span<const MatD64> xs, int target,
+                                                      MatD64* scores) const {
   TEXTLRP_ASSERT(target >= 0 && target < n_classes());
   BatchTrace tr;
   const MatD s = forward_embedded_batch(xs, &tr);

@@ -95,9 +95,9 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
-#include <cstdint>
 #include <span>
 #include <string>
 #include <vector>
@@ -126,12 +126,12 @@ struct LstmWeights {
 };
 
 struct BiLstmWeights {
-  MatD embedding;    // [V x E]
-  LstmWeights left;  // reads the sentence left to right
-  LstmWeights right; // reads it right to left
-  MatD fc_left;      // [C x H]
-  MatD fc_right;     // [C x H]
-  VecD fc_bias;      // [C], or size 0 for a model without an output bias
+  MatD embedding;     // [V x E]
+  LstmWeights left;   // reads the sentence left to right
+  LstmWeights right;  // reads it right to left
+  MatD fc_left;       // [C x H]
+  MatD fc_right;      // [C x H]
+  VecD fc_bias;       // [C], or size 0 for a model without an output bias
 };
 
 // One direction's forward pass, in that direction's reading order (T = float or double): rows
@@ -142,11 +142,11 @@ using LstmDirection = LstmCache<T>;
 // Everything one forward pass leaves behind, for relevance() and gradient().
 template <class T>
 struct LstmTrace {
-  MatX<T> x;                // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
-  MatX<T> zx;               // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
-  LstmDirection<T> left;    // reads x_0 .. x_{T-1}
-  LstmDirection<T> right;   // reads x_{T-1} .. x_0: its step t is sentence position T-1-t
-  VecX<T> scores;           // [C]
+  MatX<T> x;               // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
+  MatX<T> zx;              // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
+  LstmDirection<T> left;   // reads x_0 .. x_{T-1}
+  LstmDirection<T> right;  // reads x_{T-1} .. x_0: its step t is sentence position T-1-t
+  VecX<T> scores;          // [C]
 };
 // Relevance at the inputs, per direction, both in sentence order.
 template <class T>
@@ -172,7 +172,8 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   // max_tokens (default kBiLstmDefaultMaxTokens: models written before it existed)} and
   // dir/model.safetensors (F64 tensors). Throws FormatError naming the file; tensor problems are
   // listed in one message.
-  static std::unique_ptr<BiLstmClassifier> load(const std::filesystem::path& dir, const nlohmann::json& config);
+  static std::unique_ptr<BiLstmClassifier> load(const std::filesystem::path& dir,
+                                                const nlohmann::json& config);
 
   std::string_view architecture() const override { return "bilstm"; }
   const std::vector<std::string>& labels() const override { return labels_; }
@@ -216,7 +217,8 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   // forward direction's final state, [H, 2H) to the backward one's) and optionally fc.bias [C].
   // `labels` empty = "0".."C-1". Throws FormatError listing every missing, unexpected, wrongly
   // shaped or typed tensor in one message, InvalidArgument when labels.size() != C.
-  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels,
+  static std::unique_ptr<BiLstmClassifier> from_pytorch(const TensorStore& store,
+                                                        std::vector<std::string> labels,
                                                         Index max_tokens = kBiLstmDefaultMaxTokens);
   // From the NumPy layout of Arras et al. (../shared/data/arras-bilstm/README.txt): dir/Wxh_Left.npy
   // [4H x E], bxh_Left.npy [4H], Whh_Left.npy [4H x H], bhh_Left.npy [4H], Why_Left.npy [C x H], the
@@ -260,11 +262,11 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   // gradient are bit for bit those of forward_embedded()/gradient() on it alone (the same
   // operations in the same order), in float64.
   struct BatchTrace {
-    LstmBatch batch;             // the inputs' lengths, longest first
-    std::vector<Index> order;    // order[b] = the caller's index of packed sequence b
-    MatD x[2];                   // [N x E] inputs in the left and right directions' packed order
-    LstmCache<double> dir[2];    // left, right
-    MatD scores;                 // [n x C], the caller's order
+    LstmBatch batch;           // the inputs' lengths, longest first
+    std::vector<Index> order;  // order[b] = the caller's index of packed sequence b
+    MatD x[2];                 // [N x E] inputs in the left and right directions' packed order
+    LstmCache<double> dir[2];  // left, right
+    MatD scores;               // [n x C], the caller's order
   };
   // Scores [n x C] of n embedded inputs xs[i] [T_i x E] (T_i may be 0); fills *trace when not
   // nullptr (for gradient_batch()).
@@ -320,7 +322,7 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   Packed<double> p64_;
   Packed<float> p32_;
   LstmPrefixForward<double> prefix64_[2];  // left, right: batch_scores()
-  bool float32_ok_ = true;  // every weight fits float32's range
+  bool float32_ok_ = true;                 // every weight fits float32's range
   Index max_tokens_ = kBiLstmDefaultMaxTokens;
   std::uint64_t serial_ = next_serial();  // tells instances apart in forward_memo()
 };

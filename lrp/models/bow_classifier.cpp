@@ -12,8 +12,12 @@
 
 namespace textlrp::lrp {
 
-BowClassifier::BowClassifier(std::vector<std::string> labels, Vec idf, Mat weight, Vec bias, BowOptions options)
-    : labels_(std::move(labels)), idf_(std::move(idf)), weight_(std::move(weight)), bias_(std::move(bias)),
+BowClassifier::BowClassifier(std::vector<std::string> labels, Vec idf, Mat weight, Vec bias,
+                             BowOptions options)
+    : labels_(std::move(labels)),
+      idf_(std::move(idf)),
+      weight_(std::move(weight)),
+      bias_(std::move(bias)),
       options_(options) {
   if (weight_.rows() != static_cast<Index>(labels_.size()) || weight_.cols() != idf_.size() ||
       bias_.size() != weight_.rows()) {
@@ -23,7 +27,8 @@ BowClassifier::BowClassifier(std::vector<std::string> labels, Vec idf, Mat weigh
   weight_t_ = weight_.transpose();
 }
 
-std::unique_ptr<BowClassifier> BowClassifier::load(const std::filesystem::path& dir, const nlohmann::json& config) {
+std::unique_ptr<BowClassifier> BowClassifier::load(const std::filesystem::path& dir,
+                                                   const nlohmann::json& config) {
   const auto labels = config.at("labels").get<std::vector<std::string>>();
   const auto& hyper = config.at("hyper");
   const auto n_vocab = hyper.at("n_vocab").get<std::int64_t>();
@@ -46,14 +51,16 @@ std::unique_ptr<BowClassifier> BowClassifier::load(const std::filesystem::path& 
     }
   }
   for (const auto& name : store.names()) {
-    if (name != "idf" && name != "weight" && name != "bias") problems.push_back(fmt::format("unexpected tensor '{}'", name));
+    if (name != "idf" && name != "weight" && name != "bias")
+      problems.push_back(fmt::format("unexpected tensor '{}'", name));
   }
   if (!problems.empty()) {
     std::string msg;
     for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
     throw FormatError(fmt::format("{}: {}", store.name(), msg));
   }
-  return std::make_unique<BowClassifier>(labels, store.vector("idf", n_vocab), store.matrix("weight", n_classes, n_vocab),
+  return std::make_unique<BowClassifier>(labels, store.vector("idf", n_vocab),
+                                         store.matrix("weight", n_classes, n_vocab),
                                          store.vector("bias", n_classes), options);
 }
 
@@ -97,7 +104,8 @@ std::vector<std::pair<TokenId, float>> BowClassifier::features(std::span<const T
     if (id >= 0 && id < n_vocab && id != options_.ignore_id) sorted.push_back(id);
   }
   std::sort(sorted.begin(), sorted.end());
-  return tfidf_of_sorted(sorted.begin(), sorted.end(), [](TokenId id) { return id; }, idf_, options_);
+  return tfidf_of_sorted(
+      sorted.begin(), sorted.end(), [](TokenId id) { return id; }, idf_, options_);
 }
 
 namespace {
@@ -111,12 +119,15 @@ Vec scores_of(const std::vector<std::pair<TokenId, float>>& feats, const Vec& bi
 
 }  // namespace
 
-Vec BowClassifier::scores(std::span<const TokenId> ids) const { return scores_of(features(ids), bias_, weight_t_); }
+Vec BowClassifier::scores(std::span<const TokenId> ids) const {
+  return scores_of(features(ids), bias_, weight_t_);
+}
 
 Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
   if (options.gate_rule || options.bias_factor || options.precision) {
     throw InvalidArgument(
-        "the LSTM gate rule, the bias factor and the precision apply to recurrent models (bilstm) only, not bow_svm");
+        "the LSTM gate rule, the bias factor and the precision apply to recurrent models (bilstm) only, not "
+        "bow_svm");
   }
   if (options.method != Method::kLrp) return explain_baseline(ids, options);
   RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;
@@ -141,15 +152,16 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   e.scores = scores_of(feats, bias_, weight_t_);
   e.target = options.target >= 0 ? options.target : argmax(e.scores);
   if (e.target >= static_cast<int>(labels_.size())) {
-    throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)", e.target,
-                                      labels_.size()));
+    throw InvalidArgument(
+        fmt::format("target class {} is out of range (the model has {} classes)", e.target, labels_.size()));
   }
   e.rule = rules.to_string();
   const double score = e.scores[e.target];
   e.relevance.assign(ids.size(), 0.0);
   if (std::holds_alternative<rules::Flat>(rule)) {  // the score, evenly over in-vocabulary tokens
     const std::size_t n_in_vocab = occurrence.size();
-    for (const std::uint64_t o : occurrence) e.relevance[o & 0xFFFFFFFFu] = score / static_cast<double>(n_in_vocab);
+    for (const std::uint64_t o : occurrence)
+      e.relevance[o & 0xFFFFFFFFu] = score / static_cast<double>(n_in_vocab);
     e.bias_relevance = feats.empty() ? score : 0.0;
     return e;
   }
@@ -158,7 +170,8 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   const bool wsquare = std::holds_alternative<rules::WSquare>(rule);
   double denom = 0;
   if (wsquare) {
-    for (const auto& [id, x] : feats) denom += static_cast<double>(weight_t_(id, e.target)) * weight_t_(id, e.target);
+    for (const auto& [id, x] : feats)
+      denom += static_cast<double>(weight_t_(id, e.target)) * weight_t_(id, e.target);
     e.bias_relevance = feats.empty() ? score : 0.0;
   } else {
     e.bias_relevance = bias_[e.target];
@@ -166,7 +179,8 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   std::size_t i = 0;
   for (const auto& [id, x] : feats) {
     const double w = weight_t_(id, e.target);
-    const double term_relevance = wsquare ? (denom > 0 ? w * w / denom * score : 0.0) : static_cast<double>(x) * w;
+    const double term_relevance =
+        wsquare ? (denom > 0 ? w * w / denom * score : 0.0) : static_cast<double>(x) * w;
     std::size_t j = i;
     while (j < occurrence.size() && id_of(occurrence[j]) == id) ++j;
     const double each = term_relevance / static_cast<int>(j - i);
@@ -175,16 +189,18 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   return e;
 }
 
-Explanation BowClassifier::explain_baseline(std::span<const TokenId> ids, const ExplainOptions& options) const {
+Explanation BowClassifier::explain_baseline(std::span<const TokenId> ids,
+                                            const ExplainOptions& options) const {
   Explanation e;
   e.scores = scores(ids);
   e.target = options.target >= 0 ? options.target : argmax(e.scores);
   if (e.target >= static_cast<int>(labels_.size())) {
-    throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)", e.target,
-                                      labels_.size()));
+    throw InvalidArgument(
+        fmt::format("target class {} is out of range (the model has {} classes)", e.target, labels_.size()));
   }
   if (options.method == Method::kIntegratedGradients && options.ig_steps < 1) {
-    throw InvalidArgument(fmt::format("integrated gradients needs at least 1 step, got {}", options.ig_steps));
+    throw InvalidArgument(
+        fmt::format("integrated gradients needs at least 1 step, got {}", options.ig_steps));
   }
   e.relevance.assign(ids.size(), 0.0);
   const double score = e.scores[e.target];
@@ -235,14 +251,12 @@ Explanation BowClassifier::explain_baseline(std::span<const TokenId> ids, const 
   // Per term k, the value every occurrence of k gets.
   std::vector<double> per_term(n_terms, 0.0);
   switch (options.method) {
-    case Method::kLrp:
-      TEXTLRP_ASSERT(false);
-      break;
+    case Method::kLrp: TEXTLRP_ASSERT(false); break;
     case Method::kSensitivity:
     case Method::kGradientInput:
       for (std::size_t k = 0; k < n_terms && norm > 0; ++k) {
         const double dx = normalize ? w[k] / norm - z * x[k] / (norm * norm * norm) : w[k];  // ∂s/∂x_k
-        const double g = tf_prime(count[k]) * idf[k] * dx;                                  // ∂s/∂a_t
+        const double g = tf_prime(count[k]) * idf[k] * dx;                                   // ∂s/∂a_t
         per_term[k] = options.method == Method::kSensitivity ? g * g : g;
       }
       break;
@@ -307,8 +321,8 @@ nlohmann::json BowClassifier::save(const std::filesystem::path& dir) const {
 Vec smooth_idf(const std::vector<std::size_t>& df, std::size_t n_docs) {
   Vec idf(static_cast<Index>(df.size()));
   for (std::size_t i = 0; i < df.size(); ++i) {
-    idf[static_cast<Index>(i)] =
-        static_cast<Scalar>(std::log((1.0 + static_cast<double>(n_docs)) / (1.0 + static_cast<double>(df[i]))) + 1.0);
+    idf[static_cast<Index>(i)] = static_cast<Scalar>(
+        std::log((1.0 + static_cast<double>(n_docs)) / (1.0 + static_cast<double>(df[i]))) + 1.0);
   }
   return idf;
 }

@@ -65,7 +65,8 @@ class BowClassifier final : public Classifier {
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
   // Its TF-IDF features (features() below).
-  std::optional<std::vector<std::pair<TokenId, float>>> tfidf_features(std::span<const TokenId> ids) const override {
+  std::optional<std::vector<std::pair<TokenId, float>>> tfidf_features(
+      std::span<const TokenId> ids) const override {
     return features(ids);
   }
   // Removal from the bag of words; the ignored id (<unk>) is no candidate.
@@ -84,10 +85,10 @@ class BowClassifier final : public Classifier {
   Explanation explain_baseline(std::span<const TokenId> ids, const ExplainOptions& options) const;
 
   std::vector<std::string> labels_;
-  Vec idf_;     // [V]
-  Mat weight_;  // [C x V]
+  Vec idf_;       // [V]
+  Mat weight_;    // [C x V]
   Mat weight_t_;  // [V x C], the transpose, for contiguous access per term
-  Vec bias_;    // [C]
+  Vec bias_;      // [C]
   BowOptions options_;
 };
 

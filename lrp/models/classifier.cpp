@@ -28,7 +28,8 @@ Method parse_method(std::string_view name) {
                    Method::kOcclusion, Method::kRandom}) {
     if (name == method_name(m)) return m;
   }
-  throw InvalidArgument(fmt::format("unknown method '{}'; valid methods: lrp, sa, gi, ig, occlusion, random", name));
+  throw InvalidArgument(
+      fmt::format("unknown method '{}'; valid methods: lrp, sa, gi, ig, occlusion, random", name));
 }
 
 std::vector<double> random_relevance(std::span<const TokenId> ids, std::uint64_t seed) {

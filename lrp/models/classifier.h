@@ -41,11 +41,11 @@ std::string_view method_name(Method m);
 Method parse_method(std::string_view name);
 
 struct ExplainOptions {
-  int target = -1;          // class index; -1 = the predicted class
+  int target = -1;  // class index; -1 = the predicted class
   Method method = Method::kLrp;
-  RuleMap rules;            // role -> rule; empty = the model's default_rules()
-  int ig_steps = 32;        // integrated gradients
-  std::uint64_t seed = 0;   // random baseline
+  RuleMap rules;           // role -> rule; empty = the model's default_rules()
+  int ig_steps = 32;       // integrated gradients
+  std::uint64_t seed = 0;  // random baseline
   // Recurrent models only (the BiLSTM). A model that has no use for them throws InvalidArgument
   // when they are set, so that a user never believes an option took effect when it did not.
   std::optional<GateRule> gate_rule;   // default: signal-take-all
@@ -66,12 +66,12 @@ std::vector<double> occlusion_relevance(std::span<const TokenId> ids,
                                         const std::function<double(std::span<const TokenId>)>& drop);
 
 struct Explanation {
-  Vec scores;                         // [n_classes] the model's decision values
-  int target = -1;                    // the explained class
-  std::vector<double> relevance;      // [n_tokens] one value per input token (0 for <unk>/padding)
-  double bias_relevance = 0;          // relevance assigned to biases / the stabiliser (not to tokens)
-  std::string rule;                   // the rule(s) actually used, as text
-  bool truncated = false;             // the model read only the first max_tokens tokens (the rest get 0)
+  Vec scores;                     // [n_classes] the model's decision values
+  int target = -1;                // the explained class
+  std::vector<double> relevance;  // [n_tokens] one value per input token (0 for <unk>/padding)
+  double bias_relevance = 0;      // relevance assigned to biases / the stabiliser (not to tokens)
+  std::string rule;               // the rule(s) actually used, as text
+  bool truncated = false;         // the model read only the first max_tokens tokens (the rest get 0)
   // Relevance of tokens the model adds itself (a transformer's [CLS] and [SEP]), in input order.
   std::vector<std::pair<std::string, double>> special;
 };
@@ -146,7 +146,8 @@ class Classifier {
   virtual std::optional<Mat> embedding_matrix() const { return std::nullopt; }
   // The model's own TF-IDF feature values of a document, (id, value) per distinct id it reads, or
   // nullopt when it has no TF-IDF weighting of its own (all but the BoW/SVM).
-  virtual std::optional<std::vector<std::pair<TokenId, float>>> tfidf_features(std::span<const TokenId> ids) const {
+  virtual std::optional<std::vector<std::pair<TokenId, float>>> tfidf_features(
+      std::span<const TokenId> ids) const {
     (void)ids;
     return std::nullopt;
   }

@@ -64,7 +64,8 @@ std::vector<std::string> check_tensors(const TensorStore& store, const Hyper& h)
     expected.emplace_back(p + "weight", std::vector<std::int64_t>{h.n_filters, h.n_embd, h.kernel_sizes[i]});
     expected.emplace_back(p + "bias", std::vector<std::int64_t>{h.n_filters});
   }
-  expected.emplace_back(kFcWeight, std::vector<std::int64_t>{h.n_classes, h.n_filters < 0 ? -1 : n_widths * h.n_filters});
+  expected.emplace_back(
+      kFcWeight, std::vector<std::int64_t>{h.n_classes, h.n_filters < 0 ? -1 : n_widths * h.n_filters});
   expected.emplace_back(kFcBias, std::vector<std::int64_t>{h.n_classes});
   std::vector<std::string> problems;
   std::vector<std::string> names;
@@ -97,8 +98,8 @@ std::vector<std::string> check_tensors(const TensorStore& store, const Hyper& h)
 }
 
 // Builds the model from a checked store. `h` must be fully known here.
-std::unique_ptr<CnnClassifier> build(const TensorStore& store, const Hyper& h, std::vector<std::string> labels,
-                                     Index max_tokens) {
+std::unique_ptr<CnnClassifier> build(const TensorStore& store, const Hyper& h,
+                                     std::vector<std::string> labels, Index max_tokens) {
   check_tensors(store, h);
   Embedding embedding(store.matrix(kEmbedding, h.n_vocab, h.n_embd));
   std::vector<Conv1d> convs;
@@ -114,14 +115,14 @@ std::unique_ptr<CnnClassifier> build(const TensorStore& store, const Hyper& h, s
   if (labels.empty()) {
     for (std::int64_t c = 0; c < h.n_classes; ++c) labels.push_back(std::to_string(c));
   }
-  return std::make_unique<CnnClassifier>(std::move(labels), std::move(embedding), std::move(convs), std::move(fc),
-                                         max_tokens);
+  return std::make_unique<CnnClassifier>(std::move(labels), std::move(embedding), std::move(convs),
+                                         std::move(fc), max_tokens);
 }
 
 }  // namespace
 
-CnnClassifier::CnnClassifier(std::vector<std::string> labels, Embedding embedding, std::vector<Conv1d> convs, Dense fc,
-                             Index max_tokens)
+CnnClassifier::CnnClassifier(std::vector<std::string> labels, Embedding embedding, std::vector<Conv1d> convs,
+                             Dense fc, Index max_tokens)
     : labels_(std::move(labels)),
       embedding_(std::move(embedding)),
       convs_(std::move(convs)),
@@ -131,8 +132,9 @@ CnnClassifier::CnnClassifier(std::vector<std::string> labels, Embedding embeddin
   const Index n_filters = convs_[0].n_filters();
   for (std::size_t i = 0; i < convs_.size(); ++i) {
     if (convs_[i].n_in() != embedding_.n_embd() || convs_[i].n_filters() != n_filters) {
-      throw InvalidArgument(fmt::format("cnn: conv {} maps {} -> {} channels, expected {} -> {}", i, convs_[i].n_in(),
-                                        convs_[i].n_filters(), embedding_.n_embd(), n_filters));
+      throw InvalidArgument(fmt::format("cnn: conv {} maps {} -> {} channels, expected {} -> {}", i,
+                                        convs_[i].n_in(), convs_[i].n_filters(), embedding_.n_embd(),
+                                        n_filters));
     }
     max_kernel_ = std::max(max_kernel_, convs_[i].kernel());
   }
@@ -143,10 +145,12 @@ CnnClassifier::CnnClassifier(std::vector<std::string> labels, Embedding embeddin
   if (fc_.n_out() != static_cast<Index>(labels_.size())) {
     throw InvalidArgument(fmt::format("cnn: {} labels for {} classes", labels_.size(), fc_.n_out()));
   }
-  if (max_tokens_ < 1) throw InvalidArgument(fmt::format("cnn: max_tokens must be >= 1, got {}", max_tokens_));
+  if (max_tokens_ < 1)
+    throw InvalidArgument(fmt::format("cnn: max_tokens must be >= 1, got {}", max_tokens_));
 }
 
-std::unique_ptr<CnnClassifier> CnnClassifier::load(const std::filesystem::path& dir, const nlohmann::json& config) {
+std::unique_ptr<CnnClassifier> CnnClassifier::load(const std::filesystem::path& dir,
+                                                   const nlohmann::json& config) {
   const std::string where = (dir / "config.json").string();
   const auto labels = config.at("labels").get<std::vector<std::string>>();
   const auto& hyper = config.at("hyper");
@@ -162,20 +166,25 @@ std::unique_ptr<CnnClassifier> CnnClassifier::load(const std::filesystem::path& 
   } catch (const nlohmann::json::exception& e) {
     throw FormatError(fmt::format("{}: \"hyper\" of architecture cnn: {}", where, e.what()));
   }
-  const bool bad_kernel = std::any_of(h.kernel_sizes.begin(), h.kernel_sizes.end(), [](auto k) { return k < 1; });
-  if (h.n_vocab < 1 || h.n_embd < 1 || h.n_filters < 1 || h.kernel_sizes.empty() || bad_kernel || max_tokens < 1) {
-    throw FormatError(fmt::format("{}: \"hyper\" needs n_vocab, n_embd, n_filters, max_tokens >= 1 and a non-empty "
-                                  "kernel_sizes of positive widths, got {}",
-                                  where, hyper.dump()));
+  const bool bad_kernel =
+      std::any_of(h.kernel_sizes.begin(), h.kernel_sizes.end(), [](auto k) { return k < 1; });
+  if (h.n_vocab < 1 || h.n_embd < 1 || h.n_filters < 1 || h.kernel_sizes.empty() || bad_kernel ||
+      max_tokens < 1) {
+    throw FormatError(
+        fmt::format("{}: \"hyper\" needs n_vocab, n_embd, n_filters, max_tokens >= 1 and a non-empty "
+                    "kernel_sizes of positive widths, got {}",
+                    where, hyper.dump()));
   }
   if (h.n_classes != static_cast<std::int64_t>(labels.size())) {
-    throw FormatError(fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, h.n_classes, labels.size()));
+    throw FormatError(
+        fmt::format("{}: hyper.n_classes is {} but there are {} labels", where, h.n_classes, labels.size()));
   }
   const TensorStore store = TensorStore::load(dir / "model.safetensors");
   return build(store, h, labels, max_tokens);
 }
 
-std::unique_ptr<CnnClassifier> CnnClassifier::from_pytorch(const TensorStore& store, std::vector<std::string> labels,
+std::unique_ptr<CnnClassifier> CnnClassifier::from_pytorch(const TensorStore& store,
+                                                           std::vector<std::string> labels,
                                                            Index max_tokens) {
   // Read the hyper-parameters off whatever shapes are there; check_tensors() then reports every
   // problem (with '?' for sizes that could not be inferred).
@@ -219,7 +228,8 @@ RuleMap CnnClassifier::resolve_rules(const RuleMap& requested) const {
   std::map<std::string, Rule> merged = out.rules();
   for (const auto& [role, rule] : requested.rules()) {
     if (!merged.count(role)) {
-      throw InvalidArgument(fmt::format("unknown layer role '{}' for architecture cnn; its roles: conv, fc", role));
+      throw InvalidArgument(
+          fmt::format("unknown layer role '{}' for architecture cnn; its roles: conv, fc", role));
     }
     merged[role] = rule;
   }
@@ -268,14 +278,14 @@ Vec CnnClassifier::scores(std::span<const TokenId> ids) const { return forward(i
 Mat CnnClassifier::backward(const Trace& trace, const Vec& grad_scores, Gradients* grads) const {
   const Index n_filters = convs_[0].n_filters();
   if (grads != nullptr) grads->conv.resize(convs_.size());
-  const Mat g_s = grad_scores.transpose();                                    // [1 x C]
+  const Mat g_s = grad_scores.transpose();                                         // [1 x C]
   const Mat g_pooled = fc_.backward(trace.fc, g_s, grads ? &grads->fc : nullptr);  // [1 x n_widths·F]
-  Mat g_x = Mat::Zero(trace.x.rows(), trace.x.cols());                        // [T₊ x E]
+  Mat g_x = Mat::Zero(trace.x.rows(), trace.x.cols());                             // [T₊ x E]
   for (std::size_t i = 0; i < convs_.size(); ++i) {
     const Mat g_p = g_pooled.middleCols(static_cast<Index>(i) * n_filters, n_filters);  // [1 x F]
-    const Mat g_y = pool_.backward(trace.pool[i], g_p, nullptr);                       // [T' x F]
-    const Mat g_z = relu_.backward(trace.relu[i], g_y, nullptr);                       // [T' x F]
-    g_x += convs_[i].backward(trace.conv[i], g_z, grads ? &grads->conv[i] : nullptr);  // [T₊ x E]
+    const Mat g_y = pool_.backward(trace.pool[i], g_p, nullptr);                        // [T' x F]
+    const Mat g_z = relu_.backward(trace.relu[i], g_y, nullptr);                        // [T' x F]
+    g_x += convs_[i].backward(trace.conv[i], g_z, grads ? &grads->conv[i] : nullptr);   // [T₊ x E]
   }
   if (grads != nullptr) embedding_.backward(trace.embedding, g_x, &grads->embedding);
   return g_x;
@@ -284,13 +294,13 @@ Mat CnnClassifier::backward(const Trace& trace, const Vec& grad_scores, Gradient
 Mat CnnClassifier::relevance(const Trace& trace, const Vec& r_scores, const RuleMap& rules) const {
   const Index n_filters = convs_[0].n_filters();
   const Rule& conv_rule = rules.at("conv");
-  const Mat r_s = r_scores.transpose();                                   // [1 x C]
-  const Mat r_pooled = fc_.relevance(trace.fc, r_s, rules.at("fc"));      // [1 x n_widths·F]
-  Mat r_x = Mat::Zero(trace.x.rows(), trace.x.cols());                    // [T₊ x E]
+  const Mat r_s = r_scores.transpose();                               // [1 x C]
+  const Mat r_pooled = fc_.relevance(trace.fc, r_s, rules.at("fc"));  // [1 x n_widths·F]
+  Mat r_x = Mat::Zero(trace.x.rows(), trace.x.cols());                // [T₊ x E]
   for (std::size_t i = 0; i < convs_.size(); ++i) {
     // Max over time passes each filter's relevance to its winning window (winner-take-all) and ReLU
     // passes it unchanged, so the conv receives one relevance per filter: Conv1d::relevance_at.
-    const Mat r_p = r_pooled.middleCols(static_cast<Index>(i) * n_filters, n_filters);  // [1 x F]
+    const Mat r_p = r_pooled.middleCols(static_cast<Index>(i) * n_filters, n_filters);   // [1 x F]
     r_x += convs_[i].relevance_at(trace.conv[i], trace.pool[i].winner, r_p, conv_rule);  // [T₊ x E]
   }
   return r_x;
@@ -299,7 +309,8 @@ Mat CnnClassifier::relevance(const Trace& trace, const Vec& r_scores, const Rule
 Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
   if (options.gate_rule || options.bias_factor || options.precision) {
     throw InvalidArgument(
-        "the LSTM gate rule, the bias factor and the precision apply to recurrent models (bilstm) only, not cnn");
+        "the LSTM gate rule, the bias factor and the precision apply to recurrent models (bilstm) only, not "
+        "cnn");
   }
   const RuleMap rules = resolve_rules(options.rules);
   Trace trace;
@@ -307,8 +318,8 @@ Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   e.scores = forward(ids, &trace);
   e.target = options.target >= 0 ? options.target : argmax(e.scores);
   if (e.target >= static_cast<int>(labels_.size())) {
-    throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)", e.target,
-                                      labels_.size()));
+    throw InvalidArgument(
+        fmt::format("target class {} is out of range (the model has {} classes)", e.target, labels_.size()));
   }
   e.truncated = trace.n_tokens < static_cast<Index>(ids.size());
   e.relevance.assign(ids.size(), 0.0);
@@ -324,8 +335,8 @@ Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOp
     Embedded in;
     in.x = trace.x.topRows(trace.n_tokens).cast<double>();  // unpadded
     in.n_tokens = trace.n_tokens;
-    const std::vector<double> r = baselines::token_relevance(*this, in, ids.first(n), options.method, e.target,
-                                                             static_cast<double>(score), options);
+    const std::vector<double> r = baselines::token_relevance(*this, in, ids.first(n), options.method,
+                                                             e.target, static_cast<double>(score), options);
     std::copy(r.begin(), r.end(), e.relevance.begin());
   }
   const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
@@ -337,10 +348,10 @@ Explanation CnnClassifier::explain(std::span<const TokenId> ids, const ExplainOp
 // Differentiable: batches of embedded inputs as one stacked input
 
 struct CnnClassifier::BatchTrace {
-  std::vector<Index> offset;                  // [B+1] first row of each input in the stack
-  Mat x;                                      // [N x E] the inputs, each padded to max_kernel rows
-  std::vector<Conv1d::Cache> conv;            // per width, over the whole stack
-  std::vector<std::vector<Index>> winner;     // per width: [B x F] row of the maximum (-1: relu(max) = 0)
+  std::vector<Index> offset;               // [B+1] first row of each input in the stack
+  Mat x;                                   // [N x E] the inputs, each padded to max_kernel rows
+  std::vector<Conv1d::Cache> conv;         // per width, over the whole stack
+  std::vector<std::vector<Index>> winner;  // per width: [B x F] row of the maximum (-1: relu(max) = 0)
   Dense::Cache fc;
 };
 
@@ -358,7 +369,8 @@ MatD64 CnnClassifier::batch_forward(std::span<const MatD64> xs, BatchTrace* tr) 
   tr->offset.assign(static_cast<std::size_t>(B) + 1, 0);
   for (Index b = 0; b < B; ++b) {
     TEXTLRP_ASSERT(xs[static_cast<std::size_t>(b)].cols() == E);
-    const Index rows = std::max(xs[static_cast<std::size_t>(b)].rows(), max_kernel_);  // padded as forward() does
+    const Index rows =
+        std::max(xs[static_cast<std::size_t>(b)].rows(), max_kernel_);  // padded as forward() does
     tr->offset[static_cast<std::size_t>(b) + 1] = tr->offset[static_cast<std::size_t>(b)] + rows;
   }
   tr->x = Mat::Zero(tr->offset.back(), E);  // [N x E]
@@ -400,7 +412,8 @@ MatD64 CnnClassifier::batch_scores(std::span<const MatD64> xs) const {
   return batch_forward(xs, &tr);
 }
 
-std::vector<MatD64> CnnClassifier::batch_gradients(std::span<const MatD64> xs, int target, MatD64* scores) const {
+std::vector<MatD64> CnnClassifier::batch_gradients(std::span<const MatD64> xs, int target,
+                                                   MatD64* scores) const {
   TEXTLRP_ASSERT(target >= 0 && target < fc_.n_out());
   BatchTrace tr;
   MatD64 s = batch_forward(xs, &tr);
@@ -423,8 +436,9 @@ std::vector<MatD64> CnnClassifier::batch_gradients(std::span<const MatD64> xs, i
   std::vector<MatD64> out;
   out.reserve(xs.size());
   for (Index b = 0; b < B; ++b) {
-    out.push_back(g_x.middleRows(tr.offset[static_cast<std::size_t>(b)], xs[static_cast<std::size_t>(b)].rows())
-                      .cast<double>());
+    out.push_back(
+        g_x.middleRows(tr.offset[static_cast<std::size_t>(b)], xs[static_cast<std::size_t>(b)].rows())
+            .cast<double>());
   }
   if (scores != nullptr) *scores = std::move(s);
   return out;
@@ -447,9 +461,9 @@ nlohmann::json CnnClassifier::save(const std::filesystem::path& dir) const {
   w.set_metadata("textlrp.format_version", "1");
   w.set_metadata("textlrp.architecture", "cnn");
   w.write(dir / "model.safetensors");
-  return {{"n_vocab", embedding_.n_vocab()},   {"n_embd", embedding_.n_embd()},
-          {"kernel_sizes", kernel_sizes},      {"n_filters", convs_[0].n_filters()},
-          {"n_classes", fc_.n_out()},          {"max_tokens", max_tokens_}};
+  return {{"n_vocab", embedding_.n_vocab()}, {"n_embd", embedding_.n_embd()},
+          {"kernel_sizes", kernel_sizes},    {"n_filters", convs_[0].n_filters()},
+          {"n_classes", fc_.n_out()},        {"max_tokens", max_tokens_}};
 }
 
 }  // namespace textlrp::lrp

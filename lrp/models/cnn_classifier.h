@@ -86,7 +86,8 @@ class CnnClassifier final : public Classifier, public Differentiable {
   // From a PyTorch state dict saved with safetensors: the hyper-parameters are read off the
   // shapes. `labels` empty = "0".."C-1". Throws FormatError (one message for every tensor
   // problem, naming store.name()) or InvalidArgument (labels vs classes).
-  static std::unique_ptr<CnnClassifier> from_pytorch(const TensorStore& store, std::vector<std::string> labels,
+  static std::unique_ptr<CnnClassifier> from_pytorch(const TensorStore& store,
+                                                     std::vector<std::string> labels,
                                                      Index max_tokens = kDefaultMaxTokens);
 
   std::string_view architecture() const override { return "cnn"; }

@@ -32,9 +32,9 @@ class CnnDeletionScorer final : public DeletionScorer {
  private:
   const CnnClassifier& model_;
   std::size_t n_ids_;
-  Index n_used_;         // tokens the model reads (after truncation)
-  Mat x_;                // [T₊ x E] embedded input
-  std::vector<Mat> z_;   // per width: [T' x F] pre-activations
+  Index n_used_;        // tokens the model reads (after truncation)
+  Mat x_;               // [T₊ x E] embedded input
+  std::vector<Mat> z_;  // per width: [T' x F] pre-activations
 };
 
 }  // namespace textlrp::lrp

@@ -29,9 +29,9 @@ namespace textlrp::lrp {
 using MatD64 = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
 struct Embedded {
-  MatD64 x;              // [R x E]
-  Index first = 0;       // row of the first input token
-  Index n_tokens = 0;    // input tokens the model reads (after truncation)
+  MatD64 x;            // [R x E]
+  Index first = 0;     // row of the first input token
+  Index n_tokens = 0;  // input tokens the model reads (after truncation)
 };
 
 class Differentiable {

@@ -38,7 +38,8 @@ using OptionalLabel = std::optional<std::string>;
 
 textlrp::Matrix to_matrix(const DoubleArray& a, const char* what) {
   if (a.ndim() != 2) {
-    throw textlrp::InvalidArgument(std::string(what) + ": expected a 2-D array (documents x dimension), got " +
+    throw textlrp::InvalidArgument(std::string(what) +
+                                   ": expected a 2-D array (documents x dimension), got " +
                                    std::to_string(a.ndim()) + " dimensions");
   }
   const auto r = a.unchecked<2>();
@@ -53,7 +54,8 @@ py::array_t<double> to_array(const textlrp::Matrix& m, std::size_t cols) {
   py::array_t<double> a({static_cast<py::ssize_t>(m.size()), static_cast<py::ssize_t>(cols)});
   auto w = a.mutable_unchecked<2>();
   for (std::size_t i = 0; i < m.size(); ++i) {
-    for (std::size_t j = 0; j < cols; ++j) w(static_cast<py::ssize_t>(i), static_cast<py::ssize_t>(j)) = m[i][j];
+    for (std::size_t j = 0; j < cols; ++j)
+      w(static_cast<py::ssize_t>(i), static_cast<py::ssize_t>(j)) = m[i][j];
   }
   return a;
 }
@@ -65,8 +67,10 @@ py::array_t<double> to_array(const std::vector<double>& v) {
 }
 
 // Documents of an analysis: texts (or token lists) with their optional labels and ids.
-std::vector<textlrp::Document> documents(const std::vector<std::string>& texts, const std::vector<OptionalTokens>& tokens,
-                                         const std::vector<OptionalLabel>& labels, const std::vector<std::string>& ids) {
+std::vector<textlrp::Document> documents(const std::vector<std::string>& texts,
+                                         const std::vector<OptionalTokens>& tokens,
+                                         const std::vector<OptionalLabel>& labels,
+                                         const std::vector<std::string>& ids) {
   std::vector<textlrp::Document> out(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     out[i].text = texts[i];
@@ -189,61 +193,61 @@ void bind_train(py::module_& m) {
   m.def("parse_label_names", &textlrp::train::parse_label_names);
 
   // train(options, dir, corpus spec or documents, ...) -> the summary as a dict.
-  m.def("train",
-        [](O options, const std::filesystem::path& dir, const std::string& corpus, const std::string& dev_corpus,
-           const std::vector<std::string>& strip, const std::string& encoding, std::size_t max_docs,
-           const std::vector<std::string>& texts, const std::vector<OptionalTokens>& tokens,
-           const std::vector<std::string>& labels, const std::vector<std::string>& dev_texts,
-           const std::vector<OptionalTokens>& dev_tokens, const std::vector<std::string>& dev_labels,
-           std::optional<std::vector<std::string>> vector_words, std::optional<FloatArray> vectors,
-           const std::string& vectors_name, py::object log, py::object batch, py::object epoch) {
-          if (vector_words && vectors) {
-            auto v = std::make_shared<textlrp::WordVectors>();
-            v->words = std::move(*vector_words);
-            v->dim = vectors->ndim() == 2 ? static_cast<std::ptrdiff_t>(vectors->shape(1)) : 0;
-            v->values.assign(vectors->data(), vectors->data() + vectors->size());
-            v->name = vectors_name;
-            options.word_vectors = std::move(v);
-          }
-          const auto docs = [](const std::vector<std::string>& t, const std::vector<OptionalTokens>& k,
-                               const std::vector<std::string>& l) {
-            std::vector<textlrp::TrainDocument> out(t.size());
-            for (std::size_t i = 0; i < t.size(); ++i) {
-              out[i].text = t[i];
-              if (i < k.size()) out[i].tokens = k[i];
-              if (i < l.size()) out[i].label = l[i];
-            }
-            return out;
-          };
-          Callbacks cb{std::move(log), std::move(batch), std::move(epoch), nullptr};
-          const textlrp::TrainEvents ev = events_of(cb);
-          textlrp::TrainSummary s;
-          try {
-            py::gil_scoped_release release;
-            if (!corpus.empty()) {
-              textlrp::TrainCorpus c;
-              c.corpus = corpus;
-              c.dev_corpus = dev_corpus;
-              c.strip = strip;
-              c.encoding = encoding;
-              c.max_docs = max_docs;
-              s = textlrp::train_model_from_corpus(c, dir, options, ev);
-            } else {
-              s = textlrp::train_model(docs(texts, tokens, labels), dir, options, ev,
-                                       docs(dev_texts, dev_tokens, dev_labels));
-            }
-          } catch (const Callbacks::Abort&) {
-            throw *cb.error;
-          }
-          py::dict d;
-          d["dir"] = s.dir.string();
-          d["architecture"] = s.architecture;
-          d["labels"] = s.labels;
-          d["vocabulary_size"] = s.vocabulary_size;
-          d["dev_accuracy"] = s.dev_accuracy ? py::object(py::float_(*s.dev_accuracy)) : py::object(py::none());
-          d["training"] = s.training_json;
-          return d;
-        });
+  m.def("train", [](O options, const std::filesystem::path& dir, const std::string& corpus,
+                    const std::string& dev_corpus, const std::vector<std::string>& strip,
+                    const std::string& encoding, std::size_t max_docs, const std::vector<std::string>& texts,
+                    const std::vector<OptionalTokens>& tokens, const std::vector<std::string>& labels,
+                    const std::vector<std::string>& dev_texts, const std::vector<OptionalTokens>& dev_tokens,
+                    const std::vector<std::string>& dev_labels,
+                    std::optional<std::vector<std::string>> vector_words, std::optional<FloatArray> vectors,
+                    const std::string& vectors_name, py::object log, py::object batch, py::object epoch) {
+    if (vector_words && vectors) {
+      auto v = std::make_shared<textlrp::WordVectors>();
+      v->words = std::move(*vector_words);
+      v->dim = vectors->ndim() == 2 ? static_cast<std::ptrdiff_t>(vectors->shape(1)) : 0;
+      v->values.assign(vectors->data(), vectors->data() + vectors->size());
+      v->name = vectors_name;
+      options.word_vectors = std::move(v);
+    }
+    const auto docs = [](const std::vector<std::string>& t, const std::vector<OptionalTokens>& k,
+                         const std::vector<std::string>& l) {
+      std::vector<textlrp::TrainDocument> out(t.size());
+      for (std::size_t i = 0; i < t.size(); ++i) {
+        out[i].text = t[i];
+        if (i < k.size()) out[i].tokens = k[i];
+        if (i < l.size()) out[i].label = l[i];
+      }
+      return out;
+    };
+    Callbacks cb{std::move(log), std::move(batch), std::move(epoch), nullptr};
+    const textlrp::TrainEvents ev = events_of(cb);
+    textlrp::TrainSummary s;
+    try {
+      py::gil_scoped_release release;
+      if (!corpus.empty()) {
+        textlrp::TrainCorpus c;
+        c.corpus = corpus;
+        c.dev_corpus = dev_corpus;
+        c.strip = strip;
+        c.encoding = encoding;
+        c.max_docs = max_docs;
+        s = textlrp::train_model_from_corpus(c, dir, options, ev);
+      } else {
+        s = textlrp::train_model(docs(texts, tokens, labels), dir, options, ev,
+                                 docs(dev_texts, dev_tokens, dev_labels));
+      }
+    } catch (const Callbacks::Abort&) {
+      throw *cb.error;
+    }
+    py::dict d;
+    d["dir"] = s.dir.string();
+    d["architecture"] = s.architecture;
+    d["labels"] = s.labels;
+    d["vocabulary_size"] = s.vocabulary_size;
+    d["dev_accuracy"] = s.dev_accuracy ? py::object(py::float_(*s.dev_accuracy)) : py::object(py::none());
+    d["training"] = s.training_json;
+    return d;
+  });
 }
 #endif
 
@@ -258,10 +262,10 @@ void bind_analysis(py::module_& m) {
 #endif
 
   m.def("document_vectors",
-        [](const textlrp::Model& model, const std::vector<std::string>& texts, const std::vector<OptionalTokens>& tokens,
-           const std::vector<OptionalLabel>& labels, const std::vector<std::string>& ids,
-           const std::vector<std::string>& weightings, const std::string& embeddings, const std::string& rule, int steps,
-           int threads) {
+        [](const textlrp::Model& model, const std::vector<std::string>& texts,
+           const std::vector<OptionalTokens>& tokens, const std::vector<OptionalLabel>& labels,
+           const std::vector<std::string>& ids, const std::vector<std::string>& weightings,
+           const std::string& embeddings, const std::string& rule, int steps, int threads) {
           textlrp::DocvecOptions o;
           o.weightings = weightings;
           o.embeddings = embeddings;
@@ -303,34 +307,34 @@ void bind_analysis(py::module_& m) {
     return d;
   });
 
-  m.def("explanatory_power", [](const DoubleArray& x, const std::vector<OptionalLabel>& labels,
-                                const std::string& distance, int folds, std::size_t k_max, std::uint64_t seed,
-                                bool normalize) {
-    const textlrp::Matrix rows = to_matrix(x, "epi");
-    textlrp::EpiOptions o;
-    o.distance = distance;
-    o.folds = folds;
-    o.k_max = k_max;
-    o.seed = seed;
-    o.normalize = normalize;
-    textlrp::EpiResult r;
-    {
-      py::gil_scoped_release release;
-      r = textlrp::explanatory_power(rows, labels, o);
-    }
-    py::dict d;
-    d["epi"] = r.epi;
-    d["best_k"] = r.best_k;
-    d["accuracy"] = to_array(r.accuracy);
-    d["documents"] = r.documents;
-    return d;
-  });
+  m.def("explanatory_power",
+        [](const DoubleArray& x, const std::vector<OptionalLabel>& labels, const std::string& distance,
+           int folds, std::size_t k_max, std::uint64_t seed, bool normalize) {
+          const textlrp::Matrix rows = to_matrix(x, "epi");
+          textlrp::EpiOptions o;
+          o.distance = distance;
+          o.folds = folds;
+          o.k_max = k_max;
+          o.seed = seed;
+          o.normalize = normalize;
+          textlrp::EpiResult r;
+          {
+            py::gil_scoped_release release;
+            r = textlrp::explanatory_power(rows, labels, o);
+          }
+          py::dict d;
+          d["epi"] = r.epi;
+          d["best_k"] = r.best_k;
+          d["accuracy"] = to_array(r.accuracy);
+          d["documents"] = r.documents;
+          return d;
+        });
 
   m.def("deletion_curves",
-        [](const textlrp::Model& model, const std::vector<std::string>& texts, const std::vector<OptionalTokens>& tokens,
-           const std::vector<OptionalLabel>& labels, const std::vector<std::string>& ids,
-           const std::vector<std::string>& methods, int max_delete, int random_seeds, std::uint64_t seed,
-           const std::string& rule, int steps, int threads) {
+        [](const textlrp::Model& model, const std::vector<std::string>& texts,
+           const std::vector<OptionalTokens>& tokens, const std::vector<OptionalLabel>& labels,
+           const std::vector<std::string>& ids, const std::vector<std::string>& methods, int max_delete,
+           int random_seeds, std::uint64_t seed, const std::string& rule, int steps, int threads) {
           textlrp::DeletionOptions o;
           o.methods = methods;
           o.max_delete = max_delete;

@@ -94,8 +94,8 @@ py::dict scores_dict(const std::vector<std::pair<std::string, double>>& scores) 
   return d;
 }
 
-textlrp::ExplainRequest make_request(const std::string& method, const std::string& rule, const std::string& target,
-                                     std::map<std::string, std::string> options,
+textlrp::ExplainRequest make_request(const std::string& method, const std::string& rule,
+                                     const std::string& target, std::map<std::string, std::string> options,
                                      const std::optional<std::string>& label, const std::string& id) {
   textlrp::ExplainRequest r;
   r.method = method;
@@ -155,20 +155,22 @@ PYBIND11_MODULE(_textlrp, m) {
       .def_property_readonly("tokens",
                              [](const textlrp::Explanation& e) {
                                py::list l(e.tokens.size());
-                               for (std::size_t i = 0; i < e.tokens.size(); ++i) l[i] = py::str(e.tokens[i].text);
+                               for (std::size_t i = 0; i < e.tokens.size(); ++i)
+                                 l[i] = py::str(e.tokens[i].text);
                                return l;
                              })
       .def_property_readonly("spans", &token_spans)
       .def_property_readonly("relevance",
                              [](py::object self) {
                                const auto& e = self.cast<const textlrp::Explanation&>();
-                               return view(e.tokens.empty() ? nullptr : &e.tokens[0].relevance, e.tokens.size(),
-                                           sizeof(textlrp::TokenRelevance), self);
+                               return view(e.tokens.empty() ? nullptr : &e.tokens[0].relevance,
+                                           e.tokens.size(), sizeof(textlrp::TokenRelevance), self);
                              })
       .def_property_readonly("oov",
                              [](const textlrp::Explanation& e) {
                                py::array_t<bool> a(static_cast<py::ssize_t>(e.tokens.size()));
-                               for (std::size_t i = 0; i < e.tokens.size(); ++i) a.mutable_at(i) = e.tokens[i].oov;
+                               for (std::size_t i = 0; i < e.tokens.size(); ++i)
+                                 a.mutable_at(i) = e.tokens[i].oov;
                                return a;
                              })
       .def_property_readonly("unseen",
@@ -183,26 +185,28 @@ PYBIND11_MODULE(_textlrp, m) {
                              [](const textlrp::Explanation& e) -> py::object {
                                if (!e.words) return py::none();
                                py::list l(e.words->size());
-                               for (std::size_t i = 0; i < e.words->size(); ++i) l[i] = py::str((*e.words)[i].text);
+                               for (std::size_t i = 0; i < e.words->size(); ++i)
+                                 l[i] = py::str((*e.words)[i].text);
                                return l;
                              })
-      .def_property_readonly("word_spans",
-                             [](const textlrp::Explanation& e) -> py::object {
-                               if (!e.words) return py::none();
-                               py::array_t<std::int64_t> a({static_cast<py::ssize_t>(e.words->size()), py::ssize_t{2}});
-                               auto m = a.mutable_unchecked<2>();
-                               for (std::size_t i = 0; i < e.words->size(); ++i) {
-                                 m(static_cast<py::ssize_t>(i), 0) = (*e.words)[i].begin;
-                                 m(static_cast<py::ssize_t>(i), 1) = (*e.words)[i].end;
-                               }
-                               return a;
-                             })
+      .def_property_readonly(
+          "word_spans",
+          [](const textlrp::Explanation& e) -> py::object {
+            if (!e.words) return py::none();
+            py::array_t<std::int64_t> a({static_cast<py::ssize_t>(e.words->size()), py::ssize_t{2}});
+            auto m = a.mutable_unchecked<2>();
+            for (std::size_t i = 0; i < e.words->size(); ++i) {
+              m(static_cast<py::ssize_t>(i), 0) = (*e.words)[i].begin;
+              m(static_cast<py::ssize_t>(i), 1) = (*e.words)[i].end;
+            }
+            return a;
+          })
       .def_property_readonly("word_relevance",
                              [](py::object self) -> py::object {
                                const auto& e = self.cast<const textlrp::Explanation&>();
                                if (!e.words) return py::none();
-                               return view(e.words->empty() ? nullptr : &(*e.words)[0].relevance, e.words->size(),
-                                           sizeof(textlrp::WordRelevance), self);
+                               return view(e.words->empty() ? nullptr : &(*e.words)[0].relevance,
+                                           e.words->size(), sizeof(textlrp::WordRelevance), self);
                              })
       .def("to_json", [](const textlrp::Explanation& e) { return textlrp::to_json(e); })
       .def("_render_html_fragment", [](const textlrp::Explanation& e) {
@@ -261,8 +265,8 @@ PYBIND11_MODULE(_textlrp, m) {
              return wrap_all(std::move(all));
            })
       .def("explain_many_tokens",
-           [](const textlrp::Model& model, const std::vector<std::vector<std::string>>& documents, int threads,
-              const std::string& method, const std::string& rule, const std::string& target,
+           [](const textlrp::Model& model, const std::vector<std::vector<std::string>>& documents,
+              int threads, const std::string& method, const std::string& rule, const std::string& target,
               std::map<std::string, std::string> options) {
              const auto req = make_request(method, rule, target, std::move(options), std::nullopt, "");
              std::vector<textlrp::Explanation> all;
@@ -273,7 +277,8 @@ PYBIND11_MODULE(_textlrp, m) {
              return wrap_all(std::move(all));
            });
 
-  auto report_options = [](const std::string& title, std::size_t max_documents, const std::string& color_scale) {
+  auto report_options = [](const std::string& title, std::size_t max_documents,
+                           const std::string& color_scale) {
     textlrp::ReportOptions o;
     o.title = title;
     o.max_documents = max_documents;
@@ -289,42 +294,42 @@ PYBIND11_MODULE(_textlrp, m) {
     }
     return all;
   };
-  m.def("write_report",
-        [report_options, collect](const std::vector<ExplanationPtr>& explanations, const std::filesystem::path& html,
-                                  const std::string& title, std::size_t max_documents,
-                                  const std::string& color_scale) {
-          const auto all = collect(explanations);
-          const auto o = report_options(title, max_documents, color_scale);
-          py::gil_scoped_release release;
-          textlrp::write_report(all, html, o);
-        });
+  m.def("write_report", [report_options, collect](const std::vector<ExplanationPtr>& explanations,
+                                                  const std::filesystem::path& html, const std::string& title,
+                                                  std::size_t max_documents, const std::string& color_scale) {
+    const auto all = collect(explanations);
+    const auto o = report_options(title, max_documents, color_scale);
+    py::gil_scoped_release release;
+    textlrp::write_report(all, html, o);
+  });
   m.def("from_json", [](const std::string& line, const std::string& where) {
     py::gil_scoped_release release;
     return std::make_shared<textlrp::Explanation>(textlrp::from_json(line, where));
   });
-  m.def("write_jsonl", [](const std::vector<ExplanationPtr>& explanations, const std::filesystem::path& path,
-                          int threads) {
-    std::vector<const textlrp::Explanation*> ptrs;
-    ptrs.reserve(explanations.size());
-    for (const auto& e : explanations) ptrs.push_back(e.get());
-    py::gil_scoped_release release;
-    textlrp::write_jsonl(std::span<const textlrp::Explanation* const>(ptrs), path, threads);
-  });
-  m.def("render_report", [report_options, collect](const std::vector<ExplanationPtr>& explanations,
-                                                   const std::string& title, std::size_t max_documents,
-                                                   const std::string& color_scale) {
-    const auto all = collect(explanations);
-    const auto o = report_options(title, max_documents, color_scale);
-    py::gil_scoped_release release;
-    return textlrp::render_report(all, o);
-  });
-  m.def("render_html_fragment", [report_options, collect](const std::vector<ExplanationPtr>& explanations,
-                                                          std::size_t max_documents, const std::string& color_scale) {
-    const auto all = collect(explanations);
-    const auto o = report_options("", max_documents, color_scale);
-    py::gil_scoped_release release;
-    return textlrp::render_html_fragment(all, o);
-  });
+  m.def("write_jsonl",
+        [](const std::vector<ExplanationPtr>& explanations, const std::filesystem::path& path, int threads) {
+          std::vector<const textlrp::Explanation*> ptrs;
+          ptrs.reserve(explanations.size());
+          for (const auto& e : explanations) ptrs.push_back(e.get());
+          py::gil_scoped_release release;
+          textlrp::write_jsonl(std::span<const textlrp::Explanation* const>(ptrs), path, threads);
+        });
+  m.def("render_report",
+        [report_options, collect](const std::vector<ExplanationPtr>& explanations, const std::string& title,
+                                  std::size_t max_documents, const std::string& color_scale) {
+          const auto all = collect(explanations);
+          const auto o = report_options(title, max_documents, color_scale);
+          py::gil_scoped_release release;
+          return textlrp::render_report(all, o);
+        });
+  m.def("render_html_fragment",
+        [report_options, collect](const std::vector<ExplanationPtr>& explanations, std::size_t max_documents,
+                                  const std::string& color_scale) {
+          const auto all = collect(explanations);
+          const auto o = report_options("", max_documents, color_scale);
+          py::gil_scoped_release release;
+          return textlrp::render_html_fragment(all, o);
+        });
 
   bind_scale(m);
   bind_analysis(m);

@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "analysis/deletion_run.h"
-#include "analysis/docvec.h"
 #include "analysis/document.h"
+#include "analysis/docvec.h"
 #include "analysis/epi.h"
 #include "core/error.h"
 #include "lrp/models/cnn_classifier.h"
@@ -28,12 +28,13 @@ namespace {
 Mat random_matrix(Index rows, Index cols, unsigned seed) {
   std::mt19937 gen(seed);
   Mat m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<Scalar>(gen() >> 8) / static_cast<Scalar>(1 << 23) - 1;
+  for (Index i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<Scalar>(gen() >> 8) / static_cast<Scalar>(1 << 23) - 1;
   return m;
 }
 
-const std::vector<std::string> kWords = {"<unk>", "good", "bad",   "movie", "plot",  "great",
-                                         "awful", "the",  "was",   "a",     "story", "acting"};
+const std::vector<std::string> kWords = {"<unk>", "good", "bad", "movie", "plot",  "great",
+                                         "awful", "the",  "was", "a",     "story", "acting"};
 
 // A CNN over kWords (V = 12, E = 5, widths {2, 3}, F = 4, 3 classes) with a word encoder: a model
 // directory in memory, as lrp::load_model_dir returns one.
@@ -83,7 +84,8 @@ Vec scores(const Model& m, std::span<const TokenId> ids) { return m.classifier->
 
 }  // namespace
 
-TEST_CASE("analysis run: document encoding, labels, visible positions and relevance plans", "[analysis][run]") {
+TEST_CASE("analysis run: document encoding, labels, visible positions and relevance plans",
+          "[analysis][run]") {
   const Model m = tiny_model();
   const auto docs = documents();
   const Encoded e = encode(m, docs[1]);
@@ -133,7 +135,8 @@ TEST_CASE("analysis run: document vectors are sums of weighted embedding rows", 
     for (const auto& d : docs) visit(d);
   };
   std::vector<std::string> log;
-  const DocvecSetup setup = make_docvec_setup(m, "", ws, o, corpus, [&](std::string_view s) { log.emplace_back(s); });
+  const DocvecSetup setup =
+      make_docvec_setup(m, "", ws, o, corpus, [&](std::string_view s) { log.emplace_back(s); });
   CHECK(passes == 1);
   REQUIRE(log.size() == 2);
   CHECK_THAT(log[0], Contains("embedding matrix of model 'tiny' (12 x 5)"));
@@ -184,8 +187,10 @@ TEST_CASE("analysis run: document vectors are sums of weighted embedding rows", 
   }
 }
 
-TEST_CASE("analysis run: delete_document follows the relevance orders of the true class", "[analysis][run][deletion]") {
-  for (const std::size_t repeat : {std::size_t{1}, std::size_t{50}}) {  // 50: > kBatchDeletionTokens, the CNN's own scorer
+TEST_CASE("analysis run: delete_document follows the relevance orders of the true class",
+          "[analysis][run][deletion]") {
+  for (const std::size_t repeat :
+       {std::size_t{1}, std::size_t{50}}) {  // 50: > kBatchDeletionTokens, the CNN's own scorer
     const Model m = tiny_model(1000);
     const lrp::ExplainOptions o = explain_options(m);
     std::vector<std::string> log;
@@ -213,7 +218,8 @@ TEST_CASE("analysis run: delete_document follows the relevance orders of the tru
       const Scorer full = [&](std::span<const TokenId> x) { return scores(m, x); };
       for (std::size_t k = 0; k < 2; ++k) {
         const std::vector<double> r = token_relevance(m, e.ids, setup.methods[k], label, o);
-        const DeletionTrace want = delete_and_score(full, e.ids, relevance_order(r, candidates, got.correct), 4, label);
+        const DeletionTrace want =
+            delete_and_score(full, e.ids, relevance_order(r, candidates, got.correct), 4, label);
         REQUIRE(got.traces[k].size() == 1);
         CHECK(got.traces[k][0].predicted == want.predicted);
         for (std::size_t s = 0; s < want.score.size(); ++s) {

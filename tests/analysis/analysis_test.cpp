@@ -4,12 +4,12 @@
 #include <numeric>
 #include <random>
 
-#include "core/error.h"
-#include "lrp/models/cnn_deletion_scorer.h"
 #include "analysis/deletion.h"
 #include "analysis/knn.h"
 #include "analysis/pca.h"
 #include "analysis/topwords.h"
+#include "core/error.h"
+#include "lrp/models/cnn_deletion_scorer.h"
 #include "tests/catch.h"
 
 using namespace textlrp;
@@ -288,7 +288,8 @@ namespace {
 Mat random_matrix(Index rows, Index cols, unsigned seed) {
   std::mt19937 gen(seed);
   Mat m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<Scalar>(gen() >> 8) / static_cast<Scalar>(1 << 23) - 1;
+  for (Index i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<Scalar>(gen() >> 8) / static_cast<Scalar>(1 << 23) - 1;
   return m;
 }
 
@@ -301,12 +302,14 @@ lrp::CnnClassifier tiny_cnn(Index max_tokens) {
                        Vec(random_matrix(F, 1, 50 + static_cast<unsigned>(k)).col(0) * 0.3f));
   }
   return lrp::CnnClassifier({"a", "b", "c"}, lrp::Embedding(random_matrix(V, E, 5)), std::move(convs),
-                            lrp::Dense(random_matrix(C, 2 * F, 6), Vec(random_matrix(C, 1, 7).col(0))), max_tokens);
+                            lrp::Dense(random_matrix(C, 2 * F, 6), Vec(random_matrix(C, 1, 7).col(0))),
+                            max_tokens);
 }
 
 }  // namespace
 
-TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch", "[lrp][analysis][deletion][cnn]") {
+TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch",
+          "[lrp][analysis][deletion][cnn]") {
   for (Index max_tokens : {Index{100}, Index{7}}) {
     const lrp::CnnClassifier cnn = tiny_cnn(max_tokens);
     const std::vector<TokenId> ids = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
@@ -327,7 +330,8 @@ TEST_CASE("deletion: the incremental CNN scorer equals rescoring from scratch", 
     const DeletionTrace t1 = delete_and_score(again, order, 6, 1);
     const DeletionTrace t2 = delete_and_score(full, ids, order, 6, 1);
     REQUIRE(t1.predicted == t2.predicted);
-    for (std::size_t k = 0; k < t1.score.size(); ++k) REQUIRE(t1.score[k] == Approx(t2.score[k]).margin(1e-5));
+    for (std::size_t k = 0; k < t1.score.size(); ++k)
+      REQUIRE(t1.score[k] == Approx(t2.score[k]).margin(1e-5));
   }
   // A document shorter than the widest kernel (padded) and an empty one.
   const lrp::CnnClassifier cnn = tiny_cnn(100);

@@ -1,14 +1,14 @@
 // api/: the public C++ API (textlrp/textlrp.h) — opening, predicting and explaining with the same
 // numbers and the same JSON line as the command-line tool's pipeline (apps/common), explain_many in
 // input order, and the errors for bad requests and bad directories.
+#include <textlrp/textlrp.h>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <textlrp/textlrp.h>
 
-#include "explain/model.h"
-#include "explain/pipeline.h"
 #include "core/file.h"
 #include "corpora/line_utils.h"
+#include "explain/model.h"
+#include "explain/pipeline.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/bow_classifier.h"
 #include "nlp/sentencepiece_tokenizer.h"
@@ -24,14 +24,15 @@ namespace {
 // for spam, "meeting" and "lunch" for ham.
 void save_spam_model(const fs::path& dir) {
   const textlrp::nlp::IcuWordTokenizer tokenizer;
-  const textlrp::nlp::Vocabulary vocab(std::vector<std::string>{"<unk>", "free", "meeting", "win", "lunch", "now"});
+  const textlrp::nlp::Vocabulary vocab(
+      std::vector<std::string>{"<unk>", "free", "meeting", "win", "lunch", "now"});
   textlrp::Mat w(2, 6);
   w << 0, -1, 1, -0.5, 0.75, -0.25,  //
       0, 1, -1, 0.5, -0.75, 0.25;
   textlrp::Vec b(2);
   b << 0.1, -0.1;
   const textlrp::lrp::BowClassifier bow({"ham", "spam"}, textlrp::Vec::Ones(6), w, b,
-                                         textlrp::lrp::BowOptions{false, false, 0});  // raw counts
+                                        textlrp::lrp::BowOptions{false, false, 0});  // raw counts
   textlrp::explain::save_model(dir, {}, tokenizer, vocab, bow, {"free meeting"});
 }
 
@@ -59,7 +60,8 @@ void save_bilstm_model(const fs::path& dir) {
   w.fc_right = rmat(C, H);
   const textlrp::lrp::BiLstmClassifier m({"ham", "spam"}, w);
   const textlrp::nlp::IcuWordTokenizer tokenizer;
-  const textlrp::nlp::Vocabulary vocab(std::vector<std::string>{"<unk>", "free", "meeting", "win", "lunch", "now"});
+  const textlrp::nlp::Vocabulary vocab(
+      std::vector<std::string>{"<unk>", "free", "meeting", "win", "lunch", "now"});
   textlrp::explain::save_model(dir, {}, tokenizer, vocab, m, {"free meeting"});
 }
 
@@ -165,7 +167,8 @@ TEST_CASE("api: explain_many keeps input order and equals explain", "[api]") {
   const textlrp::Model model = textlrp::Model::open(tmp / "sms");
   std::vector<std::string> texts;
   for (int i = 0; i < 23; ++i) {
-    texts.push_back(i % 3 == 0 ? "free win now " + std::to_string(i) : "meeting at lunch " + std::to_string(i));
+    texts.push_back(i % 3 == 0 ? "free win now " + std::to_string(i)
+                               : "meeting at lunch " + std::to_string(i));
   }
   for (const int threads : {1, 2, 4}) {
     const std::vector<textlrp::Explanation> all = model.explain_many(texts, {}, threads);
@@ -191,7 +194,8 @@ TEST_CASE("api: bad requests are InvalidArgument", "[api]") {
   const textlrp::Model model = textlrp::Model::open(tmp / "sms");
   textlrp::ExplainRequest r;
   r.options = {{"lstm_rule", "half"}};
-  CHECK_THROWS_WITH(model.explain("free", r), Contains("unknown explain option 'lstm_rule'") && Contains("lstm-rule"));
+  CHECK_THROWS_WITH(model.explain("free", r),
+                    Contains("unknown explain option 'lstm_rule'") && Contains("lstm-rule"));
   r.options = {{"lstm-rule", "half"}};  // known, but a BoW/SVM has no LSTM
   CHECK_THROWS_AS(model.explain("free", r), textlrp::InvalidArgument);
   r.options = {{"precision", "float32"}};
@@ -396,8 +400,9 @@ TEST_CASE("api: write_jsonl writes to_json of each in order; from_json reads a l
   textlrp::write_jsonl(std::vector<textlrp::Explanation>{}, tmp / "empty.jsonl");
   CHECK(textlrp::read_file(tmp / "empty.jsonl").empty());
   const std::vector<const textlrp::Explanation*> with_null{&all[0], nullptr};
-  CHECK_THROWS_AS(textlrp::write_jsonl(std::span<const textlrp::Explanation* const>(with_null), tmp / "n.jsonl"),
-                  textlrp::InvalidArgument);
+  CHECK_THROWS_AS(
+      textlrp::write_jsonl(std::span<const textlrp::Explanation* const>(with_null), tmp / "n.jsonl"),
+      textlrp::InvalidArgument);
   CHECK(!fs::exists(tmp / "n.jsonl"));
   CHECK_THROWS_AS(textlrp::write_jsonl(all, tmp / "no-dir" / "e.jsonl"), textlrp::IoError);
 

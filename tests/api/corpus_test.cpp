@@ -1,9 +1,9 @@
 // Model::explain_corpus (what the Python package's Dask example runs per partition): the lines of
 // `textlrp explain --input FILE [--shard I/N]`, i.e. explain() of each document with the id the
 // line formats generate (document_id), blank lines skipped, shards that together hold every line once.
+#include <textlrp/textlrp.h>
 #include <algorithm>
 #include <sstream>
-#include <textlrp/textlrp.h>
 
 #include "core/file.h"
 #include "tests/catch.h"
@@ -30,7 +30,8 @@ textlrp::Model spam_cnn() {
   t["conv.bias"] = fill({4}, 1.1f);
   t["fc.weight"] = fill({2, 4}, 0.9f);
   t["fc.bias"] = fill({2}, 0.5f);
-  return textlrp::Model::from_memory(R"({"architecture": "cnn", "labels": ["ham", "spam"], "name": "m"})", t, kVocab);
+  return textlrp::Model::from_memory(R"({"architecture": "cnn", "labels": ["ham", "spam"], "name": "m"})", t,
+                                     kVocab);
 }
 
 std::vector<std::string> lines_of(const fs::path& p) {
@@ -45,7 +46,8 @@ std::vector<std::string> lines_of(const fs::path& p) {
 TEST_CASE("explain_corpus: the CLI's lines, shards and labels", "[api]") {
   textlrp::test::TempDir tmp;
   const textlrp::Model model = spam_cnn();
-  const std::vector<std::string> docs = {"win free lunch now", "", "meeting at noon", "free free free", "lunch?"};
+  const std::vector<std::string> docs = {"win free lunch now", "", "meeting at noon", "free free free",
+                                         "lunch?"};
   std::string text;
   for (const auto& d : docs) text += d + "\n";
   textlrp::test::write_bytes(tmp / "in.txt", text);

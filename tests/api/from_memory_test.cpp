@@ -1,13 +1,13 @@
 // Model::from_memory (the public API behind the Python package's textlrp.from_torch): tensors in
 // memory give the model `textlrp import pytorch` makes of the same tensors in files (byte-equal
 // JSON lines), and every bad input is an exception naming the tensor, key or token.
+#include <textlrp/textlrp.h>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <textlrp/textlrp.h>
 
-#include "explain/import.h"
 #include "core/file.h"
 #include "core/safetensors.h"
+#include "explain/import.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 
@@ -68,8 +68,8 @@ std::map<std::string, TensorData> bilstm_state_dict() {
 
 // What `textlrp import pytorch --arch ARCH --weights W --vocab V --labels ham,spam --out DIR` does:
 // the tensors and vocabulary written to files, read back and saved as a model directory.
-void import_from_files(const fs::path& tmp, const std::string& arch, const std::map<std::string, TensorData>& tensors,
-                       const fs::path& out) {
+void import_from_files(const fs::path& tmp, const std::string& arch,
+                       const std::map<std::string, TensorData>& tensors, const fs::path& out) {
   textlrp::TensorWriter w;
   for (const auto& [name, t] : tensors) w.add(name, t.shape, t.values);
   w.write(tmp / "weights.safetensors");
@@ -80,10 +80,10 @@ void import_from_files(const fs::path& tmp, const std::string& arch, const std::
   spec.arch = arch;
   spec.labels = {"ham", "spam"};
   const textlrp::TensorStore store = textlrp::TensorStore::load(tmp / "weights.safetensors");
-  const auto imported = textlrp::explain::import_pytorch(store, textlrp::nlp::Vocabulary::load(tmp / "vocab.txt"),
-                                                     (tmp / "vocab.txt").string(), spec);
+  const auto imported = textlrp::explain::import_pytorch(
+      store, textlrp::nlp::Vocabulary::load(tmp / "vocab.txt"), (tmp / "vocab.txt").string(), spec);
   textlrp::explain::save_model(out, {}, *imported.tokenizer, imported.vocab, *imported.classifier,
-                           textlrp::explain::self_test_texts(imported.vocab));
+                               textlrp::explain::self_test_texts(imported.vocab));
 }
 
 std::string config(const std::string& arch, const std::string& name) {
@@ -105,7 +105,8 @@ TEST_CASE("from_memory: equals the model imported from files, CNN and BiLSTM", "
     CHECK(in_memory.name() == arch);
     CHECK(in_memory.dir().empty());
     CHECK_FALSE(in_memory.subword());
-    const std::vector<std::string> texts = {"Win a FREE lunch now, call today!", "meeting today", "", "zzz qqq"};
+    const std::vector<std::string> texts = {"Win a FREE lunch now, call today!", "meeting today", "",
+                                            "zzz qqq"};
     for (const auto& text : texts) {
       INFO(text);
       const auto p1 = from_files.predict(text), p2 = in_memory.predict(text);
@@ -113,7 +114,8 @@ TEST_CASE("from_memory: equals the model imported from files, CNN and BiLSTM", "
       for (const std::string method : {"lrp", "gi", "occlusion"}) {
         textlrp::ExplainRequest req;
         req.method = method;
-        CHECK(textlrp::to_json(in_memory.explain(text, req)) == textlrp::to_json(from_files.explain(text, req)));
+        CHECK(textlrp::to_json(in_memory.explain(text, req)) ==
+              textlrp::to_json(from_files.explain(text, req)));
       }
     }
     // Pre-tokenized input uses the same lowercasing from the in-memory config.
@@ -146,19 +148,21 @@ TEST_CASE("from_memory: bad tensors, vocabularies and configs are exceptions nam
   {
     auto t = cnn_state_dict();
     t["fc.weight"].shape = {2, 5};  // values for [2 x 6]
-    CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, t, kVocab), InvalidArgument,
-                         Contains("'fc.weight'") && Contains("[2 x 5]") && Contains("12 values were given"));
+    CHECK_THROWS_TYPE_WITH(
+        Model::from_memory(cfg, t, kVocab), InvalidArgument,
+        Contains("'fc.weight'") && Contains("[2 x 5]") && Contains("12 values were given"));
   }
   {
     auto t = cnn_state_dict();
     t["fc.weight"] = TensorData{{2, 5}, std::vector<float>(10, 0.1f)};  // consistent, but not the CNN's shape
     CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, t, kVocab), FormatError,
-                         Contains("state_dict") && Contains("fc.weight") && Contains("[2 x 5]"));
+                           Contains("state_dict") && Contains("fc.weight") && Contains("[2 x 5]"));
   }
   {
     auto t = cnn_state_dict();
     t["convs.1.bias"].shape = {-3};
-    CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, t, kVocab), InvalidArgument, Contains("negative dimension"));
+    CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, t, kVocab), InvalidArgument,
+                           Contains("negative dimension"));
   }
   {
     auto t = cnn_state_dict();
@@ -179,51 +183,61 @@ TEST_CASE("from_memory: bad tensors, vocabularies and configs are exceptions nam
     auto t = bilstm_state_dict();
     t["lstm.weight_hh_l0_reverse"] = TensorData{{12, 4}, std::vector<float>(48, 0.0f)};
     CHECK_THROWS_TYPE_WITH(Model::from_memory(config("bilstm", "m"), t, kVocab), FormatError,
-                         Contains("weight_hh_l0_reverse"));
+                           Contains("weight_hh_l0_reverse"));
   }
   // Vocabularies: the wrong size, a duplicate, an empty token, none at all, invalid UTF-8.
   std::vector<std::string> short_vocab(kVocab.begin(), kVocab.end() - 1);
   CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, cnn_state_dict(), short_vocab), FormatError,
-                       Contains("vocabulary: 7 tokens") && Contains("8 rows"));
+                         Contains("vocabulary: 7 tokens") && Contains("8 rows"));
   auto dup = kVocab;
   dup[5] = "free";
   CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, cnn_state_dict(), dup), FormatError, Contains("vocabulary"));
   auto empty_token = kVocab;
   empty_token[3] = "";
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, cnn_state_dict(), empty_token), FormatError, Contains("token 3"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, cnn_state_dict(), {}), FormatError, Contains("empty vocabulary"));
+  CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, cnn_state_dict(), empty_token), FormatError,
+                         Contains("token 3"));
+  CHECK_THROWS_TYPE_WITH(Model::from_memory(cfg, cnn_state_dict(), {}), FormatError,
+                         Contains("empty vocabulary"));
   auto bad_utf8 = kVocab;
   bad_utf8[2] = "caf\xE9";
   CHECK_THROWS_AS(Model::from_memory(cfg, cnn_state_dict(), bad_utf8), FormatError);
   // Configs.
-  CHECK_THROWS_TYPE_WITH(Model::from_memory("{", cnn_state_dict(), kVocab), InvalidArgument, Contains("not valid JSON"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory("[1]", cnn_state_dict(), kVocab), InvalidArgument, Contains("JSON object"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "svm"})", cnn_state_dict(), kVocab), InvalidArgument,
-                       Contains("cnn, bilstm or bert"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "cnn", "lables": []})", cnn_state_dict(), kVocab),
-                       InvalidArgument, Contains("unknown key \"lables\""));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "cnn", "labels": [1, 2]})", cnn_state_dict(), kVocab),
-                       InvalidArgument, Contains("expected strings"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "cnn", "labels": ["a", "b", "c"]})", cnn_state_dict(),
-                                          kVocab),
-                       textlrp::Error, Contains("3 labels given"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "cnn", "max_tokens": 0})", cnn_state_dict(), kVocab),
-                       InvalidArgument, Contains("max_tokens"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "cnn", "lowercase": "yes"})", cnn_state_dict(), kVocab),
-                       InvalidArgument, Contains("lowercase"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "cnn", "huggingface": {}})", cnn_state_dict(), kVocab),
-                       InvalidArgument, Contains("does not apply"));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "bert"})", cnn_state_dict(), kVocab), InvalidArgument,
-                       Contains("\"huggingface\""));
-  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "bert", "huggingface": {"model_type": "bert"}})",
-                                          cnn_state_dict(), kVocab),
-                       FormatError, Contains("config: huggingface"));
+  CHECK_THROWS_TYPE_WITH(Model::from_memory("{", cnn_state_dict(), kVocab), InvalidArgument,
+                         Contains("not valid JSON"));
+  CHECK_THROWS_TYPE_WITH(Model::from_memory("[1]", cnn_state_dict(), kVocab), InvalidArgument,
+                         Contains("JSON object"));
+  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "svm"})", cnn_state_dict(), kVocab),
+                         InvalidArgument, Contains("cnn, bilstm or bert"));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "cnn", "lables": []})", cnn_state_dict(), kVocab),
+      InvalidArgument, Contains("unknown key \"lables\""));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "cnn", "labels": [1, 2]})", cnn_state_dict(), kVocab),
+      InvalidArgument, Contains("expected strings"));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "cnn", "labels": ["a", "b", "c"]})", cnn_state_dict(), kVocab),
+      textlrp::Error, Contains("3 labels given"));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "cnn", "max_tokens": 0})", cnn_state_dict(), kVocab),
+      InvalidArgument, Contains("max_tokens"));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "cnn", "lowercase": "yes"})", cnn_state_dict(), kVocab),
+      InvalidArgument, Contains("lowercase"));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "cnn", "huggingface": {}})", cnn_state_dict(), kVocab),
+      InvalidArgument, Contains("does not apply"));
+  CHECK_THROWS_TYPE_WITH(Model::from_memory(R"({"architecture": "bert"})", cnn_state_dict(), kVocab),
+                         InvalidArgument, Contains("\"huggingface\""));
+  CHECK_THROWS_TYPE_WITH(
+      Model::from_memory(R"({"architecture": "bert", "huggingface": {"model_type": "bert"}})",
+                         cnn_state_dict(), kVocab),
+      FormatError, Contains("config: huggingface"));
 }
 
 namespace {
 
 const std::vector<std::string> kPieces = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "free", "money", "win", "##s",
-                                          "call", "today", "meet", "##ing", "at", "noon", ",", "!"};
+                                          "call",  "today", "meet",  "##ing", "at",   "noon",  ",",   "!"};
 
 // A tiny random BERT in Hugging Face names (hidden 8, 2 layers, 2 heads, 16 positions, 2 classes).
 std::map<std::string, TensorData> bert_state_dict() {
@@ -259,19 +273,18 @@ std::map<std::string, TensorData> bert_state_dict() {
   return t;
 }
 
-const nlohmann::json kBertConfig = {
-    {"architectures", {"BertForSequenceClassification"}},
-    {"model_type", "bert"},
-    {"vocab_size", 16},
-    {"hidden_size", 8},
-    {"num_hidden_layers", 2},
-    {"num_attention_heads", 2},
-    {"intermediate_size", 16},
-    {"hidden_act", "gelu"},
-    {"max_position_embeddings", 16},
-    {"type_vocab_size", 2},
-    {"layer_norm_eps", 1e-12},
-    {"id2label", {{"0", "neg"}, {"1", "pos"}}}};
+const nlohmann::json kBertConfig = {{"architectures", {"BertForSequenceClassification"}},
+                                    {"model_type", "bert"},
+                                    {"vocab_size", 16},
+                                    {"hidden_size", 8},
+                                    {"num_hidden_layers", 2},
+                                    {"num_attention_heads", 2},
+                                    {"intermediate_size", 16},
+                                    {"hidden_act", "gelu"},
+                                    {"max_position_embeddings", 16},
+                                    {"type_vocab_size", 2},
+                                    {"layer_norm_eps", 1e-12},
+                                    {"id2label", {{"0", "neg"}, {"1", "pos"}}}};
 
 }  // namespace
 
@@ -285,24 +298,29 @@ TEST_CASE("from_memory: a BERT equals the model imported from a Hugging Face dir
   w.write(tmp / "model.safetensors");
   const textlrp::TensorStore store = textlrp::TensorStore::load(tmp / "model.safetensors");
   {
-    auto imported = textlrp::explain::import_huggingface(store, kBertConfig, "config.json", tc, "tokenizer_config.json",
-                                                     kPieces, "vocab.txt");
+    auto imported = textlrp::explain::import_huggingface(store, kBertConfig, "config.json", tc,
+                                                         "tokenizer_config.json", kPieces, "vocab.txt");
     textlrp::explain::save_model(tmp / "bert", {}, *imported.tokenizer, imported.vocab, *imported.classifier,
-                             textlrp::explain::self_test_texts(imported.vocab));
+                                 textlrp::explain::self_test_texts(imported.vocab));
   }
   const textlrp::Model from_files = textlrp::Model::open(tmp / "bert");
-  const std::string cfg =
-      nlohmann::json{{"architecture", "bert"}, {"name", "bert"}, {"huggingface", kBertConfig}, {"tokenizer_config", tc}}
-          .dump();
+  const std::string cfg = nlohmann::json{
+      {"architecture", "bert"},
+      {"name", "bert"},
+      {"huggingface", kBertConfig},
+      {"tokenizer_config",
+       tc}}.dump();
   const textlrp::Model in_memory = textlrp::Model::from_memory(cfg, tensors, kPieces);
   CHECK(in_memory.subword());
   CHECK(in_memory.labels() == std::vector<std::string>{"neg", "pos"});
-  for (const std::string text : {"Free money, win today!", "meeting at noon", "calls calls calls calls calls calls"}) {
+  for (const std::string text :
+       {"Free money, win today!", "meeting at noon", "calls calls calls calls calls calls"}) {
     INFO(text);
     for (const std::string rule : {"attnlrp", "cp-lrp"}) {
       textlrp::ExplainRequest req;
       req.rule = rule;
-      CHECK(textlrp::to_json(in_memory.explain(text, req)) == textlrp::to_json(from_files.explain(text, req)));
+      CHECK(textlrp::to_json(in_memory.explain(text, req)) ==
+            textlrp::to_json(from_files.explain(text, req)));
     }
   }
   // The Hugging Face checks: a vocabulary of the wrong size, a tensor of the wrong shape, no [CLS].
@@ -314,5 +332,6 @@ TEST_CASE("from_memory: a BERT equals the model imported from a Hugging Face dir
                          Contains("classifier.weight"));
   auto no_cls = kPieces;
   no_cls[2] = "[CLX]";
-  CHECK_THROWS_TYPE_WITH(textlrp::Model::from_memory(cfg, tensors, no_cls), textlrp::FormatError, Contains("[CLS]"));
+  CHECK_THROWS_TYPE_WITH(textlrp::Model::from_memory(cfg, tensors, no_cls), textlrp::FormatError,
+                         Contains("[CLS]"));
 }

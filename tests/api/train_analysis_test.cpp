@@ -1,19 +1,19 @@
 // api/: textlrp/train.h and textlrp/analysis.h — training and the analyses as library calls, with
 // the numbers of the command-line tool's own path (cmd_train.cpp: read_training_documents +
 // train::train_model + save_model; cmd_topwords/docvec/epi/pca/deletion: apps/common/analysis.h).
-#include <nlohmann/json.hpp>
 #include <textlrp/analysis.h>
 #include <textlrp/textlrp.h>
 #include <textlrp/train.h>
+#include <nlohmann/json.hpp>
 
 #include "analysis/pca.h"
 #include "apps/common/analysis.h"
-#include "explain/model.h"
-#include "train/training_input.h"
 #include "core/file.h"
+#include "explain/model.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 #include "train/train_model.h"
+#include "train/training_input.h"
 
 using Catch::Matchers::Contains;
 namespace fs = std::filesystem;
@@ -23,10 +23,12 @@ namespace {
 // Twelve short labelled texts: spam words (free, win, prize, now) against ham words (lunch,
 // meeting, see, tomorrow), a few misleading ones so that not every document is classified right.
 const std::vector<std::pair<std::string, std::string>> kCorpus = {
-    {"spam", "free prize now"},          {"ham", "lunch meeting tomorrow"}, {"spam", "win a free prize"},
-    {"ham", "see you at the meeting"},   {"spam", "win now free entry"},    {"ham", "lunch tomorrow then"},
-    {"spam", "claim your prize now"},    {"ham", "see you tomorrow"},       {"spam", "free lunch win"},
-    {"ham", "meeting about the prize"},  {"spam", "now win win"},           {"ham", "the meeting is at lunch"}};
+    {"spam", "free prize now"},       {"ham", "lunch meeting tomorrow"},
+    {"spam", "win a free prize"},     {"ham", "see you at the meeting"},
+    {"spam", "win now free entry"},   {"ham", "lunch tomorrow then"},
+    {"spam", "claim your prize now"}, {"ham", "see you tomorrow"},
+    {"spam", "free lunch win"},       {"ham", "meeting about the prize"},
+    {"spam", "now win win"},          {"ham", "the meeting is at lunch"}};
 
 std::string tsv_corpus() {
   std::string s;
@@ -55,7 +57,8 @@ void cli_train(const fs::path& tsv, const fs::path& dir, textlrp::train::TrainOp
   input.corpus = "tsv:" + tsv.string();
   o.corpus = input.corpus;
   train::TrainingDocuments docs = train::read_training_documents(input, "", false, 0, {});
-  const train::TrainedModel m = train::train_model(std::move(docs.documents), std::move(docs.dev_documents), o);
+  const train::TrainedModel m =
+      train::train_model(std::move(docs.documents), std::move(docs.dev_documents), o);
   explain::save_model(dir, m.config, *m.tokenizer, m.vocab, *m.classifier, m.self_test_texts);
 }
 
@@ -82,7 +85,8 @@ void check_same_files(const fs::path& a, const fs::path& b) {
 
 }  // namespace
 
-TEST_CASE("train api: train_model_from_corpus writes the directory the CLI writes, byte for byte", "[api][train]") {
+TEST_CASE("train api: train_model_from_corpus writes the directory the CLI writes, byte for byte",
+          "[api][train]") {
   textlrp::test::TempDir tmp;
   textlrp::test::write_bytes(tmp / "c.tsv", tsv_corpus());
   for (const textlrp::TrainOptions& o : {textlrp::TrainOptions{}, small_cnn()}) {
@@ -111,7 +115,8 @@ TEST_CASE("train api: train_model on documents in memory, events, errors", "[api
   textlrp::TrainOptions svm;
   cli_train(tmp / "c.tsv", tmp / "cli", svm);
   textlrp::train_model(train_documents(), tmp / "mem", svm);
-  CHECK(textlrp::read_file(tmp / "cli" / "model.safetensors") == textlrp::read_file(tmp / "mem" / "model.safetensors"));
+  CHECK(textlrp::read_file(tmp / "cli" / "model.safetensors") ==
+        textlrp::read_file(tmp / "mem" / "model.safetensors"));
   CHECK(textlrp::read_file(tmp / "cli" / "vocab.txt") == textlrp::read_file(tmp / "mem" / "vocab.txt"));
 
   // The CNN reports every epoch and batch; the log has the CLI's lines.
@@ -135,7 +140,8 @@ TEST_CASE("train api: train_model on documents in memory, events, errors", "[api
   CHECK(batches >= static_cast<std::size_t>(epochs));
   REQUIRE(!log.empty());
   CHECK_THAT(log.front(), Contains("read 12 documents with 2 labels"));
-  CHECK(std::any_of(log.begin(), log.end(), [](const std::string& l) { return l.starts_with("best dev accuracy"); }));
+  CHECK(std::any_of(log.begin(), log.end(),
+                    [](const std::string& l) { return l.starts_with("best dev accuracy"); }));
   CHECK(s.architecture == "cnn");
 
   // Dev documents given: they are the dev set (n_dev), --labels names integer labels.
@@ -165,7 +171,8 @@ TEST_CASE("train api: train_model on documents in memory, events, errors", "[api
   CHECK(!fs::exists(tmp / "bad"));
 }
 
-TEST_CASE("analysis api: top_words, document_vectors, epi, pca and deletion equal the CLI's path", "[api][analysis]") {
+TEST_CASE("analysis api: top_words, document_vectors, epi, pca and deletion equal the CLI's path",
+          "[api][analysis]") {
   using namespace textlrp;
   test::TempDir tmp;
   train_model(train_documents(), tmp / "cnn", small_cnn());
@@ -226,8 +233,8 @@ TEST_CASE("analysis api: top_words, document_vectors, epi, pca and deletion equa
     REQUIRE(got.size() == 3);  // the repeated lrp once
     std::vector<app::Weighting> ws = {app::parse_weighting("lrp"), app::parse_weighting("uniform"),
                                       app::parse_weighting("tfidf")};
-    const app::DocvecSetup setup = app::make_docvec_setup(am, "", ws, explain,
-                                                          app::Documents::in_memory(examples), {});
+    const app::DocvecSetup setup =
+        app::make_docvec_setup(am, "", ws, explain, app::Documents::in_memory(examples), {});
     for (std::size_t i = 0; i < examples.size(); ++i) {
       const app::DocVectors want = app::document_vectors(setup, examples[i]);
       for (std::size_t w = 0; w < 3; ++w) {

@@ -35,12 +35,14 @@ TEST_CASE("analysis: docvec TSV round trip, escapes and grouping", "[apps][analy
   write_file_atomic(dir / "bad.tsv", vectors_tsv_header(2) + "a\tb\tc\td\te\t1\tnope\n");
   REQUIRE_THROWS_AS(read_vectors_tsv((dir / "bad.tsv").string()), FormatError);
   write_file_atomic(dir / "short.tsv", vectors_tsv_header(2) + "a\tb\tc\td\te\t1\n");
-  REQUIRE_THROWS_WITH(read_vectors_tsv((dir / "short.tsv").string()), Catch::Matchers::Contains("short.tsv:2"));
+  REQUIRE_THROWS_WITH(read_vectors_tsv((dir / "short.tsv").string()),
+                      Catch::Matchers::Contains("short.tsv:2"));
   REQUIRE(parse_weighting("relevance", "gi").name == "gi");
   REQUIRE_THROWS_AS(parse_weighting("random"), InvalidArgument);
 }
 
-TEST_CASE("analysis report: SVG plots have axes, points, curves, legends and escape text", "[apps][analysis]") {
+TEST_CASE("analysis report: SVG plots have axes, points, curves, legends and escape text",
+          "[apps][analysis]") {
   ScatterData s;
   s.weighting = "lrp";
   s.x = {0, 1, 2};
@@ -52,14 +54,16 @@ TEST_CASE("analysis report: SVG plots have axes, points, curves, legends and esc
   REQUIRE(svg.find("<script>") == std::string::npos);
   REQUIRE(svg.find("t&lt;script&gt;") != std::string::npos);
   std::size_t n_points = 0;
-  for (std::size_t p = svg.find("class=\"pt\""); p != std::string::npos; p = svg.find("class=\"pt\"", p + 1)) ++n_points;
+  for (std::size_t p = svg.find("class=\"pt\""); p != std::string::npos; p = svg.find("class=\"pt\"", p + 1))
+    ++n_points;
   REQUIRE(n_points == 3);
   REQUIRE(svg.find("PC1 (50.0% of the variance)") != std::string::npos);
   REQUIRE(svg.find("&lt;a&gt;") != std::string::npos);
   REQUIRE(svg.find("b&amp;c") != std::string::npos);
 
-  const std::string lines = svg_lines({{"lrp (AOPC 0.5)", "lrp", {1, 0.5, 0}}, {"random", "random", {1, 1, 0.9}}},
-                                      "title", "deleted tokens", "accuracy");
+  const std::string lines =
+      svg_lines({{"lrp (AOPC 0.5)", "lrp", {1, 0.5, 0}}, {"random", "random", {1, 1, 0.9}}}, "title",
+                "deleted tokens", "accuracy");
   REQUIRE(lines.find("data-method=\"lrp\"") != std::string::npos);
   REQUIRE(lines.find("stroke-dasharray") != std::string::npos);  // random is dashed
   REQUIRE(lines.find(">100%<") != std::string::npos);
@@ -80,12 +84,15 @@ TEST_CASE("analysis report: more than 20 classes, long legend text and coincidin
   }
   const std::string svg = svg_scatter(s, names, "many");
   std::size_t n_entries = 0;
-  for (std::size_t p = svg.find("class=\"legend-entry\""); p != std::string::npos; p = svg.find("class=\"legend-entry\"", p + 1)) ++n_entries;
+  for (std::size_t p = svg.find("class=\"legend-entry\""); p != std::string::npos;
+       p = svg.find("class=\"legend-entry\"", p + 1))
+    ++n_entries;
   CHECK(n_entries == 45);
   CHECK(svg.find("more<") == std::string::npos);
   CHECK(svg.find("comp.os.ms-windows.misc.class-44") != std::string::npos);
   std::size_t n_points = 0;
-  for (std::size_t p = svg.find("class=\"pt\""); p != std::string::npos; p = svg.find("class=\"pt\"", p + 1)) ++n_points;
+  for (std::size_t p = svg.find("class=\"pt\""); p != std::string::npos; p = svg.find("class=\"pt\"", p + 1))
+    ++n_points;
   CHECK(n_points == 45);
   CHECK(svg.find("<path class=\"pt\"") != std::string::npos);  // classes 21+ are squares, triangles
   // The svg is as wide as the plot (370 px) plus two legend columns of ~200 px.
@@ -94,9 +101,11 @@ TEST_CASE("analysis report: more than 20 classes, long legend text and coincidin
   CHECK(std::stod(svg.substr(w + 7)) > 370 + 2 * 200);
 
   // Two methods with exactly the same curve: different dashes, widths and marker shapes.
-  const std::string lines = svg_lines({{"lrp", "lrp", {1, 0.5, 0.2}}, {"sa", "sa", {1, 0.5, 0.2}}}, "t", "x", "y");
+  const std::string lines =
+      svg_lines({{"lrp", "lrp", {1, 0.5, 0.2}}, {"sa", "sa", {1, 0.5, 0.2}}}, "t", "x", "y");
   CHECK(lines.find("stroke-width=\"2.7\"") != std::string::npos);  // the first is drawn wider
-  CHECK(lines.find("stroke-width=\"1.5\" stroke-opacity=\"0.9\" stroke-dasharray=\"7 3\"") != std::string::npos);
+  CHECK(lines.find("stroke-width=\"1.5\" stroke-opacity=\"0.9\" stroke-dasharray=\"7 3\"") !=
+        std::string::npos);
   CHECK(lines.find("<g class=\"markers\"><circle") != std::string::npos);
   CHECK(lines.find("<g class=\"markers\"><path") != std::string::npos);
   // A long legend entry is cut with an ellipsis, the full text in its <title>.
@@ -109,7 +118,9 @@ TEST_CASE("analysis report: more than 20 classes, long legend text and coincidin
 TEST_CASE("analysis: deletion results with out-of-range counts are format errors, not undefined behaviour",
           "[apps][analysis]") {
   using Catch::Matchers::Contains;
-  auto parse = [](const std::string& text) { return deletion_data(nlohmann::ordered_json::parse(text), "d.json"); };
+  auto parse = [](const std::string& text) {
+    return deletion_data(nlohmann::ordered_json::parse(text), "d.json");
+  };
   const std::string methods = R"("methods":{"lrp":{"accuracy":[1,0.5],"aopc":0.25}})";
   const DeletionData ok = parse(R"({"model":"m","max_delete":1,"documents":2,)" + methods + "}");
   CHECK(ok.max_delete == 1);
@@ -117,8 +128,9 @@ TEST_CASE("analysis: deletion results with out-of-range counts are format errors
   CHECK(ok.correct == 0);
   REQUIRE(ok.curves.size() == 1);
   CHECK(ok.curves[0].aopc == 0.25);
-  CHECK_THROWS_WITH(parse(R"({"model":"m","max_delete":1e300,"documents":2,)" + methods + "}"),
-                    Contains("d.json") && Contains("\"max_delete\": expected an integer 0..2147483647, got 1e+300"));
+  CHECK_THROWS_WITH(
+      parse(R"({"model":"m","max_delete":1e300,"documents":2,)" + methods + "}"),
+      Contains("d.json") && Contains("\"max_delete\": expected an integer 0..2147483647, got 1e+300"));
   CHECK_THROWS_WITH(parse(R"({"model":"m","max_delete":1,"documents":-1,)" + methods + "}"),
                     Contains("\"documents\": expected an integer"));
   CHECK_THROWS_WITH(parse(R"({"model":"m","max_delete":1,"documents":2,"correct":2.5,)" + methods + "}"),

@@ -43,7 +43,8 @@ TEST_CASE("model: training.strip and corpus_labels load; bad values are format e
   test::TempDir tmp;
   save_toy_model(tmp / "plain", {{"training", {{"strip", nlohmann::json::array()}}}});
   CHECK(load_model(tmp / "plain").strip.empty());
-  save_toy_model(tmp / "m", {{"training", {{"strip", {"quotes", "headers", "none"}}}}, {"corpus_labels", {"0", "1"}}});
+  save_toy_model(tmp / "m",
+                 {{"training", {{"strip", {"quotes", "headers", "none"}}}}, {"corpus_labels", {"0", "1"}}});
   const Model m = load_model(tmp / "m");
   CHECK(m.strip == std::vector<std::string>{"quotes", "headers"});
   CHECK(m.corpus_labels == std::vector<std::string>{"0", "1"});
@@ -82,7 +83,8 @@ TEST_CASE("input_for_models: the model's --strip unless given; label names; warn
   std::vector<corpora::Example> docs = read_input(in);
   REQUIRE(docs.size() == 2);
   CHECK(docs[0].text == "the meeting\n");  // headers gone without --strip
-  REQUIRE(warnings.size() == 1);  // "reading the documents with --strip headers, as model stripped was trained"
+  REQUIRE(warnings.size() ==
+          1);  // "reading the documents with --strip headers, as model stripped was trained"
   CHECK_THAT(warnings[0], Contains("--strip headers") && Contains("stripped"));
 
   warnings.clear();
@@ -111,7 +113,8 @@ TEST_CASE("input_for_models: the model's --strip unless given; label names; warn
   InputOptions named = given;
   named.corpus = "jsonl:" + (tmp / "d.jsonl").string();
   named.relabel = {{"0", "negative"}, {"1", "positive"}};
-  test::write_bytes(tmp / "d.jsonl", "{\"text\":\"a\",\"label\":\"1\"}\n{\"text\":\"b\",\"label\":\"x\"}\n{\"text\":\"c\"}\n");
+  test::write_bytes(tmp / "d.jsonl",
+                    "{\"text\":\"a\",\"label\":\"1\"}\n{\"text\":\"b\",\"label\":\"x\"}\n{\"text\":\"c\"}\n");
   docs = read_input(named);
   REQUIRE(docs.size() == 3);
   CHECK(*docs[0].label == "positive");
@@ -129,13 +132,15 @@ TEST_CASE("DocumentCounter: counts a corpus in the background; never stdin", "[a
   std::size_t total = 0;
   {
     DocumentCounter counter(in);
-    for (int i = 0; i < 2000 && (total = counter.total()) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 2000 && (total = counter.total()) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(total == 37);
   in.shard = "2/3";  // documents 2, 5, ..., 35: 12 of them
   {
     DocumentCounter counter(in);
-    for (int i = 0; i < 2000 && (total = counter.total()) == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 2000 && (total = counter.total()) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   CHECK(total == 12);
   InputOptions from_stdin;

@@ -78,8 +78,8 @@ TEST_CASE("fuzz regressions: the targets' checked-in seeds include valid inputs 
   CHECK_NOTHROW(fuzz::run_csv(read_file(seeds / "csv/dbpedia-replace")));
   CHECK_NOTHROW(fuzz::run_explanations(read_file(seeds / "explanations/valid.jsonl")));
   // A relevance beyond float's range is written back as a double, not as "inf" (not JSON).
-  CHECK_NOTHROW(fuzz::run_explanations(read_file(fs::path(TEXTLRP_SOURCE_DIR) /
-                                                 "tests/data/fuzz-regressions/explanations/relevance-1e300.jsonl")));
+  CHECK_NOTHROW(fuzz::run_explanations(read_file(
+      fs::path(TEXTLRP_SOURCE_DIR) / "tests/data/fuzz-regressions/explanations/relevance-1e300.jsonl")));
   CHECK_NOTHROW(fuzz::run_tokenizer(read_file(seeds / "tokenizer/mixed-1")));
   CHECK_NOTHROW(fuzz::run_tokenizer(read_file(seeds / "tokenizer/mixed-2")));
   CHECK_THROWS_AS(fuzz::run_tokenizer(read_file(seeds / "tokenizer/invalid-utf8-1")), InvalidArgument);

@@ -26,11 +26,35 @@ std::string shortest(T v) {
 }  // namespace
 
 TEST_CASE("json_write: write_shortest equals fmt's {} on edge cases", "[core][json]") {
-  const double doubles[] = {0.0, -0.0, 1.0, -1.0, 0.1, 1.0 / 3, 100.0, 1e15, 1e16, 9999999999999998.0,
-                            123456789012345680.0, 1e-4, 1.5e-4, 1e-5, 0.00012345, 1e21, 1e100, 1e-100,
-                            std::numeric_limits<double>::max(), std::numeric_limits<double>::min(),
-                            std::numeric_limits<double>::denorm_min(), -std::numeric_limits<double>::max(),
-                            5e-324, 2.2250738585072014e-308, 12.5, 1234.5678, 0.5, 3e38, 4e38};
+  const double doubles[] = {0.0,
+                            -0.0,
+                            1.0,
+                            -1.0,
+                            0.1,
+                            1.0 / 3,
+                            100.0,
+                            1e15,
+                            1e16,
+                            9999999999999998.0,
+                            123456789012345680.0,
+                            1e-4,
+                            1.5e-4,
+                            1e-5,
+                            0.00012345,
+                            1e21,
+                            1e100,
+                            1e-100,
+                            std::numeric_limits<double>::max(),
+                            std::numeric_limits<double>::min(),
+                            std::numeric_limits<double>::denorm_min(),
+                            -std::numeric_limits<double>::max(),
+                            5e-324,
+                            2.2250738585072014e-308,
+                            12.5,
+                            1234.5678,
+                            0.5,
+                            3e38,
+                            4e38};
   for (const double d : doubles) {
     CAPTURE(d);
     REQUIRE(shortest(d) == fmt::format("{}", d));

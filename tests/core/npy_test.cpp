@@ -84,12 +84,14 @@ TEST_CASE("npy: reads v1.0 float64 and float32 files as numpy writes them", "[co
   REQUIRE(b.data == std::vector<double>{0.5, -1, 3});
   REQUIRE(b.was_float32);
   // Key order, quotes, spacing, no trailing comma, Python 2 longs, a scalar, an empty array.
-  REQUIRE(read_bytes(dir, npy("{\"shape\":(2L,3L),\"fortran_order\":False,\"descr\":\"<f8\"}", kData23)).data.size() ==
-          6);
-  const NpyArray scalar = read_bytes(dir, npy("{'descr': '<f8', 'fortran_order': False, 'shape': ()}", f8({7})));
+  REQUIRE(read_bytes(dir, npy("{\"shape\":(2L,3L),\"fortran_order\":False,\"descr\":\"<f8\"}", kData23))
+              .data.size() == 6);
+  const NpyArray scalar =
+      read_bytes(dir, npy("{'descr': '<f8', 'fortran_order': False, 'shape': ()}", f8({7})));
   REQUIRE(scalar.shape.empty());
   REQUIRE(scalar.data == std::vector<double>{7});
-  REQUIRE(read_bytes(dir, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 60), }", "")).data.empty());
+  REQUIRE(
+      read_bytes(dir, npy("{'descr': '<f8', 'fortran_order': False, 'shape': (0, 60), }", "")).data.empty());
 }
 
 TEST_CASE("npy: reads v2.0 files (u32 header length)", "[core][npy]") {
@@ -125,13 +127,16 @@ TEST_CASE("npy: corrupt files are FormatErrors naming the file and byte offset",
   fails(huge, "byte 8: header length 4294967280");
   // Malformed dicts (offsets point into the header, which starts at byte 10).
   fails(npy("['descr', '<f8']", kData23), "byte 10: malformed .npy header: expected '{'");
-  fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)", kData23, 1, false), "expected ',' or '}'");
+  fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)", kData23, 1, false),
+        "expected ',' or '}'");
   fails(npy("{'descr': '<f8", kData23, 1, false), "unterminated string");
   fails(npy("{'descr': '<f8' 'fortran_order': False, 'shape': (2, 3)}", kData23), "expected ',' or '}'");
-  fails(npy("{'descr': '<f8', 'fortran_order': Nope, 'shape': (2, 3)}", kData23), "expected a string, True, False");
+  fails(npy("{'descr': '<f8', 'fortran_order': Nope, 'shape': (2, 3)}", kData23),
+        "expected a string, True, False");
   fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, -3)}", kData23), "non-negative integer");
   fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2 3)}", kData23), "expected ',' or ')'");
-  fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}", kData23), "63 bits");
+  fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999,)}", kData23),
+        "63 bits");
   fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)} trailing", kData23), "after the dict");
   fails(npy("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (2, 3)}", kData23),
         "duplicate key 'descr'");
@@ -151,17 +156,20 @@ TEST_CASE("npy: corrupt files are FormatErrors naming the file and byte offset",
   fails(npy("{'descr': '|O', 'fortran_order': False, 'shape': (2, 3)}", kData23), "unsupported dtype '|O'");
   fails(npy("{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3)}", kData23), "fortran_order True");
   // Shape against data (numpy pads these headers to 128 bytes: the data starts at byte 128).
-  fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", kData23), "overflows");
+  fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", kData23),
+        "overflows");
   fails(npy("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 3)}", kData23),
         "byte 128: shape (3, 3) of <f8 needs 72 data bytes, the file has 48");
   fails(npy(kDict23, kData23 + "x"), "needs 48 data bytes, the file has 49");
   fails(good.substr(0, good.size() - 1), "needs 48 data bytes, the file has 47");
   // Non-finite values name the element's byte offset.
-  fails(npy(kDict23, f8({1, 2, std::numeric_limits<double>::quiet_NaN(), 4, 5, 6})), "byte 144: element 2 is nan");
-  fails(npy(kDict23, f8({1, 2, 3, 4, 5, std::numeric_limits<double>::infinity()})), "byte 168: element 5 is inf");
-  fails(
-      npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", f4({1, -std::numeric_limits<float>::infinity()})),
-      "element 1 is -inf");
+  fails(npy(kDict23, f8({1, 2, std::numeric_limits<double>::quiet_NaN(), 4, 5, 6})),
+        "byte 144: element 2 is nan");
+  fails(npy(kDict23, f8({1, 2, 3, 4, 5, std::numeric_limits<double>::infinity()})),
+        "byte 168: element 5 is inf");
+  fails(npy("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}",
+            f4({1, -std::numeric_limits<float>::infinity()})),
+        "element 1 is -inf");
 }
 
 TEST_CASE("npy: a missing file is an IoError naming it", "[core][npy]") {

@@ -31,7 +31,9 @@ TEST_CASE("ordered stream: typed results reach the sink in input order, batch by
             item = next++;
             return true;
           },
-          [](const std::size_t& item) { return Result{item * 10, std::vector<std::string>(item % 3, "x")}; },
+          [](const std::size_t& item) {
+            return Result{item * 10, std::vector<std::string>(item % 3, "x")};
+          },
           [&](const std::size_t& item, Result& r) {
             REQUIRE(r.index == item * 10);
             REQUIRE(r.parts.size() == item % 3);
@@ -65,5 +67,6 @@ TEST_CASE("ordered stream: the first failing item's error stops the stream; an e
   };
   CHECK_THROWS_WITH(map_in_order<int>(pool, 4, read, fn, [&](const int&, int&) { ++sunk; }), "item 13");
   CHECK(sunk == 12);  // the batches before the failing one (12 items of 12 per batch)
-  CHECK(map_in_order<int>(pool, 4, [](int&) { return false; }, fn, [&](const int&, int&) { ++sunk; }) == 0);
+  CHECK(map_in_order<int>(
+            pool, 4, [](int&) { return false; }, fn, [&](const int&, int&) { ++sunk; }) == 0);
 }

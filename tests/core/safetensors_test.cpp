@@ -71,7 +71,8 @@ TEST_CASE("safetensors: hostile files are clear errors", "[core][safetensors]") 
   const std::string data = floats_bytes({1, 2});
   REQUIRE_NOTHROW(TensorStore::parse(make_file(ok_header, data), "f"));
   SECTION("shorter than the length field") {
-    REQUIRE_THROWS_WITH(TensorStore::parse("abc", "f.st"), Contains("f.st") && Contains("8-byte header length"));
+    REQUIRE_THROWS_WITH(TensorStore::parse("abc", "f.st"),
+                        Contains("f.st") && Contains("8-byte header length"));
   }
   SECTION("empty file") { REQUIRE_THROWS_AS(TensorStore::parse("", "f"), FormatError); }
   SECTION("header length past the end") {
@@ -87,13 +88,15 @@ TEST_CASE("safetensors: hostile files are clear errors", "[core][safetensors]") 
   SECTION("truncated data") {
     std::string f = make_file(ok_header, data);
     f.resize(f.size() - 3);
-    REQUIRE_THROWS_WITH(TensorStore::parse(f, "f"), Contains("tensor 'a'") && Contains("outside the data buffer"));
+    REQUIRE_THROWS_WITH(TensorStore::parse(f, "f"),
+                        Contains("tensor 'a'") && Contains("outside the data buffer"));
   }
   SECTION("header is not JSON") {
     REQUIRE_THROWS_WITH(TensorStore::parse(make_file("{nope", data), "f"), Contains("not valid JSON"));
   }
   SECTION("header is not an object") {
-    REQUIRE_THROWS_WITH(TensorStore::parse(make_file("[1,2]", data), "f"), Contains("expected a JSON object"));
+    REQUIRE_THROWS_WITH(TensorStore::parse(make_file("[1,2]", data), "f"),
+                        Contains("expected a JSON object"));
   }
   SECTION("unknown dtype") {
     REQUIRE_THROWS_WITH(
@@ -106,15 +109,17 @@ TEST_CASE("safetensors: hostile files are clear errors", "[core][safetensors]") 
         Contains("needs 12 bytes"));
   }
   SECTION("overflowing shape") {
-    REQUIRE_THROWS_WITH(TensorStore::parse(make_file(
-                            R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})", data),
-                                           "f"),
-                        Contains("overflows"));
+    REQUIRE_THROWS_WITH(
+        TensorStore::parse(
+            make_file(R"({"a":{"dtype":"F32","shape":[4294967296,4294967296,4],"data_offsets":[0,8]}})",
+                      data),
+            "f"),
+        Contains("overflows"));
   }
   SECTION("negative shape") {
-    REQUIRE_THROWS_AS(
-        TensorStore::parse(make_file(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "f"),
-        FormatError);
+    REQUIRE_THROWS_AS(TensorStore::parse(
+                          make_file(R"({"a":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", data), "f"),
+                      FormatError);
   }
   SECTION("overlapping tensors") {
     const std::string h =
@@ -153,7 +158,8 @@ TEST_CASE("safetensors: hostile files are clear errors", "[core][safetensors]") 
 }
 
 TEST_CASE("safetensors: a missing file is an IoError naming it", "[core][safetensors]") {
-  REQUIRE_THROWS_WITH(TensorStore::load("/nonexistent/x.safetensors"), Contains("/nonexistent/x.safetensors"));
+  REQUIRE_THROWS_WITH(TensorStore::load("/nonexistent/x.safetensors"),
+                      Contains("/nonexistent/x.safetensors"));
 }
 
 TEST_CASE("safetensors: F64 tensors round trip exactly, mixed with F32", "[core][safetensors]") {
@@ -167,7 +173,7 @@ TEST_CASE("safetensors: F64 tensors round trip exactly, mixed with F32", "[core]
   const TensorStore st = TensorStore::parse(writer.serialize(), "mem");
   REQUIRE(st.info("w").dtype == DType::kF64);
   REQUIRE(st.info("a").dtype == DType::kF32);
-  REQUIRE(st.doubles("w", {2, 3}) == w);              // bit-identical
+  REQUIRE(st.doubles("w", {2, 3}) == w);  // bit-identical
   REQUIRE(st.doubles("w", {-1, 3}) == w);
   REQUIRE(st.doubles("a", {3}) == std::vector<double>{1, 2, 3});  // F32 widened
   REQUIRE(st.doubles("z", {0}).empty());
@@ -196,7 +202,8 @@ TEST_CASE("safetensors: F16 and BF16 widen exactly through floats_widened() only
   const std::string header =
       R"({"h":{"dtype":"F16","shape":[5],"data_offsets":[0,10]},"b":{"dtype":"BF16","shape":[3],"data_offsets":[10,16]}})";
   const TensorStore st = TensorStore::parse(make_file(header, f16 + bf16), "half");
-  REQUIRE(st.floats_widened("h", {5}) == std::vector<float>{1.0f, -2.5f, 65504.0f, std::ldexp(1.0f, -24), std::ldexp(1.0f, -14)});
+  REQUIRE(st.floats_widened("h", {5}) ==
+          std::vector<float>{1.0f, -2.5f, 65504.0f, std::ldexp(1.0f, -24), std::ldexp(1.0f, -14)});
   REQUIRE(st.floats_widened("b", {3}) == std::vector<float>{1.0f, -2.5f, 0.333984375f});
   // floats() keeps its F32/F64 contract.
   REQUIRE_THROWS_WITH(st.floats("h", {5}), Contains("tensor 'h' has dtype F16, expected F32 or F64"));

@@ -73,7 +73,8 @@ TEST_CASE("thread_pool: one thread is a plain loop; n_threads < 1 counts as 1", 
   CHECK(resolve_threads(0) >= 1);
 }
 
-TEST_CASE("thread_pool: per-thread accumulators summed in thread order are reproducible", "[core][thread_pool]") {
+TEST_CASE("thread_pool: per-thread accumulators summed in thread order are reproducible",
+          "[core][thread_pool]") {
   // The trainers' pattern: parallel_for(size(), ...) with one accumulator per thread.
   auto run = [](int n_threads) {
     ThreadPool pool(n_threads);

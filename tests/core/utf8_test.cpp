@@ -1,7 +1,7 @@
 #include "core/utf8.h"
 
-#include "core/file.h"
 #include "core/error.h"
+#include "core/file.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
 
@@ -61,7 +61,9 @@ TEST_CASE("file: LineReader counts lines and strips CR", "[core][file]") {
 
 TEST_CASE("file: LineReader skips a UTF-8 byte-order mark at the start only", "[core][file]") {
   test::TempDir dir;
-  test::write_bytes(dir / "bom.txt", "\xEF\xBB\xBF" "Business\tfirst\n\xEF\xBB\xBFsecond\n");
+  test::write_bytes(dir / "bom.txt",
+                    "\xEF\xBB\xBF"
+                    "Business\tfirst\n\xEF\xBB\xBFsecond\n");
   LineReader r(dir / "bom.txt");
   std::string line;
   REQUIRE(r.next(line));
@@ -77,11 +79,15 @@ TEST_CASE("file: LineReader skips a UTF-8 byte-order mark at the start only", "[
 
 TEST_CASE("utf8: visible() escapes invisible characters and invalid bytes for messages", "[core][utf8]") {
   CHECK(visible("plain text, caf\xC3\xA9") == "plain text, caf\xC3\xA9");
-  CHECK(visible("\xEF\xBB\xBF" "Business") == "<U+FEFF>Business");
-  CHECK(visible("a\xE2\x80\x8B" "b") == "a<U+200B>b");        // zero-width space
+  CHECK(visible("\xEF\xBB\xBF"
+                "Business") == "<U+FEFF>Business");
+  CHECK(visible("a\xE2\x80\x8B"
+                "b") == "a<U+200B>b");  // zero-width space
   CHECK(visible("a\tb\r\x01") == "a<U+0009>b<U+000D><U+0001>");
-  CHECK(visible("no\xC2\xA0" "break") == "no<U+00A0>break");   // no-break space looks like a space
-  CHECK(visible("\xE2\x80\xAE" "rtl") == "<U+202E>rtl");       // bidi override
+  CHECK(visible("no\xC2\xA0"
+                "break") == "no<U+00A0>break");  // no-break space looks like a space
+  CHECK(visible("\xE2\x80\xAE"
+                "rtl") == "<U+202E>rtl");  // bidi override
   CHECK(visible("bad \xFF byte") == "bad \\xFF byte");
   CHECK(visible(std::string(100, 'x'), 10) == std::string(10, 'x') + "...");
 }
@@ -99,7 +105,8 @@ TEST_CASE("utf8: replace_invalid_utf8 substitutes maximal subparts and counts th
   CHECK(is_valid_utf8(replace_invalid_utf8("\xC0\xAF\xED\xA0\x80\xF4\x90\x80\x80")));
 }
 
-TEST_CASE("utf8: write_json_string writes what append_json_string appends, within its bound", "[core][utf8]") {
+TEST_CASE("utf8: write_json_string writes what append_json_string appends, within its bound",
+          "[core][utf8]") {
   // Every byte alone, at every offset of a word (the escaper reads 8 bytes at a time).
   for (int c = 0; c < 256; ++c) {
     for (std::size_t at = 0; at < 17; ++at) {
@@ -111,7 +118,9 @@ TEST_CASE("utf8: write_json_string writes what append_json_string appends, withi
       written.resize(static_cast<std::size_t>(write_json_string(written.data(), text) - written.data()));
       REQUIRE(written == appended);
       const bool escaped = c < 0x20 || c == 0x7F || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&';
-      REQUIRE(written.size() == text.size() + 2 + (escaped ? (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5) : 0));
+      REQUIRE(written.size() ==
+              text.size() + 2 +
+                  (escaped ? (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' ? 1 : 5) : 0));
     }
   }
   // The worst case fills the bound exactly.

@@ -9,9 +9,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 const std::string kBom = "\xEF\xBB\xBF";
@@ -57,7 +57,8 @@ TEST_CASE("BOM: skipped at the start of every line format", "[corpora][bom]") {
     write_bytes(dir / "d.csv", kBom + "label,text\r\npos,great\r\n");
     const auto docs = read_spec("csv:" + (dir / "d.csv").string());
     REQUIRE(docs.size() == 1);
-    CHECK(docs[0].label == "pos");  // the header was recognised: its first field is "label", not "\ufefflabel"
+    CHECK(docs[0].label ==
+          "pos");  // the header was recognised: its first field is "label", not "\ufefflabel"
     CHECK(docs[0].text == "great");
   }
   SECTION("folder files") {
@@ -77,7 +78,8 @@ TEST_CASE("BOM: an invisible character in a message is shown escaped", "[corpora
     read_spec("sst:" + (dir / "t.txt").string());
     FAIL("expected a FormatError");
   } catch (const textlrp::FormatError& e) {
-    CHECK_THAT(std::string(e.what()), Contains("t.txt:2:1: expected '(' at the start of a tree, got '<U+FEFF>'"));
+    CHECK_THAT(std::string(e.what()),
+               Contains("t.txt:2:1: expected '(' at the start of a tree, got '<U+FEFF>'"));
   }
   write_bytes(dir / "z.tsv", "a\tb\nno tab\xE2\x80\x8Bhere\n");
   CHECK_THROWS_WITH(read_spec("tsv:" + (dir / "z.tsv").string()), Contains("'no tab<U+200B>here'"));

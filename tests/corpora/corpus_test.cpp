@@ -9,9 +9,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -22,7 +22,8 @@ std::string detected(const std::filesystem::path& path) {
   options.warn = [&](std::string_view w) { warnings.emplace_back(w); };
   auto reader = open_corpus(path.string(), options);
   REQUIRE(!warnings.empty());
-  CHECK(warnings[0] == "corpus: detected format '" + std::string(reader->format()) + "' for " + path.string());
+  CHECK(warnings[0] ==
+        "corpus: detected format '" + std::string(reader->format()) + "' for " + path.string());
   return std::string(reader->format());
 }
 
@@ -44,11 +45,13 @@ TEST_CASE("corpus: unknown formats and undetectable paths are InvalidArgument", 
   TempDir dir;
   CHECK_THROWS_AS(open_corpus("xlsx:" + (dir / "a").string(), {}), textlrp::InvalidArgument);
   CHECK_THROWS_WITH(open_corpus("xlsx:/nonexistent", {}),
-                    Contains("unknown corpus format 'xlsx'") && Contains("folder, spamassassin, jsonl, text, tsv, csv, sst"));
+                    Contains("unknown corpus format 'xlsx'") &&
+                        Contains("folder, spamassassin, jsonl, text, tsv, csv, sst"));
   write_bytes(dir / "data.bin", "no idea what this is\n");
   CHECK_THROWS_AS(open_corpus((dir / "data.bin").string(), {}), textlrp::InvalidArgument);
-  CHECK_THROWS_WITH(open_corpus((dir / "data.bin").string(), {}),
-                    Contains("data.bin: cannot detect the corpus format") && Contains("jsonl, text, tsv, csv, sst"));
+  CHECK_THROWS_WITH(
+      open_corpus((dir / "data.bin").string(), {}),
+      Contains("data.bin: cannot detect the corpus format") && Contains("jsonl, text, tsv, csv, sst"));
   CHECK_THROWS_AS(open_corpus("-", {}), textlrp::InvalidArgument);
   CHECK_THROWS_AS(open_corpus("jsonl:", {}), textlrp::InvalidArgument);
 }

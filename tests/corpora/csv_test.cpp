@@ -13,12 +13,13 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
-std::vector<Example> read_csv(const TempDir& dir, std::string_view content, const CorpusOptions& options = {}) {
+std::vector<Example> read_csv(const TempDir& dir, std::string_view content,
+                              const CorpusOptions& options = {}) {
   write_bytes(dir / "in.csv", content);
   return read_all(*open_csv_corpus(dir / "in.csv", options));
 }
@@ -40,7 +41,8 @@ TEST_CASE("csv: RFC 4180 quoting: commas, doubled quotes, line breaks, CRLF", "[
   CHECK(docs[0].label == "1");
   CHECK(docs[0].text == "plain text");
   CHECK(docs[1].text == "with, a comma");
-  CHECK(docs[2].id == detail::generated_id(4, docs[2].text));  // the line where the record starts (3 is blank)
+  CHECK(docs[2].id ==
+        detail::generated_id(4, docs[2].text));  // the line where the record starts (3 is blank)
   CHECK(docs[2].text == "say \"hi\"");
   CHECK(docs[3].text == "two\nlines");
   CHECK(docs[3].line == 5);
@@ -52,14 +54,16 @@ TEST_CASE("csv: RFC 4180 quoting: commas, doubled quotes, line breaks, CRLF", "[
 TEST_CASE("csv: AG News layout (no header, labels 1..4, title + description)", "[corpora][csv]") {
   TempDir dir;
   const std::string ag =
-      "\"3\",\"Wall St. Bears Claw Back Into the Black (Reuters)\",\"Reuters - Short-sellers, Wall Street's dwindling\\band "
+      "\"3\",\"Wall St. Bears Claw Back Into the Black (Reuters)\",\"Reuters - Short-sellers, Wall Street's "
+      "dwindling\\band "
       "of ultra-cynics, are seeing green again.\"\n"
       "\"4\",\"Google IPO\",\"Shares \"\"soar\"\".\"\n";
   auto docs = read_csv(dir, ag);
   REQUIRE(docs.size() == 2);
   CHECK(docs[0].label == "3");
   CHECK(docs[0].text ==
-        "Wall St. Bears Claw Back Into the Black (Reuters)\nReuters - Short-sellers, Wall Street's dwindling\\band of "
+        "Wall St. Bears Claw Back Into the Black (Reuters)\nReuters - Short-sellers, Wall Street's "
+        "dwindling\\band of "
         "ultra-cynics, are seeing green again.");
   CHECK(docs[1].label == "4");
   CHECK(docs[1].text == "Google IPO\nShares \"soar\".");
@@ -85,7 +89,8 @@ TEST_CASE("csv: Yelp and DBpedia layouts with a header row", "[corpora][csv]") {
     CorpusOptions o;
     o.csv_label_column = "label";
     o.csv_text_columns = {"Content"};  // case-insensitive when no exact match
-    const auto docs = read_csv(dir, "label,title,content\n1,E. D. Abbott Ltd,\" Abbott of Farnham was a coachbuilder.\"\n", o);
+    const auto docs = read_csv(
+        dir, "label,title,content\n1,E. D. Abbott Ltd,\" Abbott of Farnham was a coachbuilder.\"\n", o);
     REQUIRE(docs.size() == 1);
     CHECK(docs[0].label == "1");
     CHECK(docs[0].text == " Abbott of Farnham was a coachbuilder.");
@@ -103,11 +108,13 @@ TEST_CASE("csv: errors name the file and line, bad columns are usage errors", "[
   TempDir dir;
   CHECK_THROWS_WITH(read_csv(dir, "1,a\n2,\"never closed\n3,c\n"),
                     Contains("in.csv:2: unterminated quoted field") && Contains("record starting on line 2"));
-  CHECK_THROWS_WITH(read_csv(dir, "1,a\n2,\"x\"y\n"),
-                    Contains("in.csv:2:6: expected ',' or the end of the line after a closing quote, got 'y'"));
+  CHECK_THROWS_WITH(
+      read_csv(dir, "1,a\n2,\"x\"y\n"),
+      Contains("in.csv:2:6: expected ',' or the end of the line after a closing quote, got 'y'"));
   CHECK_THROWS_WITH(read_csv(dir, "1,a\n2,b,c\n"),
                     Contains("in.csv:2: expected 2 fields (as in the first record, line 1), got 3"));
-  CHECK_THROWS_WITH(read_csv(dir, "1,a\n,b\n"), Contains("in.csv:2: expected a label in column 1, got an empty field"));
+  CHECK_THROWS_WITH(read_csv(dir, "1,a\n,b\n"),
+                    Contains("in.csv:2: expected a label in column 1, got an empty field"));
   CorpusOptions o;
   o.csv_label_column = "4";
   CHECK_THROWS_AS(read_csv(dir, "1,a\n", o), textlrp::InvalidArgument);

@@ -12,9 +12,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -105,7 +105,8 @@ TEST_CASE("folder: errors name the path", "[corpora]") {
   CorpusOptions options;
   SECTION("missing path") {
     CHECK_THROWS_AS(open_folder_corpus(dir / "nope", options), textlrp::IoError);
-    CHECK_THROWS_WITH(open_folder_corpus(dir / "nope", options), Contains("nope") && Contains("No such file"));
+    CHECK_THROWS_WITH(open_folder_corpus(dir / "nope", options),
+                      Contains("nope") && Contains("No such file"));
   }
   SECTION("a file, not a directory") {
     write_bytes(dir / "file.txt", "x");
@@ -163,7 +164,8 @@ TEST_CASE("spamassassin: a group that is neither ham nor spam is an error", "[co
   write_bytes(dir / "data/spam-1/1.txt", "x");
   write_bytes(dir / "data/other/1.txt", "x");
   CHECK_THROWS_AS(open_spamassassin_corpus(dir.path(), {}), textlrp::FormatError);
-  CHECK_THROWS_WITH(open_spamassassin_corpus(dir.path(), {}), Contains("'other'") && Contains("'ham' or 'spam'"));
+  CHECK_THROWS_WITH(open_spamassassin_corpus(dir.path(), {}),
+                    Contains("'other'") && Contains("'ham' or 'spam'"));
 }
 
 TEST_CASE("spamassassin: a group with only metadata files has no documents", "[corpora]") {

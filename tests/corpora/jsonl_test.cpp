@@ -9,9 +9,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -77,7 +77,8 @@ TEST_CASE("jsonl: errors name the file and line", "[corpora]") {
                Contains("in.jsonl:1: expected a \"text\" or \"tokens\" field, got neither"));
   }
   SECTION("wrong types") {
-    CHECK_THAT(jsonl_error(dir, "{\"text\": 5}\n"), Contains(":1: expected \"text\" to be a string, got number"));
+    CHECK_THAT(jsonl_error(dir, "{\"text\": 5}\n"),
+               Contains(":1: expected \"text\" to be a string, got number"));
     CHECK_THAT(jsonl_error(dir, "{\"tokens\": \"a b\"}\n"),
                Contains("expected \"tokens\" to be an array of strings, got string"));
     CHECK_THAT(jsonl_error(dir, "{\"tokens\": [\"a\", 1]}\n"),
@@ -116,27 +117,36 @@ TEST_CASE("jsonl: deeply nested arrays do not crash", "[corpora]") {
 TEST_CASE("jsonl: \"text\" and \"tokens\" together must agree", "[corpora]") {
   TempDir dir;
   // The tokens are the text's tokens, in order, whitespace (or nothing) between them.
-  const auto docs = read_jsonl(dir, "{\"text\": \" it's  a\\tfilm \", \"tokens\": [\"it\", \"'s\", \"a\", \"film\"]}\n");
+  const auto docs =
+      read_jsonl(dir, "{\"text\": \" it's  a\\tfilm \", \"tokens\": [\"it\", \"'s\", \"a\", \"film\"]}\n");
   REQUIRE(docs.size() == 1);
   CHECK(docs[0].text == " it's  a\tfilm ");
   CHECK(docs[0].tokens == std::vector<std::string>{"it", "'s", "a", "film"});
   // Defect: a record whose tokens say something else than its text was explained from the tokens
   // while the output showed the text. Now it is refused, naming the line, the token and the byte.
-  CHECK_THAT(jsonl_error(dir, "{\"text\": \"ok\"}\n{\"text\": \"a great film\", \"tokens\": [\"a\", \"terrible\", \"film\"]}\n"),
-             Contains("in.jsonl:2: \"tokens\" do not match \"text\": expected token 1 'terrible' at byte 2 of the text, "
-                      "found 'great film'"));
-  CHECK_THAT(jsonl_error(dir, "{\"text\": \"a great film\", \"tokens\": [\"a\", \"great\"]}\n"),
-             Contains("in.jsonl:1: \"tokens\" do not match \"text\": the 2 token(s) end at byte 8 of the text, but it "
-                      "goes on with 'film'"));
+  CHECK_THAT(
+      jsonl_error(
+          dir,
+          "{\"text\": \"ok\"}\n{\"text\": \"a great film\", \"tokens\": [\"a\", \"terrible\", \"film\"]}\n"),
+      Contains(
+          "in.jsonl:2: \"tokens\" do not match \"text\": expected token 1 'terrible' at byte 2 of the text, "
+          "found 'great film'"));
+  CHECK_THAT(
+      jsonl_error(dir, "{\"text\": \"a great film\", \"tokens\": [\"a\", \"great\"]}\n"),
+      Contains(
+          "in.jsonl:1: \"tokens\" do not match \"text\": the 2 token(s) end at byte 8 of the text, but it "
+          "goes on with 'film'"));
   CHECK_THAT(jsonl_error(dir, "{\"text\": \"The film\", \"tokens\": [\"the\", \"film\"]}\n"),
              Contains("expected token 0 'the' at byte 0"));
-  CHECK_THAT(jsonl_error(dir, "{\"text\": \"a\", \"tokens\": [\"a\", \"\"]}\n"), Contains("expected token 1 ''"));
+  CHECK_THAT(jsonl_error(dir, "{\"text\": \"a\", \"tokens\": [\"a\", \"\"]}\n"),
+             Contains("expected token 1 ''"));
 }
 
 TEST_CASE("jsonl: plain text given as JSONL gets a hint to read it as text", "[corpora]") {
   TempDir dir;
-  CHECK_THAT(jsonl_error(dir, "just some plain text\n"),
-             Contains("in.jsonl:1: expected a JSON object, got invalid JSON") && Contains("--input-format text"));
+  CHECK_THAT(
+      jsonl_error(dir, "just some plain text\n"),
+      Contains("in.jsonl:1: expected a JSON object, got invalid JSON") && Contains("--input-format text"));
   // A broken JSON object later in a JSONL file is not plain text: no hint.
   const std::string msg = jsonl_error(dir, "{\"text\": \"ok\"}\n{\"text\": oops}\n");
   CHECK_THAT(msg, Contains("in.jsonl:2:"));

@@ -35,7 +35,7 @@ TEST_CASE("newsgroups: quoting lines are removed", "[corpora]") {
 TEST_CASE("newsgroups: python_strip removes Unicode whitespace only", "[corpora]") {
   CHECK(python_strip(" \t\r\n x y \x0b\x0c") == "x y");
   CHECK(python_strip("\xC2\xA0\xE3\x80\x80word\xE2\x80\x83") == "word");  // NBSP, U+3000, U+2003
-  CHECK(python_strip("\xC3\xA9t\xC3\xA9") == "\xC3\xA9t\xC3\xA9");       // é is not a space
+  CHECK(python_strip("\xC3\xA9t\xC3\xA9") == "\xC3\xA9t\xC3\xA9");        // é is not a space
   CHECK(python_strip("   ") == "");
 }
 

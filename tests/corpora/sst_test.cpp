@@ -10,9 +10,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -84,7 +84,8 @@ TEST_CASE("sst: malformed trees name line, column, expected and got", "[corpora]
   CHECK(parse_error("(7 y)") == "t.txt:7:2: expected a sentiment label 0..4, got '7'");
   CHECK(parse_error("(2 (12 y))") == "t.txt:7:5: expected a sentiment label 0..4, got '12'");
   CHECK(parse_error("(2x y)") == "t.txt:7:3: expected a space after the label, got 'x'");
-  CHECK(parse_error("(2 (3 y)") == "t.txt:7:9: expected ')' or '(' (unbalanced parentheses), got end of line");
+  CHECK(parse_error("(2 (3 y)") ==
+        "t.txt:7:9: expected ')' or '(' (unbalanced parentheses), got end of line");
   CHECK(parse_error("(2 (3 y)))") == "t.txt:7:10: expected end of line after the tree, got ')'");
   CHECK(parse_error("(2 (3 y)) (1 z)") == "t.txt:7:11: expected end of line after the tree, got '('");
   CHECK(parse_error("(2 y z)") == "t.txt:7:6: expected ')' after the word, got 'z'");
@@ -194,8 +195,9 @@ TEST_CASE("sst-binary: maps 0,1 / 3,4 to negative / positive and skips neutral",
   std::vector<std::string> got;
   for (const Example& e : docs) got.push_back(e.id + "=" + *e.label + ":" + e.text);
   CHECK(got == std::vector<std::string>{"1=positive:The Rock is great .", "1.4=positive:is great .",
-                                        "1.5=positive:is great", "1.7=positive:great", "2.1=negative:not good",
-                                        "2.3=positive:good", "4=negative:awful .", "4.1=negative:awful"});
+                                        "1.5=positive:is great", "1.7=positive:great",
+                                        "2.1=negative:not good", "2.3=positive:good", "4=negative:awful .",
+                                        "4.1=negative:awful"});
   // The five-class reader is unchanged by the binary one.
   CHECK(read_all(*open_corpus("sst:" + (dir / "t.txt").string(), {})).size() == 3);
 }
@@ -217,6 +219,8 @@ TEST_CASE("sst-binary: the test split has 1821 sentences (912 negative, 909 posi
   }
   const std::vector<Example> docs = read_all(*open_sst_binary_corpus(path, {}));
   CHECK(docs.size() == 1821);
-  const auto n_neg = std::count_if(docs.begin(), docs.end(), [](const Example& e) { return e.label == "negative"; });
-  CHECK(n_neg == 912);  // sst/SOURCE.md: 279 + 633 negative, 510 + 399 positive (kim2014 stsa.binary: 912 / 909)
+  const auto n_neg =
+      std::count_if(docs.begin(), docs.end(), [](const Example& e) { return e.label == "negative"; });
+  CHECK(n_neg ==
+        912);  // sst/SOURCE.md: 279 + 633 negative, 510 + 399 positive (kim2014 stsa.binary: 912 / 909)
 }

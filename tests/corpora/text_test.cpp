@@ -1,6 +1,6 @@
 // tests/corpora/text_test.cpp — the text and tsv line readers.
-#include "corpora/line_utils.h"
 #include "corpora/text.h"
+#include "corpora/line_utils.h"
 
 #include <string>
 #include <vector>
@@ -10,9 +10,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp::corpora;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 TEST_CASE("text: one document per line, blank lines skipped", "[corpora]") {
   TempDir dir;
@@ -95,5 +95,6 @@ TEST_CASE("generated ids: line number and FNV-1a of the text, different for diff
   CHECK(textlrp::corpora::detail::generated_id(1, "") == "1-811c9dc5");
   CHECK(textlrp::corpora::detail::generated_id(12, "a") == "12-e40c292c");
   // Two inputs numbered from 1: the same line number, different documents, different ids.
-  CHECK(textlrp::corpora::detail::generated_id(1, "first run") != textlrp::corpora::detail::generated_id(1, "second run"));
+  CHECK(textlrp::corpora::detail::generated_id(1, "first run") !=
+        textlrp::corpora::detail::generated_id(1, "second run"));
 }

@@ -15,8 +15,7 @@ using Row = std::pair<std::string, std::vector<float>>;
 
 // word2vec binary bytes: `header` (e.g. "2 3\n") then "word " + float32 LE per row, with a '\n'
 // after each vector when `newline` (word2vec.c style) or none (gensim style).
-inline std::string w2v_binary(std::string_view header, const std::vector<Row>& rows,
-                              bool newline = false) {
+inline std::string w2v_binary(std::string_view header, const std::vector<Row>& rows, bool newline = false) {
   std::string out(header);
   for (const auto& [word, values] : rows) {
     out += word;

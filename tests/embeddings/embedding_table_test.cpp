@@ -43,14 +43,15 @@ TEST_CASE("embedding table: constructor builds the index and checks words", "[em
 TEST_CASE("embedding table: coverage counts exact and case-folded matches", "[embeddings]") {
   const EmbeddingTable t = make_table();
   const Coverage c = coverage(t, kVocab);
-  CHECK(c.n_vocab == 6);  // <unk> not counted
-  CHECK(c.n_found == 2);  // the, cat
+  CHECK(c.n_vocab == 6);           // <unk> not counted
+  CHECK(c.n_found == 2);           // the, cat
   CHECK(c.n_found_casefold == 2);  // dog (Dog), Paris (paris)
   CHECK(c.n_missing == 2);
   CHECK(c.oov_rate == Approx(2.0 / 6.0));
   CHECK(c.most_frequent_missing == std::vector<std::string>{"zebra", "yak"});
-  CHECK(to_string(c) == "coverage: 2 of 6 vocabulary words found (33.33%), 2 more after case "
-                        "folding; OOV 33.33%; most frequent missing: zebra, yak");
+  CHECK(to_string(c) ==
+        "coverage: 2 of 6 vocabulary words found (33.33%), 2 more after case "
+        "folding; OOV 33.33%; most frequent missing: zebra, yak");
 
   const Coverage exact = coverage(t, kVocab, 1, /*casefold=*/false);
   CHECK(exact.n_found == 2);
@@ -65,8 +66,7 @@ TEST_CASE("embedding table: coverage counts exact and case-folded matches", "[em
   CHECK(none.oov_rate == 0.0);
 }
 
-TEST_CASE("embedding table: embedding_matrix copies found rows, random elsewhere",
-          "[embeddings]") {
+TEST_CASE("embedding table: embedding_matrix copies found rows, random elsewhere", "[embeddings]") {
   const EmbeddingTable t = make_table();
   Coverage c;
   const Mat m = embedding_matrix(t, kVocab, 42, 0.05f, &c);
@@ -111,8 +111,7 @@ TEST_CASE("embedding table: embedding_matrix copies found rows, random elsewhere
 TEST_CASE("embedding table: embedding_matrix rejects bad arguments", "[embeddings]") {
   const EmbeddingTable t = make_table();
   CHECK_THROWS_AS(embedding_matrix(t, kVocab, 1, -0.1f), InvalidArgument);
-  CHECK_THROWS_AS(embedding_matrix(t, kVocab, 1, std::numeric_limits<float>::infinity()),
-                  InvalidArgument);
+  CHECK_THROWS_AS(embedding_matrix(t, kVocab, 1, std::numeric_limits<float>::infinity()), InvalidArgument);
   CHECK_THROWS_AS(embedding_matrix(EmbeddingTable(), kVocab, 1, 0.1f), InvalidArgument);
   CHECK(embedding_matrix(t, kVocab, 1, 0.0f).row(0).isZero());
 }

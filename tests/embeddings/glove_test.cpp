@@ -34,15 +34,13 @@ TEST_CASE("glove: reads rows, dim from the first line", "[embeddings][glove]") {
   CHECK(t.vectors(0, 0) == 0.418f);
   CHECK(t.vectors(2, 0) == -0.01f);
   // CRLF, trailing spaces, a BOM, no final newline, trailing blank lines.
-  CHECK(read(dir, "\xEF\xBB\xBFthe 1 2 \r\ncat 3 4").words ==
-        std::vector<std::string>{"the", "cat"});
+  CHECK(read(dir, "\xEF\xBB\xBFthe 1 2 \r\ncat 3 4").words == std::vector<std::string>{"the", "cat"});
   CHECK(read(dir, "the 1 2\ncat 3 4\n\n\n").size() == 2);
 }
 
 TEST_CASE("issue_3_glove_spaces: the last dim fields are the numbers", "[embeddings][glove]") {
   TempDir dir;
-  const EmbeddingTable t =
-      read(dir, "the 1 2\n. . . 3 4\nat name@domain.com 5 6\n2 1/2 7 8\n");
+  const EmbeddingTable t = read(dir, "the 1 2\n. . . 3 4\nat name@domain.com 5 6\n2 1/2 7 8\n");
   CHECK(t.words == std::vector<std::string>{"the", ". . .", "at name@domain.com", "2 1/2"});
   CHECK(t.vectors(3, 1) == 8.0f);
   // A word with a space on line 1: the numbers at its end give dim.
@@ -68,8 +66,7 @@ TEST_CASE("glove: empty file, no numbers, absurd dim", "[embeddings][glove]") {
   TempDir dir;
   CHECK_THROWS_WITH(read(dir, ""), Contains("g.txt: GloVe text: empty file"));
   CHECK_THROWS_WITH(read(dir, "\n\n"), Contains("g.txt: GloVe text: empty file"));
-  CHECK_THROWS_WITH(read(dir, "hello world\n"),
-                    Contains("g.txt:1: GloVe text: expected 'word v1 .. vD'"));
+  CHECK_THROWS_WITH(read(dir, "hello world\n"), Contains("g.txt:1: GloVe text: expected 'word v1 .. vD'"));
   CHECK_THROWS_WITH(read(dir, "0.5\n"), Contains("g.txt:1: GloVe text: expected 'word v1 .. vD'"));
   std::string wide = "w";
   for (int i = 0; i < 100001; ++i) wide += " 0";

@@ -20,9 +20,9 @@ namespace textlrp::emb {
 namespace {
 
 using Catch::Matchers::Contains;
+using test::LogSink;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using test::LogSink;
 
 Format detect(const TempDir& dir, std::string_view bytes, std::string* description = nullptr) {
   write_bytes(dir / "f", bytes);
@@ -32,8 +32,7 @@ Format detect(const TempDir& dir, std::string_view bytes, std::string* descripti
 }  // namespace
 
 TEST_CASE("load: format names", "[embeddings][load]") {
-  for (const Format f : {Format::kAuto, Format::kWord2VecBinary, Format::kWord2VecText,
-                         Format::kGlove}) {
+  for (const Format f : {Format::kAuto, Format::kWord2VecBinary, Format::kWord2VecText, Format::kGlove}) {
     CHECK(parse_format(to_string(f)) == f);
   }
   CHECK(parse_format("vec") == Format::kWord2VecText);
@@ -56,7 +55,9 @@ TEST_CASE("load: detects each format from its first bytes", "[embeddings][load]"
   // A text row whose width disagrees with the header is still text (the reader then says so).
   CHECK(detect(dir, "2 999999999999\ngood 0.1 0.2 0.3\n", &d) == Format::kWord2VecText);
   CHECK(d == "word2vec text (header 2 x 999999999999)");
-  CHECK(detect(dir, "\xEF\xBB\xBF" "1 2\r\nx 1 2\r\n") == Format::kWord2VecText);
+  CHECK(detect(dir,
+               "\xEF\xBB\xBF"
+               "1 2\r\nx 1 2\r\n") == Format::kWord2VecText);
   CHECK(detect(dir, "the 1 2 3\n", &d) == Format::kGlove);
   CHECK(d == "GloVe text (no header, 4 fields on line 1)");
   CHECK(detect(dir, "new york 1e-3\n") == Format::kGlove);
@@ -75,14 +76,12 @@ TEST_CASE("load: load_embeddings says what it detected, and what it loaded", "[e
   const EmbeddingTable t = load_embeddings(dir / "v.bin", Format::kAuto, log.fn());
   CHECK(t.size() == 2);
   REQUIRE(log.lines.size() == 2);
-  CHECK(log.lines[0] == "embeddings: detected word2vec binary (header 2 x 2) in " +
-                            (dir / "v.bin").string());
+  CHECK(log.lines[0] == "embeddings: detected word2vec binary (header 2 x 2) in " + (dir / "v.bin").string());
   CHECK(log.lines[1] == "embeddings: loaded 2 words x 2 dims from " + (dir / "v.bin").string());
 
   // A requested format is used as is (and the reader complains when it is wrong).
   LogSink log2;
-  CHECK_THROWS_WITH(load_embeddings(dir / "v.bin", Format::kGlove, log2.fn()),
-                    Contains("GloVe text"));
+  CHECK_THROWS_WITH(load_embeddings(dir / "v.bin", Format::kGlove, log2.fn()), Contains("GloVe text"));
   CHECK(log2.contains("reading " + (dir / "v.bin").string() + " as glove"));
   CHECK_THROWS_AS(load_embeddings(dir / "nope.vec"), IoError);
 }
@@ -105,10 +104,10 @@ TEST_CASE("load: invalid UTF-8 words: error, Latin-1 or skip", "[embeddings][loa
   CHECK(t.words == std::vector<std::string>{"a"});  // header count still satisfied
 
   write_bytes(dir / "l.bin", test::w2v_binary("2 1\n", {{"a", {1}}, {"\xE9t\xE9", {2}}}));
-  CHECK_THROWS_WITH(load_embeddings(dir / "l.bin", Format::kAuto, {}, strict), Contains("byte 10: word2vec binary: word"));
+  CHECK_THROWS_WITH(load_embeddings(dir / "l.bin", Format::kAuto, {}, strict),
+                    Contains("byte 10: word2vec binary: word"));
   opt.invalid_utf8 = LoadOptions::InvalidUtf8::kLatin1;
-  CHECK(load_embeddings(dir / "l.bin", Format::kAuto, {}, opt).words ==
-        std::vector<std::string>{"a", "été"});
+  CHECK(load_embeddings(dir / "l.bin", Format::kAuto, {}, opt).words == std::vector<std::string>{"a", "été"});
   // A non-UTF-8 word on the first row does not make a text file look binary.
   write_bytes(dir / "first.vec", "2 2\n\xE9t\xE9 1 2\na 3 4\n");
   CHECK(detect_format(dir / "first.vec") == Format::kWord2VecText);
@@ -116,20 +115,17 @@ TEST_CASE("load: invalid UTF-8 words: error, Latin-1 or skip", "[embeddings][loa
   write_bytes(dir / "first.txt", "\xE9t\xE9 1 2\na 3 4\n");
   CHECK(detect_format(dir / "first.txt") == Format::kGlove);
   write_bytes(dir / "l.txt", "a 1\n\xE9t\xE9 2\n");
-  CHECK_THROWS_WITH(load_embeddings(dir / "l.txt", Format::kAuto, {}, strict), Contains("l.txt:2: GloVe text: word"));
-  CHECK(load_embeddings(dir / "l.txt", Format::kAuto, {}, opt).words ==
-        std::vector<std::string>{"a", "été"});
+  CHECK_THROWS_WITH(load_embeddings(dir / "l.txt", Format::kAuto, {}, strict),
+                    Contains("l.txt:2: GloVe text: word"));
+  CHECK(load_embeddings(dir / "l.txt", Format::kAuto, {}, opt).words == std::vector<std::string>{"a", "été"});
 }
 
 TEST_CASE("load: the committed tiny fixtures agree across formats", "[embeddings][load]") {
   const EmbeddingTable bin = load_embeddings(textlrp::test::fixture_path("embeddings/tiny.bin"));
   const EmbeddingTable vec = load_embeddings(textlrp::test::fixture_path("embeddings/tiny.vec"));
-  const EmbeddingTable glove =
-      load_embeddings(textlrp::test::fixture_path("embeddings/tiny.glove.txt"));
-  CHECK(detect_format(textlrp::test::fixture_path("embeddings/tiny.bin")) ==
-        Format::kWord2VecBinary);
-  CHECK(detect_format(textlrp::test::fixture_path("embeddings/tiny.vec")) ==
-        Format::kWord2VecText);
+  const EmbeddingTable glove = load_embeddings(textlrp::test::fixture_path("embeddings/tiny.glove.txt"));
+  CHECK(detect_format(textlrp::test::fixture_path("embeddings/tiny.bin")) == Format::kWord2VecBinary);
+  CHECK(detect_format(textlrp::test::fixture_path("embeddings/tiny.vec")) == Format::kWord2VecText);
   CHECK(detect_format(textlrp::test::fixture_path("embeddings/tiny.glove.txt")) == Format::kGlove);
   REQUIRE(bin.size() == 5);
   REQUIRE(bin.dim() == 4);
@@ -159,27 +155,58 @@ struct RealFile {
 };
 
 const std::vector<RealFile> kRealFiles = {
-    {"torchtext/glove.840B.300d.sample100.txt", Format::kGlove, 100, 300, {",", ".", "the", "and"},
-     "people", -0.082752f, 0.1951f},
-    {"torchtext/glove.6B.50d.sample1.txt", Format::kGlove, 1, 50, {"the"}, "the", 0.418f,
-     -0.78581f},
-    {"torchtext/glove.6B.100d.sample1.txt", Format::kGlove, 1, 100, {"the"}, "the", -0.038194f,
-     0.27062f},
-    {"torchtext/glove.6B.200d.sample1.txt", Format::kGlove, 1, 200, {"the"}, "the", -0.071549f,
-     0.25577f},
-    {"torchtext/glove.6B.300d.sample1.txt", Format::kGlove, 1, 300, {"the"}, "the", 0.04656f,
-     0.053913f},
-    {"torchtext/wiki.en.sample99.vec", Format::kWord2VecText, 99, 300, {",", ".", "the", "</s>"},
-     "university", -0.023167f, 0.025977f},
-    {"gensim/test_glove.6B.50d.sample76.txt", Format::kGlove, 76, 50, {"the", "ö", "é", "हु"},
-     "into", 0.418f, -1.1741f},
-    {"gensim/EN.1-10.cbow1_wind5_hs0_neg10_size300_smpl1e-05.txt", Format::kWord2VecText, 20,
-     300, {"one", "two", "three", "four"}, "mango", -1.671300083398818970e-02f,
+    {"torchtext/glove.840B.300d.sample100.txt",
+     Format::kGlove,
+     100,
+     300,
+     {",", ".", "the", "and"},
+     "people",
+     -0.082752f,
+     0.1951f},
+    {"torchtext/glove.6B.50d.sample1.txt", Format::kGlove, 1, 50, {"the"}, "the", 0.418f, -0.78581f},
+    {"torchtext/glove.6B.100d.sample1.txt", Format::kGlove, 1, 100, {"the"}, "the", -0.038194f, 0.27062f},
+    {"torchtext/glove.6B.200d.sample1.txt", Format::kGlove, 1, 200, {"the"}, "the", -0.071549f, 0.25577f},
+    {"torchtext/glove.6B.300d.sample1.txt", Format::kGlove, 1, 300, {"the"}, "the", 0.04656f, 0.053913f},
+    {"torchtext/wiki.en.sample99.vec",
+     Format::kWord2VecText,
+     99,
+     300,
+     {",", ".", "the", "</s>"},
+     "university",
+     -0.023167f,
+     0.025977f},
+    {"gensim/test_glove.6B.50d.sample76.txt",
+     Format::kGlove,
+     76,
+     50,
+     {"the", "ö", "é", "हु"},
+     "into",
+     0.418f,
+     -1.1741f},
+    {"gensim/EN.1-10.cbow1_wind5_hs0_neg10_size300_smpl1e-05.txt",
+     Format::kWord2VecText,
+     20,
+     300,
+     {"one", "two", "three", "four"},
+     "mango",
+     -1.671300083398818970e-02f,
      2.991499900817871094e-01f},
-    {"gensim/euclidean_vectors.bin", Format::kWord2VecBinary, 2747, 10,
-     {"the", "to", "of", "in", "and"}, "fly", 0.4214532673358917f, 0.0f /* not checked */},
-    {"gensim/pang_lee_polarity_fasttext.vec", Format::kWord2VecText, 1694, 100,
-     {".", "the", "</s>", ","}, "worse", -0.0073677f, -0.0078876f},
+    {"gensim/euclidean_vectors.bin",
+     Format::kWord2VecBinary,
+     2747,
+     10,
+     {"the", "to", "of", "in", "and"},
+     "fly",
+     0.4214532673358917f,
+     0.0f /* not checked */},
+    {"gensim/pang_lee_polarity_fasttext.vec",
+     Format::kWord2VecText,
+     1694,
+     100,
+     {".", "the", "</s>", ","},
+     "worse",
+     -0.0073677f,
+     -0.0078876f},
 };
 
 }  // namespace
@@ -195,14 +222,13 @@ TEST_CASE("load: every real file in shared/data/vectors", "[embeddings][load][sh
     const auto path = root / f.path;
     CHECK(detect_format(path) == f.format);
     LoadOptions opt;
-    opt.allow_short_header = true;                            // wiki.en.sample99.vec
-    opt.invalid_utf8 = LoadOptions::InvalidUtf8::kLatin1;     // pang_lee (5 cp1252 words)
+    opt.allow_short_header = true;                         // wiki.en.sample99.vec
+    opt.invalid_utf8 = LoadOptions::InvalidUtf8::kLatin1;  // pang_lee (5 cp1252 words)
     const EmbeddingTable t = load_embeddings(path, Format::kAuto, {}, opt);
     REQUIRE(t.size() == f.n_words);
     REQUIRE(t.dim() == f.dim);
-    CHECK(std::vector<std::string>(t.words.begin(),
-                                   t.words.begin() + static_cast<long>(f.first_words.size())) ==
-          f.first_words);
+    CHECK(std::vector<std::string>(
+              t.words.begin(), t.words.begin() + static_cast<long>(f.first_words.size())) == f.first_words);
     CHECK(t.words.back() == f.last_word);
     CHECK(t.vectors(0, 0) == f.first_value);
     if (f.last_value != 0.0f) CHECK(t.vectors(t.vectors.rows() - 1, f.dim - 1) == f.last_value);
@@ -210,8 +236,7 @@ TEST_CASE("load: every real file in shared/data/vectors", "[embeddings][load][sh
   }
 }
 
-TEST_CASE("load: the real files' known defects are reported, not hidden",
-          "[embeddings][load][shared]") {
+TEST_CASE("load: the real files' known defects are reported, not hidden", "[embeddings][load][shared]") {
   const std::filesystem::path root = textlrp::test::shared_data_path("vectors");
   if (root.empty()) {
     WARN("../shared/data is absent: skipping the real embedding files");
@@ -248,8 +273,7 @@ TEST_CASE("load: the real files' known defects are reported, not hidden",
   CHECK(a.vectors.row(0) == b.vectors.row(*b.find("the")));
 }
 
-TEST_CASE("load: coverage of a real file against a hand-made vocabulary",
-          "[embeddings][load][shared]") {
+TEST_CASE("load: coverage of a real file against a hand-made vocabulary", "[embeddings][load][shared]") {
   const std::filesystem::path root = textlrp::test::shared_data_path("vectors");
   if (root.empty()) {
     WARN("../shared/data is absent: skipping the real embedding files");
@@ -293,8 +317,8 @@ TEST_CASE("load: speed on generated files", "[.][emb-bench]") {
     const EmbeddingTable t = load_embeddings(dir / name);
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     const double mb = static_cast<double>(std::filesystem::file_size(dir / name)) / 1e6;
-    WARN(fmt::format("{}: {:.1f} MB, {} x {} in {:.3f} s = {:.0f} MB/s", name, mb, t.size(),
-                     t.dim(), s, mb / s));
+    WARN(fmt::format("{}: {:.1f} MB, {} x {} in {:.3f} s = {:.0f} MB/s", name, mb, t.size(), t.dim(), s,
+                     mb / s));
     CHECK(t.size() == static_cast<std::size_t>(n));
   }
   // The largest real file (1.8 MB), read 20 times.
@@ -307,8 +331,8 @@ TEST_CASE("load: speed on generated files", "[.][emb-bench]") {
   for (int i = 0; i < 20; ++i) CHECK(load_embeddings(pang, Format::kAuto, {}, opt).size() == 1694);
   const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const double mb = 20 * static_cast<double>(std::filesystem::file_size(pang)) / 1e6;
-  WARN(fmt::format("pang_lee_polarity_fasttext.vec x 20: {:.1f} MB in {:.3f} s = {:.0f} MB/s", mb,
-                   s, mb / s));
+  WARN(
+      fmt::format("pang_lee_polarity_fasttext.vec x 20: {:.1f} MB in {:.3f} s = {:.0f} MB/s", mb, s, mb / s));
 }
 
 }  // namespace textlrp::emb

@@ -21,10 +21,9 @@ TEST_CASE("reader util: parse_float accepts decimals and rejects the rest", "[em
   CHECK((parse_float("1E+2", f) == FloatStatus::kOk && f == 100.0f));
   CHECK((parse_float("-0", f) == FloatStatus::kOk && std::signbit(f)));
   CHECK((parse_float("1e-60", f) == FloatStatus::kOk && f == 0.0f));  // underflow
-  CHECK((parse_float("-1.671300083398818970e-02", f) == FloatStatus::kOk &&
-         f == -1.671300083398818970e-02f));
-  for (const char* bad : {"", "-", ".", "e5", "1e", "1e+", "1.2.3", "0x10", "1,5", "abc", "++1",
-                          " 1", "1 ", "--1", "1e5x"}) {
+  CHECK((parse_float("-1.671300083398818970e-02", f) == FloatStatus::kOk && f == -1.671300083398818970e-02f));
+  for (const char* bad :
+       {"", "-", ".", "e5", "1e", "1e+", "1.2.3", "0x10", "1,5", "abc", "++1", " 1", "1 ", "--1", "1e5x"}) {
     INFO(bad);
     CHECK(parse_float(bad, f) == FloatStatus::kNotNumber);
   }

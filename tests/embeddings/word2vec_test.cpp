@@ -16,10 +16,10 @@ namespace textlrp::emb {
 namespace {
 
 using Catch::Matchers::Contains;
-using textlrp::test::TempDir;
-using textlrp::test::write_bytes;
 using test::LogSink;
 using test::w2v_binary;
+using textlrp::test::TempDir;
+using textlrp::test::write_bytes;
 
 const std::vector<test::Row> kRows = {
     {"the", {0.5f, -1.25f}}, {"cat", {1e-3f, 2.0f}}, {"naïve", {-0.0f, 3.5f}}};
@@ -95,8 +95,7 @@ TEST_CASE("word2vec binary: empty file and bad headers", "[embeddings][word2vec]
   CHECK_THROWS_AS(read_bin(dir, "3 2 1\n"), FormatError);
 }
 
-TEST_CASE("word2vec binary: a lying header is an error unless allow_short_header",
-          "[embeddings][word2vec]") {
+TEST_CASE("word2vec binary: a lying header is an error unless allow_short_header", "[embeddings][word2vec]") {
   TempDir dir;
   const std::string bytes = w2v_binary("5 2\n", kRows);
   CHECK_THROWS_WITH(read_bin(dir, bytes),
@@ -118,8 +117,7 @@ TEST_CASE("word2vec binary: a header claiming absurdly many words allocates noth
   const std::string bytes = w2v_binary("1152921504606846976 2\n", kRows);
   CHECK_THROWS_WITH(read_bin(dir, bytes), Contains("header claims 1152921504606846976 words, "
                                                    "file holds 3"));
-  CHECK_THROWS_WITH(read_bin(dir, "18446744073709551615 100000\nx "),
-                    Contains("truncated row 1 (word 'x')"));
+  CHECK_THROWS_WITH(read_bin(dir, "18446744073709551615 100000\nx "), Contains("truncated row 1 (word 'x')"));
   CHECK_THROWS_AS(read_bin(dir, "99999999999999999999999 2\n"), FormatError);  // > uint64
   LoadOptions opt;
   opt.allow_short_header = true;
@@ -145,8 +143,7 @@ TEST_CASE("word2vec binary: truncated rows name the row and byte", "[embeddings]
                              "word 'na'"));
 }
 
-TEST_CASE("word2vec binary: wrong dim in the header shows as misaligned rows",
-          "[embeddings][word2vec]") {
+TEST_CASE("word2vec binary: wrong dim in the header shows as misaligned rows", "[embeddings][word2vec]") {
   TempDir dir;
   // Rows have 2 values but the header says 1: the second "word" starts inside a vector.
   const std::string bytes = w2v_binary("3 1\n", kRows, true);
@@ -201,12 +198,13 @@ TEST_CASE("word2vec binary: a word without a space for 64 KiB", "[embeddings][wo
 // ------------------------------------------------------------------------------------------------
 // text
 
-TEST_CASE("word2vec text: reads .vec files with trailing spaces, CRLF and a BOM",
-          "[embeddings][word2vec]") {
+TEST_CASE("word2vec text: reads .vec files with trailing spaces, CRLF and a BOM", "[embeddings][word2vec]") {
   TempDir dir;
   check_tiny(read_txt(dir, "3 2\nthe 0.5 -1.25\ncat 0.001 2\nnaïve -0 3.5\n"));
   check_tiny(read_txt(dir, "3 2 \nthe 0.5 -1.25 \ncat 1e-3 +2.0 \nnaïve -0.0 3.5 \n"));
-  check_tiny(read_txt(dir, "\xEF\xBB\xBF" "3 2\r\nthe  0.5  -1.25\r\ncat 0.001 2\r\nnaïve -0 3.5"));
+  check_tiny(read_txt(dir,
+                      "\xEF\xBB\xBF"
+                      "3 2\r\nthe  0.5  -1.25\r\ncat 0.001 2\r\nnaïve -0 3.5"));
   check_tiny(read_txt(dir, "3 2\nthe 0.5 -1.25\ncat 0.001 2\nnaïve -0 3.5\n\n\n"));
   // Values below float range underflow to 0 (or a subnormal), as strtof does.
   const EmbeddingTable t = read_txt(dir, "1 2\nx 1e-60 5e-40\n");
@@ -220,8 +218,7 @@ TEST_CASE("word2vec text: max_words", "[embeddings][word2vec]") {
   LoadOptions opt;
   opt.max_words = 1;
   // The broken second row is never read.
-  CHECK(read_txt(dir, "3 2\nthe 0.5 -1.25\ncat oops\n", opt).words ==
-        std::vector<std::string>{"the"});
+  CHECK(read_txt(dir, "3 2\nthe 0.5 -1.25\ncat oops\n", opt).words == std::vector<std::string>{"the"});
 }
 
 TEST_CASE("word2vec text: empty file and bad headers", "[embeddings][word2vec]") {
@@ -232,12 +229,10 @@ TEST_CASE("word2vec text: empty file and bad headers", "[embeddings][word2vec]")
                              "'the 0.5 -1.25'"));
   CHECK_THROWS_WITH(read_txt(dir, "3 0\n"), Contains("v.vec:1: word2vec text: header: dim is 0"));
   CHECK_THROWS_WITH(read_txt(dir, "3 1000000\n"), Contains("dim 1000000 is absurd"));
-  CHECK_THROWS_WITH(read_txt(dir, std::string(1000, '1') + " 2\n"),
-                    Contains("line longer than 256 bytes"));
+  CHECK_THROWS_WITH(read_txt(dir, std::string(1000, '1') + " 2\n"), Contains("line longer than 256 bytes"));
 }
 
-TEST_CASE("word2vec text: a lying header is an error unless allow_short_header",
-          "[embeddings][word2vec]") {
+TEST_CASE("word2vec text: a lying header is an error unless allow_short_header", "[embeddings][word2vec]") {
   TempDir dir;
   const std::string text = "2519370 2\nthe 0.5 -1.25\ncat 0.001 2\nnaïve -0 3.5\n";
   CHECK_THROWS_WITH(read_txt(dir, text),
@@ -252,8 +247,7 @@ TEST_CASE("word2vec text: a lying header is an error unless allow_short_header",
                     Contains("v.vec:4: word2vec text: more rows than the 2 words the header claims"));
 }
 
-TEST_CASE("word2vec text: rows of the wrong length and truncated files",
-          "[embeddings][word2vec]") {
+TEST_CASE("word2vec text: rows of the wrong length and truncated files", "[embeddings][word2vec]") {
   TempDir dir;
   CHECK_THROWS_WITH(read_txt(dir, "2 3\na 1 2 3\nb 1 2\n"),
                     Contains("v.vec:3: word2vec text: expected 4 fields (word + 3 floats), got 3"));
@@ -264,7 +258,8 @@ TEST_CASE("word2vec text: rows of the wrong length and truncated files",
   // A file cut in the middle of a row.
   CHECK_THROWS_WITH(read_txt(dir, "2 3\na 1 2 3\nb 1"),
                     Contains("v.vec:3: word2vec text: expected 4 fields (word + 3 floats), got 2"));
-  CHECK_THROWS_WITH(read_txt(dir, "2 3\na 1 2 3\n\nb 1 2 3\n"), Contains("v.vec:3: word2vec text: empty line"));
+  CHECK_THROWS_WITH(read_txt(dir, "2 3\na 1 2 3\n\nb 1 2 3\n"),
+                    Contains("v.vec:3: word2vec text: empty line"));
   CHECK_THROWS_WITH(read_txt(dir, "1 3\n 1 2 3\n"), Contains("v.vec:2: word2vec text: empty word"));
 }
 
@@ -304,7 +299,7 @@ TEST_CASE("word2vec text: a binary file read as text fails cleanly", "[embedding
 TEST_CASE("word2vec writers: binary and text round trip exactly", "[embeddings][word2vec]") {
   TempDir dir;
   Mat v(3, 4);
-  v << 0.1f, -2.5e-7f, 3.0f, 1e30f,  //
+  v << 0.1f, -2.5e-7f, 3.0f, 1e30f,     //
       -0.0f, 1.0f / 3.0f, 7.0f, -8.0f,  //
       1e-40f, 2.0f, 123456.789f, -1.0f;
   const EmbeddingTable t({"a", "bé", "</s>"}, v);

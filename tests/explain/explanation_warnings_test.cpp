@@ -49,7 +49,8 @@ TEST_CASE("explanation: a conserved record gets no warnings and no \"warnings\" 
   CHECK(jsonl(r).find("warnings") == std::string::npos);
 }
 
-TEST_CASE("explanation: non-finite values are written as 0 with a warning, never null", "[apps][explanation]") {
+TEST_CASE("explanation: non-finite values are written as 0 with a warning, never null",
+          "[apps][explanation]") {
   const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
   ExplanationRecord r = record({0.25, nan, inf}, 0.9, nan);
   r.relevance_sum = nan;
@@ -89,7 +90,8 @@ TEST_CASE("explanation: the reader rejects a malformed \"warnings\"", "[apps][ex
   const std::string base =
       R"({"schema":1,"id":"1","text":"a","prediction":"p","target":"p","method":"lrp","scores":{"p":1},"score":1,)"
       R"("tokens":[],"relevance_sum":0,"bias_relevance":1,"warnings":)";
-  CHECK_THROWS_WITH(parse_explanation_line(base + "\"x\"}", "f:3"), Contains("f:3: key \"warnings\": expected an array"));
+  CHECK_THROWS_WITH(parse_explanation_line(base + "\"x\"}", "f:3"),
+                    Contains("f:3: key \"warnings\": expected an array"));
   CHECK_THROWS_WITH(parse_explanation_line(base + "[1]}", "f:4"), Contains("warnings[0]: expected a string"));
   CHECK(parse_explanation_line(base + "[\"w\"]}", "f:5").warnings == std::vector<std::string>{"w"});
 }

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "explain/explanation.h"
 #include "core/utf8.h"
+#include "explain/explanation.h"
 #include "tests/catch.h"
 
 using namespace textlrp;
@@ -70,7 +70,8 @@ void reference_jsonl(std::string& out, const ExplanationRecord& r) {
     if (i) out.push_back(',');
     out += "{\"text\":";
     str(t.text);
-    if (t.begin && t.end) fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{}", *t.begin, *t.end);
+    if (t.begin && t.end)
+      fmt::format_to(std::back_inserter(out), ",\"begin\":{},\"end\":{}", *t.begin, *t.end);
     out += ",\"relevance\":";
     flt(t.relevance);
     if (t.oov) out += ",\"oov\":true";
@@ -121,10 +122,32 @@ void reference_jsonl(std::string& out, const ExplanationRecord& r) {
 // A random token: tricky pieces glued together, valid UTF-8 (invalid bytes replaced by U+FFFD
 // first, as --encoding replace does).
 std::string random_token(std::mt19937_64& rng) {
-  static const std::vector<std::string> pieces = {
-      "a", "word", "\"", "\\", "\\\"", "\n", "\r\n", "\t", std::string(1, '\0'), "\x01", "\x1f", "\x7f",
-      "<", ">", "&", "</script>", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac", "\xf0\x9f\x98\x80", "\xe2\x80\xa8",
-      "\xef\xbb\xbf", "/", "'", " ", "12345678", "longer-than-eight-bytes"};
+  static const std::vector<std::string> pieces = {"a",
+                                                  "word",
+                                                  "\"",
+                                                  "\\",
+                                                  "\\\"",
+                                                  "\n",
+                                                  "\r\n",
+                                                  "\t",
+                                                  std::string(1, '\0'),
+                                                  "\x01",
+                                                  "\x1f",
+                                                  "\x7f",
+                                                  "<",
+                                                  ">",
+                                                  "&",
+                                                  "</script>",
+                                                  "caf\xc3\xa9",
+                                                  "\xe6\x97\xa5\xe6\x9c\xac",
+                                                  "\xf0\x9f\x98\x80",
+                                                  "\xe2\x80\xa8",
+                                                  "\xef\xbb\xbf",
+                                                  "/",
+                                                  "'",
+                                                  " ",
+                                                  "12345678",
+                                                  "longer-than-eight-bytes"};
   std::uniform_int_distribution<std::size_t> pick(0, pieces.size() - 1), len(1, 4), byte(0, 255);
   std::string raw;
   for (std::size_t k = len(rng); k > 0; --k) {
@@ -192,7 +215,8 @@ bool same_as_written(double read, double v) {
 
 }  // namespace
 
-TEST_CASE("explanation writer: nlohmann::json reads back every string and number", "[apps][explanation][json]") {
+TEST_CASE("explanation writer: nlohmann::json reads back every string and number",
+          "[apps][explanation][json]") {
   std::mt19937_64 rng(14);
   for (const bool subword : {false, true}) {
     const ExplanationRecord r = random_record(rng, 300, subword);
@@ -236,7 +260,8 @@ TEST_CASE("explanation writer: nlohmann::json reads back every string and number
   }
 }
 
-TEST_CASE("explanation writer: the same bytes as the fmt-based writer it replaced", "[apps][explanation][json]") {
+TEST_CASE("explanation writer: the same bytes as the fmt-based writer it replaced",
+          "[apps][explanation][json]") {
   std::mt19937_64 rng(1406);
   for (int k = 0; k < 20; ++k) {
     ExplanationRecord r = random_record(rng, 20 + 15 * static_cast<std::size_t>(k), k % 2 == 1);
@@ -257,7 +282,8 @@ TEST_CASE("explanation writer: the same bytes as the fmt-based writer it replace
   }
 }
 
-TEST_CASE("explanation writer: non-finite numbers are written as 0 with a warning", "[apps][explanation][json]") {
+TEST_CASE("explanation writer: non-finite numbers are written as 0 with a warning",
+          "[apps][explanation][json]") {
   std::mt19937_64 rng(3);
   ExplanationRecord r = random_record(rng, 10, false);
   r.tokens[2].relevance = std::nan("");
@@ -270,7 +296,8 @@ TEST_CASE("explanation writer: non-finite numbers are written as 0 with a warnin
   REQUIRE(j["warnings"].back() == "2 non-finite value(s) (NaN or infinity) written as 0");
 }
 
-TEST_CASE("explanation writer: a document larger than the kept buffer, then a small one", "[apps][explanation][json]") {
+TEST_CASE("explanation writer: a document larger than the kept buffer, then a small one",
+          "[apps][explanation][json]") {
   // 12 MB of text needs a buffer past the 64 MiB the writer keeps between documents (its bound is
   // six bytes per byte of text); the buffer is released after it, and the next record is right.
   ExplanationRecord big;

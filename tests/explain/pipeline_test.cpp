@@ -17,9 +17,9 @@
 #include "tests/helpers.h"
 
 using namespace textlrp;
+using Catch::Matchers::Contains;
 using textlrp::test::TempDir;
 using textlrp::test::write_bytes;
-using Catch::Matchers::Contains;
 
 namespace {
 
@@ -70,7 +70,8 @@ TEST_CASE("explain pipeline: a corpus explained in input order by the library al
   REQUIRE(n == texts.size());
   REQUIRE(lines.size() == texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
-    const explain::ExplanationRecord r = explain::parse_explanation_line(lines[i], "line " + std::to_string(i + 1));
+    const explain::ExplanationRecord r =
+        explain::parse_explanation_line(lines[i], "line " + std::to_string(i + 1));
     CHECK(r.text == texts[i]);  // input order, whichever thread explained it
     // The BoW model's relevance is conserved: tokens + bias = score.
     CHECK(r.relevance_sum + r.bias_relevance == Approx(r.score).margin(1e-9));
@@ -101,12 +102,14 @@ TEST_CASE("corpora::InputOptions: exactly one of corpus and input", "[explain][c
   CHECK(stdin_corpus.reads_stdin());
 }
 
-TEST_CASE("explain pipeline: append_explanation's fast path writes append_jsonl(explain_example) byte for byte",
-          "[explain][json]") {
+TEST_CASE(
+    "explain pipeline: append_explanation's fast path writes append_jsonl(explain_example) byte for byte",
+    "[explain][json]") {
   TempDir tmp;
   const explain::Model model = spam_model(tmp.path() / "model");
   std::mt19937 rng(20261206);
-  const std::vector<std::string> words = {"free", "meeting", "zebra", "\"q\"", "a\\b", "<&>", "\xc3\xbc", "\t", "Free"};
+  const std::vector<std::string> words = {"free", "meeting",  "zebra", "\"q\"", "a\\b",
+                                          "<&>",  "\xc3\xbc", "\t",    "Free"};
   lrp::ExplainOptions eo;
   eo.rules = model.classifier->default_rules();
   const std::vector<explain::TargetSpec> targets = {explain::TargetSpec::parse("predicted", model),

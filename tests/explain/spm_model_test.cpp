@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
+#include "core/file.h"
 #include "explain/explanation.h"
 #include "explain/model.h"
 #include "explain/pipeline.h"
-#include "core/error.h"
-#include "core/file.h"
 #include "lrp/models/bow_classifier.h"
 #include "nlp/sentencepiece_tokenizer.h"
 #include "tests/catch.h"
@@ -94,8 +94,8 @@ TEST_CASE("spm model: the directory carries its tokenizer, ids are piece ids, wo
     check_words(r);
     std::vector<std::string> words;
     for (const auto& w : *r.words) words.push_back(w.text);
-    CHECK(words == std::vector<std::string>{"The", "curious", "caf\xc3\xa9", "cat", "\xf0\x9f\x98\x80", "reads",
-                                            "!"});
+    CHECK(words ==
+          std::vector<std::string>{"The", "curious", "caf\xc3\xa9", "cat", "\xf0\x9f\x98\x80", "reads", "!"});
     // The JSONL line round trips, words included.
     std::string line;
     append_jsonl(line, r);
@@ -182,12 +182,14 @@ TEST_CASE("spm model: malformed words in a JSONL record are FormatErrors", "[app
   CHECK(parse_explanation_line(head + R"("words":[{"text":"ab","begin":0,"end":2,"relevance":1}]})", "f:1")
             .words->size() == 1);
   CHECK_THROWS_WITH(parse_explanation_line(head + R"("words":{}})", "f:2"), Contains("f:2: key \"words\""));
-  CHECK_THROWS_WITH(parse_explanation_line(head + R"("words":[{"text":"ab","begin":0,"end":9,"relevance":1}]})", "f:3"),
-                    Contains("words[0]: span [0, 9) is outside the text"));
+  CHECK_THROWS_WITH(
+      parse_explanation_line(head + R"("words":[{"text":"ab","begin":0,"end":9,"relevance":1}]})", "f:3"),
+      Contains("words[0]: span [0, 9) is outside the text"));
   CHECK_THROWS_WITH(parse_explanation_line(head + R"("words":[{"text":"ab","begin":0,"end":2}]})", "f:4"),
                     Contains("words[0]: missing key \"relevance\""));
-  CHECK_THROWS_WITH(parse_explanation_line(head + R"("words":[{"text":1,"begin":0,"end":2,"relevance":1}]})", "f:5"),
-                    Contains("words[0]: key \"text\""));
+  CHECK_THROWS_WITH(
+      parse_explanation_line(head + R"("words":[{"text":1,"begin":0,"end":2,"relevance":1}]})", "f:5"),
+      Contains("words[0]: key \"text\""));
 }
 
 }  // namespace textlrp::explain

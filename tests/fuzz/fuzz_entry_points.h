@@ -34,8 +34,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "explain/explanation.h"
-#include "explain/model.h"
 #include "core/error.h"
 #include "core/file.h"
 #include "core/npy.h"
@@ -49,6 +47,8 @@
 #include "embeddings/glove.h"
 #include "embeddings/load.h"
 #include "embeddings/word2vec.h"
+#include "explain/explanation.h"
+#include "explain/model.h"
 #include "lrp/models/bow_classifier.h"
 #include "nlp/sentencepiece_tokenizer.h"
 #include "nlp/tokenizer.h"
@@ -115,7 +115,8 @@ inline void run_safetensors(std::string_view data) {
   for (const std::string& name : store.names()) {
     const TensorInfo& info = store.info(name);
     TEXTLRP_FUZZ_CHECK(info.begin <= info.end);
-    TEXTLRP_FUZZ_CHECK(static_cast<std::uint64_t>(info.numel()) * dtype_size(info.dtype) == info.end - info.begin);
+    TEXTLRP_FUZZ_CHECK(static_cast<std::uint64_t>(info.numel()) * dtype_size(info.dtype) ==
+                       info.end - info.begin);
     const std::vector<std::int64_t> any(info.shape.size(), -1);
     try {
       const std::vector<float> f = store.floats(name, any);
@@ -194,7 +195,8 @@ inline void run_sst(std::string_view data) {
   corpora::CorpusOptions options;
   options.sst_phrases = (sel & 1) != 0;
   const std::filesystem::path& path = mem_file().set(data);
-  auto reader = (sel & 2) ? corpora::open_sst_binary_corpus(path, options) : corpora::open_sst_corpus(path, options);
+  auto reader =
+      (sel & 2) ? corpora::open_sst_binary_corpus(path, options) : corpora::open_sst_corpus(path, options);
   corpora::Example ex;
   std::size_t n = 0;
   while (reader->next(ex)) {
@@ -232,8 +234,9 @@ inline void run_csv(std::string_view data) {
   const auto sel = static_cast<unsigned char>(data[0]);
   data.remove_prefix(1);
   corpora::CorpusOptions options;
-  options.csv_header = (sel & 3) == 1 ? corpora::CsvHeader::kYes : (sel & 3) == 2 ? corpora::CsvHeader::kNo
-                                                                                  : corpora::CsvHeader::kAuto;
+  options.csv_header = (sel & 3) == 1   ? corpora::CsvHeader::kYes
+                       : (sel & 3) == 2 ? corpora::CsvHeader::kNo
+                                        : corpora::CsvHeader::kAuto;
   options.encoding = ((sel >> 2) & 3) == 1   ? corpora::Encoding::kReplace
                      : ((sel >> 2) & 3) == 2 ? corpora::Encoding::kLatin1
                                              : corpora::Encoding::kUtf8;
@@ -273,7 +276,8 @@ inline void run_explanations(std::string_view data) {
       if (t.begin) TEXTLRP_FUZZ_CHECK(*t.begin <= *t.end && *t.end <= r.text.size());
     }
     if (r.words) {
-      for (const explain::WordRelevance& w : *r.words) TEXTLRP_FUZZ_CHECK(w.begin <= w.end && w.end <= r.text.size());
+      for (const explain::WordRelevance& w : *r.words)
+        TEXTLRP_FUZZ_CHECK(w.begin <= w.end && w.end <= r.text.size());
     }
     std::string out;
     explain::append_jsonl(out, r);
@@ -284,8 +288,9 @@ inline void run_explanations(std::string_view data) {
     TEXTLRP_FUZZ_CHECK(back.prediction == r.prediction && back.target == r.target && back.rule == r.rule);
     TEXTLRP_FUZZ_CHECK(back.tokens.size() == r.tokens.size());
     for (std::size_t i = 0; i < r.tokens.size(); ++i) {
-      TEXTLRP_FUZZ_CHECK(back.tokens[i].text == r.tokens[i].text && back.tokens[i].begin == r.tokens[i].begin &&
-                         back.tokens[i].end == r.tokens[i].end && back.tokens[i].oov == r.tokens[i].oov);
+      TEXTLRP_FUZZ_CHECK(back.tokens[i].text == r.tokens[i].text &&
+                         back.tokens[i].begin == r.tokens[i].begin && back.tokens[i].end == r.tokens[i].end &&
+                         back.tokens[i].oov == r.tokens[i].oov);
     }
     TEXTLRP_FUZZ_CHECK(back.words.has_value() == r.words.has_value());
     TEXTLRP_FUZZ_CHECK(back.scores.size() == r.scores.size());
@@ -298,11 +303,10 @@ inline void run_explanations(std::string_view data) {
 // must be an InvalidArgument). The spans must satisfy what tokenizer.h and sentencepiece_tokenizer.h
 // promise; SentencePiece pieces are then grouped by word (nlp/word_groups.h).
 struct Tokenizers {
-  nlp::IcuWordTokenizer icu[4] = {
-      nlp::IcuWordTokenizer({.lowercase = false, .keep_punctuation = false}),
-      nlp::IcuWordTokenizer({.lowercase = true, .keep_punctuation = false}),
-      nlp::IcuWordTokenizer({.lowercase = false, .keep_punctuation = true}),
-      nlp::IcuWordTokenizer({.lowercase = true, .keep_punctuation = true})};
+  nlp::IcuWordTokenizer icu[4] = {nlp::IcuWordTokenizer({.lowercase = false, .keep_punctuation = false}),
+                                  nlp::IcuWordTokenizer({.lowercase = true, .keep_punctuation = false}),
+                                  nlp::IcuWordTokenizer({.lowercase = false, .keep_punctuation = true}),
+                                  nlp::IcuWordTokenizer({.lowercase = true, .keep_punctuation = true})};
   nlp::SentencePieceTokenizer unigram_bytes{source_path("tests/data/nlp/tiny_unigram_bytes.model")};
   nlp::SentencePieceTokenizer bpe{source_path("tests/data/nlp/tiny_bpe.model")};
 };
@@ -358,7 +362,8 @@ inline void run_tokenizer(std::string_view data) {
     case 1:
     case 2: {
       const nlp::SentencePieceTokenizer& spm = (sel % 4 == 1) ? t.unigram_bytes : t.bpe;
-      const nlp::SentencePieceTokenizer::Encoding enc = valid_input_only(valid, [&] { return spm.encode(data); });
+      const nlp::SentencePieceTokenizer::Encoding enc =
+          valid_input_only(valid, [&] { return spm.encode(data); });
       TEXTLRP_FUZZ_CHECK(enc.tokens.size() == enc.ids.size());
       check_spans(data, enc.tokens);
       for (const int id : enc.ids) {
@@ -451,9 +456,14 @@ struct Target {
   void (*run)(std::string_view);
 };
 inline constexpr Target kTargets[] = {
-    {"safetensors", run_safetensors}, {"npy", run_npy},     {"embeddings", run_embeddings},
-    {"config", run_config},           {"sst", run_sst},     {"jsonl", run_jsonl},
-    {"tokenizer", run_tokenizer},     {"explanations", run_explanations},
+    {"safetensors", run_safetensors},
+    {"npy", run_npy},
+    {"embeddings", run_embeddings},
+    {"config", run_config},
+    {"sst", run_sst},
+    {"jsonl", run_jsonl},
+    {"tokenizer", run_tokenizer},
+    {"explanations", run_explanations},
     {"csv", run_csv},
 };
 

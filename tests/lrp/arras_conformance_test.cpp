@@ -43,7 +43,8 @@ ExplainOptions lrp_options(const BiLstmClassifier& m, double bias_factor, int ta
 
 }  // namespace
 
-TEST_CASE("bilstm: matches the reference NumPy code of Arras et al. on 100 SST sentences", "[lrp][bilstm][shared]") {
+TEST_CASE("bilstm: matches the reference NumPy code of Arras et al. on 100 SST sentences",
+          "[lrp][bilstm][shared]") {
   const auto dir = test::shared_data_path("arras-bilstm");
   if (dir.empty() || !std::filesystem::exists(dir / "Wxh_Left.npy")) {
     WARN("../shared/data/arras-bilstm is absent; skipping");
@@ -59,13 +60,15 @@ TEST_CASE("bilstm: matches the reference NumPy code of Arras et al. on 100 SST s
   REQUIRE(sentences.size() == 100);
 
   std::map<std::string, double> max_err;  // setting -> max over sentences of max_t |ours - ref| / max_t |ref|
-  double max_score_err = 0, max_conservation = 0, max_rest_err = 0, max_score_err32 = 0, max_conservation32 = 0;
-  auto compare = [&](const std::string& setting, const std::vector<double>& ours, const nlohmann::json& theirs,
-                     int sent_no, double tolerance = 1e-4) {
+  double max_score_err = 0, max_conservation = 0, max_rest_err = 0, max_score_err32 = 0,
+         max_conservation32 = 0;
+  auto compare = [&](const std::string& setting, const std::vector<double>& ours,
+                     const nlohmann::json& theirs, int sent_no, double tolerance = 1e-4) {
     REQUIRE(ours.size() == theirs.size());
     double scale = 0, err = 0;
     for (const auto& v : theirs) scale = std::max(scale, std::abs(v.get<double>()));
-    for (std::size_t t = 0; t < ours.size(); ++t) err = std::max(err, std::abs(ours[t] - theirs[t].get<double>()));
+    for (std::size_t t = 0; t < ours.size(); ++t)
+      err = std::max(err, std::abs(ours[t] - theirs[t].get<double>()));
     err /= std::max(scale, 1e-300);
     max_err[setting] = std::max(max_err[setting], err);
     INFO("sentence " << sent_no << ", " << setting << ": relative error " << err);
@@ -103,8 +106,8 @@ TEST_CASE("bilstm: matches the reference NumPy code of Arras et al. on 100 SST s
     const double rest_err = std::abs(r_rest - s.at("lrp_bf1").at("R_rest").get<double>());
     max_rest_err = std::max(max_rest_err, rest_err);
     CHECK(rest_err <= 1e-4 * std::max(1.0, std::abs(scores[target])));
-    compare("lrp bf0 true class", m.explain(ids, lrp_options(m, 0.0, true_class)).relevance, s.at("lrp_bf0_true_class"),
-            sent_no);
+    compare("lrp bf0 true class", m.explain(ids, lrp_options(m, 0.0, true_class)).relevance,
+            s.at("lrp_bf0_true_class"), sent_no);
     // The same LRP in float32 (--precision float32): the same class, scores within 1e-5, relevance
     // conserved to 1e-5 with bias factor 1, word relevances within 1e-3·max|ref| (measured: 7e-5 for
     // bias factor 0, 2.3e-4 for bias factor 1; the forward pass's float32 rounding, ~1e-7, is divided
@@ -112,15 +115,17 @@ TEST_CASE("bilstm: matches the reference NumPy code of Arras et al. on 100 SST s
     const Explanation bf0_32 = m.explain(ids, lrp_options(m, 0.0, -1, Precision::kFloat32));
     REQUIRE(bf0_32.target == target);
     for (Index c = 0; c < bf0_32.scores.size(); ++c) {
-      const double err = std::abs(static_cast<double>(bf0_32.scores[c]) - ref_scores[static_cast<std::size_t>(c)]);
+      const double err =
+          std::abs(static_cast<double>(bf0_32.scores[c]) - ref_scores[static_cast<std::size_t>(c)]);
       max_score_err32 = std::max(max_score_err32, err);
       CHECK(err <= 1e-5);
     }
     compare("float32 lrp bf0", bf0_32.relevance, s.at("lrp_bf0").at("word"), sent_no, 1e-3);
     const Explanation bf1_32 = m.explain(ids, lrp_options(m, 1.0, -1, Precision::kFloat32));
     compare("float32 lrp bf1", bf1_32.relevance, s.at("lrp_bf1").at("word"), sent_no, 1e-3);
-    const double conservation32 = std::abs(std::accumulate(bf1_32.relevance.begin(), bf1_32.relevance.end(), 0.0) +
-                                           bf1_32.bias_relevance - ref_scores[static_cast<std::size_t>(target)]);
+    const double conservation32 =
+        std::abs(std::accumulate(bf1_32.relevance.begin(), bf1_32.relevance.end(), 0.0) +
+                 bf1_32.bias_relevance - ref_scores[static_cast<std::size_t>(target)]);
     CHECK(conservation32 <= 1e-5);
     compare("float32 lrp bf0 true class",
             m.explain(ids, lrp_options(m, 0.0, true_class, Precision::kFloat32)).relevance,
@@ -137,7 +142,8 @@ TEST_CASE("bilstm: matches the reference NumPy code of Arras et al. on 100 SST s
   }
   REQUIRE(max_err.size() == 9);
   std::string summary = fmt::format(
-      "arras-bilstm conformance over 100 sentences: max score error {:.2e} (float32 {:.2e}); bf1 conservation "
+      "arras-bilstm conformance over 100 sentences: max score error {:.2e} (float32 {:.2e}); bf1 "
+      "conservation "
       "{:.2e} (float32 {:.2e}); R_rest {:.2e}",
       max_score_err, max_score_err32, max_conservation, max_conservation32, max_rest_err);
   for (const auto& [setting, err] : max_err) summary += fmt::format("; {} {:.2e}", setting, err);
@@ -165,7 +171,8 @@ TEST_CASE("bilstm: matches the reference per dimension on the notebook example",
   for (const auto& [key, ours] : states) {
     const auto theirs = fwd.at(key).get<std::vector<double>>();
     REQUIRE(static_cast<Index>(theirs.size()) == ours.size());
-    for (Index k = 0; k < ours.size(); ++k) CHECK(std::abs(ours[k] - theirs[static_cast<std::size_t>(k)]) < 1e-12);
+    for (Index k = 0; k < ours.size(); ++k)
+      CHECK(std::abs(ours[k] - theirs[static_cast<std::size_t>(k)]) < 1e-12);
   }
   const BiLstmClassifier::Relevance r = m.relevance(trace, ex.at("target_class").get<int>(), {});
   double err = 0, scale = 0;
@@ -184,5 +191,6 @@ TEST_CASE("bilstm: matches the reference per dimension on the notebook example",
   }
   CHECK(err <= 1e-9 * scale);
   CHECK(r.r_rest == 0);
-  WARN(fmt::format("arras-bilstm notebook example: per-dimension LRP error {:.2e} (max |R| {:.3f})", err, scale));
+  WARN(fmt::format("arras-bilstm notebook example: per-dimension LRP error {:.2e} (max |R| {:.3f})", err,
+                   scale));
 }

@@ -91,7 +91,8 @@ std::vector<double> old_cnn(const CnnClassifier& m, std::span<const TokenId> ids
     }
     case Method::kGradientInput: {
       const Mat g = gradient();
-      for (std::size_t t = 0; t < n; ++t) rel[t] = g.row(static_cast<Index>(t)).dot(trace.x.row(static_cast<Index>(t)));
+      for (std::size_t t = 0; t < n; ++t)
+        rel[t] = g.row(static_cast<Index>(t)).dot(trace.x.row(static_cast<Index>(t)));
       break;
     }
     case Method::kIntegratedGradients: {
@@ -122,9 +123,10 @@ std::vector<double> old_cnn(const CnnClassifier& m, std::span<const TokenId> ids
   return rel;
 }
 
-std::vector<double> old_bilstm(const BiLstmClassifier& m, std::span<const TokenId> all_ids, Method method, int target,
-                               int ig_steps) {
-  const std::span<const TokenId> ids = all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(m.max_tokens())));
+std::vector<double> old_bilstm(const BiLstmClassifier& m, std::span<const TokenId> all_ids, Method method,
+                               int target, int ig_steps) {
+  const std::span<const TokenId> ids =
+      all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(m.max_tokens())));
   BiLstmClassifier::Trace trace;
   const VecD s = m.forward(ids, &trace);
   const Index T = static_cast<Index>(ids.size());
@@ -270,7 +272,8 @@ TEST_CASE("baselines: the BiLSTM's folded ig sum equals the step-by-step gradien
   }
 }
 
-TEST_CASE("baselines: a batch of inputs of different lengths equals one input at a time", "[lrp][baselines]") {
+TEST_CASE("baselines: a batch of inputs of different lengths equals one input at a time",
+          "[lrp][baselines]") {
   const CnnClassifier cnn = random_cnn(5);
   const BiLstmClassifier lstm = random_bilstm(5);
   const Classifier* models[] = {&cnn, &lstm};
@@ -278,7 +281,8 @@ TEST_CASE("baselines: a batch of inputs of different lengths equals one input at
     const Differentiable* d = c->differentiable();
     REQUIRE(d != nullptr);
     std::vector<std::vector<TokenId>> docs;
-    for (std::size_t len : {0u, 1u, 2u, 6u, 11u, 3u}) docs.push_back(random_ids(len, 40 + static_cast<unsigned>(len)));
+    for (std::size_t len : {0u, 1u, 2u, 6u, 11u, 3u})
+      docs.push_back(random_ids(len, 40 + static_cast<unsigned>(len)));
     std::vector<MatD64> xs;
     for (const auto& doc : docs) xs.push_back(d->embed(doc).x);
     MatD64 batch_s;
@@ -291,19 +295,22 @@ TEST_CASE("baselines: a batch of inputs of different lengths equals one input at
       INFO(c->architecture() << " input " << b);
       const Vec one = c->scores(docs[b]);
       for (Index k = 0; k < one.size(); ++k) {
-        CHECK(std::abs(s(static_cast<Index>(b), k) - one[k]) <= tol * std::max(1.0, std::abs(double(one[k]))) + 1e-7);
+        CHECK(std::abs(s(static_cast<Index>(b), k) - one[k]) <=
+              tol * std::max(1.0, std::abs(double(one[k]))) + 1e-7);
         CHECK(batch_s(static_cast<Index>(b), k) == s(static_cast<Index>(b), k));
       }
       const std::vector<MatD64> alone = d->batch_gradients(std::span<const MatD64>(&xs[b], 1), 2);
       REQUIRE(g[b].rows() == xs[b].rows());
       REQUIRE(alone[0].rows() == xs[b].rows());
       if (xs[b].rows() == 0) continue;  // (maxCoeff of an empty matrix is undefined)
-      CHECK((g[b] - alone[0]).cwiseAbs().maxCoeff() <= (tol == 0 ? 0.0 : 1e-5 * std::max(1.0, alone[0].cwiseAbs().maxCoeff())));
+      CHECK((g[b] - alone[0]).cwiseAbs().maxCoeff() <=
+            (tol == 0 ? 0.0 : 1e-5 * std::max(1.0, alone[0].cwiseAbs().maxCoeff())));
     }
   }
 }
 
-TEST_CASE("baselines: gradients match finite differences, ig is complete, occlusion rescores", "[lrp][baselines]") {
+TEST_CASE("baselines: gradients match finite differences, ig is complete, occlusion rescores",
+          "[lrp][baselines]") {
   const BiLstmClassifier lstm = random_bilstm(7);
   const CnnClassifier cnn = random_cnn(7);
   const std::vector<TokenId> ids = {3, 1, 4, 1, 5, 9, 2, 6};

@@ -70,7 +70,8 @@ TEST_CASE("bert: matches the tiny-bert reference logits and explanations", "[lrp
       if (method != BertMethod::kSensitivity) {
         const double rest = doc.at("rest").at(key).get<double>();
         const double share = doc.at("position_type_share").at(key).get<double>();
-        CHECK(std::abs(e.bias_relevance - rest) <= 1e-4 * std::max(1.0, std::abs(rest)) * static_cast<double>(r.size()));
+        CHECK(std::abs(e.bias_relevance - rest) <=
+              1e-4 * std::max(1.0, std::abs(rest)) * static_cast<double>(r.size()));
         CHECK(std::abs(e.position_type_share - share) <=
               1e-4 * std::max(1.0, std::abs(share)) * static_cast<double>(r.size()));
       }

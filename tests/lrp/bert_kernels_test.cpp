@@ -24,17 +24,18 @@ struct BertKernels {
   void (*bias_gelu)(float*, const float*, isize, isize, float*);
   void (*gelu_backward)(float*, const float*, isize, bool);
   void (*add_bias)(float*, const float*, isize, isize);
-  void (*add_layer_norm)(const float*, const float*, const float*, isize, isize, const float*, const float*, float,
-                         float*, float*, float*);
-  void (*layer_norm_backward)(const float*, const float*, const float*, const float*, isize, isize, bool, float*);
+  void (*add_layer_norm)(const float*, const float*, const float*, isize, isize, const float*, const float*,
+                         float, float*, float*, float*);
+  void (*layer_norm_backward)(const float*, const float*, const float*, const float*, isize, isize, bool,
+                              float*);
   void (*softmax_rows)(float*, isize, isize, isize, float);
   void (*softmax_backward)(const float*, const float*, isize, isize, float, float*);
 };
 
-#define TEXTLRP_BERT_KERNELS(NS)                                                                      \
-  BertKernels {                                                                                        \
-    #NS, &NS::bert_bias_gelu, &NS::bert_gelu_backward, &NS::bert_add_bias, &NS::bert_add_layer_norm,  \
-        &NS::bert_layer_norm_backward, &NS::bert_softmax_rows, &NS::bert_softmax_backward              \
+#define TEXTLRP_BERT_KERNELS(NS)                                                                     \
+  BertKernels {                                                                                      \
+#NS, &NS::bert_bias_gelu, &NS::bert_gelu_backward, &NS::bert_add_bias, &NS::bert_add_layer_norm, \
+        &NS::bert_layer_norm_backward, &NS::bert_softmax_rows, &NS::bert_softmax_backward            \
   }
 
 std::vector<BertKernels> runnable() {
@@ -68,7 +69,8 @@ double gelu_derivative(double x) {
 
 }  // namespace
 
-TEST_CASE("bert kernels: GELU and its backward factors at every runnable level match std::erf", "[lrp][isa][bert]") {
+TEST_CASE("bert kernels: GELU and its backward factors at every runnable level match std::erf",
+          "[lrp][isa][bert]") {
   const isize rows = 3, cols = 37;  // not a multiple of any vector width
   std::vector<float> u0 = uniform(static_cast<std::size_t>(rows * cols), -6.0f, 6.0f, 1);
   u0[0] = 0.0f;  // the identity rule's stabiliser: 0 · Φ(0) / 1e-10 = 0
@@ -82,14 +84,16 @@ TEST_CASE("bert kernels: GELU and its backward factors at every runnable level m
     std::vector<float> u = u0, m(u.size());
     k.bias_gelu(u.data(), bias.data(), rows, cols, m.data());
     for (isize i = 0; i < rows * cols; ++i) {
-      const double x = static_cast<double>(u0[static_cast<std::size_t>(i)]) + bias[static_cast<std::size_t>(i % cols)];
+      const double x =
+          static_cast<double>(u0[static_cast<std::size_t>(i)]) + bias[static_cast<std::size_t>(i % cols)];
       REQUIRE(u[static_cast<std::size_t>(i)] == Approx(x).margin(1e-6));
       REQUIRE(m[static_cast<std::size_t>(i)] == Approx(gelu(x)).epsilon(1e-5).margin(1e-6));
     }
     // In place (m == u), no bias.
     std::vector<float> v = u0;
     k.bias_gelu(v.data(), nullptr, rows, cols, v.data());
-    for (std::size_t i = 0; i < v.size(); ++i) REQUIRE(v[i] == Approx(gelu(u0[i])).epsilon(1e-5).margin(1e-6));
+    for (std::size_t i = 0; i < v.size(); ++i)
+      REQUIRE(v[i] == Approx(gelu(u0[i])).epsilon(1e-5).margin(1e-6));
     for (const bool lrp : {true, false}) {
       std::vector<float> g = g0;
       k.gelu_backward(g.data(), u0.data(), rows * cols, lrp);
@@ -102,7 +106,8 @@ TEST_CASE("bert kernels: GELU and its backward factors at every runnable level m
     }
     std::vector<float> y = u0;
     k.add_bias(y.data(), bias.data(), rows, cols);
-    for (std::size_t i = 0; i < y.size(); ++i) REQUIRE(y[i] == u0[i] + bias[i % static_cast<std::size_t>(cols)]);
+    for (std::size_t i = 0; i < y.size(); ++i)
+      REQUIRE(y[i] == u0[i] + bias[i % static_cast<std::size_t>(cols)]);
   }
 }
 
@@ -146,17 +151,18 @@ TEST_CASE("bert kernels: LayerNorm with bias and residual, and both backward pas
   for (const auto& k : runnable()) {
     INFO(k.level);
     std::vector<float> out(n), xh(n), sv(static_cast<std::size_t>(rows));
-    k.add_layer_norm(x.data(), bias.data(), res.data(), rows, cols, gamma.data(), beta.data(), eps, out.data(),
-                     xh.data(), sv.data());
+    k.add_layer_norm(x.data(), bias.data(), res.data(), rows, cols, gamma.data(), beta.data(), eps,
+                     out.data(), xh.data(), sv.data());
     for (std::size_t i = 0; i < n; ++i) {
       REQUIRE(out[i] == Approx(y[i]).margin(1e-5));
       REQUIRE(xh[i] == Approx(xhat[i]).margin(1e-5));
     }
-    for (isize r = 0; r < rows; ++r) REQUIRE(sv[static_cast<std::size_t>(r)] == Approx(s[static_cast<std::size_t>(r)]).epsilon(1e-5));
+    for (isize r = 0; r < rows; ++r)
+      REQUIRE(sv[static_cast<std::size_t>(r)] == Approx(s[static_cast<std::size_t>(r)]).epsilon(1e-5));
     // Without bias and residual, without a cache, in place: LN(x).
     std::vector<float> in_place = x, ref_out(n);
-    k.add_layer_norm(in_place.data(), nullptr, nullptr, rows, cols, gamma.data(), beta.data(), eps, in_place.data(),
-                     nullptr, nullptr);
+    k.add_layer_norm(in_place.data(), nullptr, nullptr, rows, cols, gamma.data(), beta.data(), eps,
+                     in_place.data(), nullptr, nullptr);
     std::vector<float> zeros(n, 0.0f), zero_bias(static_cast<std::size_t>(cols), 0.0f);
     k.add_layer_norm(x.data(), zero_bias.data(), zeros.data(), rows, cols, gamma.data(), beta.data(), eps,
                      ref_out.data(), nullptr, nullptr);
@@ -167,14 +173,17 @@ TEST_CASE("bert kernels: LayerNorm with bias and residual, and both backward pas
       k.layer_norm_backward(gy.data(), gamma.data(), xh.data(), sv.data(), rows, cols, lrp, gx.data());
       for (std::size_t i = 0; i < n; ++i) REQUIRE(gx[i] == Approx(lrp ? gx_lrp[i] : gx_grad[i]).margin(1e-5));
       std::vector<float> g_in_place = gy;
-      k.layer_norm_backward(g_in_place.data(), gamma.data(), xh.data(), sv.data(), rows, cols, lrp, g_in_place.data());
+      k.layer_norm_backward(g_in_place.data(), gamma.data(), xh.data(), sv.data(), rows, cols, lrp,
+                            g_in_place.data());
       REQUIRE(g_in_place == gx);
     }
   }
 }
 
-TEST_CASE("bert kernels: scaled row softmax (with a leading dimension) and its backward pass at every runnable level",
-          "[lrp][isa][bert]") {
+TEST_CASE(
+    "bert kernels: scaled row softmax (with a leading dimension) and its backward pass at every runnable "
+    "level",
+    "[lrp][isa][bert]") {
   const isize rows = 5, cols = 19, ld = 23;
   const float scale = 0.125f, alpha = 0.5f;
   const std::vector<float> z0 = uniform(static_cast<std::size_t>(rows * ld), -30.0f, 30.0f, 10);
@@ -186,15 +195,19 @@ TEST_CASE("bert kernels: scaled row softmax (with a leading dimension) and its b
     std::vector<float> a(static_cast<std::size_t>(rows * cols));
     for (isize r = 0; r < rows; ++r) {
       double mx = -1e300, sum = 0;
-      for (isize c = 0; c < cols; ++c) mx = std::max(mx, scale * static_cast<double>(z0[static_cast<std::size_t>(r * ld + c)]));
-      for (isize c = 0; c < cols; ++c) sum += std::exp(scale * static_cast<double>(z0[static_cast<std::size_t>(r * ld + c)]) - mx);
+      for (isize c = 0; c < cols; ++c)
+        mx = std::max(mx, scale * static_cast<double>(z0[static_cast<std::size_t>(r * ld + c)]));
+      for (isize c = 0; c < cols; ++c)
+        sum += std::exp(scale * static_cast<double>(z0[static_cast<std::size_t>(r * ld + c)]) - mx);
       for (isize c = 0; c < cols; ++c) {
-        const double p = std::exp(scale * static_cast<double>(z0[static_cast<std::size_t>(r * ld + c)]) - mx) / sum;
+        const double p =
+            std::exp(scale * static_cast<double>(z0[static_cast<std::size_t>(r * ld + c)]) - mx) / sum;
         REQUIRE(z[static_cast<std::size_t>(r * ld + c)] == Approx(p).epsilon(1e-5).margin(1e-7));
         a[static_cast<std::size_t>(r * cols + c)] = z[static_cast<std::size_t>(r * ld + c)];
       }
       // The padding between rows is untouched.
-      for (isize c = cols; c < ld; ++c) REQUIRE(z[static_cast<std::size_t>(r * ld + c)] == z0[static_cast<std::size_t>(r * ld + c)]);
+      for (isize c = cols; c < ld; ++c)
+        REQUIRE(z[static_cast<std::size_t>(r * ld + c)] == z0[static_cast<std::size_t>(r * ld + c)]);
     }
     std::vector<float> gz(a.size());
     k.softmax_backward(ga.data(), a.data(), rows, cols, alpha, gz.data());
@@ -239,14 +252,15 @@ TEST_CASE("bert kernels: results do not depend on the buffers' alignment", "[lrp
       k.bias_gelu(u.data() + off, bias.data(), rows, cols, m.data() + off);
       k.gelu_backward(g.data() + off, u.data() + off, rows * cols, false);
       std::vector<float> y = at(std::vector<float>(rows * cols)), xhat = y, s(rows);
-      k.add_layer_norm(u.data() + off, nullptr, nullptr, rows, cols, gamma.data(), beta.data(), 1e-12f, y.data() + off,
-                       xhat.data() + off, s.data());
+      k.add_layer_norm(u.data() + off, nullptr, nullptr, rows, cols, gamma.data(), beta.data(), 1e-12f,
+                       y.data() + off, xhat.data() + off, s.data());
       std::vector<float> z = at(u0);
       k.softmax_rows(z.data() + off, rows, cols, cols, 0.125f);
       std::vector<float> gz = at(std::vector<float>(rows * cols));
       k.softmax_backward(g.data() + off, z.data() + off, rows, cols, 1.0f, gz.data() + off);
       std::vector<std::vector<float>> outs;
-      for (const std::vector<float>* v : {&m, &g, &y, &z, &gz}) outs.emplace_back(v->begin() + off, v->begin() + off + rows * cols);
+      for (const std::vector<float>* v : {&m, &g, &y, &z, &gz})
+        outs.emplace_back(v->begin() + off, v->begin() + off + rows * cols);
       if (off == 0) {
         ref = outs;
       } else {

@@ -149,14 +149,27 @@ TensorWriter hf_writer(const BertConfig& c, const BertWeights& w) {
 nlohmann::json hf_config(const BertConfig& c) {
   nlohmann::json j;
   if (c.architecture == BertArchitecture::kBert) {
-    j = {{"architectures", {"BertForSequenceClassification"}}, {"model_type", "bert"}, {"vocab_size", c.vocab_size},
-         {"hidden_size", c.hidden}, {"num_hidden_layers", c.layers}, {"num_attention_heads", c.heads},
-         {"intermediate_size", c.intermediate}, {"hidden_act", "gelu"}, {"max_position_embeddings", c.max_positions},
-         {"type_vocab_size", c.type_vocab}, {"layer_norm_eps", 1e-12}};
+    j = {{"architectures", {"BertForSequenceClassification"}},
+         {"model_type", "bert"},
+         {"vocab_size", c.vocab_size},
+         {"hidden_size", c.hidden},
+         {"num_hidden_layers", c.layers},
+         {"num_attention_heads", c.heads},
+         {"intermediate_size", c.intermediate},
+         {"hidden_act", "gelu"},
+         {"max_position_embeddings", c.max_positions},
+         {"type_vocab_size", c.type_vocab},
+         {"layer_norm_eps", 1e-12}};
   } else {
-    j = {{"architectures", {"DistilBertForSequenceClassification"}}, {"model_type", "distilbert"},
-         {"vocab_size", c.vocab_size}, {"dim", c.hidden}, {"n_layers", c.layers}, {"n_heads", c.heads},
-         {"hidden_dim", c.intermediate}, {"activation", "gelu"}, {"max_position_embeddings", c.max_positions}};
+    j = {{"architectures", {"DistilBertForSequenceClassification"}},
+         {"model_type", "distilbert"},
+         {"vocab_size", c.vocab_size},
+         {"dim", c.hidden},
+         {"n_layers", c.layers},
+         {"n_heads", c.heads},
+         {"hidden_dim", c.intermediate},
+         {"activation", "gelu"},
+         {"max_position_embeddings", c.max_positions}};
   }
   j["id2label"] = {{"0", "a"}, {"1", "b"}, {"2", "c"}};
   return j;
@@ -197,7 +210,8 @@ std::string to_half(const std::string& bytes, bool bf16) {
       store_le<std::uint16_t>(buf, v);
       out_data.append(buf, 2);
     }
-    h[name] = {{"dtype", bf16 ? "BF16" : "F16"}, {"shape", t["shape"]}, {"data_offsets", {begin, out_data.size()}}};
+    h[name] = {
+        {"dtype", bf16 ? "BF16" : "F16"}, {"shape", t["shape"]}, {"data_offsets", {begin, out_data.size()}}};
   }
   std::string hs = h.dump();
   while ((8 + hs.size()) % 8 != 0) hs.push_back(' ');
@@ -275,7 +289,8 @@ TEST_CASE("bert: the gradient matches finite differences of the logit", "[lrp][b
   }
 }
 
-TEST_CASE("bert: AttnLRP halves the value path; CP-LRP keeps it whole (hand-computed, one piece)", "[lrp][bert]") {
+TEST_CASE("bert: AttnLRP halves the value path; CP-LRP keeps it whole (hand-computed, one piece)",
+          "[lrp][bert]") {
   // One layer, one piece ([CLS] only: A = [[1]], so the softmax passes no gradient and C = V), every
   // bias and beta zero, the feed-forward off (ff1 = 0: GELU(0) = 0 and the identity rule passes
   // nothing). The modified backward pass is then short enough to write out here.
@@ -324,7 +339,8 @@ TEST_CASE("bert: empty text, bad ids and targets", "[lrp][bert]") {
   const BertConfig c = tiny_config();
   const BertClassifier m(c, random_weights(c, 5, false));
   const std::vector<TokenId> empty = {1, 2};  // [CLS] [SEP]
-  for (auto method : {BertMethod::kAttnLrp, BertMethod::kCpLrp, BertMethod::kGradientInput, BertMethod::kSensitivity}) {
+  for (auto method :
+       {BertMethod::kAttnLrp, BertMethod::kCpLrp, BertMethod::kGradientInput, BertMethod::kSensitivity}) {
     const auto e = m.explain(empty, method);
     REQUIRE(e.relevance.size() == 2);
     CHECK(std::isfinite(e.relevance[0]));
@@ -340,7 +356,8 @@ TEST_CASE("bert: empty text, bad ids and targets", "[lrp][bert]") {
   CHECK_THROWS_WITH(m.explain(kIds, BertMethod::kAttnLrp, 3), Contains("target class 3"));
 }
 
-TEST_CASE("bert: Hugging Face directories (BERT, DistilBERT, F16, BF16) load and explain", "[lrp][bert][import]") {
+TEST_CASE("bert: Hugging Face directories (BERT, DistilBERT, F16, BF16) load and explain",
+          "[lrp][bert][import]") {
   test::TempDir dir;
   for (auto arch : {BertArchitecture::kBert, BertArchitecture::kDistilBert}) {
     const BertConfig c = tiny_config(arch);
@@ -362,7 +379,8 @@ TEST_CASE("bert: Hugging Face directories (BERT, DistilBERT, F16, BF16) load and
       const auto h = BertClassifier::from_huggingface_directory(d);
       // Half precision rounds the weights: the logits move a little, not much.
       const double tol = bf16 ? 0.1 : 0.01;
-      CHECK((h->logits(kIds) - direct.logits(kIds)).cwiseAbs().maxCoeff() <= tol * std::max(1.0f, direct.logits(kIds).cwiseAbs().maxCoeff()));
+      CHECK((h->logits(kIds) - direct.logits(kIds)).cwiseAbs().maxCoeff() <=
+            tol * std::max(1.0f, direct.logits(kIds).cwiseAbs().maxCoeff()));
       // The weights are exactly the rounded values.
       const float x = w.word(3, 2);
       const float y = h->weights().word(3, 2);
@@ -393,11 +411,13 @@ TEST_CASE("bert: import errors name the file and the tensor", "[lrp][bert][impor
     const TensorStore store = TensorStore::parse(bytes, "m.safetensors");
     CHECK_THROWS_WITH(BertClassifier::from_huggingface(store, c),
                       Contains("m.safetensors") &&
-                          Contains("tensor 'bert.encoder.layer.1.intermediate.dense.weight' has shape [15 x 8], expected [16 x 8]") &&
+                          Contains("tensor 'bert.encoder.layer.1.intermediate.dense.weight' has shape [15 x "
+                                   "8], expected [16 x 8]") &&
                           Contains("unexpected tensor 'bert.encoder.layer.0.extra.weight' [2]"));
     BertConfig three = c;
     three.layers = 3;
-    CHECK_THROWS_WITH(BertClassifier::from_huggingface(TensorStore::parse(hf_writer(c, w).serialize(), "m.safetensors"), three),
+    CHECK_THROWS_WITH(BertClassifier::from_huggingface(
+                          TensorStore::parse(hf_writer(c, w).serialize(), "m.safetensors"), three),
                       Contains("missing tensor 'bert.encoder.layer.2.attention.self.query.weight' [8 x 8]"));
   }
   SECTION("config.json errors name the file and the key") {
@@ -411,10 +431,12 @@ TEST_CASE("bert: import errors name the file and the tensor", "[lrp][bert][impor
                       Contains("architecture 'RobertaForSequenceClassification' is not supported"));
     j = hf_config(c);
     j.erase("num_attention_heads");
-    CHECK_THROWS_WITH(BertConfig::from_huggingface(j, "config.json"), Contains("missing key 'num_attention_heads'"));
+    CHECK_THROWS_WITH(BertConfig::from_huggingface(j, "config.json"),
+                      Contains("missing key 'num_attention_heads'"));
     j = hf_config(c);
     j["num_attention_heads"] = 3;
-    CHECK_THROWS_WITH(BertConfig::from_huggingface(j, "config.json"), Contains("not a multiple of the 3 attention heads"));
+    CHECK_THROWS_WITH(BertConfig::from_huggingface(j, "config.json"),
+                      Contains("not a multiple of the 3 attention heads"));
     j = hf_config(c);
     j["id2label"] = {{"0", "a"}, {"2", "c"}};
     CHECK_THROWS_WITH(BertConfig::from_huggingface(j, "config.json"), Contains("id2label key '2'"));
@@ -438,7 +460,8 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
   REQUIRE(e.special.size() == 2);
   CHECK(e.special[0] == std::pair<std::string, double>{"[CLS]", ref.relevance[0]});
   CHECK(e.special[1] == std::pair<std::string, double>{"[SEP]", ref.relevance[4]});
-  CHECK(std::abs(e.bias_relevance - ref.bias_relevance) <= 1e-5 * std::max(1.0, std::abs(ref.bias_relevance)));
+  CHECK(std::abs(e.bias_relevance - ref.bias_relevance) <=
+        1e-5 * std::max(1.0, std::abs(ref.bias_relevance)));
   CHECK_FALSE(e.truncated);
   o.transformer_rule = "cp-lrp";
   CHECK(clf.explain(pieces, o).relevance[0] == model->explain(full, BertMethod::kCpLrp).relevance[1]);
@@ -477,7 +500,8 @@ TEST_CASE("bert: the Classifier adapter adds [CLS]/[SEP], truncates and saves", 
   CHECK_THROWS_AS(BertSequenceClassifier(model, 1, 2, 13), FormatError);  // more than the 12 positions
 }
 
-TEST_CASE("bert: ig and occlusion through the shared baselines (occlusion drops the piece)", "[lrp][bert][baselines]") {
+TEST_CASE("bert: ig and occlusion through the shared baselines (occlusion drops the piece)",
+          "[lrp][bert][baselines]") {
   for (BertArchitecture arch : {BertArchitecture::kBert, BertArchitecture::kDistilBert}) {
     const BertConfig c = tiny_config(arch);
     auto model = std::make_shared<const BertClassifier>(c, random_weights(c, 21, false));
@@ -493,7 +517,8 @@ TEST_CASE("bert: ig and occlusion through the shared baselines (occlusion drops 
     for (std::size_t t = 0; t < pieces.size(); ++t) {
       std::vector<TokenId> without = pieces;
       without.erase(without.begin() + static_cast<std::ptrdiff_t>(t));
-      const double want = static_cast<double>(clf.scores(pieces)[2]) - static_cast<double>(clf.scores(without)[2]);
+      const double want =
+          static_cast<double>(clf.scores(pieces)[2]) - static_cast<double>(clf.scores(without)[2]);
       CHECK(e.relevance[t] == Approx(want).margin(1e-6));
     }
     CHECK(e.special == std::vector<std::pair<std::string, double>>{{"[CLS]", 0.0}, {"[SEP]", 0.0}});
@@ -511,7 +536,8 @@ TEST_CASE("bert: ig and occlusion through the shared baselines (occlusion drops 
     // gi through the shared code equals the model's own gradient × input.
     o.method = Method::kGradientInput;
     const Explanation gi = clf.explain(pieces, o);
-    const BertExplanation ref = model->explain(std::vector<TokenId>{1, 5, 7, 3, 9, 2}, BertMethod::kGradientInput, 2);
+    const BertExplanation ref =
+        model->explain(std::vector<TokenId>{1, 5, 7, 3, 9, 2}, BertMethod::kGradientInput, 2);
     for (std::size_t t = 0; t < 4; ++t) CHECK(gi.relevance[t] == Approx(ref.relevance[t + 1]).margin(1e-6));
     CHECK(gi.special[0].second == Approx(ref.relevance[0]).margin(1e-6));
     // Truncated pieces get 0 under occlusion too; a bad id is an error, as for the other methods.
@@ -533,13 +559,16 @@ TEST_CASE("bert: the per-thread reused buffers give the same results whatever ra
     Mat grad;
     Vec logits;
   };
-  auto run = [&] { return Result{bert.explain(kIds, BertMethod::kAttnLrp), bert.explain(kIds, BertMethod::kCpLrp),
-                                  bert.embedding_gradient(kIds, BertMethod::kGradientInput, 1), bert.logits(kIds)}; };
+  auto run = [&] {
+    return Result{bert.explain(kIds, BertMethod::kAttnLrp), bert.explain(kIds, BertMethod::kCpLrp),
+                  bert.embedding_gradient(kIds, BertMethod::kGradientInput, 1), bert.logits(kIds)};
+  };
   Result fresh;  // in a new thread: its buffers are empty
   std::thread([&] { fresh = run(); }).join();
   auto same_explanation = [](const BertExplanation& x, const BertExplanation& y) {
     REQUIRE(x.relevance.size() == y.relevance.size());
-    for (std::size_t t = 0; t < x.relevance.size(); ++t) CHECK(x.relevance[t] == Approx(y.relevance[t]).margin(1e-6));
+    for (std::size_t t = 0; t < x.relevance.size(); ++t)
+      CHECK(x.relevance[t] == Approx(y.relevance[t]).margin(1e-6));
     CHECK(x.bias_relevance == Approx(y.bias_relevance).margin(1e-6));
   };
   // Equal up to float rounding (the buffers' addresses may change the order of vectorized sums).
@@ -560,8 +589,14 @@ TEST_CASE("bert: the per-thread reused buffers give the same results whatever ra
   same(fresh, run());
   // Two threads at once, each with its own buffers.
   Result r1, r2;
-  std::thread t1([&] { (void)bert.explain(longest, BertMethod::kCpLrp); r1 = run(); });
-  std::thread t2([&] { (void)distil.logits(one); r2 = run(); });
+  std::thread t1([&] {
+    (void)bert.explain(longest, BertMethod::kCpLrp);
+    r1 = run();
+  });
+  std::thread t2([&] {
+    (void)distil.logits(one);
+    r2 = run();
+  });
   t1.join();
   t2.join();
   same(fresh, r1);

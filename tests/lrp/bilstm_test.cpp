@@ -59,7 +59,8 @@ const std::vector<TokenId> kSentence = {3, 1, 4, 1, 5, 9, 2, 6};
 
 double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
 
-ExplainOptions lrp_options(std::optional<GateRule> gate, std::optional<double> bf, const std::string& rule = "") {
+ExplainOptions lrp_options(std::optional<GateRule> gate, std::optional<double> bf,
+                           const std::string& rule = "") {
   ExplainOptions o;
   o.gate_rule = gate;
   o.bias_factor = bf;
@@ -71,8 +72,8 @@ ExplainOptions lrp_options(std::optional<GateRule> gate, std::optional<double> b
 // ---- A literal port of the reference code (github.com/ArrasL/LRP_for_LSTM, LSTM_bidi.py and
 // LRP_linear_layer.py): numpy's index -1 is the extra zero row T of the (T+1)-row arrays.
 
-VecD lrp_linear(const VecD& hin, const MatD& w, const VecD& b, const VecD& hout, const VecD& rout, double n, double eps,
-                double bf) {
+VecD lrp_linear(const VecD& hin, const MatD& w, const VecD& b, const VecD& hout, const VecD& rout, double n,
+                double eps, double bf) {
   const Index D = w.rows(), M = w.cols();
   VecD rin = VecD::Zero(D);
   for (Index i = 0; i < D; ++i) {
@@ -99,7 +100,8 @@ RefDirection ref_forward(const LstmWeights& lw, const MatD& x) {
   r.c = MatD::Zero(T + 1, d);
   r.h = MatD::Zero(T + 1, d);
   for (Index t = 0; t < T; ++t) {
-    const VecD pre = lw.w_ih * x.row(t).transpose() + lw.b_ih + lw.w_hh * r.h.row(at(t - 1, T)).transpose() + lw.b_hh;
+    const VecD pre =
+        lw.w_ih * x.row(t).transpose() + lw.b_ih + lw.w_hh * r.h.row(at(t - 1, T)).transpose() + lw.b_hh;
     r.gates_pre.row(t) = pre.transpose();
     for (Index k = 0; k < 4 * d; ++k) {
       const bool g = k >= d && k < 2 * d;
@@ -138,11 +140,13 @@ RefLrp ref_lrp(const BiLstmWeights& w, const std::vector<TokenId>& ids, int targ
   const VecD zeros_c = VecD::Zero(C), zeros_d = VecD::Zero(d);
   const MatD eye = MatD::Identity(d, d);
   rh_l.row(T - 1) =
-      lrp_linear(L.h.row(T - 1).transpose(), w.fc_left.transpose(), zeros_c, out.s, rout, 2.0 * d, eps, bf).transpose();
+      lrp_linear(L.h.row(T - 1).transpose(), w.fc_left.transpose(), zeros_c, out.s, rout, 2.0 * d, eps, bf)
+          .transpose();
   rh_r.row(T - 1) =
       lrp_linear(R.h.row(T - 1).transpose(), w.fc_right.transpose(), zeros_c, out.s, rout, 2.0 * d, eps, bf)
           .transpose();
-  auto step = [&](const RefDirection& D, const LstmWeights& lw, const MatD& xs, MatD& rh, MatD& rc, MatD& rx, Index t) {
+  auto step = [&](const RefDirection& D, const LstmWeights& lw, const MatD& xs, MatD& rh, MatD& rc, MatD& rx,
+                  Index t) {
     const VecD gi = D.gates.row(t).segment(0, d).transpose(), gg = D.gates.row(t).segment(d, d).transpose();
     const VecD gf = D.gates.row(t).segment(2 * d, d).transpose();
     const VecD bg = lw.b_ih.segment(d, d) + lw.b_hh.segment(d, d);
@@ -150,13 +154,15 @@ RefLrp ref_lrp(const BiLstmWeights& w, const std::vector<TokenId>& ids, int targ
     rc.row(t) += rh.row(t);
     const VecD ct = D.c.row(t).transpose(), cp = D.c.row(at(t - 1, T)).transpose();
     rc.row(at(t - 1, T)) =
-        lrp_linear(gf.cwiseProduct(cp), eye, zeros_d, ct, rc.row(t).transpose(), 2.0 * d, eps, bf).transpose();
-    const VecD rg = lrp_linear(gi.cwiseProduct(gg), eye, zeros_d, ct, rc.row(t).transpose(), 2.0 * d, eps, bf);
-    rx.row(t) =
-        lrp_linear(xs.row(t).transpose(), lw.w_ih.middleRows(d, d).transpose(), bg, zg, rg, double(d + e), eps, bf)
+        lrp_linear(gf.cwiseProduct(cp), eye, zeros_d, ct, rc.row(t).transpose(), 2.0 * d, eps, bf)
             .transpose();
-    rh.row(at(t - 1, T)) = lrp_linear(D.h.row(at(t - 1, T)).transpose(), lw.w_hh.middleRows(d, d).transpose(), bg, zg,
-                                      rg, double(d + e), eps, bf)
+    const VecD rg =
+        lrp_linear(gi.cwiseProduct(gg), eye, zeros_d, ct, rc.row(t).transpose(), 2.0 * d, eps, bf);
+    rx.row(t) = lrp_linear(xs.row(t).transpose(), lw.w_ih.middleRows(d, d).transpose(), bg, zg, rg,
+                           double(d + e), eps, bf)
+                    .transpose();
+    rh.row(at(t - 1, T)) = lrp_linear(D.h.row(at(t - 1, T)).transpose(), lw.w_hh.middleRows(d, d).transpose(),
+                                      bg, zg, rg, double(d + e), eps, bf)
                                .transpose();
   };
   for (Index t = T - 1; t >= 0; --t) {
@@ -180,8 +186,8 @@ VecD naive_scores(const std::vector<MatD>& w_ih, const std::vector<MatD>& w_hh, 
     VecD h = VecD::Zero(H), c = VecD::Zero(H);
     for (Index s = 0; s < T; ++s) {
       const Index pos = dir == 0 ? s : T - 1 - s;
-      const VecD z =
-          w_ih[dir] * emb.row(ids[static_cast<std::size_t>(pos)]).transpose() + w_hh[dir] * h + b_ih[dir] + b_hh[dir];
+      const VecD z = w_ih[dir] * emb.row(ids[static_cast<std::size_t>(pos)]).transpose() + w_hh[dir] * h +
+                     b_ih[dir] + b_hh[dir];
       VecD c_new(H), h_new(H);
       for (Index k = 0; k < H; ++k) {
         const double i = 1 / (1 + std::exp(-z[block('i') + k])), f = 1 / (1 + std::exp(-z[block('f') + k]));
@@ -303,10 +309,13 @@ TEST_CASE("bilstm: odd sizes match the reference port; float32 LRP agrees with f
         }
         o.precision = Precision::kFloat32;
         const Explanation e32 = m.explain(ids, o);
-        CHECK(e32.rule == fmt::format("epsilon(0.001); lstm-rule signal-take-all; bias-factor {}; precision float32", bf));
+        CHECK(
+            e32.rule ==
+            fmt::format("epsilon(0.001); lstm-rule signal-take-all; bias-factor {}; precision float32", bf));
         CHECK(e32.target == target);
         for (Index c = 0; c < 3; ++c) CHECK(std::abs(e32.scores[c] - ref.s[c]) < 1e-5);
-        for (std::size_t t = 0; t < len; ++t) CHECK(std::abs(e32.relevance[t] - e64.relevance[t]) < 1e-3 * scale);
+        for (std::size_t t = 0; t < len; ++t)
+          CHECK(std::abs(e32.relevance[t] - e64.relevance[t]) < 1e-3 * scale);
         // float32 conserves too: Σ words + R_rest = the float32 score.
         BiLstmClassifier::Trace32 trace;
         const VecF s32 = m.forward(ids, &trace);
@@ -398,7 +407,8 @@ TEST_CASE("bilstm: LRP-0 without biases conserves relevance exactly", "[lrp][bil
     }
   }
   // With ε = 0 and B = 0 a zero-vector word gets exactly nothing.
-  const Explanation e = m.explain(std::vector<TokenId>{2, -1, 99, 4}, lrp_options(std::nullopt, std::nullopt, "zero"));
+  const Explanation e =
+      m.explain(std::vector<TokenId>{2, -1, 99, 4}, lrp_options(std::nullopt, std::nullopt, "zero"));
   CHECK(e.relevance[1] == 0);
   CHECK(e.relevance[2] == 0);
 }
@@ -416,7 +426,8 @@ TEST_CASE("bilstm: sa and gi match finite differences, ig is complete", "[lrp][b
         MatD xp = x, xm = x;
         xp(t, k) += h;
         xm(t, k) -= h;
-        fd(t, k) = (m.forward_embedded(xp, nullptr)[target] - m.forward_embedded(xm, nullptr)[target]) / (2 * h);
+        fd(t, k) =
+            (m.forward_embedded(xp, nullptr)[target] - m.forward_embedded(xm, nullptr)[target]) / (2 * h);
       }
     }
     ExplainOptions sa;
@@ -438,8 +449,9 @@ TEST_CASE("bilstm: sa and gi match finite differences, ig is complete", "[lrp][b
   }
 }
 
-TEST_CASE("bilstm: the memoized forward pass and gradient are bit for bit fresh ones, per instance, ids and target",
-          "[lrp][bilstm]") {
+TEST_CASE(
+    "bilstm: the memoized forward pass and gradient are bit for bit fresh ones, per instance, ids and target",
+    "[lrp][bilstm]") {
   // scores() and explain() of the same ids share this thread's last forward pass; sa and gi share its
   // gradient. Interleave two models (different weights), two documents and every target: each result
   // must be exactly what an uncached computation gives.
@@ -511,14 +523,15 @@ TEST_CASE("bilstm: occlusion and random baselines", "[lrp][bilstm]") {
 
 TEST_CASE("bilstm: empty, one-word, 200-word and unknown-id inputs", "[lrp][bilstm]") {
   const BiLstmClassifier m = tiny(true, true);
-  for (Method method : {Method::kLrp, Method::kSensitivity, Method::kGradientInput, Method::kIntegratedGradients,
-                        Method::kOcclusion, Method::kRandom}) {
+  for (Method method : {Method::kLrp, Method::kSensitivity, Method::kGradientInput,
+                        Method::kIntegratedGradients, Method::kOcclusion, Method::kRandom}) {
     ExplainOptions o;
     o.method = method;
     const Explanation e = m.explain(std::vector<TokenId>{}, o);
     CHECK(e.relevance.empty());
     REQUIRE(e.scores.size() == 3);
-    for (Index c = 0; c < 3; ++c) CHECK(e.scores[c] == static_cast<float>(m.weights().fc_bias[c]));  // zero states
+    for (Index c = 0; c < 3; ++c)
+      CHECK(e.scores[c] == static_cast<float>(m.weights().fc_bias[c]));  // zero states
     CHECK(e.bias_relevance == Approx(e.scores[e.target]));
   }
   // One word, bias_factor 1: conserved (with R_rest at both directions' initial states).
@@ -541,7 +554,8 @@ TEST_CASE("bilstm: empty, one-word, 200-word and unknown-id inputs", "[lrp][bils
     const BiLstmClassifier::Relevance r = m.relevance(trace, 1, st);
     REQUIRE(r.x_left.allFinite());
     REQUIRE(r.x_right.allFinite());
-    CHECK(std::abs(r.x_left.sum() + r.x_right.sum() + r.r_rest - s[1]) < 1e-10 * std::max(1.0, std::abs(s[1])));
+    CHECK(std::abs(r.x_left.sum() + r.x_right.sum() + r.r_rest - s[1]) <
+          1e-10 * std::max(1.0, std::abs(s[1])));
   }
   for (Method method : {Method::kSensitivity, Method::kOcclusion}) {
     ExplainOptions o;
@@ -569,7 +583,8 @@ TEST_CASE("bilstm: rule, option and target errors", "[lrp][bilstm]") {
   REQUIRE_THROWS_WITH(m.explain(kSentence, o), Contains("rule alphabeta(2,1) for role 'fc'"));
   ExplainOptions role;
   role.rules = RuleMap({{"conv", rules::Epsilon{0.1}}});
-  REQUIRE_THROWS_WITH(m.explain(kSentence, role), Contains("unknown layer role 'conv'") && Contains("fc, lstm"));
+  REQUIRE_THROWS_WITH(m.explain(kSentence, role),
+                      Contains("unknown layer role 'conv'") && Contains("fc, lstm"));
   ExplainOptions sa;
   sa.method = Method::kSensitivity;
   sa.gate_rule = GateRule::kHalf;
@@ -582,8 +597,10 @@ TEST_CASE("bilstm: rule, option and target errors", "[lrp][bilstm]") {
   // The constructor checks shapes and labels.
   BiLstmWeights bad = tiny_weights(true, false);
   bad.right.w_hh = MatD::Zero(12, 4);
-  REQUIRE_THROWS_WITH(BiLstmClassifier({"a", "b", "c"}, bad), Contains("right.w_hh is [12 x 4], expected [12 x 3]"));
-  REQUIRE_THROWS_WITH(BiLstmClassifier({"a", "b"}, tiny_weights(true, false)), Contains("2 labels for 3 classes"));
+  REQUIRE_THROWS_WITH(BiLstmClassifier({"a", "b", "c"}, bad),
+                      Contains("right.w_hh is [12 x 4], expected [12 x 3]"));
+  REQUIRE_THROWS_WITH(BiLstmClassifier({"a", "b"}, tiny_weights(true, false)),
+                      Contains("2 labels for 3 classes"));
 }
 
 TEST_CASE("bilstm: other architectures refuse the LSTM options", "[lrp][bilstm]") {
@@ -666,7 +683,9 @@ TEST_CASE("bilstm: PyTorch import swaps the gate blocks i,f,g,o -> i,g,f,o", "[l
   const std::vector<TokenId> ids = {1, 6, 0, 3, 3};
   const VecD expected = naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, fc_b, ids, "ifgo");
   // Reading the PyTorch tensors in OUR order would be wrong: the test would notice.
-  REQUIRE((expected - naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, fc_b, ids, "igfo")).cwiseAbs().maxCoeff() > 1e-3);
+  REQUIRE(
+      (expected - naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, fc_b, ids, "igfo")).cwiseAbs().maxCoeff() >
+      1e-3);
   for (const std::string prefix : {"lstm.", ""}) {
     TensorWriter w;
     w.add_f64("embedding.weight", {V, E}, flat(emb));
@@ -701,11 +720,13 @@ TEST_CASE("bilstm: PyTorch import swaps the gate blocks i,f,g,o -> i,g,f,o", "[l
   }
   w32.add("fc.weight", {C, 2 * H}, f32(fc));
   const auto m32 = BiLstmClassifier::from_pytorch(TensorStore::parse(w32.serialize(), "f32"), {"neg", "pos"});
-  CHECK((m32->forward(ids) - naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, VecD(), ids, "ifgo")).cwiseAbs().maxCoeff() <
-        1e-5);
+  CHECK((m32->forward(ids) - naive_scores(w_ih, w_hh, b_ih, b_hh, emb, fc, VecD(), ids, "ifgo"))
+            .cwiseAbs()
+            .maxCoeff() < 1e-5);
 }
 
-TEST_CASE("bilstm: PyTorch import lists missing, unexpected, misshapen and mistyped tensors", "[lrp][bilstm]") {
+TEST_CASE("bilstm: PyTorch import lists missing, unexpected, misshapen and mistyped tensors",
+          "[lrp][bilstm]") {
   const Index V = 5, E = 3, H = 2, C = 2;
   TensorWriter w;
   w.add_f64("embedding.weight", {V, E}, std::vector<double>(V * E, 0.1));
@@ -725,11 +746,12 @@ TEST_CASE("bilstm: PyTorch import lists missing, unexpected, misshapen and misty
   bytes.replace(pos, 5, "\"I64\"");
   const TensorStore store = TensorStore::parse(bytes, "bad.safetensors");
   REQUIRE_THROWS_AS(BiLstmClassifier::from_pytorch(store, {}), FormatError);
-  REQUIRE_THROWS_WITH(
-      BiLstmClassifier::from_pytorch(store, {}),
-      Contains("bad.safetensors: ") && Contains("tensor 'lstm.bias_hh_l0' has shape [9], expected [8]") &&
-          Contains("missing tensor 'lstm.bias_ih_l0_reverse' [8]") && Contains("tensor 'fc.weight' has dtype I64") &&
-          Contains("unexpected tensor 'lstm.weight_ih_l1' [8 x 4]"));
+  REQUIRE_THROWS_WITH(BiLstmClassifier::from_pytorch(store, {}),
+                      Contains("bad.safetensors: ") &&
+                          Contains("tensor 'lstm.bias_hh_l0' has shape [9], expected [8]") &&
+                          Contains("missing tensor 'lstm.bias_ih_l0_reverse' [8]") &&
+                          Contains("tensor 'fc.weight' has dtype I64") &&
+                          Contains("unexpected tensor 'lstm.weight_ih_l1' [8 x 4]"));
 }
 
 TEST_CASE("bilstm: the Arras importer reads .npy files and lists their problems", "[lrp][bilstm]") {
@@ -740,7 +762,8 @@ TEST_CASE("bilstm: the Arras importer reads .npy files and lists their problems"
         vector ? std::vector<std::int64_t>{m.size()} : std::vector<std::int64_t>{m.rows(), m.cols()};
     test::write_bytes(dir / name, npy_f8(shape, flat(m)));
   };
-  for (const auto& [side, lw] : {std::pair<std::string, const LstmWeights*>{"Left", &w.left}, {"Right", &w.right}}) {
+  for (const auto& [side, lw] :
+       {std::pair<std::string, const LstmWeights*>{"Left", &w.left}, {"Right", &w.right}}) {
     write("Wxh_" + side + ".npy", lw->w_ih, false);
     write("Whh_" + side + ".npy", lw->w_hh, false);
     write("bxh_" + side + ".npy", lw->b_ih, true);
@@ -812,7 +835,8 @@ TEST_CASE("bilstm: a gate pre-activation at 0 does not blow up half and proporti
 // sentences of 5 to 400 words: under half and proportional the word relevances stay within a small
 // multiple of the score (the code before the fix failed this test), and bias factor 1 conserves
 // them under every gate rule.
-TEST_CASE("bilstm: random models, long sentences: bounded and conserving under every gate rule", "[lrp][bilstm]") {
+TEST_CASE("bilstm: random models, long sentences: bounded and conserving under every gate rule",
+          "[lrp][bilstm]") {
   const Index V = 50, E = 8, H = 6, C = 3;
   double worst_gate_rules = 0;
   for (unsigned model = 1; model <= 6; ++model) {
@@ -846,7 +870,8 @@ TEST_CASE("bilstm: random models, long sentences: bounded and conserving under e
             REQUIRE(r.x_right.allFinite());
             const MatD words = (r.x_left + r.x_right).rowwise().sum();
             const double scale = std::max(1.0, std::abs(s[target]));
-            if (g != GateRule::kSignalTakeAll) worst_gate_rules = std::max(worst_gate_rules, words.cwiseAbs().maxCoeff() / scale);
+            if (g != GateRule::kSignalTakeAll)
+              worst_gate_rules = std::max(worst_gate_rules, words.cwiseAbs().maxCoeff() / scale);
             // Conserved up to rounding, which grows with the magnitudes that cancel (signal-take-all,
             // the reference's rule, is left as it is: its ε-rule on c_t = f⊙c_{t-1} + i⊙g still
             // amplifies where the two terms cancel; explain warns about such records).
@@ -894,7 +919,8 @@ TEST_CASE("bilstm: max_tokens truncates scores and explanations and survives sav
   CHECK_THROWS_AS(BiLstmClassifier({"neg", "neu", "pos"}, tiny_weights(true, true), 0), InvalidArgument);
 }
 
-TEST_CASE("bilstm: batches give bit for bit the scores and gradients of one input at a time", "[lrp][bilstm]") {
+TEST_CASE("bilstm: batches give bit for bit the scores and gradients of one input at a time",
+          "[lrp][bilstm]") {
   // Odd sizes (no multiple of any vector width), and enough inputs that the kernels' multi-row
   // blocks, their leftover rows and steps with fewer running sequences all occur.
   const Index V = 30, E = 13, H = 37, C = 3;
@@ -950,7 +976,8 @@ TEST_CASE("bilstm: batches give bit for bit the scores and gradients of one inpu
   std::vector<MatD> scaled;
   for (int k = 0; k < 32; ++k) scaled.push_back(((k + 0.5) / 32) * x);
   const MatD sb = m.forward_embedded_batch(scaled);
-  for (int k = 0; k < 32; ++k) CHECK(sb.row(k).transpose() == m.forward_embedded(scaled[static_cast<std::size_t>(k)], nullptr));
+  for (int k = 0; k < 32; ++k)
+    CHECK(sb.row(k).transpose() == m.forward_embedded(scaled[static_cast<std::size_t>(k)], nullptr));
 }
 
 TEST_CASE("bilstm: prefix-tree scoring of deletion and occlusion variants is bit for bit one input at a time",

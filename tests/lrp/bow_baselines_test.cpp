@@ -26,7 +26,7 @@ Vec idf_values() {
 
 Mat weight_values() {
   Mat w(3, kVocab);
-  w << 0, 1, -1, 0.5f, 0.25f, -2,  //
+  w << 0, 1, -1, 0.5f, 0.25f, -2,   //
       0, -1, 1, -0.5f, 1.5f, 0.3f,  //
       0, 0.2f, 0.4f, -1.2f, -0.1f, 0.9f;
   return w;
@@ -85,7 +85,8 @@ double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.e
 
 }  // namespace
 
-TEST_CASE("bow baselines: the reference score agrees with the model on whole counts", "[lrp][bow][baselines]") {
+TEST_CASE("bow baselines: the reference score agrees with the model on whole counts",
+          "[lrp][bow][baselines]") {
   for (const bool sublinear : {false, true}) {
     for (const bool normalize : {false, true}) {
       const BowClassifier m = model(sublinear, normalize);
@@ -135,7 +136,8 @@ TEST_CASE("bow baselines: gi is the gradient w.r.t. each occurrence (finite diff
   }
 }
 
-TEST_CASE("bow baselines: integrated gradients are complete and, with plain tf, equal LRP", "[lrp][bow][baselines]") {
+TEST_CASE("bow baselines: integrated gradients are complete and, with plain tf, equal LRP",
+          "[lrp][bow][baselines]") {
   for (const bool sublinear : {false, true}) {
     for (const bool normalize : {false, true}) {
       const BowClassifier m = model(sublinear, normalize);
@@ -170,7 +172,8 @@ TEST_CASE("bow baselines: integrated gradients are complete and, with plain tf, 
   CHECK(err64 < 1e-3);
 }
 
-TEST_CASE("bow baselines: occlusion is the score drop when the occurrence is removed", "[lrp][bow][baselines]") {
+TEST_CASE("bow baselines: occlusion is the score drop when the occurrence is removed",
+          "[lrp][bow][baselines]") {
   for (const bool sublinear : {false, true}) {
     for (const bool normalize : {false, true}) {
       const BowClassifier m = model(sublinear, normalize);

@@ -5,9 +5,9 @@
 #include <random>
 
 #include "core/error.h"
-#include "train/bow_train.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
+#include "train/bow_train.h"
 
 using namespace textlrp;
 using namespace textlrp::lrp;
@@ -53,7 +53,8 @@ TEST_CASE("bow: LRP decomposition by hand, spread over occurrences", "[lrp][bow]
   REQUIRE(e.target == 0);
   const std::vector<double> expected = {1.0 / 3, -2.0 / 3, 1.0 / 3, 0, 1.0 / 6, 0};
   REQUIRE(e.relevance.size() == expected.size());
-  for (std::size_t t = 0; t < expected.size(); ++t) REQUIRE(e.relevance[t] == Approx(expected[t]).margin(1e-6));
+  for (std::size_t t = 0; t < expected.size(); ++t)
+    REQUIRE(e.relevance[t] == Approx(expected[t]).margin(1e-6));
   REQUIRE(e.bias_relevance == Approx(0.1));
   const double sum = std::accumulate(e.relevance.begin(), e.relevance.end(), 0.0);
   REQUIRE(sum + e.bias_relevance == Approx(e.scores[0]));
@@ -68,7 +69,8 @@ TEST_CASE("bow: LRP decomposition by hand, spread over occurrences", "[lrp][bow]
     ro.rules = m.default_rules();
     ro.rules.apply(r);
     const Explanation er = m.explain(kDoc, ro);
-    for (std::size_t t = 0; t < expected.size(); ++t) REQUIRE(er.relevance[t] == Approx(expected[t]).margin(1e-6));
+    for (std::size_t t = 0; t < expected.size(); ++t)
+      REQUIRE(er.relevance[t] == Approx(expected[t]).margin(1e-6));
   }
 }
 
@@ -85,7 +87,8 @@ TEST_CASE("bow: flat and wsquare redistribute the score", "[lrp][bow]") {
   o.rules.apply("wsquare");
   e = m.explain(kDoc, o);
   // w² over the document's terms: 1, 1, 0.25 (sum 2.25); term 1 occurs twice.
-  const std::vector<double> ws = {score / 2.25 / 2, score / 2.25, score / 2.25 / 2, 0, score * 0.25 / 2.25, 0};
+  const std::vector<double> ws = {
+      score / 2.25 / 2, score / 2.25, score / 2.25 / 2, 0, score * 0.25 / 2.25, 0};
   for (std::size_t t = 0; t < ws.size(); ++t) REQUIRE(e.relevance[t] == Approx(ws[t]));
 }
 

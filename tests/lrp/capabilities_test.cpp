@@ -37,8 +37,8 @@ CnnClassifier cnn(Index max_tokens) {
   const Index E = 3, F = 2;
   std::vector<Conv1d> convs;
   convs.emplace_back(rmat(F, E * 2, 2), E, 2, Vec::Zero(F));
-  return CnnClassifier({"a", "b"}, Embedding(rmat(kV, E, 3)), std::move(convs), Dense(rmat(2, F, 4), Vec::Zero(2)),
-                       max_tokens);
+  return CnnClassifier({"a", "b"}, Embedding(rmat(kV, E, 3)), std::move(convs),
+                       Dense(rmat(2, F, 4), Vec::Zero(2)), max_tokens);
 }
 
 BiLstmClassifier bilstm(Index max_tokens) {
@@ -75,7 +75,8 @@ void check_supports_matches_explain(const Classifier& model) {
 
 }  // namespace
 
-TEST_CASE("capabilities: the BoW/SVM has TF-IDF features, no embeddings, removal as deletion", "[lrp][capabilities]") {
+TEST_CASE("capabilities: the BoW/SVM has TF-IDF features, no embeddings, removal as deletion",
+          "[lrp][capabilities]") {
   const BowClassifier m = bow(0);
   check_supports_matches_explain(m);
   CHECK_FALSE(m.embedding_matrix());

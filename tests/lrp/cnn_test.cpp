@@ -23,7 +23,8 @@ namespace {
 Mat rmat(Index rows, Index cols, unsigned seed) {
   std::mt19937 gen(seed);
   Mat m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = static_cast<Scalar>(gen() >> 8) / static_cast<Scalar>(1 << 23) - 1;
+  for (Index i = 0; i < m.size(); ++i)
+    m.data()[i] = static_cast<Scalar>(gen() >> 8) / static_cast<Scalar>(1 << 23) - 1;
   return m;
 }
 
@@ -36,8 +37,8 @@ CnnClassifier tiny(bool with_bias, Index max_tokens = kDefaultMaxTokens) {
     convs.emplace_back(rmat(F, E * k, static_cast<unsigned>(k)), E, k, b);
   }
   const Vec fb = with_bias ? Vec(rmat(C, 1, 7).col(0)) : Vec::Zero(C);
-  return CnnClassifier({"a", "b", "c"}, Embedding(rmat(V, E, 5)), std::move(convs), Dense(rmat(C, 2 * F, 6), fb),
-                       max_tokens);
+  return CnnClassifier({"a", "b", "c"}, Embedding(rmat(V, E, 5)), std::move(convs),
+                       Dense(rmat(C, 2 * F, 6), fb), max_tokens);
 }
 
 const std::vector<TokenId> kDoc = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5};
@@ -53,7 +54,8 @@ ExplainOptions with_rule(const Classifier& m, const std::string& rule) {
 
 }  // namespace
 
-TEST_CASE("cnn: LRP-0 on a bias-free ReLU network equals gradient x input (finite differences)", "[lrp][cnn]") {
+TEST_CASE("cnn: LRP-0 on a bias-free ReLU network equals gradient x input (finite differences)",
+          "[lrp][cnn]") {
   const CnnClassifier m = tiny(false);
   const Explanation e = m.explain(kDoc, with_rule(m, "zero"));
   CnnClassifier::Trace trace;
@@ -81,13 +83,14 @@ TEST_CASE("cnn: LRP-0 on a bias-free ReLU network equals gradient x input (finit
   ExplainOptions o;
   o.method = Method::kGradientInput;
   const Explanation g = m.explain(kDoc, o);
-  for (std::size_t t = 0; t < kDoc.size(); ++t) REQUIRE(e.relevance[t] == Approx(g.relevance[t]).margin(1e-5));
+  for (std::size_t t = 0; t < kDoc.size(); ++t)
+    REQUIRE(e.relevance[t] == Approx(g.relevance[t]).margin(1e-5));
 }
 
 TEST_CASE("cnn: with bias 0 and epsilon -> 0 token relevances sum to the score", "[lrp][cnn]") {
   const CnnClassifier m = tiny(false);
-  for (const char* rule : {"zero", "epsilon(1e-9)", "conv=zplus,fc=zero", "alphabeta(2,1)", "gamma(0.25)", "flat",
-                           "wsquare"}) {
+  for (const char* rule :
+       {"zero", "epsilon(1e-9)", "conv=zplus,fc=zero", "alphabeta(2,1)", "gamma(0.25)", "flat", "wsquare"}) {
     INFO(rule);
     const Explanation e = m.explain(kDoc, with_rule(m, rule));
     REQUIRE(sum(e.relevance) == Approx(e.scores[e.target]).margin(1e-4));
@@ -249,7 +252,8 @@ TEST_CASE("cnn: save/load round trip", "[lrp][cnn]") {
   REQUIRE(loaded->scores(kDoc).isApprox(m.scores(kDoc)));
   const Explanation a = m.explain(kDoc, with_rule(m, "conv=alphabeta(2,1),fc=epsilon(0.1)"));
   const Explanation b = loaded->explain(kDoc, with_rule(*loaded, "conv=alphabeta(2,1),fc=epsilon(0.1)"));
-  for (std::size_t t = 0; t < kDoc.size(); ++t) REQUIRE(a.relevance[t] == Approx(b.relevance[t]).margin(1e-6));
+  for (std::size_t t = 0; t < kDoc.size(); ++t)
+    REQUIRE(a.relevance[t] == Approx(b.relevance[t]).margin(1e-6));
   // Through the factory.
   config["architecture"] = "cnn";
   REQUIRE(load_classifier(dir.path(), config)->architecture() == "cnn");
@@ -301,7 +305,8 @@ TEST_CASE("cnn: import from a PyTorch state dict", "[lrp][cnn][import]") {
     REQUIRE(m->convs().size() == 1);
     REQUIRE(m->convs()[0].kernel() == 3);
     REQUIRE(m->n_vocab() == 12);
-    REQUIRE_THROWS_WITH(CnnClassifier::from_pytorch(store, {"x", "y"}), Contains("2 labels given") && Contains("3 classes"));
+    REQUIRE_THROWS_WITH(CnnClassifier::from_pytorch(store, {"x", "y"}),
+                        Contains("2 labels given") && Contains("3 classes"));
   }
   SECTION("missing, unexpected and wrongly shaped tensors in one message") {
     TensorWriter w;
@@ -339,7 +344,8 @@ TEST_CASE("cnn: import from a PyTorch state dict", "[lrp][cnn][import]") {
     w.add("embedding.weight", rmat(12, 5, 1));
     for (int i = 0; i < 2; ++i) {
       const Mat cw = rmat(4, 5 * (i + 2), 2 + static_cast<unsigned>(i));
-      w.add(fmt::format("convs.{}.weight", i), {4, 5, i + 2}, std::vector<float>(cw.data(), cw.data() + cw.size()));
+      w.add(fmt::format("convs.{}.weight", i), {4, 5, i + 2},
+            std::vector<float>(cw.data(), cw.data() + cw.size()));
       w.add(fmt::format("convs.{}.bias", i), Vec(rmat(4, 1, 9).col(0)));
     }
     w.add("fc.weight", rmat(3, 8, 4));

@@ -1,10 +1,10 @@
 // The per-ISA kernels (lrp/isa/dense_kernels.h), called at every level this CPU runs (not only the
 // one cpu_isa() picked), against plain Eigen; and the CNN paths built on them: Conv1d's fused
 // forward_relu_max and relevance_at against forward + ReLU + max over time and the general relevance.
-#include <functional>
-#include <random>
 #include <algorithm>
 #include <cstring>
+#include <functional>
+#include <random>
 #include <vector>
 
 #include "core/cpu_isa.h"
@@ -28,8 +28,8 @@ Mat random_mat(Index rows, Index cols, unsigned seed) {
   return m;
 }
 
-using Sgemm = void (*)(bool, bool, isa::isize, isa::isize, isa::isize, float, const float*, isa::isize, const float*,
-                       isa::isize, float, float*, isa::isize);
+using Sgemm = void (*)(bool, bool, isa::isize, isa::isize, isa::isize, float, const float*, isa::isize,
+                       const float*, isa::isize, float, float*, isa::isize);
 
 // The kernel levels compiled into this binary that this CPU can run.
 std::vector<std::pair<std::string, Sgemm>> runnable_sgemms() {
@@ -55,37 +55,38 @@ TEST_CASE("isa kernels: sgemm at every runnable level equals Eigen (transposes, 
   // Matrix shapes, and the matrix-vector shapes (m == 1, n == 1) that take the fixed-order path.
   const Index shapes[][3] = {{37, 29, 53}, {1, 29, 53}, {37, 1, 53}, {1, 1, 53}};
   for (const auto& [m, n, k] : shapes)
-  for (const auto& [level, sgemm] : runnable_sgemms()) {
-    for (int ta = 0; ta < 2; ++ta) {
-      for (int tb = 0; tb < 2; ++tb) {
-        INFO(level << " m " << m << " n " << n << " trans_a " << ta << " trans_b " << tb);
-        // Stored with padding columns, so the leading dimensions differ from the widths.
-        const Mat a_store = random_mat(ta ? k : m, (ta ? m : k) + 3, 1);
-        const Mat b_store = random_mat(tb ? n : k, (tb ? k : n) + 5, 2);
-        const Mat a = a_store.leftCols(ta ? m : k);
-        const Mat b = b_store.leftCols(tb ? k : n);
-        const Mat op_a = ta ? Mat(a.transpose()) : a;
-        const Mat op_b = tb ? Mat(b.transpose()) : b;
-        Mat c = random_mat(m, n + 2, 3);
-        const Mat c0 = c;
-        sgemm(ta, tb, m, n, k, 0.5f, a_store.data(), a_store.cols(), b_store.data(), b_store.cols(), 2.0f, c.data(),
-              c.cols());
-        const Mat want = 0.5f * op_a * op_b + 2.0f * c0.leftCols(n);
-        REQUIRE((c.leftCols(n) - want).cwiseAbs().maxCoeff() < 1e-4f);
-        REQUIRE(c.rightCols(2) == c0.rightCols(2));  // the padding is not written
-        // beta = 0 overwrites whatever C held (NaN included).
-        Mat d = Mat::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
-        sgemm(ta, tb, m, n, k, 1.0f, a_store.data(), a_store.cols(), b_store.data(), b_store.cols(), 0.0f, d.data(),
-              n);
-        REQUIRE((d - op_a * op_b).cwiseAbs().maxCoeff() < 1e-4f);
+    for (const auto& [level, sgemm] : runnable_sgemms()) {
+      for (int ta = 0; ta < 2; ++ta) {
+        for (int tb = 0; tb < 2; ++tb) {
+          INFO(level << " m " << m << " n " << n << " trans_a " << ta << " trans_b " << tb);
+          // Stored with padding columns, so the leading dimensions differ from the widths.
+          const Mat a_store = random_mat(ta ? k : m, (ta ? m : k) + 3, 1);
+          const Mat b_store = random_mat(tb ? n : k, (tb ? k : n) + 5, 2);
+          const Mat a = a_store.leftCols(ta ? m : k);
+          const Mat b = b_store.leftCols(tb ? k : n);
+          const Mat op_a = ta ? Mat(a.transpose()) : a;
+          const Mat op_b = tb ? Mat(b.transpose()) : b;
+          Mat c = random_mat(m, n + 2, 3);
+          const Mat c0 = c;
+          sgemm(ta, tb, m, n, k, 0.5f, a_store.data(), a_store.cols(), b_store.data(), b_store.cols(), 2.0f,
+                c.data(), c.cols());
+          const Mat want = 0.5f * op_a * op_b + 2.0f * c0.leftCols(n);
+          REQUIRE((c.leftCols(n) - want).cwiseAbs().maxCoeff() < 1e-4f);
+          REQUIRE(c.rightCols(2) == c0.rightCols(2));  // the padding is not written
+          // beta = 0 overwrites whatever C held (NaN included).
+          Mat d = Mat::Constant(m, n, std::numeric_limits<float>::quiet_NaN());
+          sgemm(ta, tb, m, n, k, 1.0f, a_store.data(), a_store.cols(), b_store.data(), b_store.cols(), 0.0f,
+                d.data(), n);
+          REQUIRE((d - op_a * op_b).cwiseAbs().maxCoeff() < 1e-4f);
+        }
       }
     }
-  }
 }
 
 // Regression: for a matrix-vector shape Eigen's GEMV adds in an order that depends on where the
 // operands start in memory, so the same product gave other last bits in another buffer (CLI vs Python).
-TEST_CASE("isa kernels: sgemm's matrix-vector shapes give the same bits wherever the operands start", "[lrp][isa]") {
+TEST_CASE("isa kernels: sgemm's matrix-vector shapes give the same bits wherever the operands start",
+          "[lrp][isa]") {
   const Index k = 77, n = 45;
   const Mat w = random_mat(k, n, 21), x = random_mat(1, k, 22);
   for (const auto& [level, sgemm] : runnable_sgemms()) {
@@ -101,9 +102,10 @@ TEST_CASE("isa kernels: sgemm's matrix-vector shapes give the same bits wherever
       REQUIRE(std::memcmp(c.data(), ref.data(), n * sizeof(float)) == 0);
       sgemm(true, false, n, 1, k, 1.0f, wb.data() + off, n, xb.data() + off, 1, 0.0f, cb.data() + off, 1);
       std::vector<float> ct(cb.begin() + off, cb.begin() + off + n);
-      REQUIRE((Eigen::Map<const Eigen::VectorXf>(ct.data(), n) - Eigen::Map<const Eigen::VectorXf>(ref.data(), n))
-                  .cwiseAbs()
-                  .maxCoeff() < 1e-4f);
+      REQUIRE(
+          (Eigen::Map<const Eigen::VectorXf>(ct.data(), n) - Eigen::Map<const Eigen::VectorXf>(ref.data(), n))
+              .cwiseAbs()
+              .maxCoeff() < 1e-4f);
     }
   }
 }
@@ -135,7 +137,8 @@ TEST_CASE("conv1d: forward_relu_max equals forward, ReLU and max over time (winn
   REQUIRE(cache.x == x);
 }
 
-TEST_CASE("conv1d: relevance_at equals the general relevance of the winner-only r_out, every rule", "[lrp][isa]") {
+TEST_CASE("conv1d: relevance_at equals the general relevance of the winner-only r_out, every rule",
+          "[lrp][isa]") {
   const Index E = 6, K = 2, F = 9, T = 12;
   const Mat x = random_mat(T, E, 21);
   const Conv1d conv(random_mat(F, E * K, 22), E, K, random_mat(F, 1, 23).col(0));
@@ -145,8 +148,8 @@ TEST_CASE("conv1d: relevance_at equals the general relevance of the winner-only 
   const Mat r_p = random_mat(1, F, 24);
   Mat r_out = Mat::Zero(T - K + 1, F);
   for (Index f = 0; f < F; ++f) r_out(winner[static_cast<std::size_t>(f)], f) = r_p(0, f);
-  for (const char* name : {"zero", "epsilon(0.01)", "epsilon(1e-7)", "zplus", "alphabeta(2,1)", "gamma(0.25)", "flat",
-                           "wsquare"}) {
+  for (const char* name : {"zero", "epsilon(0.01)", "epsilon(1e-7)", "zplus", "alphabeta(2,1)", "gamma(0.25)",
+                           "flat", "wsquare"}) {
     INFO(name);
     const Rule rule = parse_rule(name);
     const Mat got = conv.relevance_at(cache, winner, r_p, rule);

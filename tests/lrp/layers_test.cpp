@@ -58,8 +58,8 @@ void require_close(const Mat& a, const Mat& b, double tol) {
   }
 }
 
-const std::vector<std::string> kAllRules = {"zero",  "epsilon(1e-7)", "zplus",  "alphabeta(2,1)",
-                                            "alphabeta(1,0)", "gamma(0.25)", "flat", "wsquare"};
+const std::vector<std::string> kAllRules = {"zero",           "epsilon(1e-7)", "zplus", "alphabeta(2,1)",
+                                            "alphabeta(1,0)", "gamma(0.25)",   "flat",  "wsquare"};
 
 }  // namespace
 
@@ -144,8 +144,10 @@ TEST_CASE("layers: backward matches finite differences", "[lrp][backward]") {
     Dense::Grads grads;
     const Mat gx = d.backward(cache, g, &grads);
     require_close(gx, finite_diff(x, g, [&](const Mat& xx) { return d.forward(xx); }), 1e-3);
-    require_close(grads.weight, finite_diff(w, g, [&](const Mat& ww) { return Dense(ww, b).forward(x); }), 1e-3);
-    const Mat gb = finite_diff(Mat(b.transpose()), g, [&](const Mat& bb) { return Dense(w, bb.row(0).transpose()).forward(x); });
+    require_close(grads.weight, finite_diff(w, g, [&](const Mat& ww) { return Dense(ww, b).forward(x); }),
+                  1e-3);
+    const Mat gb = finite_diff(Mat(b.transpose()), g,
+                               [&](const Mat& bb) { return Dense(w, bb.row(0).transpose()).forward(x); });
     require_close(grads.bias.transpose(), gb, 1e-3);
     // Gradients accumulate.
     d.backward(cache, g, &grads);
@@ -162,7 +164,8 @@ TEST_CASE("layers: backward matches finite differences", "[lrp][backward]") {
     Conv1d::Grads grads;
     const Mat gx = c.backward(cache, g, &grads);
     require_close(gx, finite_diff(x, g, [&](const Mat& xx) { return c.forward(xx); }), 1e-3);
-    require_close(grads.weight, finite_diff(w, g, [&](const Mat& ww) { return Conv1d(ww, E, K, b).forward(x); }), 1e-3);
+    require_close(grads.weight,
+                  finite_diff(w, g, [&](const Mat& ww) { return Conv1d(ww, E, K, b).forward(x); }), 1e-3);
     const Mat gb = finite_diff(Mat(b.transpose()), g, [&](const Mat& bb) {
       return Conv1d(w, E, K, bb.row(0).transpose()).forward(x);
     });
@@ -171,8 +174,8 @@ TEST_CASE("layers: backward matches finite differences", "[lrp][backward]") {
     Mat gs = Mat::Zero(T - K + 1, F);
     gs(1, 2) = 0.8f;
     gs(3, 0) = -1.1f;
-    require_close(c.backward(cache, gs, nullptr), finite_diff(x, gs, [&](const Mat& xx) { return c.forward(xx); }),
-                  1e-3);
+    require_close(c.backward(cache, gs, nullptr),
+                  finite_diff(x, gs, [&](const Mat& xx) { return c.forward(xx); }), 1e-3);
   }
   SECTION("relu and max over time (away from kinks and ties)") {
     Mat x = random_mat(T, F, 31);
@@ -183,14 +186,18 @@ TEST_CASE("layers: backward matches finite differences", "[lrp][backward]") {
     Relu::Cache rc;
     relu.forward(x, &rc);
     const Mat g = random_mat(T, F, 32);
-    require_close(relu.backward(rc, g, nullptr), finite_diff(x, g, [&](const Mat& xx) { return relu.forward(xx); }, 1e-3f),
+    require_close(relu.backward(rc, g, nullptr),
+                  finite_diff(
+                      x, g, [&](const Mat& xx) { return relu.forward(xx); }, 1e-3f),
                   1e-3);
     const MaxOverTime pool;
     MaxOverTime::Cache pc;
     pool.forward(x, &pc);
     const Mat gp = random_mat(1, F, 33);
     require_close(pool.backward(pc, gp, nullptr),
-                  finite_diff(x, gp, [&](const Mat& xx) { return pool.forward(xx); }, 1e-3f), 1e-3);
+                  finite_diff(
+                      x, gp, [&](const Mat& xx) { return pool.forward(xx); }, 1e-3f),
+                  1e-3);
   }
   SECTION("embedding: one gradient row per valid id, padding and unknown ids skipped") {
     const Embedding emb(random_mat(4, E, 41));
@@ -271,7 +278,8 @@ TEST_CASE("kernels: flat spreads uniformly, wsquare by w^2", "[lrp][kernels]") {
   w << 1, -2, 0, 1;
   Mat r(1, 1);
   r(0, 0) = 6;
-  require_close(linear_relevance(x, w, Vec::Constant(1, 3), r, rules::Flat{}), Mat::Constant(1, 4, 1.5f), 1e-5);
+  require_close(linear_relevance(x, w, Vec::Constant(1, 3), r, rules::Flat{}), Mat::Constant(1, 4, 1.5f),
+                1e-5);
   Mat expected(1, 4);
   expected << 1, 4, 0, 1;
   require_close(linear_relevance(x, w, Vec::Constant(1, 3), r, rules::WSquare{}), expected, 1e-5);

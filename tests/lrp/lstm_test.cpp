@@ -32,7 +32,8 @@ template <class T>
 void check_level(const lstm_kernels::Table<T>& k, double tol) {
   INFO("level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32"));
   // gemm: y += x[:, k0:k1] W[k0:k1, :] for several shapes, rows and both directions.
-  for (const auto& [n_in, n_out] : {std::pair<Index, Index>{5, 3}, {13, 37}, {37, 148}, {60, 240}, {64, 129}}) {
+  for (const auto& [n_in, n_out] :
+       {std::pair<Index, Index>{5, 3}, {13, 37}, {37, 148}, {60, 240}, {64, 129}}) {
     const auto w = rnd(static_cast<std::size_t>(n_in * n_out), 1, 1.0);
     const std::vector<T> wt = as<T>(w);
     detail::AlignedArray<T> panels(k.panels_size(n_in, n_out));
@@ -52,11 +53,14 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
           for (Index j = 0; j < n_out + 3; ++j) {
             double want = y0[static_cast<std::size_t>(r * (n_out + 3) + j)];
             if (j < n_out) {
-              for (Index kk = k0; kk < k1; ++kk) want += x[static_cast<std::size_t>(r * nk + kk - k0)] * w[static_cast<std::size_t>(kk * n_out + j)];
+              for (Index kk = k0; kk < k1; ++kk)
+                want += x[static_cast<std::size_t>(r * nk + kk - k0)] *
+                        w[static_cast<std::size_t>(kk * n_out + j)];
             } else {
               want = static_cast<T>(want);  // the padding between rows is left alone
             }
-            err = std::max(err, std::abs(static_cast<double>(y[static_cast<std::size_t>(r * (n_out + 3) + j)]) - want));
+            err = std::max(
+                err, std::abs(static_cast<double>(y[static_cast<std::size_t>(r * (n_out + 3) + j)]) - want));
           }
         }
         CHECK(err < tol * static_cast<double>(nk));
@@ -65,12 +69,15 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
   }
   // cell and cell_backward for two rows, H = 11, with and without c_prev.
   const Index H = 11, G = 4 * H, R = 2;
-  const auto z = rnd(static_cast<std::size_t>(R * G), 4, 6.0), cp = rnd(static_cast<std::size_t>(R * H), 5, 2.0);
+  const auto z = rnd(static_cast<std::size_t>(R * G), 4, 6.0),
+             cp = rnd(static_cast<std::size_t>(R * H), 5, 2.0);
   const std::vector<T> zt = as<T>(z), cpt = as<T>(cp);
   for (bool with_prev : {false, true}) {
     INFO("cell, c_prev " << with_prev);
-    std::vector<T> a(static_cast<std::size_t>(R * G)), c(static_cast<std::size_t>(R * H)), tc(c.size()), h(c.size());
-    k.cell(zt.data(), G, R, H, a.data(), G, with_prev ? cpt.data() : nullptr, H, c.data(), H, tc.data(), H, h.data(), H);
+    std::vector<T> a(static_cast<std::size_t>(R * G)), c(static_cast<std::size_t>(R * H)), tc(c.size()),
+        h(c.size());
+    k.cell(zt.data(), G, R, H, a.data(), G, with_prev ? cpt.data() : nullptr, H, c.data(), H, tc.data(), H,
+           h.data(), H);
     double err = 0;
     for (Index r = 0; r < R; ++r) {
       for (Index j = 0; j < H; ++j) {
@@ -79,36 +86,40 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
         const double cc = (with_prev ? f * cp[static_cast<std::size_t>(r * H + j)] : 0) + i * g;
         const auto rj = static_cast<std::size_t>(r * H + j);
         for (const auto& [ours, want] : {std::pair<double, double>{a[static_cast<std::size_t>(r * G + j)], i},
-                                        {a[static_cast<std::size_t>(r * G + H + j)], g},
-                                        {a[static_cast<std::size_t>(r * G + 2 * H + j)], f},
-                                        {a[static_cast<std::size_t>(r * G + 3 * H + j)], o},
-                                        {c[rj], cc},
-                                        {tc[rj], std::tanh(cc)},
-                                        {h[rj], o * std::tanh(cc)}}) {
+                                         {a[static_cast<std::size_t>(r * G + H + j)], g},
+                                         {a[static_cast<std::size_t>(r * G + 2 * H + j)], f},
+                                         {a[static_cast<std::size_t>(r * G + 3 * H + j)], o},
+                                         {c[rj], cc},
+                                         {tc[rj], std::tanh(cc)},
+                                         {h[rj], o * std::tanh(cc)}}) {
           err = std::max(err, std::abs(ours - want));
         }
       }
     }
     CHECK(err < 4 * tol);
     // Backward: dz and the new dc from dh and dc.
-    const auto dh = rnd(static_cast<std::size_t>(R * H), 6, 1.0), dc0 = rnd(static_cast<std::size_t>(R * H), 7, 1.0);
+    const auto dh = rnd(static_cast<std::size_t>(R * H), 6, 1.0),
+               dc0 = rnd(static_cast<std::size_t>(R * H), 7, 1.0);
     const std::vector<T> dht = as<T>(dh);
     std::vector<T> dc = as<T>(dc0), dz(static_cast<std::size_t>(R * G));
-    k.cell_backward(a.data(), G, tc.data(), H, with_prev ? cpt.data() : nullptr, H, dht.data(), H, R, H, dc.data(), H,
-                    dz.data(), G);
+    k.cell_backward(a.data(), G, tc.data(), H, with_prev ? cpt.data() : nullptr, H, dht.data(), H, R, H,
+                    dc.data(), H, dz.data(), G);
     double berr = 0;
     for (Index r = 0; r < R; ++r) {
       for (Index j = 0; j < H; ++j) {
         const auto rj = static_cast<std::size_t>(r * H + j);
-        const auto av = [&](Index b) { return static_cast<double>(a[static_cast<std::size_t>(r * G + b * H + j)]); };
+        const auto av = [&](Index b) {
+          return static_cast<double>(a[static_cast<std::size_t>(r * G + b * H + j)]);
+        };
         const double i = av(0), g = av(1), f = av(2), o = av(3), t = tc[rj];
         const double d_c = dc0[rj] + dh[rj] * o * (1 - t * t);
         const double prev = with_prev ? cp[rj] : 0;
-        for (const auto& [ours, want] : {std::pair<double, double>{dz[static_cast<std::size_t>(r * G + j)], d_c * g * i * (1 - i)},
-                                        {dz[static_cast<std::size_t>(r * G + H + j)], d_c * i * (1 - g * g)},
-                                        {dz[static_cast<std::size_t>(r * G + 2 * H + j)], d_c * prev * f * (1 - f)},
-                                        {dz[static_cast<std::size_t>(r * G + 3 * H + j)], dh[rj] * t * o * (1 - o)},
-                                        {dc[rj], d_c * f}}) {
+        for (const auto& [ours, want] :
+             {std::pair<double, double>{dz[static_cast<std::size_t>(r * G + j)], d_c * g * i * (1 - i)},
+              {dz[static_cast<std::size_t>(r * G + H + j)], d_c * i * (1 - g * g)},
+              {dz[static_cast<std::size_t>(r * G + 2 * H + j)], d_c * prev * f * (1 - f)},
+              {dz[static_cast<std::size_t>(r * G + 3 * H + j)], dh[rj] * t * o * (1 - o)},
+              {dc[rj], d_c * f}}) {
           berr = std::max(berr, std::abs(ours - want));
         }
       }
@@ -137,14 +148,17 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
   }
   // lrp_cell conserves: Σ R(gates) + Σ R(c_{t-1}) = Σ R(h_t) + Σ R(c_t) (bias factor 1 gives the
   // ε and bias shares back), under every rule.
-  for (int rule : {lstm_kernels::kRuleSignalTakeAll, lstm_kernels::kRuleHalf, lstm_kernels::kRuleProportional}) {
+  for (int rule :
+       {lstm_kernels::kRuleSignalTakeAll, lstm_kernels::kRuleHalf, lstm_kernels::kRuleProportional}) {
     INFO("lrp_cell rule " << rule);
     std::vector<T> a(static_cast<std::size_t>(G)), c(static_cast<std::size_t>(H)), tc(c.size()), h(c.size());
     k.cell(zt.data(), G, 1, H, a.data(), G, cpt.data(), H, c.data(), H, tc.data(), H, h.data(), H);
     const std::vector<T> rh = as<T>(rnd(static_cast<std::size_t>(H), 11, 1.0));
     std::vector<T> rc = as<T>(rnd(static_cast<std::size_t>(H), 12, 1.0)), rz(static_cast<std::size_t>(G));
     double in = 0;
-    for (Index j = 0; j < H; ++j) in += static_cast<double>(rh[static_cast<std::size_t>(j)]) + static_cast<double>(rc[static_cast<std::size_t>(j)]);
+    for (Index j = 0; j < H; ++j)
+      in += static_cast<double>(rh[static_cast<std::size_t>(j)]) +
+            static_cast<double>(rc[static_cast<std::size_t>(j)]);
     k.lrp_cell(rule, a.data(), c.data(), cpt.data(), tc.data(), rh.data(), rc.data(), rz.data(), H, T(0.001),
                1.0 / static_cast<double>(2 * H));
     double out = 0;
@@ -189,7 +203,8 @@ TEST_CASE("lstm: packed batches and shape errors", "[lrp][lstm]") {
   CHECK_THROWS_AS(LstmBatch::packed({1, 2}), InvalidArgument);
   CHECK_THROWS_AS(LstmBatch::packed({-1}), InvalidArgument);
   const LstmMat<double> w_ih = LstmMat<double>::Zero(8, 3), w_hh = LstmMat<double>::Zero(8, 3);
-  CHECK_THROWS_AS(Lstm<double>(w_ih, w_hh, Eigen::VectorXd::Zero(8)), InvalidArgument);  // H = 3 needs 12 rows
+  CHECK_THROWS_AS(Lstm<double>(w_ih, w_hh, Eigen::VectorXd::Zero(8)),
+                  InvalidArgument);  // H = 3 needs 12 rows
 }
 
 namespace {
@@ -198,8 +213,9 @@ namespace {
 // so the same bits; and a reused scratch gives the same bits as a fresh one.
 template <class T>
 void check_pair(Index H, Index E, Index steps, const LstmLrpSettings& st) {
-  INFO((sizeof(T) == 8 ? "float64" : "float32") << " H " << H << " E " << E << " T " << steps << " bias factor "
-                                                << st.bias_factor << " rule " << static_cast<int>(st.gate_rule));
+  INFO((sizeof(T) == 8 ? "float64" : "float32")
+       << " H " << H << " E " << E << " T " << steps << " bias factor " << st.bias_factor << " rule "
+       << static_cast<int>(st.gate_rule));
   auto mat = [](Index r, Index c, unsigned seed, double scale) {
     const auto v = rnd(static_cast<std::size_t>(r * c), seed, scale);
     return LstmMat<double>(Eigen::Map<const LstmMat<double>>(v.data(), r, c));
@@ -251,7 +267,8 @@ void check_pair(Index H, Index E, Index steps, const LstmLrpSettings& st) {
 }  // namespace
 
 TEST_CASE("lstm: relevance_pair gives relevance() of each layer bit for bit", "[lrp][lstm]") {
-  for (const LstmGateRule rule : {LstmGateRule::kSignalTakeAll, LstmGateRule::kHalf, LstmGateRule::kProportional}) {
+  for (const LstmGateRule rule :
+       {LstmGateRule::kSignalTakeAll, LstmGateRule::kHalf, LstmGateRule::kProportional}) {
     for (const double bias_factor : {0.0, 1.0}) {
       LstmLrpSettings st;
       st.gate_rule = rule;

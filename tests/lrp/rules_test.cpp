@@ -22,8 +22,8 @@ TEST_CASE("rules: parse and print every rule", "[lrp][rules]") {
 
 TEST_CASE("rules: bad rules are usage errors listing the valid ones", "[lrp][rules]") {
   REQUIRE_THROWS_AS(parse_rule("magic"), InvalidArgument);
-  REQUIRE_THROWS_WITH(parse_rule("magic"), Contains("unknown rule 'magic'") && Contains("epsilon(e)") &&
-                                               Contains("wsquare"));
+  REQUIRE_THROWS_WITH(parse_rule("magic"),
+                      Contains("unknown rule 'magic'") && Contains("epsilon(e)") && Contains("wsquare"));
   REQUIRE_THROWS_WITH(parse_rule("epsilon(abc)"), Contains("expected a number"));
   REQUIRE_THROWS_WITH(parse_rule("epsilon(-1)"), Contains(">= 0"));
   REQUIRE_THROWS_WITH(parse_rule("alphabeta(2,2)"), Contains("alpha - beta = 1"));

@@ -32,13 +32,14 @@ TEST_CASE("cnn: matches Zennit on every reference document and rule", "[lrp][cnn
 
   std::map<std::string, double> max_err;  // setting -> max normalised error over documents
   double max_score_err = 0;
-  auto compare = [&](const std::string& setting, const std::vector<double>& ours, const nlohmann::json& theirs,
-                     std::size_t doc) {
+  auto compare = [&](const std::string& setting, const std::vector<double>& ours,
+                     const nlohmann::json& theirs, std::size_t doc) {
     REQUIRE(ours.size() == theirs.size());
     double scale = 1;
     for (const auto& v : theirs) scale = std::max(scale, std::abs(v.get<double>()));
     double err = 0;
-    for (std::size_t t = 0; t < ours.size(); ++t) err = std::max(err, std::abs(ours[t] - theirs[t].get<double>()));
+    for (std::size_t t = 0; t < ours.size(); ++t)
+      err = std::max(err, std::abs(ours[t] - theirs[t].get<double>()));
     err /= scale;
     max_err[setting] = std::max(max_err[setting], err);
     INFO("document " << doc << ", " << setting << ": error " << err);

@@ -64,8 +64,7 @@ std::vector<bool> blank_bytes(std::string_view text) {
   std::vector<bool> blank(text.size(), false);
   for (std::size_t i = 0; i < text.size(); ++i) {
     if (is_ascii_space(text[i])) blank[i] = true;
-    for (std::string_view space :
-         {std::string_view("\xc2\xa0"), std::string_view("\xe3\x80\x80")}) {
+    for (std::string_view space : {std::string_view("\xc2\xa0"), std::string_view("\xe3\x80\x80")}) {
       if (text.substr(i, space.size()) == space) {
         for (std::size_t k = 0; k < space.size(); ++k) blank[i + k] = true;
       }
@@ -81,8 +80,7 @@ void check_spans(std::string_view text, const std::vector<Token>& tokens) {
   std::vector<bool> covered(text.size(), false);
   for (std::size_t i = 0; i < tokens.size(); ++i) {
     const Token& t = tokens[i];
-    INFO("text '" << text << "' token " << i << " '" << t.text << "' [" << t.begin << ", " << t.end
-                  << ")");
+    INFO("text '" << text << "' token " << i << " '" << t.text << "' [" << t.begin << ", " << t.end << ")");
     REQUIRE(t.begin <= t.end);
     REQUIRE(t.end <= text.size());
     REQUIRE(t.begin >= previous_end);
@@ -144,18 +142,16 @@ const std::vector<std::string> kEnglish = {
 
 }  // namespace
 
-TEST_CASE("spm: torchtext example model matches the golden pieces and ids",
-          "[nlp][spm][shared][slow]") {
+TEST_CASE("spm: torchtext example model matches the golden pieces and ids", "[nlp][spm][shared][slow]") {
   const fs::path path = shared_model("torchtext_spm_example.model");
   if (path.empty()) return;
   const SentencePieceTokenizer tokenizer(path);
   CHECK(tokenizer.piece_size() == 20000);
   const std::string text = "SentencePiece is an unsupervised text tokenizer and detokenizer";
   const auto e = tokenizer.encode(text);
-  CHECK(texts(e.tokens) == std::vector<std::string>{"▁Sent", "ence",  "P",   "ie",    "ce",
-                                                    "▁is",   "▁an",   "▁un", "super", "vis",
-                                                    "ed",    "▁text", "▁to", "ken",   "izer",
-                                                    "▁and",  "▁de",   "to",  "ken",   "izer"});
+  CHECK(texts(e.tokens) == std::vector<std::string>{"▁Sent", "ence",  "P",   "ie", "ce",    "▁is", "▁an",
+                                                    "▁un",   "super", "vis", "ed", "▁text", "▁to", "ken",
+                                                    "izer",  "▁and",  "▁de", "to", "ken",   "izer"});
   CHECK(e.ids == std::vector<int>{15340, 4286, 981, 1207, 1681,  17, 84,  684, 8896, 5366,
                                   144,   3689, 9,   5602, 12114, 6,  560, 649, 5602, 12114});
   CHECK(tokenizer.encode_ids(text) == e.ids);
@@ -363,8 +359,7 @@ TEST_CASE("spm: bad model files are IoError / FormatError naming the file", "[nl
   }
   SECTION("parses as a protobuf but holds no model") {
     CHECK_THROWS_AS(SentencePieceTokenizer::from_serialized("\x08\x01", "weird"), FormatError);
-    CHECK_THROWS_WITH(SentencePieceTokenizer::from_serialized("\x08\x01", "weird"),
-                      Contains("weird"));
+    CHECK_THROWS_WITH(SentencePieceTokenizer::from_serialized("\x08\x01", "weird"), Contains("weird"));
   }
 }
 
@@ -380,8 +375,7 @@ TEST_CASE("spm: config, save and make_tokenizer round trip", "[nlp][spm][tokeniz
   CHECK(dynamic_cast<const SentencePieceTokenizer*>(rebuilt.get()) != nullptr);
 
   // The same from bytes, and under another file name.
-  const auto from_bytes =
-      SentencePieceTokenizer::from_serialized(read_file(tiny_bpe()), "mem", "sub.model");
+  const auto from_bytes = SentencePieceTokenizer::from_serialized(read_file(tiny_bpe()), "mem", "sub.model");
   CHECK(from_bytes->serialized_model() == tokenizer.serialized_model());
   from_bytes->save(dir.path());
   const auto renamed = make_tokenizer({{"kind", "spm"}, {"model", "sub.model"}}, dir.path());
@@ -390,25 +384,20 @@ TEST_CASE("spm: config, save and make_tokenizer round trip", "[nlp][spm][tokeniz
 
   // "model" defaults to tokenizer.model; icu-word still works with or without a directory.
   CHECK(make_tokenizer({{"kind", "spm"}}, dir.path())->config() == tokenizer.config());
-  CHECK(make_tokenizer({{"kind", "icu-word"}}, dir.path())->config() ==
-        IcuWordTokenizer().config());
+  CHECK(make_tokenizer({{"kind", "icu-word"}}, dir.path())->config() == IcuWordTokenizer().config());
 }
 
 TEST_CASE("spm: bad spm configs", "[nlp][spm][tokenizer]") {
   const TempDir dir;
   CHECK_THROWS_AS(make_tokenizer({{"kind", "spm"}, {"model", "x.model"}}), FormatError);
-  CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", "x.model"}}),
-                    Contains("model directory"));
-  CHECK_THROWS_AS(make_tokenizer({{"kind", "spm"}, {"model", "absent.model"}}, dir.path()),
-                  IoError);
+  CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", "x.model"}}), Contains("model directory"));
+  CHECK_THROWS_AS(make_tokenizer({{"kind", "spm"}, {"model", "absent.model"}}, dir.path()), IoError);
   CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", "absent.model"}}, dir.path()),
                     Contains("absent.model"));
-  CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", 3}}, dir.path()),
-                    Contains("'model'"));
+  CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", 3}}, dir.path()), Contains("'model'"));
   CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"lowercase", true}}, dir.path()),
                     Contains("'lowercase'") && Contains("valid keys: kind, model"));
-  CHECK_THROWS_WITH(make_tokenizer({{"kind", "bert"}}, dir.path()),
-                    Contains("valid kinds: icu-word, spm"));
+  CHECK_THROWS_WITH(make_tokenizer({{"kind", "bert"}}, dir.path()), Contains("valid kinds: icu-word, spm"));
   CHECK_THROWS_WITH(make_tokenizer({{"kind", "spm"}, {"model", "../tokenizer.model"}}, dir.path()),
                     Contains("inside the model directory"));
   CHECK_THROWS_AS(make_tokenizer({{"kind", "spm"}, {"model", ".."}}, dir.path()), FormatError);
@@ -425,8 +414,8 @@ std::vector<std::string> toy_sentences(std::size_t n) {
   const char* verb[] = {"watches", "reads", "finds", "follows", "paints"};
   std::vector<std::string> out;
   for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(std::string(det[i % 5]) + " " + noun[(i * 3) % 7] + " " + verb[(i * 7) % 5] +
-                  " " + det[(i * 11) % 5] + " " + noun[(i * 13 + 2) % 7] + ".");
+    out.push_back(std::string(det[i % 5]) + " " + noun[(i * 3) % 7] + " " + verb[(i * 7) % 5] + " " +
+                  det[(i * 11) % 5] + " " + noun[(i * 13 + 2) % 7] + ".");
   }
   return out;
 }

@@ -41,8 +41,7 @@ void check_partition(const std::vector<Token>& pieces, const std::vector<WordGro
   for (std::size_t p = 0; p < pieces.size(); ++p) {
     const Token& t = pieces[p];
     auto touches = [&](const WordGroup& g) {
-      return t.begin == t.end ? g.begin <= t.begin && t.begin < g.end
-                              : t.begin < g.end && g.begin < t.end;
+      return t.begin == t.end ? g.begin <= t.begin && t.begin < g.end : t.begin < g.end && g.begin < t.end;
     };
     bool touches_any = false;
     for (const auto& g : groups) touches_any = touches_any || touches(g);
@@ -130,9 +129,8 @@ TEST_CASE("word groups: SentencePiece pieces grouped by ICU words", "[nlp][word_
   const std::string text = "The curious caf\xc3\xa9 cat \xf0\x9f\x98\x80 reads!";
   const auto pieces = spm.tokenize(text);
   const auto groups = group_pieces_by_word(text, pieces, default_word_tokenizer());
-  CHECK(group_texts(text, groups) == std::vector<std::string>{"The", "curious", "caf\xc3\xa9",
-                                                              "cat", "\xf0\x9f\x98\x80", "reads",
-                                                              "!"});
+  CHECK(group_texts(text, groups) ==
+        std::vector<std::string>{"The", "curious", "caf\xc3\xa9", "cat", "\xf0\x9f\x98\x80", "reads", "!"});
   check_partition(pieces, groups);
   // The four byte pieces of the emoji all belong to it.
   std::size_t n_bytes = 0;
@@ -152,8 +150,7 @@ TEST_CASE("word groups: SentencePiece pieces grouped by ICU words", "[nlp][word_
   CHECK(group_pieces_by_word("", spm.tokenize(""), default_word_tokenizer()).empty());
 }
 
-TEST_CASE("word groups: Japanese pieces and ICU dictionary words",
-          "[nlp][word_groups][spm][shared]") {
+TEST_CASE("word groups: Japanese pieces and ICU dictionary words", "[nlp][word_groups][spm][shared]") {
   const fs::path dir = test::shared_data_path("spm");
   if (dir.empty() || !fs::exists(dir / "test_ja_model.model")) {
     WARN("../shared/data/spm/test_ja_model.model not found: test skipped");

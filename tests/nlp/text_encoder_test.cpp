@@ -32,10 +32,10 @@ TEST_CASE("text encoder: words, ids, oov flags and pre-tokenized input", "[nlp][
   CHECK(text.substr(tokens[2].begin, tokens[2].end - tokens[2].begin) == "sat");
   CHECK(enc.ids(tokens) == ids);
   CHECK_FALSE(enc.is_oov(ids[0], tokens[0].text));
-  CHECK(enc.is_oov(ids[2], tokens[2].text));   // "sat" -> <unk>
-  CHECK_FALSE(enc.is_oov(0, "<unk>"));          // the unknown token's own string is known
+  CHECK(enc.is_oov(ids[2], tokens[2].text));  // "sat" -> <unk>
+  CHECK_FALSE(enc.is_oov(0, "<unk>"));        // the unknown token's own string is known
   CHECK(enc.is_oov(-1, "x"));
-  CHECK(enc.words(text, tokens).empty());       // a word encoder has no pieces to group
+  CHECK(enc.words(text, tokens).empty());  // a word encoder has no pieces to group
   // Pre-tokenized words: case-folded as the tokenizer would, no spans.
   std::vector<Token> pre;
   CHECK(enc.encode_words({"STRASSE", "Straße", "Cat"}, &pre) == std::vector<TokenId>{3, 3, 2});
@@ -46,7 +46,8 @@ TEST_CASE("text encoder: words, ids, oov flags and pre-tokenized input", "[nlp][
   CHECK_THROWS_AS(TextEncoder().encode("x"), InvalidArgument);
 }
 
-TEST_CASE("text encoder: SentencePiece ids are the model's, its vocabulary the piece table", "[nlp][text_encoder]") {
+TEST_CASE("text encoder: SentencePiece ids are the model's, its vocabulary the piece table",
+          "[nlp][text_encoder]") {
   auto spm = std::make_shared<SentencePieceTokenizer>(test::fixture_path("nlp/tiny_unigram_bytes.model"));
   CHECK_THROWS_AS(TextEncoder(spm, Vocabulary()), InvalidArgument);  // not the piece table
   const TextEncoder enc(spm, spm->vocabulary());
@@ -62,7 +63,8 @@ TEST_CASE("text encoder: SentencePiece ids are the model's, its vocabulary the p
   CHECK(ids == expected);
   CHECK(tokens == spm->tokenize(text));
   // An unknown piece's text is its surface, not "<unk>": still oov.
-  for (std::size_t t = 0; t < ids.size(); ++t) CHECK(enc.is_oov(ids[t], tokens[t].text) == (ids[t] == spm->unk_id()));
+  for (std::size_t t = 0; t < ids.size(); ++t)
+    CHECK(enc.is_oov(ids[t], tokens[t].text) == (ids[t] == spm->unk_id()));
   // Words: the ICU words of the text (nlp/word_groups.h).
   const auto words = enc.words(text, tokens);
   const auto groups = group_pieces_by_word(text, tokens, default_word_tokenizer());
@@ -85,8 +87,10 @@ TEST_CASE("text encoder: SentencePiece ids are the model's, its vocabulary the p
                     Contains("cfg.json") && Contains("takes its vocabulary from the model file"));
 }
 
-TEST_CASE("text encoder: WordPiece words merge the ## pieces; a word model round trips", "[nlp][text_encoder]") {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "un", "##believ", "##able", "!"};
+TEST_CASE("text encoder: WordPiece words merge the ## pieces; a word model round trips",
+          "[nlp][text_encoder]") {
+  std::vector<std::string> vocab = {"[PAD]", "[UNK]",    "[CLS]",  "[SEP]", "the",
+                                    "un",    "##believ", "##able", "!"};
   auto wp = std::make_shared<WordPieceTextTokenizer>(WordPieceTokenizer(vocab, WordPieceOptions{}, "v.txt"));
   const TextEncoder enc(wp, Vocabulary::from_pieces(vocab, 1));
   CHECK(enc.kind() == TextEncoder::Kind::kWordPiece);

@@ -53,8 +53,7 @@ TEST_CASE("icu-word: ASCII words with spans, lowercased", "[nlp][tokenizer]") {
   const std::string text = "Hello, World!  The cat's 2 mats.";
   const auto tokens = tokenizer.tokenize(text);
   CHECK(texts(tokens) == std::vector<std::string>{"hello", "world", "the", "cat's", "2", "mats"});
-  CHECK(surfaces(text, tokens) ==
-        std::vector<std::string>{"Hello", "World", "The", "cat's", "2", "mats"});
+  CHECK(surfaces(text, tokens) == std::vector<std::string>{"Hello", "World", "The", "cat's", "2", "mats"});
   REQUIRE(tokens.size() == 6);
   CHECK(tokens[0] == Token{"hello", 0, 5});
   CHECK(tokens[1] == Token{"world", 7, 12});
@@ -128,10 +127,8 @@ TEST_CASE("icu-word: case folding that changes length keeps spans", "[nlp][token
   const std::string text = "STRASSE Straße İSTANBUL ﬁne";
   const auto tokens = IcuWordTokenizer().tokenize(text);
   // ß folds to "ss", İ (U+0130) to "i" + U+0307, the ligature ﬁ to "fi".
-  CHECK(texts(tokens) ==
-        std::vector<std::string>{"strasse", "strasse", "i\u0307stanbul", "fine"});
-  CHECK(surfaces(text, tokens) ==
-        std::vector<std::string>{"STRASSE", "Straße", "İSTANBUL", "ﬁne"});
+  CHECK(texts(tokens) == std::vector<std::string>{"strasse", "strasse", "i\u0307stanbul", "fine"});
+  CHECK(surfaces(text, tokens) == std::vector<std::string>{"STRASSE", "Straße", "İSTANBUL", "ﬁne"});
   check_spans(text, tokens, true);
 }
 
@@ -153,8 +150,7 @@ TEST_CASE("icu-word: empty and whitespace-only text give no tokens", "[nlp][toke
   CHECK(IcuWordTokenizer().tokenize("?! ...").empty());
 }
 
-TEST_CASE("icu-word: invalid UTF-8 throws InvalidArgument with the byte offset",
-          "[nlp][tokenizer]") {
+TEST_CASE("icu-word: invalid UTF-8 throws InvalidArgument with the byte offset", "[nlp][tokenizer]") {
   const IcuWordTokenizer tokenizer;
   CHECK_THROWS_AS(tokenizer.tokenize("ab\xff"), InvalidArgument);
   CHECK_THROWS_WITH(tokenizer.tokenize("ab\xff"), Catch::Matchers::Contains("byte 2"));
@@ -162,8 +158,7 @@ TEST_CASE("icu-word: invalid UTF-8 throws InvalidArgument with the byte offset",
   CHECK_THROWS_AS(tokenizer.tokenize("\xed\xa0\x80"), InvalidArgument);  // a surrogate
 }
 
-TEST_CASE("icu-word: concurrent tokenize on one object matches the serial result",
-          "[nlp][tokenizer]") {
+TEST_CASE("icu-word: concurrent tokenize on one object matches the serial result", "[nlp][tokenizer]") {
   std::string text;
   for (int i = 0; i < 50; ++i) text += kMixed + " " + std::to_string(i) + "\n";
   const IcuWordTokenizer shared({.lowercase = true, .keep_punctuation = true});
@@ -188,8 +183,7 @@ TEST_CASE("icu-word: concurrent tokenize on one object matches the serial result
 TEST_CASE("icu-word: config round trips through make_tokenizer", "[nlp][tokenizer]") {
   const IcuWordTokenizer tokenizer({.lowercase = false, .keep_punctuation = true});
   const nlohmann::json config = tokenizer.config();
-  CHECK(config == nlohmann::json{{"kind", "icu-word"}, {"lowercase", false},
-                                 {"keep_punctuation", true}});
+  CHECK(config == nlohmann::json{{"kind", "icu-word"}, {"lowercase", false}, {"keep_punctuation", true}});
   const auto rebuilt = make_tokenizer(config);
   CHECK(rebuilt->config() == config);
   CHECK(rebuilt->tokenize("Hi, you") == tokenizer.tokenize("Hi, you"));
@@ -204,10 +198,8 @@ TEST_CASE("make_tokenizer: bad configs throw FormatError naming the problem", "[
   CHECK_THROWS_WITH(make_tokenizer(nlohmann::json::object()), Contains("'kind'"));
   CHECK_THROWS_WITH(make_tokenizer({{"kind", "whitespace"}}),
                     Contains("\"whitespace\"") && Contains("valid kinds: icu-word"));
-  CHECK_THROWS_WITH(make_tokenizer({{"kind", "icu-word"}, {"lowercas", true}}),
-                    Contains("'lowercas'"));
-  CHECK_THROWS_WITH(make_tokenizer({{"kind", "icu-word"}, {"lowercase", "yes"}}),
-                    Contains("'lowercase'"));
+  CHECK_THROWS_WITH(make_tokenizer({{"kind", "icu-word"}, {"lowercas", true}}), Contains("'lowercas'"));
+  CHECK_THROWS_WITH(make_tokenizer({{"kind", "icu-word"}, {"lowercase", "yes"}}), Contains("'lowercase'"));
 }
 
 TEST_CASE("pretokenized: normalizes text and has no spans", "[nlp][tokenizer]") {

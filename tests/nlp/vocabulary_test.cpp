@@ -46,15 +46,13 @@ TEST_CASE("vocabulary: build applies min_count and max_size", "[nlp][vocabulary]
   CHECK(Vocabulary::build(kCounts, 3, 0).tokens() ==
         std::vector<std::string>{"<unk>", "the", "bat", "cat", "dog"});
   CHECK(Vocabulary::build(kCounts, 0, 0).size() == 7);  // min_count 0 keeps zero counts
-  CHECK(Vocabulary::build(kCounts, 1, 3).tokens() ==
-        std::vector<std::string>{"<unk>", "the", "bat"});
+  CHECK(Vocabulary::build(kCounts, 1, 3).tokens() == std::vector<std::string>{"<unk>", "the", "bat"});
   CHECK(Vocabulary::build(kCounts, 1, 1).tokens() == std::vector<std::string>{"<unk>"});
   CHECK(Vocabulary::build(kCounts, 100, 0).tokens() == std::vector<std::string>{"<unk>"});
   CHECK(Vocabulary::build({}, 1, 0).size() == 1);
 }
 
-TEST_CASE("vocabulary: build and the constructor reject tokens vocab.txt cannot hold",
-          "[nlp][vocabulary]") {
+TEST_CASE("vocabulary: build and the constructor reject tokens vocab.txt cannot hold", "[nlp][vocabulary]") {
   CHECK_THROWS_AS(Vocabulary::build({{"a\nb", 2}}, 1, 0), InvalidArgument);
   CHECK_THROWS_AS(Vocabulary::build({{"", 2}}, 1, 0), InvalidArgument);
   CHECK_THROWS_WITH(Vocabulary({"<unk>", "a", "a"}), Contains("token 2: duplicate of token 1"));
@@ -66,20 +64,17 @@ TEST_CASE("vocabulary: save then load round trips", "[nlp][vocabulary]") {
   const test::TempDir dir;
   const Vocabulary vocab({"<unk>", "the", "café", "日本語", "tab\there", "two words", "❤️"});
   vocab.save(dir / "vocab.txt");
-  CHECK(read_file(dir / "vocab.txt") ==
-        "<unk>\nthe\ncafé\n日本語\ntab\there\ntwo words\n❤️\n");
+  CHECK(read_file(dir / "vocab.txt") == "<unk>\nthe\ncafé\n日本語\ntab\there\ntwo words\n❤️\n");
   const Vocabulary loaded = Vocabulary::load(dir / "vocab.txt");
   CHECK(loaded == vocab);
   CHECK(loaded.id("two words") == 5);
   CHECK(loaded.has_unk());
 }
 
-TEST_CASE("vocabulary: load accepts CRLF, a BOM and a missing final newline",
-          "[nlp][vocabulary]") {
+TEST_CASE("vocabulary: load accepts CRLF, a BOM and a missing final newline", "[nlp][vocabulary]") {
   const test::TempDir dir;
   test::write_bytes(dir / "vocab.txt", "\xEF\xBB\xBF<unk>\r\nthe\r\ncat");
-  CHECK(Vocabulary::load(dir / "vocab.txt").tokens() ==
-        std::vector<std::string>{"<unk>", "the", "cat"});
+  CHECK(Vocabulary::load(dir / "vocab.txt").tokens() == std::vector<std::string>{"<unk>", "the", "cat"});
 }
 
 TEST_CASE("vocabulary: a file without <unk> has no unknown id", "[nlp][vocabulary]") {
@@ -122,7 +117,8 @@ TEST_CASE("vocabulary: from_pieces keeps the unknown piece where the model put i
   CHECK(v.id("s") == 4);
   CHECK(v.id("missing") == 2);
   CHECK(!v.find("missing"));
-  CHECK(!(v == Vocabulary::from_pieces({"<pad>", "</s>", "<unk>", "\xe2\x96\x81the", "s"}, Vocabulary::kNoId)));
+  CHECK(
+      !(v == Vocabulary::from_pieces({"<pad>", "</s>", "<unk>", "\xe2\x96\x81the", "s"}, Vocabulary::kNoId)));
   const Vocabulary none = Vocabulary::from_pieces({"a", "b"}, Vocabulary::kNoId);
   CHECK(!none.has_unk());
   CHECK(none.id("c") == Vocabulary::kNoId);

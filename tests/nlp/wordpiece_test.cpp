@@ -16,9 +16,9 @@ using namespace textlrp::nlp;
 namespace {
 
 WordPieceTokenizer small_tokenizer(std::size_t max_length = 512, bool lower_case = true) {
-  std::vector<std::string> vocab = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "the", "movie", "un", "##believ",
-                                    "##able", "!", ",", "cafe", "a", "##b", "istanbul", "σ", "ς", "ab",
-                                    "中", "##c", "The", "café", "-"};
+  std::vector<std::string> vocab = {
+      "[PAD]", "[UNK]", "[CLS]",    "[SEP]", "the", "movie", "un", "##believ", "##able", "!",    ",", "cafe",
+      "a",     "##b",   "istanbul", "σ",     "ς",   "ab",    "中", "##c",      "The",    "café", "-"};
   WordPieceOptions o;
   o.max_length = max_length;
   o.lower_case = lower_case;
@@ -46,7 +46,8 @@ using Spans = std::vector<std::pair<std::uint32_t, std::uint32_t>>;
 TEST_CASE("wordpiece: greedy longest match, continuation pieces, punctuation", "[nlp][wordpiece]") {
   const auto tok = small_tokenizer();
   const auto e = tok.encode("The unbelievable movie!");
-  CHECK(texts(e) == std::vector<std::string>{"[CLS]", "the", "un", "##believ", "##able", "movie", "!", "[SEP]"});
+  CHECK(texts(e) ==
+        std::vector<std::string>{"[CLS]", "the", "un", "##believ", "##able", "movie", "!", "[SEP]"});
   CHECK(e.ids() == std::vector<TokenId>{2, 4, 6, 7, 8, 5, 9, 3});
   CHECK(spans(e) == Spans{{0, 3}, {4, 6}, {6, 12}, {12, 16}, {17, 22}, {22, 23}});
   CHECK_FALSE(e.truncated);
@@ -92,11 +93,15 @@ TEST_CASE("wordpiece: cleaning, accents, case and spans of characters that norma
   // A zero-width space (Cf) is dropped and joins the preceding piece of its raw word; a NUL too.
   const auto z = tok.encode("the\xE2\x80\x8Bmovie");  // "themovie" -> the? no: one word "themovie"
   CHECK(texts(z) == std::vector<std::string>{"[CLS]", "[UNK]", "[SEP]"});
-  const auto zz = tok.encode("un\xE2\x80\x8B" "believable");
+  const auto zz = tok.encode(
+      "un\xE2\x80\x8B"
+      "believable");
   CHECK(texts(zz) == std::vector<std::string>{"[CLS]", "un", "##believ", "##able", "[SEP]"});
   CHECK(spans(zz) == Spans{{0, 5}, {5, 11}, {11, 15}});
   // Inside a piece, a dropped character changes nothing; it never joins a piece of another word.
-  const auto inside = tok.encode("!a\xE2\x80\x8B" "b");
+  const auto inside = tok.encode(
+      "!a\xE2\x80\x8B"
+      "b");
   CHECK(texts(inside) == std::vector<std::string>{"[CLS]", "!", "ab", "[SEP]"});
   CHECK(spans(inside) == Spans{{0, 1}, {1, 6}});
   // A leading format character belongs to no piece; whitespace is never in a span.
@@ -109,9 +114,12 @@ TEST_CASE("wordpiece: cleaning, accents, case and spans of characters that norma
   CHECK(texts(tok.encode("a\xCE\xA3")).at(1) == "[UNK]");  // "aς" is not in the vocabulary
 }
 
-TEST_CASE("wordpiece: CJK ideographs are split, cased vocabularies keep case and accents", "[nlp][wordpiece]") {
+TEST_CASE("wordpiece: CJK ideographs are split, cased vocabularies keep case and accents",
+          "[nlp][wordpiece]") {
   const auto tok = small_tokenizer();
-  const auto c = tok.encode("a\xE4\xB8\xAD" "b");  // a中b
+  const auto c = tok.encode(
+      "a\xE4\xB8\xAD"
+      "b");  // a中b
   CHECK(texts(c) == std::vector<std::string>{"[CLS]", "a", "中", "[UNK]", "[SEP]"});
   CHECK(spans(c) == Spans{{0, 1}, {1, 4}, {4, 5}});
   const auto cased = small_tokenizer(512, false);
@@ -151,11 +159,13 @@ TEST_CASE("wordpiece: vocab.txt loading", "[nlp][wordpiece]") {
   CHECK(tok.id("##s") == 5);
   CHECK(tok.encode("Hellos").ids() == std::vector<TokenId>{2, 4, 5, 3});
   test::write_bytes(dir / "bad.txt", "[UNK]\n\n[CLS]\n[SEP]\n");
-  CHECK_THROWS_WITH(WordPieceTokenizer::load(dir / "bad.txt", {}), Catch::Matchers::Contains("bad.txt:2: empty"));
+  CHECK_THROWS_WITH(WordPieceTokenizer::load(dir / "bad.txt", {}),
+                    Catch::Matchers::Contains("bad.txt:2: empty"));
   CHECK_THROWS_AS(WordPieceTokenizer::load(dir / "missing.txt", {}), IoError);
 }
 
-TEST_CASE("wordpiece: matches the reference tokenizer on tiny-bert's 40 documents", "[nlp][wordpiece][shared]") {
+TEST_CASE("wordpiece: matches the reference tokenizer on tiny-bert's 40 documents",
+          "[nlp][wordpiece][shared]") {
   const auto dir = test::shared_data_path("tiny-bert");
   if (dir.empty()) {
     WARN("../shared/data/tiny-bert is absent; skipping");
@@ -200,14 +210,16 @@ TEST_CASE("wordpiece: the Tokenizer adapter (kind \"wordpiece\" of a model direc
   CHECK(tokens[1] == Token{"##s", 5, 6});
   CHECK(tokens[2] == Token{"[UNK]", 6, 7});
   CHECK(tokens[4] == Token{"!", 13, 14});
-  CHECK(tok->config() == nlohmann::json{{"kind", "wordpiece"}, {"lower_case", true}, {"tokenize_chinese_chars", true}});
+  CHECK(tok->config() ==
+        nlohmann::json{{"kind", "wordpiece"}, {"lower_case", true}, {"tokenize_chinese_chars", true}});
   // No truncation at this level.
   std::string long_text;
   for (int i = 0; i < 600; ++i) long_text += "hello ";
   CHECK(tok->tokenize(long_text).size() == 600);
   CHECK_THROWS_WITH(make_tokenizer(nlohmann::json{{"kind", "wordpiece"}, {"lowercase", true}}, dir.path()),
                     Catch::Matchers::Contains("unknown key 'lowercase'"));
-  CHECK_THROWS_WITH(make_tokenizer(nlohmann::json{{"kind", "wordpiece"}}), Catch::Matchers::Contains("model directory"));
+  CHECK_THROWS_WITH(make_tokenizer(nlohmann::json{{"kind", "wordpiece"}}),
+                    Catch::Matchers::Contains("model directory"));
   const auto cased = make_tokenizer(nlohmann::json{{"kind", "wordpiece"}, {"lower_case", false}}, dir.path());
   CHECK(cased->tokenize("Hellos")[0].text == "[UNK]");
 }

@@ -101,8 +101,7 @@ const std::string kImg = "\"><img src=x onerror=alert(1)>";
 
 }  // namespace
 
-TEST_CASE("report: script and img payloads in text, id, label, model and tokens are escaped",
-          "[report]") {
+TEST_CASE("report: script and img payloads in text, id, label, model and tokens are escaped", "[report]") {
   ExplanationRecord r =
       make_record(kScript + kImg, "Hi " + kScript + " and " + kImg + " bye",
                   {{"Hi", 0.5}, {kScript, 1.0}, {kImg, -0.7}, {"bye", 0.1}}, kImg + "model");
@@ -138,8 +137,7 @@ TEST_CASE("report: script and img payloads in text, id, label, model and tokens 
   CHECK(texts[0] == r.text);
 }
 
-TEST_CASE("report: spans reconstruct the full text, whitespace and non-ASCII included",
-          "[report]") {
+TEST_CASE("report: spans reconstruct the full text, whitespace and non-ASCII included", "[report]") {
   const std::string text =
       "  Caf\xc3\xa9 na\xc3\xafve,\n\tthe \xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e movie "
       "\xf0\x9f\x98\x80"
@@ -202,16 +200,18 @@ TEST_CASE("report: tokens past the model's max_tokens are marked unseen and the 
           "[report]") {
   // Regression: the note said "saw only the first N tokens" with N = all tokens of the document,
   // and nothing distinguished the unread tokens (relevance 0) from read ones.
-  ExplanationRecord r = make_record("d", "one two three four five",
-                                    {{"one", 1.0}, {"two", -1.0}, {"three", 0.0}, {"four", 0.0}, {"five", 0.0}});
+  ExplanationRecord r =
+      make_record("d", "one two three four five",
+                  {{"one", 1.0}, {"two", -1.0}, {"three", 0.0}, {"four", 0.0}, {"five", 0.0}});
   r.truncated = true;
   r.max_tokens = 2;
   for (std::size_t i = 2; i < r.tokens.size(); ++i) r.tokens[i].unseen = true;
   const std::string html = render_one(r);
   CHECK_THAT(html, Contains("the model reads at most 2 tokens; it read 2 of the 5 tokens"));
   CHECK(html.find("first 5 tokens") == std::string::npos);
-  CHECK_THAT(html, Contains("</i> <span class=unseen title=\"not read by the model (it reads at most 2 tokens)\">"
-                            "three four five</span></div>"));
+  CHECK_THAT(html,
+             Contains("</i> <span class=unseen title=\"not read by the model (it reads at most 2 tokens)\">"
+                      "three four five</span></div>"));
   const std::vector<std::string> texts = visible_texts(html);
   REQUIRE(texts.size() == 1);
   CHECK(texts[0] == r.text);
@@ -233,8 +233,9 @@ TEST_CASE("report: tokens past the model's max_tokens are marked unseen and the 
   SECTION("pre-tokenized input: the unseen tokens are wrapped too") {
     for (auto& t : r.tokens) t.begin.reset(), t.end.reset();
     const std::string pre = render_one(r);
-    CHECK_THAT(pre, Contains("<span class=unseen title=\"not read by the model (it reads at most 2 tokens)\">three "
-                             "four five</span>"));
+    CHECK_THAT(
+        pre, Contains("<span class=unseen title=\"not read by the model (it reads at most 2 tokens)\">three "
+                      "four five</span>"));
   }
   SECTION("an older file without max_tokens says the limit is unknown") {
     r.max_tokens.reset();
@@ -245,8 +246,8 @@ TEST_CASE("report: tokens past the model's max_tokens are marked unseen and the 
 
 TEST_CASE("report: positive relevance is red, negative blue, alpha scaled by max |R| of the view",
           "[report]") {
-  const ExplanationRecord r = make_record(
-      "d", "good bad meh fine", {{"good", 2.0}, {"bad", -4.0}, {"meh", 0.0}, {"fine", 1.0}});
+  const ExplanationRecord r =
+      make_record("d", "good bad meh fine", {{"good", 2.0}, {"bad", -4.0}, {"meh", 0.0}, {"fine", 1.0}});
   const std::string html = render_one(r);
   // Level = round(|R| / max|R| * 20): 2/4 -> p10, -4/4 -> n20, 1/4 -> p5; 0 is plain text.
   CHECK_THAT(html, Contains("<i class=p10>good</i> <i class=n20>bad</i> meh <i class=p5>fine</i>"));
@@ -378,9 +379,7 @@ TEST_CASE("report: group_by_id puts models of one document side by side", "[repo
   CHECK_THAT(html, Contains("grid-template-columns:repeat(var(--n,1)"));
   // A single-model card uses the page width (no per-card max-width any more).
   CHECK(html.find("max-width:calc(var(--n") == std::string::npos);
-  CHECK_THAT(
-      html,
-      Contains("<b>3 documents</b> &middot; 5 explanations &middot; <b>2 models</b>: cnn, bow"));
+  CHECK_THAT(html, Contains("<b>3 documents</b> &middot; 5 explanations &middot; <b>2 models</b>: cnn, bow"));
   // d1's two columns come before d2's section.
   const std::size_t main = html.find("<main>");
   CHECK(html.find("data-id=\"d1\"", main) < html.find("<article class=\"view\" data-model=\"bow\"", main));
@@ -452,8 +451,7 @@ TEST_CASE("report: records sharing an id but not the text are separate documents
   CHECK(count(html, "data-id=\"1\"") == 3);
 }
 
-TEST_CASE("report: summary with accuracy and confusion matrix, index rows linking to the cards",
-          "[report]") {
+TEST_CASE("report: summary with accuracy and confusion matrix, index rows linking to the cards", "[report]") {
   std::vector<ExplanationRecord> records;
   // 3 documents of class a (2 predicted right), 2 of class b (1 right), 1 without a label.
   const std::vector<std::pair<std::string, std::string>> truth_pred = {
@@ -472,8 +470,9 @@ TEST_CASE("report: summary with accuracy and confusion matrix, index rows linkin
   records.push_back(unlabelled);
   const std::string html = render_report(group_by_id(records), ReportOptions{});
   // 3 of 5 right.
-  CHECK_THAT(html, Contains("<b class=\"accuracy\">accuracy 60.0%</b> (3 of 5 documents with a label predicted "
-                            "right); 1 without a label"));
+  CHECK_THAT(html,
+             Contains("<b class=\"accuracy\">accuracy 60.0%</b> (3 of 5 documents with a label predicted "
+                      "right); 1 without a label"));
   // Rows true a, b; columns predicted a, b (then pos, the unlabelled prediction).
   CHECK_THAT(html, Contains("<tr><th class=\"row\">1 a<td class=d>2<td class=e>1<td class=z>0<td>3<td>2\n"));
   CHECK_THAT(html, Contains("<tr><th class=\"row\">2 b<td class=e>1<td class=d>1<td class=z>0<td>2<td>1\n"));
@@ -482,13 +481,18 @@ TEST_CASE("report: summary with accuracy and confusion matrix, index rows linkin
   CHECK(count(html, "<tr data-t=") + count(html, "<tr class=x data-t=") == 6);
   CHECK_THAT(html, Contains("<tr class=x data-t=\"a\" data-p=\"b\" data-c=\"0.8\" data-ok=0><td><a "
                             "href=\"#doc-2\">2</a><td>d2<td>a<td>b<td class=num>0.8\n"));
-  CHECK_THAT(html, Contains("<tr data-t=\"a\" data-p=\"a\" data-c=\"0.9\" data-ok=1><td><a href=\"#doc-1\">1</a>"));
+  CHECK_THAT(html,
+             Contains("<tr data-t=\"a\" data-p=\"a\" data-c=\"0.9\" data-ok=1><td><a href=\"#doc-1\">1</a>"));
   CHECK_THAT(html, Contains("<tr data-t=\"\" data-p=\"pos\" data-c=\"0.7\"><td><a href=\"#doc-6\">6</a>"));
   CHECK_THAT(html, Contains("<section class=\"doc\" id=\"doc-6\""));
   // Filter choices: the true classes and the predictions.
-  CHECK_THAT(html, Contains("<select name=\"t\"><option value=\"\">all<option value=\"a\">a<option value=\"b\">b</select>"));
-  CHECK_THAT(html, Contains("<select name=\"p\"><option value=\"\">all<option value=\"a\">a<option value=\"b\">b"
-                            "<option value=\"pos\">pos</select>"));
+  CHECK_THAT(
+      html,
+      Contains(
+          "<select name=\"t\"><option value=\"\">all<option value=\"a\">a<option value=\"b\">b</select>"));
+  CHECK_THAT(html,
+             Contains("<select name=\"p\"><option value=\"\">all<option value=\"a\">a<option value=\"b\">b"
+                      "<option value=\"pos\">pos</select>"));
 }
 
 TEST_CASE("report: --max-documents picks documents spread over the classes, or the misclassified",

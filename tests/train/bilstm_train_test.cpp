@@ -59,7 +59,8 @@ VecD reference_scores(const BiLstmWeights& w, const std::vector<TokenId>& ids) {
       const VecD z = d.w_ih * x + d.w_hh * h + d.b_ih + d.b_hh;
       VecD hn(H), cn(H);
       for (Index j = 0; j < H; ++j) {
-        const double i = sigmoid(z[j]), g = std::tanh(z[H + j]), f = sigmoid(z[2 * H + j]), o = sigmoid(z[3 * H + j]);
+        const double i = sigmoid(z[j]), g = std::tanh(z[H + j]), f = sigmoid(z[2 * H + j]),
+                     o = sigmoid(z[3 * H + j]);
         cn[j] = f * c[j] + i * g;
         hn[j] = o * std::tanh(cn[j]);
       }
@@ -94,7 +95,8 @@ std::vector<std::pair<std::string, double*>> entries(BiLstmWeights& w) {
 
 // A toy sentiment task: filler words 4..11, "good" (1) or "bad" (2) somewhere; "not" (3) right before the
 // marker flips it. Label 1 = positive.
-void toy_task(std::size_t n, std::uint64_t seed, std::vector<std::vector<TokenId>>* docs, std::vector<int>* labels) {
+void toy_task(std::size_t n, std::uint64_t seed, std::vector<std::vector<TokenId>>* docs,
+              std::vector<int>* labels) {
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int> len(0, 6), filler(4, 11), coin(0, 1);
   for (std::size_t k = 0; k < n; ++k) {
@@ -112,7 +114,8 @@ void toy_task(std::size_t n, std::uint64_t seed, std::vector<std::vector<TokenId
 bool same_weights(const BiLstmWeights& a, const BiLstmWeights& b) {
   return a.embedding == b.embedding && a.left.w_ih == b.left.w_ih && a.left.w_hh == b.left.w_hh &&
          a.left.b_ih == b.left.b_ih && a.right.w_ih == b.right.w_ih && a.right.w_hh == b.right.w_hh &&
-         a.right.b_ih == b.right.b_ih && a.fc_left == b.fc_left && a.fc_right == b.fc_right && a.fc_bias == b.fc_bias;
+         a.right.b_ih == b.right.b_ih && a.fc_left == b.fc_left && a.fc_right == b.fc_right &&
+         a.fc_bias == b.fc_bias;
 }
 
 }  // namespace
@@ -121,8 +124,9 @@ TEST_CASE("bilstm_train: the batched forward matches a per-sentence reference", 
   for (const bool bias : {true, false}) {
     const BiLstmWeights w = random_weights(9, 4, 3, 5, bias, 7);
     // Mixed lengths (packing), an empty sentence, ids outside the table, repeated words.
-    const std::vector<std::vector<TokenId>> docs = {{1, 2, 3}, {}, {4}, {0, 8, 8, 8, 2, 5, 7}, {3, -1, 9, 2},
-                                                    {6, 5}, {1, 2, 3}, {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}};
+    const std::vector<std::vector<TokenId>> docs = {
+        {1, 2, 3},     {},     {4},       {0, 8, 8, 8, 2, 5, 7},
+        {3, -1, 9, 2}, {6, 5}, {1, 2, 3}, {2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2}};
     for (const int threads : {1, 2}) {
       const std::vector<VecD> s = bilstm_batch_scores(w, docs, threads);
       REQUIRE(s.size() == docs.size());
@@ -135,7 +139,8 @@ TEST_CASE("bilstm_train: the batched forward matches a per-sentence reference", 
   }
 }
 
-TEST_CASE("bilstm_train: backward matches finite differences for every parameter", "[bilstm_train][backward]") {
+TEST_CASE("bilstm_train: backward matches finite differences for every parameter",
+          "[bilstm_train][backward]") {
   for (const bool bias : {true, false}) {
     BiLstmWeights w = random_weights(7, 3, 2, 3, bias, 11);
     const std::vector<std::vector<TokenId>> docs = {{1, 2, 3, 1}, {4}, {}, {0, 6, 5, 5, 2, 1}, {3, 7, -2, 6}};
@@ -254,10 +259,12 @@ TEST_CASE("bilstm_train: bad input and options are InvalidArgument", "[bilstm_tr
   };
   CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.n_hidden = 0; })),
                   InvalidArgument);
-  CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.dropout_hidden = 1; })),
-                  InvalidArgument);
-  CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.learning_rate = 0; })),
-                  InvalidArgument);
+  CHECK_THROWS_AS(
+      train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.dropout_hidden = 1; })),
+      InvalidArgument);
+  CHECK_THROWS_AS(
+      train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.learning_rate = 0; })),
+      InvalidArgument);
   CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.threads = 0; })),
                   InvalidArgument);
   CHECK_THROWS_AS(train_bilstm_weights(docs, labels, {}, {}, 2, emb, with([](auto& b) { b.max_tokens = 0; })),
@@ -270,7 +277,8 @@ TEST_CASE("bilstm_train: bad input and options are InvalidArgument", "[bilstm_tr
   CHECK(rep.best_epoch == 2);
 }
 
-TEST_CASE("bilstm_train: train_bilstm returns a BiLstmClassifier that scores like the trainer", "[bilstm_train]") {
+TEST_CASE("bilstm_train: train_bilstm returns a BiLstmClassifier that scores like the trainer",
+          "[bilstm_train]") {
   std::vector<std::vector<TokenId>> docs, dev;
   std::vector<int> labels, dev_labels;
   toy_task(60, 7, &docs, &labels);
@@ -282,7 +290,8 @@ TEST_CASE("bilstm_train: train_bilstm returns a BiLstmClassifier that scores lik
   o.threads = 1;
   for (const bool bias : {true, false}) {
     o.output_bias = bias;
-    const auto model = train_bilstm(docs, labels, dev, dev_labels, {"neg", "pos"}, random_matd(12, 5, rng, 0.25), o);
+    const auto model =
+        train_bilstm(docs, labels, dev, dev_labels, {"neg", "pos"}, random_matd(12, 5, rng, 0.25), o);
     CHECK(model->labels() == std::vector<std::string>{"neg", "pos"});
     CHECK(model->n_hidden() == 4);
     CHECK(model->n_embd() == 5);

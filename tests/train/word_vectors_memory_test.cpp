@@ -1,8 +1,8 @@
 // train/: TrainOptions::word_vectors — word vectors from memory (the Python package's
 // textlrp.train(..., embeddings=(words, array))) train exactly what the same vectors in an
 // --embeddings file train, and bad tables are InvalidArguments naming what is wrong.
-#include <nlohmann/json.hpp>
 #include <textlrp/train.h>
+#include <nlohmann/json.hpp>
 
 #include <cmath>
 #include <limits>
@@ -18,10 +18,12 @@ namespace {
 
 std::vector<textlrp::TrainDocument> documents() {
   const std::vector<std::pair<std::string, std::string>> corpus = {
-      {"spam", "free prize now"},         {"ham", "lunch meeting tomorrow"}, {"spam", "win a free prize"},
-      {"ham", "see you at the meeting"},  {"spam", "win now free entry"},    {"ham", "lunch tomorrow then"},
-      {"spam", "claim your prize now"},   {"ham", "see you tomorrow"},       {"spam", "free lunch win"},
-      {"ham", "meeting about the prize"}, {"spam", "now win win"},           {"ham", "the meeting is at lunch"}};
+      {"spam", "free prize now"},       {"ham", "lunch meeting tomorrow"},
+      {"spam", "win a free prize"},     {"ham", "see you at the meeting"},
+      {"spam", "win now free entry"},   {"ham", "lunch tomorrow then"},
+      {"spam", "claim your prize now"}, {"ham", "see you tomorrow"},
+      {"spam", "free lunch win"},       {"ham", "meeting about the prize"},
+      {"spam", "now win win"},          {"ham", "the meeting is at lunch"}};
   std::vector<textlrp::TrainDocument> docs;
   for (const auto& [label, text] : corpus) docs.push_back({text, label, std::nullopt, ""});
   return docs;
@@ -41,7 +43,8 @@ textlrp::TrainOptions small(const std::string& arch) {
 
 }  // namespace
 
-TEST_CASE("train: in-memory word vectors train what the same vectors in a file train", "[train][embeddings]") {
+TEST_CASE("train: in-memory word vectors train what the same vectors in a file train",
+          "[train][embeddings]") {
   textlrp::test::TempDir tmp;
   // Vectors for some vocabulary words (one only after case folding: "Prize"), and one unknown word.
   auto v = std::make_shared<textlrp::WordVectors>();  // textlrp/train.h's name for train::WordVectors
@@ -75,7 +78,8 @@ TEST_CASE("train: in-memory word vectors train what the same vectors in a file t
   }
 }
 
-TEST_CASE("train: bad in-memory word vectors are InvalidArguments naming the problem", "[train][embeddings]") {
+TEST_CASE("train: bad in-memory word vectors are InvalidArguments naming the problem",
+          "[train][embeddings]") {
   textlrp::test::TempDir tmp;
   const auto check = [&](textlrp::train::WordVectors v, const std::string& message) {
     textlrp::TrainOptions o = small("cnn");
@@ -91,12 +95,14 @@ TEST_CASE("train: bad in-memory word vectors are InvalidArguments naming the pro
         "row 1 ('b'), column 0: expected a finite number, found nan");
   textlrp::TrainOptions both = small("cnn");
   both.embeddings = "x.vec";
-  both.word_vectors = std::make_shared<textlrp::train::WordVectors>(textlrp::train::WordVectors{{"a"}, {1}, 1, "m"});
+  both.word_vectors =
+      std::make_shared<textlrp::train::WordVectors>(textlrp::train::WordVectors{{"a"}, {1}, 1, "m"});
   CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", both), Contains("both given"));
   CHECK(!fs::exists(tmp / "bad"));
 }
 
-TEST_CASE("train api: a document with an empty label is a FormatError naming it, not a label ''", "[api][train]") {
+TEST_CASE("train api: a document with an empty label is a FormatError naming it, not a label ''",
+          "[api][train]") {
   textlrp::test::TempDir tmp;
   std::vector<textlrp::TrainDocument> docs = documents();
   docs[2].label.clear();
@@ -104,6 +110,7 @@ TEST_CASE("train api: a document with an empty label is a FormatError naming it,
   CHECK_THROWS_WITH(textlrp::train_model(docs, tmp / "bad"), Contains("document '3' has no label"));
   docs = documents();
   docs[0].label.clear();
-  CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", {}, {}, docs), Contains("dev document '1' has no label"));
+  CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", {}, {}, docs),
+                    Contains("dev document '1' has no label"));
   CHECK(!fs::exists(tmp / "bad"));
 }

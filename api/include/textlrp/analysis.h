@@ -28,7 +28,7 @@ struct Document {
   std::string text;
   std::optional<std::string> label;
   std::optional<std::vector<std::string>> tokens;  // pre-tokenized instead of `text` (a word model)
-  std::string id;                                   // empty = "<position>"
+  std::string id;                                  // empty = "<position>"
 };
 
 using Matrix = std::vector<std::vector<double>>;  // rows: documents
@@ -36,10 +36,10 @@ using Matrix = std::vector<std::vector<double>>;  // rows: documents
 // ---- Top words (textlrp topwords) ----------------------------------------------------------------
 
 struct TopWordsOptions {
-  std::size_t per_class = 20;      // --per-class
-  std::string rank = "sum";        // --rank: sum or mean (relevance per occurrence)
-  std::size_t min_documents = 1;   // --min-documents: words in fewer documents are not ranked
-  bool negative = false;           // --negative: also the most negative words
+  std::size_t per_class = 20;     // --per-class
+  std::string rank = "sum";       // --rank: sum or mean (relevance per occurrence)
+  std::size_t min_documents = 1;  // --min-documents: words in fewer documents are not ranked
+  bool negative = false;          // --negative: also the most negative words
 };
 struct WordRelevanceStats {
   std::string word;
@@ -50,7 +50,7 @@ struct WordRelevanceStats {
 };
 struct ClassWords {
   std::string label;
-  std::size_t documents = 0;             // explanations whose target is this label
+  std::size_t documents = 0;  // explanations whose target is this label
   std::vector<WordRelevanceStats> top;
   std::vector<WordRelevanceStats> bottom;  // with `negative` only
 };
@@ -59,7 +59,8 @@ struct ClassWords {
 // and those past the model's max_tokens left out. `textlrp topwords` explains each document for its
 // true label (its prediction without one): explain with target "true" (or "predicted") to match it.
 // InvalidArgument for a bad rank or explanations of models with different labels.
-std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations, const TopWordsOptions& options = {});
+std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations,
+                                  const TopWordsOptions& options = {});
 
 // ---- Document vectors (textlrp docvec) -----------------------------------------------------------
 
@@ -109,7 +110,7 @@ struct EpiOptions {
   bool normalize = true;            // unit-length rows first (!--no-normalize)
 };
 struct EpiResult {
-  double epi = 0;                // the explanatory power index: best mean k-NN accuracy
+  double epi = 0;  // the explanatory power index: best mean k-NN accuracy
   std::size_t best_k = 0;
   std::vector<double> accuracy;  // [k_max] mean accuracy over the folds for k = 1..k_max
   std::size_t documents = 0;     // rows with a label
@@ -123,25 +124,25 @@ EpiResult explanatory_power(const Matrix& rows, const std::vector<std::optional<
 
 struct DeletionOptions {
   std::vector<std::string> methods = {"lrp", "sa", "gi", "ig", "occlusion", "random"};  // --methods
-  int max_delete = 20;   // --max-delete
-  int random_seeds = 5;  // --random-seeds
-  std::uint64_t seed = 0;  // --seed
-  std::string rule;      // --rule
-  int steps = 32;        // --steps (ig)
-  int threads = 1;       // < 1: every core
+  int max_delete = 20;                                                                  // --max-delete
+  int random_seeds = 5;                                                                 // --random-seeds
+  std::uint64_t seed = 0;                                                               // --seed
+  std::string rule;                                                                     // --rule
+  int steps = 32;                                                                       // --steps (ig)
+  int threads = 1;                                                                      // < 1: every core
 };
 struct DeletionCurveResult {
   std::string method;
-  std::vector<double> correct_accuracy;        // [max_delete+1] correctly classified, most relevant deleted first
+  std::vector<double> correct_accuracy;  // [max_delete+1] correctly classified, most relevant deleted first
   std::vector<double> misclassified_accuracy;  // [max_delete+1] misclassified, least relevant first
-  double aopc = 0;                // area over the falling curve (correct)
-  double misclassified_aopc = 0;  // area over the rising curve (misclassified)
+  double aopc = 0;                             // area over the falling curve (correct)
+  double misclassified_aopc = 0;               // area over the rising curve (misclassified)
 };
 struct DeletionCurves {
   std::size_t documents = 0, correct = 0;
-  std::string deletion;  // what deleting a token means for this model
-  std::vector<DeletionCurveResult> curves;                    // methods in order, then random
-  std::vector<std::pair<std::string, std::string>> skipped;   // methods the model cannot explain with, why
+  std::string deletion;                                      // what deleting a token means for this model
+  std::vector<DeletionCurveResult> curves;                   // methods in order, then random
+  std::vector<std::pair<std::string, std::string>> skipped;  // methods the model cannot explain with, why
 };
 // Accuracy after deleting 0..max_delete tokens per ordering. Every document needs a label of the
 // model (FormatError otherwise).

@@ -42,7 +42,7 @@ struct Explanation {
   std::string prediction;            // predicted label
   std::string target;                // explained label
   std::string method = "lrp";
-  std::string rule;                  // the LRP rule(s) used; empty for the baselines
+  std::string rule;                                    // the LRP rule(s) used; empty for the baselines
   std::vector<std::pair<std::string, double>> scores;  // per label, in the model's label order
   double score = 0;                                    // score of the target label
   std::vector<TokenRelevance> tokens;
@@ -70,7 +70,8 @@ Explanation from_json(const std::string& line, const std::string& where = "expla
 // file), written atomically (IoError naming the file when it cannot be written). The lines are
 // formatted on `threads` threads (< 1: every core). The pointer form is for callers that hold their
 // explanations elsewhere (the Python package); a null pointer is an InvalidArgument.
-void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path, int threads = 1);
+void write_jsonl(const std::vector<Explanation>& explanations, const std::filesystem::path& path,
+                 int threads = 1);
 void write_jsonl(std::span<const Explanation* const> explanations, const std::filesystem::path& path,
                  int threads = 1);
 
@@ -89,7 +90,8 @@ std::string render_report(const std::vector<Explanation>& explanations, const Re
 // that div (no rule reaches outside it) and each document's card exactly as render_report() draws
 // it (model, method, prediction, scores, highlighted text); no script, no page header or index.
 // Same escaping and errors as render_report().
-std::string render_html_fragment(const std::vector<Explanation>& explanations, const ReportOptions& options = {});
+std::string render_html_fragment(const std::vector<Explanation>& explanations,
+                                 const ReportOptions& options = {});
 // render_report() written to `html` atomically (IoError naming the file when it cannot be written).
 void write_report(const std::vector<Explanation>& explanations, const std::filesystem::path& html,
                   const ReportOptions& options = {});

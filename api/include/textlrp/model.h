@@ -7,8 +7,8 @@
 // moved-from Model may only be assigned to or destroyed.
 #pragma once
 
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -31,26 +31,26 @@ struct Prediction {
 
 // What to explain and how; the defaults are `textlrp explain`'s.
 struct ExplainRequest {
-  std::string method = "lrp";         // lrp, sa, gi, ig, occlusion, random
-  std::string rule;                   // --rule: RULE or ROLE=RULE,...; transformers attnlrp|cp-lrp; empty = default
-  std::string target = "predicted";   // "predicted", "true" (needs `label`) or a label name
+  std::string method = "lrp";  // lrp, sa, gi, ig, occlusion, random
+  std::string rule;            // --rule: RULE or ROLE=RULE,...; transformers attnlrp|cp-lrp; empty = default
+  std::string target = "predicted";  // "predicted", "true" (needs `label`) or a label name
   // Options of `textlrp explain` by their flag name without "--": "lstm-rule", "bias-factor",
   // "precision" (BiLSTM, method lrp), "steps" (ig), "seed" (random). A key not in this list is an
   // InvalidArgument; an option the model has no use for is an InvalidArgument from explain().
   std::map<std::string, std::string> options;
-  std::optional<std::string> label;   // the document's true label (for target "true"; kept in the result)
-  std::string id;                     // the document id; empty = "1-<hash>", as `--input` names line 1
+  std::optional<std::string> label;  // the document's true label (for target "true"; kept in the result)
+  std::string id;                    // the document id; empty = "1-<hash>", as `--input` names line 1
 };
 
 // Which documents to read, as `textlrp explain` reads them (--input/--corpus, --input-format,
 // --shard, --encoding, --strip); the model's own preprocessing and corpus labels apply as there.
 struct CorpusRequest {
-  std::string input;                // --input FILE ("-" = stdin)
-  std::string corpus;               // --corpus SPEC (e.g. "folder:20news/test"); exactly one of the two
-  std::string format = "auto";      // --input-format: auto, text, tsv, jsonl, csv
-  std::string shard;                // --shard I/N: documents I, I+N, ... (1-based); empty = all
-  std::string encoding = "utf-8";   // --encoding: utf-8, latin-1, replace
-  std::vector<std::string> strip;   // --strip: headers, footers, quotes, none; empty = the model's
+  std::string input;               // --input FILE ("-" = stdin)
+  std::string corpus;              // --corpus SPEC (e.g. "folder:20news/test"); exactly one of the two
+  std::string format = "auto";     // --input-format: auto, text, tsv, jsonl, csv
+  std::string shard;               // --shard I/N: documents I, I+N, ... (1-based); empty = all
+  std::string encoding = "utf-8";  // --encoding: utf-8, latin-1, replace
+  std::vector<std::string> strip;  // --strip: headers, footers, quotes, none; empty = the model's
 };
 
 // What explain_corpus() did: the number of documents explained, and the warnings `textlrp
@@ -100,7 +100,7 @@ class Model {
   std::string architecture() const;  // "bow_svm", "cnn", "bilstm", "bert", ...
   std::string name() const;          // display name: the directory's name
   const std::filesystem::path& dir() const;
-  bool subword() const;              // tokens are subword pieces (explanations then carry words)
+  bool subword() const;  // tokens are subword pieces (explanations then carry words)
 
   // Scores of every label for `text` (UTF-8; InvalidArgument for invalid UTF-8).
   Prediction predict(std::string_view text) const;
@@ -118,8 +118,8 @@ class Model {
   // explain() of every text on `threads` threads (< 1: every core), results in input order; the
   // same values as explain() one by one. Ids are "<i+1>-<hash>" (i = position) unless request.id is
   // set; the first error (lowest index) is thrown. Never more threads than texts.
-  std::vector<Explanation> explain_many(std::span<const std::string> texts, const ExplainRequest& request = {},
-                                        int threads = 1) const;
+  std::vector<Explanation> explain_many(std::span<const std::string> texts,
+                                        const ExplainRequest& request = {}, int threads = 1) const;
   // The same for pre-tokenized documents (each as explain(tokens, request)).
   std::vector<Explanation> explain_many(std::span<const std::vector<std::string>> documents,
                                         const ExplainRequest& request = {}, int threads = 1) const;

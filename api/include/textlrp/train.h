@@ -42,11 +42,11 @@ struct TrainDocument {
 
 // A corpus on disk, read as `textlrp train --corpus SPEC` reads it.
 struct TrainCorpus {
-  std::string corpus;                 // FORMAT:PATH, e.g. "folder:20news/train", "csv:sms.csv", "sst:train.txt"
-  std::string dev_corpus;             // --dev-corpus SPEC (same options); empty = --dev-fraction of `corpus`
-  std::vector<std::string> strip;     // --strip: headers, footers, quotes (folder corpora)
-  std::string encoding = "utf-8";     // --encoding: utf-8, latin-1 or replace
-  std::size_t max_docs = 0;           // --max-docs: at most this many, spread evenly (0 = all)
+  std::string corpus;              // FORMAT:PATH, e.g. "folder:20news/train", "csv:sms.csv", "sst:train.txt"
+  std::string dev_corpus;          // --dev-corpus SPEC (same options); empty = --dev-fraction of `corpus`
+  std::vector<std::string> strip;  // --strip: headers, footers, quotes (folder corpora)
+  std::string encoding = "utf-8";  // --encoding: utf-8, latin-1 or replace
+  std::size_t max_docs = 0;        // --max-docs: at most this many, spread evenly (0 = all)
 };
 
 // What was trained and written.
