@@ -46,12 +46,26 @@ Weighting parse_weighting(std::string_view name, std::string_view method) {
 
 DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
                               std::vector<Weighting> weightings, const lrp::ExplainOptions& explain,
-                              const DocumentPass& corpus, const LogFn& log) {
+                              const DocumentPass& corpus, const LogFn& log,
+                              const emb::WordVectors* word_vectors) {
   DocvecSetup s;
   s.model = &model;
   s.weightings = std::move(weightings);
   s.explain = explain;
-  if (embeddings.empty()) {
+  if (word_vectors && !embeddings.empty()) {
+    throw InvalidArgument("docvec: --embeddings FILE and in-memory word vectors were both given: give one");
+  }
+  if (word_vectors) {
+    // The rows a file of them would keep (LoadOptions::only), so the table is the file's.
+    const emb::EmbeddingTable t = emb::memory_table(*word_vectors, &model.vocab());
+    if (log) {
+      log(fmt::format("embeddings: {} words x {} dims from {} ({} of them in the vocabulary)",
+                      word_vectors->words.size(), t.dim(), word_vectors->name, t.size()));
+    }
+    emb::Coverage cov;
+    s.table = emb::embedding_matrix(t, model.vocab(), 0, 0.0f, &cov);  // as for a file below
+    s.table_source = fmt::format("{} ({})", word_vectors->name, emb::to_string(cov));
+  } else if (embeddings.empty()) {
     // The model's own embedding matrix (a CNN's or a BiLSTM's; a BoW/SVM has none).
     std::optional<Mat> own = model.classifier->embedding_matrix();
     if (!own) {

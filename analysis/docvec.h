@@ -1,9 +1,9 @@
 // analysis/docvec.h — document vectors (Arras et al. 2017): d = Σ_t w_t · e(token_t), per document,
 // for one or more weightings of the tokens, on a loaded model.
 //
-//   - e: word vectors by vocabulary id (a word-vector file, matched as the CNN trainer matches them,
-//     case folding included; words without a vector and <unk> get none), or the model's own
-//     embedding matrix (CNN, BiLSTM, a transformer's piece embeddings).
+//   - e: word vectors by vocabulary id (a word-vector file, or the same rows in memory, matched as the
+//     CNN trainer matches them, case folding included; words without a vector and <unk> get none),
+//     or the model's own embedding matrix (CNN, BiLSTM, a transformer's piece embeddings).
 //   - w: relevance for the PREDICTED class (lrp, sa, gi, ig, occlusion), 1 (uniform) or TF-IDF.
 //   - TF-IDF weight of an occurrence of word i: x_i / count_i, with x the L2-normalised TF-IDF
 //     vector of the document, so Σ_t w_t e_t = Σ_i x_i e_i. The idf is the BoW/SVM model's own when
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "analysis/document.h"
+#include "embeddings/memory_vectors.h"
 
 namespace textlrp::analysis {
 
@@ -48,14 +49,17 @@ struct DocvecSetup {
 // the same in every shard).
 using DocumentPass = std::function<void(const std::function<void(const corpora::Example&)>& visit)>;
 
-// Prepares document vectors for `weightings`. `embeddings` = a word-vector file, or empty for the
-// model's own embedding matrix (a model without one: an InvalidArgument asking for --embeddings).
+// Prepares document vectors for `weightings`. `embeddings` = a word-vector file, or empty for
+// `word_vectors` (the same rows from memory: the same table, bit for bit, as a file holding them;
+// InvalidArgument for a bad table, see emb::memory_table, or for both given) or, without either,
+// the model's own embedding matrix (a model without one: an InvalidArgument asking for --embeddings).
 // `corpus` is run once, only when tfidf is asked for and the model has no TF-IDF features of its
 // own (docvec_needs_corpus_idf). Logs what it loaded through `log`. The setup keeps a pointer to
 // `model`.
 DocvecSetup make_docvec_setup(const Model& model, const std::string& embeddings,
                               std::vector<Weighting> weightings, const lrp::ExplainOptions& explain,
-                              const DocumentPass& corpus, const LogFn& log);
+                              const DocumentPass& corpus, const LogFn& log,
+                              const emb::WordVectors* word_vectors = nullptr);
 // True when make_docvec_setup will read the documents for a corpus idf.
 bool docvec_needs_corpus_idf(const Model& model, const std::vector<Weighting>& weightings);
 

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "core/error.h"
 #include "core/rng.h"
+#include "core/utf8.h"
 #include "nlp/tokenizer.h"
 #include "nlp/vocabulary.h"
 
@@ -128,6 +130,53 @@ Mat embedding_matrix(const EmbeddingTable& table, const nlp::Vocabulary& vocab, 
   }
   if (out) *out = m.coverage;
   return matrix;
+}
+
+EmbeddingTable memory_table(const WordVectors& v, const nlp::Vocabulary* only) {
+  if (v.dim < 1)
+    throw InvalidArgument(
+        fmt::format("embeddings {}: the dimension must be at least 1, got {}", v.name, v.dim));
+  if (v.view.data() && !v.values.empty())
+    throw InvalidArgument(fmt::format("embeddings {}: both values and a view of values were given", v.name));
+  const std::span<const float> values = v.data();
+  const auto dim = static_cast<std::size_t>(v.dim);
+  if (values.size() % dim != 0 || values.size() / dim != v.words.size()) {
+    // The product as a double: it cannot overflow (a huge dim is an error here, not a wrap).
+    throw InvalidArgument(fmt::format(
+        "embeddings {}: {} words need {} x {} = {} values, got {}", v.name, v.words.size(), v.words.size(),
+        dim, static_cast<double>(v.words.size()) * static_cast<double>(dim), values.size()));
+  }
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (!std::isfinite(values[i])) {
+      throw InvalidArgument(
+          fmt::format("embeddings {}: row {} ('{}'), column {}: expected a finite number, found {}", v.name,
+                      i / dim, v.words[i / dim], i % dim, values[i]));
+    }
+  }
+  WordIndex seen;
+  seen.reserve(v.words.size());
+  std::vector<std::size_t> kept;
+  for (std::size_t i = 0; i < v.words.size(); ++i) {
+    const std::string& w = v.words[i];
+    if (w.empty()) throw InvalidArgument(fmt::format("embeddings {}: word {} is empty", v.name, i));
+    if (!is_valid_utf8(w))
+      throw InvalidArgument(fmt::format("embeddings {}: word {} is not valid UTF-8", v.name, i));
+    const auto [it, inserted] = seen.emplace(w, static_cast<Index>(i));
+    if (!inserted) {
+      throw InvalidArgument(
+          fmt::format("embeddings {}: word {} '{}' repeats word {}", v.name, i, w, it->second));
+    }
+    // As TableBuilder::add (reader_util.cpp) keeps the rows of a file.
+    if (!only || only->contains(w) || only->contains(nlp::case_fold(w))) kept.push_back(i);
+  }
+  std::vector<std::string> words;
+  words.reserve(kept.size());
+  Mat m(static_cast<Index>(kept.size()), static_cast<Index>(dim));
+  for (std::size_t r = 0; r < kept.size(); ++r) {
+    words.push_back(v.words[kept[r]]);
+    std::copy_n(values.data() + kept[r] * dim, dim, m.data() + static_cast<std::size_t>(r) * dim);
+  }
+  return EmbeddingTable(std::move(words), std::move(m));
 }
 
 }  // namespace textlrp::emb

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "embeddings/memory_vectors.h"
 
 namespace textlrp::nlp {
 class Vocabulary;
@@ -127,5 +128,11 @@ Coverage coverage(const EmbeddingTable& table, const nlp::Vocabulary& vocab, std
 // finite, or table.dim() < 1.
 Mat embedding_matrix(const EmbeddingTable& table, const nlp::Vocabulary& vocab, std::uint64_t seed,
                      float init_scale, Coverage* out = nullptr, bool casefold = true);
+
+// The table of in-memory word vectors (embeddings/memory_vectors.h), the one a word-vector file
+// with the same rows gives: with `only`, the rows kept are those LoadOptions::only keeps (the word
+// or its case folding in the vocabulary), in order, and only they are copied. Every row is checked
+// first, as WordVectors says (InvalidArgument naming `v.name`, the row and the word).
+EmbeddingTable memory_table(const WordVectors& v, const nlp::Vocabulary* only = nullptr);
 
 }  // namespace textlrp::emb

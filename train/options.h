@@ -13,20 +13,17 @@
 #include <string_view>
 #include <vector>
 
+#include "embeddings/memory_vectors.h"
+
 namespace textlrp::train {
 
 // Word vectors held in memory, instead of an --embeddings file (the Python package's
-// `textlrp.train(..., embeddings=(words, array))`): row i of the row-major [words.size() x dim]
-// `values` is the vector of words[i]. Used exactly as the rows of a file would be (matched to the
+// `textlrp.train(..., embeddings=(words, array))`): embeddings/memory_vectors.h, shared with the
+// document vectors (analysis/docvec.h). Used exactly as the rows of a file would be (matched to the
 // vocabulary, case folding included; words without a vector random). train_model() throws
-// InvalidArgument for dim < 1, a values size other than words.size() x dim, an empty or repeated
-// word, a value that is not finite, and for both this and `embeddings` given.
-struct WordVectors {
-  std::vector<std::string> words;
-  std::vector<float> values;
-  std::ptrdiff_t dim = 0;
-  std::string name = "<memory>";  // what the log and config.json "training"."embeddings"."file" call it
-};
+// InvalidArgument for the bad tables emb::memory_table() rejects, and for both this and
+// `embeddings` given.
+using WordVectors = emb::WordVectors;
 
 // The default --max-tokens (== lrp::kDefaultMaxTokens, checked in train_model.cpp).
 inline constexpr std::ptrdiff_t kDefaultMaxTokens = 5000;

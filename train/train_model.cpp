@@ -56,40 +56,6 @@ std::unique_ptr<nlp::Tokenizer> make_train_tokenizer(const TrainOptions& o) {
   throw InvalidArgument(fmt::format("--tokenizer {}: expected icu-word or spm:FILE.model", o.tokenizer));
 }
 
-// The table of in-memory word vectors (TrainOptions::word_vectors), checked as check_options() says.
-emb::EmbeddingTable memory_table(const WordVectors& v) {
-  if (v.dim < 1)
-    throw InvalidArgument(
-        fmt::format("embeddings {}: the dimension must be at least 1, got {}", v.name, v.dim));
-  const std::size_t dim = static_cast<std::size_t>(v.dim);
-  if (v.values.size() != v.words.size() * dim) {
-    throw InvalidArgument(fmt::format("embeddings {}: {} words need {} x {} = {} values, got {}", v.name,
-                                      v.words.size(), v.words.size(), dim, v.words.size() * dim,
-                                      v.values.size()));
-  }
-  Mat m(static_cast<Index>(v.words.size()), static_cast<Index>(dim));
-  for (std::size_t i = 0; i < v.values.size(); ++i) {
-    if (!std::isfinite(v.values[i])) {
-      throw InvalidArgument(
-          fmt::format("embeddings {}: row {} ('{}'), column {}: expected a finite number, found {}", v.name,
-                      i / dim, v.words[i / dim], i % dim, v.values[i]));
-    }
-    m.data()[i] = v.values[i];
-  }
-  std::unordered_map<std::string_view, std::size_t> seen;
-  for (std::size_t i = 0; i < v.words.size(); ++i) {
-    if (v.words[i].empty()) throw InvalidArgument(fmt::format("embeddings {}: word {} is empty", v.name, i));
-    if (!is_valid_utf8(v.words[i]))
-      throw InvalidArgument(fmt::format("embeddings {}: word {} is not valid UTF-8", v.name, i));
-    const auto [it, inserted] = seen.emplace(v.words[i], i);
-    if (!inserted) {
-      throw InvalidArgument(
-          fmt::format("embeddings {}: word {} '{}' repeats word {}", v.name, i, v.words[i], it->second));
-    }
-  }
-  return emb::EmbeddingTable(v.words, std::move(m));
-}
-
 // The initial embedding table of a neural model: word vectors from --embeddings (matched to the
 // vocabulary; words without a vector drawn from U(-0.25, 0.25)) or, without a file, every row from
 // U(-range, range) with --dim columns. Sets `finetune` (file: --finetune-embeddings; random: unless
@@ -103,7 +69,7 @@ Matrix initial_embeddings(const TrainOptions& o, const nlp::Vocabulary& vocab, t
   if (!o.embeddings.empty() || o.word_vectors) {
     emb::EmbeddingTable t;
     if (o.word_vectors) {
-      t = memory_table(*o.word_vectors);
+      t = emb::memory_table(*o.word_vectors, &vocab);  // the rows a file's would be (LoadOptions::only)
     } else {
       emb::LoadOptions lo;
       lo.only = &vocab;

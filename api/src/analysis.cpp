@@ -141,8 +141,8 @@ std::vector<DocumentVectors> document_vectors(const Model& model, const std::vec
   const analysis::DocumentPass corpus = [&ex](const std::function<void(const corpora::Example&)>& visit) {
     for (const corpora::Example& d : ex) visit(d);
   };
-  const analysis::DocvecSetup setup =
-      analysis::make_docvec_setup(m, options.embeddings, weightings, explain, corpus, {});
+  const analysis::DocvecSetup setup = analysis::make_docvec_setup(m, options.embeddings, weightings, explain,
+                                                                  corpus, {}, options.word_vectors.get());
   std::vector<analysis::DocVectors> dv(ex.size());
   ThreadPool pool(resolve_threads(options.threads));
   pool.parallel_for(ex.size(), [&](std::size_t i) { dv[i] = analysis::document_vectors(setup, ex[i]); });

@@ -5,7 +5,8 @@
 // CLI's flags, NumPy results, docstrings) is python/textlrp/_analysis.py.
 //
 // Matrices come in as C-contiguous float64 NumPy arrays and go out as new float64 arrays (the API's
-// Matrix is a vector of rows, so there is one copy each way). Every call releases the GIL; the
+// Matrix is a vector of rows, so there is one copy each way). Word vectors (train and docvec's
+// embeddings=(words, array)) come in as a C-contiguous float32 array the library reads in place. Every call releases the GIL; the
 // training callbacks take it back for the call, and a KeyboardInterrupt (or an exception raised by a
 // callback) unwinds the training at the next callback and is raised again in Python.
 #include <pybind11/numpy.h>
@@ -16,6 +17,7 @@
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,6 +81,20 @@ std::vector<textlrp::Document> documents(const std::vector<std::string>& texts,
     if (i < ids.size()) out[i].id = ids[i];
   }
   return out;
+}
+
+// Word vectors from NumPy (words, an (N, D) float32 array): a view of the array's buffer, not a
+// copy; `vectors` (held by the caller for the whole call) keeps it alive. None without both.
+std::shared_ptr<const textlrp::WordVectors> word_vectors(std::optional<std::vector<std::string>> words,
+                                                         const std::optional<FloatArray>& vectors,
+                                                         const std::string& name) {
+  if (!words || !vectors) return nullptr;
+  auto v = std::make_shared<textlrp::WordVectors>();
+  v->words = std::move(*words);
+  v->dim = vectors->ndim() == 2 ? static_cast<std::ptrdiff_t>(vectors->shape(1)) : 0;
+  v->view = std::span<const float>(vectors->data(), static_cast<std::size_t>(vectors->size()));
+  v->name = name;
+  return v;
 }
 
 py::dict word_stats(const textlrp::WordRelevanceStats& s) {
@@ -201,14 +217,7 @@ void bind_train(py::module_& m) {
                     const std::vector<std::string>& dev_labels,
                     std::optional<std::vector<std::string>> vector_words, std::optional<FloatArray> vectors,
                     const std::string& vectors_name, py::object log, py::object batch, py::object epoch) {
-    if (vector_words && vectors) {
-      auto v = std::make_shared<textlrp::WordVectors>();
-      v->words = std::move(*vector_words);
-      v->dim = vectors->ndim() == 2 ? static_cast<std::ptrdiff_t>(vectors->shape(1)) : 0;
-      v->values.assign(vectors->data(), vectors->data() + vectors->size());
-      v->name = vectors_name;
-      options.word_vectors = std::move(v);
-    }
+    options.word_vectors = word_vectors(std::move(vector_words), vectors, vectors_name);
     const auto docs = [](const std::vector<std::string>& t, const std::vector<OptionalTokens>& k,
                          const std::vector<std::string>& l) {
       std::vector<textlrp::TrainDocument> out(t.size());
@@ -265,10 +274,13 @@ void bind_analysis(py::module_& m) {
         [](const textlrp::Model& model, const std::vector<std::string>& texts,
            const std::vector<OptionalTokens>& tokens, const std::vector<OptionalLabel>& labels,
            const std::vector<std::string>& ids, const std::vector<std::string>& weightings,
-           const std::string& embeddings, const std::string& rule, int steps, int threads) {
+           const std::string& embeddings, std::optional<std::vector<std::string>> vector_words,
+           const std::optional<FloatArray>& vectors, const std::string& vectors_name, const std::string& rule,
+           int steps, int threads) {
           textlrp::DocvecOptions o;
           o.weightings = weightings;
           o.embeddings = embeddings;
+          o.word_vectors = word_vectors(std::move(vector_words), vectors, vectors_name);
           o.rule = rule;
           o.steps = steps;
           o.threads = threads;

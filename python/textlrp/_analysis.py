@@ -392,8 +392,10 @@ def docvec(model, texts, weighting="lrp", labels=None, ids=None, embeddings=None
     texts: a list of str (or token lists). weighting: "lrp", "sa", "gi", "ig", "occlusion" (the
     relevance for the predicted class), "relevance" (the method= one), "uniform" or "tfidf"; or a list
     of them. embeddings: the word vectors, a file (``--embeddings FILE``) or a pair ``(words,
-    array)`` with an (N, D) float32/float64 array (handed to the library as a temporary file, exact in
-    float32); None = the model's embedding matrix (CNN, BiLSTM). rule, steps: ``--rule``, ``--steps``. threads: 0 = every core.
+    array)`` with an (N, D) float32/float64 array, row i the vector of words[i] (read by the library
+    in place when it is C-contiguous float32, else converted to float32 once; the same vectors, bit
+    for bit, as a file holding these rows); None = the model's embedding matrix (CNN, BiLSTM). rule,
+    steps: ``--rule``, ``--steps``. threads: 0 = every core.
     Returns a float64 NumPy array (n_docs, dim), or for a list of weightings a dict weighting ->
     array. full=True returns dicts with "vectors", "ids", "labels", "predictions" instead.
     """
@@ -403,22 +405,20 @@ def docvec(model, texts, weighting="lrp", labels=None, ids=None, embeddings=None
         raise _errors().UsageError("--weighting: expected at least one weighting")
     method = _str("method", method)
     weightings = [method if w == "relevance" else w for w in weightings]
-    tmp = None
+    vector_words = vectors = None
+    vectors_name = "<memory>"
     if embeddings is None:
         embeddings = ""
     elif isinstance(embeddings, (str, bytes, _os.PathLike)):
         embeddings = _os.fsdecode(embeddings)
     else:
-        tmp = _vectors_file(*_word_vectors(embeddings))
-        embeddings = tmp
-    try:
-        texts, tokens, labels, ids = _analysis_documents(texts, labels, ids)
-        steps = _int("steps", steps, 1)
-        result = _textlrp.document_vectors(_model(model), texts, tokens, labels, ids, weightings, embeddings,
-                                           _rule(rule), steps, _threads(threads))
-    finally:
-        if tmp is not None:
-            _os.unlink(tmp)
+        vector_words, vectors = _word_vectors(embeddings)
+        vectors_name = "<array {} x {}>".format(vectors.shape[0], vectors.shape[1])
+        embeddings = ""
+    texts, tokens, labels, ids = _analysis_documents(texts, labels, ids)
+    steps = _int("steps", steps, 1)
+    result = _textlrp.document_vectors(_model(model), texts, tokens, labels, ids, weightings, embeddings,
+                                       vector_words, vectors, vectors_name, _rule(rule), steps, _threads(threads))
     if not full:
         result = {r["weighting"]: r["vectors"] for r in result}
     else:
@@ -426,25 +426,6 @@ def docvec(model, texts, weighting="lrp", labels=None, ids=None, embeddings=None
     if single:
         return next(iter(result.values()))
     return result
-
-
-def _vectors_file(words, array):
-    """In-memory word vectors as a temporary word2vec text file for the library's docvec, which reads
-    vectors from a file: 9 significant digits, so the float32 values read back are the array's."""
-    for i, w in enumerate(words):
-        if not w or any(c.isspace() for c in w):
-            raise _errors().UsageError("embeddings: word {} {!r}: a word must be non-empty and without white space"
-                                       .format(i, w))
-    fd, path = _tempfile.mkstemp(prefix="textlrp-vectors-", suffix=".vec")
-    try:
-        with _os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write("{} {}\n".format(array.shape[0], array.shape[1]))
-            for w, row in zip(words, array):
-                f.write(w + " " + " ".join("{:.9g}".format(float(x)) for x in row) + "\n")
-    except BaseException:
-        _os.unlink(path)
-        raise
-    return path
 
 
 def _matrix(X, what):

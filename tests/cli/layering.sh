@@ -54,7 +54,7 @@ if grep -rlE '#include <(linear\.h|fasttext/|sentencepiece_trainer)' "$ROOT" --i
   bad=1
 fi
 # The public API's headers (api/include/textlrp/) stand alone: nothing from apps/, no CLI11; only the
-# standard library, core/error.h, train/options.h (standard types only) and each other (DESIGN.md
+# standard library, core/error.h, train/options.h and embeddings/memory_vectors.h (standard types only) and each other (DESIGN.md
 # section 0; pimpl in api/src/api.cpp).
 if grep -rnE '#include ["<](apps/|CLI/|nlohmann/|Eigen/|fmt/|lrp/|nlp/|corpora/)' "$ROOT/api/include"; then
   echo "layering violation: a public API header (api/include) includes apps/, CLI11 or an implementation header (lines above)"

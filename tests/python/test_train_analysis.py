@@ -266,6 +266,37 @@ def test_docvec_with_word_vectors_from_numpy(data, tmp_path):
     np.testing.assert_array_equal(textlrp.docvec(m, TEXTS, embeddings=str(vec)), got["lrp"])
 
 
+def test_docvec_word_vectors_from_numpy_equal_the_file_exactly_without_a_temporary_file(data, tmp_path,
+                                                                                         monkeypatch):
+    # A model that keeps case ("Prize" and "prize" are two words). The vectors: exact matches, matches
+    # by case folding, and "CLAIM", whose folding no vocabulary word has ("Claim" only): a file's rows
+    # are kept for the vocabulary as the reader keeps them, and so are the array's.
+    texts = [t.replace("claim", "Claim").replace("free prize", "Free Prize") for t in TEXTS]
+    svm = textlrp.train((texts, LABELS), out=tmp_path / "svm", lowercase=False, quiet=True)
+    words = ["free", "PRIZE", "meeting", "LUNCH", "CLAIM", "Tomorrow", "zzz"]
+    rng = np.random.default_rng(7)
+    vectors = rng.standard_normal((len(words), 5)).astype(np.float32)
+    vec = tmp_path / "v.vec"
+    vec.write_text("{} 5\n".format(len(words)) + "".join(
+        w + " " + " ".join("{:.9g}".format(x) for x in row) + "\n" for w, row in zip(words, vectors)))
+    weightings = ["lrp", "uniform", "tfidf", "occlusion"]
+    want = textlrp.docvec(svm, texts, weighting=weightings, embeddings=str(vec))
+    assert any(np.any(x != 0) for x in want.values())
+
+    def no_temporary_file(*args, **kwargs):
+        raise AssertionError("docvec wrote a temporary file")
+
+    import tempfile
+    for name in ("mkstemp", "mkdtemp", "NamedTemporaryFile", "TemporaryDirectory"):
+        monkeypatch.setattr(tempfile, name, no_temporary_file)
+    # float32 (read in place), float64 and a non-contiguous float32 array (converted once).
+    for array in (vectors, vectors.astype(np.float64), np.asfortranarray(vectors), vectors.tolist()):
+        got = textlrp.docvec(svm, texts, weighting=weightings, embeddings=(words, array))
+        assert list(got) == weightings
+        for w in weightings:
+            np.testing.assert_array_equal(got[w], want[w], err_msg=w)
+
+
 def test_docvec_pca_epi_equal_the_cli(data, tmp_path):
     m = textlrp.load(data["cnn"])
     tsv = str(tmp_path / "dv.tsv")
@@ -356,8 +387,18 @@ def test_analysis_errors_are_the_clis(data, tmp_path):
     assert str(e.value) == message.replace("'svm'", "'model'")
     with pytest.raises(textlrp.IoError):
         textlrp.docvec(svm, TEXTS, embeddings=tmp_path / "missing.vec")
-    with pytest.raises(textlrp.UsageError, match="without white space"):
-        textlrp.docvec(svm, TEXTS, embeddings=(["a b", "c"], VECTORS[:2]))
+    # In-memory vectors are checked by the library (no file in between: a word may hold a space).
+    with pytest.raises(textlrp.UsageError, match=r"embeddings <array 2 x 3>: word 1 'a b' repeats word 0"):
+        textlrp.docvec(svm, TEXTS, embeddings=(["a b", "a b"], VECTORS[:2]))
+    with pytest.raises(textlrp.UsageError, match=r"word 1 is empty"):
+        textlrp.docvec(svm, TEXTS, embeddings=(["a", ""], VECTORS[:2]))
+    bad = VECTORS[:2].copy()
+    bad[1, 2] = np.nan
+    with pytest.raises(textlrp.UsageError, match=r"row 1 \('c'\), column 2: expected a finite number, found nan"):
+        textlrp.docvec(svm, TEXTS, embeddings=(["a b", "c"], bad))
+    with pytest.raises(textlrp.UsageError, match="--embeddings FILE and in-memory word vectors"):
+        textlrp._textlrp.document_vectors(svm._m, TEXTS, [None] * 12, [None] * 12, [], ["lrp"], "x.vec", ["a"],
+                                          np.ones((1, 2), np.float32), "m", "", 32, 1)
     with pytest.raises(TypeError):
         textlrp.docvec(m, "one text, not a list")
     with pytest.raises(TypeError):

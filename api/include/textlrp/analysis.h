@@ -14,10 +14,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "embeddings/memory_vectors.h"
 #include "textlrp/explanation.h"
 #include "textlrp/model.h"
 
@@ -64,14 +66,22 @@ std::vector<ClassWords> top_words(const std::vector<Explanation>& explanations,
 
 // ---- Document vectors (textlrp docvec) -----------------------------------------------------------
 
+// Word vectors from memory (words, row-major float values or a view of them, dim; standard types
+// only): the same type as textlrp/train.h's TrainOptions::word_vectors.
+using WordVectors = emb::WordVectors;
+
 struct DocvecOptions {
   // --weighting: uniform, tfidf, or a method (lrp, sa, gi, ig, occlusion): d = Σ_t w_t · e(token_t),
   // the relevance for the PREDICTED class as w_t for a method.
   std::vector<std::string> weightings = {"lrp"};
   std::string embeddings;  // --embeddings FILE: word vectors; empty = the model's embedding matrix (CNN)
-  std::string rule;        // --rule (lrp)
-  int steps = 32;          // --steps (ig)
-  int threads = 1;         // < 1: every core
+  // The word vectors from memory instead of a file (not with `embeddings`): the same vectors, bit
+  // for bit, as a file holding these rows gives. InvalidArgument for a bad table (dimension, size,
+  // empty or repeated words, values that are not finite).
+  std::shared_ptr<const WordVectors> word_vectors;
+  std::string rule;  // --rule (lrp)
+  int steps = 32;    // --steps (ig)
+  int threads = 1;   // < 1: every core
 };
 struct DocumentVectors {
   std::string weighting;
@@ -82,7 +92,8 @@ struct DocumentVectors {
 };
 // One DocumentVectors per weighting (in order, repeats dropped). tfidf uses the BoW/SVM model's
 // idf, else the smooth idf of `documents`. InvalidArgument for an unknown weighting or a method the
-// model cannot explain with, or a model without an embedding matrix and no `embeddings`.
+// model cannot explain with, or a model without an embedding matrix and neither `embeddings` nor
+// `word_vectors`.
 std::vector<DocumentVectors> document_vectors(const Model& model, const std::vector<Document>& documents,
                                               const DocvecOptions& options = {});
 

@@ -29,7 +29,9 @@ using train::BatchProgress;
 using train::EpochResult;
 using train::TrainEvents;
 using train::TrainOptions;
-using train::WordVectors;  // TrainOptions::word_vectors: initial word vectors from memory instead of a file
+// TrainOptions::word_vectors: initial word vectors from memory instead of a file (emb::WordVectors,
+// also textlrp/analysis.h's DocvecOptions::word_vectors).
+using WordVectors = train::WordVectors;
 
 // One labelled training document.
 struct TrainDocument {
