@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/error.h"
 
@@ -27,13 +28,57 @@ std::vector<std::string> class_indices(const VectorSet& set, std::vector<int>& l
   return names;
 }
 
+std::string describe(const VectorSet& set) {
+  std::string what;
+  if (!set.model.empty()) {
+    what = set.weighting.empty() ? fmt::format("the vectors of model '{}'", set.model)
+                                 : fmt::format("the {} vectors of model '{}'", set.weighting, set.model);
+  } else if (!set.weighting.empty()) {
+    what = fmt::format("the {} vectors", set.weighting);
+  }
+  if (!set.source.empty()) what += fmt::format("{}in {}", what.empty() ? "the vectors " : " ", set.source);
+  return what;
+}
+
 EpiRow explanatory_power(const VectorSet& set, const EpiOptions& options) {
+  const std::string what = describe(set);
+  const std::string head = what.empty() ? std::string("epi") : "epi: " + what;
+  if (static_cast<std::size_t>(set.x.rows()) != set.labels.size()) {
+    throw InvalidArgument(fmt::format("{}: {} vectors but {} labels", head, set.x.rows(), set.labels.size()));
+  }
   std::vector<int> labels;
   std::vector<Index> keep;
   const auto names = class_indices(set, labels, keep);
+  const std::size_t unlabelled = set.labels.size() - keep.size();
+  if (names.empty()) {
+    throw FormatError(fmt::format(
+        "{}: none of the {} documents has a label; the explanatory power index needs labelled documents "
+        "of at least two classes",
+        head, set.labels.size()));
+  }
   if (names.size() < 2) {
-    throw FormatError(fmt::format("epi: the {} vectors of model '{}' need labels of at least two classes",
-                                  set.weighting, set.model));
+    throw FormatError(fmt::format(
+        "{}: all {} labelled documents are of class '{}'{}; the explanatory power index needs labelled "
+        "documents of at least two classes",
+        head, keep.size(), names.front(),
+        unlabelled ? fmt::format(" ({} more without a label)", unlabelled) : std::string()));
+  }
+  if (options.folds >= 2 && keep.size() < static_cast<std::size_t>(options.folds)) {
+    throw InvalidArgument(fmt::format(
+        "{}: {} labelled documents for --folds {}: the cross-validation needs at least one document per "
+        "fold (--folds {} or fewer)",
+        head, keep.size(), options.folds, keep.size()));
+  }
+  for (Index i : keep) {
+    for (Index j = 0; j < set.x.cols(); ++j) {
+      const double v = set.x(i, j);
+      if (std::isfinite(v)) continue;
+      const auto r = static_cast<std::size_t>(i);
+      const std::string id =
+          r < set.ids.size() && !set.ids[r].empty() ? fmt::format(" '{}'", set.ids[r]) : "";
+      throw FormatError(fmt::format("{}: document{} (row {}), column {}: expected a finite number, found {}",
+                                    head, id, r + 1, j + 1, v));
+    }
   }
   DMat x = set.x(keep, Eigen::all);
   if (options.normalize) normalize_rows(x);

@@ -13,8 +13,9 @@ namespace textlrp::analysis {
 
 // Document vectors of one weighting (a docvec TSV's rows of one model and weighting).
 struct VectorSet {
-  std::string model;
-  std::string weighting;
+  std::string model;      // "" = unnamed
+  std::string weighting;  // "" = unnamed
+  std::string source;     // the file the vectors were read from, "" = computed in place (for errors)
   std::vector<std::string> ids;
   std::vector<std::string> labels;  // "" = unlabelled
   std::vector<std::string> predictions;
@@ -40,7 +41,15 @@ struct EpiRow {
   std::size_t documents = 0;
   CrossValidation cv;
 };
-// k-NN cross-validation of the labelled rows. FormatError for fewer than two classes.
+// What the errors call a vector set: "the lrp vectors of model 'sms' in v.tsv", "the lrp vectors"
+// (no model name), "" (neither name nor file: the rows of an API call).
+std::string describe(const VectorSet& set);
+
+// k-NN cross-validation of the labelled rows. FormatError, naming the set (describe) and saying
+// what was found and what is needed, for labelled rows of fewer than two classes (none labelled,
+// or all of one class) and for a value that is not finite (naming the document and column);
+// InvalidArgument for fewer labelled rows than options.folds (and the other bad options of
+// knn_cross_validate).
 EpiRow explanatory_power(const VectorSet& set, const EpiOptions& options);
 
 }  // namespace textlrp::analysis

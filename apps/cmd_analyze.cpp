@@ -67,8 +67,9 @@ std::vector<corpora::Example> spread(const std::vector<corpora::Example>& docs, 
   return out;
 }
 
-// PCA scatter + EPI of one vector set, with classes indexed by the model's labels.
-void add_vectors(AnalysisModel& am, const VectorSet& set, const EpiOptions& eo) {
+// PCA scatter + EPI of one vector set, with classes indexed by the model's labels. Returns why
+// there is no EPI of it when the documents hold fewer than two of the classes ("" otherwise).
+std::string add_vectors(AnalysisModel& am, const VectorSet& set, const EpiOptions& eo) {
   std::vector<Index> keep;
   std::vector<int> cls;
   for (std::size_t i = 0; i < set.labels.size(); ++i) {
@@ -77,7 +78,7 @@ void add_vectors(AnalysisModel& am, const VectorSet& set, const EpiOptions& eo) 
     keep.push_back(static_cast<Index>(i));
     cls.push_back(static_cast<int>(it - am.labels.begin()));
   }
-  if (keep.size() < 3) return;
+  if (keep.size() < 3) return "";
   la::DMat x = set.x(keep, Eigen::all);
   la::normalize_rows(x);
   const Index k = std::min<Index>(2, x.cols());
@@ -94,6 +95,10 @@ void add_vectors(AnalysisModel& am, const VectorSet& set, const EpiOptions& eo) 
   }
   s.cls = cls;
   am.scatters.push_back(std::move(s));
+  if (std::all_of(cls.begin(), cls.end(), [&](int c) { return c == cls.front(); })) {
+    return fmt::format(" No EPI of the {} vectors: all {} documents are of class '{}'; it needs two classes.",
+                       set.weighting, keep.size(), am.labels[static_cast<std::size_t>(cls.front())]);
+  }
   if (static_cast<int>(keep.size()) >= eo.folds) {
     VectorSet labelled;
     labelled.model = set.model;
@@ -104,6 +109,7 @@ void add_vectors(AnalysisModel& am, const VectorSet& set, const EpiOptions& eo) 
     labelled.x = set.x(keep, Eigen::all);
     am.epi.push_back(explanatory_power(labelled, eo));
   }
+  return "";
 }
 
 int run_analyze(const AnalyzeCmdOptions& o) {
@@ -186,16 +192,17 @@ int run_analyze(const AnalyzeCmdOptions& o) {
 
     // Document vectors: from --vectors files, else computed.
     bool from_file = false;
+    std::string no_epi;  // why some vector sets have no EPI
     for (const VectorSet& s : vector_files) {
       if (s.model != m.name) continue;
       from_file = true;
       if (std::none_of(weightings.begin(), weightings.end(),
                        [&](const Weighting& w) { return w.name == s.weighting; }))
         continue;
-      add_vectors(am, s, eo);
+      no_epi += add_vectors(am, s, eo);
     }
     if (from_file) {
-      am.vectors_note = "Document vectors read from --vectors.";
+      am.vectors_note = "Document vectors read from --vectors." + no_epi;
     } else {
       try {
         const DocvecSetup setup =
@@ -218,11 +225,11 @@ int run_analyze(const AnalyzeCmdOptions& o) {
           sets[w].weighting = weightings[w].name;
           sets[w].x = Eigen::Map<const la::DMat>(flat[w].data(), static_cast<Index>(sets[w].ids.size()),
                                                  setup.table.cols());
-          add_vectors(am, sets[w], eo);
+          no_epi += add_vectors(am, sets[w], eo);
         }
-        am.vectors_note =
-            fmt::format("Word vectors: {}.{}", setup.table_source,
-                        setup.idf_source.empty() ? "" : fmt::format(" TF-IDF: {}.", setup.idf_source));
+        am.vectors_note = fmt::format(
+            "Word vectors: {}.{}{}", setup.table_source,
+            setup.idf_source.empty() ? "" : fmt::format(" TF-IDF: {}.", setup.idf_source), no_epi);
       } catch (const InvalidArgument& e) {
         am.vectors_note = fmt::format("No document vectors: {}", e.what());
         warn(fmt::format("analyze: {}", am.vectors_note));

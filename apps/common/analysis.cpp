@@ -246,6 +246,7 @@ std::vector<VectorSet> read_vectors_tsv(const std::string& path) {
       sets.emplace_back();
       sets.back().model = model;
       sets.back().weighting = weighting;
+      sets.back().source = reader.name();
       rows_of.emplace_back();
     }
     VectorSet& s = sets[it->second];

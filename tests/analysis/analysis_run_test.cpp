@@ -3,6 +3,7 @@
 // model's scores, relevances and embedding matrix (the commands and textlrp/analysis.h return these
 // same structs: docvec, deletion and topwords outputs are formatted from them).
 #include <cmath>
+#include <limits>
 #include <map>
 #include <memory>
 #include <random>
@@ -319,4 +320,60 @@ TEST_CASE("analysis run: EPI of a vector set, class indices and errors", "[analy
   CHECK(row.cv.best_accuracy == 1.0);  // the two classes are separated by direction
   set.labels = {"a", "a", "", "a", "a", "a", "a"};
   CHECK_THROWS_AS(explanatory_power(set, eo), FormatError);
+}
+
+TEST_CASE("analysis run: EPI errors name the vector set and say what was found and what is needed",
+          "[analysis][run][epi]") {
+  using Catch::Matchers::Contains;
+  using Catch::Matchers::Equals;
+  VectorSet set;
+  set.model = "sms";
+  set.weighting = "lrp";
+  set.ids = {"d1", "d2", "d3", "d4", "d5", "d6", "d7"};
+  set.labels = {"spam", "spam", "", "spam", "spam", "spam", "spam"};
+  set.x = DMat::Ones(7, 2);
+  EpiOptions eo;
+  eo.folds = 3;
+  const std::string need = "; the explanatory power index needs labelled documents of at least two classes";
+  // One class (the issue: "the  vectors of model ''" from the API, with no name at all).
+  CHECK_THROWS_WITH(
+      explanatory_power(set, eo),
+      Equals("epi: the lrp vectors of model 'sms': all 6 labelled documents are of class 'spam' "
+             "(1 more without a label)" +
+             need));
+  set.source = "v.tsv";
+  CHECK_THROWS_WITH(explanatory_power(set, eo),
+                    Contains("epi: the lrp vectors of model 'sms' in v.tsv: all 6 labelled documents"));
+  set.model.clear();  // a docvec TSV with an empty model column
+  CHECK_THROWS_WITH(explanatory_power(set, eo), Contains("epi: the lrp vectors in v.tsv: all 6 labelled"));
+  set.weighting.clear();
+  CHECK_THROWS_WITH(explanatory_power(set, eo), Contains("epi: the vectors in v.tsv: all 6 labelled"));
+  set.source.clear();  // the rows of an API call (textlrp.epi in Python): no names
+  CHECK_THROWS_WITH(
+      explanatory_power(set, eo),
+      Equals("epi: all 6 labelled documents are of class 'spam' (1 more without a label)" + need));
+  set.labels.assign(7, "");
+  CHECK_THROWS_AS(explanatory_power(set, eo), FormatError);
+  CHECK_THROWS_WITH(explanatory_power(set, eo), Equals("epi: none of the 7 documents has a label" + need));
+  // Two classes, but fewer labelled documents than folds: a usage error saying which --folds works.
+  set.model = "sms";
+  set.weighting = "lrp";
+  set.labels = {"spam", "ham", "", "spam", "ham", "", ""};
+  eo.folds = 10;
+  CHECK_THROWS_AS(explanatory_power(set, eo), InvalidArgument);
+  CHECK_THROWS_WITH(explanatory_power(set, eo),
+                    Equals("epi: the lrp vectors of model 'sms': 4 labelled documents for --folds 10: the "
+                           "cross-validation needs at least one document per fold (--folds 4 or fewer)"));
+  // A value that is not finite (from_chars reads "nan" in a TSV): the document and column.
+  eo.folds = 2;
+  set.x(3, 1) = std::numeric_limits<double>::quiet_NaN();
+  CHECK_THROWS_AS(explanatory_power(set, eo), FormatError);
+  CHECK_THROWS_WITH(explanatory_power(set, eo),
+                    Equals("epi: the lrp vectors of model 'sms': document 'd4' (row 4), column 2: expected a "
+                           "finite number, found nan"));
+  set.x(3, 1) = 1;
+  CHECK(explanatory_power(set, eo).documents == 4);
+  // Rows and labels that differ in number.
+  set.labels.pop_back();
+  CHECK_THROWS_WITH(explanatory_power(set, eo), Contains("7 vectors but 6 labels"));
 }

@@ -130,4 +130,5 @@ ok "a vectors file with non-UTF-8 words loads with one warning (decoded as Latin
 # epi on vectors of documents without labels: a data error too.
 printf '2 3\nfree 0.1 0.2 0.3\nmoney 0.4 0.5 0.6\n' >"$WORK/w.vec"
 "$TEXTLRP" docvec --model "$WORK/svm" --embeddings "$WORK/w.vec" --input "$WORK/nolabel.jsonl" --out "$WORK/nolabel.tsv" -q
-expect_exit 1 "need labels of at least two classes" "$TEXTLRP" epi --vectors "$WORK/nolabel.tsv"
+expect_exit 1 "epi: the lrp vectors of model 'svm' in .*nolabel.tsv: none of the [0-9]+ documents has a label; the explanatory power index needs labelled documents of at least two classes" \
+  "$TEXTLRP" epi --vectors "$WORK/nolabel.tsv"

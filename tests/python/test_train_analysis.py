@@ -430,8 +430,29 @@ def test_analysis_errors_are_the_clis(data, tmp_path):
         textlrp.pca(bad)
     with pytest.raises(TypeError):
         textlrp.pca([["a", "b"], ["c", "d"]])
-    with pytest.raises(textlrp.FormatError):
+    # Degenerate labels: what was found and what is needed (was "the  vectors of model ''").
+    need = "; the explanatory power index needs labelled documents of at least two classes"
+    with pytest.raises(textlrp.FormatError) as e:
         textlrp.epi(X, ["spam"] * 12)
+    assert str(e.value) == "epi: all 12 labelled documents are of class 'spam'" + need
+    with pytest.raises(textlrp.FormatError) as e:
+        textlrp.epi(X, ["ham"] * 10 + [None, None])
+    assert str(e.value) == "epi: all 10 labelled documents are of class 'ham' (2 more without a label)" + need
+    with pytest.raises(textlrp.FormatError) as e:
+        textlrp.epi(X, [None] * 12)
+    assert str(e.value) == "epi: none of the 12 documents has a label" + need
+    with pytest.raises(textlrp.UsageError) as e:
+        textlrp.epi(X[:6], LABELS[:6], folds=10)
+    assert str(e.value) == ("epi: 6 labelled documents for --folds 10: the cross-validation needs at least one "
+                            "document per fold (--folds 6 or fewer)")
+    # The CLI says the same of the same vectors, naming the weighting, the model and the file.
+    one = tmp_path / "one.tsv"
+    one.write_text("id\tlabel\tprediction\tmodel\tweighting" + "".join("\tv{}".format(j + 1) for j in range(6))
+                   + "\n" + "".join("{}\tspam\tspam\tcnn\tlrp\t{}\n".format(i + 1, "\t".join(repr(v) for v in row))
+                                    for i, row in enumerate(X)))
+    code, message = cli_error("epi", "--vectors", str(one))
+    assert code == 1 and message == "epi: the lrp vectors of model 'cnn' in {}: all 12 labelled documents are of " \
+        "class 'spam'{}".format(one, need)
     with pytest.raises(textlrp.UsageError, match="epi: 12 rows but 2 labels"):
         textlrp.epi(X, ["spam", "ham"])
     with pytest.raises(textlrp.UsageError):
