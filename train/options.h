@@ -112,8 +112,28 @@ struct TrainEvents {
 // trimmed around it). InvalidArgument for an empty or repeated name or fewer than two names.
 std::vector<std::string> parse_label_names(const std::string& text);
 
+// The limits of the sizes that multiply into the CNN's and BiLSTM's allocations (check_options and
+// train_model reject more, naming the flag, the limit and the value: an absurd size is a usage
+// error, never an out-of-memory).
+inline constexpr std::ptrdiff_t kMaxDim = 10000;  // --dim (random embeddings; as `embeddings train --dim`)
+inline constexpr std::ptrdiff_t kMaxFilters = 10000;  // --filters (per width)
+inline constexpr std::size_t kMaxKernelWidths = 64;   // --kernel-sizes: how many widths
+inline constexpr std::ptrdiff_t kMaxKernelSize = 64;  // --kernel-sizes: each width
+inline constexpr std::ptrdiff_t kMaxHidden = 10000;   // --hidden (per direction)
+inline constexpr int kMaxEpochs = 100000;             // --epochs
+inline constexpr int kMaxBiLstmThreads = 256;         // --threads of --arch bilstm
+// The parameters of one part of a model, known once the vocabulary is built: the embedding table
+// (vocabulary x dimension), the CNN's convolutions (filters x widths x dimension), the BiLSTM's
+// gates (8 x hidden x (dimension + hidden + 1)). Training holds several copies of each (gradients,
+// optimizer state): 1e9 float parameters are 4 GB each.
+inline constexpr double kMaxParameters = 1e9;
+
 // The checks that need no documents: --arch, --optimizer, --dev-fraction, --C, a dev set for the
-// neural architectures (`dev_documents`: dev documents will be given). InvalidArgument naming the flag.
+// neural architectures (`dev_documents`: dev documents will be given), and for --arch cnn / bilstm
+// the sizes and rates of the architecture: --dim, --filters, --kernel-sizes, --hidden, --epochs
+// (within the limits above), --batch, --max-tokens (at least 1), --patience, --lr, --dropout,
+// --embedding-dropout, --clip-norm, --weight-decay, --threads (bilstm). InvalidArgument naming the
+// flag (with the limit and the value for a size).
 void check_options(const TrainOptions& options, bool dev_documents);
 
 }  // namespace textlrp::train

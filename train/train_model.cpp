@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <random>
@@ -33,6 +34,20 @@ using Log = std::function<void(std::string_view)>;
 
 double seconds_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// --flag VALUE within [lo, hi], else an InvalidArgument naming the flag, the limit and the value.
+template <class T>
+void check_range(std::string_view flag, T value, T lo, T hi) {
+  if (value < lo) throw InvalidArgument(fmt::format("{}: {} is not {} or more", flag, value, lo));
+  if (value > hi) throw InvalidArgument(fmt::format("{}: {} is out of range (at most {})", flag, value, hi));
+}
+
+// A part of the model of `parameters` (factors given by `what`) within kMaxParameters.
+void check_parameters(double parameters, const std::string& what, std::string_view advice) {
+  if (parameters <= kMaxParameters) return;
+  throw InvalidArgument(fmt::format("{} = {:.0f} parameters: more than the limit of {:.0f}; {}", what,
+                                    parameters, kMaxParameters, advice));
 }
 
 // The tokenizer --tokenizer names: ICU words (with --no-lowercase / --keep-punctuation) or a
@@ -77,6 +92,10 @@ Matrix initial_embeddings(const TrainOptions& o, const nlp::Vocabulary& vocab, t
       t = emb::load_embeddings(o.embeddings, emb::Format::kAuto, warn, lo);
     }
     const std::string& source = o.word_vectors ? o.word_vectors->name : o.embeddings;
+    check_parameters(static_cast<double>(vocab.size()) * static_cast<double>(t.dim()),
+                     fmt::format("the embedding table: {} vocabulary entries x {} dimensions (of {})",
+                                 vocab.size(), t.dim(), source),
+                     "use vectors of fewer dimensions or a smaller vocabulary (--max-vocab, --min-count)");
     emb::Coverage cov;
     table = emb::embedding_matrix(t, vocab, o.seed, 0.25f, &cov).template cast<Scalar>();
     warn(fmt::format("embeddings: {} of {} vocabulary words found in {} (OOV rate {:.1f} %); {}",
@@ -84,6 +103,10 @@ Matrix initial_embeddings(const TrainOptions& o, const nlp::Vocabulary& vocab, t
                      finetune ? "fine-tuned" : "frozen (--finetune-embeddings to train them)"));
     training["embeddings"] = {{"file", source}, {"oov_rate", cov.oov_rate}, {"dim", t.dim()}};
   } else {
+    check_parameters(
+        static_cast<double>(vocab.size()) * static_cast<double>(o.dim),
+        fmt::format("the embedding table: {} vocabulary entries x --dim {}", vocab.size(), o.dim),
+        "lower --dim or the vocabulary (--max-vocab, --min-count)");
     std::mt19937_64 rng(o.seed);
     std::uniform_real_distribution<Scalar> u(-range, range);
     table.resize(static_cast<Index>(vocab.size()), o.dim);
@@ -153,6 +176,13 @@ std::unique_ptr<lrp::Classifier> train_cnn_model(const TrainOptions& o, const nl
                                                  const Log& warn) {
   bool finetune = false;
   Mat table = initial_embeddings<Mat>(o, vocab, 0.25f, finetune, training, warn);
+  double widths = 0;
+  for (const auto k : o.kernel_sizes) widths += static_cast<double>(k);
+  check_parameters(
+      static_cast<double>(o.filters) * widths * static_cast<double>(table.cols()),
+      fmt::format("the convolutions: --filters {} x {} (the sum of --kernel-sizes) x {} dimensions",
+                  o.filters, widths, table.cols()),
+      "lower --filters or --kernel-sizes");
   CnnTrainOptions co;
   co.kernel_sizes.assign(o.kernel_sizes.begin(), o.kernel_sizes.end());
   co.n_filters = o.filters;
@@ -189,6 +219,11 @@ std::unique_ptr<lrp::Classifier> train_bilstm_model(const TrainOptions& o, const
                                                     const Log& warn) {
   bool finetune = false;
   lrp::MatD table = initial_embeddings<lrp::MatD>(o, vocab, 0.1, finetune, training, warn);
+  const auto h = static_cast<double>(o.hidden);
+  check_parameters(8 * h * (static_cast<double>(table.cols()) + h + 1),
+                   fmt::format("the LSTM gates: 8 x --hidden {} x ({} dimensions + {} + 1)", o.hidden,
+                               table.cols(), o.hidden),
+                   "lower --hidden");
   BiLstmTrainOptions bo;
   bo.n_hidden = o.hidden;
   bo.max_epochs = o.epochs;
@@ -288,6 +323,39 @@ void check_options(const TrainOptions& o, bool dev_documents) {
   }
   if (!(o.dev_fraction >= 0 && o.dev_fraction < 1)) throw InvalidArgument("--dev-fraction must be in [0, 1)");
   if (!(o.C > 0)) throw InvalidArgument("--C must be positive");
+  if (o.arch == "cnn" || o.arch == "bilstm") {
+    // Before any document is read: the sizes that multiply into allocations, and the rates.
+    if (o.embeddings.empty() && !o.word_vectors) check_range<std::ptrdiff_t>("--dim", o.dim, 1, kMaxDim);
+    check_range<int>("--epochs", o.epochs, 1, kMaxEpochs);
+    check_range<std::ptrdiff_t>("--batch", o.batch, 1, std::numeric_limits<std::ptrdiff_t>::max());
+    check_range<std::ptrdiff_t>("--max-tokens", o.max_tokens, 1, std::numeric_limits<std::ptrdiff_t>::max());
+    if (!(o.lr > 0) || !std::isfinite(o.lr))
+      throw InvalidArgument(fmt::format("--lr: {} is not positive", o.lr));
+    if (!(o.dropout >= 0 && o.dropout < 1))
+      throw InvalidArgument(fmt::format("--dropout: {} is not in [0, 1)", o.dropout));
+  }
+  if (o.arch == "cnn") {
+    check_range<std::ptrdiff_t>("--filters", o.filters, 1, kMaxFilters);
+    if (o.kernel_sizes.empty()) throw InvalidArgument("--kernel-sizes: expected at least one filter width");
+    check_range<std::size_t>("--kernel-sizes: the number of widths", o.kernel_sizes.size(), 1,
+                             kMaxKernelWidths);
+    for (const auto k : o.kernel_sizes) check_range<std::ptrdiff_t>("--kernel-sizes", k, 1, kMaxKernelSize);
+    check_range<int>("--patience", o.patience, 0, std::numeric_limits<int>::max());
+  }
+  if (o.arch == "bilstm") {
+    check_range<std::ptrdiff_t>("--hidden", o.hidden, 1, kMaxHidden);
+    check_range<int>("--patience", o.patience, 1, std::numeric_limits<int>::max());
+    if (o.threads > kMaxBiLstmThreads) {
+      throw InvalidArgument(
+          fmt::format("--threads: {} is out of range for --arch bilstm (at most {})", o.threads, kMaxBiLstmThreads));
+    }
+    if (!(o.embedding_dropout >= 0 && o.embedding_dropout < 1))
+      throw InvalidArgument(fmt::format("--embedding-dropout: {} is not in [0, 1)", o.embedding_dropout));
+    if (!(o.clip_norm >= 0))
+      throw InvalidArgument(fmt::format("--clip-norm: {} is not 0 or more", o.clip_norm));
+    if (!(o.weight_decay >= 0))
+      throw InvalidArgument(fmt::format("--weight-decay: {} is not 0 or more", o.weight_decay));
+  }
   if (!o.label_names.empty()) {  // as parse_label_names checks them (the names given as a list)
     std::set<std::string> seen;
     for (const auto& n : o.label_names) {

@@ -162,6 +162,24 @@ def test_train_errors_are_the_clis(data, tmp_path):
         textlrp.train((TEXTS, LABELS), arch="cnn", epochs=0, out=out)
     with pytest.raises(TypeError):
         textlrp.train((TEXTS, LABELS), arch="cnn", epochs="3", out=out)
+    # Absurd sizes: the library's usage error naming the flag, the limit and the value (dim=10**12 was
+    # a MemoryError), the CLI's message; sizes within their limits whose product is too large too.
+    for arch, key, value in (("cnn", "dim", 10 ** 12), ("bilstm", "dim", 10 ** 12), ("cnn", "filters", 10 ** 12),
+                             ("bilstm", "hidden", 10 ** 12), ("cnn", "kernel_sizes", [2, 10 ** 9]),
+                             ("cnn", "epochs", 10 ** 9)):
+        flag = "--" + key.replace("_", "-")
+        cli_value = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        code, message = cli_error("train", "--arch", arch, flag, cli_value, "--corpus", "tsv:" + data["tsv"], "--out",
+                                  str(out), "-q")
+        with pytest.raises(textlrp.UsageError) as e:
+            textlrp.train((TEXTS, LABELS), arch=arch, out=out, quiet=True, **{key: value})
+        limit = message.rsplit("(at most ", 1)[-1].rstrip(")")
+        assert 0 < int(limit) < 10 ** 9, message
+        assert code == 2 and str(e.value) == message == "{}: {} is out of range (at most {})".format(
+            flag, 10 ** 9 if key == "kernel_sizes" else value, limit), message
+    with pytest.raises(textlrp.UsageError, match=r"the LSTM gates: 8 x --hidden 10000 x \(10000 dimensions \+ 10000 "
+                                                 r"\+ 1\) = 1600080000 parameters: more than the limit of 1000000000"):
+        textlrp.train((TEXTS, LABELS), arch="bilstm", dim=10000, hidden=10000, out=out, quiet=True)
     with pytest.raises(textlrp.UsageError, match=r"--seed: 2\*\*64 is out of range|--seed: 18446744073709551616 is out"):
         textlrp.train((TEXTS, LABELS), seed=2 ** 64, out=out)
     # An empty label is no label (the CLI: "expected a label before the tab").
