@@ -121,6 +121,7 @@ inline constexpr std::size_t kMaxKernelWidths = 64;   // --kernel-sizes: how man
 inline constexpr std::ptrdiff_t kMaxKernelSize = 64;  // --kernel-sizes: each width
 inline constexpr std::ptrdiff_t kMaxHidden = 10000;   // --hidden (per direction)
 inline constexpr int kMaxEpochs = 100000;             // --epochs
+inline constexpr int kMaxThreads = 1024;              // --threads (the Python package caps it here)
 inline constexpr int kMaxBiLstmThreads = 256;         // --threads of --arch bilstm
 // The parameters of one part of a model, known once the vocabulary is built: the embedding table
 // (vocabulary x dimension), the CNN's convolutions (filters x widths x dimension), the BiLSTM's
@@ -132,7 +133,7 @@ inline constexpr double kMaxParameters = 1e9;
 // neural architectures (`dev_documents`: dev documents will be given), and for --arch cnn / bilstm
 // the sizes and rates of the architecture: --dim, --filters, --kernel-sizes, --hidden, --epochs
 // (within the limits above), --batch, --max-tokens (at least 1), --patience, --lr, --dropout,
-// --embedding-dropout, --clip-norm, --weight-decay, --threads (bilstm). InvalidArgument naming the
+// --embedding-dropout, --clip-norm, --weight-decay, --threads. InvalidArgument naming the
 // flag (with the limit and the value for a size).
 void check_options(const TrainOptions& options, bool dev_documents);
 

@@ -335,6 +335,8 @@ void check_options(const TrainOptions& o, bool dev_documents) {
       throw InvalidArgument(fmt::format("--dropout: {} is not in [0, 1)", o.dropout));
   }
   if (o.arch == "cnn") {
+    check_range<int>("--threads", o.threads, std::numeric_limits<int>::min(),
+                     kMaxThreads);  // < 1: every core
     check_range<std::ptrdiff_t>("--filters", o.filters, 1, kMaxFilters);
     if (o.kernel_sizes.empty()) throw InvalidArgument("--kernel-sizes: expected at least one filter width");
     check_range<std::size_t>("--kernel-sizes: the number of widths", o.kernel_sizes.size(), 1,
@@ -346,8 +348,8 @@ void check_options(const TrainOptions& o, bool dev_documents) {
     check_range<std::ptrdiff_t>("--hidden", o.hidden, 1, kMaxHidden);
     check_range<int>("--patience", o.patience, 1, std::numeric_limits<int>::max());
     if (o.threads > kMaxBiLstmThreads) {
-      throw InvalidArgument(
-          fmt::format("--threads: {} is out of range for --arch bilstm (at most {})", o.threads, kMaxBiLstmThreads));
+      throw InvalidArgument(fmt::format("--threads: {} is out of range for --arch bilstm (at most {})",
+                                        o.threads, kMaxBiLstmThreads));
     }
     if (!(o.embedding_dropout >= 0 && o.embedding_dropout < 1))
       throw InvalidArgument(fmt::format("--embedding-dropout: {} is not in [0, 1)", o.embedding_dropout));

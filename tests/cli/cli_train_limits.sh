@@ -20,6 +20,10 @@ expect_exit 2 '^textlrp: usage error: --epochs: 2000000000 is out of range \(at 
   "$TEXTLRP" train --arch bilstm --epochs 2000000000 --corpus "$C" --out "$WORK/m" -q
 expect_exit 2 '^textlrp: usage error: --batch: 0 is not 1 or more$' \
   "$TEXTLRP" train --arch cnn --batch 0 --corpus "$C" --out "$WORK/m" -q
+expect_exit 2 '^textlrp: usage error: --threads: 5000 is out of range \(at most 1024\)$' \
+  "$TEXTLRP" train --arch cnn --threads 5000 --corpus "$C" --out "$WORK/m" -q
+expect_exit 2 '^textlrp: usage error: --threads: 300 is out of range for --arch bilstm \(at most 256\)$' \
+  "$TEXTLRP" train --arch bilstm --threads 300 --corpus "$C" --out "$WORK/m" -q
 # Before the corpus is read: a corpus that does not exist is not reached.
 expect_exit 2 '^textlrp: usage error: --dim: 1000000000000 is out of range' \
   "$TEXTLRP" train --arch cnn --dim 1000000000000 --corpus "folder:$WORK/missing" --out "$WORK/m" -q

@@ -104,6 +104,11 @@ TEST_CASE("train: absurd CNN and BiLSTM sizes are InvalidArguments naming the fl
   t.kernel_sizes.clear();
   check_message(t, "--kernel-sizes: expected at least one filter width");
   t = cnn;
+  t.threads = tt::kMaxThreads + 1;
+  check_message(t, above("--threads", t.threads, tt::kMaxThreads));
+  t.threads = tt::kMaxThreads;
+  tt::check_options(t, false);
+  t = cnn;
   t.patience = -1;
   check_message(t, below("--patience", -1, 0));
 
