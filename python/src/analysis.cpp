@@ -6,9 +6,10 @@
 //
 // Matrices come in as C-contiguous float64 NumPy arrays and go out as new float64 arrays (the API's
 // Matrix is a vector of rows, so there is one copy each way). Word vectors (train and docvec's
-// embeddings=(words, array)) come in as a C-contiguous float32 array the library reads in place. Every call releases the GIL; the
-// training callbacks take it back for the call, and a KeyboardInterrupt (or an exception raised by a
-// callback) unwinds the training at the next callback and is raised again in Python.
+// embeddings=(words, array)) come in as a C-contiguous float32 array the library reads in place.
+// Every call releases the GIL; the training callbacks take it back for the call, and a
+// KeyboardInterrupt (or an exception raised by a callback) unwinds the training at the next
+// callback and is raised again in Python.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>

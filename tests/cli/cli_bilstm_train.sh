@@ -86,7 +86,7 @@ ok "train --arch bilstm --max-tokens 3: saved, applied, reported"
 
 expect_exit 2 "optimizer" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --optimizer sgd --out "$WORK/x" -q
 expect_exit 2 "needs --dev-corpus" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --sst-phrases --out "$WORK/x" -q
-expect_exit 2 "hidden size" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --hidden 0 --out "$WORK/x" -q
+expect_exit 2 "^textlrp: usage error: --hidden: 0 is not 1 or more$" "$TEXTLRP" train --arch bilstm --corpus "sst:$WORK/train.txt" --hidden 0 --out "$WORK/x" -q
 [ ! -e "$WORK/x" ] || fail "a failed run left an output"
 "$TEXTLRP" train --help >"$WORK/help.txt" || fail "train --help"
 for o in --sst-phrases --dev-corpus --hidden --optimizer --embedding-dropout --clip-norm --no-output-bias --max-tokens; do
