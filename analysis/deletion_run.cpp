@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "core/error.h"
 #include "core/rng.h"
@@ -114,7 +115,12 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
   const std::vector<TokenId>& ids = enc.ids;
   DocDeletion d;
   d.label = label_of(model, doc, true);
-  d.correct = lrp::argmax(model.classifier->scores(ids)) == d.label;
+  // The scores and the relevance for the true class of every method in one call, so that the model
+  // can share its work between them (Classifier::explain_methods: the BiLSTM runs one forward pass).
+  Vec scores;
+  const std::vector<std::vector<double>> relevances =
+      token_relevances(model, ids, setup.methods, d.label, setup.explain, &scores);
+  d.correct = lrp::argmax(scores) == d.label;
   std::vector<std::size_t> candidates = visible_positions(model, ids);
   // A transformer deletes words (a piece with its "##" pieces), each word's relevance the sum of
   // its pieces': the positions below are then word indices.
@@ -135,8 +141,7 @@ DocDeletion delete_document(const Model& model, const DeletionSetup& setup, cons
   };
   // Every ordering first (the explanations), then the document rescored along each.
   std::vector<std::vector<std::size_t>> orders;
-  for (const MethodPlan& plan : setup.methods) {
-    const std::vector<double> r = token_relevance(model, ids, plan, d.label, setup.explain);
+  for (const std::vector<double>& r : relevances) {
     orders.push_back(relevance_order(word_relevance(r), candidates, d.correct));
   }
   if (setup.random) {

@@ -79,7 +79,9 @@ struct DocDeletion {
   bool correct = false;
   std::vector<std::vector<DeletionTrace>> traces;
 };
-// FormatError (naming the document) when it has no label of the model.
+// The scores and the explanations of the document come from one Classifier::explain_methods call
+// (token_relevances(): the BiLSTM shares one forward pass among them). FormatError (naming the
+// document) when it has no label of the model.
 DocDeletion delete_document(const Model& model, const DeletionSetup& setup, const corpora::Example& doc);
 
 // The curves of one method over the documents.

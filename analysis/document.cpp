@@ -101,6 +101,27 @@ std::vector<double> token_relevance(const Model& model, std::span<const TokenId>
   return r;
 }
 
+std::vector<std::vector<double>> token_relevances(const Model& model, std::span<const TokenId> ids,
+                                                  std::span<const MethodPlan> plans, int target,
+                                                  const lrp::ExplainOptions& base, Vec* scores) {
+  std::vector<lrp::ExplainOptions> asked;
+  for (const MethodPlan& plan : plans) {
+    if (plan.generic_occlusion) continue;
+    lrp::ExplainOptions& o = asked.emplace_back(base);
+    o.method = plan.method;
+    o.target = target;
+  }
+  std::vector<lrp::Explanation> explained = model.classifier->explain_methods(ids, asked, scores);
+  std::vector<std::vector<double>> out;
+  out.reserve(plans.size());
+  std::size_t next = 0;  // in `explained`
+  for (const MethodPlan& plan : plans) {
+    out.push_back(plan.generic_occlusion ? token_relevance(model, ids, plan, target, base)
+                                         : std::move(explained[next++].relevance));
+  }
+  return out;
+}
+
 bool deletes_words(const Model& model) { return model.classifier->token_deletion().words; }
 
 std::string deletion_meaning(const Model& model) { return model.classifier->token_deletion().meaning; }

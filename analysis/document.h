@@ -57,6 +57,12 @@ MethodPlan plan_method(const Model& model, lrp::Method method, const lrp::Explai
 // Per-token relevance [n_tokens] for class `target` (-1 = predicted).
 std::vector<double> token_relevance(const Model& model, std::span<const TokenId> ids, const MethodPlan& plan,
                                     int target, const lrp::ExplainOptions& base);
+// token_relevance() of each plan, out[i] for plans[i], bit for bit, with the plans the model
+// explains itself asked in ONE Classifier::explain_methods call (the BiLSTM shares one forward pass
+// among them), and *scores = the model's scores(ids) from that call when `scores` is not nullptr.
+std::vector<std::vector<double>> token_relevances(const Model& model, std::span<const TokenId> ids,
+                                                  std::span<const MethodPlan> plans, int target,
+                                                  const lrp::ExplainOptions& base, Vec* scores = nullptr);
 
 // True for a model whose deletion removes words (lrp::TokenDeletion::words: a transformer, which reads
 // WordPiece pieces): the analyses work on its words (a piece with its "##" pieces): topwords ranks

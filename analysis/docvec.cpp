@@ -143,6 +143,15 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
   const Index n_rows = setup.table.rows();
   const TokenId unk = model.vocab().unk_id();
   auto usable = [&](TokenId id) { return id >= 0 && id < n_rows && id != unk; };
+  // The relevance weightings' explanations in one call (token_relevances: the BiLSTM shares one
+  // forward pass among them).
+  std::vector<MethodPlan> relevance_plans;
+  for (std::size_t w = 0; w < setup.weightings.size(); ++w) {
+    if (setup.weightings[w].kind == Weighting::Kind::kRelevance) relevance_plans.push_back(setup.plans[w]);
+  }
+  std::vector<std::vector<double>> relevances =
+      token_relevances(model, ids, relevance_plans, out.prediction, setup.explain);
+  std::size_t next_relevance = 0;
   for (std::size_t w = 0; w < setup.weightings.size(); ++w) {
     const Weighting& wt = setup.weightings[w];
     std::vector<double> weight(ids.size(), 0.0);
@@ -177,9 +186,7 @@ DocVectors document_vectors(const DocvecSetup& setup, const corpora::Example& do
         }
         break;
       }
-      case Weighting::Kind::kRelevance:
-        weight = token_relevance(model, ids, setup.plans[w], out.prediction, setup.explain);
-        break;
+      case Weighting::Kind::kRelevance: weight = std::move(relevances[next_relevance++]); break;
     }
     std::vector<double> v(static_cast<std::size_t>(dim), 0.0);
     for (std::size_t t = 0; t < ids.size(); ++t) {

@@ -65,9 +65,9 @@ const BiLstmClassifier& model() {
   return *m;
 }
 
-// Two different sentences, taken in turn by the timed loops: BiLstmClassifier keeps this thread's
-// last forward pass for the same ids (shared by scores() and explain()), so timing one sentence over
-// and over would time that memo, not the work.
+// Two different sentences, taken in turn by the timed loops, so that no cache keyed by the ids could
+// be what is timed (BiLstmClassifier once kept this thread's last forward pass for scores() and
+// explain(); work shared between methods is now asked for explicitly, with explain_methods()).
 const std::vector<TokenId>& sentence() {
   static const std::vector<std::vector<TokenId>> ids = [] {
     std::mt19937 gen(7);

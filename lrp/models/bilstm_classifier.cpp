@@ -4,7 +4,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -132,34 +131,41 @@ BiLstmClassifier::Trace& BiLstmClassifier::scratch_trace() {
   return scratch;
 }
 
-struct BiLstmClassifier::ForwardMemo {
-  std::uint64_t serial = 0;  // 0: empty
-  std::vector<TokenId> ids;
-  Trace trace;
-  int grad_target = -1;  // -1: no gradient
-  MatD grad;
+namespace {
+// The float64 trace of explain() and explain_methods(): one per thread, kept between calls as
+// scratch_trace() is (no allocation once warm), and rewritten by every pass: a DocumentPass says
+// when it holds the document's pass (one DocumentPass at a time per thread: neither call nests).
+// Separate from scratch_trace(), which the Differentiable calls of a baseline may use while an
+// explanation reads this one.
+BiLstmClassifier::Trace& pass_trace() {
+  thread_local BiLstmClassifier::Trace trace;
+  return trace;
+}
+}  // namespace
+
+struct BiLstmClassifier::DocumentPass {
+  const Trace* trace = nullptr;                 // the float64 forward pass, once run (in pass_trace())
+  std::vector<std::pair<int, MatD>> gradients;  // (target, ∂s_target/∂x [T x E]) on it
+
+  // The float64 forward pass of the truncated ids, run on the first call only.
+  const Trace& forward(const BiLstmClassifier& model, std::span<const TokenId> ids) {
+    if (trace == nullptr) {
+      model.forward(ids, &pass_trace());
+      trace = &pass_trace();
+    }
+    return *trace;
+  }
+  // ∂s_target/∂x on that pass, computed on the first call per target (gradient(): bit for bit
+  // batch_gradients(), so bit for bit baselines::sensitivity/gradient_input).
+  const MatD& gradient(const BiLstmClassifier& model, int target) {
+    for (const auto& [t, g] : gradients) {
+      if (t == target) return g;
+    }
+    VecD onehot = VecD::Zero(model.n_classes());
+    onehot[target] = 1;
+    return gradients.emplace_back(target, model.gradient(*trace, onehot)).second;
+  }
 };
-
-BiLstmClassifier::ForwardMemo& BiLstmClassifier::forward_memo() {
-  thread_local ForwardMemo memo;
-  return memo;
-}
-
-std::uint64_t BiLstmClassifier::next_serial() {
-  static std::atomic<std::uint64_t> serial{0};
-  return ++serial;
-}
-
-const BiLstmClassifier::Trace& BiLstmClassifier::forward_memoized(std::span<const TokenId> ids) const {
-  ForwardMemo& m = forward_memo();
-  if (m.serial == serial_ && std::equal(ids.begin(), ids.end(), m.ids.begin(), m.ids.end())) return m.trace;
-  m.serial = 0;  // empty until the pass below completes
-  m.grad_target = -1;
-  forward(ids, &m.trace);
-  m.ids.assign(ids.begin(), ids.end());
-  m.serial = serial_;
-  return m.trace;
-}
 
 template <class T>
 void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
@@ -217,8 +223,7 @@ VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) con
 }
 
 Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const {
-  return forward_memoized(ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_))))
-      .scores.cast<Scalar>();
+  return forward(truncate(ids)).cast<Scalar>();
 }
 
 MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) const {
@@ -424,10 +429,26 @@ BiLstmClassifier::Relevance32 BiLstmClassifier::relevance(const Trace32& trace, 
   return relevance_of(trace, target, settings);
 }
 
-Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const ExplainOptions& options) const {
-  // The model reads the first max_tokens tokens; the rest get relevance 0 (Explanation::truncated).
-  const std::span<const TokenId> ids =
-      all_ids.first(std::min(all_ids.size(), static_cast<std::size_t>(max_tokens_)));
+Explanation BiLstmClassifier::explain(std::span<const TokenId> ids, const ExplainOptions& options) const {
+  DocumentPass pass;  // nothing shared with any other call
+  return explain_in(ids, truncate(ids), options, pass);
+}
+
+std::vector<Explanation> BiLstmClassifier::explain_methods(std::span<const TokenId> all_ids,
+                                                           std::span<const ExplainOptions> options,
+                                                           Vec* scores) const {
+  const std::span<const TokenId> ids = truncate(all_ids);
+  DocumentPass pass;
+  std::vector<Explanation> out;
+  out.reserve(options.size());
+  for (const ExplainOptions& o : options) out.push_back(explain_in(all_ids, ids, o, pass));
+  if (scores != nullptr) *scores = pass.forward(*this, ids).scores.cast<Scalar>();  // as scores()
+  return out;
+}
+
+Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::span<const TokenId> ids,
+                                         const ExplainOptions& options, DocumentPass& pass) const {
+  // The model reads the first max_tokens tokens (ids); the rest get relevance 0 (Explanation::truncated).
   const RuleMap rules = resolve_rules(options.rules);
   if (options.method != Method::kLrp && (options.gate_rule || options.bias_factor)) {
     throw InvalidArgument(
@@ -448,7 +469,7 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
   }
   const bool f32 = precision == Precision::kFloat32;
   thread_local Trace32 trace32;  // this thread's scratch, kept between calls (see scratch_trace())
-  const Trace* trace64 = f32 ? nullptr : &forward_memoized(ids);  // a pass of the same ids is reused
+  const Trace* trace64 = f32 ? nullptr : &pass.forward(*this, ids);  // once per DocumentPass
   const VecD s = f32 ? forward(ids, &trace32).cast<double>().eval() : trace64->scores;
   Explanation e;
   e.scores = s.cast<Scalar>();
@@ -491,16 +512,11 @@ Explanation BiLstmClassifier::explain(std::span<const TokenId> all_ids, const Ex
     }
     case Method::kSensitivity:
     case Method::kGradientInput: {
-      // One gradient per document and target for both (bit for bit baselines::sensitivity/gradient_input).
-      ForwardMemo& m = forward_memo();
-      if (m.grad_target != e.target) {
-        m.grad_target = -1;
-        m.grad = std::move(batch_gradients(std::span<const MatD64>(&trace64->x, 1), e.target, nullptr)[0]);
-        m.grad_target = e.target;
-      }
+      // One gradient per document pass and target for both.
+      const MatD& grad = pass.gradient(*this, e.target);
       const std::vector<double> r = options.method == Method::kSensitivity
-                                        ? baselines::sensitivity_of(m.grad)
-                                        : baselines::gradient_input_of(m.grad, trace64->x);
+                                        ? baselines::sensitivity_of(grad)
+                                        : baselines::gradient_input_of(grad, trace64->x);
       std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }

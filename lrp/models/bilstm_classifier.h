@@ -91,10 +91,13 @@
 // Figures for the 60/60 Arras model and 20 tokens: docs/figures.md (bench/bilstm_bench.cpp).
 //
 // Thread-safe: every method is const. scores() and explain() keep their scratch in a per-thread
-// Trace (thread_local, reused between calls, so that scoring sentences does not allocate).
+// Trace (thread_local, reused between calls, so that scoring sentences does not allocate); no result
+// depends on an earlier call. Work shared between the methods of one document is asked for
+// explicitly, with explain_methods().
 #pragma once
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -181,6 +184,14 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   RuleMap default_rules() const override;  // lstm and fc: epsilon(0.001)
   Vec scores(std::span<const TokenId> ids) const override;
   Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const override;
+  // Classifier::explain_methods: explain(ids, options[i]) for every i and scores(ids), bit for bit,
+  // from ONE float64 forward pass of the (truncated) ids, run once, when the scores or any option
+  // needs it (every method but lrp in precision float32, which runs its own float32 pass), and ONE
+  // gradient ∂s_target/∂x per target for sa and gi. The pass and the gradient live on this call's
+  // stack (and a per-thread scratch trace): nothing is kept for a later call.
+  std::vector<Explanation> explain_methods(std::span<const TokenId> ids,
+                                           std::span<const ExplainOptions> options,
+                                           Vec* scores = nullptr) const override;
   nlohmann::json save(const std::filesystem::path& dir) const override;
   // The embedding matrix [V x E], as float.
   std::optional<Mat> embedding_matrix() const override { return weights_.embedding.cast<float>(); }
@@ -305,14 +316,16 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
-  // This thread's last float64 forward pass of a document, shared by explain() and scores() of the
-  // same ids (a deletion run scores a document, then explains it with every method), and the
-  // gradient ∂s_target/∂x on it of its last target (sa and gi read the same gradient). Keyed by
-  // the instance's serial and the ids.
-  struct ForwardMemo;
-  static ForwardMemo& forward_memo();
-  static std::uint64_t next_serial();
-  const Trace& forward_memoized(std::span<const TokenId> ids) const;
+  // What the explanations of one document share (explain_methods(); explain() makes a fresh one per
+  // call): the float64 forward pass of the truncated ids, run on first use, and the gradient
+  // ∂s_target/∂x on it of the targets asked so far.
+  struct DocumentPass;
+  // explain() of the truncated ids `ids` (all_ids: the document as given), with `pass` for them.
+  Explanation explain_in(std::span<const TokenId> all_ids, std::span<const TokenId> ids,
+                         const ExplainOptions& options, DocumentPass& pass) const;
+  std::span<const TokenId> truncate(std::span<const TokenId> ids) const {
+    return ids.first(std::min(ids.size(), static_cast<std::size_t>(max_tokens_)));
+  }
   // Scores [B x C] of B sequences over the distinct input rows `rows` [U x E]: sequence b reads rows
   // idx[start[b]] .. idx[start[b + 1] − 1] (LstmPrefixForward).
   MatD scores_of_rows(const MatD& rows, const std::vector<Index>& idx, const std::vector<Index>& start) const;
@@ -324,7 +337,6 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   LstmPrefixForward<double> prefix64_[2];  // left, right: batch_scores()
   bool float32_ok_ = true;                 // every weight fits float32's range
   Index max_tokens_ = kBiLstmDefaultMaxTokens;
-  std::uint64_t serial_ = next_serial();  // tells instances apart in forward_memo()
 };
 
 }  // namespace textlrp::lrp

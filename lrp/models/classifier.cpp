@@ -80,6 +80,16 @@ Precision parse_precision(std::string_view name) {
   throw InvalidArgument(fmt::format("unknown precision '{}'; valid: float64, float32", name));
 }
 
+std::vector<Explanation> Classifier::explain_methods(std::span<const TokenId> ids,
+                                                     std::span<const ExplainOptions> options,
+                                                     Vec* scores) const {
+  if (scores != nullptr) *scores = this->scores(ids);
+  std::vector<Explanation> out;
+  out.reserve(options.size());
+  for (const ExplainOptions& o : options) out.push_back(explain(ids, o));
+  return out;
+}
+
 int argmax(const Vec& scores) {
   if (scores.size() == 0) return -1;
   Index best = 0;

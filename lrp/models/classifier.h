@@ -125,6 +125,16 @@ class Classifier {
   // Explains the score of options.target (or the predicted class). Throws InvalidArgument for a
   // method the architecture does not support or a target out of range.
   virtual Explanation explain(std::span<const TokenId> ids, const ExplainOptions& options) const = 0;
+  // Several explanations of ONE document: out[i] is explain(ids, options[i]) bit for bit, and
+  // *scores (when `scores` is not nullptr) is scores(ids) bit for bit. This is how a caller that
+  // needs the scores and several methods of one document (the word-deletion run) lets the model
+  // share work between them; the model keeps nothing between calls. The default calls scores()
+  // and then explain() for each option in turn. The BiLSTM overrides it: one float64 forward pass
+  // serves the scores and every float64 method, and one gradient per target serves sa and gi
+  // (bilstm_classifier.h). Throws what explain() throws for the first option that fails.
+  virtual std::vector<Explanation> explain_methods(std::span<const TokenId> ids,
+                                                   std::span<const ExplainOptions> options,
+                                                   Vec* scores = nullptr) const;
   // The embedding-level interface the baselines sa, gi, ig and occlusion are written against
   // (lrp/models/baselines.h); nullptr for a model without token embeddings (the BoW/SVM).
   virtual const Differentiable* differentiable() const { return nullptr; }

@@ -16,9 +16,11 @@
 #include "analysis/docvec.h"
 #include "analysis/epi.h"
 #include "core/error.h"
+#include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 #include "nlp/tokenizer.h"
 #include "tests/catch.h"
+#include "tests/lrp/bilstm_fixtures.h"
 
 using namespace textlrp;
 using namespace textlrp::analysis;
@@ -82,6 +84,68 @@ lrp::ExplainOptions explain_options(const Model& m) {
 }
 
 Vec scores(const Model& m, std::span<const TokenId> ids) { return m.classifier->scores(ids); }
+
+// A classifier that hands every call to another one and counts the calls of scores(), explain()
+// and explain_methods(); with `occlusion` false it does not support occlusion (which the analyses
+// then compute generically from scores()).
+class Counting final : public lrp::Classifier {
+ public:
+  Counting(std::unique_ptr<lrp::Classifier> inner, bool occlusion)
+      : inner_(std::move(inner)), occlusion_(occlusion) {}
+  mutable int n_scores = 0, n_explain = 0, n_explain_methods = 0;
+
+  std::string_view architecture() const override { return inner_->architecture(); }
+  const std::vector<std::string>& labels() const override { return inner_->labels(); }
+  Index n_vocab() const override { return inner_->n_vocab(); }
+  lrp::RuleMap default_rules() const override { return inner_->default_rules(); }
+  void set_rule(lrp::ExplainOptions& o, std::string_view rule) const override { inner_->set_rule(o, rule); }
+  Vec scores(std::span<const TokenId> ids) const override {
+    ++n_scores;
+    return inner_->scores(ids);
+  }
+  lrp::Explanation explain(std::span<const TokenId> ids, const lrp::ExplainOptions& o) const override {
+    ++n_explain;
+    if (!supports(o.method)) throw InvalidArgument("counting: no occlusion");
+    return inner_->explain(ids, o);
+  }
+  std::vector<lrp::Explanation> explain_methods(std::span<const TokenId> ids,
+                                                std::span<const lrp::ExplainOptions> options,
+                                                Vec* s) const override {
+    ++n_explain_methods;
+    for (const auto& o : options) {
+      if (!supports(o.method)) throw InvalidArgument("counting: no occlusion");
+    }
+    return inner_->explain_methods(ids, options, s);
+  }
+  const lrp::Differentiable* differentiable() const override { return inner_->differentiable(); }
+  nlohmann::json save(const std::filesystem::path& dir) const override { return inner_->save(dir); }
+  bool supports(lrp::Method m) const override { return occlusion_ || m != lrp::Method::kOcclusion; }
+  Index max_tokens() const override { return inner_->max_tokens(); }
+  lrp::TokenDeletion token_deletion() const override { return inner_->token_deletion(); }
+  std::unique_ptr<lrp::DeletionScorer> deletion_scorer(std::span<const TokenId> ids) const override {
+    return inner_->deletion_scorer(ids);
+  }
+  void reset() const { n_scores = n_explain = n_explain_methods = 0; }
+
+ private:
+  std::unique_ptr<lrp::Classifier> inner_;
+  bool occlusion_;
+};
+
+// A BiLSTM over kWords (V = 12, E = 4, H = 3, 3 classes) behind a Counting classifier.
+Model tiny_bilstm_model(bool occlusion) {
+  using test::bilstm::rmat;
+  using test::bilstm::rvec;
+  lrp::BiLstmWeights w = test::bilstm::tiny_weights(true, true, 5);
+  w.embedding = rmat(static_cast<Index>(kWords.size()), 4, 9, 1.0);
+  Model m;
+  m.name = "tiny-bilstm";
+  m.encoder = nlp::TextEncoder(std::make_shared<nlp::IcuWordTokenizer>(), nlp::Vocabulary(kWords));
+  m.classifier = std::make_unique<Counting>(
+      std::make_unique<lrp::BiLstmClassifier>(std::vector<std::string>{"neg", "neu", "pos"}, std::move(w)),
+      occlusion);
+  return m;
+}
 
 }  // namespace
 
@@ -244,6 +308,59 @@ TEST_CASE("analysis run: delete_document follows the relevance orders of the tru
   CHECK_THROWS_AS(make_deletion_setup(m, {"lrp"}, -1, 1, 0, o, {}), InvalidArgument);
   CHECK_THROWS_AS(make_deletion_setup(m, {"lrp"}, 2, 0, 0, o, {}), InvalidArgument);
   CHECK_THROWS_AS(make_deletion_setup(m, {"bogus"}, 2, 1, 0, o, {}), InvalidArgument);
+}
+
+TEST_CASE("analysis run: delete_document explains a BiLSTM document in one explain_methods call",
+          "[analysis][run][deletion]") {
+  // The scores and the five methods come from one Classifier::explain_methods call per document (the
+  // BiLSTM shares one forward pass among them), with no scores() or explain() call of their own, and
+  // give the traces that scores() and explain() one method at a time give. Occlusion the model does
+  // not support is computed generically, from scores(), beside the call.
+  for (const bool occlusion : {true, false}) {
+    INFO((occlusion ? "the model's occlusion" : "generic occlusion"));
+    const Model m = tiny_bilstm_model(occlusion);
+    const auto& counting = dynamic_cast<const Counting&>(*m.classifier);
+    lrp::ExplainOptions o = explain_options(m);
+    o.ig_steps = 8;
+    const DeletionSetup setup =
+        make_deletion_setup(m, {"lrp", "sa", "gi", "ig", "occlusion", "random"}, 3, 2, 7, o, {});
+    REQUIRE(setup.names() == std::vector<std::string>{"lrp", "sa", "gi", "ig", "occlusion", "random"});
+    CHECK(setup.methods[4].generic_occlusion == !occlusion);
+    for (const corpora::Example& d : documents()) {
+      INFO("document " << d.id);
+      const Encoded e = encode(m, d);
+      counting.reset();
+      const DocDeletion got = delete_document(m, setup, d);
+      CHECK(counting.n_explain_methods == 1);
+      CHECK(counting.n_explain == 0);
+      if (occlusion) {
+        CHECK(counting.n_scores == 0);
+      } else {
+        CHECK(counting.n_scores == 1 + static_cast<int>(visible_positions(m, e.ids).size()));
+      }
+      // The same from scores() and explain() one method at a time.
+      const int label = label_of(m, d, true);
+      CHECK(got.correct == (lrp::argmax(scores(m, e.ids)) == label));
+      const std::vector<std::size_t> candidates = visible_positions(m, e.ids);
+      const Scorer full = [&](std::span<const TokenId> x) { return scores(m, x); };
+      Vec s;
+      const std::vector<std::vector<double>> rs = token_relevances(m, e.ids, setup.methods, label, o, &s);
+      CHECK(s == scores(m, e.ids));
+      REQUIRE(rs.size() == 5);
+      for (std::size_t k = 0; k < 5; ++k)
+        CHECK(rs[k] == token_relevance(m, e.ids, setup.methods[k], label, o));
+      REQUIRE(got.traces.size() == 6);
+      for (std::size_t k = 0; k < 5; ++k) {
+        INFO(setup.names()[k]);
+        const std::vector<double> r = token_relevance(m, e.ids, setup.methods[k], label, o);
+        const DeletionTrace want =
+            delete_and_score(full, e.ids, relevance_order(r, candidates, got.correct), 3, label);
+        REQUIRE(got.traces[k].size() == 1);
+        CHECK(got.traces[k][0].predicted == want.predicted);
+        CHECK(got.traces[k][0].score == want.score);  // batch_scores_of is scores() bit for bit
+      }
+    }
+  }
 }
 
 TEST_CASE("analysis run: the word-deletion scorer removes whole words and keeps pieces outside words",

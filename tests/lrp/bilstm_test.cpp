@@ -17,57 +17,16 @@
 #include "lrp/models/cnn_classifier.h"
 #include "tests/catch.h"
 #include "tests/helpers.h"
+#include "tests/lrp/bilstm_fixtures.h"
 
 using namespace textlrp;
 using namespace textlrp::lrp;
 using Catch::Matchers::Contains;
+using namespace textlrp::test::bilstm;
 
 namespace {
 
-MatD rmat(Index rows, Index cols, unsigned seed, double scale) {
-  std::mt19937_64 gen(seed);
-  std::uniform_real_distribution<double> u(-scale, scale);
-  MatD m(rows, cols);
-  for (Index i = 0; i < m.size(); ++i) m.data()[i] = u(gen);
-  return m;
-}
-VecD rvec(Index n, unsigned seed, double scale) { return rmat(n, 1, seed, scale).col(0); }
-
-// V = 11, E = 4, H = 3, C = 3. Scales chosen so that the gates are neither saturated nor linear.
-BiLstmWeights tiny_weights(bool biases, bool fc_bias, unsigned seed = 1) {
-  const Index V = 11, E = 4, H = 3, C = 3;
-  BiLstmWeights w;
-  w.embedding = rmat(V, E, seed, 1.0);
-  for (LstmWeights* lw : {&w.left, &w.right}) {
-    seed += 10;
-    lw->w_ih = rmat(4 * H, E, seed + 1, 0.9);
-    lw->w_hh = rmat(4 * H, H, seed + 2, 0.9);
-    lw->b_ih = biases ? rvec(4 * H, seed + 3, 0.5) : VecD::Zero(4 * H);
-    lw->b_hh = biases ? rvec(4 * H, seed + 4, 0.5) : VecD::Zero(4 * H);
-  }
-  w.fc_left = rmat(C, H, seed + 5, 1.5);
-  w.fc_right = rmat(C, H, seed + 6, 1.5);
-  if (fc_bias) w.fc_bias = rvec(C, seed + 7, 0.5);
-  return w;
-}
-
-BiLstmClassifier tiny(bool biases = true, bool fc_bias = false, unsigned seed = 1) {
-  return BiLstmClassifier({"neg", "neu", "pos"}, tiny_weights(biases, fc_bias, seed));
-}
-
-const std::vector<TokenId> kSentence = {3, 1, 4, 1, 5, 9, 2, 6};
-
 double sum(const std::vector<double>& v) { return std::accumulate(v.begin(), v.end(), 0.0); }
-
-ExplainOptions lrp_options(std::optional<GateRule> gate, std::optional<double> bf,
-                           const std::string& rule = "") {
-  ExplainOptions o;
-  o.gate_rule = gate;
-  o.bias_factor = bf;
-  o.rules = RuleMap({{"lstm", rules::Epsilon{0.001}}, {"fc", rules::Epsilon{0.001}}});
-  o.rules.apply(rule);
-  return o;
-}
 
 // ---- A literal port of the reference code (github.com/ArrasL/LRP_for_LSTM, LSTM_bidi.py and
 // LRP_linear_layer.py): numpy's index -1 is the extra zero row T of the (T+1)-row arrays.
@@ -447,60 +406,6 @@ TEST_CASE("bilstm: sa and gi match finite differences, ig is complete", "[lrp][b
     const double s0 = m.forward(std::vector<TokenId>(kSentence.size(), -1))[target];  // all-zero embeddings
     CHECK(std::abs(sum(eig.relevance) - (eig.scores[target] - s0)) < 1e-4);
   }
-}
-
-TEST_CASE(
-    "bilstm: the memoized forward pass and gradient are bit for bit fresh ones, per instance, ids and target",
-    "[lrp][bilstm]") {
-  // scores() and explain() of the same ids share this thread's last forward pass; sa and gi share its
-  // gradient. Interleave two models (different weights), two documents and every target: each result
-  // must be exactly what an uncached computation gives.
-  const BiLstmClassifier a = tiny(true, true, 1), b = tiny(true, true, 7);
-  const std::vector<TokenId> other = {2, 7, 1, 8};
-  auto fresh = [](const BiLstmClassifier& m, const std::vector<TokenId>& ids, Method method, int target) {
-    BiLstmClassifier::Trace tr;
-    m.forward(ids, &tr);
-    return method == Method::kSensitivity ? baselines::sensitivity(m, tr.x, target)
-                                          : baselines::gradient_input(m, tr.x, target);
-  };
-  int checked = 0;
-  for (int round = 0; round < 2; ++round) {
-    for (const BiLstmClassifier* m : {&a, &b}) {
-      for (const std::vector<TokenId>* ids : {&kSentence, &other, &kSentence}) {
-        BiLstmClassifier::Trace tr;
-        const VecD s = m->forward(*ids, &tr);
-        REQUIRE(m->scores(*ids) == s.cast<Scalar>());  // fills the memo
-        for (int target = 0; target < 3; ++target) {
-          for (Method method : {Method::kGradientInput, Method::kSensitivity, Method::kGradientInput}) {
-            ExplainOptions o;
-            o.method = method;
-            o.target = target;
-            const Explanation e = m->explain(*ids, o);
-            CHECK(e.scores == s.cast<Scalar>());
-            CHECK(e.relevance == fresh(*m, *ids, method, target));
-            ++checked;
-          }
-        }
-        CHECK(m->scores(other) == m->forward(other).cast<Scalar>());
-      }
-    }
-  }
-  CHECK(checked == 2 * 2 * 3 * 3 * 3);
-  // Occlusion from token ids (batch_scores_of) is bit for bit baselines::occlusion on the rows.
-  const std::vector<TokenId> with_oov = {3, -1, 4, 40, 5, 9, 2};
-  for (const std::vector<TokenId>* ids : {&kSentence, &other, &with_oov}) {
-    for (int target = 0; target < 3; ++target) {
-      ExplainOptions o;
-      o.method = Method::kOcclusion;
-      o.target = target;
-      const Explanation e = a.explain(*ids, o);
-      const Embedded in = a.embed(*ids);
-      const double score = a.forward(*ids)[target];
-      CHECK(e.relevance == baselines::occlusion(a, in, target, score));
-    }
-  }
-  // The two models do differ on the same ids (so a memo leaking between them would show).
-  CHECK(a.scores(kSentence) != b.scores(kSentence));
 }
 
 TEST_CASE("bilstm: occlusion and random baselines", "[lrp][bilstm]") {
