@@ -24,6 +24,7 @@
 #include "core/safetensors.h"
 #include "lrp/isa/lstm_kernels.h"
 #include "lrp/isa/peak_kernels.h"
+#include "lrp/kernels.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
@@ -224,8 +225,8 @@ bool reset_peak_rss() {
 struct MacCount {
   std::int64_t forward = 0;  // one forward pass (what forward_ms times)
   std::int64_t lrp = 0;      // one explanation: the forward pass with its trace, then the relevance pass
-  // The same, as the kernels execute them (bilstm: the packed weight panels are zero-padded to the
-  // panel width of the ISA level in use, and the padding is multiplied too); -1 where not known.
+  // The same, as the kernels execute them (bilstm: each product's columns rounded up to whole
+  // vectors of the ISA level in use, the padding multiplied too); -1 where not known.
   std::int64_t forward_executed = -1;
   std::int64_t lrp_executed = -1;
 };
@@ -245,11 +246,16 @@ std::pair<std::int64_t, std::int64_t> bilstm_macs(std::int64_t T, std::int64_t E
   return {forward, forward + relevance};
 }
 
-// The width the LSTM kernels of `table` compute for an [n_in x n_out] product: their panels'.
+// The width the LSTM kernels of `table` compute for an [n_in x n_out] product: n_out rounded up to
+// whole vectors of the level (lstm_kernels.isa.cpp: the panels are zero-padded further, but the
+// vectors past the last column are neither loaded nor multiplied). The lanes per vector come from
+// the table itself: a one-column matrix is packed into a panel of 4 vectors (panel_width).
 template <class T>
 std::int64_t lstm_padded_width(const lrp::lstm_kernels::Table<T>& table, std::int64_t n_in,
                                std::int64_t n_out) {
-  return table.panels_size(n_in, n_out) / n_in;
+  (void)n_in;
+  const std::int64_t lanes = table.panels_size(1, 1) / 4;
+  return (n_out + lanes - 1) / lanes * lanes;
 }
 
 MacCount bilstm_mac_count(std::int64_t T, std::int64_t E, std::int64_t H, std::int64_t C,
@@ -272,7 +278,8 @@ MacCount bilstm_mac_count(std::int64_t T, std::int64_t E, std::int64_t H, std::i
   return m;
 }
 
-// CNN (lrp/models/cnn_classifier.cpp), per filter width K: the convolution (T₊ − K + 1) windows of
+// CNN (lrp/models/cnn_classifier.cpp), with the ε or zero rule on the convolution (the default), per
+// filter width K: the convolution (T₊ − K + 1) windows of
 // K·E times F filters (T₊ = max(T, the widest K): short inputs are padded), then the output layer
 // n_widths·F·C. LRP's relevance pass: the output layer's ε-rule n_widths·F·C, and one window per
 // filter (max-pooling's winner), F·K·E (Conv1d::relevance_at).
@@ -407,7 +414,10 @@ int run_kernel_bench(const BenchOptions& o) {
     const MacCount m =
         bilstm_mac_count(T, bilstm->n_embd(), bilstm->n_hidden(), bilstm->n_classes(), sta, f32);
     add_floor(j, m, false, f32, t_forward.wall, t_lrp.wall);  // scores() is float64
-  } else if (const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(clf)) {
+  } else if (const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(clf);
+             cnn != nullptr && lrp::plain_rule_epsilon(eo.rules.at("conv"))) {
+    // (Other conv rules take the dense relevance path, a product as large as the convolution's,
+    // which cnn_mac_count does not count: no floor for them.)
     add_floor(j, cnn_mac_count(*cnn, n_tokens), true, true, t_forward.wall, t_lrp.wall);
   }
   std::printf("%s\n", j.dump(2).c_str());
@@ -535,11 +545,12 @@ void setup_bench(CLI::App& root, Action& action) {
       "0.2 s, and the least CPU time "
       "of a call) and prints their ratio, the peak resident memory during the "
       "explanations (Linux VmHWM, reset after "
-      "loading), the scores and the kernel ISA level, and (bilstm, cnn) the arithmetic "
+      "loading), the scores and the kernel ISA level, and (bilstm; cnn with an epsilon or zero conv rule) "
+      "the arithmetic "
       "floor: forward_macs and lrp_macs (the multiply-adds of the matrix products of one "
       "forward pass and of one explanation, counted from the shape; bilstm also "
-      "forward_macs_executed and lrp_macs_executed, as its kernels execute them with their "
-      "weight panels' zero padding), peak_macs_per_s_float64 and peak_macs_per_s_float32 "
+      "forward_macs_executed and lrp_macs_executed, as its kernels execute them: each "
+      "product's columns rounded up to whole vectors), peak_macs_per_s_float64 and peak_macs_per_s_float32 "
       "(this core's multiply-add peak, measured at the kernel ISA level in use), "
       "forward_floor_us and lrp_floor_us (MACs / peak in forward_precision and "
       "lrp_precision) and forward_over_floor and lrp_over_floor (measured time / floor)");

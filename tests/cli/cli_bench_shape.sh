@@ -95,6 +95,10 @@ make_toy_corpus "$WORK/corpus"
 check_json "$WORK/m.json" cnn 2
 check_floor "$WORK/m.json" tokens=9 embd=8 filters=4 widths=2 classes=2
 ok "bench --model DIR --time-tokens N (cnn, with its floor)"
+"$TEXTLRP" bench --model "$WORK/m" --time-tokens 9 --repeat 1 --rule conv=zplus -q >"$WORK/m-zplus.json"
+check_json "$WORK/m-zplus.json" cnn 2
+if grep -q '_floor_us\|_macs' "$WORK/m-zplus.json"; then fail "a floor for a conv rule it does not count: $(cat "$WORK/m-zplus.json")"; fi
+ok "bench: no cnn floor for a conv rule other than epsilon/zero (its relevance is not counted)"
 "$TEXTLRP" train --arch bilstm --corpus "folder:$WORK/corpus" --dim 8 --hidden 6 --epochs 1 --out "$WORK/b" \
   --quiet
 "$TEXTLRP" bench --model "$WORK/b" --time-tokens 9 --repeat 1 -q >"$WORK/b.json"
