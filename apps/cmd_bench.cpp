@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <tuple>
 #include <utility>
@@ -278,25 +279,15 @@ MacCount bilstm_mac_count(std::int64_t T, std::int64_t E, std::int64_t H, std::i
   return m;
 }
 
-// CNN (lrp/models/cnn_classifier.cpp), with the ε or zero rule on the convolution (the default), per
-// filter width K: the convolution (T₊ − K + 1) windows of
-// K·E times F filters (T₊ = max(T, the widest K): short inputs are padded), then the output layer
-// n_widths·F·C. LRP's relevance pass: the output layer's ε-rule n_widths·F·C, and one window per
-// filter (max-pooling's winner), F·K·E (Conv1d::relevance_at).
-MacCount cnn_mac_count(const lrp::CnnClassifier& cnn, std::int64_t n_tokens) {
+// CNN (lrp/models/cnn_classifier.cpp), with the ε or zero rule on the convolution (the default): the
+// convolution (T₊ − K + 1) windows of K·E times F filters (T₊ = max(T, K): a short input is padded),
+// then the output layer F·C. LRP's relevance pass: the output layer's ε-rule F·C, and one window
+// per filter (max-pooling's winner), F·K·E (Conv1d::relevance_at).
+MacCount cnn_mac_count(std::int64_t T, std::int64_t E, std::int64_t F, std::int64_t K, std::int64_t C) {
   MacCount m;
-  std::int64_t max_kernel = 1;
-  for (const auto& conv : cnn.convs()) max_kernel = std::max<std::int64_t>(max_kernel, conv.kernel());
-  const std::int64_t rows =
-      std::max<std::int64_t>(std::min<std::int64_t>(n_tokens, cnn.max_tokens()), max_kernel);
-  const std::int64_t fc = cnn.fc().n_in() * cnn.fc().n_out();
-  std::int64_t conv = 0, conv_relevance = 0;
-  for (const auto& c : cnn.convs()) {
-    conv += (rows - c.kernel() + 1) * c.n_filters() * c.kernel() * c.n_in();
-    conv_relevance += c.n_filters() * c.kernel() * c.n_in();
-  }
-  m.forward = conv + fc;
-  m.lrp = m.forward + fc + conv_relevance;
+  const std::int64_t rows = std::max(T, K);
+  m.forward = (rows - K + 1) * F * K * E + F * C;
+  m.lrp = m.forward + F * C + F * K * E;
   return m;
 }
 
@@ -359,13 +350,14 @@ int run_kernel_bench(const BenchOptions& o) {
   const lrp::Classifier* clf = nullptr;
   nlohmann::ordered_json j;
   Index n_tokens = o.time_tokens;
+  std::optional<Shape> shape;
   if (!o.model_shape.empty()) {
-    const Shape shape = parse_shape(o.model_shape);
-    owned = synthetic_model(shape);
+    shape = parse_shape(o.model_shape);
+    owned = synthetic_model(*shape);
     clf = owned.get();
-    n_tokens = shape.get("tokens");
-    j["model_shape"] = shape.arch;
-    for (const auto& [k, v] : shape.values) j["model_shape_" + k] = v;
+    n_tokens = shape->get("tokens");
+    j["model_shape"] = shape->arch;
+    for (const auto& [k, v] : shape->values) j["model_shape_" + k] = v;
   } else {
     loaded = load_model(o.model, true);
     clf = loaded.classifier.get();
@@ -407,18 +399,24 @@ int run_kernel_bench(const BenchOptions& o) {
   j["peak_rss_lrp_MiB"] = peak;  // VmHWM: since the reset, or (peak_rss_reset false) since start-up
   j["peak_rss_reset"] = reset;
   j["scores"] = std::vector<float>(scores.data(), scores.data() + scores.size());
-  if (const auto* bilstm = dynamic_cast<const lrp::BiLstmClassifier*>(clf)) {
+  // The floor of a synthetic model, from the shape the caller asked to build (a loaded model is
+  // not asked which class it is: apps/ keeps to lrp::Classifier's capability queries).
+  if (shape) {
     const bool f32 = eo.precision == lrp::Precision::kFloat32;
-    const bool sta = eo.gate_rule.value_or(lrp::GateRule::kSignalTakeAll) == lrp::GateRule::kSignalTakeAll;
-    const Index T = std::min<Index>(n_tokens, bilstm->max_tokens());
-    const MacCount m =
-        bilstm_mac_count(T, bilstm->n_embd(), bilstm->n_hidden(), bilstm->n_classes(), sta, f32);
-    add_floor(j, m, false, f32, t_forward.wall, t_lrp.wall);  // scores() is float64
-  } else if (const auto* cnn = dynamic_cast<const lrp::CnnClassifier*>(clf);
-             cnn != nullptr && lrp::plain_rule_epsilon(eo.rules.at("conv"))) {
-    // (Other conv rules take the dense relevance path, a product as large as the convolution's,
-    // which cnn_mac_count does not count: no floor for them.)
-    add_floor(j, cnn_mac_count(*cnn, n_tokens), true, true, t_forward.wall, t_lrp.wall);
+    if (shape->arch == "bilstm") {
+      const bool sta = eo.gate_rule.value_or(lrp::GateRule::kSignalTakeAll) == lrp::GateRule::kSignalTakeAll;
+      const Index T = std::min<Index>(n_tokens, clf->max_tokens());
+      const MacCount m =
+          bilstm_mac_count(T, shape->get("embd"), shape->get("hidden"), shape->get("classes"), sta, f32);
+      add_floor(j, m, false, f32, t_forward.wall, t_lrp.wall);  // scores() is float64
+    } else if (shape->arch == "cnn" && lrp::plain_rule_epsilon(eo.rules.at("conv"))) {
+      // (Other conv rules take the dense relevance path, a product as large as the convolution's,
+      // which cnn_mac_count does not count: no floor for them.)
+      const Index T = std::min<Index>(n_tokens, clf->max_tokens());
+      const MacCount m = cnn_mac_count(T, shape->get("embd"), shape->get("filters"), shape->get("widths"),
+                                       shape->get("classes"));
+      add_floor(j, m, true, true, t_forward.wall, t_lrp.wall);
+    }
   }
   std::printf("%s\n", j.dump(2).c_str());
   return 0;
