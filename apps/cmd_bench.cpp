@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <time.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -11,8 +12,10 @@
 #include <ctime>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "apps/commands.h"
@@ -20,6 +23,9 @@
 #include "core/cpu_isa.h"
 #include "core/error.h"
 #include "core/safetensors.h"
+#include "lrp/isa/lstm_kernels.h"
+#include "lrp/isa/peak_kernels.h"
+#include "lrp/kernels.h"
 #include "lrp/models/bilstm_classifier.h"
 #include "lrp/models/cnn_classifier.h"
 
@@ -211,19 +217,147 @@ bool reset_peak_rss() {
   return std::fclose(f) == 0 && ok;
 }
 
+// --- the arithmetic floor (--model-shape, --time-tokens) ------------------------------------------
+// The multiply-adds (MACs) of one forward pass and of one LRP explanation, counted from what the code
+// does (matrix products only; element-wise work such as the gates' exponentials is not counted),
+// divided by this core's measured peak rate of multiply-adds: no implementation that does these
+// products can take less time on this core at this ISA level.
+
+struct MacCount {
+  std::int64_t forward = 0;  // one forward pass (what forward_ms times)
+  std::int64_t lrp = 0;      // one explanation: the forward pass with its trace, then the relevance pass
+  // The same, as the kernels execute them (bilstm: each product's columns rounded up to whole
+  // vectors of the ISA level in use, the padding multiplied too); -1 where not known.
+  std::int64_t forward_executed = -1;
+  std::int64_t lrp_executed = -1;
+};
+
+// BiLSTM (lrp/layers/lstm.cpp, lrp/models/bilstm_classifier.cpp), per direction: the input
+// projection T·E·4H (Lstm::project), the recurrence (T−1)·H·4H (step 0 starts from h = 0: no
+// product), and C·H for the output layer. LRP's relevance pass: R(h_{t−1}) from the gate rows that
+// carry relevance (signal-take-all: only the H rows of g; half and proportional: all 4H) times
+// W_hh, (T−1)·rows·H (Lstm::lrp_step), and the inputs' share T·rows·E (Lstm::lrp_end). `padded(n_in,
+// n_out)` is the width the kernels compute for an n_out-wide product (n_out itself for the formula).
+template <class Padded>
+std::pair<std::int64_t, std::int64_t> bilstm_macs(std::int64_t T, std::int64_t E, std::int64_t H,
+                                                  std::int64_t C, bool signal_take_all, Padded padded) {
+  const std::int64_t G = 4 * H, rows = signal_take_all ? H : G;
+  const std::int64_t forward = 2 * (T * E * padded(E, G) + (T - 1) * H * padded(H, G)) + 2 * H * C;
+  const std::int64_t relevance = 2 * ((T - 1) * rows * padded(G, H) + T * rows * padded(G, E));
+  return {forward, forward + relevance};
+}
+
+// The width the LSTM kernels of `table` compute for an [n_in x n_out] product: n_out rounded up to
+// whole vectors of the level (lstm_kernels.isa.cpp: the panels are zero-padded further, but the
+// vectors past the last column are neither loaded nor multiplied). The lanes per vector come from
+// the table itself: a one-column matrix is packed into a panel of 4 vectors (panel_width).
+template <class T>
+std::int64_t lstm_padded_width(const lrp::lstm_kernels::Table<T>& table, std::int64_t n_in,
+                               std::int64_t n_out) {
+  (void)n_in;
+  const std::int64_t lanes = table.panels_size(1, 1) / 4;
+  return (n_out + lanes - 1) / lanes * lanes;
+}
+
+MacCount bilstm_mac_count(std::int64_t T, std::int64_t E, std::int64_t H, std::int64_t C,
+                          bool signal_take_all, bool lrp_float32) {
+  MacCount m;
+  const auto exact = [](std::int64_t, std::int64_t n_out) { return n_out; };
+  std::tie(m.forward, m.lrp) = bilstm_macs(T, E, H, C, signal_take_all, exact);
+  // scores() runs in float64; the explanation in the precision asked for.
+  const auto& t64 = lrp::lstm_kernels::table_f64();
+  const auto& t32 = lrp::lstm_kernels::table_f32();
+  const auto pad64 = [&](std::int64_t n_in, std::int64_t n_out) {
+    return lstm_padded_width(t64, n_in, n_out);
+  };
+  const auto pad32 = [&](std::int64_t n_in, std::int64_t n_out) {
+    return lstm_padded_width(t32, n_in, n_out);
+  };
+  m.forward_executed = bilstm_macs(T, E, H, C, signal_take_all, pad64).first;
+  m.lrp_executed = lrp_float32 ? bilstm_macs(T, E, H, C, signal_take_all, pad32).second
+                               : bilstm_macs(T, E, H, C, signal_take_all, pad64).second;
+  return m;
+}
+
+// CNN (lrp/models/cnn_classifier.cpp), with the ε or zero rule on the convolution (the default): the
+// convolution (T₊ − K + 1) windows of K·E times F filters (T₊ = max(T, K): a short input is padded),
+// then the output layer F·C. LRP's relevance pass: the output layer's ε-rule F·C, and one window
+// per filter (max-pooling's winner), F·K·E (Conv1d::relevance_at).
+MacCount cnn_mac_count(std::int64_t T, std::int64_t E, std::int64_t F, std::int64_t K, std::int64_t C) {
+  MacCount m;
+  const std::int64_t rows = std::max(T, K);
+  m.forward = (rows - K + 1) * F * K * E + F * C;
+  m.lrp = m.forward + F * C + F * K * E;
+  return m;
+}
+
+// This core's peak multiply-add rate in float64 or float32 at the ISA level in use
+// (lrp/isa/peak_kernels.h): the best of 50 timed runs of >= 0.2 ms each, after >= 30 ms of warm-up
+// (a CPU may change its clock for wide vectors only after a while). Short runs, as for the calls
+// timed by time_call: on a loaded machine a run of a few ms is mostly preempted for part of it
+// (measured here: runs of 3 ms gave half the peak of runs of 0.1 ms, best of 7), so the best short
+// run is the figure of an undisturbed core.
+double measure_peak_macs_per_s(bool f32) {
+  const auto run = [f32](std::int64_t iterations, std::int64_t* macs) {
+    return f32 ? TEXTLRP_ISA_DISPATCH(fma_peak_f32(iterations, macs))
+               : TEXTLRP_ISA_DISPATCH(fma_peak_f64(iterations, macs));
+  };
+  volatile double sink = 0;  // the kernels' results, kept so that no call is dropped
+  std::int64_t iterations = 256, macs = 0;
+  double warm = 0;
+  for (;;) {  // calibrate: double the iterations until one run takes >= 0.2 ms; warm up meanwhile
+    const double t0 = now_seconds();
+    sink = sink + run(iterations, &macs);
+    const double dt = now_seconds() - t0;
+    warm += dt;
+    if (dt >= 2e-4 && warm >= 30e-3) break;
+    if (dt < 2e-4 && iterations < (std::int64_t(1) << 40)) iterations *= 2;
+  }
+  double best = 0;
+  for (int r = 0; r < 50; ++r) {
+    const double t0 = now_seconds();
+    sink = sink + run(iterations, &macs);
+    const double dt = now_seconds() - t0;
+    if (dt > 0) best = std::max(best, static_cast<double>(macs) / dt);
+  }
+  return best;
+}
+
+// The floor keys of the JSON (see setup_bench's help): MAC counts, the peaks, the floors and the ratios.
+void add_floor(nlohmann::ordered_json& j, const MacCount& m, bool forward_f32, bool lrp_f32, double forward_s,
+               double lrp_s) {
+  const double peak64 = measure_peak_macs_per_s(false), peak32 = measure_peak_macs_per_s(true);
+  const double peak_forward = forward_f32 ? peak32 : peak64, peak_lrp = lrp_f32 ? peak32 : peak64;
+  j["forward_precision"] = forward_f32 ? "float32" : "float64";
+  j["lrp_precision"] = lrp_f32 ? "float32" : "float64";
+  j["forward_macs"] = m.forward;
+  j["lrp_macs"] = m.lrp;
+  if (m.forward_executed >= 0) j["forward_macs_executed"] = m.forward_executed;
+  if (m.lrp_executed >= 0) j["lrp_macs_executed"] = m.lrp_executed;
+  j["peak_macs_per_s_float64"] = peak64;
+  j["peak_macs_per_s_float32"] = peak32;
+  const double forward_floor = static_cast<double>(m.forward) / peak_forward;
+  const double lrp_floor = static_cast<double>(m.lrp) / peak_lrp;
+  j["forward_floor_us"] = forward_floor * 1e6;
+  j["lrp_floor_us"] = lrp_floor * 1e6;
+  j["forward_over_floor"] = forward_s / forward_floor;
+  j["lrp_over_floor"] = lrp_s / lrp_floor;
+}
+
 int run_kernel_bench(const BenchOptions& o) {
   std::unique_ptr<lrp::Classifier> owned;
   Model loaded;
   const lrp::Classifier* clf = nullptr;
   nlohmann::ordered_json j;
   Index n_tokens = o.time_tokens;
+  std::optional<Shape> shape;
   if (!o.model_shape.empty()) {
-    const Shape shape = parse_shape(o.model_shape);
-    owned = synthetic_model(shape);
+    shape = parse_shape(o.model_shape);
+    owned = synthetic_model(*shape);
     clf = owned.get();
-    n_tokens = shape.get("tokens");
-    j["model_shape"] = shape.arch;
-    for (const auto& [k, v] : shape.values) j["model_shape_" + k] = v;
+    n_tokens = shape->get("tokens");
+    j["model_shape"] = shape->arch;
+    for (const auto& [k, v] : shape->values) j["model_shape_" + k] = v;
   } else {
     loaded = load_model(o.model, true);
     clf = loaded.classifier.get();
@@ -265,6 +399,25 @@ int run_kernel_bench(const BenchOptions& o) {
   j["peak_rss_lrp_MiB"] = peak;  // VmHWM: since the reset, or (peak_rss_reset false) since start-up
   j["peak_rss_reset"] = reset;
   j["scores"] = std::vector<float>(scores.data(), scores.data() + scores.size());
+  // The floor of a synthetic model, from the shape the caller asked to build (a loaded model is
+  // not asked which class it is: apps/ keeps to lrp::Classifier's capability queries).
+  if (shape) {
+    const bool f32 = eo.precision == lrp::Precision::kFloat32;
+    if (shape->arch == "bilstm") {
+      const bool sta = eo.gate_rule.value_or(lrp::GateRule::kSignalTakeAll) == lrp::GateRule::kSignalTakeAll;
+      const Index T = std::min<Index>(n_tokens, clf->max_tokens());
+      const MacCount m =
+          bilstm_mac_count(T, shape->get("embd"), shape->get("hidden"), shape->get("classes"), sta, f32);
+      add_floor(j, m, false, f32, t_forward.wall, t_lrp.wall);  // scores() is float64
+    } else if (shape->arch == "cnn" && lrp::plain_rule_epsilon(eo.rules.at("conv"))) {
+      // (Other conv rules take the dense relevance path, a product as large as the convolution's,
+      // which cnn_mac_count does not count: no floor for them.)
+      const Index T = std::min<Index>(n_tokens, clf->max_tokens());
+      const MacCount m = cnn_mac_count(T, shape->get("embd"), shape->get("filters"), shape->get("widths"),
+                                       shape->get("classes"));
+      add_floor(j, m, true, true, t_forward.wall, t_lrp.wall);
+    }
+  }
   std::printf("%s\n", j.dump(2).c_str());
   return 0;
 }
@@ -375,22 +528,30 @@ int run_bench(const BenchOptions& o) {
 
 void setup_bench(CLI::App& root, Action& action) {
   auto opt = std::make_shared<BenchOptions>();
-  CLI::App* cmd =
-      root.add_subcommand("bench",
-                          "measure predict and explain throughput (documents/s, including reading and "
-                          "tokenizing) on the same input "
-                          "in one run and print their ratio as JSON (best of --repeat rounds; wall time, and "
-                          "the process's CPU time, "
-                          "which a loaded machine disturbs less). Input from stdin is read once and "
-                          "replayed from memory in every round (reading it is then not timed). With "
-                          "--model-shape (a synthetic model) "
-                          "or --time-tokens N (the --model on one synthetic document of N tokens) it instead "
-                          "times one forward pass "
-                          "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= "
-                          "0.2 s, and the least CPU time "
-                          "of a call) and prints their ratio, the peak resident memory during the "
-                          "explanations (Linux VmHWM, reset after "
-                          "loading), the scores and the kernel ISA level");
+  CLI::App* cmd = root.add_subcommand(
+      "bench",
+      "measure predict and explain throughput (documents/s, including reading and "
+      "tokenizing) on the same input "
+      "in one run and print their ratio as JSON (best of --repeat rounds; wall time, and "
+      "the process's CPU time, "
+      "which a loaded machine disturbs less). Input from stdin is read once and "
+      "replayed from memory in every round (reading it is then not timed). With "
+      "--model-shape (a synthetic model) "
+      "or --time-tokens N (the --model on one synthetic document of N tokens) it instead "
+      "times one forward pass "
+      "and one LRP explanation on one thread (the fastest call in --repeat rounds of >= "
+      "0.2 s, and the least CPU time "
+      "of a call) and prints their ratio, the peak resident memory during the "
+      "explanations (Linux VmHWM, reset after "
+      "loading), the scores and the kernel ISA level, and (bilstm; cnn with an epsilon or zero conv rule) "
+      "the arithmetic "
+      "floor: forward_macs and lrp_macs (the multiply-adds of the matrix products of one "
+      "forward pass and of one explanation, counted from the shape; bilstm also "
+      "forward_macs_executed and lrp_macs_executed, as its kernels execute them: each "
+      "product's columns rounded up to whole vectors), peak_macs_per_s_float64 and peak_macs_per_s_float32 "
+      "(this core's multiply-add peak, measured at the kernel ISA level in use), "
+      "forward_floor_us and lrp_floor_us (MACs / peak in forward_precision and "
+      "lrp_precision) and forward_over_floor and lrp_over_floor (measured time / floor)");
   cmd->add_option("--model", opt->model, "model directory");
   cmd->add_option("--model-shape", opt->model_shape,
                   "time forward and LRP on a synthetic model (random weights, seeded): "

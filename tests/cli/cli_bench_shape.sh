@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # textlrp bench --model-shape (a synthetic model) and --time-tokens (a model directory on one
 # synthetic document): forward and LRP times (wall and CPU), their ratio, the peak memory of the
-# explanations, the scores and the kernel level as JSON;
+# explanations, the scores and the kernel level as JSON, and the arithmetic floor (the MACs of the
+# shape by their formulas, the measured peak, floor = MACs / peak, time / floor);
 # bad shapes and option mixes are usage errors.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -23,12 +24,59 @@ if j["peak_rss_reset"]:  # the high-water mark restarts at the resident size of 
 PY
 }
 
+# The arithmetic floor: MAC counts of the shape by the formulas (derived here independently of the
+# C++: matrix products only), a measured peak, floor = MACs / peak, ratio = time / floor.
+check_floor() {  # check_floor FILE (the output of bench --model-shape: the shape's keys are in it)
+  python3 - "$1" <<'PY' || fail "bench floor keys: $(cat "$1")"
+import json, sys
+j = json.load(open(sys.argv[1]))
+g = lambda k: j["model_shape_" + k]
+if j["architecture"] == "bilstm":
+    T, E, H, C = g("tokens"), g("embd"), g("hidden"), g("classes")
+    # per direction: input projection T·E·4H, recurrence from step 1 on (T−1)·H·4H; output layer 2·H·C
+    forward = 2 * (T * E * 4 * H + (T - 1) * H * 4 * H) + 2 * H * C
+    # signal-take-all: only the H rows of g carry relevance, through W_hh (T−1 steps) and W_ih (T steps)
+    relevance = 2 * ((T - 1) * H * H + T * H * E)
+    assert j["forward_precision"] == "float64", j
+    # executed: the panels pad the output widths, never below the formula
+    assert j["forward_macs_executed"] >= forward and j["lrp_macs_executed"] >= forward + relevance, j
+    assert j["lrp_macs_executed"] - j["forward_macs_executed"] >= relevance, j
+else:
+    T, E, F, K, C = g("tokens"), g("embd"), g("filters"), g("widths"), g("classes")
+    forward = (T - K + 1) * F * K * E + F * C
+    relevance = F * C + F * K * E  # the output layer's ε-rule, one window per filter
+    assert j["forward_precision"] == "float32" and j["lrp_precision"] == "float32", j
+    assert "forward_macs_executed" not in j, j
+assert j["lrp_precision"] == j.get("precision", j["forward_precision"]), j
+assert j["forward_macs"] == forward, (j["forward_macs"], forward)
+assert j["lrp_macs"] == forward + relevance, (j["lrp_macs"], forward + relevance)
+p64, p32 = j["peak_macs_per_s_float64"], j["peak_macs_per_s_float32"]
+# at least one scalar multiply-add per ns and no more than 10^4 per ns on any CPU of this decade
+assert 1e8 < p64 < 1e13 and 1e8 < p32 < 1e13, j
+peak = lambda prec: p32 if prec == "float32" else p64
+rel = lambda a, b: abs(a - b) <= 1e-9 * abs(b)
+assert rel(j["forward_floor_us"], 1e6 * forward / peak(j["forward_precision"])), j
+assert rel(j["lrp_floor_us"], 1e6 * (forward + relevance) / peak(j["lrp_precision"])), j
+assert j["forward_floor_us"] > 0 and j["lrp_floor_us"] > 0, j
+assert rel(j["forward_over_floor"], j["forward_ms"] * 1e3 / j["forward_floor_us"]), j
+assert rel(j["lrp_over_floor"], j["lrp_ms"] * 1e3 / j["lrp_floor_us"]), j
+PY
+}
+
 "$TEXTLRP" bench --model-shape "cnn:tokens=30,embd=16,filters=12,widths=3,classes=4" --repeat 1 -q >"$WORK/cnn.json"
 check_json "$WORK/cnn.json" cnn 4
-ok "bench --model-shape cnn: times, ratio, 4 scores, kernel level"
+check_floor "$WORK/cnn.json"
+ok "bench --model-shape cnn: times, ratio, 4 scores, kernel level, MACs and floor"
 "$TEXTLRP" bench --model-shape "bilstm:tokens=6,embd=8,hidden=5" --repeat 1 -q >"$WORK/bilstm.json"
 check_json "$WORK/bilstm.json" bilstm 5
-ok "bench --model-shape bilstm (default classes 5)"
+check_floor "$WORK/bilstm.json"
+ok "bench --model-shape bilstm (default classes 5): MACs by the formula, floor, ratio"
+"$TEXTLRP" bench --model-shape "bilstm:tokens=7,embd=9,hidden=17,classes=3" --precision float32 --repeat 1 -q \
+  >"$WORK/bilstm32.json"
+check_json "$WORK/bilstm32.json" bilstm 3
+check_floor "$WORK/bilstm32.json"
+grep -q '"lrp_precision": "float32"' "$WORK/bilstm32.json" || fail "float32 floor: $(cat "$WORK/bilstm32.json")"
+ok "bench --model-shape bilstm --precision float32: the LRP floor in float32"
 TEXTLRP_ISA=v2 "$TEXTLRP" bench --model-shape "cnn:tokens=30,embd=16,filters=12,widths=3,classes=4" --repeat 1 -q \
   >"$WORK/cnn-v2.json"
 grep -q '"isa": "v2' "$WORK/cnn-v2.json" || fail "bench does not report TEXTLRP_ISA=v2: $(cat "$WORK/cnn-v2.json")"
@@ -44,7 +92,16 @@ make_toy_corpus "$WORK/corpus"
   --out "$WORK/m" --quiet
 "$TEXTLRP" bench --model "$WORK/m" --time-tokens 9 --repeat 1 -q >"$WORK/m.json"
 check_json "$WORK/m.json" cnn 2
-ok "bench --model DIR --time-tokens N"
+# A loaded model is not asked which class it is (tests/cli/seams.sh): no floor for --time-tokens.
+if grep -q '_floor_us\|_macs' "$WORK/m.json"; then fail "a floor for a loaded model: $(cat "$WORK/m.json")"; fi
+ok "bench --model DIR --time-tokens N (no floor: the shape is the synthetic model's)"
+"$TEXTLRP" bench --model-shape "cnn:tokens=30,embd=16,filters=12,widths=3,classes=4" --rule conv=zplus --repeat 1 -q \
+  >"$WORK/cnn-zplus.json"
+check_json "$WORK/cnn-zplus.json" cnn 4
+if grep -q '_floor_us\|_macs' "$WORK/cnn-zplus.json"; then
+  fail "a floor for a conv rule it does not count: $(cat "$WORK/cnn-zplus.json")"
+fi
+ok "bench: no cnn floor for a conv rule other than epsilon/zero (its relevance is not counted)"
 
 expect_exit 2 "architecture must be cnn or bilstm" "$TEXTLRP" bench --model-shape "svm:tokens=3"
 expect_exit 2 "'depth=2' is not KEY=N with KEY one of" "$TEXTLRP" bench --model-shape "cnn:depth=2"
