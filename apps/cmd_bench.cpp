@@ -364,9 +364,9 @@ int run_kernel_bench(const BenchOptions& o) {
     j["model"] = loaded.name;
   }
   // The document: ids (7919·t + 13) mod V (compare_pytorch.py builds the same one). The timed loops
-  // take it and a second document of the same length ((7919·t + 7927) mod V) in turn: a model may
-  // keep its last forward pass for the same ids (the BiLSTM does, for scores() then explain()), and
-  // one document over and over would time that memo, not the work.
+  // take it and a second document of the same length ((7919·t + 7927) mod V) in turn, so that no
+  // cache keyed by the ids could be what is timed (the BiLSTM once kept its last forward pass; work
+  // shared between methods is now asked for explicitly, with Classifier::explain_methods()).
   std::vector<TokenId> ids(static_cast<std::size_t>(n_tokens)), other(ids.size());
   for (std::size_t t = 0; t < ids.size(); ++t) {
     ids[t] = static_cast<TokenId>((7919 * static_cast<std::int64_t>(t) + 13) % clf->n_vocab());
