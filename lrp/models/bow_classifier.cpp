@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -104,27 +105,72 @@ class TfidfBuilder {
   double norm2_ = 0;
 };
 
-// explain()'s per-thread scratch: a number per vocabulary id, zero between calls (TermCounts sets
-// its entries back, also when explain() throws), so that a document's terms are counted without
-// sorting its occurrences.
+// explain()'s per-thread scratch, clean between calls (TermCounts sets its entries back, also when
+// explain() throws): a number per vocabulary id, so that a document's terms are counted without
+// sorting its occurrences, and a two-level bit set of the ids seen, from which the terms come out
+// in increasing id order without a comparison sort (a bit per id, and a bit per 64-bit word of those
+// that is not zero).
 thread_local std::vector<std::uint32_t> t_per_id;
+thread_local std::vector<std::uint64_t> t_id_bits, t_word_bits;
 
 class TermCounts {
  public:
   explicit TermCounts(std::size_t n_vocab) {
+    const std::size_t n_words = (n_vocab + 63) / 64;
+    n_summary_ = (n_words + 63) / 64;
     if (t_per_id.size() < n_vocab) t_per_id.resize(n_vocab, 0);
+    if (t_id_bits.size() < n_words) t_id_bits.resize(n_words, 0);
+    if (t_word_bits.size() < n_summary_) t_word_bits.resize(n_summary_, 0);
     per_id_ = t_per_id.data();
+    id_bits_ = t_id_bits.data();
+    word_bits_ = t_word_bits.data();
   }
   ~TermCounts() {
-    for (const TokenId id : terms) per_id_[id] = 0;
+    for (const TokenId id : terms) {
+      per_id_[id] = 0;
+      if (!sorted_) {
+        id_bits_[static_cast<std::size_t>(id) >> 6] = 0;
+        word_bits_[static_cast<std::size_t>(id) >> 12] = 0;
+      }
+    }
   }
   TermCounts(const TermCounts&) = delete;
   TermCounts& operator=(const TermCounts&) = delete;
   std::uint32_t& operator[](TokenId id) { return per_id_[id]; }
-  std::vector<TokenId> terms;  // the ids whose entry is not zero
+  // A term seen for the first time. terms must have room (reserved): nothing throws between the
+  // first add() and sorted().
+  void add(TokenId id) {
+    terms.push_back(id);
+    const auto i = static_cast<std::size_t>(id);
+    id_bits_[i >> 6] |= std::uint64_t{1} << (i & 63);
+    word_bits_[i >> 12] |= std::uint64_t{1} << ((i >> 6) & 63);
+  }
+  // The terms in increasing id order, appended to out (which must have room); clears the bit set.
+  void sorted(std::vector<TokenId>& out) {
+    for (std::size_t s = 0; s < n_summary_; ++s) {
+      std::uint64_t words = word_bits_[s];
+      word_bits_[s] = 0;
+      while (words != 0) {
+        const std::size_t w = s * 64 + static_cast<std::size_t>(std::countr_zero(words));
+        words &= words - 1;
+        std::uint64_t bits = id_bits_[w];
+        id_bits_[w] = 0;
+        while (bits != 0) {
+          out.push_back(static_cast<TokenId>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+          bits &= bits - 1;
+        }
+      }
+    }
+    sorted_ = true;
+  }
+  std::vector<TokenId> terms;  // the ids whose entry is not zero, in order of first occurrence
 
  private:
   std::uint32_t* per_id_;
+  std::uint64_t* id_bits_;
+  std::uint64_t* word_bits_;
+  std::size_t n_summary_;
+  bool sorted_ = false;
 };
 
 }  // namespace
@@ -175,20 +221,22 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
     throw InvalidArgument(fmt::format("bow_svm: a document of {} tokens is more than 2^32 - 1", ids.size()));
   }
   // The document's terms: the distinct in-vocabulary ids, counted in the per-thread table, then
-  // sorted (the features are built in id order, as features() builds them). The table entry of a
-  // term then becomes its index + 1 in `terms`, so that each occurrence finds its term's relevance
-  // without a search.
+  // taken in increasing id order from its bit set (the features are built in id order, as
+  // features() builds them). The table entry of a term then becomes its index + 1 in `terms`, so
+  // that each occurrence finds its term's relevance without a search.
   const auto n_vocab = static_cast<TokenId>(idf_.size());
   auto in_vocab = [&](TokenId id) { return id >= 0 && id < n_vocab && id != options_.ignore_id; };
   TermCounts table(idf_.size());
-  std::vector<TokenId>& terms = table.terms;
+  table.terms.reserve(ids.size());
+  std::vector<TokenId> terms;
+  terms.reserve(ids.size());
   std::size_t n_in_vocab = 0;
   for (const TokenId id : ids) {
     if (!in_vocab(id)) continue;
     ++n_in_vocab;
-    if (table[id]++ == 0) terms.push_back(id);
+    if (table[id]++ == 0) table.add(id);
   }
-  std::sort(terms.begin(), terms.end());
+  table.sorted(terms);
   TfidfBuilder tfidf(idf_, options_);
   tfidf.reserve(terms.size());
   std::vector<std::uint32_t> count(terms.size());
