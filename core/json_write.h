@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string_view>
 
 namespace textlrp {
 
@@ -20,5 +21,28 @@ inline constexpr std::size_t kShortestNumberBound = 32;
 // finite (JSON has no NaN or infinity; callers decide what to write instead).
 char* write_shortest(char* dst, double v);
 char* write_shortest(char* dst, float v);
+
+// write_json_string (core/utf8.h), the same bytes, faster for a short string that lies inside a
+// larger one (a token inside its document): a string of at most 16 bytes that needs no escape is
+// checked and copied 16 bytes at a time, reading past its end. `readable` is how many bytes from
+// text.data() may be read (>= text.size()); dst has room for max(json_string_bound(text.size()),
+// kShortJsonStringRoom) bytes.
+inline constexpr std::size_t kShortJsonStringRoom = 18;
+char* write_json_string_within(char* dst, std::string_view text, std::size_t readable);
+
+// write_shortest through a small per-thread table of the texts of recent values: a value written
+// again (a relevance shared by every occurrence of a term) is copied, not formatted. The same bytes
+// as write_shortest(dst, v) for a double (as_float false) or write_shortest(dst, float(v)) (as_float
+// true). Precondition: v is finite.
+class ShortestCache {
+ public:
+  ShortestCache();
+  char* write(char* dst, double v, bool as_float);
+
+  struct Entry;  // (defined in json_write.cpp)
+
+ private:
+  Entry* table_;  // the calling thread's
+};
 
 }  // namespace textlrp

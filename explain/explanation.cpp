@@ -42,14 +42,14 @@ char* write_double(char* p, double v, std::size_t* n_nonfinite) {
 
 char* write_uint(char* p, std::uint32_t v) { return std::to_chars(p, p + 10, v).ptr; }
 
-char* write_float(char* p, double v, std::size_t* n_nonfinite) {
+// A relevance: as a float, or as a double beyond float's range (as_written).
+char* write_float(char* p, double v, std::size_t* n_nonfinite, ShortestCache& cache) {
   if (!std::isfinite(v)) {
     *p++ = '0';
     ++*n_nonfinite;
     return p;
   }
-  if (std::abs(v) > static_cast<double>(std::numeric_limits<float>::max())) return write_shortest(p, v);
-  return write_shortest(p, static_cast<float>(v));
+  return cache.write(p, v, std::abs(v) <= static_cast<double>(std::numeric_limits<float>::max()));
 }
 
 // "key":
@@ -161,9 +161,26 @@ void JsonlLineWriter::token(std::size_t i, std::string_view text, bool spans, st
     p = write_uint(p, end);
   }
   p = write_literal(p, ",\"relevance\":");
-  p = write_float(p, relevance, &nonfinite_);
+  p = write_float(p, relevance, &nonfinite_, floats_);
   if (oov) p = write_literal(p, ",\"oov\":true");
   if (unseen) p = write_literal(p, ",\"unseen\":true");
+  *p++ = '}';
+  p_ = p;
+}
+
+void JsonlLineWriter::span_token(std::size_t i, std::string_view document, std::uint32_t begin,
+                                 std::uint32_t end, double relevance, bool oov) {
+  char* p = p_;
+  if (i) *p++ = ',';
+  p = write_literal(p, "{\"text\":");
+  p = write_json_string_within(p, document.substr(begin, end - begin), document.size() - begin);
+  p = write_literal(p, ",\"begin\":");
+  p = write_uint(p, begin);
+  p = write_literal(p, ",\"end\":");
+  p = write_uint(p, end);
+  p = write_literal(p, ",\"relevance\":");
+  p = write_float(p, relevance, &nonfinite_, floats_);
+  if (oov) p = write_literal(p, ",\"oov\":true");
   *p++ = '}';
   p_ = p;
 }
@@ -180,7 +197,7 @@ void JsonlLineWriter::word(std::size_t i, std::string_view text, std::uint32_t b
   p_ = write_literal(p_, ",\"end\":");
   p_ = write_uint(p_, end);
   p_ = write_literal(p_, ",\"relevance\":");
-  p_ = write_float(p_, relevance, &nonfinite_);
+  p_ = write_float(p_, relevance, &nonfinite_, floats_);
   *p_++ = '}';
 }
 
@@ -193,7 +210,7 @@ void JsonlLineWriter::special(std::size_t i, std::string_view text, double relev
   p_ = write_literal(p_, "{\"text\":");
   p_ = write_json_string(p_, text);
   p_ = write_literal(p_, ",\"relevance\":");
-  p_ = write_float(p_, relevance, &nonfinite_);
+  p_ = write_float(p_, relevance, &nonfinite_, floats_);
   *p_++ = '}';
 }
 

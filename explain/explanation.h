@@ -33,6 +33,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/json_write.h"
+
 namespace textlrp::explain {
 
 struct TokenRelevance {
@@ -116,6 +118,10 @@ class JsonlLineWriter {
   void scores_end(double score, bool truncated, const std::optional<std::uint32_t>& max_tokens);
   void token(std::size_t i, std::string_view text, bool spans, std::uint32_t begin, std::uint32_t end,
              double relevance, bool oov, bool unseen);
+  // token() of a token with a span whose text is document[begin:end] (the same bytes, faster: the
+  // text is escaped with write_json_string_within, reading up to 16 bytes within `document`).
+  void span_token(std::size_t i, std::string_view document, std::uint32_t begin, std::uint32_t end,
+                  double relevance, bool oov);
   void tokens_end();
   void words_begin();
   void word(std::size_t i, std::string_view text, std::uint32_t begin, std::uint32_t end, double relevance);
@@ -131,6 +137,7 @@ class JsonlLineWriter {
   char* begin_;
   char* p_;
   std::size_t nonfinite_ = 0;
+  ShortestCache floats_;  // relevances: the same value (every occurrence of a term) is formatted once
 };
 
 // Token relevances as the writer writes them (float precision; 0 for a non-finite value).

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <exception>
 #include <mutex>
+#include <optional>
 
 #include "core/error.h"
 #include "core/ordered_stream.h"
@@ -186,9 +187,13 @@ Encoded encode(const Model& model, const corpora::Example& example) {
 
 namespace {
 
-lrp::ExplainOptions options_for(const Model& model, const corpora::Example& example,
-                                const lrp::ExplainOptions& options, const TargetSpec& target) {
-  lrp::ExplainOptions opt = options;
+// The options with the document's target: `options` itself for the predicted class, else a copy
+// in `storage` (so that the usual case copies no rule map per document).
+const lrp::ExplainOptions& options_for(const Model& model, const corpora::Example& example,
+                                       const lrp::ExplainOptions& options, const TargetSpec& target,
+                                       std::optional<lrp::ExplainOptions>& storage) {
+  if (target.kind == TargetKind::kPredicted) return options;
+  lrp::ExplainOptions& opt = storage.emplace(options);
   if (target.kind == TargetKind::kLabel) opt.target = target.label;
   if (target.kind == TargetKind::kTrue) {
     if (!example.label) {
@@ -286,7 +291,8 @@ ExplanationRecord explain_example(const Model& model, const corpora::Example& ex
                                   const lrp::ExplainOptions& options, const TargetSpec& target) {
   const Encoded enc = encode(model, example);
   empty_input_counter().note(model, example, enc);
-  const lrp::ExplainOptions opt = options_for(model, example, options, target);
+  std::optional<lrp::ExplainOptions> storage;
+  const lrp::ExplainOptions& opt = options_for(model, example, options, target, storage);
   const lrp::Explanation ex = model.classifier->explain(enc.ids, opt);
   return make_record(model, example, enc, opt, ex);
 }
@@ -296,7 +302,8 @@ std::vector<std::string> append_explanation(std::string& out, const Model& model
                                             const lrp::ExplainOptions& options, const TargetSpec& target) {
   const Encoded enc = encode(model, example);
   empty_input_counter().note(model, example, enc);
-  const lrp::ExplainOptions opt = options_for(model, example, options, target);
+  std::optional<lrp::ExplainOptions> storage;
+  const lrp::ExplainOptions& opt = options_for(model, example, options, target, storage);
   const lrp::Explanation ex = model.classifier->explain(enc.ids, opt);
   const auto& labels = model.labels();
   // The fast path: the line straight from the explanation and the token spans, with the record's
@@ -352,8 +359,7 @@ std::vector<std::string> append_explanation(std::string& out, const Model& model
     const nlp::Token& tok = enc.tokens[t];
     const bool oov = model.encoder.is_oov(enc.ids[t], tok.text);
     if (enc.spans) {
-      w.token(t, text.substr(tok.begin, tok.end - tok.begin), true, static_cast<std::uint32_t>(tok.begin),
-              static_cast<std::uint32_t>(tok.end), ex.relevance[t], oov, false);
+      w.span_token(t, text, tok.begin, tok.end, ex.relevance[t], oov);
     } else {
       w.token(t, (*example.tokens)[t], false, 0, 0, ex.relevance[t], oov, false);
     }

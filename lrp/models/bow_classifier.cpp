@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -64,35 +65,113 @@ std::unique_ptr<BowClassifier> BowClassifier::load(const std::filesystem::path& 
                                          store.vector("bias", n_classes), options);
 }
 
-RuleMap BowClassifier::default_rules() const { return RuleMap({{"fc", rules::Epsilon{}}}); }
+namespace {
+const RuleMap& bow_default_rules() {
+  static const RuleMap kRules({{"fc", rules::Epsilon{}}});
+  return kRules;
+}
+}  // namespace
+
+RuleMap BowClassifier::default_rules() const { return bow_default_rules(); }
 
 namespace {
 
-// The TF-IDF vector of the in-vocabulary ids in [begin, end), which are sorted by id (`id_of` reads
-// an element's id): one (id, x) pair per distinct id, in id order. The one computation of the
-// features, shared by features() and explain(), so that both give the same floats.
-template <class It, class IdOf>
-std::vector<std::pair<TokenId, float>> tfidf_of_sorted(It begin, It end, IdOf id_of, const Vec& idf,
-                                                       const BowOptions& options) {
-  std::vector<std::pair<TokenId, float>> out;
-  double norm2 = 0;
-  for (It i = begin; i != end;) {
-    const TokenId id = id_of(*i);
-    It j = i;
-    while (j != end && id_of(*j) == id) ++j;
-    const auto count = static_cast<double>(j - i);
-    const double tf = options.sublinear_tf ? 1.0 + std::log(count) : count;
-    const double x = tf * idf[id];
-    norm2 += x * x;
-    out.emplace_back(id, static_cast<float>(x));
-    i = j;
+// The TF-IDF vector of a document, built term by term in increasing id order: one (id, x) pair per
+// distinct in-vocabulary id. The one computation of the features, shared by features() (runs of
+// sorted ids) and explain() (counted terms), so that both give the same floats.
+class TfidfBuilder {
+ public:
+  TfidfBuilder(const Vec& idf, const BowOptions& options) : idf_(idf), options_(options) {}
+  void reserve(std::size_t n_terms) { out_.reserve(n_terms); }
+  void add(TokenId id, std::size_t n) {
+    const auto count = static_cast<double>(n);
+    const double tf = options_.sublinear_tf ? 1.0 + std::log(count) : count;
+    const double x = tf * idf_[id];
+    norm2_ += x * x;
+    out_.emplace_back(id, static_cast<float>(x));
   }
-  if (options.normalize && norm2 > 0) {
-    const auto inv = static_cast<float>(1.0 / std::sqrt(norm2));
-    for (auto& [id, x] : out) x *= inv;
+  std::vector<std::pair<TokenId, float>> finish() {
+    if (options_.normalize && norm2_ > 0) {
+      const auto inv = static_cast<float>(1.0 / std::sqrt(norm2_));
+      for (auto& [id, x] : out_) x *= inv;
+    }
+    return std::move(out_);
   }
-  return out;
-}
+
+ private:
+  const Vec& idf_;
+  const BowOptions& options_;
+  std::vector<std::pair<TokenId, float>> out_;
+  double norm2_ = 0;
+};
+
+// explain()'s per-thread scratch, clean between calls (TermCounts sets its entries back, also when
+// explain() throws): a number per vocabulary id, so that a document's terms are counted without
+// sorting its occurrences, and a two-level bit set of the ids seen, from which the terms come out
+// in increasing id order without a comparison sort (a bit per id, and a bit per 64-bit word of those
+// that is not zero).
+thread_local std::vector<std::uint32_t> t_per_id;
+thread_local std::vector<std::uint64_t> t_id_bits, t_word_bits;
+
+class TermCounts {
+ public:
+  explicit TermCounts(std::size_t n_vocab) {
+    const std::size_t n_words = (n_vocab + 63) / 64;
+    n_summary_ = (n_words + 63) / 64;
+    if (t_per_id.size() < n_vocab) t_per_id.resize(n_vocab, 0);
+    if (t_id_bits.size() < n_words) t_id_bits.resize(n_words, 0);
+    if (t_word_bits.size() < n_summary_) t_word_bits.resize(n_summary_, 0);
+    per_id_ = t_per_id.data();
+    id_bits_ = t_id_bits.data();
+    word_bits_ = t_word_bits.data();
+  }
+  ~TermCounts() {
+    for (const TokenId id : terms) {
+      per_id_[id] = 0;
+      if (!sorted_) {
+        id_bits_[static_cast<std::size_t>(id) >> 6] = 0;
+        word_bits_[static_cast<std::size_t>(id) >> 12] = 0;
+      }
+    }
+  }
+  TermCounts(const TermCounts&) = delete;
+  TermCounts& operator=(const TermCounts&) = delete;
+  std::uint32_t& operator[](TokenId id) { return per_id_[id]; }
+  // A term seen for the first time. terms must have room (reserved): nothing throws between the
+  // first add() and sorted().
+  void add(TokenId id) {
+    terms.push_back(id);
+    const auto i = static_cast<std::size_t>(id);
+    id_bits_[i >> 6] |= std::uint64_t{1} << (i & 63);
+    word_bits_[i >> 12] |= std::uint64_t{1} << ((i >> 6) & 63);
+  }
+  // The terms in increasing id order, appended to out (which must have room); clears the bit set.
+  void sorted(std::vector<TokenId>& out) {
+    for (std::size_t s = 0; s < n_summary_; ++s) {
+      std::uint64_t words = word_bits_[s];
+      word_bits_[s] = 0;
+      while (words != 0) {
+        const std::size_t w = s * 64 + static_cast<std::size_t>(std::countr_zero(words));
+        words &= words - 1;
+        std::uint64_t bits = id_bits_[w];
+        id_bits_[w] = 0;
+        while (bits != 0) {
+          out.push_back(static_cast<TokenId>(w * 64 + static_cast<std::size_t>(std::countr_zero(bits))));
+          bits &= bits - 1;
+        }
+      }
+    }
+    sorted_ = true;
+  }
+  std::vector<TokenId> terms;  // the ids whose entry is not zero, in order of first occurrence
+
+ private:
+  std::uint32_t* per_id_;
+  std::uint64_t* id_bits_;
+  std::uint64_t* word_bits_;
+  std::size_t n_summary_;
+  bool sorted_ = false;
+};
 
 }  // namespace
 
@@ -104,8 +183,14 @@ std::vector<std::pair<TokenId, float>> BowClassifier::features(std::span<const T
     if (id >= 0 && id < n_vocab && id != options_.ignore_id) sorted.push_back(id);
   }
   std::sort(sorted.begin(), sorted.end());
-  return tfidf_of_sorted(
-      sorted.begin(), sorted.end(), [](TokenId id) { return id; }, idf_, options_);
+  TfidfBuilder tfidf(idf_, options_);
+  for (auto i = sorted.begin(); i != sorted.end();) {
+    auto j = i;
+    while (j != sorted.end() && *j == *i) ++j;
+    tfidf.add(*i, static_cast<std::size_t>(j - i));
+    i = j;
+  }
+  return tfidf.finish();
 }
 
 namespace {
@@ -130,24 +215,37 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
         "bow_svm");
   }
   if (options.method != Method::kLrp) return explain_baseline(ids, options);
-  RuleMap rules = options.rules.rules().empty() ? default_rules() : options.rules;
+  const RuleMap& rules = options.rules.rules().empty() ? bow_default_rules() : options.rules;
   const Rule& rule = rules.at("fc");
-  // The in-vocabulary occurrences as (id << 32 | position), sorted: by id, then position. One sort
-  // gives the features (the runs of equal ids, as features() computes them) and, for every term,
-  // the positions of its occurrences, so that spreading a term's relevance needs no search.
-  const auto n_vocab = static_cast<TokenId>(idf_.size());
-  auto in_vocab = [&](TokenId id) { return id >= 0 && id < n_vocab && id != options_.ignore_id; };
   if (ids.size() > std::numeric_limits<std::uint32_t>::max()) {
     throw InvalidArgument(fmt::format("bow_svm: a document of {} tokens is more than 2^32 - 1", ids.size()));
   }
-  std::vector<std::uint64_t> occurrence;
-  occurrence.reserve(ids.size());
-  for (std::size_t t = 0; t < ids.size(); ++t) {
-    if (in_vocab(ids[t])) occurrence.push_back(static_cast<std::uint64_t>(ids[t]) << 32 | t);
+  // The document's terms: the distinct in-vocabulary ids, counted in the per-thread table, then
+  // taken in increasing id order from its bit set (the features are built in id order, as
+  // features() builds them). The table entry of a term then becomes its index + 1 in `terms`, so
+  // that each occurrence finds its term's relevance without a search.
+  const auto n_vocab = static_cast<TokenId>(idf_.size());
+  auto in_vocab = [&](TokenId id) { return id >= 0 && id < n_vocab && id != options_.ignore_id; };
+  TermCounts table(idf_.size());
+  table.terms.reserve(ids.size());
+  std::vector<TokenId> terms;
+  terms.reserve(ids.size());
+  std::size_t n_in_vocab = 0;
+  for (const TokenId id : ids) {
+    if (!in_vocab(id)) continue;
+    ++n_in_vocab;
+    if (table[id]++ == 0) table.add(id);
   }
-  std::sort(occurrence.begin(), occurrence.end());
-  auto id_of = [](std::uint64_t o) { return static_cast<TokenId>(o >> 32); };
-  const auto feats = tfidf_of_sorted(occurrence.begin(), occurrence.end(), id_of, idf_, options_);
+  table.sorted(terms);
+  TfidfBuilder tfidf(idf_, options_);
+  tfidf.reserve(terms.size());
+  std::vector<std::uint32_t> count(terms.size());
+  for (std::size_t k = 0; k < terms.size(); ++k) {
+    count[k] = table[terms[k]];
+    table[terms[k]] = static_cast<std::uint32_t>(k + 1);
+    tfidf.add(terms[k], count[k]);
+  }
+  const auto feats = tfidf.finish();
   Explanation e;
   e.scores = scores_of(feats, bias_, weight_t_);
   e.target = options.target >= 0 ? options.target : argmax(e.scores);
@@ -155,18 +253,18 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
     throw InvalidArgument(
         fmt::format("target class {} is out of range (the model has {} classes)", e.target, labels_.size()));
   }
-  e.rule = rules.to_string();
+  // One role: its rule's text is the map's (RuleMap::to_string gives the single rule when all agree).
+  e.rule = rules.rules().size() == 1 ? lrp::to_string(rule) : rules.to_string();
   const double score = e.scores[e.target];
-  e.relevance.assign(ids.size(), 0.0);
+  e.relevance.resize(ids.size());
   if (std::holds_alternative<rules::Flat>(rule)) {  // the score, evenly over in-vocabulary tokens
-    const std::size_t n_in_vocab = occurrence.size();
-    for (const std::uint64_t o : occurrence)
-      e.relevance[o & 0xFFFFFFFFu] = score / static_cast<double>(n_in_vocab);
+    const double each = score / static_cast<double>(n_in_vocab);
+    for (std::size_t t = 0; t < ids.size(); ++t) e.relevance[t] = in_vocab(ids[t]) ? each : 0.0;
     e.bias_relevance = feats.empty() ? score : 0.0;
     return e;
   }
   // Per term k, relevance R_k: the exact decomposition x_k·w_ck, or the w² redistribution of the
-  // score; spread evenly over the term's occurrences (the k-th run of `occurrence`).
+  // score; spread evenly over the term's occurrences.
   const bool wsquare = std::holds_alternative<rules::WSquare>(rule);
   double denom = 0;
   if (wsquare) {
@@ -176,16 +274,16 @@ Explanation BowClassifier::explain(std::span<const TokenId> ids, const ExplainOp
   } else {
     e.bias_relevance = bias_[e.target];
   }
-  std::size_t i = 0;
-  for (const auto& [id, x] : feats) {
+  std::vector<double> each(terms.size());
+  for (std::size_t k = 0; k < feats.size(); ++k) {
+    const auto& [id, x] = feats[k];
     const double w = weight_t_(id, e.target);
     const double term_relevance =
         wsquare ? (denom > 0 ? w * w / denom * score : 0.0) : static_cast<double>(x) * w;
-    std::size_t j = i;
-    while (j < occurrence.size() && id_of(occurrence[j]) == id) ++j;
-    const double each = term_relevance / static_cast<int>(j - i);
-    for (; i < j; ++i) e.relevance[occurrence[i] & 0xFFFFFFFFu] = each;
+    each[k] = term_relevance / static_cast<int>(count[k]);
   }
+  for (std::size_t t = 0; t < ids.size(); ++t)
+    e.relevance[t] = in_vocab(ids[t]) ? each[table[ids[t]] - 1] : 0.0;
   return e;
 }
 

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <numeric>
 #include <random>
+#include <span>
+#include <string>
+#include <vector>
 
 #include "core/error.h"
 #include "tests/catch.h"
@@ -159,11 +162,41 @@ TEST_CASE("bow: liblinear training separates a toy problem", "[lrp][bow]") {
   REQUIRE_THROWS_AS(train_bow({{1}, {2}}, {0, 0}, {"a", "b"}, 6, o), InvalidArgument);
 }
 
-TEST_CASE("bow: LRP from one sort equals the features' decomposition on random documents", "[lrp][bow]") {
-  // explain() groups the sorted (id, position) pairs itself; it must give exactly features()'
-  // x_i·w_ci (the same floats), spread evenly over the occurrences, and the scores of scores().
-  std::mt19937_64 rng(5);
-  const Index V = 50, C = 3;
+namespace {
+
+// explain()'s relevances computed the plain way from features() (the same floats): per term the
+// rule's value, divided by the term's count, for each occurrence; 0 for ignored ids.
+std::vector<double> reference_relevance(const BowClassifier& m, std::span<const TokenId> ids, int target,
+                                        const std::string& rule) {
+  const auto feats = m.features(ids);
+  const double score = m.scores(ids)[target];
+  std::size_t n_in_vocab = 0;
+  for (const TokenId id : ids) {
+    for (const auto& f : feats) n_in_vocab += f.first == id;
+  }
+  double denom = 0;
+  for (const auto& [id, x] : feats)
+    denom += static_cast<double>(m.weight()(target, id)) * m.weight()(target, id);
+  std::vector<double> out(ids.size(), 0.0);
+  for (std::size_t t = 0; t < ids.size(); ++t) {
+    for (const auto& [id, x] : feats) {
+      if (id != ids[t]) continue;
+      const auto count = static_cast<int>(std::count(ids.begin(), ids.end(), id));
+      const double w = m.weight()(target, id);
+      if (rule == "flat") {
+        out[t] = score / static_cast<double>(n_in_vocab);
+      } else if (rule == "wsquare") {
+        out[t] = (denom > 0 ? w * w / denom * score : 0.0) / count;
+      } else {
+        out[t] = static_cast<double>(x) * w / count;
+      }
+    }
+  }
+  return out;
+}
+
+BowClassifier random_bow(std::mt19937_64& rng, Index V, bool sublinear) {
+  const Index C = 3;
   Vec idf(V);
   Mat w(C, V);
   Vec b(C);
@@ -173,24 +206,43 @@ TEST_CASE("bow: LRP from one sort equals the features' decomposition on random d
     b[c] = u(rng);
     for (Index i = 0; i < V; ++i) w(c, i) = u(rng);
   }
+  return BowClassifier({"a", "b", "c"}, idf, w, b, BowOptions{sublinear, true, 0});
+}
+
+}  // namespace
+
+TEST_CASE("bow: LRP from counted terms equals the features' decomposition on random documents",
+          "[lrp][bow]") {
+  // explain() counts a document's terms in a per-thread table (no sort of the occurrences); it
+  // must give exactly features()' x_i·w_ci (the same floats), spread evenly over the occurrences,
+  // and the scores of scores(), under every rule; the table must be clean after each call, also
+  // after one that threw, and between models of different vocabulary sizes on the same thread.
+  std::mt19937_64 rng(5);
   for (const bool sublinear : {false, true}) {
-    const BowClassifier m({"a", "b", "c"}, idf, w, b, BowOptions{sublinear, true, 0});
-    std::uniform_int_distribution<TokenId> id(-2, static_cast<TokenId>(V) + 2);
-    for (int doc = 0; doc < 50; ++doc) {
+    const BowClassifier small = random_bow(rng, 50, sublinear);
+    const BowClassifier large = random_bow(rng, 5000, sublinear);
+    for (int doc = 0; doc < 60; ++doc) {
+      const BowClassifier& m = doc % 3 == 1 ? large : small;
+      std::uniform_int_distribution<TokenId> id(-2, static_cast<TokenId>(m.n_vocab()) + 2);
       std::vector<TokenId> ids(static_cast<std::size_t>(doc * 3));
       for (auto& x : ids) x = id(rng);
-      const Explanation e = m.explain(ids, {});
-      REQUIRE(e.scores == m.scores(ids));
-      const auto feats = m.features(ids);
-      for (std::size_t t = 0; t < ids.size(); ++t) {
-        double expected = 0;
-        for (const auto& [fid, x] : feats) {
-          if (fid != ids[t]) continue;
-          const auto count = std::count(ids.begin(), ids.end(), fid);
-          expected = static_cast<double>(x) * w(e.target, fid) / static_cast<int>(count);
-        }
-        REQUIRE(e.relevance[t] == expected);  // exactly: the same arithmetic
+      if (doc % 4 == 0 && !ids.empty()) ids.push_back(ids.front());  // repeats
+      const std::string rule = doc % 5 == 3 ? "flat" : doc % 5 == 4 ? "wsquare" : "epsilon";
+      ExplainOptions o;
+      if (rule != "epsilon") {
+        o.rules = m.default_rules();
+        o.rules.apply(rule);
       }
+      if (doc % 7 == 2) {  // a call that throws after counting the document's terms
+        ExplainOptions bad = o;
+        bad.target = 9;
+        REQUIRE_THROWS_AS(m.explain(ids, bad), InvalidArgument);
+      }
+      const Explanation e = m.explain(ids, o);
+      CAPTURE(doc, sublinear, rule);
+      REQUIRE(e.scores == m.scores(ids));
+      REQUIRE(e.rule == (o.rules.rules().empty() ? m.default_rules() : o.rules).to_string());
+      REQUIRE(e.relevance == reference_relevance(m, ids, e.target, rule));  // exactly: the same arithmetic
     }
   }
 }
