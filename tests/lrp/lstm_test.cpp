@@ -179,7 +179,8 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
 
 TEST_CASE("lstm kernels: every level this CPU has agrees with plain loops", "[lrp][lstm]") {
   int levels = 0;
-  for (const char* level : {"generic", "v2", "v3", "v4"}) {
+  // "native": a -DTEXTLRP_NATIVE=ON build (one level, for the build machine only).
+  for (const char* level : {"generic", "v2", "v3", "v4", "native"}) {
     if (const auto* k = lstm_kernels::table_f64_of(level)) {
       check_level<double>(*k, 1e-14);
       ++levels;
