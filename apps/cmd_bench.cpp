@@ -236,43 +236,35 @@ struct MacCount {
 // projection T·E·4H (Lstm::project), the recurrence (T−1)·H·4H (step 0 starts from h = 0: no
 // product), and C·H for the output layer. LRP's relevance pass: R(h_{t−1}) from the gate rows that
 // carry relevance (signal-take-all: only the H rows of g; half and proportional: all 4H) times
-// W_hh, (T−1)·rows·H (Lstm::lrp_step), and the inputs' share T·rows·E (Lstm::lrp_end). `padded(n_in,
-// n_out)` is the width the kernels compute for an n_out-wide product (n_out itself for the formula).
+// W_hh, (T−1)·rows·H (Lstm::lrp_step), and the inputs' share T·rows·E (Lstm::lrp_end). `padded(n_out)`
+// is the width the kernels compute for an n_out-wide product (n_out itself for the formula).
 template <class Padded>
 std::pair<std::int64_t, std::int64_t> bilstm_macs(std::int64_t T, std::int64_t E, std::int64_t H,
                                                   std::int64_t C, bool signal_take_all, Padded padded) {
   const std::int64_t G = 4 * H, rows = signal_take_all ? H : G;
-  const std::int64_t forward = 2 * (T * E * padded(E, G) + (T - 1) * H * padded(H, G)) + 2 * H * C;
-  const std::int64_t relevance = 2 * ((T - 1) * rows * padded(G, H) + T * rows * padded(G, E));
+  const std::int64_t forward = 2 * (T * E * padded(G) + (T - 1) * H * padded(G)) + 2 * H * C;
+  const std::int64_t relevance = 2 * ((T - 1) * rows * padded(H) + T * rows * padded(E));
   return {forward, forward + relevance};
 }
 
-// The width the LSTM kernels of `table` compute for an [n_in x n_out] product: n_out rounded up to
-// whole vectors of the level (lstm_kernels.isa.cpp: the panels are zero-padded further, but the
-// vectors past the last column are neither loaded nor multiplied). The lanes per vector come from
-// the table itself: a one-column matrix is packed into a panel of 4 vectors (panel_width).
+// The width the LSTM kernels of `table` compute for an n_out-wide product: n_out rounded up to whole
+// vectors of the level (lstm_kernels.isa.cpp: the panels are zero-padded further, but the vectors
+// past the last column are neither loaded nor multiplied). The lanes per vector come from the table
+// itself: a one-column matrix is packed into a panel of 4 vectors (panel_width).
 template <class T>
-std::int64_t lstm_padded_width(const lrp::lstm_kernels::Table<T>& table, std::int64_t n_in,
-                               std::int64_t n_out) {
-  (void)n_in;
+auto lstm_padded_width(const lrp::lstm_kernels::Table<T>& table) {
   const std::int64_t lanes = table.panels_size(1, 1) / 4;
-  return (n_out + lanes - 1) / lanes * lanes;
+  return [lanes](std::int64_t n_out) { return (n_out + lanes - 1) / lanes * lanes; };
 }
 
 MacCount bilstm_mac_count(std::int64_t T, std::int64_t E, std::int64_t H, std::int64_t C,
                           bool signal_take_all, bool lrp_float32) {
   MacCount m;
-  const auto exact = [](std::int64_t, std::int64_t n_out) { return n_out; };
+  const auto exact = [](std::int64_t n_out) { return n_out; };
   std::tie(m.forward, m.lrp) = bilstm_macs(T, E, H, C, signal_take_all, exact);
   // scores() runs in float64; the explanation in the precision asked for.
-  const auto& t64 = lrp::lstm_kernels::table_f64();
-  const auto& t32 = lrp::lstm_kernels::table_f32();
-  const auto pad64 = [&](std::int64_t n_in, std::int64_t n_out) {
-    return lstm_padded_width(t64, n_in, n_out);
-  };
-  const auto pad32 = [&](std::int64_t n_in, std::int64_t n_out) {
-    return lstm_padded_width(t32, n_in, n_out);
-  };
+  const auto pad64 = lstm_padded_width(lrp::lstm_kernels::table_f64());
+  const auto pad32 = lstm_padded_width(lrp::lstm_kernels::table_f32());
   m.forward_executed = bilstm_macs(T, E, H, C, signal_take_all, pad64).first;
   m.lrp_executed = lrp_float32 ? bilstm_macs(T, E, H, C, signal_take_all, pad32).second
                                : bilstm_macs(T, E, H, C, signal_take_all, pad64).second;
@@ -403,16 +395,15 @@ int run_kernel_bench(const BenchOptions& o) {
   // not asked which class it is: apps/ keeps to lrp::Classifier's capability queries).
   if (shape) {
     const bool f32 = eo.precision == lrp::Precision::kFloat32;
+    const Index T = std::min<Index>(n_tokens, clf->max_tokens());
     if (shape->arch == "bilstm") {
       const bool sta = eo.gate_rule.value_or(lrp::GateRule::kSignalTakeAll) == lrp::GateRule::kSignalTakeAll;
-      const Index T = std::min<Index>(n_tokens, clf->max_tokens());
       const MacCount m =
           bilstm_mac_count(T, shape->get("embd"), shape->get("hidden"), shape->get("classes"), sta, f32);
       add_floor(j, m, false, f32, t_forward.wall, t_lrp.wall);  // scores() is float64
     } else if (shape->arch == "cnn" && lrp::plain_rule_epsilon(eo.rules.at("conv"))) {
       // (Other conv rules take the dense relevance path, a product as large as the convolution's,
       // which cnn_mac_count does not count: no floor for them.)
-      const Index T = std::min<Index>(n_tokens, clf->max_tokens());
       const MacCount m = cnn_mac_count(T, shape->get("embd"), shape->get("filters"), shape->get("widths"),
                                        shape->get("classes"));
       add_floor(j, m, true, true, t_forward.wall, t_lrp.wall);

@@ -59,6 +59,14 @@ char* write_key(char* p, std::string_view key) {
   return p;
 }
 
+// ,"begin":B,"end":E — a token's or word's byte span.
+char* write_span(char* p, std::uint32_t begin, std::uint32_t end) {
+  p = write_literal(p, ",\"begin\":");
+  p = write_uint(p, begin);
+  p = write_literal(p, ",\"end\":");
+  return write_uint(p, end);
+}
+
 // The calling thread's buffer, grown to at least n bytes (never zero-filled). A buffer grown past
 // kKeptBufferBytes by a huge document is released after that document (release_thread_buffer), so
 // that a thread does not hold the worst-case bound of its largest document for the rest of the run.
@@ -154,12 +162,7 @@ void JsonlLineWriter::token(std::size_t i, std::string_view text, bool spans, st
   if (i) *p++ = ',';
   p = write_literal(p, "{\"text\":");
   p = write_json_string(p, text);
-  if (spans) {
-    p = write_literal(p, ",\"begin\":");
-    p = write_uint(p, begin);
-    p = write_literal(p, ",\"end\":");
-    p = write_uint(p, end);
-  }
+  if (spans) p = write_span(p, begin, end);
   p = write_literal(p, ",\"relevance\":");
   p = write_float(p, relevance, &nonfinite_, floats_);
   if (oov) p = write_literal(p, ",\"oov\":true");
@@ -174,10 +177,7 @@ void JsonlLineWriter::span_token(std::size_t i, std::string_view document, std::
   if (i) *p++ = ',';
   p = write_literal(p, "{\"text\":");
   p = write_json_string_within(p, document.substr(begin, end - begin), document.size() - begin);
-  p = write_literal(p, ",\"begin\":");
-  p = write_uint(p, begin);
-  p = write_literal(p, ",\"end\":");
-  p = write_uint(p, end);
+  p = write_span(p, begin, end);
   p = write_literal(p, ",\"relevance\":");
   p = write_float(p, relevance, &nonfinite_, floats_);
   if (oov) p = write_literal(p, ",\"oov\":true");
@@ -192,10 +192,7 @@ void JsonlLineWriter::word(std::size_t i, std::string_view text, std::uint32_t b
   if (i) *p_++ = ',';
   p_ = write_literal(p_, "{\"text\":");
   p_ = write_json_string(p_, text);
-  p_ = write_literal(p_, ",\"begin\":");
-  p_ = write_uint(p_, begin);
-  p_ = write_literal(p_, ",\"end\":");
-  p_ = write_uint(p_, end);
+  p_ = write_span(p_, begin, end);
   p_ = write_literal(p_, ",\"relevance\":");
   p_ = write_float(p_, relevance, &nonfinite_, floats_);
   *p_++ = '}';
