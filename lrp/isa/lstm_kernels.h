@@ -56,6 +56,18 @@ struct Table {
   // with the gate rule; cell_share = bias_factor / (2H).
   void (*lrp_cell)(int rule, const T* a, const T* c, const T* c_prev, const T* tc, const T* rh, T* rc, T* rz,
                    Size H, T eps, double cell_share);
+  // One recurrent step of one sequence, the product and the cell fused: W_hhᵀ [H x 4H] packed by
+  // pack_step gate-interleaved (panel p: the i, g, f, o columns of the hidden units of two vector
+  // widths, so that a panel's accumulators are the four gates of its units and the cell of those
+  // units runs while the next panel's products do). z = zx + h_prev W_hhᵀ (h_prev = nullptr: z = zx,
+  // and c_prev = nullptr: zero), each z summed in the order of gemm (from zx, k ascending, or
+  // descending with reverse != 0, which also walks the panels backwards), then the cell exactly as
+  // cell(): bit for bit gemm() + cell() on one row. Writes z, a [4H] and c, tc, h [H]. step is nullptr
+  // at the levels where it is not faster than gemm + cell (the packing is always there).
+  Size (*step_panels_size)(Size H);
+  void (*pack_step)(const T* w_hh, Size H, T* out);  // w_hh [4H x H] row-major (gate blocks i, g, f, o)
+  void (*step)(const T* zx, const T* h_prev, const T* c_prev, const T* panels, Size H, int reverse, T* z,
+               T* a, T* c, T* tc, T* h);
 };
 
 // The tables of the level in use (core/cpu_isa.h's cpu_isa()).

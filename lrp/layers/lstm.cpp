@@ -126,6 +126,8 @@ void Lstm<T>::init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh,
   w_hh_t_p_ = pack(w_hh_, true);
   w_ih_p_ = pack(w_ih_, false);
   w_hh_p_ = pack(w_hh_, false);
+  w_hh_step_ = detail::AlignedArray<T>(k_->step_panels_size(H));
+  k_->pack_step(w_hh_.data(), H, w_hh_step_.data());
 }
 
 template <class T>
@@ -170,6 +172,15 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
   const Index n = batch.n_at[static_cast<std::size_t>(t)];
   const Index src = reverse_steps ? batch.offset[static_cast<std::size_t>(n_steps - 1 - t)] : r;
   T* z = cache->z.row(r).data();
+  if (n == 1 && k_->step != nullptr) {
+    // One sequence (an explanation): the product and the cell fused, panel by panel, bit for bit
+    // the gemm + cell below (same sums in the same order, the same cell).
+    const Index rp = t > 0 ? batch.offset[static_cast<std::size_t>(t - 1)] : 0;
+    k_->step(zx + src * ldzx, t > 0 ? cache->h.row(rp).data() : nullptr,
+             t > 0 ? cache->c.row(rp).data() : nullptr, w_hh_step_.data(), H, static_cast<int>(t & 1), z,
+             cache->a.row(r).data(), cache->c.row(r).data(), cache->tc.row(r).data(), cache->h.row(r).data());
+    return;
+  }
   for (Index b = 0; b < n; ++b) {
     const T* in = zx + (src + b) * ldzx;
     T* out = z + b * G;

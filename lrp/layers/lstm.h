@@ -189,10 +189,11 @@ class Lstm {
   Index n_in_ = 0, n_hidden_ = 0;
   LstmMat<T> w_ih_, w_hh_;
   Eigen::Matrix<T, Eigen::Dynamic, 1> bias_;
-  detail::AlignedArray<T> w_ih_t_p_;  // W_ihᵀ [E x 4H] in panels (project)
-  detail::AlignedArray<T> w_hh_t_p_;  // W_hhᵀ [H x 4H] in panels (forward)
-  detail::AlignedArray<T> w_ih_p_;    // W_ih [4H x E] in panels (input gradient, relevance)
-  detail::AlignedArray<T> w_hh_p_;    // W_hh [4H x H] in panels (backward, relevance)
+  detail::AlignedArray<T> w_ih_t_p_;   // W_ihᵀ [E x 4H] in panels (project)
+  detail::AlignedArray<T> w_hh_t_p_;   // W_hhᵀ [H x 4H] in panels (forward)
+  detail::AlignedArray<T> w_ih_p_;     // W_ih [4H x E] in panels (input gradient, relevance)
+  detail::AlignedArray<T> w_hh_p_;     // W_hh [4H x H] in panels (backward, relevance)
+  detail::AlignedArray<T> w_hh_step_;  // W_hhᵀ gate-interleaved (forward steps of one sequence: Table::step)
 };
 
 extern template class Lstm<double>;

@@ -193,6 +193,58 @@ TEST_CASE("lstm kernels: every level this CPU has agrees with plain loops", "[lr
   CHECK(lstm_kernels::table_f64_of(in_use.c_str()) == &lstm_kernels::table_f64());
 }
 
+namespace {
+// Table::step (one sequence's step, product and cell fused) against gemm + cell: bit for bit, every
+// shape (hidden sizes that fill, split and pad the vector chunks), both walking orders, first step.
+template <class T>
+void check_step(const lstm_kernels::Table<T>& k) {
+  INFO("level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32"));
+  if (k.step == nullptr) return;  // this level uses gemm + cell
+  for (const Index H : {Index(1), Index(3), Index(7), Index(8), Index(16), Index(17), Index(33), Index(60)}) {
+    INFO("H = " << H);
+    const Index G = 4 * H, steps = 6;
+    const std::vector<T> w = as<T>(rnd(static_cast<std::size_t>(G * H), 11, 0.8));  // W_hh [4H x H]
+    detail::AlignedArray<T> panels(k.panels_size(H, G)), fused(k.step_panels_size(H));
+    k.pack_panels(w.data(), 1, H, H, G, panels.data());  // W_hhᵀ, as Lstm
+    k.pack_step(w.data(), H, fused.data());
+    const std::vector<T> zx = as<T>(rnd(static_cast<std::size_t>(steps * G), 12, 3.0));
+    std::vector<T> z1(zx.size()), a1(zx.size()), c1(static_cast<std::size_t>(steps * H)), t1(c1.size()),
+        h1(c1.size());
+    std::vector<T> z2 = z1, a2 = a1, c2 = c1, t2 = t1, h2 = h1;
+    for (Index t = 0; t < steps; ++t) {
+      const std::size_t r = static_cast<std::size_t>(t * G), s = static_cast<std::size_t>(t * H);
+      const std::size_t sp = static_cast<std::size_t>((t - 1) * H);
+      std::copy(zx.begin() + static_cast<std::ptrdiff_t>(r), zx.begin() + static_cast<std::ptrdiff_t>(r + G),
+                z1.begin() + static_cast<std::ptrdiff_t>(r));
+      if (t > 0) k.gemm(&h1[sp], H, 1, panels.data(), H, 0, H, G, &z1[r], G, static_cast<int>(t & 1));
+      k.cell(&z1[r], G, 1, H, &a1[r], G, t > 0 ? &c1[sp] : nullptr, H, &c1[s], H, &t1[s], H, &h1[s], H);
+      k.step(&zx[r], t > 0 ? &h2[sp] : nullptr, t > 0 ? &c2[sp] : nullptr, fused.data(), H,
+             static_cast<int>(t & 1), &z2[r], &a2[r], &c2[s], &t2[s], &h2[s]);
+    }
+    CHECK(z1 == z2);
+    CHECK(a1 == a2);
+    CHECK(c1 == c2);
+    CHECK(t1 == t2);
+    CHECK(h1 == h2);
+  }
+}
+}  // namespace
+
+TEST_CASE("lstm kernels: the fused step is bit for bit gemm + cell at every level", "[lrp][lstm]") {
+  int fused = 0;
+  for (const char* level : {"generic", "v2", "v3", "v4", "native"}) {
+    if (const auto* k = lstm_kernels::table_f64_of(level)) {
+      check_step<double>(*k);
+      fused += k->step != nullptr;
+    }
+    if (const auto* k = lstm_kernels::table_f32_of(level)) check_step<float>(*k);
+  }
+#if defined(__x86_64__)
+  // A CPU with AVX2 (every level from v3) has at least one level with the fused step.
+  if (lstm_kernels::table_f64_of("v3") != nullptr) CHECK(fused >= 1);
+#endif
+}
+
 TEST_CASE("lstm: packed batches and shape errors", "[lrp][lstm]") {
   const LstmBatch b = LstmBatch::packed({3, 3, 1, 0});
   CHECK(b.n_steps() == 3);
