@@ -96,14 +96,19 @@
 // zero row (ids outside [0, V)), all computed by Lstm::project, whose rows do not depend on the batch
 // they are in: the table's rows are bit for bit what projecting a document's rows gives. A forward
 // pass of token ids (scores(), explain(), forward(ids), batch_scores_of(): occlusion, deletion
-// curves) copies its rows from the table instead of projecting (18 of the 83 us of one 20-token
-// float64 explanation of the Arras model, 8 of the 43 us in float32, before the table). Cost:
+// curves) copies its rows from the table instead of projecting them. Gain, one 20-token LRP
+// explanation of the Arras shape (docs/figures.md): about 16 of 84 us in float64 and 7 of 42 us in
+// float32 when the rows are in L1/L2 (the CLI bench's two documents), about 7 and 4 us when they
+// come from L3 (random documents over the whole vocabulary: a float64 row is 3840 bytes); nothing
+// measurable on `textlrp deletion` (integrated gradients and the recurrences dominate). Cost:
 // (V + 1)·8H·sizeof(T) bytes per precision (75 MB in float64, 37.5 MB in float32 for the Arras
-// vocabulary of 19538 words, E = H = 60) and one [V x E]·[E x 8H] product to build it. Each table
+// vocabulary of 19538 words, E = H = 60; per process: each worker of a pool has its own) and one
+// [V x E]·[E x 8H] product to build it (about 70 ms in float64, 35 ms in float32 here). Each table
 // is built lazily, once (std::call_once), on the first forward pass of token ids in its precision:
 // the float32 one only when float32 is asked for, and the float64 one only by a model that scores
-// or explains token ids (one that is trained, converted or saved, or explains embedded inputs
-// only, never pays for it); the first call takes the product (about 0.1 s for the Arras model).
+// or explains token ids, so that one that is trained, imported, converted or saved, or that only
+// explains embedded inputs, never pays its memory or its build time (eagerly in the constructor,
+// every model construction would).
 // A table larger than the limit is not built (that precision projects every time, as before):
 // TEXTLRP_BILSTM_TABLE=N (MiB, per precision; 0 = no tables) or kBiLstmDefaultTableMiB; so is one
 // whose allocation fails. Results are bit for bit the same with or without the tables.
