@@ -1,7 +1,11 @@
 // bench/bilstm_bench.cpp — speed of the bidirectional LSTM of Arras et al. (2017) on one 20-token
 // sentence: forward (scores only), LRP (explain: forward with trace + relevance, epsilon(0.001),
 // signal-take-all, and with the half gate rule), the relevance pass alone, and the gradient
-// baseline (sa).
+// baseline (sa). The *Vocab cases explain 4096 random 20-token documents over the whole vocabulary in
+// turn (the rows of the projected-embedding table, 3840 bytes each in float64, then come mostly from
+// L3 or memory), the others two documents (their rows stay in L1/L2): the first is the honest figure
+// for a corpus, the second the one of `textlrp bench --model-shape bilstm` (vocabulary 1000, two
+// documents). TEXTLRP_BILSTM_TABLE=0 times the model without the table.
 //
 // Model: the 60-d / 60-hidden / 5-class Arras model when TEXTLRP_ARRAS_DIR names the folder of
 // ../shared/data/arras-bilstm (weights + embeddings_SYNTHETIC_splitmix64.npy), else random weights
@@ -80,6 +84,20 @@ const std::vector<TokenId>& sentence() {
   return ids[turn++ & 1];
 }
 
+// 4096 random documents of kTokens ids over the whole vocabulary, taken in turn.
+const std::vector<TokenId>& vocab_sentence() {
+  static const std::vector<std::vector<TokenId>> ids = [] {
+    std::mt19937 gen(11);
+    std::vector<std::vector<TokenId>> v(4096, std::vector<TokenId>(kTokens));
+    const auto V = static_cast<unsigned>(model().n_vocab());
+    for (auto& s : v)
+      for (auto& id : s) id = static_cast<TokenId>(gen() % V);
+    return v;
+  }();
+  thread_local std::size_t turn = 0;
+  return ids[turn++ % ids.size()];
+}
+
 void BM_Forward(benchmark::State& state) {
   for (auto _ : state) {
     const Vec s = model().scores(sentence());
@@ -96,19 +114,26 @@ void BM_Forward32(benchmark::State& state) {
 }
 
 void explain_with(benchmark::State& state, Method method, std::optional<GateRule> gate,
-                  Precision precision = Precision::kFloat64) {
+                  Precision precision = Precision::kFloat64,
+                  const std::vector<TokenId>& (*next)() = sentence) {
   ExplainOptions o;
   o.method = method;
   o.gate_rule = gate;
   o.precision = precision;
   for (auto _ : state) {
-    const Explanation e = model().explain(sentence(), o);
+    const Explanation e = model().explain(next(), o);
     benchmark::DoNotOptimize(e.relevance.data());
   }
 }
 void BM_Lrp(benchmark::State& state) { explain_with(state, Method::kLrp, std::nullopt); }
 void BM_Lrp32(benchmark::State& state) {
   explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat32);
+}
+void BM_LrpVocab(benchmark::State& state) {
+  explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat64, vocab_sentence);
+}
+void BM_Lrp32Vocab(benchmark::State& state) {
+  explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat32, vocab_sentence);
 }
 void BM_LrpHalf(benchmark::State& state) { explain_with(state, Method::kLrp, GateRule::kHalf); }
 void BM_Sensitivity(benchmark::State& state) { explain_with(state, Method::kSensitivity, std::nullopt); }
@@ -129,6 +154,8 @@ BENCHMARK(BM_Forward)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Lrp)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Forward32)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Lrp32)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LrpVocab)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Lrp32Vocab)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LrpRelevanceOnly)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LrpHalf)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sensitivity)->Unit(benchmark::kMicrosecond);
@@ -175,6 +202,17 @@ int main(int argc, char** argv) {
       std::printf("  LRP target <= 20 us (--precision float32): %s\n",
                   t["BM_Lrp32"] <= 20 ? "met" : "NOT met");
     }
+    if (t.count("BM_LrpVocab") && t.count("BM_Lrp32Vocab")) {
+      std::printf(
+          "  LRP over 4096 random documents of the whole vocabulary: float64 %.1f us (%.2f x two documents), "
+          "float32 %.1f us (%.2f x)\n",
+          t["BM_LrpVocab"], t["BM_LrpVocab"] / t["BM_Lrp"], t["BM_Lrp32Vocab"],
+          t.count("BM_Lrp32") ? t["BM_Lrp32Vocab"] / t["BM_Lrp32"] : 0.0);
+    }
+    const auto tab64 = model().projection_table<double>();
+    const auto tab32 = model().projection_table<float>();
+    std::printf("  projected-embedding tables (TEXTLRP_BILSTM_TABLE): float64 %s, float32 %s\n",
+                tab64 ? "on" : "off", tab32 ? "on" : "off");
   }
   benchmark::Shutdown();
   return 0;

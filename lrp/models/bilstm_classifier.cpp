@@ -6,11 +6,15 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <new>
 #include <numeric>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -31,10 +35,57 @@ double epsilon_of(const Rule& rule, const std::string& role) {
       to_string(rule), role));
 }
 
+// One precision's projected-embedding table, built once.
+template <class T>
+struct TableSlot {
+  std::once_flag once;
+  detail::AlignedArray<T> rows;  // [(V + 1) x 8H], or empty
+};
+
 }  // namespace
 
-BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights, Index max_tokens)
-    : labels_(std::move(labels)), weights_(std::move(weights)), max_tokens_(max_tokens) {
+struct BiLstmClassifier::Tables {
+  TableSlot<double> t64;
+  TableSlot<float> t32;
+  template <class T>
+  TableSlot<T>& slot() {
+    if constexpr (std::is_same_v<T, double>) {
+      return t64;
+    } else {
+      return t32;
+    }
+  }
+};
+
+std::int64_t BiLstmClassifier::table_limit_from_environment() {
+  constexpr std::int64_t kMiB = 1 << 20;
+  const char* env = std::getenv("TEXTLRP_BILSTM_TABLE");
+  if (env == nullptr || *env == '\0') return kBiLstmDefaultTableMiB * kMiB;
+  const std::string_view v(env);
+  if (v == "off") return 0;
+  std::int64_t mib = 0;
+  bool ok = v.size() <= 9;  // at most 999999999 MiB: no overflow in bytes
+  for (const char ch : v) {
+    if (ch < '0' || ch > '9') ok = false;
+    if (ok) mib = mib * 10 + (ch - '0');
+  }
+  if (!ok) {
+    throw InvalidArgument(
+        fmt::format("TEXTLRP_BILSTM_TABLE='{}' is not a size: expected the size limit of the BiLSTM's "
+                    "projected-embedding "
+                    "tables in MiB (a whole number, 0 or off = no tables)",
+                    v));
+  }
+  return mib * kMiB;
+}
+
+BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights, Index max_tokens,
+                                   std::int64_t table_limit_bytes)
+    : labels_(std::move(labels)),
+      weights_(std::move(weights)),
+      max_tokens_(max_tokens),
+      tables_(std::make_shared<Tables>()),
+      table_limit_(table_limit_bytes >= 0 ? table_limit_bytes : table_limit_from_environment()) {
   if (max_tokens_ < 1)
     throw InvalidArgument(fmt::format("bilstm: max_tokens must be >= 1, got {}", max_tokens_));
   const BiLstmWeights& w = weights_;
@@ -107,6 +158,45 @@ const BiLstmClassifier::Packed<float>& BiLstmClassifier::packed<float>() const {
   return p32_;
 }
 
+template <class T>
+BiLstmProjectionTable<T> BiLstmClassifier::projection_table() const {
+  if (tables_ == nullptr) return {};  // a moved-from model
+  TableSlot<T>& slot = tables_->slot<T>();
+  const Index V = n_vocab(), E = n_embd(), G = 4 * n_hidden(), ld = 2 * G;
+  std::call_once(slot.once, [&] {
+    const double bytes = static_cast<double>(V + 1) * static_cast<double>(ld) * sizeof(T);
+    if (bytes > static_cast<double>(table_limit_)) return;
+    if (std::is_same_v<T, float> && !float32_ok_) return;
+    try {
+      detail::AlignedArray<T> rows((V + 1) * ld);
+      const Packed<T>& p = packed<T>();
+      // The rows in chunks (for float, a float copy of a chunk of the embedding), each projected by
+      // both directions with Lstm::project, as forward_trace() projects a document's rows.
+      constexpr Index kChunk = 256;
+      MatX<T> x(std::min(kChunk, V + 1), E);
+      for (Index r0 = 0; r0 <= V; r0 += kChunk) {
+        const Index n = std::min(kChunk, V + 1 - r0);
+        for (Index i = 0; i < n; ++i) {
+          if (r0 + i < V) {
+            x.row(i) = weights_.embedding.row(r0 + i).template cast<T>();
+          } else {
+            x.row(i).setZero();  // ids outside [0, V): the zero row, projected too (not assumed = bias)
+          }
+        }
+        for (int side = 0; side < 2; ++side)
+          p.lstm[side].project(x.data(), E, n, rows.data() + r0 * ld + side * G, ld);
+      }
+      slot.rows = std::move(rows);
+    } catch (const std::bad_alloc&) {
+      // No table: every forward pass projects its rows, as without one.
+    }
+  });
+  if (slot.rows.size() == 0) return {};
+  return {slot.rows.data(), V + 1, ld};
+}
+template BiLstmProjectionTable<double> BiLstmClassifier::projection_table<double>() const;
+template BiLstmProjectionTable<float> BiLstmClassifier::projection_table<float>() const;
+
 RuleMap BiLstmClassifier::default_rules() const {
   return RuleMap({{"lstm", rules::Epsilon{0.001}}, {"fc", rules::Epsilon{0.001}}});
 }
@@ -174,6 +264,13 @@ void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
   tr->zx.resize(T_, 2 * G);  // [T x 8H] W_ih x_t + b_ih + b_hh of both directions, sentence order
   p.lstm[0].project(tr->x.data(), n_embd(), T_, tr->zx.data(), 2 * G);
   p.lstm[1].project(tr->x.data(), n_embd(), T_, tr->zx.data() + G, 2 * G);
+  forward_projected(tr);
+}
+
+template <class T>
+void BiLstmClassifier::forward_projected(LstmTrace<T>* tr) const {
+  const Packed<T>& p = packed<T>();
+  const Index T_ = tr->zx.rows(), G = 4 * n_hidden();
   // One direction after the other, not interleaved: each step streams W_hh (4H x H: 115 kB in float64,
   // 58 kB in float32 for H = 60) and walks it backwards on odd steps so that the part the previous step
   // read last is still in L1 (48 kB here); a second direction in between would evict it.
@@ -200,7 +297,7 @@ VecD BiLstmClassifier::forward_embedded(const MatD& x, Trace* trace) const {
 template <class T>
 VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>* tr) const {
   const Index T_ = static_cast<Index>(ids.size()), V = n_vocab();
-  tr->x.resize(T_, n_embd());  // [T x E]
+  tr->x.resize(T_, n_embd());  // [T x E] (the relevance pass reads it)
   for (Index t = 0; t < T_; ++t) {
     const TokenId id = ids[static_cast<std::size_t>(t)];
     if (id >= 0 && id < V) {
@@ -209,7 +306,17 @@ VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>
       tr->x.row(t).setZero();
     }
   }
-  forward_trace(tr);
+  if (const BiLstmProjectionTable<T> tab = projection_table<T>()) {
+    tr->zx.resize(T_, tab.ld);  // the rows of the table, bit for bit what forward_trace() projects
+    for (Index t = 0; t < T_; ++t) {
+      const TokenId id = ids[static_cast<std::size_t>(t)];
+      const Index row = id >= 0 && id < V ? static_cast<Index>(id) : V;
+      std::memcpy(tr->zx.row(t).data(), tab.row(row), static_cast<std::size_t>(tab.ld) * sizeof(T));
+    }
+    forward_projected(tr);
+  } else {
+    forward_trace(tr);
+  }
   return tr->scores;
 }
 
@@ -573,13 +680,28 @@ Embedded BiLstmClassifier::embed(std::span<const TokenId> all_ids) const {
 // step, bit for bit the numbers of forward_embedded()/gradient() on each input alone.
 MatD BiLstmClassifier::scores_of_rows(const MatD& rows, const std::vector<Index>& idx,
                                       const std::vector<Index>& start) const {
-  const Index U = rows.rows(), E = n_embd(), G = 4 * n_hidden(), B = static_cast<Index>(start.size()) - 1;
+  const Index U = rows.rows(), E = n_embd(), G = 4 * n_hidden();
   TEXTLRP_ASSERT(rows.cols() == E);
   MatD zx(U, G), h_final[2];
   for (int side = 0; side < 2; ++side) {
     p64_.lstm[side].project(rows.data(), E, U, zx.data(), G);  // each distinct row once
     prefix64_[side].final_states(zx.data(), G, idx, start, side == 1, &h_final[side]);
   }
+  return scores_of_final(h_final, start);
+}
+
+MatD BiLstmClassifier::scores_of_projected(const double* zx, Index ldzx, const std::vector<Index>& idx,
+                                           const std::vector<Index>& start) const {
+  const Index G = 4 * n_hidden();
+  MatD h_final[2];
+  for (int side = 0; side < 2; ++side) {
+    prefix64_[side].final_states(zx + side * G, ldzx, idx, start, side == 1, &h_final[side]);
+  }
+  return scores_of_final(h_final, start);
+}
+
+MatD BiLstmClassifier::scores_of_final(const MatD (&h_final)[2], const std::vector<Index>& start) const {
+  const Index B = static_cast<Index>(start.size()) - 1;
   MatD out(B, n_classes());
   VecD s(n_classes());
   for (Index b = 0; b < B; ++b) {
@@ -657,6 +779,27 @@ MatD64 BiLstmClassifier::batch_scores_of(std::span<const std::vector<TokenId>> d
   // Rows are token ids (every id outside the vocabulary is the same zero row), as embed() reads them.
   const Index V = n_vocab(), E = n_embd();
   MatD64 out(static_cast<Index>(docs.size()), n_classes());
+  if (const BiLstmProjectionTable<double> tab = projection_table<double>()) {
+    // The table's rows are the projected rows (row V: the zero row): no projection, no distinct rows.
+    std::vector<Index> idx, start{0};
+    std::size_t first = 0;
+    auto flush_table = [&] {
+      if (start.size() == 1) return;
+      const Index n = static_cast<Index>(start.size()) - 1;
+      out.middleRows(static_cast<Index>(first), n) = scores_of_projected(tab.data, tab.ld, idx, start);
+      first += static_cast<std::size_t>(n);
+      idx.clear();
+      start.assign(1, 0);
+    };
+    for (const std::vector<TokenId>& d : docs) {
+      const std::size_t T = std::min(d.size(), static_cast<std::size_t>(max_tokens_));
+      for (std::size_t t = 0; t < T; ++t) idx.push_back(d[t] >= 0 && d[t] < V ? static_cast<Index>(d[t]) : V);
+      start.push_back(static_cast<Index>(idx.size()));
+      if (static_cast<Index>(idx.size()) >= 4 * batch_rows) flush_table();
+    }
+    flush_table();
+    return out;
+  }
   std::unordered_map<TokenId, Index> seen;
   std::vector<TokenId> distinct;
   std::vector<Index> idx, start{0};

@@ -90,6 +90,29 @@
 // (115 kB in float64, 57.6 kB in float32) once per step, so float64 is bound by the L2 bandwidth.
 // Figures for the 60/60 Arras model and 20 tokens: docs/figures.md (bench/bilstm_bench.cpp).
 //
+// Projected-embedding tables: the input projection W_ih x_t + b_ih + b_hh depends on the token id
+// only, so the model keeps, per precision, a table [(V + 1) x 8H] whose row v < V is the projection
+// of embedding row v by both directions (left columns [0, 4H), right [4H, 8H)) and row V that of the
+// zero row (ids outside [0, V)), all computed by Lstm::project, whose rows do not depend on the batch
+// they are in: the table's rows are bit for bit what projecting a document's rows gives. A forward
+// pass of token ids (scores(), explain(), forward(ids), batch_scores_of(): occlusion, deletion
+// curves) copies its rows from the table instead of projecting them. Gain, one 20-token LRP
+// explanation of the Arras shape (docs/figures.md): about 16 of 84 us in float64 and 7 of 42 us in
+// float32 when the rows are in L1/L2 (the CLI bench's two documents), about 7 and 4 us when they
+// come from L3 (random documents over the whole vocabulary: a float64 row is 3840 bytes); nothing
+// measurable on `textlrp deletion` (integrated gradients and the recurrences dominate). Cost:
+// (V + 1)·8H·sizeof(T) bytes per precision (75 MB in float64, 37.5 MB in float32 for the Arras
+// vocabulary of 19538 words, E = H = 60; per process: each worker of a pool has its own) and one
+// [V x E]·[E x 8H] product to build it (about 70 ms in float64, 35 ms in float32 here). Each table
+// is built lazily, once (std::call_once), on the first forward pass of token ids in its precision:
+// the float32 one only when float32 is asked for, and the float64 one only by a model that scores
+// or explains token ids, so that one that is trained, imported, converted or saved, or that only
+// explains embedded inputs, never pays its memory or its build time (eagerly in the constructor,
+// every model construction would).
+// A table larger than the limit is not built (that precision projects every time, as before):
+// TEXTLRP_BILSTM_TABLE=N (MiB, per precision; 0 = no tables) or kBiLstmDefaultTableMiB; so is one
+// whose allocation fails. Results are bit for bit the same with or without the tables.
+//
 // Thread-safe: every method is const. scores() and explain() keep their scratch in a per-thread
 // Trace (thread_local, reused between calls, so that scoring sentences does not allocate); no result
 // depends on an earlier call. Work shared between the methods of one document is asked for
@@ -164,12 +187,27 @@ struct LstmRelevance {
 // relevance 0), so that a 2 MB document costs milliseconds, not seconds and gigabytes.
 inline constexpr Index kBiLstmDefaultMaxTokens = 5000;
 
+// The default size limit of each projected-embedding table (see above), in MiB.
+inline constexpr std::int64_t kBiLstmDefaultTableMiB = 256;
+
+// A projected-embedding table (empty when not built): rows [rows x ld], row v < rows − 1 = the
+// projections of embedding row v by the left and the right LSTM, row rows − 1 = the zero row's.
+template <class T>
+struct BiLstmProjectionTable {
+  const T* data = nullptr;
+  Index rows = 0;  // V + 1
+  Index ld = 0;    // 8H
+  explicit operator bool() const { return data != nullptr; }
+  const T* row(Index r) const { return data + r * ld; }
+};
+
 class BiLstmClassifier final : public Classifier, public Differentiable {
  public:
   // Throws InvalidArgument when the shapes do not fit together, labels.size() != C, a weight is
-  // NaN or infinite or max_tokens < 1.
+  // NaN or infinite or max_tokens < 1. table_limit_bytes: the size limit of each projected-embedding
+  // table (0 = none; -1 = table_limit_from_environment()).
   BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights,
-                   Index max_tokens = kBiLstmDefaultMaxTokens);
+                   Index max_tokens = kBiLstmDefaultMaxTokens, std::int64_t table_limit_bytes = -1);
 
   // From a model directory: config "hyper" {n_vocab, n_embd, n_hidden, n_classes, fc_bias,
   // max_tokens (default kBiLstmDefaultMaxTokens: models written before it existed)} and
@@ -289,6 +327,16 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   // for input i).
   std::vector<MatD> gradient_batch(const BatchTrace& trace, const MatD& grad_scores) const;
 
+  // The projected-embedding table of precision T (double or float), built on the first call
+  // (thread-safe, once per model and precision); empty when it would be larger than the limit, the
+  // limit is 0, its allocation failed or (float) a weight is beyond float32's range.
+  template <class T>
+  BiLstmProjectionTable<T> projection_table() const;
+  std::int64_t table_limit_bytes() const { return table_limit_; }
+  // TEXTLRP_BILSTM_TABLE (a size in MiB; 0 or "off" = no tables), unset or empty =
+  // kBiLstmDefaultTableMiB MiB. Throws InvalidArgument for another value.
+  static std::int64_t table_limit_from_environment();
+
   const BiLstmWeights& weights() const { return weights_; }
   Index max_tokens() const override { return max_tokens_; }
   Index n_hidden() const { return weights_.left.w_hh.cols(); }
@@ -313,6 +361,8 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   template <class T>
   void forward_trace(LstmTrace<T>* trace) const;  // from trace->x
   template <class T>
+  void forward_projected(LstmTrace<T>* trace) const;  // from trace->zx (forward_trace() after the projection)
+  template <class T>
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
@@ -329,6 +379,12 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   // Scores [B x C] of B sequences over the distinct input rows `rows` [U x E]: sequence b reads rows
   // idx[start[b]] .. idx[start[b + 1] − 1] (LstmPrefixForward).
   MatD scores_of_rows(const MatD& rows, const std::vector<Index>& idx, const std::vector<Index>& start) const;
+  // The same from the projected rows zx (left direction's at zx, right one's at zx + 4H, row stride ldzx).
+  MatD scores_of_projected(const double* zx, Index ldzx, const std::vector<Index>& idx,
+                           const std::vector<Index>& start) const;
+  // The output layer on the final states h_final[side] [B x H] (row b: sequence b, empty when
+  // start[b + 1] == start[b]).
+  MatD scores_of_final(const MatD (&h_final)[2], const std::vector<Index>& start) const;
 
   std::vector<std::string> labels_;
   BiLstmWeights weights_;
@@ -337,6 +393,11 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   LstmPrefixForward<double> prefix64_[2];  // left, right: batch_scores()
   bool float32_ok_ = true;                 // every weight fits float32's range
   Index max_tokens_ = kBiLstmDefaultMaxTokens;
+  // The projected-embedding tables, built on first use, behind a pointer (std::once_flag does not
+  // move); a copy of the model would share them (same weights).
+  struct Tables;
+  std::shared_ptr<Tables> tables_;
+  std::int64_t table_limit_ = 0;
 };
 
 }  // namespace textlrp::lrp

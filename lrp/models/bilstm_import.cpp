@@ -183,8 +183,10 @@ std::unique_ptr<BiLstmClassifier> BiLstmClassifier::load(const std::filesystem::
   w.fc_left = read_matrix(store, kFcLeft, C, H);
   w.fc_right = read_matrix(store, kFcRight, C, H);
   if (fc_bias) w.fc_bias = read_vector(store, kFcBias, C);
+  // A bad TEXTLRP_BILSTM_TABLE is the caller's usage error, not a problem of the file: read it outside.
+  const std::int64_t table_limit = table_limit_from_environment();
   try {
-    return std::make_unique<BiLstmClassifier>(labels, std::move(w), max_tokens);
+    return std::make_unique<BiLstmClassifier>(labels, std::move(w), max_tokens, table_limit);
   } catch (const InvalidArgument& e) {
     throw FormatError(fmt::format("{}: {}", store.name(), e.what()));
   }
