@@ -101,7 +101,7 @@ class AlignedArray {
   AlignedArray() = default;
   explicit AlignedArray(Index n) : n_(n), p_(n > 0 ? alloc(n) : nullptr) {}
   AlignedArray(const AlignedArray& o) : AlignedArray(o.n_) {
-    for (Index i = 0; i < n_; ++i) p_[i] = o.p_[i];
+    for (Index i = 0; i < n_; ++i) p_.get()[i] = o.p_.get()[i];
   }
   AlignedArray(AlignedArray&&) noexcept = default;
   AlignedArray& operator=(AlignedArray o) noexcept {
