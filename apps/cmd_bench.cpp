@@ -132,7 +132,10 @@ std::vector<float> random_weights(std::mt19937_64& rng, std::int64_t n, std::int
   return w;
 }
 
-std::unique_ptr<lrp::Classifier> synthetic_model(const Shape& s) {
+// tables (bilstm): whether the model copies its input projections from projected-embedding tables
+// (float64, float32), asked of the concrete model built here (which builds them, as its first forward
+// pass would).
+std::unique_ptr<lrp::Classifier> synthetic_model(const Shape& s, std::pair<bool, bool>* tables) {
   std::mt19937_64 rng(1234);
   TensorWriter w;
   const std::int64_t v = s.get("vocab"), e = s.get("embd"), c = s.get("classes");
@@ -158,7 +161,10 @@ std::unique_ptr<lrp::Classifier> synthetic_model(const Shape& s) {
   }
   w.add("fc.weight", {c, 2 * h}, random_weights(rng, c * 2 * h, 2 * h));
   w.add("fc.bias", {c}, random_weights(rng, c, 2 * h));
-  return lrp::BiLstmClassifier::from_pytorch(TensorStore::parse(w.serialize(), "synthetic bilstm"), {});
+  auto m = lrp::BiLstmClassifier::from_pytorch(TensorStore::parse(w.serialize(), "synthetic bilstm"), {});
+  *tables = {static_cast<bool>(m->projection_table<double>()),
+             static_cast<bool>(m->projection_table<float>())};
+  return m;
 }
 
 // The fastest of the calls of f over `rounds` rounds of at least 0.2 s each: on a shared, loaded
@@ -240,11 +246,16 @@ struct MacCount {
 // carry relevance (signal-take-all: only the H rows of g; half and proportional: all 4H) times
 // W_hh, (T−1)·rows·H (Lstm::lrp_step), and the inputs' share T·rows·E (Lstm::lrp_end). `padded(n_out)`
 // is the width the kernels compute for an n_out-wide product (n_out itself for the formula).
+// With a projected-embedding table (lrp/models/bilstm_classifier.h) the input projection is a copy
+// of table rows, not a product: `project` = false leaves it out. `recurrence_width` is the width the
+// recurrent product computes (padded(4H), or 4·padded(H) for the fused step's gate-interleaved panels).
 template <class Padded>
 std::pair<std::int64_t, std::int64_t> bilstm_macs(std::int64_t T, std::int64_t E, std::int64_t H,
-                                                  std::int64_t C, bool signal_take_all, Padded padded) {
+                                                  std::int64_t C, bool signal_take_all, bool project,
+                                                  std::int64_t recurrence_width, Padded padded) {
   const std::int64_t G = 4 * H, rows = signal_take_all ? H : G;
-  const std::int64_t forward = 2 * (T * E * padded(G) + (T - 1) * H * padded(G)) + 2 * H * C;
+  const std::int64_t forward =
+      2 * ((project ? T * E * padded(G) : 0) + (T - 1) * H * recurrence_width) + 2 * H * C;
   const std::int64_t relevance = 2 * ((T - 1) * rows * padded(H) + T * rows * padded(E));
   return {forward, forward + relevance};
 }
@@ -259,17 +270,34 @@ auto lstm_padded_width(const lrp::lstm_kernels::Table<T>& table) {
   return [lanes](std::int64_t n_out) { return (n_out + lanes - 1) / lanes * lanes; };
 }
 
+// The recurrent product's executed width at a level: 4 gates of H rounded up to whole vectors with
+// the fused step (Table::step, one sequence), else 4H rounded up.
+template <class T>
+std::int64_t recurrence_width(const lrp::lstm_kernels::Table<T>& table, std::int64_t H) {
+  const auto padded = lstm_padded_width(table);
+  return table.step != nullptr ? 4 * padded(H) : padded(4 * H);
+}
+
+// table64 / table32: the model copies projected rows from a table in that precision (see above).
 MacCount bilstm_mac_count(std::int64_t T, std::int64_t E, std::int64_t H, std::int64_t C,
-                          bool signal_take_all, bool lrp_float32) {
+                          bool signal_take_all, bool lrp_float32, bool table64, bool table32) {
   MacCount m;
   const auto exact = [](std::int64_t n_out) { return n_out; };
-  std::tie(m.forward, m.lrp) = bilstm_macs(T, E, H, C, signal_take_all, exact);
   // scores() runs in float64; the explanation in the precision asked for.
-  const auto pad64 = lstm_padded_width(lrp::lstm_kernels::table_f64());
-  const auto pad32 = lstm_padded_width(lrp::lstm_kernels::table_f32());
-  m.forward_executed = bilstm_macs(T, E, H, C, signal_take_all, pad64).first;
-  m.lrp_executed = lrp_float32 ? bilstm_macs(T, E, H, C, signal_take_all, pad32).second
-                               : bilstm_macs(T, E, H, C, signal_take_all, pad64).second;
+  const bool lrp_table = lrp_float32 ? table32 : table64;
+  m.forward = bilstm_macs(T, E, H, C, signal_take_all, !table64, 4 * H, exact).first;
+  m.lrp = bilstm_macs(T, E, H, C, signal_take_all, !lrp_table, 4 * H, exact).second;
+  const auto& k64 = lrp::lstm_kernels::table_f64();
+  const auto& k32 = lrp::lstm_kernels::table_f32();
+  m.forward_executed =
+      bilstm_macs(T, E, H, C, signal_take_all, !table64, recurrence_width(k64, H), lstm_padded_width(k64))
+          .first;
+  m.lrp_executed = lrp_float32 ? bilstm_macs(T, E, H, C, signal_take_all, !table32, recurrence_width(k32, H),
+                                             lstm_padded_width(k32))
+                                     .second
+                               : bilstm_macs(T, E, H, C, signal_take_all, !table64, recurrence_width(k64, H),
+                                             lstm_padded_width(k64))
+                                     .second;
   return m;
 }
 
@@ -345,9 +373,10 @@ int run_kernel_bench(const BenchOptions& o) {
   nlohmann::ordered_json j;
   Index n_tokens = o.time_tokens;
   std::optional<Shape> shape;
+  std::pair<bool, bool> tables{false, false};  // (bilstm) projected-embedding tables, float64 / float32
   if (!o.model_shape.empty()) {
     shape = parse_shape(o.model_shape);
-    owned = synthetic_model(*shape);
+    owned = synthetic_model(*shape, &tables);
     clf = owned.get();
     n_tokens = shape->get("tokens");
     j["model_shape"] = shape->arch;
@@ -400,8 +429,10 @@ int run_kernel_bench(const BenchOptions& o) {
     const Index T = std::min<Index>(n_tokens, clf->max_tokens());
     if (shape->arch == "bilstm") {
       const bool sta = eo.gate_rule.value_or(lrp::GateRule::kSignalTakeAll) == lrp::GateRule::kSignalTakeAll;
-      const MacCount m =
-          bilstm_mac_count(T, shape->get("embd"), shape->get("hidden"), shape->get("classes"), sta, f32);
+      const MacCount m = bilstm_mac_count(T, shape->get("embd"), shape->get("hidden"), shape->get("classes"),
+                                          sta, f32, tables.first, tables.second);
+      j["forward_input_projection"] = tables.first ? "table" : "per call";  // scores() is float64
+      j["lrp_input_projection"] = (f32 ? tables.second : tables.first) ? "table" : "per call";
       add_floor(j, m, false, f32, t_forward.wall, t_lrp.wall);  // scores() is float64
     } else if (shape->arch == "cnn" && lrp::plain_rule_epsilon(eo.rules.at("conv"))) {
       // (Other conv rules take the dense relevance path, a product as large as the convolution's,
@@ -541,7 +572,10 @@ void setup_bench(CLI::App& root, Action& action) {
       "floor: forward_macs and lrp_macs (the multiply-adds of the matrix products of one "
       "forward pass and of one explanation, counted from the shape; bilstm also "
       "forward_macs_executed and lrp_macs_executed, as its kernels execute them: each "
-      "product's columns rounded up to whole vectors), peak_macs_per_s_float64 and peak_macs_per_s_float32 "
+      "product's columns rounded up to whole vectors, and forward_input_projection and "
+      "lrp_input_projection: \"table\" when the input projections are copied from a projected-embedding "
+      "table (TEXTLRP_BILSTM_TABLE) and not counted, else \"per call\"), peak_macs_per_s_float64 and "
+      "peak_macs_per_s_float32 "
       "(this core's multiply-add peak, measured at the kernel ISA level in use), "
       "forward_floor_us and lrp_floor_us (MACs / peak in forward_precision and "
       "lrp_precision) and forward_over_floor and lrp_over_floor (measured time / floor)");

@@ -33,10 +33,15 @@ j = json.load(open(sys.argv[1]))
 g = lambda k: j["model_shape_" + k]
 if j["architecture"] == "bilstm":
     T, E, H, C = g("tokens"), g("embd"), g("hidden"), g("classes")
-    # per direction: input projection T·E·4H, recurrence from step 1 on (T−1)·H·4H; output layer 2·H·C
-    forward = 2 * (T * E * 4 * H + (T - 1) * H * 4 * H) + 2 * H * C
+    # per direction: input projection T·E·4H (unless copied from a projected-embedding table),
+    # recurrence from step 1 on (T−1)·H·4H; output layer 2·H·C
+    per_call = lambda key: {"table": False, "per call": True}[j[key]]
+    project = 2 * T * E * 4 * H
+    forward = 2 * (T - 1) * H * 4 * H + 2 * H * C + (project if per_call("forward_input_projection") else 0)
     # signal-take-all: only the H rows of g carry relevance, through W_hh (T−1 steps) and W_ih (T steps)
     relevance = 2 * ((T - 1) * H * H + T * H * E)
+    # (lrp_macs = forward + relevance below: the same projection in both here)
+    assert j["forward_input_projection"] == j["lrp_input_projection"], j
     assert j["forward_precision"] == "float64", j
     # executed: the panels pad the output widths, never below the formula
     assert j["forward_macs_executed"] >= forward and j["lrp_macs_executed"] >= forward + relevance, j
@@ -77,6 +82,15 @@ check_json "$WORK/bilstm32.json" bilstm 3
 check_floor "$WORK/bilstm32.json"
 grep -q '"lrp_precision": "float32"' "$WORK/bilstm32.json" || fail "float32 floor: $(cat "$WORK/bilstm32.json")"
 ok "bench --model-shape bilstm --precision float32: the LRP floor in float32"
+# The synthetic vocabulary's projected-embedding tables fit the default limit: the projections are
+# table rows, not counted; with the tables off they are products again, and counted.
+grep -q '"lrp_input_projection": "table"' "$WORK/bilstm.json" || fail "default: no table: $(cat "$WORK/bilstm.json")"
+TEXTLRP_BILSTM_TABLE=0 "$TEXTLRP" bench --model-shape "bilstm:tokens=6,embd=8,hidden=5" --repeat 1 -q \
+  >"$WORK/bilstm-notable.json"
+check_floor "$WORK/bilstm-notable.json"
+grep -q '"lrp_input_projection": "per call"' "$WORK/bilstm-notable.json" ||
+  fail "TEXTLRP_BILSTM_TABLE=0: $(cat "$WORK/bilstm-notable.json")"
+ok "bench --model-shape bilstm: the input projection counted only when it is not a table copy"
 TEXTLRP_ISA=v2 "$TEXTLRP" bench --model-shape "cnn:tokens=30,embd=16,filters=12,widths=3,classes=4" --repeat 1 -q \
   >"$WORK/cnn-v2.json"
 # A -DTEXTLRP_NATIVE=ON build (the sanitizer pass of scripts/test) has one level, "native", and
