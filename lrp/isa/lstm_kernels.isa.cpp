@@ -555,6 +555,157 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
   }
 }
 
+// ---- The fused relevance pass (signal-take-all, bias factor 0).
+
+// y[0, n_cols) = (Σ_k x[k] · W(k, ·)) ⊙ hp for the nk rows of one panel (w: row 0 of its block, row
+// stride P; M vectors hold its n_cols columns). The sum over k is split into S partial sums (k ≡ s
+// mod S), added at the end: S·M independent chains instead of M, so a one-row product is not bound
+// by the multiply-add latency.
+template <class T, int M, int S>
+[[gnu::always_inline]] inline void rowvec_scaled(const T* x, Size nk, const T* w, Size P, const T* hp, T* y,
+                                                 Size n_cols) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  V acc[S][M];
+  for (int s = 0; s < S; ++s) {
+    for (int m = 0; m < M; ++m) acc[s][m] = V{};
+  }
+  Size k = 0;
+  for (; k + S <= nk; k += S) {
+    for (int s = 0; s < S; ++s) {
+      const V xv = splat(x[k + s]);
+      const T* wk = w + (k + s) * P;
+      for (int m = 0; m < M; ++m) acc[s][m] += xv * load(wk + m * L);
+    }
+  }
+  for (; k < nk; ++k) {
+    const V xv = splat(x[k]);
+    const T* wk = w + k * P;
+    for (int m = 0; m < M; ++m) acc[0][m] += xv * load(wk + m * L);
+  }
+  for (int m = 0; m < M; ++m) {
+    V sum = acc[0][m];
+    if constexpr (S == 4) {
+      sum = (acc[0][m] + acc[1][m]) + (acc[2][m] + acc[3][m]);
+    } else if constexpr (S == 2) {
+      sum = acc[0][m] + acc[1][m];
+    }
+    const Size left = n_cols - m * L;
+    if (left >= L) {
+      store(y + m * L, sum * load(hp + m * L));
+    } else if (left > 0) {
+      store_part(y + m * L, sum * load_part(hp + m * L, left), left);
+    }
+  }
+}
+
+// rowvec_scaled with M = nv (1 <= nv <= MaxM) and as many partial sums as the registers allow.
+template <class T, int MaxM>
+[[gnu::always_inline]] inline void rowvec_scaled_upto(int nv, const T* x, Size nk, const T* w, Size P,
+                                                      const T* hp, T* y, Size n_cols) {
+  if constexpr (MaxM > 1) {
+    if (nv < MaxM) {
+      rowvec_scaled_upto<T, MaxM - 1>(nv, x, nk, w, P, hp, y, n_cols);
+      return;
+    }
+  }
+  // Accumulators + the loaded W vectors within the register file.
+  constexpr int S = kRegisters >= 32 ? (MaxM <= 4 ? 4 : 2) : (MaxM <= 4 ? 2 : 1);
+  rowvec_scaled<T, MaxM, S>(x, nk, w, P, hp, y, n_cols);
+}
+
+// The per-step factors of one job (see Table::lrp_sta_steps): row t of ab = A [H], B [H], from the
+// reciprocals of the two denominators, 0 where a denominator is 0 (q = 0 there, as lrp_cell and
+// lrp_ratios).
+template <class T>
+[[gnu::always_inline]] inline void lrp_sta_factors(const lrp::lstm_kernels::LrpStaJob<T>& j, T eps) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  const Size H = j.H;
+  const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1), ve = splat<T>(eps);
+  for (Size t = 0; t < j.n_steps; ++t) {
+    const T* a = j.a + t * j.ldg;
+    const T* zg = j.z + t * j.ldg + H;
+    const T* c = j.c + t * j.ldh;
+    const T* cp = t > 0 ? j.c + (t - 1) * j.ldh : nullptr;
+    T* ab = j.ab + t * j.ldab;
+    for (Size k = 0; k < H; k += L) {
+      const Size n = H - k < L ? H - k : L;
+      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
+      auto st = [&](T* p, V v) {
+        if (n == L) {
+          store(p, v);
+        } else {
+          store_part(p, v, n);
+        }
+      };
+      const V cv = ld(c + k), zv = ld(zg + k);
+      const V dc = cv + ve * (cv >= 0 ? one : minus_one);
+      const V dg = zv + ve * (zv >= 0 ? one : minus_one);
+      const V ic = dc == 0 ? zero : one / (dc == 0 ? one : dc);
+      const V igr = dg == 0 ? zero : one / (dg == 0 ? one : dg);
+      st(ab + k, ld(a + k) * ld(a + H + k) * ic * igr);                            // A = i g / (d_c d_g)
+      st(ab + H + k, cp != nullptr ? ld(a + 2 * H + k) * ld(cp + k) * ic : zero);  // B = f c_{t−1} / d_c
+    }
+  }
+}
+
+// One step t of one job (see Table::lrp_sta_steps), its factors computed.
+template <class T>
+[[gnu::always_inline]] inline void lrp_sta_step(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  const Size H = j.H;
+  const T* ab = j.ab + t * j.ldab;
+  T* q = j.q + t * j.ldq;
+  T* rh = j.rh;
+  T* rc = j.rc;
+  for (Size k = 0; k < H; k += L) {
+    const Size n = H - k < L ? H - k : L;
+    // h_t = o ⊙ tanh(c_t): all of R(h_t) to the signal, R(c_t) += it; then c_t's ε-rule and z_g's.
+    if (n == L) {
+      const V rcv = load(rc + k) + load(rh + k);
+      store(q + k, rcv * load(ab + k));
+      store(rc + k, rcv * load(ab + H + k));
+    } else {
+      const V rcv = load_part(rc + k, n) + load_part(rh + k, n);
+      store_part(q + k, rcv * load_part(ab + k, n), n);
+      store_part(rc + k, rcv * load_part(ab + H + k, n), n);
+    }
+  }
+  if (t == 0) {  // h_{−1} = 0
+    for (Size k = 0; k < H; ++k) rh[k] = T(0);
+    return;
+  }
+  // R(h_{t−1}) = (q · W_hh[g rows]) ⊙ h_{t−1}: rows [H, 2H) of the packed W_hh, panel by panel.
+  const T* hp = j.h + (t - 1) * j.ldh;
+  const Size P = panel_width<T>(H), n_in = 4 * H;
+  for (Size j0 = 0; j0 < H; j0 += P) {
+    const Size n_cols = H - j0 < P ? H - j0 : P;
+    const int nv = static_cast<int>((n_cols + L - 1) / L);
+    const T* w = j.w_hh + j0 * n_in + H * P;
+    if (P == kPanelVectors * L) {
+      rowvec_scaled_upto<T, kPanelVectors>(nv, q, H, w, P, hp + j0, rh + j0, n_cols);
+    } else {
+      rowvec_scaled_upto<T, 4>(nv, q, H, w, P, hp + j0, rh + j0, n_cols);
+    }
+  }
+}
+
+template <class T>
+void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs, T eps) {
+  Size n_steps = 0;
+  for (Size i = 0; i < n_jobs; ++i) {
+    lrp_sta_factors<T>(jobs[i], eps);
+    n_steps = jobs[i].n_steps > n_steps ? jobs[i].n_steps : n_steps;
+  }
+  for (Size t = n_steps - 1; t >= 0; --t) {
+    for (Size i = 0; i < n_jobs; ++i) {
+      if (t < jobs[i].n_steps) lrp_sta_step<T>(jobs[i], t);
+    }
+  }
+}
+
 // ---- Entry points.
 
 template <class T>
@@ -563,11 +714,13 @@ Size panels_size_entry(Size n_in, Size n_out) {
 }
 
 constexpr Table<double> kTableF64 = {
-    TEXTLRP_ISA_LEVEL_NAME, &panels_size_entry<double>,  &pack_panels_impl<double>, &gemm_impl<double>,
-    &cell_impl<double>,     &cell_backward_impl<double>, &lrp_ratios_impl<double>,  &lrp_cell_impl<double>};
+    TEXTLRP_ISA_LEVEL_NAME,   &panels_size_entry<double>, &pack_panels_impl<double>,
+    &gemm_impl<double>,       &cell_impl<double>,         &cell_backward_impl<double>,
+    &lrp_ratios_impl<double>, &lrp_cell_impl<double>,     &lrp_sta_steps_impl<double>};
 constexpr Table<float> kTableF32 = {
-    TEXTLRP_ISA_LEVEL_NAME, &panels_size_entry<float>,  &pack_panels_impl<float>, &gemm_impl<float>,
-    &cell_impl<float>,      &cell_backward_impl<float>, &lrp_ratios_impl<float>,  &lrp_cell_impl<float>};
+    TEXTLRP_ISA_LEVEL_NAME,  &panels_size_entry<float>, &pack_panels_impl<float>,
+    &gemm_impl<float>,       &cell_impl<float>,         &cell_backward_impl<float>,
+    &lrp_ratios_impl<float>, &lrp_cell_impl<float>,     &lrp_sta_steps_impl<float>};
 
 }  // namespace
 
