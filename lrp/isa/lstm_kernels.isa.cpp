@@ -558,71 +558,91 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
 // ---- The fused relevance pass (signal-take-all, bias factor 0).
 
 // y[0, n_cols) = (Σ_k x[k] · W(k, ·)) ⊙ hp for the nk rows of one panel (w: row 0 of its block, row
-// stride P; M vectors hold its n_cols columns). The sum over k is split into S partial sums (k ≡ s
-// mod S), added at the end: S·M independent chains instead of M, so a one-row product is not bound
-// by the multiply-add latency.
-template <class T, int M, int S>
-[[gnu::always_inline]] inline void rowvec_scaled(const T* x, Size nk, const T* w, Size P, const T* hp, T* y,
-                                                 Size n_cols) {
+// stride P; M vectors hold its n_cols columns), for NJ independent (x, w, hp, y) at once (arrays of
+// NJ; NJ = 2: two layers' products interleaved instruction by instruction, each summed in the same
+// order as alone, so the same bits). The sum over k is split into S partial sums (k ≡ s mod S),
+// added at the end: S·M independent chains instead of M, so a one-row product is not bound by the
+// multiply-add latency.
+template <class T, int M, int S, int NJ>
+[[gnu::always_inline]] inline void rowvec_scaled(const T* const* x, Size nk, const T* const* w, Size P,
+                                                 const T* const* hp, T* const* y, Size n_cols) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
-  V acc[S][M];
-  for (int s = 0; s < S; ++s) {
-    for (int m = 0; m < M; ++m) acc[s][m] = V{};
+  V acc[NJ][S][M];
+  for (int i = 0; i < NJ; ++i) {
+    for (int s = 0; s < S; ++s) {
+      for (int m = 0; m < M; ++m) acc[i][s][m] = V{};
+    }
   }
   Size k = 0;
   for (; k + S <= nk; k += S) {
     for (int s = 0; s < S; ++s) {
-      const V xv = splat(x[k + s]);
-      const T* wk = w + (k + s) * P;
-      for (int m = 0; m < M; ++m) acc[s][m] += xv * load(wk + m * L);
+      for (int i = 0; i < NJ; ++i) {
+        const V xv = splat(x[i][k + s]);
+        const T* wk = w[i] + (k + s) * P;
+        for (int m = 0; m < M; ++m) acc[i][s][m] += xv * load(wk + m * L);
+      }
     }
   }
   for (; k < nk; ++k) {
-    const V xv = splat(x[k]);
-    const T* wk = w + k * P;
-    for (int m = 0; m < M; ++m) acc[0][m] += xv * load(wk + m * L);
-  }
-  for (int m = 0; m < M; ++m) {
-    V sum = acc[0][m];
-    if constexpr (S == 4) {
-      sum = (acc[0][m] + acc[1][m]) + (acc[2][m] + acc[3][m]);
-    } else if constexpr (S == 2) {
-      sum = acc[0][m] + acc[1][m];
+    for (int i = 0; i < NJ; ++i) {
+      const V xv = splat(x[i][k]);
+      const T* wk = w[i] + k * P;
+      for (int m = 0; m < M; ++m) acc[i][0][m] += xv * load(wk + m * L);
     }
-    const Size left = n_cols - m * L;
-    if (left >= L) {
-      store(y + m * L, sum * load(hp + m * L));
-    } else if (left > 0) {
-      store_part(y + m * L, sum * load_part(hp + m * L, left), left);
+  }
+  for (int i = 0; i < NJ; ++i) {
+    for (int m = 0; m < M; ++m) {
+      V sum = acc[i][0][m];
+      if constexpr (S == 4) {
+        sum = (acc[i][0][m] + acc[i][1][m]) + (acc[i][2][m] + acc[i][3][m]);
+      } else if constexpr (S == 2) {
+        sum = acc[i][0][m] + acc[i][1][m];
+      }
+      const Size left = n_cols - m * L;
+      if (left >= L) {
+        store(y[i] + m * L, sum * load(hp[i] + m * L));
+      } else if (left > 0) {
+        store_part(y[i] + m * L, sum * load_part(hp[i] + m * L, left), left);
+      }
     }
   }
 }
 
-// rowvec_scaled with M = nv (1 <= nv <= MaxM) and as many partial sums as the registers allow.
-template <class T, int MaxM>
-[[gnu::always_inline]] inline void rowvec_scaled_upto(int nv, const T* x, Size nk, const T* w, Size P,
-                                                      const T* hp, T* y, Size n_cols) {
+// Partial sums of rowvec_scaled for M vectors: accumulators + the loaded W vectors within the
+// register file, two layers' (NJ = 2) too where M <= 4 (the pair's product, see lrp_sta_steps_impl).
+template <int M>
+constexpr int kPartialSums = kRegisters >= 32 ? 2 : (M <= 4 ? 2 : 1);
+
+// rowvec_scaled with M = nv (1 <= nv <= MaxM).
+template <class T, int MaxM, int NJ>
+[[gnu::always_inline]] inline void rowvec_scaled_upto(int nv, const T* const* x, Size nk, const T* const* w,
+                                                      Size P, const T* const* hp, T* const* y, Size n_cols) {
   if constexpr (MaxM > 1) {
     if (nv < MaxM) {
-      rowvec_scaled_upto<T, MaxM - 1>(nv, x, nk, w, P, hp, y, n_cols);
+      rowvec_scaled_upto<T, MaxM - 1, NJ>(nv, x, nk, w, P, hp, y, n_cols);
       return;
     }
   }
-  // Accumulators + the loaded W vectors within the register file.
-  constexpr int S = kRegisters >= 32 ? (MaxM <= 4 ? 4 : 2) : (MaxM <= 4 ? 2 : 1);
-  rowvec_scaled<T, MaxM, S>(x, nk, w, P, hp, y, n_cols);
+  rowvec_scaled<T, MaxM, kPartialSums<MaxM>, NJ>(x, nk, w, P, hp, y, n_cols);
 }
 
 // The per-step factors of one job (see Table::lrp_sta_steps): row t of ab = A [H], B [H], from the
 // reciprocals of the two denominators, 0 where a denominator is 0 (q = 0 there, as lrp_cell and
-// lrp_ratios).
+// lrp_ratios). With AVX-512 the reciprocals are recip()'s estimate and Newton steps (a division
+// took ~20 cycles per vector here, half of the pass), within an ulp or two of 1/d; that needs
+// |d| in [2^−100, 2^100]: a job with any denominator outside (LRP-0 with c_t or z_g near 0) is done
+// again with divisions (exact = true). Returns false in that case.
 template <class T>
-[[gnu::always_inline]] inline void lrp_sta_factors(const lrp::lstm_kernels::LrpStaJob<T>& j, T eps) {
+[[gnu::always_inline]] inline bool lrp_sta_factors(const lrp::lstm_kernels::LrpStaJob<T>& j, T eps,
+                                                   bool exact) {
   using V = typename Simd<T>::V;
+  using I = typename Simd<T>::I;
   constexpr int L = Simd<T>::kLanes;
   const Size H = j.H;
   const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1), ve = splat<T>(eps);
+  const V lo = splat<T>(T(0x1p-100)), hi = splat<T>(T(0x1p100));
+  I out = I{};  // lanes with a denominator out of range (or NaN)
   for (Size t = 0; t < j.n_steps; ++t) {
     const T* a = j.a + t * j.ldg;
     const T* zg = j.z + t * j.ldg + H;
@@ -642,17 +662,29 @@ template <class T>
       const V cv = ld(c + k), zv = ld(zg + k);
       const V dc = cv + ve * (cv >= 0 ? one : minus_one);
       const V dg = zv + ve * (zv >= 0 ? one : minus_one);
-      const V ic = dc == 0 ? zero : one / (dc == 0 ? one : dc);
-      const V igr = dg == 0 ? zero : one / (dg == 0 ? one : dg);
+      V ic, igr;
+      if (exact) {
+        ic = dc == 0 ? zero : one / (dc == 0 ? one : dc);
+        igr = dg == 0 ? zero : one / (dg == 0 ? one : dg);
+      } else {
+        const V adc = vabs<T>(dc), adg = vabs<T>(dg);
+        out |= ~((adc >= lo) & (adc <= hi) & (adg >= lo) & (adg <= hi));
+        ic = recip<T>(dc);
+        igr = recip<T>(dg);
+      }
       st(ab + k, ld(a + k) * ld(a + H + k) * ic * igr);                            // A = i g / (d_c d_g)
       st(ab + H + k, cp != nullptr ? ld(a + 2 * H + k) * ld(cp + k) * ic : zero);  // B = f c_{t−1} / d_c
     }
   }
+  typename Simd<T>::IE any = 0;
+  for (int l = 0; l < L; ++l) any |= out[l];
+  return any == 0;
 }
 
-// One step t of one job (see Table::lrp_sta_steps), its factors computed.
+// The elementwise part of step t of one job (see Table::lrp_sta_steps), its factors computed: q_t
+// and R(c_{t−1}) from R(h_t) and R(c_t).
 template <class T>
-[[gnu::always_inline]] inline void lrp_sta_step(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+[[gnu::always_inline]] inline void lrp_sta_cell(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
   const Size H = j.H;
@@ -673,33 +705,62 @@ template <class T>
       store_part(rc + k, rcv * load_part(ab + H + k, n), n);
     }
   }
+}
+
+// Step t of one job: the cell, then R(h_{t−1}) = (q · W_hh[g rows]) ⊙ h_{t−1} (rows [H, 2H) of the
+// packed W_hh, panel by panel), 0 at t = 0.
+template <class T>
+[[gnu::always_inline]] inline void lrp_sta_step(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+  constexpr int L = Simd<T>::kLanes;
+  const Size H = j.H;
+  lrp_sta_cell<T>(j, t);
   if (t == 0) {  // h_{−1} = 0
-    for (Size k = 0; k < H; ++k) rh[k] = T(0);
+    for (Size k = 0; k < H; ++k) j.rh[k] = T(0);
     return;
   }
-  // R(h_{t−1}) = (q · W_hh[g rows]) ⊙ h_{t−1}: rows [H, 2H) of the packed W_hh, panel by panel.
-  const T* hp = j.h + (t - 1) * j.ldh;
+  const T* q = j.q + t * j.ldq;
   const Size P = panel_width<T>(H), n_in = 4 * H;
   for (Size j0 = 0; j0 < H; j0 += P) {
     const Size n_cols = H - j0 < P ? H - j0 : P;
     const int nv = static_cast<int>((n_cols + L - 1) / L);
-    const T* w = j.w_hh + j0 * n_in + H * P;
+    const T* x[1] = {q};
+    const T* w[1] = {j.w_hh + j0 * n_in + H * P};
+    const T* hp[1] = {j.h + (t - 1) * j.ldh + j0};
+    T* y[1] = {j.rh + j0};
     if (P == kPanelVectors * L) {
-      rowvec_scaled_upto<T, kPanelVectors>(nv, q, H, w, P, hp + j0, rh + j0, n_cols);
+      rowvec_scaled_upto<T, kPanelVectors, 1>(nv, x, H, w, P, hp, y, n_cols);
     } else {
-      rowvec_scaled_upto<T, 4>(nv, q, H, w, P, hp + j0, rh + j0, n_cols);
+      rowvec_scaled_upto<T, 4, 1>(nv, x, H, w, P, hp, y, n_cols);
     }
   }
 }
 
 template <class T>
 void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs, T eps) {
+  constexpr int L = Simd<T>::kLanes;
   Size n_steps = 0;
   for (Size i = 0; i < n_jobs; ++i) {
-    lrp_sta_factors<T>(jobs[i], eps);
+    if (!lrp_sta_factors<T>(jobs[i], eps, false)) lrp_sta_factors<T>(jobs[i], eps, true);
     n_steps = jobs[i].n_steps > n_steps ? jobs[i].n_steps : n_steps;
   }
+  // Two layers of the same H whose W_hh rows fit one panel of at most 4 vectors (H = 60 in float32
+  // with AVX-512): their products in one loop (rowvec_scaled with NJ = 2), the same bits as apart.
+  const Size H = n_jobs == 2 ? jobs[0].H : 0;
+  const bool fuse_pair =
+      kRegisters >= 32 && n_jobs == 2 && jobs[1].H == H && panel_width<T>(H) == 4 * L && H <= 4 * L;
   for (Size t = n_steps - 1; t >= 0; --t) {
+    if (fuse_pair && t > 0 && t < jobs[0].n_steps && t < jobs[1].n_steps) {
+      lrp_sta_cell<T>(jobs[0], t);
+      lrp_sta_cell<T>(jobs[1], t);
+      const int nv = static_cast<int>((H + L - 1) / L);
+      const Size P = 4 * L;
+      const T* x[2] = {jobs[0].q + t * jobs[0].ldq, jobs[1].q + t * jobs[1].ldq};
+      const T* w[2] = {jobs[0].w_hh + H * P, jobs[1].w_hh + H * P};
+      const T* hp[2] = {jobs[0].h + (t - 1) * jobs[0].ldh, jobs[1].h + (t - 1) * jobs[1].ldh};
+      T* y[2] = {jobs[0].rh, jobs[1].rh};
+      rowvec_scaled_upto<T, 4, 2>(nv, x, H, w, P, hp, y, H);
+      continue;
+    }
     for (Size i = 0; i < n_jobs; ++i) {
       if (t < jobs[i].n_steps) lrp_sta_step<T>(jobs[i], t);
     }
