@@ -83,12 +83,17 @@ struct Table {
   //   q_t = R(g)/(z_g + εσ) (q = 0 where a denominator is 0);
   //   R(h_{t−1}) = (q_t · W_hh[g rows]) ⊙ h_{t−1}  (0 at t = 0).
   // The factors that do not depend on the relevance, A = i g / ((c + εσ)(z_g + εσ)) and
-  // B = f c_{t−1} / (c + εσ), are computed for all steps first (the divisions, by reciprocals, off
-  // the recurrence's dependency chain), so that a step is q_t = R(c_t)·A, R(c_{t−1}) = R(c_t)·B and
-  // the product. Its sum over the g rows is
-  // split into partial sums (latency). The rounding differs from lrp_cell + lrp_ratios + gemm by a
-  // few ulps per step.
+  // B = f c_{t−1} / (c + εσ), are computed for all steps first (off the recurrence's dependency
+  // chain; with AVX-512 by reciprocal estimates refined to an ulp or two, a job with a denominator
+  // out of [2^−100, 2^100] again by divisions), so that a step is q_t = R(c_t)·A,
+  // R(c_{t−1}) = R(c_t)·B and the product, whose sum over the g rows is split into partial sums
+  // (latency). The rounding differs from lrp_cell + lrp_ratios + gemm by a few ulps per step; two
+  // interleaved jobs give the bits of each alone.
   void (*lrp_sta_steps)(const LrpStaJob<T>* jobs, Size n_jobs, T eps);
+  // The inputs' relevance of a relevance pass (lstm.h's lrp_end): for t < n_rows,
+  // out[t'] = x[t'] ⊙ pr[t] + gamma[t] (E columns), t' = n_rows − 1 − t with reverse, else t.
+  void (*lrp_input_rows)(const T* pr, Size ldpr, const T* gamma, const T* x, Size ldx, Size n_rows, Size E,
+                         int reverse, T* out, Size ldout);
 };
 
 // The tables of the level in use (core/cpu_isa.h's cpu_isa()).

@@ -767,6 +767,23 @@ void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs
   }
 }
 
+template <class T>
+void lrp_input_rows_impl(const T* pr, Size ldpr, const T* gamma, const T* x, Size ldx, Size n_rows, Size E,
+                         int reverse, T* out, Size ldout) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  for (Size t = 0; t < n_rows; ++t) {
+    const Size src = reverse ? n_rows - 1 - t : t;
+    const T* p = pr + t * ldpr;
+    const T* xs = x + src * ldx;
+    T* o = out + src * ldout;
+    const V g = splat<T>(gamma[t]);
+    Size e = 0;
+    for (; e + L <= E; e += L) store(o + e, load(xs + e) * load(p + e) + g);
+    if (e < E) store_part(o + e, load_part(xs + e, E - e) * load_part(p + e, E - e) + g, E - e);
+  }
+}
+
 // ---- Entry points.
 
 template <class T>
@@ -774,14 +791,16 @@ Size panels_size_entry(Size n_in, Size n_out) {
   return panels_size_impl<T>(n_in, n_out);
 }
 
+// clang-format off
 constexpr Table<double> kTableF64 = {
-    TEXTLRP_ISA_LEVEL_NAME,   &panels_size_entry<double>, &pack_panels_impl<double>,
-    &gemm_impl<double>,       &cell_impl<double>,         &cell_backward_impl<double>,
-    &lrp_ratios_impl<double>, &lrp_cell_impl<double>,     &lrp_sta_steps_impl<double>};
+    TEXTLRP_ISA_LEVEL_NAME, &panels_size_entry<double>,  &pack_panels_impl<double>, &gemm_impl<double>,
+    &cell_impl<double>,     &cell_backward_impl<double>, &lrp_ratios_impl<double>,  &lrp_cell_impl<double>,
+    &lrp_sta_steps_impl<double>, &lrp_input_rows_impl<double>};
 constexpr Table<float> kTableF32 = {
-    TEXTLRP_ISA_LEVEL_NAME,  &panels_size_entry<float>, &pack_panels_impl<float>,
-    &gemm_impl<float>,       &cell_impl<float>,         &cell_backward_impl<float>,
-    &lrp_ratios_impl<float>, &lrp_cell_impl<float>,     &lrp_sta_steps_impl<float>};
+    TEXTLRP_ISA_LEVEL_NAME, &panels_size_entry<float>,  &pack_panels_impl<float>, &gemm_impl<float>,
+    &cell_impl<float>,      &cell_backward_impl<float>, &lrp_ratios_impl<float>,  &lrp_cell_impl<float>,
+    &lrp_sta_steps_impl<float>, &lrp_input_rows_impl<float>};
+// clang-format on
 
 }  // namespace
 

@@ -351,14 +351,8 @@ void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScra
   }
   s->pr.setZero(T_, E);  // [T x E] q · W_ih[rows], reading order
   k_->gemm(s->q.data(), p.n_rows, T_, w_ih_p_.data(), G, p.row0, p.row0 + p.n_rows, E, s->pr.data(), E, 0);
-  for (Index t = 0; t < T_; ++t) {
-    const Index src = job->reverse_steps ? T_ - 1 - t : t;
-    const T* xs = job->x + src * job->ldx;
-    T* out = job->r_x + src * job->ldrx;
-    const T* pt = s->pr.row(t).data();
-    const T g = s->gamma[t];
-    for (Index e = 0; e < E; ++e) out[e] = xs[e] * pt[e] + g;
-  }
+  k_->lrp_input_rows(s->pr.data(), E, s->gamma.data(), job->x, job->ldx, T_, E, job->reverse_steps ? 1 : 0,
+                     job->r_x, job->ldrx);
   job->r_rest = r_rest;
 }
 

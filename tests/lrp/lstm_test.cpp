@@ -146,6 +146,33 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
     CHECK(q[4] == rt[4] / yt[4]);
     CHECK(std::abs(share - want_share) < 1e3 * tol);
   }
+  // lrp_input_rows: out[t'] = x[t'] ⊙ pr[t] + gamma[t], t' = t or n − 1 − t; the padding between rows left alone.
+  for (int reverse : {0, 1}) {
+    INFO("lrp_input_rows, reverse " << reverse);
+    const Index n = 5, E = 13, ld = E + 2;
+    const std::vector<double> pr = rnd(static_cast<std::size_t>(n * E), 13, 1.0),
+                              gamma = rnd(static_cast<std::size_t>(n), 14, 1.0),
+                              x = rnd(static_cast<std::size_t>(n * ld), 15, 1.0);
+    const std::vector<T> prt = as<T>(pr), gt = as<T>(gamma), xt = as<T>(x);
+    std::vector<T> out(static_cast<std::size_t>(n * ld), T(7));
+    k.lrp_input_rows(prt.data(), E, gt.data(), xt.data(), ld, n, E, reverse, out.data(), ld);
+    double err = 0;
+    for (Index t = 0; t < n; ++t) {
+      const Index src = reverse ? n - 1 - t : t;
+      for (Index e = 0; e < ld; ++e) {
+        const auto o = static_cast<double>(out[static_cast<std::size_t>(src * ld + e)]);
+        if (e >= E) {
+          CHECK(o == 7);
+          continue;
+        }
+        const double want = static_cast<double>(xt[static_cast<std::size_t>(src * ld + e)]) *
+                                static_cast<double>(prt[static_cast<std::size_t>(t * E + e)]) +
+                            static_cast<double>(gt[static_cast<std::size_t>(t)]);
+        err = std::max(err, std::abs(o - want));
+      }
+    }
+    CHECK(err < 4 * tol);
+  }
   // lrp_cell conserves: Σ R(gates) + Σ R(c_{t-1}) = Σ R(h_t) + Σ R(c_t) (bias factor 1 gives the
   // ε and bias shares back), under every rule.
   for (int rule :
