@@ -24,6 +24,25 @@ using Size = std::ptrdiff_t;
 
 enum GateRuleCode : int { kRuleSignalTakeAll = 0, kRuleHalf = 1, kRuleProportional = 2 };
 
+// One sequence's relevance pass through one LSTM layer for Table::lrp_sta_steps.
+template <class T>
+struct LrpStaJob {
+  Size n_steps = 0, H = 0;
+  const T* a = nullptr;  // the gates [n_steps x 4H] (blocks i, g, f, o), row stride ldg
+  const T* z = nullptr;  // the pre-activations [n_steps x 4H], row stride ldg
+  Size ldg = 0;
+  const T* c = nullptr;  // c [n_steps x H], row stride ldh
+  const T* h = nullptr;  // h [n_steps x H], row stride ldh
+  Size ldh = 0;
+  const T* w_hh = nullptr;  // W_hh [4H x H] in panels (pack_panels with n_in = 4H, n_out = H)
+  T* rh = nullptr;          // [H] in: R(h_{n_steps−1}); out: R(h_{−1}) (zero)
+  T* rc = nullptr;          // [H] in: zero; out: R(c_{−1})
+  T* q = nullptr;           // [n_steps x H] out: step t's ratios of the g rows, row stride ldq
+  Size ldq = 0;
+  T* ab = nullptr;  // scratch [n_steps x 2H], row stride ldab: each step's factors (no relevance in them)
+  Size ldab = 0;
+};
+
 template <class T>
 struct Table {
   const char* isa;  // "v4", "v3", "v2" or "generic"
@@ -68,6 +87,25 @@ struct Table {
   void (*pack_step)(const T* w_hh, Size H, T* out);  // w_hh [4H x H] row-major (gate blocks i, g, f, o)
   void (*step)(const T* zx, const T* h_prev, const T* c_prev, const T* panels, Size H, int reverse, T* z,
                T* a, T* c, T* tc, T* h);
+  // The whole backward recurrence of lrp_cell + lrp_ratios + the R(h_{t−1}) product for the
+  // default rule (signal-take-all, bias factor 0), fused into one pass per step, for n_jobs (1 or 2)
+  // independent sequences whose steps are interleaved (job j runs its steps jobs[j].n_steps − 1 down
+  // to 0; the steps of different jobs alternate, so their dependency chains overlap). Per step t:
+  //   R(c_t) += R(h_t);  q_c = R(c_t)/(c_t + εσ);  R(c_{t−1}) = f c_{t−1} q_c;  R(g) = i g q_c;
+  //   q_t = R(g)/(z_g + εσ) (q = 0 where a denominator is 0);
+  //   R(h_{t−1}) = (q_t · W_hh[g rows]) ⊙ h_{t−1}  (0 at t = 0).
+  // The factors that do not depend on the relevance, A = i g / ((c + εσ)(z_g + εσ)) and
+  // B = f c_{t−1} / (c + εσ), are computed for all steps first (off the recurrence's dependency
+  // chain; with AVX-512 by reciprocal estimates refined to an ulp or two, a job with a denominator
+  // out of [2^−100, 2^100] again by divisions), so that a step is q_t = R(c_t)·A,
+  // R(c_{t−1}) = R(c_t)·B and the product, whose sum over the g rows is split into partial sums
+  // (latency). The rounding differs from lrp_cell + lrp_ratios + gemm by a few ulps per step; two
+  // interleaved jobs give the bits of each alone.
+  void (*lrp_sta_steps)(const LrpStaJob<T>* jobs, Size n_jobs, T eps);
+  // The inputs' relevance of a relevance pass (lstm.h's lrp_end): for t < n_rows,
+  // out[t'] = x[t'] ⊙ pr[t] + gamma[t] (E columns), t' = n_rows − 1 − t with reverse, else t.
+  void (*lrp_input_rows)(const T* pr, Size ldpr, const T* gamma, const T* x, Size ldx, Size n_rows, Size E,
+                         int reverse, T* out, Size ldout);
 };
 
 // The tables of the level in use (core/cpu_isa.h's cpu_isa()).

@@ -681,6 +681,235 @@ void step_impl(const T* zx, const T* hp, const T* cp, const T* panels, Size H, i
   }
 }
 
+// ---- The fused relevance pass (signal-take-all, bias factor 0).
+
+// y[0, n_cols) = (Σ_k x[k] · W(k, ·)) ⊙ hp for the nk rows of one panel (w: row 0 of its block, row
+// stride P; M vectors hold its n_cols columns), for NJ independent (x, w, hp, y) at once (arrays of
+// NJ; NJ = 2: two layers' products interleaved instruction by instruction, each summed in the same
+// order as alone, so the same bits). The sum over k is split into S partial sums (k ≡ s mod S),
+// added at the end: S·M independent chains instead of M, so a one-row product is not bound by the
+// multiply-add latency.
+template <class T, int M, int S, int NJ>
+[[gnu::always_inline]] inline void rowvec_scaled(const T* const* x, Size nk, const T* const* w, Size P,
+                                                 const T* const* hp, T* const* y, Size n_cols) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  V acc[NJ][S][M];
+  for (int i = 0; i < NJ; ++i) {
+    for (int s = 0; s < S; ++s) {
+      for (int m = 0; m < M; ++m) acc[i][s][m] = V{};
+    }
+  }
+  Size k = 0;
+  for (; k + S <= nk; k += S) {
+    for (int s = 0; s < S; ++s) {
+      for (int i = 0; i < NJ; ++i) {
+        const V xv = splat(x[i][k + s]);
+        const T* wk = w[i] + (k + s) * P;
+        for (int m = 0; m < M; ++m) acc[i][s][m] += xv * load(wk + m * L);
+      }
+    }
+  }
+  for (; k < nk; ++k) {
+    for (int i = 0; i < NJ; ++i) {
+      const V xv = splat(x[i][k]);
+      const T* wk = w[i] + k * P;
+      for (int m = 0; m < M; ++m) acc[i][0][m] += xv * load(wk + m * L);
+    }
+  }
+  for (int i = 0; i < NJ; ++i) {
+    for (int m = 0; m < M; ++m) {
+      V sum = acc[i][0][m];
+      if constexpr (S == 4) {
+        sum = (acc[i][0][m] + acc[i][1][m]) + (acc[i][2][m] + acc[i][3][m]);
+      } else if constexpr (S == 2) {
+        sum = acc[i][0][m] + acc[i][1][m];
+      }
+      const Size left = n_cols - m * L;
+      if (left >= L) {
+        store(y[i] + m * L, sum * load(hp[i] + m * L));
+      } else if (left > 0) {
+        store_part(y[i] + m * L, sum * load_part(hp[i] + m * L, left), left);
+      }
+    }
+  }
+}
+
+// Partial sums of rowvec_scaled for M vectors: accumulators + the loaded W vectors within the
+// register file, two layers' (NJ = 2) too where M <= 4 (the pair's product, see lrp_sta_steps_impl).
+template <int M>
+constexpr int kPartialSums = kRegisters >= 32 ? 2 : (M <= 4 ? 2 : 1);
+
+// rowvec_scaled with M = nv (1 <= nv <= MaxM).
+template <class T, int MaxM, int NJ>
+[[gnu::always_inline]] inline void rowvec_scaled_upto(int nv, const T* const* x, Size nk, const T* const* w,
+                                                      Size P, const T* const* hp, T* const* y, Size n_cols) {
+  if constexpr (MaxM > 1) {
+    if (nv < MaxM) {
+      rowvec_scaled_upto<T, MaxM - 1, NJ>(nv, x, nk, w, P, hp, y, n_cols);
+      return;
+    }
+  }
+  rowvec_scaled<T, MaxM, kPartialSums<MaxM>, NJ>(x, nk, w, P, hp, y, n_cols);
+}
+
+// The per-step factors of one job (see Table::lrp_sta_steps): row t of ab = A [H], B [H], from the
+// reciprocals of the two denominators, 0 where a denominator is 0 (q = 0 there, as lrp_cell and
+// lrp_ratios). With AVX-512 the reciprocals are recip()'s estimate and Newton steps (a division
+// took ~20 cycles per vector here, half of the pass), within an ulp or two of 1/d; that needs
+// |d| in [2^−100, 2^100]: a job with any denominator outside (LRP-0 with c_t or z_g near 0) is done
+// again with divisions (exact = true). Returns false in that case.
+template <class T>
+[[gnu::always_inline]] inline bool lrp_sta_factors(const lrp::lstm_kernels::LrpStaJob<T>& j, T eps,
+                                                   bool exact) {
+  using V = typename Simd<T>::V;
+  using I = typename Simd<T>::I;
+  constexpr int L = Simd<T>::kLanes;
+  const Size H = j.H;
+  const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1), ve = splat<T>(eps);
+  const V lo = splat<T>(T(0x1p-100)), hi = splat<T>(T(0x1p100));
+  I out = I{};  // lanes with a denominator out of range (or NaN)
+  for (Size t = 0; t < j.n_steps; ++t) {
+    const T* a = j.a + t * j.ldg;
+    const T* zg = j.z + t * j.ldg + H;
+    const T* c = j.c + t * j.ldh;
+    const T* cp = t > 0 ? j.c + (t - 1) * j.ldh : nullptr;
+    T* ab = j.ab + t * j.ldab;
+    for (Size k = 0; k < H; k += L) {
+      const Size n = H - k < L ? H - k : L;
+      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
+      auto st = [&](T* p, V v) {
+        if (n == L) {
+          store(p, v);
+        } else {
+          store_part(p, v, n);
+        }
+      };
+      const V cv = ld(c + k), zv = ld(zg + k);
+      const V dc = cv + ve * (cv >= 0 ? one : minus_one);
+      const V dg = zv + ve * (zv >= 0 ? one : minus_one);
+      V ic, igr;
+      if (exact) {
+        ic = dc == 0 ? zero : one / (dc == 0 ? one : dc);
+        igr = dg == 0 ? zero : one / (dg == 0 ? one : dg);
+      } else {
+        const V adc = vabs<T>(dc), adg = vabs<T>(dg);
+        out |= ~((adc >= lo) & (adc <= hi) & (adg >= lo) & (adg <= hi));
+        ic = recip<T>(dc);
+        igr = recip<T>(dg);
+      }
+      st(ab + k, ld(a + k) * ld(a + H + k) * ic * igr);                            // A = i g / (d_c d_g)
+      st(ab + H + k, cp != nullptr ? ld(a + 2 * H + k) * ld(cp + k) * ic : zero);  // B = f c_{t−1} / d_c
+    }
+  }
+  typename Simd<T>::IE any = 0;
+  for (int l = 0; l < L; ++l) any |= out[l];
+  return any == 0;
+}
+
+// The elementwise part of step t of one job (see Table::lrp_sta_steps), its factors computed: q_t
+// and R(c_{t−1}) from R(h_t) and R(c_t).
+template <class T>
+[[gnu::always_inline]] inline void lrp_sta_cell(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  const Size H = j.H;
+  const T* ab = j.ab + t * j.ldab;
+  T* q = j.q + t * j.ldq;
+  T* rh = j.rh;
+  T* rc = j.rc;
+  for (Size k = 0; k < H; k += L) {
+    const Size n = H - k < L ? H - k : L;
+    // h_t = o ⊙ tanh(c_t): all of R(h_t) to the signal, R(c_t) += it; then c_t's ε-rule and z_g's.
+    if (n == L) {
+      const V rcv = load(rc + k) + load(rh + k);
+      store(q + k, rcv * load(ab + k));
+      store(rc + k, rcv * load(ab + H + k));
+    } else {
+      const V rcv = load_part(rc + k, n) + load_part(rh + k, n);
+      store_part(q + k, rcv * load_part(ab + k, n), n);
+      store_part(rc + k, rcv * load_part(ab + H + k, n), n);
+    }
+  }
+}
+
+// Step t of one job: the cell, then R(h_{t−1}) = (q · W_hh[g rows]) ⊙ h_{t−1} (rows [H, 2H) of the
+// packed W_hh, panel by panel), 0 at t = 0.
+template <class T>
+[[gnu::always_inline]] inline void lrp_sta_step(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+  constexpr int L = Simd<T>::kLanes;
+  const Size H = j.H;
+  lrp_sta_cell<T>(j, t);
+  if (t == 0) {  // h_{−1} = 0
+    for (Size k = 0; k < H; ++k) j.rh[k] = T(0);
+    return;
+  }
+  const T* q = j.q + t * j.ldq;
+  const Size P = panel_width<T>(H), n_in = 4 * H;
+  for (Size j0 = 0; j0 < H; j0 += P) {
+    const Size n_cols = H - j0 < P ? H - j0 : P;
+    const int nv = static_cast<int>((n_cols + L - 1) / L);
+    const T* x[1] = {q};
+    const T* w[1] = {j.w_hh + j0 * n_in + H * P};
+    const T* hp[1] = {j.h + (t - 1) * j.ldh + j0};
+    T* y[1] = {j.rh + j0};
+    if (P == kPanelVectors * L) {
+      rowvec_scaled_upto<T, kPanelVectors, 1>(nv, x, H, w, P, hp, y, n_cols);
+    } else {
+      rowvec_scaled_upto<T, 4, 1>(nv, x, H, w, P, hp, y, n_cols);
+    }
+  }
+}
+
+template <class T>
+void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs, T eps) {
+  constexpr int L = Simd<T>::kLanes;
+  Size n_steps = 0;
+  for (Size i = 0; i < n_jobs; ++i) {
+    if (!lrp_sta_factors<T>(jobs[i], eps, false)) lrp_sta_factors<T>(jobs[i], eps, true);
+    n_steps = jobs[i].n_steps > n_steps ? jobs[i].n_steps : n_steps;
+  }
+  // Two layers of the same H whose W_hh rows fit one panel of at most 4 vectors (H = 60 in float32
+  // with AVX-512): their products in one loop (rowvec_scaled with NJ = 2), the same bits as apart.
+  const Size H = n_jobs == 2 ? jobs[0].H : 0;
+  const bool fuse_pair =
+      kRegisters >= 32 && n_jobs == 2 && jobs[1].H == H && panel_width<T>(H) == 4 * L && H <= 4 * L;
+  for (Size t = n_steps - 1; t >= 0; --t) {
+    if (fuse_pair && t > 0 && t < jobs[0].n_steps && t < jobs[1].n_steps) {
+      lrp_sta_cell<T>(jobs[0], t);
+      lrp_sta_cell<T>(jobs[1], t);
+      const int nv = static_cast<int>((H + L - 1) / L);
+      const Size P = 4 * L;
+      const T* x[2] = {jobs[0].q + t * jobs[0].ldq, jobs[1].q + t * jobs[1].ldq};
+      const T* w[2] = {jobs[0].w_hh + H * P, jobs[1].w_hh + H * P};
+      const T* hp[2] = {jobs[0].h + (t - 1) * jobs[0].ldh, jobs[1].h + (t - 1) * jobs[1].ldh};
+      T* y[2] = {jobs[0].rh, jobs[1].rh};
+      rowvec_scaled_upto<T, 4, 2>(nv, x, H, w, P, hp, y, H);
+      continue;
+    }
+    for (Size i = 0; i < n_jobs; ++i) {
+      if (t < jobs[i].n_steps) lrp_sta_step<T>(jobs[i], t);
+    }
+  }
+}
+
+template <class T>
+void lrp_input_rows_impl(const T* pr, Size ldpr, const T* gamma, const T* x, Size ldx, Size n_rows, Size E,
+                         int reverse, T* out, Size ldout) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  for (Size t = 0; t < n_rows; ++t) {
+    const Size src = reverse ? n_rows - 1 - t : t;
+    const T* p = pr + t * ldpr;
+    const T* xs = x + src * ldx;
+    T* o = out + src * ldout;
+    const V g = splat<T>(gamma[t]);
+    Size e = 0;
+    for (; e + L <= E; e += L) store(o + e, load(xs + e) * load(p + e) + g);
+    if (e < E) store_part(o + e, load_part(xs + e, E - e) * load_part(p + e, E - e) + g, E - e);
+  }
+}
+
 // ---- Entry points.
 
 template <class T>
@@ -698,7 +927,9 @@ constexpr Table<double> kTableF64 = {TEXTLRP_ISA_LEVEL_NAME,
                                      &lrp_cell_impl<double>,
                                      &step_panels_size_impl<double>,
                                      &pack_step_impl<double>,
-                                     kFusedStep ? &step_impl<double> : nullptr};
+                                     kFusedStep ? &step_impl<double> : nullptr,
+                                     &lrp_sta_steps_impl<double>,
+                                     &lrp_input_rows_impl<double>};
 constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,
                                     &panels_size_entry<float>,
                                     &pack_panels_impl<float>,
@@ -709,7 +940,9 @@ constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,
                                     &lrp_cell_impl<float>,
                                     &step_panels_size_impl<float>,
                                     &pack_step_impl<float>,
-                                    kFusedStep ? &step_impl<float> : nullptr};
+                                    kFusedStep ? &step_impl<float> : nullptr,
+                                    &lrp_sta_steps_impl<float>,
+                                    &lrp_input_rows_impl<float>};
 
 }  // namespace
 

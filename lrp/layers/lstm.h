@@ -69,6 +69,7 @@ struct LstmLrpScratch {
   LstmMat<T> pr;  // [T x E] q · W_ih[rows]
   Eigen::Matrix<T, Eigen::Dynamic, 1> gamma;       // [T] the bias-factor share of the gate map per step
   Eigen::Matrix<T, Eigen::Dynamic, 1> rh, rc, rz;  // [H] R(h_t), [H] R(c_t), [4H] R(z_t)
+  LstmMat<T> ab;  // [T x 2H] the fused pass's per-step factors (lstm_kernels::LrpStaJob::ab)
 };
 
 // One relevance pass of relevance_pair() (the arguments of relevance()); r_rest is its result.
@@ -184,6 +185,8 @@ class Lstm {
   void lrp_begin(LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
   void lrp_step(Index t, const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
   void lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
+  // The arguments of the fused kernel lstm_kernels::Table::lrp_sta_steps for one job.
+  lstm_kernels::LrpStaJob<T> lrp_sta_job(const LstmLrpJob<T>& job, LstmLrpScratch<T>* s) const;
 
   const lstm_kernels::Table<T>* k_ = nullptr;
   Index n_in_ = 0, n_hidden_ = 0;

@@ -146,6 +146,33 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
     CHECK(q[4] == rt[4] / yt[4]);
     CHECK(std::abs(share - want_share) < 1e3 * tol);
   }
+  // lrp_input_rows: out[t'] = x[t'] ⊙ pr[t] + gamma[t], t' = t or n − 1 − t; the padding between rows left alone.
+  for (int reverse : {0, 1}) {
+    INFO("lrp_input_rows, reverse " << reverse);
+    const Index n = 5, E = 13, ld = E + 2;
+    const std::vector<double> pr = rnd(static_cast<std::size_t>(n * E), 13, 1.0),
+                              gamma = rnd(static_cast<std::size_t>(n), 14, 1.0),
+                              x = rnd(static_cast<std::size_t>(n * ld), 15, 1.0);
+    const std::vector<T> prt = as<T>(pr), gt = as<T>(gamma), xt = as<T>(x);
+    std::vector<T> out(static_cast<std::size_t>(n * ld), T(7));
+    k.lrp_input_rows(prt.data(), E, gt.data(), xt.data(), ld, n, E, reverse, out.data(), ld);
+    double err = 0;
+    for (Index t = 0; t < n; ++t) {
+      const Index src = reverse ? n - 1 - t : t;
+      for (Index e = 0; e < ld; ++e) {
+        const auto o = static_cast<double>(out[static_cast<std::size_t>(src * ld + e)]);
+        if (e >= E) {
+          CHECK(o == 7);
+          continue;
+        }
+        const double want = static_cast<double>(xt[static_cast<std::size_t>(src * ld + e)]) *
+                                static_cast<double>(prt[static_cast<std::size_t>(t * E + e)]) +
+                            static_cast<double>(gt[static_cast<std::size_t>(t)]);
+        err = std::max(err, std::abs(o - want));
+      }
+    }
+    CHECK(err < 4 * tol);
+  }
   // lrp_cell conserves: Σ R(gates) + Σ R(c_{t-1}) = Σ R(h_t) + Σ R(c_t) (bias factor 1 gives the
   // ε and bias shares back), under every rule.
   for (int rule :
@@ -175,7 +202,124 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
   }
 }
 
+// lrp_sta_steps (the fused relevance pass of signal-take-all, bias factor 0) against plain loops in
+// double of lrp_cell + lrp_ratios + the R(h_{t-1}) product, for one job and for two interleaved
+// (the same bits as each alone); with ε = 0 and zero denominators (q = 0 there, nothing infinite).
+template <class T>
+void check_lrp_sta(const lstm_kernels::Table<T>& k, Index H, Index steps, double eps, double tol) {
+  INFO("lrp_sta_steps, level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32") << " H " << H << " T "
+                               << steps << " eps " << eps);
+  const Index G = 4 * H;
+  struct Seq {
+    std::vector<T> a, z, c, h, w, panels, rh, rc, q, ab;
+  };
+  const auto make = [&](unsigned seed) {
+    Seq s;
+    const auto gates = rnd(static_cast<std::size_t>(steps * G), seed, 1.0);
+    s.a.resize(gates.size());
+    for (std::size_t i = 0; i < gates.size(); ++i)
+      s.a[i] = static_cast<T>(0.5 + 0.5 * gates[i]);  // in [0, 1]
+    s.z = as<T>(rnd(static_cast<std::size_t>(steps * G), seed + 1, 2.0));
+    s.c = as<T>(rnd(static_cast<std::size_t>(steps * H), seed + 2, 1.5));
+    s.h = as<T>(rnd(static_cast<std::size_t>(steps * H), seed + 3, 1.0));
+    if (eps == 0) {  // zero denominators: c_t and z_g at 0
+      s.c[static_cast<std::size_t>(H + 1)] = 0;
+      s.z[static_cast<std::size_t>(G + H + 2)] = 0;
+    }
+    s.w = as<T>(rnd(static_cast<std::size_t>(G * H), seed + 4, 0.5));
+    s.panels.resize(static_cast<std::size_t>(k.panels_size(G, H)));
+    k.pack_panels(s.w.data(), H, 1, G, H, s.panels.data());
+    s.rh = as<T>(rnd(static_cast<std::size_t>(H), seed + 5, 1.0));
+    s.rc.assign(static_cast<std::size_t>(H), T(0));
+    s.q.assign(static_cast<std::size_t>(steps * H), T(7));
+    s.ab.assign(static_cast<std::size_t>(steps * 2 * H), T(7));
+    return s;
+  };
+  const auto job_of = [&](Seq& s) {
+    lstm_kernels::LrpStaJob<T> j;
+    j.n_steps = steps;
+    j.H = H;
+    j.a = s.a.data();
+    j.z = s.z.data();
+    j.ldg = G;
+    j.c = s.c.data();
+    j.h = s.h.data();
+    j.ldh = H;
+    j.w_hh = s.panels.data();
+    j.rh = s.rh.data();
+    j.rc = s.rc.data();
+    j.q = s.q.data();
+    j.ldq = H;
+    j.ab = s.ab.data();
+    j.ldab = 2 * H;
+    return j;
+  };
+  Seq one = make(20), two_a = make(20), two_b = make(30), ref = make(20);
+  const auto ja = job_of(one);
+  k.lrp_sta_steps(&ja, 1, static_cast<T>(eps));
+  const lstm_kernels::LrpStaJob<T> pair[2] = {job_of(two_a), job_of(two_b)};
+  k.lrp_sta_steps(pair, 2, static_cast<T>(eps));
+  CHECK(two_a.q == one.q);
+  CHECK(two_a.rh == one.rh);
+  CHECK(two_a.rc == one.rc);
+  // Plain loops in double from the same (rounded) inputs.
+  std::vector<double> rh(ref.rh.begin(), ref.rh.end()), rc(static_cast<std::size_t>(H), 0.0),
+      q(static_cast<std::size_t>(steps * H));
+  const auto sg = [](double v) { return v >= 0 ? 1.0 : -1.0; };
+  const auto epsT = static_cast<double>(static_cast<T>(eps));
+  for (Index t = steps - 1; t >= 0; --t) {
+    for (Index j = 0; j < H; ++j) {
+      const auto at = [&](Index b) {
+        return static_cast<double>(ref.a[static_cast<std::size_t>(t * G + b * H + j)]);
+      };
+      const auto sj = static_cast<std::size_t>(j), tj = static_cast<std::size_t>(t * H + j);
+      const double c = ref.c[tj], zg = ref.z[static_cast<std::size_t>(t * G + H + j)];
+      const double rcv = rc[sj] + rh[sj];
+      const double dc = c + epsT * sg(c), dg = zg + epsT * sg(zg);
+      const double qc = dc == 0 ? 0 : rcv / dc;
+      rc[sj] = t > 0 ? at(2) * static_cast<double>(ref.c[static_cast<std::size_t>((t - 1) * H + j)]) * qc : 0;
+      q[tj] = dg == 0 ? 0 : at(0) * at(1) * qc / dg;
+    }
+    for (Index col = 0; col < H; ++col) {
+      double sum = 0;
+      for (Index j = 0; j < H; ++j)
+        sum += q[static_cast<std::size_t>(t * H + j)] *
+               static_cast<double>(ref.w[static_cast<std::size_t>((H + j) * H + col)]);
+      rh[static_cast<std::size_t>(col)] =
+          t > 0 ? sum * static_cast<double>(ref.h[static_cast<std::size_t>((t - 1) * H + col)]) : 0;
+    }
+  }
+  double scale = 0, err = 0;
+  for (std::size_t i = 0; i < q.size(); ++i) {
+    scale = std::max(scale, std::abs(q[i]));
+    err = std::max(err, std::abs(static_cast<double>(one.q[i]) - q[i]));
+    CHECK(std::isfinite(static_cast<double>(one.q[i])));
+  }
+  for (Index j = 0; j < H; ++j) {
+    const auto sj = static_cast<std::size_t>(j);
+    err = std::max(err, std::abs(static_cast<double>(one.rc[sj]) - rc[sj]));
+    CHECK(one.rh[sj] == 0);  // h_{-1} = 0
+  }
+  CHECK(scale > 0);
+  CHECK(err < tol * scale);
+  if (eps == 0) {
+    CHECK(one.q[static_cast<std::size_t>(H + 1)] == 0);  // c_1 + 0 = 0
+    CHECK(one.q[static_cast<std::size_t>(H + 2)] == 0);  // z_g + 0 = 0 at step 1
+  }
+}
+
 }  // namespace
+
+TEST_CASE("lstm kernels: the fused relevance pass at every level agrees with plain loops", "[lrp][lstm]") {
+  for (const char* level : {"generic", "v2", "v3", "v4", "native"}) {
+    for (const Index H : {Index(11), Index(60)}) {
+      for (const double eps : {0.001, 0.0}) {
+        if (const auto* k = lstm_kernels::table_f64_of(level)) check_lrp_sta<double>(*k, H, 6, eps, 1e-12);
+        if (const auto* k = lstm_kernels::table_f32_of(level)) check_lrp_sta<float>(*k, H, 6, eps, 1e-4);
+      }
+    }
+  }
+}
 
 TEST_CASE("lstm kernels: every level this CPU has agrees with plain loops", "[lrp][lstm]") {
   int levels = 0;
