@@ -1,7 +1,8 @@
 // lrp/isa/lstm_kernels.isa.cpp — the LSTM kernels (lstm_kernels.h), written once with GCC/Clang vector
 // extensions and compiled once per instruction-set level by cmake/textlrp_isa.cmake (all of it in
 // textlrp::isa_<level>; chosen at run time through core/cpu_isa.h, see lrp/layers/lstm_kernels_dispatch.cpp).
-// The vector width follows the level: 64 bytes with AVX-512 (32 registers), 32 with AVX, else 16.
+// The vector types, loads and stores, e^v and the gates are lrp/isa/simd.isa.h (the width follows the
+// level: 64 bytes with AVX-512, 32 registers; 32 with AVX; else 16).
 //
 // Rules of this file (it is compiled for CPUs the program may not run on): no Eigen, no std::
 // function or template (their inline copies would be shared with generic code), only builtins,
@@ -13,6 +14,7 @@
 #endif
 
 #include "lrp/isa/lstm_kernels.h"
+#include "lrp/isa/simd.isa.h"
 
 #ifndef TEXTLRP_ISA_NS
 #error "compile this file through textlrp_isa_kernels (cmake/textlrp_isa.cmake)"
@@ -24,35 +26,7 @@ namespace {
 using lrp::lstm_kernels::kRuleHalf;
 using lrp::lstm_kernels::kRuleProportional;
 using lrp::lstm_kernels::kRuleSignalTakeAll;
-using lrp::lstm_kernels::Size;
 using lrp::lstm_kernels::Table;
-
-#if defined(__AVX512F__)
-constexpr int kBytes = 64, kRegisters = 32;
-#elif defined(__AVX__)
-constexpr int kBytes = 32, kRegisters = 16;
-#else
-constexpr int kBytes = 16, kRegisters = 16;
-#endif
-
-template <class T>
-struct Simd;
-template <>
-struct Simd<double> {
-  typedef double V __attribute__((vector_size(kBytes)));
-  typedef double Vu __attribute__((vector_size(kBytes), aligned(8), may_alias));
-  typedef std::int64_t IE;
-  typedef std::int64_t I __attribute__((vector_size(kBytes)));
-  static constexpr int kLanes = kBytes / 8;
-};
-template <>
-struct Simd<float> {
-  typedef float V __attribute__((vector_size(kBytes)));
-  typedef float Vu __attribute__((vector_size(kBytes), aligned(4), may_alias));
-  typedef std::int32_t IE;
-  typedef std::int32_t I __attribute__((vector_size(kBytes)));
-  static constexpr int kLanes = kBytes / 4;
-};
 
 // Panel width: 8 vectors (8 accumulators for the one-row product of a recurrence step), or 4 for a
 // matrix of at most 4 vectors' width (H = 60 in float32: 64 columns, not 128 of which 68 are zero
@@ -66,109 +40,6 @@ constexpr Size panel_width(Size n_out) {
 // Rows x vectors of the multi-row micro-kernel: accumulators + W vectors + broadcasts fit the registers.
 constexpr int kRows = kRegisters >= 32 ? 4 : 2;
 constexpr int kSubVectors = 4;
-
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V load(const T* p) {
-  return *reinterpret_cast<const typename Simd<T>::Vu*>(p);
-}
-template <class T>
-[[gnu::always_inline]] inline void store(T* p, typename Simd<T>::V v) {
-  *reinterpret_cast<typename Simd<T>::Vu*>(p) = v;
-}
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V splat(T x) {
-  return x - typename Simd<T>::V{};  // x − 0 = x exactly (also −0), folded to a broadcast
-}
-
-// 1/d for d >= 1 (the activations' denominators): with AVX-512 the 14-bit estimate and two Newton
-// steps (relative error ~1e-16 in float64, a few times float's 6e-8 in float32: within the exp's
-// own error) instead of a division that takes 16 cycles per vector; elsewhere a division.
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V recip(typename Simd<T>::V d) {
-#if defined(__AVX512F__)
-  typename Simd<T>::V r;
-  if constexpr (sizeof(T) == 8) {
-    r = reinterpret_cast<typename Simd<T>::V>(_mm512_maskz_rcp14_pd(0xFF, reinterpret_cast<__m512d>(d)));
-    r = r * (T(2) - d * r);
-  } else {
-    r = reinterpret_cast<typename Simd<T>::V>(_mm512_maskz_rcp14_ps(0xFFFF, reinterpret_cast<__m512>(d)));
-  }
-  return r * (T(2) - d * r);
-#else
-  return T(1) / d;
-#endif
-}
-// The first n (< lanes) values of p, the rest 0; and the first n lanes of v to p. Masked loads and
-// stores with AVX-512 and AVX2 (no memory is touched past n, and no store-forwarding stall of a
-// vector load from scalar stores sits in the recurrence's chain); elsewhere through a buffer.
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V load_part(const T* p, Size n) {
-#if defined(__AVX512F__)
-  if constexpr (sizeof(T) == 8) {
-    return reinterpret_cast<typename Simd<T>::V>(
-        _mm512_maskz_loadu_pd(static_cast<__mmask8>((1u << n) - 1), reinterpret_cast<const double*>(p)));
-  } else {
-    return reinterpret_cast<typename Simd<T>::V>(
-        _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << n) - 1), reinterpret_cast<const float*>(p)));
-  }
-#elif defined(__AVX2__)
-  typename Simd<T>::I idx;
-  for (int i = 0; i < Simd<T>::kLanes; ++i) idx[i] = static_cast<typename Simd<T>::IE>(i);
-  const typename Simd<T>::I mask = idx < static_cast<typename Simd<T>::IE>(n);
-  if constexpr (sizeof(T) == 8) {
-    return reinterpret_cast<typename Simd<T>::V>(
-        _mm256_maskload_pd(reinterpret_cast<const double*>(p), reinterpret_cast<__m256i>(mask)));
-  } else {
-    return reinterpret_cast<typename Simd<T>::V>(
-        _mm256_maskload_ps(reinterpret_cast<const float*>(p), reinterpret_cast<__m256i>(mask)));
-  }
-#else
-  T buf[Simd<T>::kLanes] = {};
-  for (int i = 0; i < Simd<T>::kLanes; ++i) {
-    if (i < n) buf[i] = p[i];
-  }
-  return load(buf);
-#endif
-}
-template <class T>
-[[gnu::always_inline]] inline void store_part(T* p, typename Simd<T>::V v, Size n) {
-#if defined(__AVX512F__)
-  if constexpr (sizeof(T) == 8) {
-    _mm512_mask_storeu_pd(reinterpret_cast<double*>(p), static_cast<__mmask8>((1u << n) - 1),
-                          reinterpret_cast<__m512d>(v));
-  } else {
-    _mm512_mask_storeu_ps(reinterpret_cast<float*>(p), static_cast<__mmask16>((1u << n) - 1),
-                          reinterpret_cast<__m512>(v));
-  }
-#elif defined(__AVX2__)
-  typename Simd<T>::I idx;
-  for (int i = 0; i < Simd<T>::kLanes; ++i) idx[i] = static_cast<typename Simd<T>::IE>(i);
-  const typename Simd<T>::I mask = idx < static_cast<typename Simd<T>::IE>(n);
-  if constexpr (sizeof(T) == 8) {
-    _mm256_maskstore_pd(reinterpret_cast<double*>(p), reinterpret_cast<__m256i>(mask),
-                        reinterpret_cast<__m256d>(v));
-  } else {
-    _mm256_maskstore_ps(reinterpret_cast<float*>(p), reinterpret_cast<__m256i>(mask),
-                        reinterpret_cast<__m256>(v));
-  }
-#else
-  T buf[Simd<T>::kLanes];
-  store(buf, v);
-  for (int i = 0; i < Simd<T>::kLanes; ++i) {
-    if (i < n) p[i] = buf[i];
-  }
-#endif
-}
-template <class T>
-[[gnu::always_inline]] inline T lane_sum(typename Simd<T>::V v) {
-  T s = 0;
-  for (int l = 0; l < Simd<T>::kLanes; ++l) s += v[l];
-  return s;
-}
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V vabs(typename Simd<T>::V v) {
-  return v < 0 ? -v : v;
-}
 
 // ---- Packing and the matrix product.
 
@@ -289,78 +160,6 @@ void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Si
   }
 }
 
-// ---- e^v and the gates.
-
-// e^v, lane by lane: v = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, with a two-part ln2), e^r by a
-// minimax polynomial on [−ln2/2, ln2/2] (float64: degree 11, approximation error 3e-18 relative;
-// float32: degree 6, 1.9e-9; both found by the Remez exchange in 50-digit arithmetic and rounded to
-// the type; evaluated by Horner's rule in the type, the error is that of the rounding: at most
-// 2.0e-16 in float64, 7.7e-8 in float32, against 2.1e-16 and 6.9e-8 of the Taylor polynomials of
-// degree 13 and 7 used before, at two multiply-adds less in float64 and one in float32), 2^n written
-// into the exponent bits. n = round(v/ln2) comes from adding 1.5·2^m (m = the mantissa width), which
-// leaves n in the low bits of the sum. v is clamped to where 2^n is a normal number.
-template <class T>
-struct ExpConstants;
-template <>
-struct ExpConstants<double> {
-  static constexpr double kLo = -708, kHi = 709, kRound = 0x1.8p52;
-  static constexpr double kLn2Hi = 6.93147180369123816490e-01, kLn2Lo = 1.90821492927058770002e-10;
-  static constexpr int kMantissa = 52;
-  static constexpr std::int64_t kOneBits = 0x3FF0000000000000;
-  static constexpr int kDegree = 11;
-  static constexpr double kCoeffs[] = {2.4994293345730463e-08,
-                                       2.7632308224452543e-07,
-                                       2.7557622652024487e-06,
-                                       2.48014864812835e-05,
-                                       0.00019841269432434438,
-                                       0.0013888888951261204,
-                                       0.008333333333559451,
-                                       0.04166666666649263,
-                                       0.1666666666666617,
-                                       0.5000000000000018,
-                                       1.0,
-                                       1.0};
-};
-template <>
-struct ExpConstants<float> {
-  static constexpr float kLo = -87, kHi = 88, kRound = 0x1.8p23f;
-  static constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-  static constexpr int kMantissa = 23;
-  static constexpr std::int32_t kOneBits = 0x3F800000;
-  static constexpr int kDegree = 6;
-  static constexpr float kCoeffs[] = {0.0013836835742475305f, 0.008374824050589383f, 0.04166822618929449f,
-                                      0.16666420072125315f,   0.4999999207508873f,   1.000000036344721f,
-                                      1.0000000005546077f};
-};
-
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V vexp(typename Simd<T>::V v) {
-  using V = typename Simd<T>::V;
-  using I = typename Simd<T>::I;
-  using K = ExpConstants<T>;
-  const V lo = splat<T>(K::kLo), hi = splat<T>(K::kHi);
-  v = v < lo ? lo : v;
-  v = v > hi ? hi : v;
-  const V t = v * static_cast<T>(1.4426950408889634) + K::kRound;  // log2(e)
-  const V n = t - K::kRound;
-  const V r = (v - n * K::kLn2Hi) - n * K::kLn2Lo;
-  V p = splat<T>(K::kCoeffs[0]);
-  for (int c = 1; c <= K::kDegree; ++c) p = p * r + K::kCoeffs[c];
-  const I bits = (__builtin_bit_cast(I, t) << K::kMantissa) + K::kOneBits;  // 2^n
-  return p * __builtin_bit_cast(V, bits);
-}
-// s·σ(s·z) − (s − 1): σ(z) for s = 1, tanh(z) = 2σ(2z) − 1 for s = 2.
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V activate(typename Simd<T>::V z, typename Simd<T>::V s) {
-  const typename Simd<T>::V e = vexp<T>(-(s * z));
-  return s * recip<T>(T(1) + e) - (s - T(1));
-}
-template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V vtanh(typename Simd<T>::V z) {
-  const typename Simd<T>::V e = vexp<T>(-(z + z));
-  return T(2) * recip<T>(T(1) + e) - T(1);
-}
-
 template <class T>
 void cell_impl(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const T* c_prev, Size ldcp, T* c,
                Size ldc, T* tc, Size ldtc, T* h, Size ldh) {
@@ -398,21 +197,15 @@ void cell_impl(const T* z, Size ldz, Size n_rows, Size H, T* a, Size lda, const 
     T* hr = h + r * ldh;
     for (Size k = 0; k < H; k += L) {
       const Size n = H - k < L ? H - k : L;
-      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
-      const V i = ld(ar + k), g = ld(ar + H + k), f = ld(ar + 2 * H + k), o = ld(ar + 3 * H + k);
+      const V i = load_n<T>(ar + k, n), g = load_n<T>(ar + H + k, n), f = load_n<T>(ar + 2 * H + k, n),
+              o = load_n<T>(ar + 3 * H + k, n);
       V cv = i * g;
-      if (cp != nullptr) cv = f * ld(cp + k) + cv;
+      if (cp != nullptr) cv = f * load_n<T>(cp + k, n) + cv;
       const V t = vtanh<T>(cv);
       const V hv = o * t;
-      if (n == L) {
-        store(cr + k, cv);
-        store(tr + k, t);
-        store(hr + k, hv);
-      } else {
-        store_part(cr + k, cv, n);
-        store_part(tr + k, t, n);
-        store_part(hr + k, hv, n);
-      }
+      store_n<T>(cr + k, cv, n);
+      store_n<T>(tr + k, t, n);
+      store_n<T>(hr + k, hv, n);
     }
   }
 }
@@ -431,27 +224,20 @@ void cell_backward_impl(const T* a, Size lda, const T* tc, Size ldtc, const T* c
     T* g = dz + r * lddz;
     for (Size k = 0; k < H; k += L) {
       const Size n = H - k < L ? H - k : L;
-      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
-      auto st = [&](T* p, V v) {
-        if (n == L) {
-          store(p, v);
-        } else {
-          store_part(p, v, n);
-        }
-      };
-      const V i = ld(ar + k), gg = ld(ar + H + k), f = ld(ar + 2 * H + k), o = ld(ar + 3 * H + k);
-      const V t = ld(tr + k), d_h = ld(dhr + k);
+      const V i = load_n<T>(ar + k, n), gg = load_n<T>(ar + H + k, n), f = load_n<T>(ar + 2 * H + k, n),
+              o = load_n<T>(ar + 3 * H + k, n);
+      const V t = load_n<T>(tr + k, n), d_h = load_n<T>(dhr + k, n);
       const V d_o = d_h * t;
-      const V d_c = ld(dcr + k) + d_h * o * (T(1) - t * t);
-      st(g + k, d_c * gg * i * (T(1) - i));       // ∂z_i
-      st(g + H + k, d_c * i * (T(1) - gg * gg));  // ∂z_g
+      const V d_c = load_n<T>(dcr + k, n) + d_h * o * (T(1) - t * t);
+      store_n<T>(g + k, d_c * gg * i * (T(1) - i), n);       // ∂z_i
+      store_n<T>(g + H + k, d_c * i * (T(1) - gg * gg), n);  // ∂z_g
       if (cp != nullptr) {  // ∂z_f (an explicit branch: never a load from a null c_prev)
-        st(g + 2 * H + k, d_c * ld(cp + k) * f * (T(1) - f));
+        store_n<T>(g + 2 * H + k, d_c * load_n<T>(cp + k, n) * f * (T(1) - f), n);
       } else {
-        st(g + 2 * H + k, V{});
+        store_n<T>(g + 2 * H + k, V{}, n);
       }
-      st(g + 3 * H + k, d_o * o * (T(1) - o));  // ∂z_o
-      st(dcr + k, d_c * f);
+      store_n<T>(g + 3 * H + k, d_o * o * (T(1) - o), n);  // ∂z_o
+      store_n<T>(dcr + k, d_c * f, n);
     }
   }
 }
@@ -508,23 +294,15 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
   V acc = zero;
   for (Size k = 0; k < H; k += L) {
     const Size n = H - k < L ? H - k : L;
-    auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
-    auto st = [&](T* p, V v) {
-      if (n == L) {
-        store(p, v);
-      } else {
-        store_part(p, v, n);
-      }
-    };
-    const V rhv = ld(rh + k);
-    const V ro = gate_share<T>(rule, ld(a + 3 * H + k), ld(tc + k), rhv);
-    st(rz + 3 * H + k, ro);
-    const V rcv = ld(rc + k) + (rhv - ro);
-    const V cv = ld(c + k);
+    const V rhv = load_n<T>(rh + k, n);
+    const V ro = gate_share<T>(rule, load_n<T>(a + 3 * H + k, n), load_n<T>(tc + k, n), rhv);
+    store_n<T>(rz + 3 * H + k, ro, n);
+    const V rcv = load_n<T>(rc + k, n) + (rhv - ro);
+    const V cv = load_n<T>(c + k, n);
     const V s = cv >= 0 ? one : minus_one;
     const V den = cv + eps * s;
     const V qv = den == 0 ? zero : rcv / (den == 0 ? one : den);
-    st(rz + k, qv);
+    store_n<T>(rz + k, qv, n);
     // Lanes past H are 0 (load_part), so they add nothing.
     acc += eps * s * qv;
   }
@@ -533,25 +311,17 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
   // Pass 2: R(f⊙c_{t−1}) = f c_{t−1} q + β, R(i⊙g) = i g q + β, each split by the gate rule.
   for (Size k = 0; k < H; k += L) {
     const Size n = H - k < L ? H - k : L;
-    auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
-    auto st = [&](T* p, V v) {
-      if (n == L) {
-        store(p, v);
-      } else {
-        store_part(p, v, n);
-      }
-    };
-    const V qv = ld(rz + k);
-    const V i = ld(a + k), g = ld(a + H + k), f = ld(a + 2 * H + k);
-    const V cp = c_prev != nullptr ? ld(c_prev + k) : zero;
+    const V qv = load_n<T>(rz + k, n);
+    const V i = load_n<T>(a + k, n), g = load_n<T>(a + H + k, n), f = load_n<T>(a + 2 * H + k, n);
+    const V cp = c_prev != nullptr ? load_n<T>(c_prev + k, n) : zero;
     const V ra = f * cp * qv + beta;
     const V rb = i * g * qv + beta;
     const V rf = gate_share<T>(rule, f, cp, ra);
-    st(rz + 2 * H + k, rf);
-    st(rc + k, ra - rf);
+    store_n<T>(rz + 2 * H + k, rf, n);
+    store_n<T>(rc + k, ra - rf, n);
     const V ri = gate_share<T>(rule, i, g, rb);
-    st(rz + k, ri);
-    st(rz + H + k, rb - ri);
+    store_n<T>(rz + k, ri, n);
+    store_n<T>(rz + H + k, rb - ri, n);
   }
 }
 
@@ -609,8 +379,7 @@ template <class T, int NC, bool Rev>
   for (int ci = 0; ci < NC; ++ci) {
     const Size u0 = (c0 + ci) * L;
     const Size n = H - u0 < L ? H - u0 : L;
-    for (int q = 0; q < 4; ++q)
-      acc[ci * 4 + q] = n == L ? load(zx + q * H + u0) : load_part(zx + q * H + u0, n);
+    for (int q = 0; q < 4; ++q) acc[ci * 4 + q] = load_n<T>(zx + q * H + u0, n);
   }
   if (hp != nullptr) {
     for (Size i = 0; i < H; ++i) {
@@ -626,27 +395,19 @@ template <class T, int NC, bool Rev>
   for (int ci = 0; ci < NC; ++ci) {
     const Size u0 = (c0 + ci) * L;
     const Size n = H - u0 < L ? H - u0 : L;
-    auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
-    auto st = [&](T* p, V v) {
-      if (n == L) {
-        store(p, v);
-      } else {
-        store_part(p, v, n);
-      }
-    };
     const V i = activate<T>(acc[ci * 4], one), g = activate<T>(acc[ci * 4 + 1], two);
     const V f = activate<T>(acc[ci * 4 + 2], one), o = activate<T>(acc[ci * 4 + 3], one);
-    for (int q = 0; q < 4; ++q) st(z + q * H + u0, acc[ci * 4 + q]);
-    st(a + u0, i);
-    st(a + H + u0, g);
-    st(a + 2 * H + u0, f);
-    st(a + 3 * H + u0, o);
+    for (int q = 0; q < 4; ++q) store_n<T>(z + q * H + u0, acc[ci * 4 + q], n);
+    store_n<T>(a + u0, i, n);
+    store_n<T>(a + H + u0, g, n);
+    store_n<T>(a + 2 * H + u0, f, n);
+    store_n<T>(a + 3 * H + u0, o, n);
     V cv = i * g;
-    if (cp != nullptr) cv = f * ld(cp + u0) + cv;  // as cell_impl
+    if (cp != nullptr) cv = f * load_n<T>(cp + u0, n) + cv;  // as cell_impl
     const V t = vtanh<T>(cv);
-    st(c + u0, cv);
-    st(tc + u0, t);
-    st(h + u0, o * t);
+    store_n<T>(c + u0, cv, n);
+    store_n<T>(tc + u0, t, n);
+    store_n<T>(h + u0, o * t, n);
   }
 }
 
@@ -777,15 +538,7 @@ template <class T>
     T* ab = j.ab + t * j.ldab;
     for (Size k = 0; k < H; k += L) {
       const Size n = H - k < L ? H - k : L;
-      auto ld = [&](const T* p) { return n == L ? load(p) : load_part(p, n); };
-      auto st = [&](T* p, V v) {
-        if (n == L) {
-          store(p, v);
-        } else {
-          store_part(p, v, n);
-        }
-      };
-      const V cv = ld(c + k), zv = ld(zg + k);
+      const V cv = load_n<T>(c + k, n), zv = load_n<T>(zg + k, n);
       const V dc = cv + ve * (cv >= 0 ? one : minus_one);
       const V dg = zv + ve * (zv >= 0 ? one : minus_one);
       V ic, igr;
@@ -798,8 +551,9 @@ template <class T>
         ic = recip<T>(dc);
         igr = recip<T>(dg);
       }
-      st(ab + k, ld(a + k) * ld(a + H + k) * ic * igr);                            // A = i g / (d_c d_g)
-      st(ab + H + k, cp != nullptr ? ld(a + 2 * H + k) * ld(cp + k) * ic : zero);  // B = f c_{t−1} / d_c
+      store_n<T>(ab + k, load_n<T>(a + k, n) * load_n<T>(a + H + k, n) * ic * igr, n);  // A = i g / (d_c d_g)
+      store_n<T>(ab + H + k, cp != nullptr ? load_n<T>(a + 2 * H + k, n) * load_n<T>(cp + k, n) * ic : zero,
+                 n);  // B = f c_{t−1} / d_c
     }
   }
   typename Simd<T>::IE any = 0;

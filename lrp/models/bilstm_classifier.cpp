@@ -6,15 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
-#include <mutex>
-#include <new>
 #include <numeric>
 #include <string_view>
-#include <type_traits>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -35,56 +31,14 @@ double epsilon_of(const Rule& rule, const std::string& role) {
       to_string(rule), role));
 }
 
-// One precision's projected-embedding table, built once.
-template <class T>
-struct TableSlot {
-  std::once_flag once;
-  detail::AlignedArray<T> rows;  // [(V + 1) x 8H], or empty
-};
-
 }  // namespace
-
-struct BiLstmClassifier::Tables {
-  TableSlot<double> t64;
-  TableSlot<float> t32;
-  template <class T>
-  TableSlot<T>& slot() {
-    if constexpr (std::is_same_v<T, double>) {
-      return t64;
-    } else {
-      return t32;
-    }
-  }
-};
-
-std::int64_t BiLstmClassifier::table_limit_from_environment() {
-  constexpr std::int64_t kMiB = 1 << 20;
-  const char* env = std::getenv("TEXTLRP_BILSTM_TABLE");
-  if (env == nullptr || *env == '\0') return kBiLstmDefaultTableMiB * kMiB;
-  const std::string_view v(env);
-  if (v == "off") return 0;
-  std::int64_t mib = 0;
-  bool ok = v.size() <= 9;  // at most 999999999 MiB: no overflow in bytes
-  for (const char ch : v) {
-    if (ch < '0' || ch > '9') ok = false;
-    if (ok) mib = mib * 10 + (ch - '0');
-  }
-  if (!ok) {
-    throw InvalidArgument(
-        fmt::format("TEXTLRP_BILSTM_TABLE='{}' is not a size: expected the size limit of the BiLSTM's "
-                    "projected-embedding "
-                    "tables in MiB (a whole number, 0 or off = no tables)",
-                    v));
-  }
-  return mib * kMiB;
-}
 
 BiLstmClassifier::BiLstmClassifier(std::vector<std::string> labels, BiLstmWeights weights, Index max_tokens,
                                    std::int64_t table_limit_bytes)
     : labels_(std::move(labels)),
       weights_(std::move(weights)),
       max_tokens_(max_tokens),
-      tables_(std::make_shared<Tables>()),
+      tables_(make_tables()),
       table_limit_(table_limit_bytes >= 0 ? table_limit_bytes : table_limit_from_environment()) {
   if (max_tokens_ < 1)
     throw InvalidArgument(fmt::format("bilstm: max_tokens must be >= 1, got {}", max_tokens_));
@@ -148,54 +102,6 @@ BiLstmClassifier::Packed<T> BiLstmClassifier::pack(const BiLstmWeights& w) {
   p.fc_bias = w.fc_bias.cast<T>();
   return p;
 }
-
-template <>
-const BiLstmClassifier::Packed<double>& BiLstmClassifier::packed<double>() const {
-  return p64_;
-}
-template <>
-const BiLstmClassifier::Packed<float>& BiLstmClassifier::packed<float>() const {
-  return p32_;
-}
-
-template <class T>
-BiLstmProjectionTable<T> BiLstmClassifier::projection_table() const {
-  if (tables_ == nullptr) return {};  // a moved-from model
-  TableSlot<T>& slot = tables_->slot<T>();
-  const Index V = n_vocab(), E = n_embd(), G = 4 * n_hidden(), ld = 2 * G;
-  std::call_once(slot.once, [&] {
-    const double bytes = static_cast<double>(V + 1) * static_cast<double>(ld) * sizeof(T);
-    if (bytes > static_cast<double>(table_limit_)) return;
-    if (std::is_same_v<T, float> && !float32_ok_) return;
-    try {
-      detail::AlignedArray<T> rows((V + 1) * ld);
-      const Packed<T>& p = packed<T>();
-      // The rows in chunks (for float, a float copy of a chunk of the embedding), each projected by
-      // both directions with Lstm::project, as forward_trace() projects a document's rows.
-      constexpr Index kChunk = 256;
-      MatX<T> x(std::min(kChunk, V + 1), E);
-      for (Index r0 = 0; r0 <= V; r0 += kChunk) {
-        const Index n = std::min(kChunk, V + 1 - r0);
-        for (Index i = 0; i < n; ++i) {
-          if (r0 + i < V) {
-            x.row(i) = weights_.embedding.row(r0 + i).template cast<T>();
-          } else {
-            x.row(i).setZero();  // ids outside [0, V): the zero row, projected too (not assumed = bias)
-          }
-        }
-        for (int side = 0; side < 2; ++side)
-          p.lstm[side].project(x.data(), E, n, rows.data() + r0 * ld + side * G, ld);
-      }
-      slot.rows = std::move(rows);
-    } catch (const std::bad_alloc&) {
-      // No table: every forward pass projects its rows, as without one.
-    }
-  });
-  if (slot.rows.size() == 0) return {};
-  return {slot.rows.data(), V + 1, ld};
-}
-template BiLstmProjectionTable<double> BiLstmClassifier::projection_table<double>() const;
-template BiLstmProjectionTable<float> BiLstmClassifier::projection_table<float>() const;
 
 RuleMap BiLstmClassifier::default_rules() const {
   return RuleMap({{"lstm", rules::Epsilon{0.001}}, {"fc", rules::Epsilon{0.001}}});
@@ -777,45 +683,31 @@ void BiLstmClassifier::add_scaled_gradients(const MatD64& x, std::span<const dou
 
 MatD64 BiLstmClassifier::batch_scores_of(std::span<const std::vector<TokenId>> docs, Index batch_rows) const {
   // Rows are token ids (every id outside the vocabulary is the same zero row), as embed() reads them.
+  // With a projected-embedding table its rows are the projected rows (row V: the zero row), indexed by
+  // id; without, the chunk's distinct ids are embedded and projected once each.
   const Index V = n_vocab(), E = n_embd();
+  const BiLstmProjectionTable<double> tab = projection_table<double>();
   MatD64 out(static_cast<Index>(docs.size()), n_classes());
-  if (const BiLstmProjectionTable<double> tab = projection_table<double>()) {
-    // The table's rows are the projected rows (row V: the zero row): no projection, no distinct rows.
-    std::vector<Index> idx, start{0};
-    std::size_t first = 0;
-    auto flush_table = [&] {
-      if (start.size() == 1) return;
-      const Index n = static_cast<Index>(start.size()) - 1;
-      out.middleRows(static_cast<Index>(first), n) = scores_of_projected(tab.data, tab.ld, idx, start);
-      first += static_cast<std::size_t>(n);
-      idx.clear();
-      start.assign(1, 0);
-    };
-    for (const std::vector<TokenId>& d : docs) {
-      const std::size_t T = std::min(d.size(), static_cast<std::size_t>(max_tokens_));
-      for (std::size_t t = 0; t < T; ++t) idx.push_back(d[t] >= 0 && d[t] < V ? static_cast<Index>(d[t]) : V);
-      start.push_back(static_cast<Index>(idx.size()));
-      if (static_cast<Index>(idx.size()) >= 4 * batch_rows) flush_table();
-    }
-    flush_table();
-    return out;
-  }
   std::unordered_map<TokenId, Index> seen;
   std::vector<TokenId> distinct;
   std::vector<Index> idx, start{0};
   std::size_t first = 0;  // the chunk's first document
   auto flush = [&] {
     if (start.size() == 1) return;
-    MatD rows(static_cast<Index>(distinct.size()), E);
-    for (std::size_t u = 0; u < distinct.size(); ++u) {
-      if (distinct[u] >= 0) {
-        rows.row(static_cast<Index>(u)) = weights_.embedding.row(distinct[u]);
-      } else {
-        rows.row(static_cast<Index>(u)).setZero();
-      }
-    }
     const Index n = static_cast<Index>(start.size()) - 1;
-    out.middleRows(static_cast<Index>(first), n) = scores_of_rows(rows, idx, start);
+    if (tab) {
+      out.middleRows(static_cast<Index>(first), n) = scores_of_projected(tab.data, tab.ld, idx, start);
+    } else {
+      MatD rows(static_cast<Index>(distinct.size()), E);
+      for (std::size_t u = 0; u < distinct.size(); ++u) {
+        if (distinct[u] >= 0) {
+          rows.row(static_cast<Index>(u)) = weights_.embedding.row(distinct[u]);
+        } else {
+          rows.row(static_cast<Index>(u)).setZero();
+        }
+      }
+      out.middleRows(static_cast<Index>(first), n) = scores_of_rows(rows, idx, start);
+    }
     first += static_cast<std::size_t>(n);
     seen.clear();
     distinct.clear();
@@ -826,9 +718,13 @@ MatD64 BiLstmClassifier::batch_scores_of(std::span<const std::vector<TokenId>> d
     const std::size_t T = std::min(d.size(), static_cast<std::size_t>(max_tokens_));
     for (std::size_t t = 0; t < T; ++t) {
       const TokenId id = d[t] >= 0 && d[t] < V ? d[t] : TokenId(-1);
-      const auto [it, fresh] = seen.try_emplace(id, static_cast<Index>(distinct.size()));
-      if (fresh) distinct.push_back(id);
-      idx.push_back(it->second);
+      if (tab) {
+        idx.push_back(id >= 0 ? static_cast<Index>(id) : V);
+      } else {
+        const auto [it, fresh] = seen.try_emplace(id, static_cast<Index>(distinct.size()));
+        if (fresh) distinct.push_back(id);
+        idx.push_back(it->second);
+      }
     }
     start.push_back(static_cast<Index>(idx.size()));
     if (static_cast<Index>(idx.size()) >= 4 * batch_rows) flush();

@@ -126,6 +126,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "core/safetensors.h"
@@ -355,7 +356,13 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   template <class T>
   static Packed<T> pack(const BiLstmWeights& w);
   template <class T>
-  const Packed<T>& packed() const;
+  const Packed<T>& packed() const {
+    if constexpr (std::is_same_v<T, double>) {
+      return p64_;
+    } else {
+      return p32_;
+    }
+  }
   template <class T>
   VecX<T> forward_ids(std::span<const TokenId> ids, LstmTrace<T>* trace) const;
   template <class T>
@@ -395,7 +402,8 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   Index max_tokens_ = kBiLstmDefaultMaxTokens;
   // The projected-embedding tables, built on first use, behind a pointer (std::once_flag does not
   // move); a copy of the model would share them (same weights).
-  struct Tables;
+  struct Tables;  // bilstm_table.cpp
+  static std::shared_ptr<Tables> make_tables();
   std::shared_ptr<Tables> tables_;
   std::int64_t table_limit_ = 0;
 };
