@@ -664,6 +664,24 @@ void lrp_input_rows_impl(const T* pr, Size ldpr, const T* gamma, const T* x, Siz
   }
 }
 
+template <class T>
+void lrp_input_sums_impl(const T* q, Size ldq, const T* gamma, const T* zx, Size ldzx, const T* b, Size n,
+                         Size n_rows, Size E, int reverse, double* out) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  for (Size t = 0; t < n_rows; ++t) {
+    const Size src = reverse ? n_rows - 1 - t : t;
+    const T* qt = q + t * ldq;
+    const T* z = zx + src * ldzx;
+    V acc = V{};
+    for (Size j = 0; j < n; j += L) {
+      const Size m = n - j < L ? n - j : L;
+      acc += load_n<T>(qt + j, m) * (load_n<T>(z + j, m) - load_n<T>(b + j, m));
+    }
+    out[src] = static_cast<double>(lane_sum<T>(acc)) + static_cast<double>(E) * static_cast<double>(gamma[t]);
+  }
+}
+
 // ---- Entry points.
 
 template <class T>
@@ -683,7 +701,8 @@ constexpr Table<double> kTableF64 = {TEXTLRP_ISA_LEVEL_NAME,
                                      &pack_step_impl<double>,
                                      kFusedStep ? &step_impl<double> : nullptr,
                                      &lrp_sta_steps_impl<double>,
-                                     &lrp_input_rows_impl<double>};
+                                     &lrp_input_rows_impl<double>,
+                                     &lrp_input_sums_impl<double>};
 constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,
                                     &panels_size_entry<float>,
                                     &pack_panels_impl<float>,
@@ -696,7 +715,8 @@ constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,
                                     &pack_step_impl<float>,
                                     kFusedStep ? &step_impl<float> : nullptr,
                                     &lrp_sta_steps_impl<float>,
-                                    &lrp_input_rows_impl<float>};
+                                    &lrp_input_rows_impl<float>,
+                                    &lrp_input_sums_impl<float>};
 
 }  // namespace
 

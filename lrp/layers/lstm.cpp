@@ -360,10 +360,15 @@ void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScra
     for (Index k = 0; k < H; ++k) sc += s->rc[k];
     r_rest = static_cast<double>(sh) + static_cast<double>(sc);
   }
-  s->pr.setZero(T_, E);  // [T x E] q · W_ih[rows], reading order
-  k_->gemm(s->q.data(), p.n_rows, T_, w_ih_p_.data(), G, p.row0, p.row0 + p.n_rows, E, s->pr.data(), E, 0);
-  k_->lrp_input_rows(s->pr.data(), E, s->gamma.data(), job->x, job->ldx, T_, E, job->reverse_steps ? 1 : 0,
-                     job->r_x, job->ldrx);
+  if (job->r_tokens != nullptr) {
+    k_->lrp_input_sums(s->q.data(), p.n_rows, s->gamma.data(), job->zx + p.row0, job->ldzx,
+                       bias_.data() + p.row0, p.n_rows, T_, E, job->reverse_steps ? 1 : 0, job->r_tokens);
+  } else {
+    s->pr.setZero(T_, E);  // [T x E] q · W_ih[rows], reading order
+    k_->gemm(s->q.data(), p.n_rows, T_, w_ih_p_.data(), G, p.row0, p.row0 + p.n_rows, E, s->pr.data(), E, 0);
+    k_->lrp_input_rows(s->pr.data(), E, s->gamma.data(), job->x, job->ldx, T_, E, job->reverse_steps ? 1 : 0,
+                       job->r_x, job->ldrx);
+  }
   job->r_rest = r_rest;
 }
 
@@ -380,8 +385,15 @@ double Lstm<T>::relevance(const LstmCache<T>& cache, const T* r_h_last, const Ls
   job.r_x = r_x;
   job.ldrx = ldrx;
   job.scratch = scratch;
+  return relevance(&job, st);
+}
+
+template <class T>
+double Lstm<T>::relevance(LstmLrpJob<T>* job_in, const LstmLrpSettings& st) const {
+  LstmLrpJob<T>& job = *job_in;
+  const LstmCache<T>& cache = *job.cache;
   LstmLrpScratch<T> local;
-  LstmLrpScratch<T>* s = scratch != nullptr ? scratch : &local;
+  LstmLrpScratch<T>* s = job.scratch != nullptr ? job.scratch : &local;
   const Index T_ = cache.z.rows();
   const LrpParams p(st, n_hidden_, n_in_);
   s->q.resize(T_, p.n_rows);

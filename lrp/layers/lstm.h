@@ -72,7 +72,8 @@ struct LstmLrpScratch {
   LstmMat<T> ab;  // [T x 2H] the fused pass's per-step factors (lstm_kernels::LrpStaJob::ab)
 };
 
-// One relevance pass of relevance_pair() (the arguments of relevance()); r_rest is its result.
+// One relevance pass of relevance() or relevance_pair(); r_rest is its result. The inputs' relevance
+// goes either to r_x (r_tokens = nullptr) or, summed over each input's components, to r_tokens.
 template <class T>
 struct LstmLrpJob {
   const LstmCache<T>* cache = nullptr;
@@ -82,6 +83,13 @@ struct LstmLrpJob {
   bool reverse_steps = false;
   T* r_x = nullptr;
   Index ldrx = 0;
+  // Per input instead of per component: r_tokens[t] = Σ_e R(x_t)_e [T], in the row order of x, from
+  // the forward pass's input projections zx = W_ih x + b (row stride ldzx, the same row order):
+  // Σ_e x_e Σ_j q_j W_ih(j, e) = Σ_j q_j (zx_j − b_j), a dot product of 4H (or H) terms per step
+  // instead of the [T x rows]·[rows x E] product of r_x and a sum over E. x and r_x are not read.
+  const T* zx = nullptr;
+  Index ldzx = 0;
+  double* r_tokens = nullptr;
   LstmLrpScratch<T>* scratch = nullptr;  // nullptr: a temporary one
   double r_rest = 0;
 };
@@ -169,6 +177,9 @@ class Lstm {
   double relevance(const LstmCache<T>& cache, const T* r_h_last, const LstmLrpSettings& settings, const T* x,
                    Index ldx, bool reverse_steps, T* r_x, Index ldrx,
                    LstmLrpScratch<T>* scratch = nullptr) const;
+  // relevance() of one job (its inputs' relevance per component or per input, see LstmLrpJob); sets
+  // and returns job->r_rest.
+  double relevance(LstmLrpJob<T>* job, const LstmLrpSettings& settings) const;
   // relevance() of two layers at once (the two directions of a bidirectional LSTM), their backward
   // recurrences interleaved step by step; bit for bit relevance() on each. Sets job_a.r_rest, job_b.r_rest.
   static void relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,

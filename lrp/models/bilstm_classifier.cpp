@@ -367,16 +367,20 @@ constexpr Index kMaxStackHidden = 256;  // R(h_{T-1}) of both directions on the 
 }  // namespace
 
 template <class T>
-LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int target,
-                                                const LrpSettings& settings) const {
+LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings,
+                                                double* tokens) const {
   TEXTLRP_ASSERT(target >= 0 && target < n_classes());
   const Packed<T>& p = packed<T>();
-  const Index H = n_hidden(), E = n_embd();
+  const Index H = n_hidden(), E = n_embd(), G = 4 * H;
   const Index T_ = trace.x.rows();
   LstmRelevance<T> r;
-  r.x_left.resize(T_, E);
-  r.x_right.resize(T_, E);
+  if (tokens == nullptr) {
+    r.x_left.resize(T_, E);
+    r.x_right.resize(T_, E);
+  }
   if (T_ == 0) return r;
+  thread_local std::vector<double> right_tokens;  // this thread's, kept between calls
+  if (tokens != nullptr) right_tokens.resize(static_cast<std::size_t>(T_));
   // Output layer: R = s_target on the target; lrp_linear over (hL, hR), N = 2H.
   const T y = trace.scores[target];
   const T sg = y >= 0 ? T(1) : T(-1);
@@ -411,8 +415,14 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
     job[side].x = trace.x.data();
     job[side].ldx = E;
     job[side].reverse_steps = side == 1;
-    job[side].r_x = side == 0 ? r.x_left.data() : r.x_right.data();
-    job[side].ldrx = E;
+    if (tokens != nullptr) {
+      job[side].zx = trace.zx.data() + side * G;  // as forward_projected() reads them
+      job[side].ldzx = 2 * G;
+      job[side].r_tokens = side == 0 ? tokens : right_tokens.data();
+    } else {
+      job[side].r_x = side == 0 ? r.x_left.data() : r.x_right.data();
+      job[side].ldrx = E;
+    }
     job[side].scratch = &scratch[side];
   }
   // The two directions' relevance passes interleaved step by step (independent chains hide each
@@ -423,11 +433,10 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
     Lstm<T>::relevance_pair(p.lstm[0], &job[0], p.lstm[1], &job[1], st);
     r.r_rest = job[0].r_rest + job[1].r_rest;
   } else {
-    for (int side = 0; side < 2; ++side) {
-      const LstmLrpJob<T>& j = job[side];
-      r.r_rest += p.lstm[side].relevance(*j.cache, j.r_h_last, st, j.x, j.ldx, j.reverse_steps, j.r_x, j.ldrx,
-                                         j.scratch);
-    }
+    for (int side = 0; side < 2; ++side) r.r_rest += p.lstm[side].relevance(&job[side], st);
+  }
+  if (tokens != nullptr) {
+    for (Index t = 0; t < T_; ++t) tokens[t] += right_tokens[static_cast<std::size_t>(t)];
   }
   return r;
 }
@@ -510,16 +519,12 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
       st.gate_rule = options.gate_rule.value_or(GateRule::kSignalTakeAll);
       e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}{}", rules.to_string(),
                            gate_rule_name(st.gate_rule), st.bias_factor, f32 ? "; precision float32" : "");
+      // The word relevances directly (relevance_of's tokens: from the forward pass's input
+      // projections, no [T x E] relevance to sum).
       if (f32) {
-        const Relevance32 r = relevance(trace32, e.target, st);
-        for (Index t = 0; t < T; ++t) {
-          e.relevance[static_cast<std::size_t>(t)] =
-              r.x_left.row(t).cast<double>().sum() + r.x_right.row(t).cast<double>().sum();
-        }
+        relevance_of(trace32, e.target, st, e.relevance.data());
       } else {
-        const Relevance r = relevance(*trace64, e.target, st);
-        for (Index t = 0; t < T; ++t)
-          e.relevance[static_cast<std::size_t>(t)] = r.x_left.row(t).sum() + r.x_right.row(t).sum();
+        relevance_of(*trace64, e.target, st, e.relevance.data());
       }
       break;
     }

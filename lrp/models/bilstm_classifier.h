@@ -370,7 +370,10 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   template <class T>
   void forward_projected(LstmTrace<T>* trace) const;  // from trace->zx (forward_trace() after the projection)
   template <class T>
-  LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings) const;
+  // relevance() (tokens = nullptr), or only the word relevances Σ_e R(x_t)_e of both directions, to
+  // tokens [T] (then the result's x_left and x_right are empty).
+  LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings,
+                                double* tokens = nullptr) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
   static Trace& scratch_trace();
   // What the explanations of one document share (explain_methods(); explain() makes a fresh one per
