@@ -107,10 +107,11 @@ struct Table {
   void (*lrp_input_rows)(const T* pr, Size ldpr, const T* gamma, const T* x, Size ldx, Size n_rows, Size E,
                          int reverse, T* out, Size ldout);
   // The same summed over each input's E components, from the input projections instead of x and pr
-  // (lstm.h's LstmLrpJob::r_tokens): for t < n_rows, out[t'] = Σ_{j<n} q[t, j]·(zx[t', j] − b[j])
-  // + E·gamma[t] (t' as above), summed in T (as pr is) in vector partial sums.
-  void (*lrp_input_sums)(const T* q, Size ldq, const T* gamma, const T* zx, Size ldzx, const T* b, Size n,
-                         Size n_rows, Size E, int reverse, double* out);
+  // (lstm.h's LstmLrpJob::r_tokens): for t < n_rows, out[t'] = Σ_{j<n} q[t, j]·(zx[r, j] − b[j])
+  // + E·gamma[t] (t' as above; r = rows[t'], or t' when rows is nullptr), summed in T (as pr is) in
+  // vector partial sums.
+  void (*lrp_input_sums)(const T* q, Size ldq, const T* gamma, const T* zx, Size ldzx, const Size* rows,
+                         const T* b, Size n, Size n_rows, Size E, int reverse, double* out);
 };
 
 // The tables of the level in use (core/cpu_isa.h's cpu_isa()).

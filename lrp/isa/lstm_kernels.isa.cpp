@@ -665,14 +665,14 @@ void lrp_input_rows_impl(const T* pr, Size ldpr, const T* gamma, const T* x, Siz
 }
 
 template <class T>
-void lrp_input_sums_impl(const T* q, Size ldq, const T* gamma, const T* zx, Size ldzx, const T* b, Size n,
-                         Size n_rows, Size E, int reverse, double* out) {
+void lrp_input_sums_impl(const T* q, Size ldq, const T* gamma, const T* zx, Size ldzx, const Size* rows,
+                         const T* b, Size n, Size n_rows, Size E, int reverse, double* out) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
   for (Size t = 0; t < n_rows; ++t) {
     const Size src = reverse ? n_rows - 1 - t : t;
     const T* qt = q + t * ldq;
-    const T* z = zx + src * ldzx;
+    const T* z = zx + (rows != nullptr ? rows[src] : src) * ldzx;
     V acc = V{};
     for (Size j = 0; j < n; j += L) {
       const Size m = n - j < L ? n - j : L;

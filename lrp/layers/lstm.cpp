@@ -166,7 +166,7 @@ void Lstm<T>::resize_cache(Index N, LstmCache<T>* cache) const {
 
 template <class T>
 void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index ldzx, bool reverse_steps,
-                           LstmCache<T>* cache) const {
+                           LstmCache<T>* cache, const Index* rows) const {
   const Index H = n_hidden_, G = 4 * H, n_steps = batch.n_steps();
   const Index r = batch.offset[static_cast<std::size_t>(t)];
   const Index n = batch.n_at[static_cast<std::size_t>(t)];
@@ -176,13 +176,13 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
     // One sequence (an explanation): the product and the cell fused, panel by panel, bit for bit
     // the gemm + cell below (same sums in the same order, the same cell).
     const Index rp = t > 0 ? batch.offset[static_cast<std::size_t>(t - 1)] : 0;
-    k_->step(zx + src * ldzx, t > 0 ? cache->h.row(rp).data() : nullptr,
+    k_->step(zx + (rows != nullptr ? rows[src] : src) * ldzx, t > 0 ? cache->h.row(rp).data() : nullptr,
              t > 0 ? cache->c.row(rp).data() : nullptr, w_hh_step_.data(), H, static_cast<int>(t & 1), z,
              cache->a.row(r).data(), cache->c.row(r).data(), cache->tc.row(r).data(), cache->h.row(r).data());
     return;
   }
   for (Index b = 0; b < n; ++b) {
-    const T* in = zx + (src + b) * ldzx;
+    const T* in = zx + (rows != nullptr ? rows[src + b] : src + b) * ldzx;
     T* out = z + b * G;
     for (Index j = 0; j < G; ++j) out[j] = in[j];
   }
@@ -200,10 +200,10 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
 
 template <class T>
 void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps,
-                      LstmCache<T>* cache) const {
+                      LstmCache<T>* cache, const Index* rows) const {
   TEXTLRP_ASSERT(!reverse_steps || batch.equal_lengths());
   resize_cache(batch.n_rows(), cache);
-  for (Index t = 0; t < batch.n_steps(); ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache);
+  for (Index t = 0; t < batch.n_steps(); ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows);
 }
 
 template <class T>
@@ -361,7 +361,7 @@ void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScra
     r_rest = static_cast<double>(sh) + static_cast<double>(sc);
   }
   if (job->r_tokens != nullptr) {
-    k_->lrp_input_sums(s->q.data(), p.n_rows, s->gamma.data(), job->zx + p.row0, job->ldzx,
+    k_->lrp_input_sums(s->q.data(), p.n_rows, s->gamma.data(), job->zx + p.row0, job->ldzx, job->zx_rows,
                        bias_.data() + p.row0, p.n_rows, T_, E, job->reverse_steps ? 1 : 0, job->r_tokens);
   } else {
     s->pr.setZero(T_, E);  // [T x E] q · W_ih[rows], reading order

@@ -89,6 +89,7 @@ struct LstmLrpJob {
   // instead of the [T x rows]·[rows x E] product of r_x and a sum over E. x and r_x are not read.
   const T* zx = nullptr;
   Index ldzx = 0;
+  const Index* zx_rows = nullptr;  // non-null: input t's row of zx is zx_rows[t] (as forward()'s rows)
   double* r_tokens = nullptr;
   LstmLrpScratch<T>* scratch = nullptr;  // nullptr: a temporary one
   double r_rest = 0;
@@ -154,9 +155,10 @@ class Lstm {
   void project(const T* x, Index ldx, Index n_rows, T* zx, Index ldzx) const;
   // The recurrence over a batch from its projected inputs: step t reads the rows of step t of zx
   // (row stride ldzx), or those of step n_steps − 1 − t with reverse_steps (equal lengths only: a
-  // direction that reads the sequences backwards). Fills *cache.
-  void forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps,
-               LstmCache<T>* cache) const;
+  // direction that reads the sequences backwards). rows non-null: row r of the batch is row rows[r]
+  // of zx (rows gathered in place, e.g. from a projected-embedding table). Fills *cache.
+  void forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps, LstmCache<T>* cache,
+               const Index* rows = nullptr) const;
   // Backward through the recurrence: dh_final [B x H] (row b: ∂/∂ of sequence b's last hidden
   // state) -> dz [N x 4H] = ∂/∂z of every row.
   void backward(const LstmBatch& batch, const LstmCache<T>& cache, const LstmMat<T>& dh_final,
@@ -190,7 +192,7 @@ class Lstm {
   void init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh, const Eigen::Matrix<S, Eigen::Dynamic, 1>& bias);
   detail::AlignedArray<T> pack(const LstmMat<T>& w, bool transpose) const;
   void forward_step(const LstmBatch& batch, Index t, const T* zx, Index ldzx, bool reverse_steps,
-                    LstmCache<T>* cache) const;
+                    LstmCache<T>* cache, const Index* rows) const;
   void resize_cache(Index n_rows, LstmCache<T>* cache) const;
   // relevance() in three parts, so that relevance_pair() can interleave two layers' steps.
   void lrp_begin(LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;

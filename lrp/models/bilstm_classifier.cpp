@@ -168,6 +168,8 @@ void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
   const Packed<T>& p = packed<T>();
   const Index T_ = tr->x.rows(), H = n_hidden(), G = 4 * H;
   tr->zx.resize(T_, 2 * G);  // [T x 8H] W_ih x_t + b_ih + b_hh of both directions, sentence order
+  tr->zx_table = nullptr;
+  tr->zx_rows.clear();
   p.lstm[0].project(tr->x.data(), n_embd(), T_, tr->zx.data(), 2 * G);
   p.lstm[1].project(tr->x.data(), n_embd(), T_, tr->zx.data() + G, 2 * G);
   forward_projected(tr);
@@ -176,13 +178,17 @@ void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
 template <class T>
 void BiLstmClassifier::forward_projected(LstmTrace<T>* tr) const {
   const Packed<T>& p = packed<T>();
-  const Index T_ = tr->zx.rows(), G = 4 * n_hidden();
+  const Index T_ = tr->x.rows(), G = 4 * n_hidden();
   // One direction after the other, not interleaved: each step streams W_hh (4H x H: 115 kB in float64,
   // 58 kB in float32 for H = 60) and walks it backwards on odd steps so that the part the previous step
   // read last is still in L1 (48 kB here); a second direction in between would evict it.
   const LstmBatch one = LstmBatch::equal(1, T_);
-  p.lstm[0].forward(one, tr->zx.data(), 2 * G, false, &tr->left);
-  p.lstm[1].forward(one, tr->zx.data() + G, 2 * G, true, &tr->right);
+  const bool table = tr->zx_table != nullptr;
+  const T* zx = table ? tr->zx_table : tr->zx.data();
+  const Index ld = table ? tr->zx_ld : 2 * G;
+  const Index* rows = table ? tr->zx_rows.data() : nullptr;
+  p.lstm[0].forward(one, zx, ld, false, &tr->left, rows);
+  p.lstm[1].forward(one, zx + G, ld, true, &tr->right, rows);
   if (T_ > 0) {
     tr->scores.noalias() = p.fc[0] * tr->left.h.row(T_ - 1).transpose();  // [C]
     tr->scores.noalias() += p.fc[1] * tr->right.h.row(T_ - 1).transpose();
@@ -213,11 +219,14 @@ VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>
     }
   }
   if (const BiLstmProjectionTable<T> tab = projection_table<T>()) {
-    tr->zx.resize(T_, tab.ld);  // the rows of the table, bit for bit what forward_trace() projects
+    // The rows of the table (bit for bit what forward_trace() projects), read in place.
+    tr->zx.resize(0, tab.ld);
+    tr->zx_table = tab.data;
+    tr->zx_ld = tab.ld;
+    tr->zx_rows.resize(static_cast<std::size_t>(T_));
     for (Index t = 0; t < T_; ++t) {
       const TokenId id = ids[static_cast<std::size_t>(t)];
-      const Index row = id >= 0 && id < V ? static_cast<Index>(id) : V;
-      std::memcpy(tr->zx.row(t).data(), tab.row(row), static_cast<std::size_t>(tab.ld) * sizeof(T));
+      tr->zx_rows[static_cast<std::size_t>(t)] = id >= 0 && id < V ? static_cast<Index>(id) : V;
     }
     forward_projected(tr);
   } else {
@@ -367,8 +376,8 @@ constexpr Index kMaxStackHidden = 256;  // R(h_{T-1}) of both directions on the 
 }  // namespace
 
 template <class T>
-LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings,
-                                                double* tokens) const {
+LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int target,
+                                                const LrpSettings& settings, double* tokens) const {
   TEXTLRP_ASSERT(target >= 0 && target < n_classes());
   const Packed<T>& p = packed<T>();
   const Index H = n_hidden(), E = n_embd(), G = 4 * H;
@@ -416,8 +425,10 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
     job[side].ldx = E;
     job[side].reverse_steps = side == 1;
     if (tokens != nullptr) {
-      job[side].zx = trace.zx.data() + side * G;  // as forward_projected() reads them
-      job[side].ldzx = 2 * G;
+      // As forward_projected() reads them.
+      job[side].zx = (trace.zx_table != nullptr ? trace.zx_table : trace.zx.data()) + side * G;
+      job[side].ldzx = trace.zx_table != nullptr ? trace.zx_ld : 2 * G;
+      job[side].zx_rows = trace.zx_table != nullptr ? trace.zx_rows.data() : nullptr;
       job[side].r_tokens = side == 0 ? tokens : right_tokens.data();
     } else {
       job[side].r_x = side == 0 ? r.x_left.data() : r.x_right.data();

@@ -169,8 +169,16 @@ using LstmDirection = LstmCache<T>;
 // Everything one forward pass leaves behind, for relevance() and gradient().
 template <class T>
 struct LstmTrace {
-  MatX<T> x;               // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
-  MatX<T> zx;              // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
+  MatX<T> x;   // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
+  MatX<T> zx;  // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
+  // With a projected-embedding table (forward() from token ids) the rows of zx are the table's, not
+  // copied: zx is then empty and row t is row zx_rows[t] of zx_table (row stride zx_ld).
+  const T* zx_table = nullptr;
+  Index zx_ld = 0;
+  std::vector<Index> zx_rows;
+  const T* zx_row(Index t) const {
+    return zx_table != nullptr ? zx_table + zx_rows[static_cast<std::size_t>(t)] * zx_ld : zx.row(t).data();
+  }
   LstmDirection<T> left;   // reads x_0 .. x_{T-1}
   LstmDirection<T> right;  // reads x_{T-1} .. x_0: its step t is sentence position T-1-t
   VecX<T> scores;          // [C]

@@ -176,28 +176,35 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
   // lrp_input_sums: out[t'] = Σ_j q[t, j]·(zx[t', j] − b[j]) + E·gamma[t], t' = t or n − 1 − t, for
   // term counts that fill, split and pad the vectors.
   for (const Index n_terms : {Index(1), Index(7), Index(16), Index(60), Index(67)}) {
-    for (int reverse : {0, 1}) {
-      INFO("lrp_input_sums, " << n_terms << " terms, reverse " << reverse);
-      const Index n = 5, E = 13, ldq = n_terms + 1, ldzx = n_terms + 3;
-      const std::vector<double> q = rnd(static_cast<std::size_t>(n * ldq), 16, 1.0),
-                                gamma = rnd(static_cast<std::size_t>(n), 17, 1.0),
-                                zx = rnd(static_cast<std::size_t>(n * ldzx), 18, 2.0),
-                                b = rnd(static_cast<std::size_t>(n_terms), 19, 1.0);
-      const std::vector<T> qt = as<T>(q), gt = as<T>(gamma), zt = as<T>(zx), bt = as<T>(b);
-      std::vector<double> out(static_cast<std::size_t>(n), 7.0);
-      k.lrp_input_sums(qt.data(), ldq, gt.data(), zt.data(), ldzx, bt.data(), n_terms, n, E, reverse, out.data());
-      double err = 0;
-      for (Index t = 0; t < n; ++t) {
-        const Index src = reverse ? n - 1 - t : t;
-        double want = static_cast<double>(E) * static_cast<double>(gt[static_cast<std::size_t>(t)]);
-        for (Index j = 0; j < n_terms; ++j) {
-          want += static_cast<double>(qt[static_cast<std::size_t>(t * ldq + j)]) *
-                  (static_cast<double>(zt[static_cast<std::size_t>(src * ldzx + j)]) -
-                   static_cast<double>(bt[static_cast<std::size_t>(j)]));
+    for (const int reverse : {0, 1}) {
+      for (const bool gathered : {false, true}) {
+        INFO("lrp_input_sums, " << n_terms << " terms, reverse " << reverse << ", gathered " << gathered);
+        const Index n = 5, E = 13, ldq = n_terms + 1, ldzx = n_terms + 3;
+        const std::vector<double> q = rnd(static_cast<std::size_t>(n * ldq), 16, 1.0),
+                                  gamma = rnd(static_cast<std::size_t>(n), 17, 1.0),
+                                  zx = rnd(static_cast<std::size_t>(n * ldzx), 18, 2.0),
+                                  b = rnd(static_cast<std::size_t>(n_terms), 19, 1.0);
+        const std::vector<T> qt = as<T>(q), gt = as<T>(gamma), zt = as<T>(zx), bt = as<T>(b);
+        std::vector<double> out(static_cast<std::size_t>(n), 7.0);
+        // Rows gathered (row t' of zx is row (t' + 2) mod n) or in order.
+        std::vector<Index> rows(static_cast<std::size_t>(n));
+        for (Index t = 0; t < n; ++t) rows[static_cast<std::size_t>(t)] = gathered ? (t + 2) % n : t;
+        k.lrp_input_sums(qt.data(), ldq, gt.data(), zt.data(), ldzx, gathered ? rows.data() : nullptr,
+                         bt.data(), n_terms, n, E, reverse, out.data());
+        double err = 0;
+        for (Index t = 0; t < n; ++t) {
+          const Index src = reverse ? n - 1 - t : t;
+          double want = static_cast<double>(E) * static_cast<double>(gt[static_cast<std::size_t>(t)]);
+          for (Index j = 0; j < n_terms; ++j) {
+            want += static_cast<double>(qt[static_cast<std::size_t>(t * ldq + j)]) *
+                    (static_cast<double>(
+                         zt[static_cast<std::size_t>(rows[static_cast<std::size_t>(src)] * ldzx + j)]) -
+                     static_cast<double>(bt[static_cast<std::size_t>(j)]));
+          }
+          err = std::max(err, std::abs(out[static_cast<std::size_t>(src)] - want));
         }
-        err = std::max(err, std::abs(out[static_cast<std::size_t>(src)] - want));
+        CHECK(err < 4 * tol * static_cast<double>(n_terms + E));
       }
-      CHECK(err < 4 * tol * static_cast<double>(n_terms + E));
     }
   }
   // lrp_cell conserves: Σ R(gates) + Σ R(c_{t-1}) = Σ R(h_t) + Σ R(c_t) (bias factor 1 gives the
