@@ -182,7 +182,9 @@ void BiLstmClassifier::forward_projected(LstmTrace<T>* tr) const {
   // One direction after the other, not interleaved: each step streams W_hh (4H x H: 115 kB in float64,
   // 58 kB in float32 for H = 60) and walks it backwards on odd steps so that the part the previous step
   // read last is still in L1 (48 kB here); a second direction in between would evict it.
-  const LstmBatch one = LstmBatch::equal(1, T_);
+  // One sequence of T_ steps: this thread's, rebuilt only when T_ changes (no allocation per call).
+  thread_local LstmBatch one;
+  if (one.len.size() != 1 || one.len[0] != T_) one = LstmBatch::equal(1, T_);
   const bool table = tr->zx_table != nullptr;
   const T* zx = table ? tr->zx_table : tr->zx.data();
   const Index ld = table ? tr->zx_ld : 2 * G;
