@@ -198,12 +198,38 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
            cache->tc.row(r).data(), H, cache->h.row(r).data(), H);
 }
 
+namespace {
+// Reads one byte of every cache line of the batch's gathered rows of zx (4H values each), all up
+// front: rows of a large table (a projected-embedding table: tens of MB, read at random, one row per
+// token) then come from memory together instead of one step at a time, each step waiting for its
+// own. Measured on 4096 documents over a 19538-word vocabulary: as fast as copying the rows out
+// first, where software prefetches (a step ahead, or all up front) left the forward pass ~4 us
+// (float32) slower per 20-token document. The bytes are or-ed into one value that is stored to a
+// volatile, so that the loads are kept.
+thread_local volatile unsigned char touched_rows;
+template <class T>
+void touch_rows(const LstmBatch& batch, const T* zx, Index ldzx, const Index* rows, Index n_hidden) {
+  const std::size_t bytes = static_cast<std::size_t>(4 * n_hidden) * sizeof(T);
+  // At most ~1 MiB of rows (half of L2 here): the first rows of a longer document would be evicted
+  // again before their step.
+  const Index n = std::min(batch.n_rows(), static_cast<Index>((std::size_t{1} << 20) / bytes) + 1);
+  unsigned char acc = 0;
+  for (Index r = 0; r < n; ++r) {
+    const auto* p = reinterpret_cast<const unsigned char*>(zx + rows[r] * ldzx);
+    for (std::size_t off = 0; off < bytes; off += 64) acc |= p[off];
+  }
+  touched_rows = acc;
+}
+}  // namespace
+
 template <class T>
 void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reverse_steps,
                       LstmCache<T>* cache, const Index* rows) const {
   TEXTLRP_ASSERT(!reverse_steps || batch.equal_lengths());
   resize_cache(batch.n_rows(), cache);
-  for (Index t = 0; t < batch.n_steps(); ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows);
+  const Index n_steps = batch.n_steps();
+  if (rows != nullptr) touch_rows(batch, zx, ldzx, rows, n_hidden_);
+  for (Index t = 0; t < n_steps; ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows);
 }
 
 template <class T>
