@@ -26,20 +26,31 @@
 
 namespace textlrp::lrp {
 namespace rules {
-struct Zero {};
+struct Zero {
+  bool operator==(const Zero&) const = default;
+};
 struct Epsilon {
   double epsilon = 1e-6;
+  bool operator==(const Epsilon&) const = default;
 };
-struct ZPlus {};
+struct ZPlus {
+  bool operator==(const ZPlus&) const = default;
+};
 struct AlphaBeta {
   double alpha = 2.0;
   double beta = 1.0;
+  bool operator==(const AlphaBeta&) const = default;
 };
 struct Gamma {
   double gamma = 0.25;
+  bool operator==(const Gamma&) const = default;
 };
-struct Flat {};
-struct WSquare {};
+struct Flat {
+  bool operator==(const Flat&) const = default;
+};
+struct WSquare {
+  bool operator==(const WSquare&) const = default;
+};
 }  // namespace rules
 
 using Rule = std::variant<rules::Zero, rules::Epsilon, rules::ZPlus, rules::AlphaBeta, rules::Gamma,

@@ -4,12 +4,14 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <string_view>
 #include <unordered_map>
 
@@ -484,7 +486,25 @@ std::vector<Explanation> BiLstmClassifier::explain_methods(std::span<const Token
 Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::span<const TokenId> ids,
                                          const ExplainOptions& options, DocumentPass& pass) const {
   // The model reads the first max_tokens tokens (ids); the rest get relevance 0 (Explanation::truncated).
-  const RuleMap rules = resolve_rules(options.rules);
+  // The resolved rules and the LRP rule text of this thread's last call, reused while the request is
+  // the same (a map merge and number formatting: ~0.4 us of a 25 us explanation).
+  thread_local struct {
+    bool valid = false;
+    std::map<std::string, Rule> requested;
+    RuleMap resolved;
+    std::optional<GateRule> gate_rule;
+    std::optional<double> bias_factor;
+    bool f32 = false;
+    std::string lrp_text;  // "" until asked
+  } last;
+  if (!last.valid || last.requested != options.rules.rules()) {
+    last.valid = false;
+    last.resolved = resolve_rules(options.rules);  // may throw: then nothing is kept
+    last.requested = options.rules.rules();
+    last.lrp_text.clear();
+    last.valid = true;
+  }
+  const RuleMap& rules = last.resolved;
   if (options.method != Method::kLrp && (options.gate_rule || options.bias_factor)) {
     throw InvalidArgument(
         fmt::format("the LSTM gate rule and the bias factor apply to method lrp only, not {}",
@@ -530,8 +550,20 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
       st.eps_lstm = epsilon_of(rules.at("lstm"), "lstm");
       st.bias_factor = options.bias_factor.value_or(0.0);
       st.gate_rule = options.gate_rule.value_or(GateRule::kSignalTakeAll);
-      e.rule = fmt::format("{}; lstm-rule {}; bias-factor {}{}", rules.to_string(),
-                           gate_rule_name(st.gate_rule), st.bias_factor, f32 ? "; precision float32" : "");
+      const auto same_bits = [](const std::optional<double>& a, const std::optional<double>& b) {
+        return a.has_value() == b.has_value() &&
+               (!a || std::bit_cast<std::uint64_t>(*a) == std::bit_cast<std::uint64_t>(*b));  // −0 is not 0
+      };
+      if (last.lrp_text.empty() || last.gate_rule != options.gate_rule ||
+          !same_bits(last.bias_factor, options.bias_factor) || last.f32 != f32) {
+        last.lrp_text =
+            fmt::format("{}; lstm-rule {}; bias-factor {}{}", rules.to_string(), gate_rule_name(st.gate_rule),
+                        st.bias_factor, f32 ? "; precision float32" : "");
+        last.gate_rule = options.gate_rule;
+        last.bias_factor = options.bias_factor;
+        last.f32 = f32;
+      }
+      e.rule = last.lrp_text;
       // The word relevances directly (relevance_of's tokens: from the forward pass's input
       // projections, no [T x E] relevance to sum).
       if (f32) {

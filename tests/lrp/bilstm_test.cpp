@@ -303,6 +303,34 @@ TEST_CASE("bilstm: odd sizes match the reference port; float32 LRP agrees with f
   REQUIRE_THROWS_WITH(huge.explain(kSentence, o32), Contains("beyond float32's range"));
 }
 
+// explain() keeps the resolved rules and the rule text of its thread's last call: every change of the
+// request (rules, gate rule, bias factor down to the sign of 0, precision, an invalid role) must show.
+TEST_CASE("bilstm: the rule text follows each request, call after call", "[lrp][bilstm]") {
+  const BiLstmClassifier m({"neg", "neu", "pos"}, tiny_weights(true, false));
+  const auto rule_of = [&](const ExplainOptions& o) { return m.explain(kSentence, o).rule; };
+  ExplainOptions o = lrp_options(std::nullopt, std::nullopt);
+  const std::string plain = "epsilon(0.001); lstm-rule signal-take-all; bias-factor 0";
+  CHECK(rule_of(o) == plain);
+  CHECK(rule_of(o) == plain);  // the kept text
+  o.bias_factor = -0.0;
+  CHECK(rule_of(o) == "epsilon(0.001); lstm-rule signal-take-all; bias-factor -0");
+  o.bias_factor = 0.0;
+  CHECK(rule_of(o) == plain);
+  o.bias_factor = 1.0;
+  CHECK(rule_of(o) == "epsilon(0.001); lstm-rule signal-take-all; bias-factor 1");
+  o.gate_rule = GateRule::kHalf;
+  CHECK(rule_of(o) == "epsilon(0.001); lstm-rule half; bias-factor 1");
+  o.precision = Precision::kFloat32;
+  CHECK(rule_of(o) == "epsilon(0.001); lstm-rule half; bias-factor 1; precision float32");
+  ExplainOptions p = lrp_options(std::nullopt, std::nullopt, "fc=epsilon(0.1)");
+  CHECK(rule_of(p) == "fc=epsilon(0.1),lstm=epsilon(0.001); lstm-rule signal-take-all; bias-factor 0");
+  ExplainOptions bad = p;
+  bad.rules = lrp::RuleMap({{"conv", lrp::rules::Epsilon{0.1}}});
+  REQUIRE_THROWS_WITH(m.explain(kSentence, bad), Contains("unknown layer role 'conv'"));
+  CHECK(rule_of(p) == "fc=epsilon(0.1),lstm=epsilon(0.001); lstm-rule signal-take-all; bias-factor 0");
+  CHECK(rule_of(lrp_options(std::nullopt, std::nullopt)) == plain);
+}
+
 TEST_CASE("bilstm: bias_factor 1 conserves relevance under every gate rule", "[lrp][bilstm]") {
   for (bool fc_bias : {false, true}) {
     const BiLstmClassifier m = tiny(true, fc_bias);
