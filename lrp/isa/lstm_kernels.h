@@ -39,7 +39,7 @@ struct LrpStaJob {
   T* rc = nullptr;          // [H] in: zero; out: R(c_{−1})
   T* q = nullptr;           // [n_steps x H] out: step t's ratios of the g rows, row stride ldq
   Size ldq = 0;
-  T* ab = nullptr;  // scratch [n_steps x 2H], row stride ldab: each step's factors (no relevance in them)
+  T* ab = nullptr;  // scratch [n_steps x 2H], row stride ldab (unused: the factors stay in registers)
   Size ldab = 0;
 };
 
@@ -95,12 +95,12 @@ struct Table {
   //   q_t = R(g)/(z_g + εσ) (q = 0 where a denominator is 0);
   //   R(h_{t−1}) = (q_t · W_hh[g rows]) ⊙ h_{t−1}  (0 at t = 0).
   // The factors that do not depend on the relevance, A = i g / ((c + εσ)(z_g + εσ)) and
-  // B = f c_{t−1} / (c + εσ), are computed for all steps first (off the recurrence's dependency
-  // chain; with AVX-512 by reciprocal estimates refined to an ulp or two, a job with a denominator
-  // out of [2^−100, 2^100] again by divisions), so that a step is q_t = R(c_t)·A,
-  // R(c_{t−1}) = R(c_t)·B and the product, whose sum over the g rows is split into partial sums
-  // (latency). The rounding differs from lrp_cell + lrp_ratios + gemm by a few ulps per step; two
-  // interleaved jobs give the bits of each alone.
+  // B = f c_{t−1} / (c + εσ), are computed within each step, off the recurrence's dependency chain
+  // (with AVX-512 from one division 1/((c + εσ)(z_g + εσ)) per lane, within an ulp or two of the
+  // quotients; a vector where that is not a normal number by the two divisions), so that a step is
+  // q_t = R(c_t)·A, R(c_{t−1}) = R(c_t)·B and the product, whose sum over the g rows is split into
+  // partial sums (latency). The rounding differs from lrp_cell + lrp_ratios + gemm by a few ulps per
+  // step; two interleaved jobs give the bits of each alone.
   void (*lrp_sta_steps)(const LrpStaJob<T>* jobs, Size n_jobs, T eps);
   // The inputs' relevance of a relevance pass (lstm.h's lrp_end): for t < n_rows,
   // out[t'] = x[t'] ⊙ pr[t] + gamma[t] (E columns), t' = n_rows − 1 − t with reverse, else t.

@@ -514,86 +514,152 @@ template <class T, int MaxM, int NJ>
   rowvec_scaled<T, MaxM, kPartialSums<MaxM>, NJ>(x, nk, w, P, hp, y, n_cols);
 }
 
-// The per-step factors of one job (see Table::lrp_sta_steps): row t of ab = A [H], B [H], from the
-// reciprocals of the two denominators, 0 where a denominator is 0 (q = 0 there, as lrp_cell and
-// lrp_ratios). With AVX-512 the reciprocals are recip()'s estimate and Newton steps (a division
-// took ~20 cycles per vector here, half of the pass), within an ulp or two of 1/d; that needs
-// |d| in [2^−100, 2^100]: a job with any denominator outside (LRP-0 with c_t or z_g near 0) is done
-// again with divisions (exact = true). Returns false in that case.
+// The rows of step t of one job that its elementwise part reads and writes (see
+// Table::lrp_sta_steps): the gates a (blocks i, g, f, o), z_g, c_t and c_{t−1} (nullptr at t = 0) in,
+// q_t out, R(h_t) in and R(c_t) in / R(c_{t−1}) out.
 template <class T>
-[[gnu::always_inline]] inline bool lrp_sta_factors(const lrp::lstm_kernels::LrpStaJob<T>& j, T eps,
-                                                   bool exact) {
-  using V = typename Simd<T>::V;
-  using I = typename Simd<T>::I;
-  constexpr int L = Simd<T>::kLanes;
-  const Size H = j.H;
-  const V zero = V{}, one = splat<T>(1), minus_one = splat<T>(-1), ve = splat<T>(eps);
-  const V lo = splat<T>(T(0x1p-100)), hi = splat<T>(T(0x1p100));
-  I out = I{};  // lanes with a denominator out of range (or NaN)
-  for (Size t = 0; t < j.n_steps; ++t) {
-    const T* a = j.a + t * j.ldg;
-    const T* zg = j.z + t * j.ldg + H;
-    const T* c = j.c + t * j.ldh;
-    const T* cp = t > 0 ? j.c + (t - 1) * j.ldh : nullptr;
-    T* ab = j.ab + t * j.ldab;
-    for (Size k = 0; k < H; k += L) {
-      const Size n = H - k < L ? H - k : L;
-      const V cv = load_n<T>(c + k, n), zv = load_n<T>(zg + k, n);
-      const V dc = cv + ve * (cv >= 0 ? one : minus_one);
-      const V dg = zv + ve * (zv >= 0 ? one : minus_one);
-      V ic, igr;
-      if (exact) {
-        ic = dc == 0 ? zero : one / (dc == 0 ? one : dc);
-        igr = dg == 0 ? zero : one / (dg == 0 ? one : dg);
-      } else {
-        const V adc = vabs<T>(dc), adg = vabs<T>(dg);
-        out |= ~((adc >= lo) & (adc <= hi) & (adg >= lo) & (adg <= hi));
-        ic = recip<T>(dc);
-        igr = recip<T>(dg);
-      }
-      store_n<T>(ab + k, load_n<T>(a + k, n) * load_n<T>(a + H + k, n) * ic * igr, n);  // A = i g / (d_c d_g)
-      store_n<T>(ab + H + k, cp != nullptr ? load_n<T>(a + 2 * H + k, n) * load_n<T>(cp + k, n) * ic : zero,
-                 n);  // B = f c_{t−1} / d_c
-    }
+struct StaRow {
+  const T* a;
+  const T* zg;
+  const T* c;
+  const T* cp;
+  T* q;
+  const T* rh;
+  T* rc;
+  Size H;
+  [[gnu::always_inline]] StaRow(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t)
+      : a(j.a + t * j.ldg),
+        zg(j.z + t * j.ldg + j.H),
+        c(j.c + t * j.ldh),
+        cp(t > 0 ? j.c + (t - 1) * j.ldh : nullptr),
+        q(j.q + t * j.ldq),
+        rh(j.rh),
+        rc(j.rc),
+        H(j.H) {}
+};
+
+// The values of v at p: a whole vector (Full) or the first n lanes, the rest 0; and the store.
+template <class T, bool Full>
+[[gnu::always_inline]] inline typename Simd<T>::V sta_load(const T* p, Size n) {
+  if constexpr (Full) {
+    return load(p);
+  } else {
+    return load_part(p, n);
   }
-  typename Simd<T>::IE any = 0;
-  for (int l = 0; l < L; ++l) any |= out[l];
-  return any == 0;
+}
+template <class T, bool Full>
+[[gnu::always_inline]] inline void sta_store(T* p, typename Simd<T>::V v, Size n) {
+  if constexpr (Full) {
+    store(p, v);
+  } else {
+    store_part(p, v, n);
+  }
 }
 
-// The elementwise part of step t of one job (see Table::lrp_sta_steps), its factors computed: q_t
-// and R(c_{t−1}) from R(h_t) and R(c_t).
+// The denominators d_c = c_t + εσ, d_g = z_g + εσ and the numerators i g, f c_{t−1} (0 at t = 0) of
+// lanes [k, k + n) of a step's factors (see lrp_sta_lanes).
+template <class T, bool Full>
+[[gnu::always_inline]] inline void sta_terms(const StaRow<T>& r, Size k, Size n, typename Simd<T>::V ve,
+                                             typename Simd<T>::V nve, typename Simd<T>::V* dc,
+                                             typename Simd<T>::V* dg, typename Simd<T>::V* ig,
+                                             typename Simd<T>::V* fcp) {
+  using V = typename Simd<T>::V;
+  const Size H = r.H;
+  const V cv = sta_load<T, Full>(r.c + k, n), zv = sta_load<T, Full>(r.zg + k, n);
+  *dc = cv + (cv >= 0 ? ve : nve);
+  *dg = zv + (zv >= 0 ? ve : nve);
+  *ig = sta_load<T, Full>(r.a + k, n) * sta_load<T, Full>(r.a + H + k, n);
+  *fcp = r.cp != nullptr ? sta_load<T, Full>(r.a + 2 * H + k, n) * sta_load<T, Full>(r.cp + k, n) : V{};
+}
+// The factors by divisions: A = i g / (d_c d_g), B = f c_{t−1} / d_c, 0 where a denominator is 0.
 template <class T>
-[[gnu::always_inline]] inline void lrp_sta_cell(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+[[gnu::always_inline]] inline void sta_factors_exact(typename Simd<T>::V dc, typename Simd<T>::V dg,
+                                                     typename Simd<T>::V ig, typename Simd<T>::V fcp,
+                                                     typename Simd<T>::V* A, typename Simd<T>::V* B) {
+  using V = typename Simd<T>::V;
+  const V zero = V{}, one = splat<T>(1);
+  const V ic = dc == 0 ? zero : one / (dc == 0 ? one : dc);
+  const V igr = dg == 0 ? zero : one / (dg == 0 ? one : dg);
+  *A = ig * ic * igr;
+  *B = fcp * ic;
+}
+#if defined(__AVX512F__)
+// The same out of line, from the rows again (nothing kept live across the call in the hot loop): the
+// rare vector whose reciprocal is not a normal number (see lrp_sta_lanes).
+template <class T, bool Full>
+[[gnu::noinline, gnu::cold]] void sta_factors_slow(const StaRow<T>& r, Size k, Size n, T eps,
+                                                   typename Simd<T>::V* A, typename Simd<T>::V* B) {
+  typename Simd<T>::V dc, dg, ig, fcp;
+  sta_terms<T, Full>(r, k, n, splat<T>(eps), splat<T>(-eps), &dc, &dg, &ig, &fcp);
+  sta_factors_exact<T>(dc, dg, ig, fcp, A, B);
+}
+#endif
+
+// Lanes [k, k + n) of step t of one job (n = L when Full): its factors A = i g / (d_c d_g) and
+// B = f c_{t−1} / d_c (0 at t = 0; d = y + εσ, q = 0 where a denominator is 0, as lrp_cell and
+// lrp_ratios), then q_t = R(c_t)·A and R(c_{t−1}) = R(c_t)·B with R(c_t) += R(h_t).
+// The factors do not depend on the relevance: computed here, next to their use and right after the
+// previous step's product in program order, the out-of-order core runs them while that product
+// drains. (A pass over all steps first, as before, streamed the trace through L1, ~70 kB in float64,
+// evicting the W_hh rows the steps then read, and its work did not overlap the recurrence's.)
+// With AVX-512 one division per lane, r = 1/(d_c d_g) (its unit runs beside the multiply-adds: in
+// slots of the vector ports it costs less than recip()'s estimate and Newton steps did),
+// A = i g r, B = f c_{t−1} (d_g r): within an ulp or two of the two quotients while r is a normal
+// number; a vector with a lane where it is not (a denominator at or near 0 with LRP-0, d_c d_g out of
+// range, a NaN) takes the two divisions instead. Elsewhere the two divisions (a division per vector
+// and the range test measured slower at v3 and v2).
+template <class T, bool Full>
+[[gnu::always_inline]] inline void lrp_sta_lanes(const StaRow<T>& r, Size k, Size n, T eps,
+                                                 typename Simd<T>::V ve, typename Simd<T>::V nve) {
+  using V = typename Simd<T>::V;
+  V dc, dg, ig, fcp, A, B;
+  sta_terms<T, Full>(r, k, n, ve, nve, &dc, &dg, &ig, &fcp);
+#if defined(__AVX512F__)
+  const V rd = T(1) / (dc * dg);
+  bool fast;  // rd is a normal number in every lane (vfpclass 0xBF: NaN, ±0, ±inf or denormal)
+  if constexpr (sizeof(T) == 8) {
+    const __mmask8 m = Full ? static_cast<__mmask8>(0xFF) : static_cast<__mmask8>((1u << n) - 1);
+    fast = _mm512_mask_fpclass_pd_mask(m, reinterpret_cast<__m512d>(rd), 0xBF) == 0;
+  } else {
+    const __mmask16 m = Full ? static_cast<__mmask16>(0xFFFF) : static_cast<__mmask16>((1u << n) - 1);
+    fast = _mm512_mask_fpclass_ps_mask(m, reinterpret_cast<__m512>(rd), 0xBF) == 0;
+  }
+  if (__builtin_expect(fast, 1)) {
+    A = ig * rd;
+    B = fcp * (dg * rd);
+  } else {
+    sta_factors_slow<T, Full>(r, k, n, eps, &A, &B);
+  }
+#else
+  (void)eps;
+  sta_factors_exact<T>(dc, dg, ig, fcp, &A, &B);
+#endif
+  // h_t = o ⊙ tanh(c_t): all of R(h_t) to the signal, R(c_t) += it; then c_t's ε-rule and z_g's.
+  const V rcv = sta_load<T, Full>(r.rc + k, n) + sta_load<T, Full>(r.rh + k, n);
+  sta_store<T, Full>(r.q + k, rcv * A, n);
+  sta_store<T, Full>(r.rc + k, rcv * B, n);
+}
+
+// The elementwise part of step t of one job (see Table::lrp_sta_steps): q_t and R(c_{t−1}) from R(h_t)
+// and R(c_t).
+template <class T>
+[[gnu::always_inline]] inline void lrp_sta_cell(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t, T eps) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
-  const Size H = j.H;
-  const T* ab = j.ab + t * j.ldab;
-  T* q = j.q + t * j.ldq;
-  T* rh = j.rh;
-  T* rc = j.rc;
-  for (Size k = 0; k < H; k += L) {
-    const Size n = H - k < L ? H - k : L;
-    // h_t = o ⊙ tanh(c_t): all of R(h_t) to the signal, R(c_t) += it; then c_t's ε-rule and z_g's.
-    if (n == L) {
-      const V rcv = load(rc + k) + load(rh + k);
-      store(q + k, rcv * load(ab + k));
-      store(rc + k, rcv * load(ab + H + k));
-    } else {
-      const V rcv = load_part(rc + k, n) + load_part(rh + k, n);
-      store_part(q + k, rcv * load_part(ab + k, n), n);
-      store_part(rc + k, rcv * load_part(ab + H + k, n), n);
-    }
-  }
+  const StaRow<T> r(j, t);
+  const V ve = splat<T>(eps), nve = splat<T>(-eps);
+  Size k = 0;
+  for (; k + L <= r.H; k += L) lrp_sta_lanes<T, true>(r, k, L, eps, ve, nve);
+  if (k < r.H) lrp_sta_lanes<T, false>(r, k, r.H - k, eps, ve, nve);
 }
 
 // Step t of one job: the cell, then R(h_{t−1}) = (q · W_hh[g rows]) ⊙ h_{t−1} (rows [H, 2H) of the
 // packed W_hh, panel by panel), 0 at t = 0.
 template <class T>
-[[gnu::always_inline]] inline void lrp_sta_step(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t) {
+[[gnu::always_inline]] inline void lrp_sta_step(const lrp::lstm_kernels::LrpStaJob<T>& j, Size t, T eps) {
   constexpr int L = Simd<T>::kLanes;
   const Size H = j.H;
-  lrp_sta_cell<T>(j, t);
+  lrp_sta_cell<T>(j, t, eps);
   if (t == 0) {  // h_{−1} = 0
     for (Size k = 0; k < H; ++k) j.rh[k] = T(0);
     return;
@@ -619,10 +685,7 @@ template <class T>
 void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs, T eps) {
   constexpr int L = Simd<T>::kLanes;
   Size n_steps = 0;
-  for (Size i = 0; i < n_jobs; ++i) {
-    if (!lrp_sta_factors<T>(jobs[i], eps, false)) lrp_sta_factors<T>(jobs[i], eps, true);
-    n_steps = jobs[i].n_steps > n_steps ? jobs[i].n_steps : n_steps;
-  }
+  for (Size i = 0; i < n_jobs; ++i) n_steps = jobs[i].n_steps > n_steps ? jobs[i].n_steps : n_steps;
   // Two layers of the same H whose W_hh rows fit one panel of at most 4 vectors (H = 60 in float32
   // with AVX-512): their products in one loop (rowvec_scaled with NJ = 2), the same bits as apart.
   const Size H = n_jobs == 2 ? jobs[0].H : 0;
@@ -630,8 +693,8 @@ void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs
       kRegisters >= 32 && n_jobs == 2 && jobs[1].H == H && panel_width<T>(H) == 4 * L && H <= 4 * L;
   for (Size t = n_steps - 1; t >= 0; --t) {
     if (fuse_pair && t > 0 && t < jobs[0].n_steps && t < jobs[1].n_steps) {
-      lrp_sta_cell<T>(jobs[0], t);
-      lrp_sta_cell<T>(jobs[1], t);
+      lrp_sta_cell<T>(jobs[0], t, eps);
+      lrp_sta_cell<T>(jobs[1], t, eps);
       const int nv = static_cast<int>((H + L - 1) / L);
       const Size P = 4 * L;
       const T* x[2] = {jobs[0].q + t * jobs[0].ldq, jobs[1].q + t * jobs[1].ldq};
@@ -642,7 +705,7 @@ void lrp_sta_steps_impl(const lrp::lstm_kernels::LrpStaJob<T>* jobs, Size n_jobs
       continue;
     }
     for (Size i = 0; i < n_jobs; ++i) {
-      if (t < jobs[i].n_steps) lrp_sta_step<T>(jobs[i], t);
+      if (t < jobs[i].n_steps) lrp_sta_step<T>(jobs[i], t, eps);
     }
   }
 }

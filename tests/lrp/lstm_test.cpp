@@ -1,6 +1,7 @@
 // lrp/layers/lstm.h and its kernels (lstm_kernels.h): every instruction-set level this CPU has
 // against plain loops, in float64 and float32; the packed batch layout.
 #include <cmath>
+#include <limits>
 #include <random>
 #include <vector>
 
@@ -236,102 +237,123 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
   }
 }
 
-// lrp_sta_steps (the fused relevance pass of signal-take-all, bias factor 0) against plain loops in
-// double of lrp_cell + lrp_ratios + the R(h_{t-1}) product, for one job and for two interleaved
-// (the same bits as each alone); with ε = 0 and zero denominators (q = 0 there, nothing infinite).
+// lrp_sta_steps (the fused relevance pass of signal-take-all, bias factor 0): one sequence's trace,
+// packed W_hh and relevance buffers, random in the ranges of a real trace.
 template <class T>
-void check_lrp_sta(const lstm_kernels::Table<T>& k, Index H, Index steps, double eps, double tol) {
-  INFO("lrp_sta_steps, level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32") << " H " << H << " T "
-                               << steps << " eps " << eps);
-  const Index G = 4 * H;
-  struct Seq {
-    std::vector<T> a, z, c, h, w, panels, rh, rc, q, ab;
-  };
-  const auto make = [&](unsigned seed) {
-    Seq s;
+struct StaSeq {
+  Index H = 0, steps = 0;
+  std::vector<T> a, z, c, h, w, panels, rh, rc, q, ab;
+  StaSeq(const lstm_kernels::Table<T>& k, Index H_, Index steps_, unsigned seed) : H(H_), steps(steps_) {
+    const Index G = 4 * H;
     const auto gates = rnd(static_cast<std::size_t>(steps * G), seed, 1.0);
-    s.a.resize(gates.size());
-    for (std::size_t i = 0; i < gates.size(); ++i)
-      s.a[i] = static_cast<T>(0.5 + 0.5 * gates[i]);  // in [0, 1]
-    s.z = as<T>(rnd(static_cast<std::size_t>(steps * G), seed + 1, 2.0));
-    s.c = as<T>(rnd(static_cast<std::size_t>(steps * H), seed + 2, 1.5));
-    s.h = as<T>(rnd(static_cast<std::size_t>(steps * H), seed + 3, 1.0));
-    if (eps == 0) {  // zero denominators: c_t and z_g at 0
-      s.c[static_cast<std::size_t>(H + 1)] = 0;
-      s.z[static_cast<std::size_t>(G + H + 2)] = 0;
-    }
-    s.w = as<T>(rnd(static_cast<std::size_t>(G * H), seed + 4, 0.5));
-    s.panels.resize(static_cast<std::size_t>(k.panels_size(G, H)));
-    k.pack_panels(s.w.data(), H, 1, G, H, s.panels.data());
-    s.rh = as<T>(rnd(static_cast<std::size_t>(H), seed + 5, 1.0));
-    s.rc.assign(static_cast<std::size_t>(H), T(0));
-    s.q.assign(static_cast<std::size_t>(steps * H), T(7));
-    s.ab.assign(static_cast<std::size_t>(steps * 2 * H), T(7));
-    return s;
-  };
-  const auto job_of = [&](Seq& s) {
+    a.resize(gates.size());
+    for (std::size_t i = 0; i < gates.size(); ++i) a[i] = static_cast<T>(0.5 + 0.5 * gates[i]);  // in [0, 1]
+    z = as<T>(rnd(static_cast<std::size_t>(steps * G), seed + 1, 2.0));
+    c = as<T>(rnd(static_cast<std::size_t>(steps * H), seed + 2, 1.5));
+    h = as<T>(rnd(static_cast<std::size_t>(steps * H), seed + 3, 1.0));
+    w = as<T>(rnd(static_cast<std::size_t>(G * H), seed + 4, 0.5));
+    panels.resize(static_cast<std::size_t>(k.panels_size(G, H)));
+    k.pack_panels(w.data(), H, 1, G, H, panels.data());
+    rh = as<T>(rnd(static_cast<std::size_t>(H), seed + 5, 1.0));
+    rc.assign(static_cast<std::size_t>(H), T(0));
+    q.assign(static_cast<std::size_t>(steps * H), T(7));
+    ab.assign(static_cast<std::size_t>(steps * 2 * H), T(7));
+  }
+  // Gate block b (i, g, f, o), step t, unit j.
+  T& gate(Index b, Index t, Index j) { return a[static_cast<std::size_t>(t * 4 * H + b * H + j)]; }
+  T& zg(Index t, Index j) { return z[static_cast<std::size_t>(t * 4 * H + H + j)]; }
+  T& cell(Index t, Index j) { return c[static_cast<std::size_t>(t * H + j)]; }
+  T& hid(Index t, Index j) { return h[static_cast<std::size_t>(t * H + j)]; }
+  lstm_kernels::LrpStaJob<T> job() {
     lstm_kernels::LrpStaJob<T> j;
     j.n_steps = steps;
     j.H = H;
-    j.a = s.a.data();
-    j.z = s.z.data();
-    j.ldg = G;
-    j.c = s.c.data();
-    j.h = s.h.data();
+    j.a = a.data();
+    j.z = z.data();
+    j.ldg = 4 * H;
+    j.c = c.data();
+    j.h = h.data();
     j.ldh = H;
-    j.w_hh = s.panels.data();
-    j.rh = s.rh.data();
-    j.rc = s.rc.data();
-    j.q = s.q.data();
+    j.w_hh = panels.data();
+    j.rh = rh.data();
+    j.rc = rc.data();
+    j.q = q.data();
     j.ldq = H;
-    j.ab = s.ab.data();
+    j.ab = ab.data();
     j.ldab = 2 * H;
     return j;
-  };
-  Seq one = make(20), two_a = make(20), two_b = make(30), ref = make(20);
-  const auto ja = job_of(one);
-  k.lrp_sta_steps(&ja, 1, static_cast<T>(eps));
-  const lstm_kernels::LrpStaJob<T> pair[2] = {job_of(two_a), job_of(two_b)};
-  k.lrp_sta_steps(pair, 2, static_cast<T>(eps));
-  CHECK(two_a.q == one.q);
-  CHECK(two_a.rh == one.rh);
-  CHECK(two_a.rc == one.rc);
-  // Plain loops in double from the same (rounded) inputs.
-  std::vector<double> rh(ref.rh.begin(), ref.rh.end()), rc(static_cast<std::size_t>(H), 0.0),
-      q(static_cast<std::size_t>(steps * H));
+  }
+};
+
+// The pass by plain loops in double from the same (rounded) inputs: lrp_cell + lrp_ratios + the
+// R(h_{t-1}) product, one quotient at a time. q [steps x H], R(c_{-1}) and R(h_{-1}).
+struct StaRef {
+  std::vector<double> q, rc, rh;
+};
+template <class T>
+StaRef sta_reference(const StaSeq<T>& s, double eps) {
+  const Index H = s.H, G = 4 * H;
+  StaRef r;
+  r.rh.assign(s.rh.begin(), s.rh.end());
+  r.rc.assign(static_cast<std::size_t>(H), 0.0);
+  r.q.resize(static_cast<std::size_t>(s.steps * H));
   const auto sg = [](double v) { return v >= 0 ? 1.0 : -1.0; };
   const auto epsT = static_cast<double>(static_cast<T>(eps));
-  for (Index t = steps - 1; t >= 0; --t) {
+  for (Index t = s.steps - 1; t >= 0; --t) {
     for (Index j = 0; j < H; ++j) {
       const auto at = [&](Index b) {
-        return static_cast<double>(ref.a[static_cast<std::size_t>(t * G + b * H + j)]);
+        return static_cast<double>(s.a[static_cast<std::size_t>(t * G + b * H + j)]);
       };
       const auto sj = static_cast<std::size_t>(j), tj = static_cast<std::size_t>(t * H + j);
-      const double c = ref.c[tj], zg = ref.z[static_cast<std::size_t>(t * G + H + j)];
-      const double rcv = rc[sj] + rh[sj];
+      const double c = s.c[tj], zg = s.z[static_cast<std::size_t>(t * G + H + j)];
+      const double rcv = r.rc[sj] + r.rh[sj];
       const double dc = c + epsT * sg(c), dg = zg + epsT * sg(zg);
       const double qc = dc == 0 ? 0 : rcv / dc;
-      rc[sj] = t > 0 ? at(2) * static_cast<double>(ref.c[static_cast<std::size_t>((t - 1) * H + j)]) * qc : 0;
-      q[tj] = dg == 0 ? 0 : at(0) * at(1) * qc / dg;
+      r.rc[sj] = t > 0 ? at(2) * static_cast<double>(s.c[static_cast<std::size_t>((t - 1) * H + j)]) * qc : 0;
+      r.q[tj] = dg == 0 ? 0 : at(0) * at(1) * qc / dg;
     }
     for (Index col = 0; col < H; ++col) {
       double sum = 0;
       for (Index j = 0; j < H; ++j)
-        sum += q[static_cast<std::size_t>(t * H + j)] *
-               static_cast<double>(ref.w[static_cast<std::size_t>((H + j) * H + col)]);
-      rh[static_cast<std::size_t>(col)] =
-          t > 0 ? sum * static_cast<double>(ref.h[static_cast<std::size_t>((t - 1) * H + col)]) : 0;
+        sum += r.q[static_cast<std::size_t>(t * H + j)] *
+               static_cast<double>(s.w[static_cast<std::size_t>((H + j) * H + col)]);
+      r.rh[static_cast<std::size_t>(col)] =
+          t > 0 ? sum * static_cast<double>(s.h[static_cast<std::size_t>((t - 1) * H + col)]) : 0;
     }
   }
+  return r;
+}
+
+// lrp_sta_steps against sta_reference, for one job and for two interleaved (the same bits as each
+// alone); with ε = 0 and zero denominators (q = 0 there, nothing infinite).
+template <class T>
+void check_lrp_sta(const lstm_kernels::Table<T>& k, Index H, Index steps, double eps, double tol) {
+  INFO("lrp_sta_steps, level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32") << " H " << H << " T "
+                               << steps << " eps " << eps);
+  StaSeq<T> one(k, H, steps, 20), two_a(k, H, steps, 20), two_b(k, H, steps, 30), ref(k, H, steps, 20);
+  for (StaSeq<T>* s : {&one, &two_a, &ref}) {
+    if (eps == 0) {  // zero denominators: c_t and z_g at 0
+      s->cell(1, 1) = 0;
+      s->zg(1, 2) = 0;
+    }
+  }
+  const auto ja = one.job();
+  k.lrp_sta_steps(&ja, 1, static_cast<T>(eps));
+  const lstm_kernels::LrpStaJob<T> pair[2] = {two_a.job(), two_b.job()};
+  k.lrp_sta_steps(pair, 2, static_cast<T>(eps));
+  CHECK(two_a.q == one.q);
+  CHECK(two_a.rh == one.rh);
+  CHECK(two_a.rc == one.rc);
+  const StaRef want = sta_reference(ref, eps);
   double scale = 0, err = 0;
-  for (std::size_t i = 0; i < q.size(); ++i) {
-    scale = std::max(scale, std::abs(q[i]));
-    err = std::max(err, std::abs(static_cast<double>(one.q[i]) - q[i]));
+  for (std::size_t i = 0; i < want.q.size(); ++i) {
+    scale = std::max(scale, std::abs(want.q[i]));
+    err = std::max(err, std::abs(static_cast<double>(one.q[i]) - want.q[i]));
     CHECK(std::isfinite(static_cast<double>(one.q[i])));
   }
   for (Index j = 0; j < H; ++j) {
     const auto sj = static_cast<std::size_t>(j);
-    err = std::max(err, std::abs(static_cast<double>(one.rc[sj]) - rc[sj]));
+    err = std::max(err, std::abs(static_cast<double>(one.rc[sj]) - want.rc[sj]));
     CHECK(one.rh[sj] == 0);  // h_{-1} = 0
   }
   CHECK(scale > 0);
@@ -340,6 +362,56 @@ void check_lrp_sta(const lstm_kernels::Table<T>& k, Index H, Index steps, double
     CHECK(one.q[static_cast<std::size_t>(H + 1)] == 0);  // c_1 + 0 = 0
     CHECK(one.q[static_cast<std::size_t>(H + 2)] == 0);  // z_g + 0 = 0 at step 1
   }
+}
+
+// lrp_sta_steps where d_c d_g leaves the range of the type while the quotients do not (LRP-0): with
+// AVX-512 the kernel takes 1/(d_c d_g) for both quotients, which must not be used when it is not a
+// normal number. At step 1, unit j1 has tiny denominators (d_c d_g underflows: 1/(d_c d_g) is inf)
+// and a tiny g, so q is large but finite; unit j2 has huge ones (d_c d_g overflows: 1/(d_c d_g) is 0)
+// and h_0 = 0 there, so R(c_0) = f c_0 / d_c · R(c_1) alone carries its q_0. Each element of q and of
+// R(c_{-1}) within tol of the plain loops, relative to itself (the values span ~300 decades in
+// float64); one job alone and paired give the same bits.
+template <class T>
+void check_lrp_sta_range(const lstm_kernels::Table<T>& k, Index H, double tol) {
+  INFO("lrp_sta_steps out of range, level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32") << " H "
+                                            << H);
+  const bool f64 = sizeof(T) == 8;
+  const Index j1 = 1, j2 = H - 2;
+  StaSeq<T> one(k, H, 2, 40), two_a(k, H, 2, 40), two_b(k, H, 2, 50), ref(k, H, 2, 40);
+  for (StaSeq<T>* s : {&one, &two_a, &ref}) {
+    s->cell(1, j1) = static_cast<T>(f64 ? 1e-155 : 1e-20);
+    s->zg(1, j1) = static_cast<T>(f64 ? 1e-160 : 1e-25);
+    s->gate(1, 1, j1) = static_cast<T>(f64 ? 1e-300 : 1e-30);  // g
+    s->cell(1, j2) = static_cast<T>(f64 ? 1e200 : 1e20);
+    s->zg(1, j2) = static_cast<T>(f64 ? 1e200 : 1e20);
+    s->hid(0, j2) = 0;
+  }
+  const auto ja = one.job();
+  k.lrp_sta_steps(&ja, 1, T(0));
+  const lstm_kernels::LrpStaJob<T> pair[2] = {two_a.job(), two_b.job()};
+  k.lrp_sta_steps(pair, 2, T(0));
+  CHECK(two_a.q == one.q);
+  CHECK(two_a.rh == one.rh);
+  CHECK(two_a.rc == one.rc);
+  const StaRef want = sta_reference(ref, 0.0);
+  const auto close = [&](T got, double w) {
+    const auto g = static_cast<double>(got);
+    // + a few of the type's smallest denormals: q_1 at j2 is denormal in float32
+    return std::isfinite(g) &&
+           std::abs(g - w) <= tol * std::abs(w) + 4 * std::numeric_limits<T>::denorm_min();
+  };
+  for (std::size_t i = 0; i < want.q.size(); ++i) {
+    INFO("q[" << i << "] = " << one.q[i] << ", want " << want.q[i]);
+    CHECK(close(one.q[i], want.q[i]));
+  }
+  for (std::size_t i = 0; i < want.rc.size(); ++i) {
+    INFO("R(c_-1)[" << i << "] = " << one.rc[i] << ", want " << want.rc[i]);
+    CHECK(close(one.rc[i], want.rc[i]));
+  }
+  // The cases are the ones meant: q_1 large at j1, q_0 tiny at j2 (R(h_0) is 0 there).
+  CHECK(std::abs(want.q[static_cast<std::size_t>(H + j1)]) > 1e10);
+  CHECK(std::abs(want.q[static_cast<std::size_t>(j2)]) < (f64 ? 1e-150 : 1e-15));
+  CHECK(std::abs(want.q[static_cast<std::size_t>(j2)]) > 0);
 }
 
 }  // namespace
@@ -351,6 +423,8 @@ TEST_CASE("lstm kernels: the fused relevance pass at every level agrees with pla
         if (const auto* k = lstm_kernels::table_f64_of(level)) check_lrp_sta<double>(*k, H, 6, eps, 1e-12);
         if (const auto* k = lstm_kernels::table_f32_of(level)) check_lrp_sta<float>(*k, H, 6, eps, 1e-4);
       }
+      if (const auto* k = lstm_kernels::table_f64_of(level)) check_lrp_sta_range<double>(*k, H, 1e-12);
+      if (const auto* k = lstm_kernels::table_f32_of(level)) check_lrp_sta_range<float>(*k, H, 1e-4);
     }
   }
 }
