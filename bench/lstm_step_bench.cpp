@@ -70,14 +70,13 @@ struct Setup {
 // its transpose, n_in = 4H).
 template <class T>
 struct StaJob {
-  std::vector<T> rh, rc, q, ab, r_last;
+  std::vector<T> rh, rc, q, r_last;
   lstm_kernels::LrpStaJob<T> j;
   explicit StaJob(Setup<T>& s) {
     const Index H = s.H;
     rh.assign(static_cast<std::size_t>(H), T(0));
     rc = rh;
     q.assign(static_cast<std::size_t>(kSteps * H), T(0));
-    ab.assign(static_cast<std::size_t>(kSteps * 2 * H), T(0));
     for (Index k = 0; k < H; ++k) r_last.push_back(static_cast<T>(0.01 * static_cast<double>(k % 7) - 0.02));
     j.n_steps = kSteps;
     j.H = H;
@@ -92,8 +91,6 @@ struct StaJob {
     j.rc = rc.data();
     j.q = q.data();
     j.ldq = H;
-    j.ab = ab.data();
-    j.ldab = 2 * H;
   }
   void reset() {
     std::copy(r_last.begin(), r_last.end(), rh.begin());

@@ -39,8 +39,6 @@ struct LrpStaJob {
   T* rc = nullptr;          // [H] in: zero; out: R(c_{−1})
   T* q = nullptr;           // [n_steps x H] out: step t's ratios of the g rows, row stride ldq
   Size ldq = 0;
-  T* ab = nullptr;  // scratch [n_steps x 2H], row stride ldab (unused: the factors stay in registers)
-  Size ldab = 0;
 };
 
 template <class T>

@@ -324,9 +324,6 @@ lstm_kernels::LrpStaJob<T> Lstm<T>::lrp_sta_job(const LstmLrpJob<T>& job, LstmLr
   j.rc = s->rc.data();
   j.q = s->q.data();
   j.ldq = n_hidden_;
-  s->ab.resize(j.n_steps, 2 * n_hidden_);
-  j.ab = s->ab.data();
-  j.ldab = 2 * n_hidden_;
   return j;
 }
 

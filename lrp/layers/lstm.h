@@ -69,7 +69,6 @@ struct LstmLrpScratch {
   LstmMat<T> pr;  // [T x E] q · W_ih[rows]
   Eigen::Matrix<T, Eigen::Dynamic, 1> gamma;       // [T] the bias-factor share of the gate map per step
   Eigen::Matrix<T, Eigen::Dynamic, 1> rh, rc, rz;  // [H] R(h_t), [H] R(c_t), [4H] R(z_t)
-  LstmMat<T> ab;  // [T x 2H] the fused pass's per-step factors (lstm_kernels::LrpStaJob::ab)
 };
 
 // One relevance pass of relevance() or relevance_pair(); r_rest is its result. The inputs' relevance

@@ -242,7 +242,7 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
 template <class T>
 struct StaSeq {
   Index H = 0, steps = 0;
-  std::vector<T> a, z, c, h, w, panels, rh, rc, q, ab;
+  std::vector<T> a, z, c, h, w, panels, rh, rc, q;
   StaSeq(const lstm_kernels::Table<T>& k, Index H_, Index steps_, unsigned seed) : H(H_), steps(steps_) {
     const Index G = 4 * H;
     const auto gates = rnd(static_cast<std::size_t>(steps * G), seed, 1.0);
@@ -257,7 +257,6 @@ struct StaSeq {
     rh = as<T>(rnd(static_cast<std::size_t>(H), seed + 5, 1.0));
     rc.assign(static_cast<std::size_t>(H), T(0));
     q.assign(static_cast<std::size_t>(steps * H), T(7));
-    ab.assign(static_cast<std::size_t>(steps * 2 * H), T(7));
   }
   // Gate block b (i, g, f, o), step t, unit j.
   T& gate(Index b, Index t, Index j) { return a[static_cast<std::size_t>(t * 4 * H + b * H + j)]; }
@@ -279,8 +278,6 @@ struct StaSeq {
     j.rc = rc.data();
     j.q = q.data();
     j.ldq = H;
-    j.ab = ab.data();
-    j.ldab = 2 * H;
     return j;
   }
 };
