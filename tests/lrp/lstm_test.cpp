@@ -185,7 +185,8 @@ void check_level(const lstm_kernels::Table<T>& k, double tol) {
                                 b = rnd(static_cast<std::size_t>(n_terms), 19, 1.0);
       const std::vector<T> qt = as<T>(q), gt = as<T>(gamma), zt = as<T>(zx), bt = as<T>(b);
       std::vector<double> out(static_cast<std::size_t>(n), 7.0);
-      k.lrp_input_sums(qt.data(), ldq, gt.data(), zt.data(), ldzx, bt.data(), n_terms, n, E, reverse, out.data());
+      k.lrp_input_sums(qt.data(), ldq, gt.data(), zt.data(), ldzx, bt.data(), n_terms, n, E, reverse,
+                       out.data());
       double err = 0;
       for (Index t = 0; t < n; ++t) {
         const Index src = reverse ? n - 1 - t : t;
@@ -371,7 +372,10 @@ template <class T>
 void check_step(const lstm_kernels::Table<T>& k) {
   INFO("level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32"));
   if (k.step == nullptr) return;  // this level uses gemm + cell
-  for (const Index H : {Index(1), Index(3), Index(7), Index(8), Index(16), Index(17), Index(33), Index(60)}) {
+  // At AVX-512 a last chunk of n < L units is packed into ⌈4n/L⌉ vectors: these sizes give 1 to 4 of
+  // them (in float32 and float64) in a panel of one or two chunks.
+  for (const Index H : {Index(1), Index(3), Index(7), Index(8), Index(14), Index(16), Index(17), Index(29),
+                        Index(33), Index(45), Index(60)}) {
     INFO("H = " << H);
     const Index G = 4 * H, steps = 6;
     const std::vector<T> w = as<T>(rnd(static_cast<std::size_t>(G * H), 11, 0.8));  // W_hh [4H x H]
