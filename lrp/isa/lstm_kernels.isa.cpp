@@ -462,11 +462,56 @@ template <class T, int NV>
 }
 #endif
 
+// The deferred cell of a panel whose z is in memory (chunk at unit u0 of n units: its 4 gates' n units
+// at z + q·H + u0), in parts: gate q's activation to a, and then (cell_tail) c, tanh(c), h from a.
+// Exactly the arithmetic of cell_impl (and of step_panel's cell below). Masked loads and stores
+// (AVX-512: no branch on n, the same cost as whole vectors).
+template <class T>
+[[gnu::always_inline]] inline void cell_gate(Size q, Size u0, Size n, Size H, const T* z, T* a) {
+  const typename Simd<T>::V s = splat<T>(q == 1 ? T(2) : T(1));
+  store_part<T>(a + q * H + u0, activate<T>(load_part<T>(z + q * H + u0, n), s), n);
+}
+template <class T>
+[[gnu::always_inline]] inline void cell_tail(Size u0, Size n, Size H, const T* cp, const T* a, T* c, T* tc,
+                                             T* h) {
+  using V = typename Simd<T>::V;
+  const V i = load_part<T>(a + u0, n), g = load_part<T>(a + H + u0, n), f = load_part<T>(a + 2 * H + u0, n),
+          o = load_part<T>(a + 3 * H + u0, n);
+  V cv = i * g;
+  if (cp != nullptr) cv = f * load_part<T>(cp + u0, n) + cv;
+  const V t = vtanh<T>(cv);
+  store_part<T>(c + u0, cv, n);
+  store_part<T>(tc + u0, t, n);
+  store_part<T>(h + u0, o * t, n);
+}
+
+// acc[m] += Σ_k hp[k] · w(k, m-th vector) over the loop's iterations [i0, i1) (k = i or H − 1 − i).
+template <class T, int M, bool Rev>
+[[gnu::always_inline]] inline void step_products(typename Simd<T>::V (&acc)[M], const T* hp, const T* w,
+                                                 Size H, Size i0, Size i1) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  for (Size i = i0; i < i1; ++i) {
+    const Size k = Rev ? H - 1 - i : i;
+    const T* wk = w + k * (M * L);
+    V wv[M];
+    for (int m = 0; m < M; ++m) wv[m] = load(wk + m * L);
+    const V xv = splat(hp[k]);
+    for (int m = 0; m < M; ++m) acc[m] += xv * wv[m];
+  }
+}
+
+// The deferred cell of the chunks [pc0, pc0 + pnc) runs inside the next panel's product loop, one part
+// evenly spread over the loop (one every H/(5·pnc) iterations: measured best, against 2 to 8): the 4
+// activations of each chunk, then their c, tanh(c), h.
+
 // The chunks [c0, c0 + NC) of one step; w = their panel, row stride M·L. NVL > 0: the last of them is
-// the compact last chunk (NVL vectors; AVX-512 only).
-template <class T, int NC, bool Rev, int NVL>
+// the compact last chunk (NVL vectors; AVX-512 only). Cell: their cell at the end (else only z is
+// stored, for a later deferred cell); pnc > 0: the deferred cell of the chunks [pc0, pc0 + pnc), whose
+// z is in memory, runs inside the product loop.
+template <class T, int NC, bool Rev, int NVL, bool Cell>
 [[gnu::always_inline]] inline void step_panel(const T* zx, const T* hp, const T* cp, const T* w, Size H,
-                                              Size c0, T* z, T* a, T* c, T* tc, T* h) {
+                                              Size c0, T* z, T* a, T* c, T* tc, T* h, Size pc0, Size pnc) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
   constexpr int NF = NVL > 0 ? NC - 1 : NC;  // chunks of 4 vectors
@@ -492,15 +537,48 @@ template <class T, int NC, bool Rev, int NVL>
     }
   }
 #endif
-  if (hp != nullptr) {
-    for (Size i = 0; i < H; ++i) {
-      const Size k = Rev ? H - 1 - i : i;
-      const T* wk = w + k * (M * L);
-      V wv[M];
-      for (int m = 0; m < M; ++m) wv[m] = load(wk + m * L);
-      const V xv = splat(hp[k]);
-      for (int m = 0; m < M; ++m) acc[m] += xv * wv[m];
+  Size i = 0;
+  if (pnc > 0) {
+#if defined(__AVX512F__)
+    const Size end = hp != nullptr ? H : 0;
+    const Size stride = H / (5 * pnc) > 0 ? H / (5 * pnc) : 1;
+    for (Size ci = 0; ci < pnc; ++ci) {
+      const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
+      for (Size q = 0; q < 4; ++q) {
+        const Size i1 = i + stride < end ? i + stride : end;
+        step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+        i = i1;
+        cell_gate<T>(q, u0, n, H, z, a);
+      }
     }
+    for (Size ci = 0; ci < pnc; ++ci) {
+      const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
+      const Size i1 = i + stride < end ? i + stride : end;
+      step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+      i = i1;
+      cell_tail<T>(u0, n, H, cp, a, c, tc, h);
+    }
+#endif
+  }
+  if (hp != nullptr) step_products<T, M, Rev>(acc, hp, w, H, i, H);
+  if constexpr (!Cell) {
+    for (int ci = 0; ci < NF; ++ci) {
+      const Size u0 = (c0 + ci) * L;
+      const Size n = H - u0 < L ? H - u0 : L;
+      for (int q = 0; q < 4; ++q) store_n<T>(z + q * H + u0, acc[ci * 4 + q], n);
+    }
+#if defined(__AVX512F__)
+    if constexpr (NVL > 0) {
+      for (int v = 0; v < NVL; ++v) {
+        for (Size q = 0; q < 4; ++q) {
+          const Size lo = q * nl - v * L, hi = lo + nl;
+          if (hi <= 0 || lo >= L) continue;
+          mask_store<T>(z + q * H + uc - lo, lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi), acc[4 * NF + v]);
+        }
+      }
+    }
+#endif
+    return;
   }
   const V one = splat<T>(1), two = splat<T>(2);
   for (int ci = 0; ci < NF; ++ci) {
@@ -552,37 +630,34 @@ template <class T, int NC, bool Rev, int NVL>
 #endif
 }
 
-template <class T, bool Rev, int NC = kStepChunks>
-[[gnu::always_inline]] inline void step_panel_upto(Size nc, const T* zx, const T* hp, const T* cp, const T* w,
-                                                   Size H, Size c0, T* z, T* a, T* c, T* tc, T* h) {
+// step_panel with NC = nc (1 <= nc <= kStepChunks) and NVL = nvl (0: no compact chunk; else 1..4).
+template <class T, bool Rev, bool Cell, int NC = kStepChunks, int NVL = 4>
+[[gnu::always_inline]] inline void step_panel_upto(Size nc, Size nvl, const T* zx, const T* hp, const T* cp,
+                                                   const T* w, Size H, Size c0, T* z, T* a, T* c, T* tc, T* h,
+                                                   Size pc0, Size pnc) {
   if constexpr (NC > 1) {
     if (nc < NC) {
-      step_panel_upto<T, Rev, NC - 1>(nc, zx, hp, cp, w, H, c0, z, a, c, tc, h);
+      step_panel_upto<T, Rev, Cell, NC - 1, NVL>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       return;
     }
   }
-  step_panel<T, NC, Rev, 0>(zx, hp, cp, w, H, c0, z, a, c, tc, h);
+  if constexpr (NVL > 0) {
+    if (nvl < NVL) {
+      step_panel_upto<T, Rev, Cell, NC, NVL - 1>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+      return;
+    }
+  }
+  step_panel<T, NC, Rev, NVL, Cell>(zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
 }
 
-// The last panel (nc chunks, the last of them compact in nvl vectors, 1 <= nvl <= 4).
-template <class T, bool Rev, int NC = kStepChunks, int NVL = 4>
-[[gnu::always_inline]] inline void step_panel_compact(Size nc, Size nvl, const T* zx, const T* hp,
-                                                      const T* cp, const T* w, Size H, Size c0, T* z, T* a,
-                                                      T* c, T* tc, T* h) {
-  if constexpr (NC > 1) {
-    if (nc < NC) {
-      step_panel_compact<T, Rev, NC - 1, NVL>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h);
-      return;
-    }
-  }
-  if constexpr (NVL > 1) {
-    if (nvl < NVL) {
-      step_panel_compact<T, Rev, NC, NVL - 1>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h);
-      return;
-    }
-  }
-  step_panel<T, NC, Rev, NVL>(zx, hp, cp, w, H, c0, z, a, c, tc, h);
-}
+// With AVX-512 each panel's cell but the last one's runs inside the next panel's product loop
+// (deferred_part; measured faster, see docs/figures.md "Stop 16"); elsewhere each panel's cell
+// follows its products.
+#if defined(__AVX512F__)
+constexpr bool kDeferCell = true;
+#else
+constexpr bool kDeferCell = false;
+#endif
 
 template <class T, bool Rev>
 [[gnu::always_inline]] inline void step_dir(const T* zx, const T* hp, const T* cp, const T* panels, Size H,
@@ -590,17 +665,21 @@ template <class T, bool Rev>
   constexpr Size L = Simd<T>::kLanes;
   const Size n_chunks = (H + L - 1) / L;
   const Size n_panels = (n_chunks + kStepChunks - 1) / kStepChunks;
-  const Size nvl = step_last_vectors<T>(H);
   const bool compact = kCompactStep && H - (n_chunks - 1) * L < L;
+  const Size nvl = compact ? step_last_vectors<T>(H) : 0;
+  Size pc0 = 0, pnc = 0;
   for (Size i = 0; i < n_panels; ++i) {
     const Size p = Rev ? n_panels - 1 - i : i;
     const Size c0 = kStepChunks * p;
     const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
+    const Size v = p == n_panels - 1 ? nvl : 0;
     const T* w = panels + c0 * H * 4 * L;
-    if (compact && p == n_panels - 1) {
-      step_panel_compact<T, Rev>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h);
+    if (kDeferCell && i + 1 < n_panels) {
+      step_panel_upto<T, Rev, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+      pc0 = c0;
+      pnc = nc;
     } else {
-      step_panel_upto<T, Rev>(nc, zx, hp, cp, w, H, c0, z, a, c, tc, h);
+      step_panel_upto<T, Rev, true>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
     }
   }
 }
