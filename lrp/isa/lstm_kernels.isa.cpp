@@ -327,15 +327,17 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
 
 // ---- One fused recurrent step (Table::step).
 //
-// W_hhᵀ gate-interleaved: the hidden units in chunks of one vector width L (the last one zero-padded),
-// two chunks to a panel; row k of panel p holds, for each of its chunks, the vectors W_hh(i rows, k),
-// W_hh(g rows, k), W_hh(f rows, k), W_hh(o rows, k) of the chunk's units. A panel's 4 or 8 accumulators
-// are then whole gates of its units, and their cell can run while the next panel's products do.
+// W_hhᵀ gate-interleaved: the hidden units in chunks of one vector width L (the last one zero-padded,
+// or compact with AVX-512, see kCompactStep), two chunks to a panel; row k of panel p holds, for each
+// of its chunks, the vectors W_hh(i rows, k), W_hh(g rows, k), W_hh(f rows, k), W_hh(o rows, k) of the
+// chunk's units. A panel's 4 or 8 accumulators are then whole gates of its units, and their cell can
+// run while the next panel's products do (kDeferCell).
 
 // Chunks per panel: 8 accumulators in flight (16 with AVX-512's 32 registers measured slower: the
-// cell then spills). The fused step is offered with AVX and up only: with 16-byte vectors it measured
-// 3-11 % slower than gemm + cell (one 20-step sequence, H = 20 and 60), with AVX2 5-20 % faster and
-// with AVX-512 1-9 % (float64 is bound by streaming W_hh from L2 either way).
+// cell then spills; 12 and 4, with the deferred cell below, slower too). The fused step is offered
+// with AVX and up only: with 16-byte vectors it measured 3-11 % slower than gemm + cell (one 20-step
+// sequence, H = 20 and 60), with AVX2 5-20 % faster and with AVX-512 1-9 % (float64 is bound by
+// streaming W_hh from L2 either way).
 constexpr int kStepChunks = 2;
 #if defined(__AVX__)
 constexpr bool kFusedStep = true;
@@ -651,8 +653,8 @@ template <class T, bool Rev, bool Cell, int NC = kStepChunks, int NVL = 4>
 }
 
 // With AVX-512 each panel's cell but the last one's runs inside the next panel's product loop
-// (deferred_part; measured faster, see docs/figures.md "Stop 16"); elsewhere each panel's cell
-// follows its products.
+// (cell_gate and cell_tail between the products; see docs/figures.md "Stop 16: the fused forward
+// step"); elsewhere each panel's cell follows its products.
 #if defined(__AVX512F__)
 constexpr bool kDeferCell = true;
 #else
