@@ -76,7 +76,9 @@ struct Table {
   // One recurrent step of one sequence, the product and the cell fused: W_hhᵀ [H x 4H] packed by
   // pack_step gate-interleaved (panel p: the i, g, f, o columns of the hidden units of two vector
   // widths, so that a panel's accumulators are the four gates of its units and the cell of those
-  // units runs while the next panel's products do). z = zx + h_prev W_hhᵀ (h_prev = nullptr: z = zx,
+  // units runs while the next panel's products do; with AVX-512 the last, partly filled chunk of n
+  // units is packed into ⌈4n/L⌉ vectors, not 4, and its cell runs interleaved with the next panel's
+  // product loop). z = zx + h_prev W_hhᵀ (h_prev = nullptr: z = zx,
   // and c_prev = nullptr: zero), each z summed in the order of gemm (from zx, k ascending, or
   // descending with reverse != 0, which also walks the panels backwards), then the cell exactly as
   // cell(): bit for bit gemm() + cell() on one row. Writes z, a [4H] and c, tc, h [H]. step is nullptr

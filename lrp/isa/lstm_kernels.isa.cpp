@@ -327,15 +327,17 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
 
 // ---- One fused recurrent step (Table::step).
 //
-// W_hhᵀ gate-interleaved: the hidden units in chunks of one vector width L (the last one zero-padded),
-// two chunks to a panel; row k of panel p holds, for each of its chunks, the vectors W_hh(i rows, k),
-// W_hh(g rows, k), W_hh(f rows, k), W_hh(o rows, k) of the chunk's units. A panel's 4 or 8 accumulators
-// are then whole gates of its units, and their cell can run while the next panel's products do.
+// W_hhᵀ gate-interleaved: the hidden units in chunks of one vector width L (the last one zero-padded,
+// or compact with AVX-512, see kCompactStep), two chunks to a panel; row k of panel p holds, for each
+// of its chunks, the vectors W_hh(i rows, k), W_hh(g rows, k), W_hh(f rows, k), W_hh(o rows, k) of the
+// chunk's units. A panel's 4 or 8 accumulators are then whole gates of its units, and their cell can
+// run while the next panel's products do (kDeferCell).
 
 // Chunks per panel: 8 accumulators in flight (16 with AVX-512's 32 registers measured slower: the
-// cell then spills). The fused step is offered with AVX and up only: with 16-byte vectors it measured
-// 3-11 % slower than gemm + cell (one 20-step sequence, H = 20 and 60), with AVX2 5-20 % faster and
-// with AVX-512 1-9 % (float64 is bound by streaming W_hh from L2 either way).
+// cell then spills; 12 and 4, with the deferred cell below, slower too). The fused step is offered
+// with AVX and up only: with 16-byte vectors it measured 3-11 % slower than gemm + cell (one 20-step
+// sequence, H = 20 and 60), with AVX2 5-20 % faster and with AVX-512 1-9 % (float64 is bound by
+// streaming W_hh from L2 either way).
 constexpr int kStepChunks = 2;
 #if defined(__AVX__)
 constexpr bool kFusedStep = true;
@@ -343,23 +345,53 @@ constexpr bool kFusedStep = true;
 constexpr bool kFusedStep = false;
 #endif
 
+// With AVX-512 a last chunk of n < L units is packed compact: its 4 gates' n columns one after the
+// other (gate q's unit l at position q·n + l of ⌈4n/L⌉ vectors, not 4: H = 60 is 3 vectors instead of
+// 4 in float32, 2 instead of 4 in float64), so no step loads or multiplies the zero padding; masked
+// loads and stores move its z and a to and from the gate blocks, and two-source permutes line the
+// gates up for the cell. Elsewhere (no cheap two-source permute) the chunk is padded to 4 vectors.
+#if defined(__AVX512F__)
+constexpr bool kCompactStep = true;
+#else
+constexpr bool kCompactStep = false;
+#endif
+
+// Vectors of the last chunk's part of a panel row: 4, or ⌈4n/L⌉ when it is compact.
+template <class T>
+constexpr Size step_last_vectors(Size H) {
+  constexpr Size L = Simd<T>::kLanes;
+  const Size n = H - (H - 1) / L * L;
+  return kCompactStep && n < L ? (4 * n + L - 1) / L : 4;
+}
+
 template <class T>
 Size step_panels_size_impl(Size H) {
   constexpr Size L = Simd<T>::kLanes;
-  return H * ((H + L - 1) / L) * 4 * L;
+  const Size n_chunks = (H + L - 1) / L;
+  return H * ((n_chunks - 1) * 4 + step_last_vectors<T>(H)) * L;
 }
 
 template <class T>
 void pack_step_impl(const T* w_hh, Size H, T* out) {
   constexpr Size L = Simd<T>::kLanes;
   const Size n_chunks = (H + L - 1) / L;
+  const Size n_last = H - (n_chunks - 1) * L;
+  const bool compact = kCompactStep && n_last < L;
   for (Size c0 = 0; c0 < n_chunks; c0 += kStepChunks) {
     const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
     for (Size k = 0; k < H; ++k) {
       for (Size ci = 0; ci < nc; ++ci) {
+        const Size u0 = (c0 + ci) * L;
+        if (compact && c0 + ci == n_chunks - 1) {
+          const Size width = step_last_vectors<T>(H) * L;
+          for (Size f = 0; f < width; ++f) {
+            *out++ = f < 4 * n_last ? w_hh[((f / n_last) * H + u0 + f % n_last) * H + k] : T(0);
+          }
+          continue;
+        }
         for (Size q = 0; q < 4; ++q) {
           for (Size l = 0; l < L; ++l) {
-            const Size u = (c0 + ci) * L + l;
+            const Size u = u0 + l;
             *out++ = u < H ? w_hh[(q * H + u) * H + k] : T(0);
           }
         }
@@ -368,31 +400,190 @@ void pack_step_impl(const T* w_hh, Size H, T* out) {
   }
 }
 
-// The chunks [c0, c0 + NC) of one step; w = their panel, row stride NC·4·L.
-template <class T, int NC, bool Rev>
-[[gnu::always_inline]] inline void step_panel(const T* zx, const T* hp, const T* cp, const T* w, Size H,
-                                              Size c0, T* z, T* a, T* c, T* tc, T* h) {
+#if defined(__AVX512F__)
+// Lanes [lo, hi) of a vector (0 <= lo <= hi <= L) as a mask.
+[[gnu::always_inline]] inline unsigned lane_mask(Size lo, Size hi) {
+  return ((hi >= 32 ? 0u : (1u << hi)) - 1u) & ~((1u << lo) - 1u);
+}
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V mask_load(typename Simd<T>::V src, unsigned m, const T* p) {
+  using V = typename Simd<T>::V;
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<V>(_mm512_mask_loadu_pd(reinterpret_cast<__m512d>(src), static_cast<__mmask8>(m),
+                                                    reinterpret_cast<const double*>(p)));
+  } else {
+    return reinterpret_cast<V>(_mm512_mask_loadu_ps(reinterpret_cast<__m512>(src), static_cast<__mmask16>(m),
+                                                    reinterpret_cast<const float*>(p)));
+  }
+}
+template <class T>
+[[gnu::always_inline]] inline void mask_store(T* p, unsigned m, typename Simd<T>::V v) {
+  if constexpr (sizeof(T) == 8) {
+    _mm512_mask_storeu_pd(reinterpret_cast<double*>(p), static_cast<__mmask8>(m),
+                          reinterpret_cast<__m512d>(v));
+  } else {
+    _mm512_mask_storeu_ps(reinterpret_cast<float*>(p), static_cast<__mmask16>(m),
+                          reinterpret_cast<__m512>(v));
+  }
+}
+// Lanes off, off + 1, ... of the concatenation a:b (indices taken mod 2L).
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V lanes_from(typename Simd<T>::V a, typename Simd<T>::V b,
+                                                             typename Simd<T>::I idx) {
+  using V = typename Simd<T>::V;
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<V>(_mm512_permutex2var_pd(
+        reinterpret_cast<__m512d>(a), reinterpret_cast<__m512i>(idx), reinterpret_cast<__m512d>(b)));
+  } else {
+    return reinterpret_cast<V>(_mm512_permutex2var_ps(
+        reinterpret_cast<__m512>(a), reinterpret_cast<__m512i>(idx), reinterpret_cast<__m512>(b)));
+  }
+}
+// The n lanes from position start of the compact vectors v[0, NV) (start < NV·L), in lanes [0, n).
+template <class T, int NV>
+[[gnu::always_inline]] inline typename Simd<T>::V compact_gate(const typename Simd<T>::V (&v)[NV],
+                                                               Size start) {
+  using V = typename Simd<T>::V;
+  using I = typename Simd<T>::I;
+  constexpr int L = Simd<T>::kLanes;
+  I idx;
+  for (int l = 0; l < L; ++l) idx[l] = static_cast<typename Simd<T>::IE>(l);
+  idx += static_cast<typename Simd<T>::IE>(start % L);
+  const Size j = start / L;
+  V r = lanes_from<T>(v[0], v[NV > 1 ? 1 : 0], idx);
+  if constexpr (NV > 1) {
+    if (j == 1) r = lanes_from<T>(v[1], v[NV > 2 ? 2 : 1], idx);
+  }
+  if constexpr (NV > 2) {
+    if (j == 2) r = lanes_from<T>(v[2], v[NV > 3 ? 3 : 2], idx);
+  }
+  if constexpr (NV > 3) {
+    if (j == 3) r = lanes_from<T>(v[3], v[3], idx);
+  }
+  return r;
+}
+#endif
+
+// The deferred cell of a panel whose z is in memory (chunk at unit u0 of n units: its 4 gates' n units
+// at z + q·H + u0), in parts: gate q's activation to a, and then (cell_tail) c, tanh(c), h from a.
+// Exactly the arithmetic of cell_impl (and of step_panel's cell below). Masked loads and stores
+// (AVX-512: no branch on n, the same cost as whole vectors).
+template <class T>
+[[gnu::always_inline]] inline void cell_gate(Size q, Size u0, Size n, Size H, const T* z, T* a) {
+  const typename Simd<T>::V s = splat<T>(q == 1 ? T(2) : T(1));
+  store_part<T>(a + q * H + u0, activate<T>(load_part<T>(z + q * H + u0, n), s), n);
+}
+template <class T>
+[[gnu::always_inline]] inline void cell_tail(Size u0, Size n, Size H, const T* cp, const T* a, T* c, T* tc,
+                                             T* h) {
+  using V = typename Simd<T>::V;
+  const V i = load_part<T>(a + u0, n), g = load_part<T>(a + H + u0, n), f = load_part<T>(a + 2 * H + u0, n),
+          o = load_part<T>(a + 3 * H + u0, n);
+  V cv = i * g;
+  if (cp != nullptr) cv = f * load_part<T>(cp + u0, n) + cv;
+  const V t = vtanh<T>(cv);
+  store_part<T>(c + u0, cv, n);
+  store_part<T>(tc + u0, t, n);
+  store_part<T>(h + u0, o * t, n);
+}
+
+// acc[m] += Σ_k hp[k] · w(k, m-th vector) over the loop's iterations [i0, i1) (k = i or H − 1 − i).
+template <class T, int M, bool Rev>
+[[gnu::always_inline]] inline void step_products(typename Simd<T>::V (&acc)[M], const T* hp, const T* w,
+                                                 Size H, Size i0, Size i1) {
   using V = typename Simd<T>::V;
   constexpr int L = Simd<T>::kLanes;
-  constexpr int M = 4 * NC;
+  for (Size i = i0; i < i1; ++i) {
+    const Size k = Rev ? H - 1 - i : i;
+    const T* wk = w + k * (M * L);
+    V wv[M];
+    for (int m = 0; m < M; ++m) wv[m] = load(wk + m * L);
+    const V xv = splat(hp[k]);
+    for (int m = 0; m < M; ++m) acc[m] += xv * wv[m];
+  }
+}
+
+// The deferred cell of the chunks [pc0, pc0 + pnc) runs inside the next panel's product loop, one part
+// evenly spread over the loop (one every H/(5·pnc) iterations: measured best, against 2 to 8): the 4
+// activations of each chunk, then their c, tanh(c), h.
+
+// The chunks [c0, c0 + NC) of one step; w = their panel, row stride M·L. NVL > 0: the last of them is
+// the compact last chunk (NVL vectors; AVX-512 only). Cell: their cell at the end (else only z is
+// stored, for a later deferred cell); pnc > 0: the deferred cell of the chunks [pc0, pc0 + pnc), whose
+// z is in memory, runs inside the product loop.
+template <class T, int NC, bool Rev, int NVL, bool Cell>
+[[gnu::always_inline]] inline void step_panel(const T* zx, const T* hp, const T* cp, const T* w, Size H,
+                                              Size c0, T* z, T* a, T* c, T* tc, T* h, Size pc0, Size pnc) {
+  using V = typename Simd<T>::V;
+  constexpr int L = Simd<T>::kLanes;
+  constexpr int NF = NVL > 0 ? NC - 1 : NC;  // chunks of 4 vectors
+  constexpr int M = 4 * NF + NVL;
   V acc[M];
-  for (int ci = 0; ci < NC; ++ci) {
+  for (int ci = 0; ci < NF; ++ci) {
     const Size u0 = (c0 + ci) * L;
     const Size n = H - u0 < L ? H - u0 : L;
     for (int q = 0; q < 4; ++q) acc[ci * 4 + q] = load_n<T>(zx + q * H + u0, n);
   }
-  if (hp != nullptr) {
-    for (Size i = 0; i < H; ++i) {
-      const Size k = Rev ? H - 1 - i : i;
-      const T* wk = w + k * (M * L);
-      V wv[M];
-      for (int m = 0; m < M; ++m) wv[m] = load(wk + m * L);
-      const V xv = splat(hp[k]);
-      for (int m = 0; m < M; ++m) acc[m] += xv * wv[m];
+#if defined(__AVX512F__)
+  const Size uc = (c0 + NF) * L, nl = H - uc;  // the compact chunk's units [uc, H)
+  if constexpr (NVL > 0) {
+    // Lane p of compact vector v is gate q = (vL + p)/nl's unit vL + p − q·nl.
+    for (int v = 0; v < NVL; ++v) {
+      acc[4 * NF + v] = V{};
+      for (Size q = 0; q < 4; ++q) {
+        const Size lo = q * nl - v * L, hi = lo + nl;
+        if (hi <= 0 || lo >= L) continue;
+        acc[4 * NF + v] =
+            mask_load<T>(acc[4 * NF + v], lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi), zx + q * H + uc - lo);
+      }
     }
   }
+#endif
+  Size i = 0;
+  if (pnc > 0) {
+#if defined(__AVX512F__)
+    const Size end = hp != nullptr ? H : 0;
+    const Size stride = H / (5 * pnc) > 0 ? H / (5 * pnc) : 1;
+    for (Size ci = 0; ci < pnc; ++ci) {
+      const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
+      for (Size q = 0; q < 4; ++q) {
+        const Size i1 = i + stride < end ? i + stride : end;
+        step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+        i = i1;
+        cell_gate<T>(q, u0, n, H, z, a);
+      }
+    }
+    for (Size ci = 0; ci < pnc; ++ci) {
+      const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
+      const Size i1 = i + stride < end ? i + stride : end;
+      step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+      i = i1;
+      cell_tail<T>(u0, n, H, cp, a, c, tc, h);
+    }
+#endif
+  }
+  if (hp != nullptr) step_products<T, M, Rev>(acc, hp, w, H, i, H);
+  if constexpr (!Cell) {
+    for (int ci = 0; ci < NF; ++ci) {
+      const Size u0 = (c0 + ci) * L;
+      const Size n = H - u0 < L ? H - u0 : L;
+      for (int q = 0; q < 4; ++q) store_n<T>(z + q * H + u0, acc[ci * 4 + q], n);
+    }
+#if defined(__AVX512F__)
+    if constexpr (NVL > 0) {
+      for (int v = 0; v < NVL; ++v) {
+        for (Size q = 0; q < 4; ++q) {
+          const Size lo = q * nl - v * L, hi = lo + nl;
+          if (hi <= 0 || lo >= L) continue;
+          mask_store<T>(z + q * H + uc - lo, lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi), acc[4 * NF + v]);
+        }
+      }
+    }
+#endif
+    return;
+  }
   const V one = splat<T>(1), two = splat<T>(2);
-  for (int ci = 0; ci < NC; ++ci) {
+  for (int ci = 0; ci < NF; ++ci) {
     const Size u0 = (c0 + ci) * L;
     const Size n = H - u0 < L ? H - u0 : L;
     const V i = activate<T>(acc[ci * 4], one), g = activate<T>(acc[ci * 4 + 1], two);
@@ -409,36 +600,99 @@ template <class T, int NC, bool Rev>
     store_n<T>(tc + u0, t, n);
     store_n<T>(h + u0, o * t, n);
   }
+#if defined(__AVX512F__)
+  if constexpr (NVL > 0) {
+    using I = typename Simd<T>::I;
+    using IE = typename Simd<T>::IE;
+    I lane;
+    for (int l = 0; l < L; ++l) lane[l] = static_cast<IE>(l);
+    V av[NVL], zv[NVL];
+    for (int v = 0; v < NVL; ++v) {
+      zv[v] = acc[4 * NF + v];
+      const I pos = lane + static_cast<IE>(v * L);  // s = 2 on the g gate's positions [nl, 2nl)
+      const V s = (pos >= static_cast<IE>(nl)) & (pos < static_cast<IE>(2 * nl)) ? two : one;
+      av[v] = activate<T>(zv[v], s);
+      for (Size q = 0; q < 4; ++q) {
+        const Size lo = q * nl - v * L, hi = lo + nl;
+        if (hi <= 0 || lo >= L) continue;
+        const unsigned m = lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi);
+        mask_store<T>(z + q * H + uc - lo, m, zv[v]);
+        mask_store<T>(a + q * H + uc - lo, m, av[v]);
+      }
+    }
+    const V i = compact_gate<T, NVL>(av, 0), g = compact_gate<T, NVL>(av, nl);
+    const V f = compact_gate<T, NVL>(av, 2 * nl), o = compact_gate<T, NVL>(av, 3 * nl);
+    V cv = i * g;
+    if (cp != nullptr) cv = f * load_part<T>(cp + uc, nl) + cv;  // as cell_impl
+    const V t = vtanh<T>(cv);
+    store_part<T>(c + uc, cv, nl);
+    store_part<T>(tc + uc, t, nl);
+    store_part<T>(h + uc, o * t, nl);
+  }
+#endif
 }
 
-template <class T, bool Rev, int NC = kStepChunks>
-[[gnu::always_inline]] inline void step_panel_upto(Size nc, const T* zx, const T* hp, const T* cp, const T* w,
-                                                   Size H, Size c0, T* z, T* a, T* c, T* tc, T* h) {
+// step_panel with NC = nc (1 <= nc <= kStepChunks) and NVL = nvl (0: no compact chunk; else 1..4).
+template <class T, bool Rev, bool Cell, int NC = kStepChunks, int NVL = 4>
+[[gnu::always_inline]] inline void step_panel_upto(Size nc, Size nvl, const T* zx, const T* hp, const T* cp,
+                                                   const T* w, Size H, Size c0, T* z, T* a, T* c, T* tc, T* h,
+                                                   Size pc0, Size pnc) {
   if constexpr (NC > 1) {
     if (nc < NC) {
-      step_panel_upto<T, Rev, NC - 1>(nc, zx, hp, cp, w, H, c0, z, a, c, tc, h);
+      step_panel_upto<T, Rev, Cell, NC - 1, NVL>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       return;
     }
   }
-  step_panel<T, NC, Rev>(zx, hp, cp, w, H, c0, z, a, c, tc, h);
+  if constexpr (NVL > 0) {
+    if (nvl < NVL) {
+      step_panel_upto<T, Rev, Cell, NC, NVL - 1>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+      return;
+    }
+  }
+  step_panel<T, NC, Rev, NVL, Cell>(zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+}
+
+// With AVX-512 each panel's cell but the last one's runs inside the next panel's product loop
+// (cell_gate and cell_tail between the products; see docs/figures.md "Stop 16: the fused forward
+// step"); elsewhere each panel's cell follows its products.
+#if defined(__AVX512F__)
+constexpr bool kDeferCell = true;
+#else
+constexpr bool kDeferCell = false;
+#endif
+
+template <class T, bool Rev>
+[[gnu::always_inline]] inline void step_dir(const T* zx, const T* hp, const T* cp, const T* panels, Size H,
+                                            T* z, T* a, T* c, T* tc, T* h) {
+  constexpr Size L = Simd<T>::kLanes;
+  const Size n_chunks = (H + L - 1) / L;
+  const Size n_panels = (n_chunks + kStepChunks - 1) / kStepChunks;
+  const bool compact = kCompactStep && H - (n_chunks - 1) * L < L;
+  const Size nvl = compact ? step_last_vectors<T>(H) : 0;
+  Size pc0 = 0, pnc = 0;
+  for (Size i = 0; i < n_panels; ++i) {
+    const Size p = Rev ? n_panels - 1 - i : i;
+    const Size c0 = kStepChunks * p;
+    const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
+    const Size v = p == n_panels - 1 ? nvl : 0;
+    const T* w = panels + c0 * H * 4 * L;
+    if (kDeferCell && i + 1 < n_panels) {
+      step_panel_upto<T, Rev, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+      pc0 = c0;
+      pnc = nc;
+    } else {
+      step_panel_upto<T, Rev, true>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+    }
+  }
 }
 
 template <class T>
 void step_impl(const T* zx, const T* hp, const T* cp, const T* panels, Size H, int reverse, T* z, T* a, T* c,
                T* tc, T* h) {
-  constexpr Size L = Simd<T>::kLanes;
-  const Size n_chunks = (H + L - 1) / L;
-  const Size n_panels = (n_chunks + kStepChunks - 1) / kStepChunks;
-  for (Size i = 0; i < n_panels; ++i) {
-    const Size p = reverse ? n_panels - 1 - i : i;
-    const Size c0 = kStepChunks * p;
-    const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
-    const T* w = panels + c0 * H * 4 * L;
-    if (reverse) {
-      step_panel_upto<T, true>(nc, zx, hp, cp, w, H, c0, z, a, c, tc, h);
-    } else {
-      step_panel_upto<T, false>(nc, zx, hp, cp, w, H, c0, z, a, c, tc, h);
-    }
+  if (reverse) {
+    step_dir<T, true>(zx, hp, cp, panels, H, z, a, c, tc, h);
+  } else {
+    step_dir<T, false>(zx, hp, cp, panels, H, z, a, c, tc, h);
   }
 }
 

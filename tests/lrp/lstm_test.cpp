@@ -449,7 +449,10 @@ template <class T>
 void check_step(const lstm_kernels::Table<T>& k) {
   INFO("level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32"));
   if (k.step == nullptr) return;  // this level uses gemm + cell
-  for (const Index H : {Index(1), Index(3), Index(7), Index(8), Index(16), Index(17), Index(33), Index(60)}) {
+  // At AVX-512 a last chunk of n < L units is packed into ⌈4n/L⌉ vectors: these sizes give 1 to 4 of
+  // them (in float32 and float64) in a panel of one or two chunks.
+  for (const Index H : {Index(1), Index(3), Index(7), Index(8), Index(14), Index(16), Index(17), Index(29),
+                        Index(33), Index(45), Index(60), Index(100)}) {
     INFO("H = " << H);
     const Index G = 4 * H, steps = 6;
     const std::vector<T> w = as<T>(rnd(static_cast<std::size_t>(G * H), 11, 0.8));  // W_hh [4H x H]
