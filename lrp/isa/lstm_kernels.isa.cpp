@@ -325,6 +325,20 @@ void lrp_cell_impl(int rule, const T* a, const T* c, const T* c_prev, const T* t
   }
 }
 
+// The end of a fused step's cell for the n (<= L) units at u0: c = f ⊙ c_prev + i ⊙ g (as cell_impl),
+// tc = tanh(c), h = o ⊙ tc, stored.
+template <class T>
+[[gnu::always_inline]] inline void cell_out(typename Simd<T>::V i, typename Simd<T>::V g,
+                                            typename Simd<T>::V f, typename Simd<T>::V o, const T* cp,
+                                            Size u0, Size n, T* c, T* tc, T* h) {
+  typename Simd<T>::V cv = i * g;
+  if (cp != nullptr) cv = f * load_n<T>(cp + u0, n) + cv;
+  const typename Simd<T>::V t = vtanh<T>(cv);
+  store_n<T>(c + u0, cv, n);
+  store_n<T>(tc + u0, t, n);
+  store_n<T>(h + u0, o * t, n);
+}
+
 // ---- One fused recurrent step (Table::step).
 //
 // W_hhᵀ gate-interleaved: the hidden units in chunks of one vector width L (the last one zero-padded,
@@ -593,12 +607,7 @@ template <class T, int NC, bool Rev, int NVL, bool Cell>
     store_n<T>(a + H + u0, g, n);
     store_n<T>(a + 2 * H + u0, f, n);
     store_n<T>(a + 3 * H + u0, o, n);
-    V cv = i * g;
-    if (cp != nullptr) cv = f * load_n<T>(cp + u0, n) + cv;  // as cell_impl
-    const V t = vtanh<T>(cv);
-    store_n<T>(c + u0, cv, n);
-    store_n<T>(tc + u0, t, n);
-    store_n<T>(h + u0, o * t, n);
+    cell_out<T>(i, g, f, o, cp, u0, n, c, tc, h);
   }
 #if defined(__AVX512F__)
   if constexpr (NVL > 0) {
@@ -622,12 +631,7 @@ template <class T, int NC, bool Rev, int NVL, bool Cell>
     }
     const V i = compact_gate<T, NVL>(av, 0), g = compact_gate<T, NVL>(av, nl);
     const V f = compact_gate<T, NVL>(av, 2 * nl), o = compact_gate<T, NVL>(av, 3 * nl);
-    V cv = i * g;
-    if (cp != nullptr) cv = f * load_part<T>(cp + uc, nl) + cv;  // as cell_impl
-    const V t = vtanh<T>(cv);
-    store_part<T>(c + uc, cv, nl);
-    store_part<T>(tc + uc, t, nl);
-    store_part<T>(h + uc, o * t, nl);
+    cell_out<T>(i, g, f, o, cp, uc, nl, c, tc, h);
   }
 #endif
 }
