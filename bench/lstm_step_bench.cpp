@@ -131,32 +131,20 @@ void run_sta(benchmark::State& state, const lstm_kernels::Table<T>* k, int mode)
 
 template <class T>
 void run(benchmark::State& state, const lstm_kernels::Table<T>* k, int mode) {
-  if (k == nullptr || ((mode == 0 || mode >= 3) && k->step == nullptr)) {
+  if (k == nullptr || (mode == 0 && k->step == nullptr)) {
     state.SkipWithError("not at this level");
     return;
   }
   Setup<T> s(*k);
   const Index H = s.H, G = s.G;
   for (auto _ : state) {
-    int pending = 0;
-    lstm_kernels::StepCell<T> prev;
     for (Index t = 0; t < kSteps; ++t) {
-      const int rev = mode == 4 ? static_cast<int>(t & 1) : lrp::recurrence_order(t);
+      const int rev = static_cast<int>(t & 1);
       T* hp = t > 0 ? s.row(s.h, t - 1, H) : nullptr;
       T* cp = t > 0 ? s.row(s.c, t - 1, H) : nullptr;
-      if (mode == 0 || mode == 3 || mode == 4) {  // as Lstm::forward: the last cell pending (3, 4: not)
-        pending = k->step(s.row(s.zx, t, G), hp, cp, s.fused.data(), H, rev, s.row(s.z, t, G),
-                          s.row(s.a, t, G), s.row(s.c, t, H), s.row(s.tc, t, H), s.row(s.h, t, H),
-                          pending != 0 ? &prev : nullptr, mode == 0 ? 1 : 0);
-        prev = lstm_kernels::StepCell<T>{H,
-                                         rev,
-                                         s.row(s.z, t, G),
-                                         s.row(s.a, t, G),
-                                         cp,
-                                         s.row(s.c, t, H),
-                                         s.row(s.tc, t, H),
-                                         s.row(s.h, t, H)};
-        if (pending != 0 && t + 1 == kSteps) k->step_finish(&prev);
+      if (mode == 0) {
+        k->step(s.row(s.zx, t, G), hp, cp, s.fused.data(), H, rev, s.row(s.z, t, G), s.row(s.a, t, G),
+                s.row(s.c, t, H), s.row(s.tc, t, H), s.row(s.h, t, H));
       } else if (mode == 1) {
         std::copy(s.row(s.zx, t, G), s.row(s.zx, t, G) + G, s.row(s.z, t, G));
         if (hp != nullptr) k->gemm(hp, H, 1, s.panels.data(), H, 0, H, G, s.row(s.z, t, G), G, rev);
@@ -178,10 +166,8 @@ void register_all() {
     const auto* k64 = lstm_kernels::table_f64_of(level);
     const auto* k32 = lstm_kernels::table_f32_of(level);
     if (k64 == nullptr) continue;
-    // fused_nopending: the step complete at each call; fused_oldorder: that in the orders of v3
-    // (both directions forwards, both backwards).
-    const char* modes[] = {"fused", "separate", "product", "fused_nopending", "fused_oldorder"};
-    for (int mode = 0; mode < 5; ++mode) {
+    const char* modes[] = {"fused", "separate", "product"};
+    for (int mode = 0; mode < 3; ++mode) {
       benchmark::RegisterBenchmark((std::string("f64/") + level + "/" + modes[mode]).c_str(),
                                    [k64, mode](benchmark::State& st) { run<double>(st, k64, mode); });
       benchmark::RegisterBenchmark((std::string("f32/") + level + "/" + modes[mode]).c_str(),

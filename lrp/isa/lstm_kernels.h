@@ -24,26 +24,6 @@ using Size = std::ptrdiff_t;
 
 enum GateRuleCode : int { kRuleSignalTakeAll = 0, kRuleHalf = 1, kRuleProportional = 2 };
 
-// The walking order of a product (gemm, step): the panels and the k (rows of W) forwards or backwards.
-// kForward / kBackward walk both; kPanelsBackward walks the panels backwards with k ascending,
-// kKBackward the panels forwards with k descending (a forward recurrence alternates these two, so that
-// the first panel of step t + 1 sums first over the units that step t finished first; see
-// lstm.h's recurrence_order). Each y is summed in an order that depends on k's direction only.
-enum Order : int { kForward = 0, kBackward = 1, kPanelsBackward = 2, kKBackward = 3 };
-
-// The cell of a step's last panel left pending by Table::step (see there): that step's rows and order.
-template <class T>
-struct StepCell {
-  Size H = 0;
-  int order = kForward;       // the order the step was walked in (its last panel's units are pending)
-  const T* z = nullptr;       // [4H] the step's pre-activations (final)
-  T* a = nullptr;             // [4H]
-  const T* c_prev = nullptr;  // [H] c of the step before (nullptr: zero)
-  T* c = nullptr;             // [H]
-  T* tc = nullptr;            // [H]
-  T* h = nullptr;             // [H]
-};
-
 // One sequence's relevance pass through one LSTM layer for Table::lrp_sta_steps.
 template <class T>
 struct LrpStaJob {
@@ -70,11 +50,11 @@ struct Table {
   // for W given as its transpose).
   void (*pack_panels)(const T* w, Size rs, Size cs, Size n_in, Size n_out, T* out);
   // y[r, 0..n_out) += Σ_{k in [k0, k1)} x[r, k − k0] · W(k, ·) for r < n_rows; W packed from
-  // n_in rows, walked in `order` (an Order; for a recurrence: what the previous step read last is
-  // still in L1); each y is summed in a fixed order for a given direction of k, whatever n_rows, so
-  // that a row's result does not depend on the batch it is in.
+  // n_in rows. reverse != 0 walks the panels and k backwards (for a recurrence: what the previous
+  // step read last is still in L1); each y is summed in a fixed order for a given reverse, whatever
+  // n_rows, so that a row's result does not depend on the batch it is in.
   void (*gemm)(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out,
-               T* y, Size ldy, int order);
+               T* y, Size ldy, int reverse);
   // One LSTM cell step for n_rows rows, from the pre-activations z [n x 4H] (blocks i, g, f, o):
   //   a = σ(z_i), tanh(z_g), σ(z_f), σ(z_o) (one exponential: a = s·σ(s·z) − (s − 1), s = 2 on g)
   //   c = f ⊙ c_prev + i ⊙ g   (c_prev = nullptr: zero)    tc = tanh(c)    h = o ⊙ tc
@@ -99,20 +79,14 @@ struct Table {
   // units runs while the next panel's products do; with AVX-512 the last, partly filled chunk of n
   // units is packed into ⌈4n/L⌉ vectors, not 4, and its cell runs interleaved with the next panel's
   // product loop). z = zx + h_prev W_hhᵀ (h_prev = nullptr: z = zx,
-  // and c_prev = nullptr: zero), each z summed in the order of gemm with the same `order` (from zx, k
-  // ascending or descending), then the cell exactly as cell(): bit for bit gemm() + cell() on one
-  // row. Writes z, a [4H] and c, tc, h [H]. step is nullptr at the levels where it is not faster than
-  // gemm + cell (the packing is always there).
-  // The pending cell: with `defer` != 0 the step may leave the cell of its last panel undone (only z
-  // of those units written) and returns 1 when it did (0: the step is complete). The caller then
-  // passes that step's StepCell as `pending` to the next step (whose h_prev, c_prev are the pending
-  // step's h, c), which finishes it first (with AVX-512 interleaved with the products over the hidden
-  // units already final), or finishes it by step_finish. pending = nullptr: none.
+  // and c_prev = nullptr: zero), each z summed in the order of gemm (from zx, k ascending, or
+  // descending with reverse != 0, which also walks the panels backwards), then the cell exactly as
+  // cell(): bit for bit gemm() + cell() on one row. Writes z, a [4H] and c, tc, h [H]. step is nullptr
+  // at the levels where it is not faster than gemm + cell (the packing is always there).
   Size (*step_panels_size)(Size H);
   void (*pack_step)(const T* w_hh, Size H, T* out);  // w_hh [4H x H] row-major (gate blocks i, g, f, o)
-  int (*step)(const T* zx, const T* h_prev, const T* c_prev, const T* panels, Size H, int order, T* z, T* a,
-              T* c, T* tc, T* h, const StepCell<T>* pending, int defer);
-  void (*step_finish)(const StepCell<T>* pending);
+  void (*step)(const T* zx, const T* h_prev, const T* c_prev, const T* panels, Size H, int reverse, T* z,
+               T* a, T* c, T* tc, T* h);
   // The whole backward recurrence of lrp_cell + lrp_ratios + the R(h_{t−1}) product for the
   // default rule (signal-take-all, bias factor 0), fused into one pass per step, for n_jobs (1 or 2)
   // independent sequences whose steps are interleaved (job j runs its steps jobs[j].n_steps − 1 down

@@ -26,16 +26,7 @@ namespace {
 using lrp::lstm_kernels::kRuleHalf;
 using lrp::lstm_kernels::kRuleProportional;
 using lrp::lstm_kernels::kRuleSignalTakeAll;
-using lrp::lstm_kernels::StepCell;
 using lrp::lstm_kernels::Table;
-
-// The directions of an Order (lstm_kernels.h): the panels, and k.
-constexpr bool panels_backward(int o) {
-  return o == lrp::lstm_kernels::kBackward || o == lrp::lstm_kernels::kPanelsBackward;
-}
-constexpr bool k_backward(int o) {
-  return o == lrp::lstm_kernels::kBackward || o == lrp::lstm_kernels::kKBackward;
-}
 
 // Panel width: 8 vectors (8 accumulators for the one-row product of a recurrence step), or 4 for a
 // matrix of at most 4 vectors' width (H = 60 in float32: 64 columns, not 128 of which 68 are zero
@@ -151,18 +142,17 @@ template <class T, bool Rev>
 
 template <class T>
 void gemm_impl(const T* x, Size ldx, Size n_rows, const T* panels, Size n_in, Size k0, Size k1, Size n_out,
-               T* y, Size ldy, int order) {
+               T* y, Size ldy, int reverse) {
   const Size P = panel_width<T>(n_out);
   const Size n_panels = (n_out + P - 1) / P;
   const Size nk = k1 - k0;
   if (nk <= 0 || n_rows <= 0) return;
-  const bool pb = panels_backward(order), kb = k_backward(order);
   for (Size i = 0; i < n_panels; ++i) {
-    const Size p = pb ? n_panels - 1 - i : i;
+    const Size p = reverse ? n_panels - 1 - i : i;
     const Size j0 = p * P;
     const Size n_cols = n_out - j0 < P ? n_out - j0 : P;
     const T* panel = panels + p * P * n_in + k0 * P;
-    if (kb) {
+    if (reverse) {
       gemm_panel<T, true>(x, ldx, n_rows, panel, P, nk, y + j0, ldy, n_cols);
     } else {
       gemm_panel<T, false>(x, ldx, n_rows, panel, P, nk, y + j0, ldy, n_cols);
@@ -515,36 +505,16 @@ template <class T, int M, bool Rev>
 
 // The deferred cell of the chunks [pc0, pc0 + pnc) runs inside the next panel's product loop, one part
 // evenly spread over the loop (one every H/(5·pnc) iterations: measured best, against 2 to 8): the 4
-// activations of each chunk, then their c, tanh(c), h. The chunks' rows are those of the step (a
-// panel's cell deferred within a step) or of the step before (its last panel's cell, left pending:
-// then spread over the first `end` iterations only, those whose k are units of h_prev already final).
-constexpr Size kMinPartStride = 5;
-template <class T>
-struct Deferred {
-  const T* z;
-  T* a;
-  const T* cp;
-  T* c;
-  T* tc;
-  T* h;
-  Size pc0, pnc, end;
-};
+// activations of each chunk, then their c, tanh(c), h.
 
 // The chunks [c0, c0 + NC) of one step; w = their panel, row stride M·L. NVL > 0: the last of them is
 // the compact last chunk (NVL vectors; AVX-512 only). Cell: their cell at the end (else only z is
-// stored, for a later deferred cell); d.pnc > 0: the deferred cell of the chunks [d.pc0, d.pc0 + d.pnc),
-// whose z is in memory, runs inside the product loop (its first d.end iterations).
-// Prev: d is the step before's pending cell (else this step's rows, d's pointers unused).
-template <class T, int NC, bool Rev, int NVL, bool Cell, bool Prev>
+// stored, for a later deferred cell); pnc > 0: the deferred cell of the chunks [pc0, pc0 + pnc), whose
+// z is in memory, runs inside the product loop.
+template <class T, int NC, bool Rev, int NVL, bool Cell>
 [[gnu::always_inline]] inline void step_panel(const T* zx, const T* hp, const T* cp, const T* w, Size H,
-                                              Size c0, T* z, T* a, T* c, T* tc, T* h, const Deferred<T>& d) {
+                                              Size c0, T* z, T* a, T* c, T* tc, T* h, Size pc0, Size pnc) {
   using V = typename Simd<T>::V;
-  const T* const dz = Prev ? d.z : z;
-  T* const da = Prev ? d.a : a;
-  const T* const dcp = Prev ? d.cp : cp;
-  T* const dc = Prev ? d.c : c;
-  T* const dtc = Prev ? d.tc : tc;
-  T* const dh = Prev ? d.h : h;
   constexpr int L = Simd<T>::kLanes;
   constexpr int NF = NVL > 0 ? NC - 1 : NC;  // chunks of 4 vectors
   constexpr int M = 4 * NF + NVL;
@@ -570,44 +540,25 @@ template <class T, int NC, bool Rev, int NVL, bool Cell, bool Prev>
   }
 #endif
   Size i = 0;
-  if (d.pnc > 0) {
+  if (pnc > 0) {
 #if defined(__AVX512F__)
-    const Size pnc = d.pnc, end = hp != nullptr ? (Prev ? d.end : H) : 0;
-    if (pnc > 1 && end / (5 * pnc) < kMinPartStride) {
-      // Few iterations (a pending cell over the ready k only): 5 parts, each gate q of every chunk,
-      // then every chunk's c, tanh(c), h (parts closer than kMinPartStride spill accumulators).
-      const Size stride = end / 5 > 0 ? end / 5 : 1;
-      for (Size q = 0; q < 5; ++q) {
+    const Size end = hp != nullptr ? H : 0;
+    const Size stride = H / (5 * pnc) > 0 ? H / (5 * pnc) : 1;
+    for (Size ci = 0; ci < pnc; ++ci) {
+      const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
+      for (Size q = 0; q < 4; ++q) {
         const Size i1 = i + stride < end ? i + stride : end;
         step_products<T, M, Rev>(acc, hp, w, H, i, i1);
         i = i1;
-        for (Size ci = 0; ci < pnc; ++ci) {
-          const Size u0 = (d.pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
-          if (q < 4) {
-            cell_gate<T>(q, u0, n, H, dz, da);
-          } else {
-            cell_tail<T>(u0, n, H, dcp, da, dc, dtc, dh);
-          }
-        }
+        cell_gate<T>(q, u0, n, H, z, a);
       }
-    } else {
-      const Size stride = end / (5 * pnc) > 0 ? end / (5 * pnc) : 1;
-      for (Size ci = 0; ci < pnc; ++ci) {
-        const Size u0 = (d.pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
-        for (Size q = 0; q < 4; ++q) {
-          const Size i1 = i + stride < end ? i + stride : end;
-          step_products<T, M, Rev>(acc, hp, w, H, i, i1);
-          i = i1;
-          cell_gate<T>(q, u0, n, H, dz, da);
-        }
-      }
-      for (Size ci = 0; ci < pnc; ++ci) {
-        const Size u0 = (d.pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
-        const Size i1 = i + stride < end ? i + stride : end;
-        step_products<T, M, Rev>(acc, hp, w, H, i, i1);
-        i = i1;
-        cell_tail<T>(u0, n, H, dcp, da, dc, dtc, dh);
-      }
+    }
+    for (Size ci = 0; ci < pnc; ++ci) {
+      const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
+      const Size i1 = i + stride < end ? i + stride : end;
+      step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+      i = i1;
+      cell_tail<T>(u0, n, H, cp, a, c, tc, h);
     }
 #endif
   }
@@ -682,23 +633,23 @@ template <class T, int NC, bool Rev, int NVL, bool Cell, bool Prev>
 }
 
 // step_panel with NC = nc (1 <= nc <= kStepChunks) and NVL = nvl (0: no compact chunk; else 1..4).
-template <class T, bool Rev, bool Cell, bool Prev, int NC = kStepChunks, int NVL = 4>
+template <class T, bool Rev, bool Cell, int NC = kStepChunks, int NVL = 4>
 [[gnu::always_inline]] inline void step_panel_upto(Size nc, Size nvl, const T* zx, const T* hp, const T* cp,
                                                    const T* w, Size H, Size c0, T* z, T* a, T* c, T* tc, T* h,
-                                                   const Deferred<T>& d) {
+                                                   Size pc0, Size pnc) {
   if constexpr (NC > 1) {
     if (nc < NC) {
-      step_panel_upto<T, Rev, Cell, Prev, NC - 1, NVL>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
+      step_panel_upto<T, Rev, Cell, NC - 1, NVL>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       return;
     }
   }
   if constexpr (NVL > 0) {
     if (nvl < NVL) {
-      step_panel_upto<T, Rev, Cell, Prev, NC, NVL - 1>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
+      step_panel_upto<T, Rev, Cell, NC, NVL - 1>(nc, nvl, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       return;
     }
   }
-  step_panel<T, NC, Rev, NVL, Cell, Prev>(zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
+  step_panel<T, NC, Rev, NVL, Cell>(zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
 }
 
 // With AVX-512 each panel's cell but the last one's runs inside the next panel's product loop
@@ -710,89 +661,39 @@ constexpr bool kDeferCell = true;
 constexpr bool kDeferCell = false;
 #endif
 
-// The units [u_lo, u_hi) and chunks [pc0, pc0 + pnc) of the last panel of a step walked in `order`.
-template <class T>
-struct LastPanel {
-  Size pc0, pnc, u_lo, u_hi;
-  [[gnu::always_inline]] LastPanel(Size H, int order) {
-    constexpr Size L = Simd<T>::kLanes;
-    const Size n_chunks = (H + L - 1) / L;
-    const Size n_panels = (n_chunks + kStepChunks - 1) / kStepChunks;
-    pc0 = kStepChunks * (panels_backward(order) ? 0 : n_panels - 1);
-    pnc = n_chunks - pc0 < kStepChunks ? n_chunks - pc0 : kStepChunks;
-    u_lo = pc0 * L;
-    u_hi = (pc0 + pnc) * L < H ? (pc0 + pnc) * L : H;
-  }
-};
-
-// Panels forwards or backwards (PB), k ascending or descending (KB). A pending cell of the step before
-// runs inside the first panel's product loop over the k that are not its units (those first in KB's
-// direction when the orders alternate as lstm.h's recurrence_order; else before the products).
-template <class T, bool PB, bool KB>
-[[gnu::noinline]] int step_dir(const T* zx, const T* hp, const T* cp, const T* panels, Size H, T* z, T* a,
-                               T* c, T* tc, T* h, const StepCell<T>* pending, int defer) {
+template <class T, bool Rev>
+[[gnu::always_inline]] inline void step_dir(const T* zx, const T* hp, const T* cp, const T* panels, Size H,
+                                            T* z, T* a, T* c, T* tc, T* h) {
   constexpr Size L = Simd<T>::kLanes;
   const Size n_chunks = (H + L - 1) / L;
   const Size n_panels = (n_chunks + kStepChunks - 1) / kStepChunks;
   const bool compact = kCompactStep && H - (n_chunks - 1) * L < L;
   const Size nvl = compact ? step_last_vectors<T>(H) : 0;
-  const bool leave = kDeferCell && defer != 0 && n_panels > 1;
-  Deferred<T> d{z, a, cp, c, tc, h, 0, 0, H};
-  if (pending != nullptr) {
-    const LastPanel<T> lp(H, pending->order);
-    const Size ready = KB ? (lp.u_lo == 0 ? H - lp.u_hi : 0) : (lp.u_hi == H ? lp.u_lo : 0);
-    d = Deferred<T>{pending->z, pending->a, pending->c_prev, pending->c, pending->tc,
-                    pending->h, lp.pc0,     lp.pnc,          ready};
-  }
+  Size pc0 = 0, pnc = 0;
   for (Size i = 0; i < n_panels; ++i) {
-    const Size p = PB ? n_panels - 1 - i : i;
+    const Size p = Rev ? n_panels - 1 - i : i;
     const Size c0 = kStepChunks * p;
     const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
     const Size v = p == n_panels - 1 ? nvl : 0;
     const T* w = panels + c0 * H * 4 * L;
-    const bool prev = i == 0 && pending != nullptr;
-    if (kDeferCell && (i + 1 < n_panels || leave)) {
-      if (prev) {
-        step_panel_upto<T, KB, false, true>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
-      } else {
-        step_panel_upto<T, KB, false, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
-      }
-      d = Deferred<T>{z, a, cp, c, tc, h, c0, nc, H};
-    } else if (prev) {
-      step_panel_upto<T, KB, true, true>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
+    if (kDeferCell && i + 1 < n_panels) {
+      step_panel_upto<T, Rev, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
+      pc0 = c0;
+      pnc = nc;
     } else {
-      step_panel_upto<T, KB, true, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, d);
+      step_panel_upto<T, Rev, true>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
     }
   }
-  return leave ? 1 : 0;
-}
-
-// The cell of a step's last panel (Table::step_finish): cell_gate and cell_tail, the arithmetic of
-// cell_impl.
-template <class T>
-void step_finish_impl(const StepCell<T>* p) {
-  constexpr Size L = Simd<T>::kLanes;
-  const Size H = p->H;
-  const LastPanel<T> lp(H, p->order);
-  for (Size ci = 0; ci < lp.pnc; ++ci) {
-    const Size u0 = (lp.pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
-    for (Size q = 0; q < 4; ++q) cell_gate<T>(q, u0, n, H, p->z, p->a);
-    cell_tail<T>(u0, n, H, p->c_prev, p->a, p->c, p->tc, p->h);
-  }
 }
 
 template <class T>
-int step_impl(const T* zx, const T* hp, const T* cp, const T* panels, Size H, int order, T* z, T* a, T* c,
-              T* tc, T* h, const StepCell<T>* pending, int defer) {
-  if (!kDeferCell && pending != nullptr) {  // (not left by this level's step: finished here)
-    step_finish_impl<T>(pending);
-    pending = nullptr;
+void step_impl(const T* zx, const T* hp, const T* cp, const T* panels, Size H, int reverse, T* z, T* a, T* c,
+               T* tc, T* h) {
+  if (reverse) {
+    step_dir<T, true>(zx, hp, cp, panels, H, z, a, c, tc, h);
+  } else {
+    step_dir<T, false>(zx, hp, cp, panels, H, z, a, c, tc, h);
   }
-  const bool pb = panels_backward(order), kb = k_backward(order);
-  if (pb && kb) return step_dir<T, true, true>(zx, hp, cp, panels, H, z, a, c, tc, h, pending, defer);
-  if (pb) return step_dir<T, true, false>(zx, hp, cp, panels, H, z, a, c, tc, h, pending, defer);
-  if (kb) return step_dir<T, false, true>(zx, hp, cp, panels, H, z, a, c, tc, h, pending, defer);
-  return step_dir<T, false, false>(zx, hp, cp, panels, H, z, a, c, tc, h, pending, defer);
 }
 
 // ---- The fused relevance pass (signal-take-all, bias factor 0).
@@ -1130,7 +1031,6 @@ constexpr Table<double> kTableF64 = {TEXTLRP_ISA_LEVEL_NAME,
                                      &step_panels_size_impl<double>,
                                      &pack_step_impl<double>,
                                      kFusedStep ? &step_impl<double> : nullptr,
-                                     &step_finish_impl<double>,
                                      &lrp_sta_steps_impl<double>,
                                      &lrp_input_rows_impl<double>,
                                      &lrp_input_sums_impl<double>};
@@ -1145,7 +1045,6 @@ constexpr Table<float> kTableF32 = {TEXTLRP_ISA_LEVEL_NAME,
                                     &step_panels_size_impl<float>,
                                     &pack_step_impl<float>,
                                     kFusedStep ? &step_impl<float> : nullptr,
-                                    &step_finish_impl<float>,
                                     &lrp_sta_steps_impl<float>,
                                     &lrp_input_rows_impl<float>,
                                     &lrp_input_sums_impl<float>};

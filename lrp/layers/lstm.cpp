@@ -166,7 +166,7 @@ void Lstm<T>::resize_cache(Index N, LstmCache<T>* cache) const {
 
 template <class T>
 void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index ldzx, bool reverse_steps,
-                           LstmCache<T>* cache, const Index* rows, bool* pending) const {
+                           LstmCache<T>* cache, const Index* rows) const {
   const Index H = n_hidden_, G = 4 * H, n_steps = batch.n_steps();
   const Index r = batch.offset[static_cast<std::size_t>(t)];
   const Index n = batch.n_at[static_cast<std::size_t>(t)];
@@ -175,21 +175,11 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
   if (n == 1 && k_->step != nullptr) {
     // One sequence (an explanation): the product and the cell fused, panel by panel, bit for bit
     // the gemm + cell below (same sums in the same order, the same cell).
-    // Step t − 1's last cell, when pending, is finished inside this step's first product loop, and
-    // this step's is left pending (finished by the next step or by finish_step).
     const Index rp = t > 0 ? batch.offset[static_cast<std::size_t>(t - 1)] : 0;
-    lstm_kernels::StepCell<T> prev;
-    if (*pending) prev = step_cell(batch, t - 1, cache);
-    *pending =
-        k_->step(zx + (rows != nullptr ? rows[src] : src) * ldzx, t > 0 ? cache->h.row(rp).data() : nullptr,
-                 t > 0 ? cache->c.row(rp).data() : nullptr, w_hh_step_.data(), H, recurrence_order(t), z,
-                 cache->a.row(r).data(), cache->c.row(r).data(), cache->tc.row(r).data(),
-                 cache->h.row(r).data(), *pending ? &prev : nullptr, 1) != 0;
+    k_->step(zx + (rows != nullptr ? rows[src] : src) * ldzx, t > 0 ? cache->h.row(rp).data() : nullptr,
+             t > 0 ? cache->c.row(rp).data() : nullptr, w_hh_step_.data(), H, static_cast<int>(t & 1), z,
+             cache->a.row(r).data(), cache->c.row(r).data(), cache->tc.row(r).data(), cache->h.row(r).data());
     return;
-  }
-  if (*pending) {  // (not reached: a batch's steps do not grow; kept for safety)
-    finish_step(batch, t - 1, cache);
-    *pending = false;
   }
   for (Index b = 0; b < n; ++b) {
     const T* in = zx + (rows != nullptr ? rows[src + b] : src + b) * ldzx;
@@ -199,9 +189,9 @@ void Lstm<T>::forward_step(const LstmBatch& batch, Index t, const T* zx, Index l
   const T* c_prev = nullptr;
   if (t > 0) {
     // The first n rows of the previous step are the same sequences (sorted longest first). The
-    // panels are walked in recurrence_order: what the last step read last is still in L1.
+    // panels are walked backwards on odd steps: what the last step read last is still in L1.
     const Index rp = batch.offset[static_cast<std::size_t>(t - 1)];
-    k_->gemm(cache->h.row(rp).data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z, G, recurrence_order(t));
+    k_->gemm(cache->h.row(rp).data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z, G, static_cast<int>(t & 1));
     c_prev = cache->c.row(rp).data();
   }
   k_->cell(z, G, n, H, cache->a.row(r).data(), G, c_prev, H, cache->c.row(r).data(), H,
@@ -239,30 +229,7 @@ void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reve
   resize_cache(batch.n_rows(), cache);
   const Index n_steps = batch.n_steps();
   if (rows != nullptr) touch_rows(batch, zx, ldzx, rows, n_hidden_);
-  bool pending = false;
-  for (Index t = 0; t < n_steps; ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows, &pending);
-  if (pending) finish_step(batch, n_steps - 1, cache);
-}
-
-template <class T>
-lstm_kernels::StepCell<T> Lstm<T>::step_cell(const LstmBatch& batch, Index t, LstmCache<T>* cache) const {
-  const Index r = batch.offset[static_cast<std::size_t>(t)];
-  lstm_kernels::StepCell<T> p;
-  p.H = n_hidden_;
-  p.order = recurrence_order(t);
-  p.z = cache->z.row(r).data();
-  p.a = cache->a.row(r).data();
-  p.c_prev = t > 0 ? cache->c.row(batch.offset[static_cast<std::size_t>(t - 1)]).data() : nullptr;
-  p.c = cache->c.row(r).data();
-  p.tc = cache->tc.row(r).data();
-  p.h = cache->h.row(r).data();
-  return p;
-}
-
-template <class T>
-void Lstm<T>::finish_step(const LstmBatch& batch, Index t, LstmCache<T>* cache) const {
-  const lstm_kernels::StepCell<T> p = step_cell(batch, t, cache);
-  k_->step_finish(&p);
+  for (Index t = 0; t < n_steps; ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows);
 }
 
 template <class T>
@@ -571,7 +538,7 @@ Index LstmPrefixForward<T>::final_states(const T* zx, Index ldzx, const std::vec
         h_prev.row(i) = h.row(p);
         c_prev.row(i) = c.row(p);
       }
-      k_->gemm(h_prev.data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z.data(), G, recurrence_order(t));
+      k_->gemm(h_prev.data(), H, n, w_hh_t_p_.data(), H, 0, H, G, z.data(), G, static_cast<int>(t & 1));
       cp = c_prev.data();
     }
     k_->cell(z.data(), G, n, H, a.data(), G, cp, H, c.row(r0).data(), H, tc.data(), H, h.row(r0).data(), H);

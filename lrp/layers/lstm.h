@@ -33,16 +33,6 @@ namespace textlrp::lrp {
 template <class T>
 using LstmMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-// The walking order of step t's product h_{t−1} W_hhᵀ (lstm_kernels::Order), the same at every call
-// site of the forward recurrence (so that a batch's rows are bit for bit single sequences): odd steps
-// walk the panels backwards with k ascending, even steps the panels forwards with k descending. Step
-// t + 1's first panel then is step t's last one (whose W_hh rows are still in L1) and it sums first
-// over the units of h_t that step t finished first (so the fused step can finish step t's last cell
-// meanwhile, lstm_kernels::Table::step).
-constexpr int recurrence_order(Index t) {
-  return (t & 1) != 0 ? lstm_kernels::kPanelsBackward : lstm_kernels::kKBackward;
-}
-
 // Sequences of a batch, packed (see above).
 struct LstmBatch {
   std::vector<Index> len;     // [B] lengths, non-increasing
@@ -200,12 +190,8 @@ class Lstm {
   template <class S>
   void init(const LstmMat<S>& w_ih, const LstmMat<S>& w_hh, const Eigen::Matrix<S, Eigen::Dynamic, 1>& bias);
   detail::AlignedArray<T> pack(const LstmMat<T>& w, bool transpose) const;
-  // *pending: step t − 1 left its last panel's cell pending (Table::step); in and out.
   void forward_step(const LstmBatch& batch, Index t, const T* zx, Index ldzx, bool reverse_steps,
-                    LstmCache<T>* cache, const Index* rows, bool* pending) const;
-  // Finishes step t's pending cell (see forward_step).
-  void finish_step(const LstmBatch& batch, Index t, LstmCache<T>* cache) const;
-  lstm_kernels::StepCell<T> step_cell(const LstmBatch& batch, Index t, LstmCache<T>* cache) const;
+                    LstmCache<T>* cache, const Index* rows) const;
   void resize_cache(Index n_rows, LstmCache<T>* cache) const;
   // relevance() in three parts, so that relevance_pair() can interleave two layers' steps.
   void lrp_begin(LstmLrpJob<T>* job, LstmLrpScratch<T>* s) const;
