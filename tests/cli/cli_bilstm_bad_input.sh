@@ -2,37 +2,20 @@
 # BiLSTM importers and options on bad input: each case exits 1 (data) or 2 (usage) with a short
 # message naming the problem (every tensor problem in one message), never crashes, and never
 # leaves a model directory behind. The fixtures are a tiny bidirectional LSTM (V = 6, E = 3,
-# H = 2, C = 2) written by python3 as a PyTorch safetensors state dict and as Arras-style .npy files.
+# H = 2, C = 2) written by python3 (tests/cli/tiny_bilstm.py) as a PyTorch safetensors state dict and as Arras-style .npy files.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 command -v python3 >/dev/null || { echo "skip: python3 is needed to write the fixtures"; exit 0; }
 
 printf 'good\nbad\nfilm\nnot\n.\nfunny\n' >"$WORK/vocab.txt"
-python3 - "$WORK" <<'PY'
-import json, os, struct, sys
+PYTHONDONTWRITEBYTECODE=1 PYTHONPATH="$TEXTLRP_SOURCE_DIR/tests/cli" python3 - "$WORK" <<'PY'
+import os, struct, sys
+import tiny_bilstm as tb
+from tiny_bilstm import vals
 work = sys.argv[1]
 V, E, H, C = 6, 3, 2, 2
-def vals(n, seed):  # deterministic numbers in [-1, 1)
-    out, x = [], seed
-    for _ in range(n):
-        x = (x * 6364136223846793005 + 1442695040888963407) % 2**64
-        out.append(((x >> 11) / 2**53) * 2 - 1)
-    return out
-tensors = {"embedding.weight": ([V, E], vals(V * E, 1)), "fc.weight": ([C, 2 * H], vals(C * 2 * H, 2)),
-           "fc.bias": ([C], vals(C, 3))}
-for i, sfx in enumerate(["", "_reverse"]):
-    tensors["lstm.weight_ih_l0" + sfx] = ([4 * H, E], vals(4 * H * E, 10 + i))
-    tensors["lstm.weight_hh_l0" + sfx] = ([4 * H, H], vals(4 * H * H, 20 + i))
-    tensors["lstm.bias_ih_l0" + sfx] = ([4 * H], vals(4 * H, 30 + i))
-    tensors["lstm.bias_hh_l0" + sfx] = ([4 * H], vals(4 * H, 40 + i))
+tensors = tb.tensors(V, E, H, C)
 def safetensors(path, tensors, dtypes={}):
-    header, data = {}, b""
-    for name, (shape, v) in sorted(tensors.items()):
-        dt = dtypes.get(name, "F32")
-        blob = struct.pack("<%d%s" % (len(v), "i" if dt == "I32" else "f"), *[int(x * 100) if dt == "I32" else x for x in v])
-        header[name] = {"dtype": dt, "shape": shape, "data_offsets": [len(data), len(data) + len(blob)]}
-        data += blob
-    h = json.dumps(header).encode()
-    open(path, "wb").write(struct.pack("<Q", len(h)) + h + data)
+    tb.write_safetensors(path, tensors, "F32", dtypes)
 safetensors(work + "/good.safetensors", tensors)
 bad = dict(tensors)
 del bad["lstm.bias_hh_l0"]                                   # missing
