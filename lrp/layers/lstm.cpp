@@ -447,27 +447,33 @@ void Lstm<T>::relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b,
   sb->gamma.resize(Tb);
   a.lrp_begin(job_a, sa);
   b.lrp_begin(job_b, sb);
-  if (fused_lrp(st) && a.k_ == b.k_) {
+  // The two passes interleaved step by step (independent chains hide each other's latency) when the
+  // rows of W_hh that each step streams (those of the rows that carry relevance: the g rows, H x H
+  // padded, under signal-take-all, all 4H x H under half and proportional) fit in L1 together (H = 60
+  // in float32 signal-take-all: 2 x 15 kB), else one after the other (the same results: the passes
+  // share nothing): in float64 (2 x 31 kB) interleaving streamed them from L2, 30 % slower.
+  const auto streamed_bytes = [](const Lstm& l, const LrpParams& p) {
+    return l.k_->panels_size(p.n_rows, l.n_hidden_) * static_cast<Index>(sizeof(T));
+  };
+  const bool interleave = streamed_bytes(a, pa) + streamed_bytes(b, pb) <= kPairBytes;
+  if (fused_lrp(st)) {
     sa->gamma.setZero();
     sb->gamma.setZero();
     const lstm_kernels::LrpStaJob<T> jobs[2] = {a.lrp_sta_job(*job_a, sa), b.lrp_sta_job(*job_b, sb)};
-    // Interleaved when the rows of W_hh that each step streams (the g rows, H x H padded, per layer)
-    // fit in L1 together (H = 60 in float32: 2 x 15 kB), else one after the other (the same results:
-    // the jobs share nothing): in float64 (2 x 31 kB) interleaving streamed them from L2, 30 % slower.
-    const auto g_rows_bytes = [](const Lstm& l) {
-      return l.k_->panels_size(l.n_hidden_, l.n_hidden_) * static_cast<Index>(sizeof(T));
-    };
-    if (g_rows_bytes(a) + g_rows_bytes(b) <= kPairBytes) {
+    if (interleave && a.k_ == b.k_) {
       a.k_->lrp_sta_steps(jobs, 2, static_cast<T>(st.eps));
     } else {
       a.k_->lrp_sta_steps(&jobs[0], 1, static_cast<T>(st.eps));
       b.k_->lrp_sta_steps(&jobs[1], 1, static_cast<T>(st.eps));
     }
-  } else {
+  } else if (interleave) {
     for (Index t = std::max(Ta, Tb) - 1; t >= 0; --t) {
       if (t < Ta) a.lrp_step(t, st, job_a, sa);
       if (t < Tb) b.lrp_step(t, st, job_b, sb);
     }
+  } else {
+    for (Index t = Ta - 1; t >= 0; --t) a.lrp_step(t, st, job_a, sa);
+    for (Index t = Tb - 1; t >= 0; --t) b.lrp_step(t, st, job_b, sb);
   }
   a.lrp_end(st, job_a, sa);
   b.lrp_end(st, job_b, sb);

@@ -181,8 +181,10 @@ class Lstm {
   // relevance() of one job (its inputs' relevance per component or per input, see LstmLrpJob); sets
   // and returns job->r_rest.
   double relevance(LstmLrpJob<T>* job, const LstmLrpSettings& settings) const;
-  // relevance() of two layers at once (the two directions of a bidirectional LSTM), their backward
-  // recurrences interleaved step by step; bit for bit relevance() on each. Sets job_a.r_rest, job_b.r_rest.
+  // relevance() of two layers (the two directions of a bidirectional LSTM): their backward
+  // recurrences interleaved step by step when the rows of W_hh each step reads fit in L1 together
+  // (kPairBytes in lstm.cpp), else one after the other; bit for bit relevance() on each either way.
+  // Sets job_a.r_rest, job_b.r_rest.
   static void relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,
                              const LstmLrpSettings& settings);
 

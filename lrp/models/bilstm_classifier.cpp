@@ -395,7 +395,6 @@ std::vector<MatD> BiLstmClassifier::gradient_batch(const BatchTrace& tr, const M
 }
 
 namespace {
-constexpr Index kPairBytes = 32 * 1024;
 constexpr Index kMaxStackHidden = 256;  // R(h_{T-1}) of both directions on the stack up to this H
 }  // namespace
 
@@ -461,16 +460,10 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
     }
     job[side].scratch = &scratch[side];
   }
-  // The two directions' relevance passes interleaved step by step (independent chains hide each
-  // other's latency) when the rows of W_hh they stream (H x H per direction) fit in L1 together,
-  // else one after the other: H = 60 pairs in float32 (2 x 14 kB), not in float64 (2 x 29 kB
-  // against 48 kB of L1 here), where pairing measured 30 % slower.
-  if (2 * H * H * static_cast<Index>(sizeof(T)) <= kPairBytes) {
-    Lstm<T>::relevance_pair(p.lstm[0], &job[0], p.lstm[1], &job[1], st);
-    r.r_rest = job[0].r_rest + job[1].r_rest;
-  } else {
-    for (int side = 0; side < 2; ++side) r.r_rest += p.lstm[side].relevance(&job[side], st);
-  }
+  // The two directions' relevance passes (relevance_pair interleaves them step by step when the rows
+  // of W_hh they stream fit in L1 together, else runs one after the other).
+  Lstm<T>::relevance_pair(p.lstm[0], &job[0], p.lstm[1], &job[1], st);
+  r.r_rest = job[0].r_rest + job[1].r_rest;
   if (tokens != nullptr) {
     for (Index t = 0; t < T_; ++t) tokens[t] += right_tokens[static_cast<std::size_t>(t)];
   }
