@@ -229,6 +229,19 @@ void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reve
   resize_cache(batch.n_rows(), cache);
   const Index n_steps = batch.n_steps();
   if (rows != nullptr) touch_rows(batch, zx, ldzx, rows, n_hidden_);
+  if (batch.size() == 1 && k_->step != nullptr) {
+    // One sequence (an explanation): forward_step()'s fused step, its rows t of the cache in turn.
+    const Index H = n_hidden_, G = 4 * H;
+    T *z = cache->z.data(), *a = cache->a.data(), *c = cache->c.data(), *tc = cache->tc.data();
+    T* h = cache->h.data();
+    for (Index t = 0; t < n_steps; ++t) {
+      const Index src = reverse_steps ? n_steps - 1 - t : t;
+      k_->step(zx + (rows != nullptr ? rows[src] : src) * ldzx, t > 0 ? h + (t - 1) * H : nullptr,
+               t > 0 ? c + (t - 1) * H : nullptr, w_hh_step_.data(), H, static_cast<int>(t & 1), z + t * G,
+               a + t * G, c + t * H, tc + t * H, h + t * H);
+    }
+    return;
+  }
   for (Index t = 0; t < n_steps; ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows);
 }
 
@@ -377,7 +390,7 @@ void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScra
   const Index T_ = job->cache->z.rows(), H = n_hidden_, E = n_in_, G = 4 * H;
   const LrpParams p(st, H, E);
   double r_rest = 0;  // R(h_{-1}) + R(c_{-1})
-  {
+  if (job->sum_rest) {
     T sh = 0, sc = 0;
     for (Index k = 0; k < H; ++k) sh += s->rh[k];
     for (Index k = 0; k < H; ++k) sc += s->rc[k];

@@ -454,6 +454,7 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
       job[side].ldzx = trace.zx_table != nullptr ? trace.zx_ld : 2 * G;
       job[side].zx_rows = trace.zx_table != nullptr ? trace.zx_rows.data() : nullptr;
       job[side].r_tokens = side == 0 ? tokens : right_tokens.data();
+      job[side].sum_rest = false;  // explain() does not read r_rest
     } else {
       job[side].r_x = side == 0 ? r.x_left.data() : r.x_right.data();
       job[side].ldrx = E;

@@ -388,7 +388,7 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   void forward_projected(LstmTrace<T>* trace, Index n_tokens) const;
   template <class T>
   // relevance() (tokens = nullptr), or only the word relevances Σ_e R(x_t)_e of both directions, to
-  // tokens [T] (then the result's x_left and x_right are empty).
+  // tokens [T] (then the result's x_left and x_right are empty and its r_rest is 0: not summed).
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings,
                                 double* tokens = nullptr) const;
   RuleMap resolve_rules(const RuleMap& requested) const;
