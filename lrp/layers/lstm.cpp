@@ -205,17 +205,22 @@ namespace {
 // own. Measured on 4096 documents over a 19538-word vocabulary: as fast as copying the rows out
 // first, where software prefetches (a step ahead, or all up front) left the forward pass ~4 us
 // (float32) slower per 20-token document. The bytes are or-ed into one value that is stored to a
-// volatile, so that the loads are kept.
+// volatile, so that the loads are kept. Rows this thread read in the last few passes (RecentRows:
+// the frequent words of a corpus, the rows of a document explained again) are skipped: they are in L2.
 thread_local volatile unsigned char touched_rows;
+thread_local detail::RecentRows recent_rows;
 template <class T>
 void touch_rows(const LstmBatch& batch, const T* zx, Index ldzx, const Index* rows, Index n_hidden) {
   const std::size_t bytes = static_cast<std::size_t>(4 * n_hidden) * sizeof(T);
   // At most ~1 MiB of rows (half of L2 here): the first rows of a longer document would be evicted
   // again before their step.
   const Index n = std::min(batch.n_rows(), static_cast<Index>((std::size_t{1} << 20) / bytes) + 1);
+  detail::RecentRows& recent = recent_rows;
+  recent.next_round();
   unsigned char acc = 0;
   for (Index r = 0; r < n; ++r) {
     const auto* p = reinterpret_cast<const unsigned char*>(zx + rows[r] * ldzx);
+    if (recent.seen(p)) continue;
     for (std::size_t off = 0; off < bytes; off += 64) acc |= p[off];
   }
   touched_rows = acc;
