@@ -260,7 +260,8 @@ VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>
 }
 
 VecD BiLstmClassifier::forward(std::span<const TokenId> ids, Trace* trace) const {
-  return forward_ids(ids, trace != nullptr ? trace : &scratch_trace());
+  // Without a caller's trace (scores()) nothing reads the embedded rows: left out with a table.
+  return trace != nullptr ? forward_ids(ids, trace) : forward_ids(ids, &scratch_trace(), false);
 }
 
 VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) const {
