@@ -1,7 +1,7 @@
 // bench/bilstm_bench.cpp — speed of the bidirectional LSTM of Arras et al. (2017) on one 20-token
 // sentence: forward (scores only), LRP (explain: forward with trace + relevance, epsilon(0.001),
-// signal-take-all, and with the half gate rule), the relevance pass alone, and the gradient
-// baseline (sa). The *Vocab cases explain 4096 random 20-token documents over the whole vocabulary in
+// signal-take-all, and with the half gate rule or bias factor 1 in both precisions), the relevance
+// pass alone, and the gradient baseline (sa). The *Vocab cases explain 4096 random 20-token documents over the whole vocabulary in
 // turn (the rows of the projected-embedding table, 3840 bytes each in float64, then come mostly from
 // L3 or memory), the others two documents (their rows stay in L1/L2): the first is the honest figure
 // for a corpus, the second the one of `textlrp bench --model-shape bilstm` (vocabulary 1000, two
@@ -114,12 +114,13 @@ void BM_Forward32(benchmark::State& state) {
 }
 
 void explain_with(benchmark::State& state, Method method, std::optional<GateRule> gate,
-                  Precision precision = Precision::kFloat64,
-                  const std::vector<TokenId>& (*next)() = sentence) {
+                  Precision precision = Precision::kFloat64, const std::vector<TokenId>& (*next)() = sentence,
+                  std::optional<double> bias_factor = std::nullopt) {
   ExplainOptions o;
   o.method = method;
   o.gate_rule = gate;
   o.precision = precision;
+  o.bias_factor = bias_factor;
   for (auto _ : state) {
     const Explanation e = model().explain(next(), o);
     benchmark::DoNotOptimize(e.relevance.data());
@@ -136,6 +137,17 @@ void BM_Lrp32Vocab(benchmark::State& state) {
   explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat32, vocab_sentence);
 }
 void BM_LrpHalf(benchmark::State& state) { explain_with(state, Method::kLrp, GateRule::kHalf); }
+void BM_LrpHalf32(benchmark::State& state) {
+  explain_with(state, Method::kLrp, GateRule::kHalf, Precision::kFloat32);
+}
+// Signal-take-all with bias factor 1: not the fused relevance pass, step by step (as half and
+// proportional), with only the g rows of W_hh per step.
+void BM_LrpBias(benchmark::State& state) {
+  explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat64, sentence, 1.0);
+}
+void BM_LrpBias32(benchmark::State& state) {
+  explain_with(state, Method::kLrp, std::nullopt, Precision::kFloat32, sentence, 1.0);
+}
 void BM_Sensitivity(benchmark::State& state) { explain_with(state, Method::kSensitivity, std::nullopt); }
 
 void BM_LrpRelevanceOnly(benchmark::State& state) {
@@ -158,6 +170,9 @@ BENCHMARK(BM_LrpVocab)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Lrp32Vocab)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LrpRelevanceOnly)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LrpHalf)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LrpHalf32)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LrpBias)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LrpBias32)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Sensitivity)->Unit(benchmark::kMicrosecond);
 
 // Keeps each benchmark's CPU time (µs; the median with repetitions) for the summary.

@@ -205,17 +205,22 @@ namespace {
 // own. Measured on 4096 documents over a 19538-word vocabulary: as fast as copying the rows out
 // first, where software prefetches (a step ahead, or all up front) left the forward pass ~4 us
 // (float32) slower per 20-token document. The bytes are or-ed into one value that is stored to a
-// volatile, so that the loads are kept.
+// volatile, so that the loads are kept. Rows this thread read in the last few passes (RecentRows:
+// the frequent words of a corpus, the rows of a document explained again) are skipped: they are in L2.
 thread_local volatile unsigned char touched_rows;
+thread_local detail::RecentRows recent_rows;
 template <class T>
 void touch_rows(const LstmBatch& batch, const T* zx, Index ldzx, const Index* rows, Index n_hidden) {
   const std::size_t bytes = static_cast<std::size_t>(4 * n_hidden) * sizeof(T);
   // At most ~1 MiB of rows (half of L2 here): the first rows of a longer document would be evicted
   // again before their step.
   const Index n = std::min(batch.n_rows(), static_cast<Index>((std::size_t{1} << 20) / bytes) + 1);
+  detail::RecentRows& recent = recent_rows;
+  recent.next_round();
   unsigned char acc = 0;
   for (Index r = 0; r < n; ++r) {
     const auto* p = reinterpret_cast<const unsigned char*>(zx + rows[r] * ldzx);
+    if (recent.seen(p)) continue;
     for (std::size_t off = 0; off < bytes; off += 64) acc |= p[off];
   }
   touched_rows = acc;
@@ -229,6 +234,19 @@ void Lstm<T>::forward(const LstmBatch& batch, const T* zx, Index ldzx, bool reve
   resize_cache(batch.n_rows(), cache);
   const Index n_steps = batch.n_steps();
   if (rows != nullptr) touch_rows(batch, zx, ldzx, rows, n_hidden_);
+  if (batch.size() == 1 && k_->step != nullptr) {
+    // One sequence (an explanation): forward_step()'s fused step, its rows t of the cache in turn.
+    const Index H = n_hidden_, G = 4 * H;
+    T *z = cache->z.data(), *a = cache->a.data(), *c = cache->c.data(), *tc = cache->tc.data();
+    T* h = cache->h.data();
+    for (Index t = 0; t < n_steps; ++t) {
+      const Index src = reverse_steps ? n_steps - 1 - t : t;
+      k_->step(zx + (rows != nullptr ? rows[src] : src) * ldzx, t > 0 ? h + (t - 1) * H : nullptr,
+               t > 0 ? c + (t - 1) * H : nullptr, w_hh_step_.data(), H, static_cast<int>(t & 1), z + t * G,
+               a + t * G, c + t * H, tc + t * H, h + t * H);
+    }
+    return;
+  }
   for (Index t = 0; t < n_steps; ++t) forward_step(batch, t, zx, ldzx, reverse_steps, cache, rows);
 }
 
@@ -377,7 +395,7 @@ void Lstm<T>::lrp_end(const LstmLrpSettings& st, LstmLrpJob<T>* job, LstmLrpScra
   const Index T_ = job->cache->z.rows(), H = n_hidden_, E = n_in_, G = 4 * H;
   const LrpParams p(st, H, E);
   double r_rest = 0;  // R(h_{-1}) + R(c_{-1})
-  {
+  if (job->sum_rest) {
     T sh = 0, sc = 0;
     for (Index k = 0; k < H; ++k) sh += s->rh[k];
     for (Index k = 0; k < H; ++k) sc += s->rc[k];
@@ -447,27 +465,33 @@ void Lstm<T>::relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b,
   sb->gamma.resize(Tb);
   a.lrp_begin(job_a, sa);
   b.lrp_begin(job_b, sb);
-  if (fused_lrp(st) && a.k_ == b.k_) {
+  // The two passes interleaved step by step (independent chains hide each other's latency) when the
+  // rows of W_hh that each step streams (those of the rows that carry relevance: the g rows, H x H
+  // padded, under signal-take-all, all 4H x H under half and proportional) fit in L1 together (H = 60
+  // in float32 signal-take-all: 2 x 15 kB), else one after the other (the same results: the passes
+  // share nothing): in float64 (2 x 31 kB) interleaving streamed them from L2, 30 % slower.
+  const auto streamed_bytes = [](const Lstm& l, const LrpParams& p) {
+    return l.k_->panels_size(p.n_rows, l.n_hidden_) * static_cast<Index>(sizeof(T));
+  };
+  const bool interleave = streamed_bytes(a, pa) + streamed_bytes(b, pb) <= kPairBytes;
+  if (fused_lrp(st)) {
     sa->gamma.setZero();
     sb->gamma.setZero();
     const lstm_kernels::LrpStaJob<T> jobs[2] = {a.lrp_sta_job(*job_a, sa), b.lrp_sta_job(*job_b, sb)};
-    // Interleaved when the rows of W_hh that each step streams (the g rows, H x H padded, per layer)
-    // fit in L1 together (H = 60 in float32: 2 x 15 kB), else one after the other (the same results:
-    // the jobs share nothing): in float64 (2 x 31 kB) interleaving streamed them from L2, 30 % slower.
-    const auto g_rows_bytes = [](const Lstm& l) {
-      return l.k_->panels_size(l.n_hidden_, l.n_hidden_) * static_cast<Index>(sizeof(T));
-    };
-    if (g_rows_bytes(a) + g_rows_bytes(b) <= kPairBytes) {
+    if (interleave && a.k_ == b.k_) {
       a.k_->lrp_sta_steps(jobs, 2, static_cast<T>(st.eps));
     } else {
       a.k_->lrp_sta_steps(&jobs[0], 1, static_cast<T>(st.eps));
       b.k_->lrp_sta_steps(&jobs[1], 1, static_cast<T>(st.eps));
     }
-  } else {
+  } else if (interleave) {
     for (Index t = std::max(Ta, Tb) - 1; t >= 0; --t) {
       if (t < Ta) a.lrp_step(t, st, job_a, sa);
       if (t < Tb) b.lrp_step(t, st, job_b, sb);
     }
+  } else {
+    for (Index t = Ta - 1; t >= 0; --t) a.lrp_step(t, st, job_a, sa);
+    for (Index t = Tb - 1; t >= 0; --t) b.lrp_step(t, st, job_b, sb);
   }
   a.lrp_end(st, job_a, sa);
   b.lrp_end(st, job_b, sb);

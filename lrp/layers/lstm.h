@@ -21,6 +21,7 @@
 
 #include <Eigen/Core>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <new>
 #include <vector>
@@ -91,6 +92,9 @@ struct LstmLrpJob {
   const Index* zx_rows = nullptr;  // non-null: input t's row of zx is zx_rows[t] (as forward()'s rows)
   double* r_tokens = nullptr;
   LstmLrpScratch<T>* scratch = nullptr;  // nullptr: a temporary one
+  // false: r_rest is not summed (left 0), for a caller that does not read it (explain()'s word
+  // relevances: two sums of H terms in a chain, ~0.1 us per direction).
+  bool sum_rest = true;
   double r_rest = 0;
 };
 
@@ -131,6 +135,37 @@ class AlignedArray {
   }
   Index n_ = 0;
   std::unique_ptr<T, Free> p_;
+};
+
+// The rows of a large table (a projected-embedding table) that this thread read recently, by address:
+// Lstm::forward loads a document's rows up front (so that rows from memory arrive together), and a
+// row read within the last kMaxAge rounds (a round = one such forward pass) is most likely still in
+// L2, where loading it again only costs (~0.35 us of a 23 us float32 explanation for 40 rows).
+// Direct-mapped, kSlots entries (16 kB per thread; fewer let the 80 row halves of two 20-token
+// documents collide often): a row whose slot another row took since is treated as not read.
+// A heuristic for speed only: no result depends on it.
+class RecentRows {
+ public:
+  static constexpr int kSlots = 1024;
+  static constexpr std::uint32_t kMaxAge = 16;
+  void next_round() { ++round_; }
+  // Whether p was recorded within the last kMaxAge rounds (this one included); records it in this one.
+  bool seen(const void* p) {
+    const auto u = reinterpret_cast<std::uintptr_t>(p);
+    Slot& s = slots_[static_cast<std::size_t>((static_cast<std::uint64_t>(u) * 0x9E3779B97F4A7C15ull) >> 54)];
+    const bool hit = s.key == u && round_ - s.round < kMaxAge;
+    s.key = u;
+    s.round = round_;
+    return hit;
+  }
+
+ private:
+  struct Slot {  // 16 bytes: one cache line holds 4 slots, a look-up reads one
+    std::uintptr_t key = 0;
+    std::uint32_t round = 0;
+  };
+  Slot slots_[kSlots];
+  std::uint32_t round_ = 0;
 };
 }  // namespace detail
 
@@ -181,8 +216,10 @@ class Lstm {
   // relevance() of one job (its inputs' relevance per component or per input, see LstmLrpJob); sets
   // and returns job->r_rest.
   double relevance(LstmLrpJob<T>* job, const LstmLrpSettings& settings) const;
-  // relevance() of two layers at once (the two directions of a bidirectional LSTM), their backward
-  // recurrences interleaved step by step; bit for bit relevance() on each. Sets job_a.r_rest, job_b.r_rest.
+  // relevance() of two layers (the two directions of a bidirectional LSTM): their backward
+  // recurrences interleaved step by step when the rows of W_hh each step reads fit in L1 together
+  // (kPairBytes in lstm.cpp), else one after the other; bit for bit relevance() on each either way.
+  // Sets job_a.r_rest, job_b.r_rest.
   static void relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,
                              const LstmLrpSettings& settings);
 

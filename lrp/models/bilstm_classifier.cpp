@@ -142,16 +142,25 @@ BiLstmClassifier::Trace& pass_trace() {
 }  // namespace
 
 struct BiLstmClassifier::DocumentPass {
-  const Trace* trace = nullptr;                 // the float64 forward pass, once run (in pass_trace())
+  Trace* trace = nullptr;                       // the float64 forward pass, once run (in pass_trace())
+  std::span<const TokenId> ids;                 // its ids
   std::vector<std::pair<int, MatD>> gradients;  // (target, ∂s_target/∂x [T x E]) on it
 
-  // The float64 forward pass of the truncated ids, run on the first call only.
-  const Trace& forward(const BiLstmClassifier& model, std::span<const TokenId> ids) {
+  // The float64 forward pass of the truncated ids, run on the first call only. Its x may be empty
+  // (LRP does not read it): x() fills it.
+  const Trace& forward(const BiLstmClassifier& model, std::span<const TokenId> ids_) {
     if (trace == nullptr) {
-      model.forward(ids, &pass_trace());
+      model.forward_ids(ids_, &pass_trace(), false);
       trace = &pass_trace();
+      ids = ids_;
     }
     return *trace;
+  }
+  // The embedded ids [T x E] of that pass (the baselines read them), filled on the first call.
+  const MatD& x(const BiLstmClassifier& model) {
+    TEXTLRP_ASSERT(trace != nullptr);
+    if (trace->x.rows() != static_cast<Index>(ids.size())) model.embed_rows(ids, &trace->x);
+    return trace->x;
   }
   // ∂s_target/∂x on that pass, computed on the first call per target (gradient(): bit for bit
   // batch_gradients(), so bit for bit baselines::sensitivity/gradient_input).
@@ -174,13 +183,13 @@ void BiLstmClassifier::forward_trace(LstmTrace<T>* tr) const {
   tr->zx_rows.clear();
   p.lstm[0].project(tr->x.data(), n_embd(), T_, tr->zx.data(), 2 * G);
   p.lstm[1].project(tr->x.data(), n_embd(), T_, tr->zx.data() + G, 2 * G);
-  forward_projected(tr);
+  forward_projected(tr, T_);
 }
 
 template <class T>
-void BiLstmClassifier::forward_projected(LstmTrace<T>* tr) const {
+void BiLstmClassifier::forward_projected(LstmTrace<T>* tr, Index T_) const {
   const Packed<T>& p = packed<T>();
-  const Index T_ = tr->x.rows(), G = 4 * n_hidden();
+  const Index G = 4 * n_hidden();
   // One direction after the other, not interleaved: each step streams W_hh (4H x H: 115 kB in float64,
   // 58 kB in float32 for H = 60) and walks it backwards on odd steps so that the part the previous step
   // read last is still in L1 (48 kB here); a second direction in between would evict it.
@@ -211,18 +220,29 @@ VecD BiLstmClassifier::forward_embedded(const MatD& x, Trace* trace) const {
 }
 
 template <class T>
-VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>* tr) const {
+void BiLstmClassifier::embed_rows(std::span<const TokenId> ids, MatX<T>* x) const {
   const Index T_ = static_cast<Index>(ids.size()), V = n_vocab();
-  tr->x.resize(T_, n_embd());  // [T x E] (the relevance pass reads it)
+  x->resize(T_, n_embd());
   for (Index t = 0; t < T_; ++t) {
     const TokenId id = ids[static_cast<std::size_t>(t)];
     if (id >= 0 && id < V) {
-      tr->x.row(t) = weights_.embedding.row(id).template cast<T>();
+      x->row(t) = weights_.embedding.row(id).template cast<T>();
     } else {
-      tr->x.row(t).setZero();
+      x->row(t).setZero();
     }
   }
-  if (const BiLstmProjectionTable<T> tab = projection_table<T>()) {
+}
+
+template <class T>
+VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>* tr, bool with_x) const {
+  const Index T_ = static_cast<Index>(ids.size()), V = n_vocab();
+  const BiLstmProjectionTable<T> tab = projection_table<T>();
+  if (with_x || !tab) {
+    embed_rows(ids, &tr->x);  // [T x E] (relevance() and forward_trace() read it)
+  } else {
+    tr->x.resize(0, n_embd());  // not read: LRP's word relevances come from the table rows
+  }
+  if (tab) {
     // The rows of the table (bit for bit what forward_trace() projects), read in place.
     tr->zx.resize(0, tab.ld);
     tr->zx_table = tab.data;
@@ -232,7 +252,7 @@ VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>
       const TokenId id = ids[static_cast<std::size_t>(t)];
       tr->zx_rows[static_cast<std::size_t>(t)] = id >= 0 && id < V ? static_cast<Index>(id) : V;
     }
-    forward_projected(tr);
+    forward_projected(tr, T_);
   } else {
     forward_trace(tr);
   }
@@ -240,7 +260,8 @@ VecX<T> BiLstmClassifier::forward_ids(std::span<const TokenId> ids, LstmTrace<T>
 }
 
 VecD BiLstmClassifier::forward(std::span<const TokenId> ids, Trace* trace) const {
-  return forward_ids(ids, trace != nullptr ? trace : &scratch_trace());
+  // Without a caller's trace (scores()) nothing reads the embedded rows: left out with a table.
+  return trace != nullptr ? forward_ids(ids, trace) : forward_ids(ids, &scratch_trace(), false);
 }
 
 VecF BiLstmClassifier::forward(std::span<const TokenId> ids, Trace32* trace) const {
@@ -253,7 +274,7 @@ Vec BiLstmClassifier::scores(std::span<const TokenId> ids) const {
 }
 
 MatD BiLstmClassifier::gradient(const Trace& trace, const VecD& grad_scores) const {
-  const Index T = trace.x.rows();
+  const Index T = trace.left.h.rows();  // (x may be empty: DocumentPass)
   if (T == 0) return MatD(0, n_embd());
   const LstmBatch one = LstmBatch::equal(1, T);
   MatD g(T, n_embd());
@@ -375,7 +396,6 @@ std::vector<MatD> BiLstmClassifier::gradient_batch(const BatchTrace& tr, const M
 }
 
 namespace {
-constexpr Index kPairBytes = 32 * 1024;
 constexpr Index kMaxStackHidden = 256;  // R(h_{T-1}) of both directions on the stack up to this H
 }  // namespace
 
@@ -385,9 +405,10 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
   TEXTLRP_ASSERT(target >= 0 && target < n_classes());
   const Packed<T>& p = packed<T>();
   const Index H = n_hidden(), E = n_embd(), G = 4 * H;
-  const Index T_ = trace.x.rows();
+  const Index T_ = trace.left.h.rows();  // trace.x is empty in explain()'s traces
   LstmRelevance<T> r;
   if (tokens == nullptr) {
+    TEXTLRP_ASSERT(trace.x.rows() == T_ && trace.x.cols() == E);  // per component: R(x) = x ⊙ ...
     r.x_left.resize(T_, E);
     r.x_right.resize(T_, E);
   }
@@ -434,22 +455,17 @@ LstmRelevance<T> BiLstmClassifier::relevance_of(const LstmTrace<T>& trace, int t
       job[side].ldzx = trace.zx_table != nullptr ? trace.zx_ld : 2 * G;
       job[side].zx_rows = trace.zx_table != nullptr ? trace.zx_rows.data() : nullptr;
       job[side].r_tokens = side == 0 ? tokens : right_tokens.data();
+      job[side].sum_rest = false;  // explain() does not read r_rest
     } else {
       job[side].r_x = side == 0 ? r.x_left.data() : r.x_right.data();
       job[side].ldrx = E;
     }
     job[side].scratch = &scratch[side];
   }
-  // The two directions' relevance passes interleaved step by step (independent chains hide each
-  // other's latency) when the rows of W_hh they stream (H x H per direction) fit in L1 together,
-  // else one after the other: H = 60 pairs in float32 (2 x 14 kB), not in float64 (2 x 29 kB
-  // against 48 kB of L1 here), where pairing measured 30 % slower.
-  if (2 * H * H * static_cast<Index>(sizeof(T)) <= kPairBytes) {
-    Lstm<T>::relevance_pair(p.lstm[0], &job[0], p.lstm[1], &job[1], st);
-    r.r_rest = job[0].r_rest + job[1].r_rest;
-  } else {
-    for (int side = 0; side < 2; ++side) r.r_rest += p.lstm[side].relevance(&job[side], st);
-  }
+  // The two directions' relevance passes (relevance_pair interleaves them step by step when the rows
+  // of W_hh they stream fit in L1 together, else runs one after the other).
+  Lstm<T>::relevance_pair(p.lstm[0], &job[0], p.lstm[1], &job[1], st);
+  r.r_rest = job[0].r_rest + job[1].r_rest;
   if (tokens != nullptr) {
     for (Index t = 0; t < T_; ++t) tokens[t] += right_tokens[static_cast<std::size_t>(t)];
   }
@@ -524,10 +540,16 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
   }
   const bool f32 = precision == Precision::kFloat32;
   thread_local Trace32 trace32;  // this thread's scratch, kept between calls (see scratch_trace())
+  if (f32) forward_ids(ids, &trace32, false);                        // its x is not read (LRP only)
   const Trace* trace64 = f32 ? nullptr : &pass.forward(*this, ids);  // once per DocumentPass
-  const VecD s = f32 ? forward(ids, &trace32).cast<double>().eval() : trace64->scores;
+  // The scores in float64 (exact for float32's), read in place: no copy per call.
+  const auto s = [&](Index c) { return f32 ? static_cast<double>(trace32.scores[c]) : trace64->scores[c]; };
   Explanation e;
-  e.scores = s.cast<Scalar>();
+  if (f32) {
+    e.scores = trace32.scores.cast<Scalar>();
+  } else {
+    e.scores = trace64->scores.cast<Scalar>();
+  }
   if (options.target >= static_cast<int>(labels_.size())) {
     throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)",
                                       options.target, labels_.size()));
@@ -536,13 +558,17 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
     e.target = options.target;
   } else {
     Index best = 0;
-    s.maxCoeff(&best);  // the first maximum, on float64 scores
+    if (f32) {
+      trace32.scores.maxCoeff(&best);  // the first maximum (the same as on the scores in float64)
+    } else {
+      trace64->scores.maxCoeff(&best);  // the first maximum, on float64 scores
+    }
     e.target = static_cast<int>(best);
   }
   const Index T = static_cast<Index>(ids.size());
   const auto n = static_cast<std::size_t>(T);
   e.relevance.assign(n, 0.0);
-  const double score = s[e.target];
+  const double score = s(e.target);
   switch (options.method) {
     case Method::kLrp: {
       LrpSettings st;
@@ -579,7 +605,7 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
       const MatD& grad = pass.gradient(*this, e.target);
       const std::vector<double> r = options.method == Method::kSensitivity
                                         ? baselines::sensitivity_of(grad)
-                                        : baselines::gradient_input_of(grad, trace64->x);
+                                        : baselines::gradient_input_of(grad, pass.x(*this));
       std::copy(r.begin(), r.end(), e.relevance.begin());
       break;
     }
@@ -598,7 +624,7 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
     }
     default: {
       Embedded in;
-      in.x = trace64->x;
+      in.x = pass.x(*this);
       in.n_tokens = T;
       const std::vector<double> r =
           baselines::token_relevance(*this, in, ids.first(n), options.method, e.target, score, options);

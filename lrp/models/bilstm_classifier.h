@@ -169,7 +169,10 @@ using LstmDirection = LstmCache<T>;
 // Everything one forward pass leaves behind, for relevance() and gradient().
 template <class T>
 struct LstmTrace {
-  MatX<T> x;   // [T x E] embedded tokens in sentence order (zero rows for unknown ids)
+  // [T x E] embedded tokens in sentence order (zero rows for unknown ids). Filled by forward() and
+  // forward_embedded(); explain()'s own traces leave it empty ([0 x E]) unless a baseline reads it:
+  // the word relevances of LRP come from zx, and T is the number of rows of left and right.
+  MatX<T> x;
   MatX<T> zx;  // [T x 8H] W_ih x_t + b_ih + b_hh, left then right columns, sentence order
   // With a projected-embedding table (forward() from token ids) the rows of zx are the table's, not
   // copied: zx is then empty and row t is row zx_rows[t] of zx_table (row stride zx_ld).
@@ -309,8 +312,8 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
   VecD forward_embedded(const MatD& x, Trace* trace) const;
   // ∂(g · s)/∂x [T x E] for an output gradient g [C] (both directions summed, sentence order).
   MatD gradient(const Trace& trace, const VecD& grad_scores) const;
-  // LRP of class `target` (0 <= target < C) of a trace, with the equations above, in the trace's
-  // precision.
+  // LRP of class `target` (0 <= target < C) of a trace of forward() or forward_embedded() (it reads
+  // the trace's x), with the equations above, in the trace's precision.
   Relevance relevance(const Trace& trace, int target, const LrpSettings& settings) const;
   Relevance32 relevance(const Trace32& trace, int target, const LrpSettings& settings) const;
 
@@ -371,15 +374,21 @@ class BiLstmClassifier final : public Classifier, public Differentiable {
       return p32_;
     }
   }
+  // with_x = false: trace->x is left empty when the rows come from a projected-embedding table
+  // (explain()'s LRP does not read it; embed_rows() fills it when a baseline does).
   template <class T>
-  VecX<T> forward_ids(std::span<const TokenId> ids, LstmTrace<T>* trace) const;
+  VecX<T> forward_ids(std::span<const TokenId> ids, LstmTrace<T>* trace, bool with_x = true) const;
+  // x [T x E] = the embedding rows of ids (zero rows for ids outside [0, n_vocab)), in precision T.
+  template <class T>
+  void embed_rows(std::span<const TokenId> ids, MatX<T>* x) const;
   template <class T>
   void forward_trace(LstmTrace<T>* trace) const;  // from trace->x
+  // From trace->zx (forward_trace() after the projection) or the table rows, n_tokens steps.
   template <class T>
-  void forward_projected(LstmTrace<T>* trace) const;  // from trace->zx (forward_trace() after the projection)
+  void forward_projected(LstmTrace<T>* trace, Index n_tokens) const;
   template <class T>
   // relevance() (tokens = nullptr), or only the word relevances Σ_e R(x_t)_e of both directions, to
-  // tokens [T] (then the result's x_left and x_right are empty).
+  // tokens [T] (then the result's x_left and x_right are empty and its r_rest is 0: not summed).
   LstmRelevance<T> relevance_of(const LstmTrace<T>& trace, int target, const LrpSettings& settings,
                                 double* tokens = nullptr) const;
   RuleMap resolve_rules(const RuleMap& requested) const;

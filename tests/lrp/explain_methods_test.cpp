@@ -171,6 +171,48 @@ TEST_CASE(
   CHECK(checked == 2 * 2 * 3 * 9);
 }
 
+TEST_CASE("explain_methods: the BiLSTM embeds the document for a baseline only when one asks, after LRP too",
+          "[lrp][bilstm][explain_methods]") {
+  // LRP's pass leaves the trace's embedded rows out (its word relevances come from the projected
+  // rows); gi, ig and occlusion after it in the same call embed the document then. Documents of the
+  // same length in turn, so that rows left from the previous document would go unnoticed by a
+  // length check alone; with and without the projected-embedding table (without it the pass projects
+  // the embedded rows, so it has them anyway).
+  const BiLstmClassifier with_table = tiny(true, true, 5);
+  const BiLstmClassifier no_table({"neg", "neu", "pos"}, tiny_weights(true, true, 5), kBiLstmDefaultMaxTokens,
+                                  0);
+  const std::vector<std::vector<TokenId>> docs = {{3, 1, 4, 1, 5}, {9, 2, 6, 5, 3}, {-1, 8, 9, 7, 9}};
+  ExplainOptions ig = method(Method::kIntegratedGradients, 2);
+  ig.ig_steps = 4;
+  const std::vector<ExplainOptions> options = {lrp_options(std::nullopt, std::nullopt),
+                                               method(Method::kGradientInput, 1), ig,
+                                               method(Method::kOcclusion, 0)};
+  for (const BiLstmClassifier* m : {&with_table, &no_table}) {
+    INFO((m == &with_table ? "with" : "without") << " the table");
+    for (int round = 0; round < 2; ++round) {
+      for (const std::vector<TokenId>& ids : docs) {
+        const std::vector<Explanation> got = m->explain_methods(ids, options, nullptr);
+        REQUIRE(got.size() == options.size());
+        const Embedded in = m->embed(ids);
+        CHECK(got[1].relevance == baselines::gradient_input(*m, in.x, 1));
+        for (std::size_t i = 0; i < options.size(); ++i) check_same(got[i], m->explain(ids, options[i]));
+        // The public forward pass still fills the trace's x (relevance() per component reads it).
+        BiLstmClassifier::Trace tr;
+        m->forward(ids, &tr);
+        CHECK(tr.x == in.x);
+        const BiLstmClassifier::Relevance r =
+            m->relevance(tr, got[0].target, BiLstmClassifier::LrpSettings{});
+        REQUIRE(r.x_left.rows() == static_cast<Index>(ids.size()));
+        for (std::size_t t = 0; t < ids.size(); ++t) {
+          const auto ti = static_cast<Index>(t);
+          CHECK(r.x_left.row(ti).sum() + r.x_right.row(ti).sum() ==
+                Approx(got[0].relevance[t]).margin(1e-12));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("explain_methods: an option explain() refuses fails the call with explain()'s error",
           "[lrp][bilstm][explain_methods]") {
   const BiLstmClassifier m = tiny();

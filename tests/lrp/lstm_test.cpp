@@ -557,11 +557,15 @@ void check_pair(Index H, Index E, Index steps, const LstmLrpSettings& st) {
     jb.reverse_steps = true;
     jb.r_x = pb.data();
     jb.scratch = &scratch[1];
+    // The second round also leaves r_rest out (sum_rest = false, as explain() asks): 0, the rest
+    // the same.
+    ja.sum_rest = jb.sum_rest = round == 0;
+    ja.r_rest = jb.r_rest = 5;
     pa.setConstant(T(7));
     pb.setConstant(T(7));
     Lstm<T>::relevance_pair(a, &ja, b, &jb, st);
-    CHECK(ja.r_rest == rest_a);
-    CHECK(jb.r_rest == rest_b);
+    CHECK(ja.r_rest == (round == 0 ? rest_a : 0.0));
+    CHECK(jb.r_rest == (round == 0 ? rest_b : 0.0));
     CHECK(pa == ra);
     CHECK(pb == rb);
   }
@@ -584,4 +588,26 @@ TEST_CASE("lstm: relevance_pair gives relevance() of each layer bit for bit", "[
       check_pair<float>(13, 9, 1, st);
     }
   }
+}
+
+TEST_CASE("lstm: RecentRows reports a row read within the last kMaxAge rounds, and no other", "[lrp][lstm]") {
+  using detail::RecentRows;
+  std::vector<double> table(64 * 1024);
+  const auto row = [&](std::size_t r) { return static_cast<const void*>(table.data() + 8 * r); };
+  RecentRows recent;
+  recent.next_round();
+  CHECK_FALSE(recent.seen(row(3)));
+  CHECK(recent.seen(row(3)));  // the same round: just read
+  for (std::uint32_t i = 1; i < RecentRows::kMaxAge; ++i) recent.next_round();
+  CHECK(recent.seen(row(3)));  // kMaxAge − 1 rounds later: still (and recorded again now)
+  for (std::uint32_t i = 0; i < RecentRows::kMaxAge; ++i) recent.next_round();
+  CHECK_FALSE(recent.seen(row(3)));  // kMaxAge rounds later: not any more
+  // Other rows displace earlier ones from their slots: of kSlots rows read, then 4·kSlots others,
+  // only a few are still reported (each survives with probability (1 − 1/kSlots)^(4·kSlots) ≈ e^−4).
+  recent.next_round();
+  for (std::size_t r = 0; r < RecentRows::kSlots; ++r) recent.seen(row(100 + r));
+  for (std::size_t r = 0; r < 4 * RecentRows::kSlots; ++r) recent.seen(row(1000 + r));
+  int still = 0;
+  for (std::size_t r = 0; r < RecentRows::kSlots; ++r) still += recent.seen(row(100 + r)) ? 1 : 0;
+  CHECK(still < RecentRows::kSlots / 4);
 }
