@@ -482,10 +482,10 @@ template <class T, int NV>
 // at z + q·H + u0), in parts: gate q's activation to a, and then (cell_tail) c, tanh(c), h from a.
 // Exactly the arithmetic of cell_impl (and of step_panel's cell below). Masked loads and stores
 // (AVX-512: no branch on n, the same cost as whole vectors).
-template <class T>
-[[gnu::always_inline]] inline void cell_gate(Size q, Size u0, Size n, Size H, const T* z, T* a) {
-  const typename Simd<T>::V s = splat<T>(q == 1 ? T(2) : T(1));
-  store_part<T>(a + q * H + u0, activate<T>(load_part<T>(z + q * H + u0, n), s), n);
+template <class T, int Q>
+[[gnu::always_inline]] inline void cell_gate(Size u0, Size n, Size H, const T* z, T* a) {
+  const typename Simd<T>::V s = splat<T>(Q == 1 ? T(2) : T(1));
+  store_part<T>(a + Q * H + u0, activate<T>(load_part<T>(z + Q * H + u0, n), s), n);
 }
 template <class T>
 [[gnu::always_inline]] inline void cell_tail(Size u0, Size n, Size H, const T* cp, const T* a, T* c, T* tc,
@@ -515,6 +515,19 @@ template <class T, int M, bool Rev>
     const V xv = splat(hp[k]);
     for (int m = 0; m < M; ++m) acc[m] += xv * wv[m];
   }
+}
+
+// One part of a deferred cell: the products of the next `stride` iterations from i (up to end), then
+// gate Q's activation of the n units at u0 (s = 2 for g is a constant: no multiply by s). Returns the
+// next iteration.
+template <class T, int M, bool Rev, int Q>
+[[gnu::always_inline]] inline Size gate_part(typename Simd<T>::V (&acc)[M], const T* hp, const T* w, Size H,
+                                             Size i, Size stride, Size end, Size u0, Size n, const T* z,
+                                             T* a) {
+  const Size i1 = i + stride < end ? i + stride : end;
+  step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+  cell_gate<T, Q>(u0, n, H, z, a);
+  return i1;
 }
 
 // The deferred cell of the chunks [pc0, pc0 + pnc) runs inside the next panel's product loop, one part
@@ -560,12 +573,10 @@ template <class T, int NC, bool Rev, int NVL, bool Cell>
     const Size stride = H / (5 * pnc) > 0 ? H / (5 * pnc) : 1;
     for (Size ci = 0; ci < pnc; ++ci) {
       const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
-      for (Size q = 0; q < 4; ++q) {
-        const Size i1 = i + stride < end ? i + stride : end;
-        step_products<T, M, Rev>(acc, hp, w, H, i, i1);
-        i = i1;
-        cell_gate<T>(q, u0, n, H, z, a);
-      }
+      i = gate_part<T, M, Rev, 0>(acc, hp, w, H, i, stride, end, u0, n, z, a);
+      i = gate_part<T, M, Rev, 1>(acc, hp, w, H, i, stride, end, u0, n, z, a);
+      i = gate_part<T, M, Rev, 2>(acc, hp, w, H, i, stride, end, u0, n, z, a);
+      i = gate_part<T, M, Rev, 3>(acc, hp, w, H, i, stride, end, u0, n, z, a);
     }
     for (Size ci = 0; ci < pnc; ++ci) {
       const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
@@ -680,7 +691,11 @@ template <class T, bool Rev>
     const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
     const Size v = p == n_panels - 1 ? nvl : 0;
     const T* w = panels + c0 * H * 4 * L;
-    if (kDeferCell && i + 1 < n_panels) {
+#ifndef C1_HACK
+#define C1_HACK 0
+#endif
+    if (C1_HACK == 2) pnc = 0;
+    if ((kDeferCell && i + 1 < n_panels) || C1_HACK == 1) {
       step_panel_upto<T, Rev, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       pc0 = c0;
       pnc = nc;
