@@ -5,6 +5,9 @@
 //   separate: gemm (one row) + cell (what batches and the levels without a fused step run),
 //   product:  the products alone (h fixed: no cell, no dependence between steps), the part that
 //             streams W_hhᵀ (115 kB in float64, 58 kB in float32 against a 48 kB L1 here) every step;
+//   fused_indep: Table::step with h_{t−1} and c_{t−1} fixed (every step's products and cell, but no
+//             step waits for the previous one's h): fused − fused_indep is what the recurrence's
+//             latency costs, fused_indep − product what the cell's operations cost;
 // and the fused relevance pass of signal-take-all (Table::lrp_sta_steps) over the 20 steps of that
 // forward pass, as relevance_pair runs it for the two directions:
 //   sta1:     one direction (one job);
@@ -13,6 +16,7 @@
 // Timings are reported, never asserted. Run: textlrp_bench_lstm_step [--benchmark_repetitions=5].
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -131,12 +135,17 @@ void run_sta(benchmark::State& state, const lstm_kernels::Table<T>* k, int mode)
 
 template <class T>
 void run(benchmark::State& state, const lstm_kernels::Table<T>* k, int mode) {
-  if (k == nullptr || (mode == 0 && k->step == nullptr)) {
+  if (k == nullptr || ((mode == 0 || mode == 3) && k->step == nullptr)) {
     state.SkipWithError("not at this level");
     return;
   }
   Setup<T> s(*k);
   const Index H = s.H, G = s.G;
+  std::vector<T> h_fixed(static_cast<std::size_t>(H)), c_fixed(static_cast<std::size_t>(H));
+  for (Index j = 0; j < H; ++j) {
+    h_fixed[static_cast<std::size_t>(j)] = static_cast<T>(0.5 * std::sin(0.7 * static_cast<double>(j)));
+    c_fixed[static_cast<std::size_t>(j)] = static_cast<T>(std::cos(0.3 * static_cast<double>(j)));
+  }
   for (auto _ : state) {
     for (Index t = 0; t < kSteps; ++t) {
       const int rev = static_cast<int>(t & 1);
@@ -145,6 +154,9 @@ void run(benchmark::State& state, const lstm_kernels::Table<T>* k, int mode) {
       if (mode == 0) {
         k->step(s.row(s.zx, t, G), hp, cp, s.fused.data(), H, rev, s.row(s.z, t, G), s.row(s.a, t, G),
                 s.row(s.c, t, H), s.row(s.tc, t, H), s.row(s.h, t, H));
+      } else if (mode == 3) {
+        k->step(s.row(s.zx, t, G), h_fixed.data(), c_fixed.data(), s.fused.data(), H, rev, s.row(s.z, t, G),
+                s.row(s.a, t, G), s.row(s.c, t, H), s.row(s.tc, t, H), s.row(s.h, t, H));
       } else if (mode == 1) {
         std::copy(s.row(s.zx, t, G), s.row(s.zx, t, G) + G, s.row(s.z, t, G));
         if (hp != nullptr) k->gemm(hp, H, 1, s.panels.data(), H, 0, H, G, s.row(s.z, t, G), G, rev);
@@ -166,8 +178,8 @@ void register_all() {
     const auto* k64 = lstm_kernels::table_f64_of(level);
     const auto* k32 = lstm_kernels::table_f32_of(level);
     if (k64 == nullptr) continue;
-    const char* modes[] = {"fused", "separate", "product"};
-    for (int mode = 0; mode < 3; ++mode) {
+    const char* modes[] = {"fused", "separate", "product", "fused_indep"};
+    for (int mode = 0; mode < 4; ++mode) {
       benchmark::RegisterBenchmark((std::string("f64/") + level + "/" + modes[mode]).c_str(),
                                    [k64, mode](benchmark::State& st) { run<double>(st, k64, mode); });
       benchmark::RegisterBenchmark((std::string("f32/") + level + "/" + modes[mode]).c_str(),

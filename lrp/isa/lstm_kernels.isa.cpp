@@ -482,10 +482,10 @@ template <class T, int NV>
 // at z + q·H + u0), in parts: gate q's activation to a, and then (cell_tail) c, tanh(c), h from a.
 // Exactly the arithmetic of cell_impl (and of step_panel's cell below). Masked loads and stores
 // (AVX-512: no branch on n, the same cost as whole vectors).
-template <class T>
-[[gnu::always_inline]] inline void cell_gate(Size q, Size u0, Size n, Size H, const T* z, T* a) {
-  const typename Simd<T>::V s = splat<T>(q == 1 ? T(2) : T(1));
-  store_part<T>(a + q * H + u0, activate<T>(load_part<T>(z + q * H + u0, n), s), n);
+template <class T, int Q>
+[[gnu::always_inline]] inline void cell_gate(Size u0, Size n, Size H, const T* z, T* a) {
+  const typename Simd<T>::V s = splat<T>(Q == 1 ? T(2) : T(1));
+  store_part<T>(a + Q * H + u0, activate<T>(load_part<T>(z + Q * H + u0, n), s), n);
 }
 template <class T>
 [[gnu::always_inline]] inline void cell_tail(Size u0, Size n, Size H, const T* cp, const T* a, T* c, T* tc,
@@ -517,9 +517,31 @@ template <class T, int M, bool Rev>
   }
 }
 
+// One part of a deferred cell: the products of the next `stride` iterations from i (up to end), then
+// gate Q's activation of the n units at u0 (s = 2 for g is a constant: no multiply by s). Returns the
+// next iteration.
+template <class T, int M, bool Rev, int Q>
+[[gnu::always_inline]] inline Size gate_part(typename Simd<T>::V (&acc)[M], const T* hp, const T* w, Size H,
+                                             Size i, Size stride, Size end, Size u0, Size n, const T* z,
+                                             T* a) {
+  const Size i1 = i + stride < end ? i + stride : end;
+  step_products<T, M, Rev>(acc, hp, w, H, i, i1);
+  cell_gate<T, Q>(u0, n, H, z, a);
+  return i1;
+}
+
 // The deferred cell of the chunks [pc0, pc0 + pnc) runs inside the next panel's product loop, one part
-// evenly spread over the loop (one every H/(5·pnc) iterations: measured best, against 2 to 8): the 4
+// evenly spread over the loop (one every H/(6·pnc) iterations: measured best, against 2 to 8, and 5 before
+// the shorter activations of stop 17): the 4
 // activations of each chunk, then their c, tanh(c), h.
+
+// The last panel's cell of a step in the order of its dependences (all activations first, the full
+// chunks' o last, then c, tanh(c), h, then the stores of z and a) or chunk by chunk (as before stop
+// 17). By dependence measured 0.985× in float32 and 1.10× in float64, where the compiler then keeps
+// accumulators of 12 product loops in memory (register pressure: the float64 exponential's 12
+// coefficients stay in registers across the loops).
+template <class T>
+constexpr bool kCellByDependence = sizeof(T) == 4;
 
 // The chunks [c0, c0 + NC) of one step; w = their panel, row stride M·L. NVL > 0: the last of them is
 // the compact last chunk (NVL vectors; AVX-512 only). Cell: their cell at the end (else only z is
@@ -557,15 +579,13 @@ template <class T, int NC, bool Rev, int NVL, bool Cell>
   if (pnc > 0) {
 #if defined(__AVX512F__)
     const Size end = hp != nullptr ? H : 0;
-    const Size stride = H / (5 * pnc) > 0 ? H / (5 * pnc) : 1;
+    const Size stride = H / (6 * pnc) > 0 ? H / (6 * pnc) : 1;
     for (Size ci = 0; ci < pnc; ++ci) {
       const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
-      for (Size q = 0; q < 4; ++q) {
-        const Size i1 = i + stride < end ? i + stride : end;
-        step_products<T, M, Rev>(acc, hp, w, H, i, i1);
-        i = i1;
-        cell_gate<T>(q, u0, n, H, z, a);
-      }
+      i = gate_part<T, M, Rev, 0>(acc, hp, w, H, i, stride, end, u0, n, z, a);
+      i = gate_part<T, M, Rev, 1>(acc, hp, w, H, i, stride, end, u0, n, z, a);
+      i = gate_part<T, M, Rev, 2>(acc, hp, w, H, i, stride, end, u0, n, z, a);
+      i = gate_part<T, M, Rev, 3>(acc, hp, w, H, i, stride, end, u0, n, z, a);
     }
     for (Size ci = 0; ci < pnc; ++ci) {
       const Size u0 = (pc0 + ci) * L, n = H - u0 < L ? H - u0 : L;
@@ -596,44 +616,105 @@ template <class T, int NC, bool Rev, int NVL, bool Cell>
 #endif
     return;
   }
-  const V one = splat<T>(1), two = splat<T>(2);
-  for (int ci = 0; ci < NF; ++ci) {
-    const Size u0 = (c0 + ci) * L;
-    const Size n = H - u0 < L ? H - u0 : L;
-    const V i = activate<T>(acc[ci * 4], one), g = activate<T>(acc[ci * 4 + 1], two);
-    const V f = activate<T>(acc[ci * 4 + 2], one), o = activate<T>(acc[ci * 4 + 3], one);
-    for (int q = 0; q < 4; ++q) store_n<T>(z + q * H + u0, acc[ci * 4 + q], n);
-    store_n<T>(a + u0, i, n);
-    store_n<T>(a + H + u0, g, n);
-    store_n<T>(a + 2 * H + u0, f, n);
-    store_n<T>(a + 3 * H + u0, o, n);
-    cell_out<T>(i, g, f, o, cp, u0, n, c, tc, h);
-  }
+  if constexpr (kCellByDependence<T>) {
+    // The cell, in the order of its dependences (this part of the last panel is what the next step
+    // waits for): all activations, the compact chunk's first (its gates still need permutes), the full
+    // chunks' o last (needed only for h); then c, tanh(c), h; the stores of z and a last.
+    const V one = splat<T>(1), two = splat<T>(2);
 #if defined(__AVX512F__)
-  if constexpr (NVL > 0) {
     using I = typename Simd<T>::I;
     using IE = typename Simd<T>::IE;
-    I lane;
-    for (int l = 0; l < L; ++l) lane[l] = static_cast<IE>(l);
-    V av[NVL], zv[NVL];
-    for (int v = 0; v < NVL; ++v) {
-      zv[v] = acc[4 * NF + v];
-      const I pos = lane + static_cast<IE>(v * L);  // s = 2 on the g gate's positions [nl, 2nl)
-      const V s = (pos >= static_cast<IE>(nl)) & (pos < static_cast<IE>(2 * nl)) ? two : one;
-      av[v] = activate<T>(zv[v], s);
-      for (Size q = 0; q < 4; ++q) {
-        const Size lo = q * nl - v * L, hi = lo + nl;
-        if (hi <= 0 || lo >= L) continue;
-        const unsigned m = lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi);
-        mask_store<T>(z + q * H + uc - lo, m, zv[v]);
-        mask_store<T>(a + q * H + uc - lo, m, av[v]);
+    V av[NVL > 0 ? NVL : 1];
+    if constexpr (NVL > 0) {
+      I lane;
+      for (int l = 0; l < L; ++l) lane[l] = static_cast<IE>(l);
+      for (int v = 0; v < NVL; ++v) {
+        const I pos = lane + static_cast<IE>(v * L);  // s = 2 on the g gate's positions [nl, 2nl)
+        const V s = (pos >= static_cast<IE>(nl)) & (pos < static_cast<IE>(2 * nl)) ? two : one;
+        av[v] = activate<T>(acc[4 * NF + v], s);
       }
     }
-    const V i = compact_gate<T, NVL>(av, 0), g = compact_gate<T, NVL>(av, nl);
-    const V f = compact_gate<T, NVL>(av, 2 * nl), o = compact_gate<T, NVL>(av, 3 * nl);
-    cell_out<T>(i, g, f, o, cp, uc, nl, c, tc, h);
-  }
 #endif
+    V act[NF > 0 ? NF : 1][4];
+    for (int ci = 0; ci < NF; ++ci) {
+      act[ci][0] = activate<T>(acc[ci * 4], one);
+      act[ci][1] = activate<T>(acc[ci * 4 + 1], two);
+      act[ci][2] = activate<T>(acc[ci * 4 + 2], one);
+    }
+    for (int ci = 0; ci < NF; ++ci) act[ci][3] = activate<T>(acc[ci * 4 + 3], one);
+#if defined(__AVX512F__)
+    if constexpr (NVL > 0) {
+      const V i = compact_gate<T, NVL>(av, 0), g = compact_gate<T, NVL>(av, nl);
+      const V f = compact_gate<T, NVL>(av, 2 * nl), o = compact_gate<T, NVL>(av, 3 * nl);
+      cell_out<T>(i, g, f, o, cp, uc, nl, c, tc, h);
+    }
+#endif
+    for (int ci = 0; ci < NF; ++ci) {
+      const Size u0 = (c0 + ci) * L;
+      const Size n = H - u0 < L ? H - u0 : L;
+      cell_out<T>(act[ci][0], act[ci][1], act[ci][2], act[ci][3], cp, u0, n, c, tc, h);
+    }
+    for (int ci = 0; ci < NF; ++ci) {
+      const Size u0 = (c0 + ci) * L;
+      const Size n = H - u0 < L ? H - u0 : L;
+      for (int q = 0; q < 4; ++q) {
+        store_n<T>(z + q * H + u0, acc[ci * 4 + q], n);
+        store_n<T>(a + q * H + u0, act[ci][q], n);
+      }
+    }
+#if defined(__AVX512F__)
+    if constexpr (NVL > 0) {
+      for (int v = 0; v < NVL; ++v) {
+        for (Size q = 0; q < 4; ++q) {
+          const Size lo = q * nl - v * L, hi = lo + nl;
+          if (hi <= 0 || lo >= L) continue;
+          const unsigned m = lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi);
+          mask_store<T>(z + q * H + uc - lo, m, acc[4 * NF + v]);
+          mask_store<T>(a + q * H + uc - lo, m, av[v]);
+        }
+      }
+    }
+#endif
+  } else {
+    const V one = splat<T>(1), two = splat<T>(2);
+    for (int ci = 0; ci < NF; ++ci) {
+      const Size u0 = (c0 + ci) * L;
+      const Size n = H - u0 < L ? H - u0 : L;
+      const V i = activate<T>(acc[ci * 4], one), g = activate<T>(acc[ci * 4 + 1], two);
+      const V f = activate<T>(acc[ci * 4 + 2], one), o = activate<T>(acc[ci * 4 + 3], one);
+      for (int q = 0; q < 4; ++q) store_n<T>(z + q * H + u0, acc[ci * 4 + q], n);
+      store_n<T>(a + u0, i, n);
+      store_n<T>(a + H + u0, g, n);
+      store_n<T>(a + 2 * H + u0, f, n);
+      store_n<T>(a + 3 * H + u0, o, n);
+      cell_out<T>(i, g, f, o, cp, u0, n, c, tc, h);
+    }
+#if defined(__AVX512F__)
+    if constexpr (NVL > 0) {
+      using I = typename Simd<T>::I;
+      using IE = typename Simd<T>::IE;
+      I lane;
+      for (int l = 0; l < L; ++l) lane[l] = static_cast<IE>(l);
+      V av[NVL], zv[NVL];
+      for (int v = 0; v < NVL; ++v) {
+        zv[v] = acc[4 * NF + v];
+        const I pos = lane + static_cast<IE>(v * L);  // s = 2 on the g gate's positions [nl, 2nl)
+        const V s = (pos >= static_cast<IE>(nl)) & (pos < static_cast<IE>(2 * nl)) ? two : one;
+        av[v] = activate<T>(zv[v], s);
+        for (Size q = 0; q < 4; ++q) {
+          const Size lo = q * nl - v * L, hi = lo + nl;
+          if (hi <= 0 || lo >= L) continue;
+          const unsigned m = lane_mask(lo < 0 ? 0 : lo, hi > L ? L : hi);
+          mask_store<T>(z + q * H + uc - lo, m, zv[v]);
+          mask_store<T>(a + q * H + uc - lo, m, av[v]);
+        }
+      }
+      const V i = compact_gate<T, NVL>(av, 0), g = compact_gate<T, NVL>(av, nl);
+      const V f = compact_gate<T, NVL>(av, 2 * nl), o = compact_gate<T, NVL>(av, 3 * nl);
+      cell_out<T>(i, g, f, o, cp, uc, nl, c, tc, h);
+    }
+#endif
+  }
 }
 
 // step_panel with NC = nc (1 <= nc <= kStepChunks) and NVL = nvl (0: no compact chunk; else 1..4).
@@ -680,7 +761,11 @@ template <class T, bool Rev>
     const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
     const Size v = p == n_panels - 1 ? nvl : 0;
     const T* w = panels + c0 * H * 4 * L;
-    if (kDeferCell && i + 1 < n_panels) {
+#ifndef C1_HACK
+#define C1_HACK 0
+#endif
+    if (C1_HACK == 2) pnc = 0;
+    if ((kDeferCell && i + 1 < n_panels) || C1_HACK == 1) {
       step_panel_upto<T, Rev, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       pc0 = c0;
       pnc = nc;

@@ -171,9 +171,10 @@ template <class T>
 // e^v, lane by lane: v = n·ln2 + r with |r| <= ln2/2 (Cody-Waite, with a two-part ln2), e^r by a
 // minimax polynomial on [−ln2/2, ln2/2] (float64: degree 11, approximation error 3e-18 relative;
 // float32: degree 6, 1.9e-9; both found by the Remez exchange in 50-digit arithmetic and rounded to
-// the type; evaluated by Horner's rule in the type, the error is that of the rounding: at most
-// 2.0e-16 in float64, 7.7e-8 in float32, against 2.1e-16 and 6.9e-8 of the Taylor polynomials of
-// degree 13 and 7 used before, at two multiply-adds less in float64 and one in float32), 2^n written
+// the type; evaluated in the type (exp_poly below), the error is that of the rounding: by Horner's
+// rule at most 2.0e-16 in float64, 7.7e-8 in float32, against 2.1e-16 and 6.9e-8 of the Taylor
+// polynomials of degree 13 and 7 used before, at two multiply-adds less in float64 and one in
+// float32; the test "the cell's activations ... over the whole range" bounds σ and tanh), 2^n written
 // into the exponent bits. n = round(v/ln2) comes from adding 1.5·2^m (m = the mantissa width), which
 // leaves n in the low bits of the sum. v is clamped to where 2^n is a normal number.
 template <class T>
@@ -210,31 +211,106 @@ struct ExpConstants<float> {
                                       1.0000000005546077f};
 };
 
+// a < b ? b : a and a > b ? b : a, lane by lane (a NaN lane of a stays a): with AVX one max/min
+// instruction each (their second operand is returned when either is NaN), elsewhere a compare and a blend.
 template <class T>
-[[gnu::always_inline]] inline typename Simd<T>::V vexp(typename Simd<T>::V v) {
+[[gnu::always_inline]] inline typename Simd<T>::V vmax(typename Simd<T>::V b, typename Simd<T>::V a) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+  using V = typename Simd<T>::V;
+#endif
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<V>(_mm512_max_pd(reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(a)));
+  } else {
+    return reinterpret_cast<V>(_mm512_max_ps(reinterpret_cast<__m512>(b), reinterpret_cast<__m512>(a)));
+  }
+#elif defined(__AVX2__)
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<V>(_mm256_max_pd(reinterpret_cast<__m256d>(b), reinterpret_cast<__m256d>(a)));
+  } else {
+    return reinterpret_cast<V>(_mm256_max_ps(reinterpret_cast<__m256>(b), reinterpret_cast<__m256>(a)));
+  }
+#else
+  return a < b ? b : a;
+#endif
+}
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V vmin(typename Simd<T>::V b, typename Simd<T>::V a) {
+#if defined(__AVX512F__) || defined(__AVX2__)
+  using V = typename Simd<T>::V;
+#endif
+#if defined(__AVX512F__)
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<V>(_mm512_min_pd(reinterpret_cast<__m512d>(b), reinterpret_cast<__m512d>(a)));
+  } else {
+    return reinterpret_cast<V>(_mm512_min_ps(reinterpret_cast<__m512>(b), reinterpret_cast<__m512>(a)));
+  }
+#elif defined(__AVX2__)
+  if constexpr (sizeof(T) == 8) {
+    return reinterpret_cast<V>(_mm256_min_pd(reinterpret_cast<__m256d>(b), reinterpret_cast<__m256d>(a)));
+  } else {
+    return reinterpret_cast<V>(_mm256_min_ps(reinterpret_cast<__m256>(b), reinterpret_cast<__m256>(a)));
+  }
+#else
+  return a > b ? b : a;
+#endif
+}
+
+// The polynomial of e^r, evaluated in fewer dependent steps than Horner's rule (6 multiply-adds in
+// float32, 11 in float64, one after the other): the cell's activations are chains of dependent
+// operations the products do not hide (docs/figures.md, "Stop 17: the fused step (c1)"). float32 by
+// Estrin's scheme (pairs a_2j + a_2j+1·r, then pairs of those by r², then by r⁴: 3 steps after r², 2
+// operations more than Horner), float64 by Horner's rule in r² on the even and on the odd
+// coefficients, then even + r·odd (6 steps after r², one operation more; Estrin's 3 more operations
+// measured slower there, where the products leave fewer idle slots).
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V exp_poly(typename Simd<T>::V r) {
+  using V = typename Simd<T>::V;
+  using K = ExpConstants<T>;
+  constexpr int D = K::kDegree;
+  const auto a = [](int j) { return K::kCoeffs[D - j]; };
+  const V r2 = r * r;
+  if constexpr (D == 6) {
+    const V p01 = r * a(1) + a(0), p23 = r * a(3) + a(2), p45 = r * a(5) + a(4);
+    const V r4 = r2 * r2;
+    const V q0 = p23 * r2 + p01, q1 = r2 * a(6) + p45;
+    return q1 * r4 + q0;
+  } else {
+    static_assert(D % 2 == 1, "exp_poly: an odd degree (as many even as odd coefficients)");
+    V even = splat<T>(a(D - 1)), odd = splat<T>(a(D));
+    for (int j = D - 3; j >= 0; j -= 2) {
+      even = even * r2 + a(j);
+      odd = odd * r2 + a(j + 1);
+    }
+    return odd * r + even;
+  }
+}
+
+// e^(−x), lane by lane: bit for bit e^v of v = −x by the method above (v's clamp, v·log2(e) and
+// v − n·ln2 are those of −x, written with x so that no negation is computed).
+template <class T>
+[[gnu::always_inline]] inline typename Simd<T>::V vexp_neg(typename Simd<T>::V x) {
   using V = typename Simd<T>::V;
   using I = typename Simd<T>::I;
   using K = ExpConstants<T>;
-  const V lo = splat<T>(K::kLo), hi = splat<T>(K::kHi);
-  v = v < lo ? lo : v;
-  v = v > hi ? hi : v;
-  const V t = v * static_cast<T>(1.4426950408889634) + K::kRound;  // log2(e)
+  x = vmin<T>(splat<T>(-K::kLo), x);                                // v < lo
+  x = vmax<T>(splat<T>(-K::kHi), x);                                // v > hi
+  const V t = x * static_cast<T>(-1.4426950408889634) + K::kRound;  // v·log2(e) + round
   const V n = t - K::kRound;
-  const V r = (v - n * K::kLn2Hi) - n * K::kLn2Lo;
-  V p = splat<T>(K::kCoeffs[0]);
-  for (int c = 1; c <= K::kDegree; ++c) p = p * r + K::kCoeffs[c];
+  const V r = (-(n * K::kLn2Hi) - x) - n * K::kLn2Lo;  // (v − n·ln2hi) − n·ln2lo
+  const V p = exp_poly<T>(r);
   const I bits = (__builtin_bit_cast(I, t) << K::kMantissa) + K::kOneBits;  // 2^n
   return p * __builtin_bit_cast(V, bits);
 }
 // s·σ(s·z) − (s − 1): σ(z) for s = 1, tanh(z) = 2σ(2z) − 1 for s = 2.
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V activate(typename Simd<T>::V z, typename Simd<T>::V s) {
-  const typename Simd<T>::V e = vexp<T>(-(s * z));
+  const typename Simd<T>::V e = vexp_neg<T>(s * z);
   return s * recip<T>(T(1) + e) - (s - T(1));
 }
 template <class T>
 [[gnu::always_inline]] inline typename Simd<T>::V vtanh(typename Simd<T>::V z) {
-  const typename Simd<T>::V e = vexp<T>(-(z + z));
+  const typename Simd<T>::V e = vexp_neg<T>(z + z);
   return T(2) * recip<T>(T(1) + e) - T(1);
 }
 

@@ -497,6 +497,80 @@ TEST_CASE("lstm kernels: the fused step is bit for bit gemm + cell at every leve
 #endif
 }
 
+namespace {
+// The cell's gates σ(z), tanh(z) and tanh(c) over the whole range of z: a dense grid over [−30, 30]
+// (every reduction interval of the exponential's argument, both polynomial schemes), the clamps' edges
+// and beyond (±80 ... ±1e30, ±∞: exactly 0, 1, −1 or within rounding of them) and NaN (stays NaN: the
+// clamps' max/min keep a NaN argument). Relative error against <cmath> in float64, at most rel.
+template <class T>
+void check_activations(const lstm_kernels::Table<T>& k, double rel) {
+  INFO("level " << k.isa << (sizeof(T) == 8 ? " float64" : " float32"));
+  std::vector<double> zs;
+  for (int j = -3000; j <= 3000; ++j) zs.push_back(0.01 * j + 0.00123);
+  for (const double e : {80.0, 86.9, 87.0, 87.5, 88.0, 88.8, 89.0, 700.0, 708.0, 709.0, 710.0, 745.0, 1e30})
+    for (const double sg : {1.0, -1.0}) zs.push_back(sg * e);
+  const double inf = std::numeric_limits<double>::infinity();
+  zs.push_back(inf);
+  zs.push_back(-inf);
+  zs.push_back(std::numeric_limits<double>::quiet_NaN());
+  const Index H = static_cast<Index>(zs.size()), G = 4 * H;
+  std::vector<T> z(static_cast<std::size_t>(G)), a(z.size()), c(static_cast<std::size_t>(H)), tc(c.size()),
+      h(c.size());
+  for (Index q = 0; q < 4; ++q) {
+    for (Index j = 0; j < H; ++j) {
+      // Gate q sees z shifted by q units, so that every gate gets every value somewhere.
+      z[static_cast<std::size_t>(q * H + j)] = static_cast<T>(zs[static_cast<std::size_t>((j + q) % H)]);
+    }
+  }
+  k.cell(z.data(), G, 1, H, a.data(), G, nullptr, H, c.data(), H, tc.data(), H, h.data(), H);
+  double worst = 0, worst_at = 0;
+  int nan_in = 0, nan_out = 0;
+  // σ relative to its value (1/(1 + e^(−z)) keeps the relative accuracy of e^(−z) where σ is tiny);
+  // tanh = 2σ(2z) − 1 relative to max(|tanh|, 1) (near 0 it cancels: an absolute error).
+  const auto check = [&](double ours, double want, double floor) {
+    if (std::isnan(want)) {
+      ++nan_in;
+      nan_out += std::isnan(ours);
+      return;
+    }
+    const double err = std::abs(ours - want) / std::max(std::abs(want), floor);
+    if (!(err <= worst)) {
+      worst = std::isnan(err) ? inf : err;
+      worst_at = want;
+    }
+  };
+  for (Index q = 0; q < 4; ++q) {
+    for (Index j = 0; j < H; ++j) {
+      const double zz = static_cast<double>(z[static_cast<std::size_t>(q * H + j)]);
+      const double ours = static_cast<double>(a[static_cast<std::size_t>(q * H + j)]);
+      // σ below ~−87 (float32) / −708 (float64) comes from the clamped e^(−z): an absolute error only.
+      const double want = q == 1 ? std::tanh(zz) : sigmoid(zz);
+      if (q != 1 && want < (sizeof(T) == 8 ? 1e-300 : 1e-37)) {
+        CHECK(ours >= 0);
+        CHECK(ours < (sizeof(T) == 8 ? 1e-300 : 1e-37));
+        continue;
+      }
+      check(ours, want, q == 1 ? 1.0 : 1e-300);
+    }
+  }
+  for (Index j = 0; j < H; ++j) {
+    const auto ju = static_cast<std::size_t>(j);
+    check(static_cast<double>(tc[ju]), std::tanh(static_cast<double>(c[ju])), 1.0);
+  }
+  INFO("worst relative error " << worst << " at the value " << worst_at);
+  CHECK(worst <= rel);
+  CHECK(nan_in > 0);
+  CHECK(nan_out == nan_in);
+}
+}  // namespace
+
+TEST_CASE("lstm kernels: the cell's activations at every level over the whole range", "[lrp][lstm]") {
+  for (const char* level : {"generic", "v2", "v3", "v4", "native"}) {
+    if (const auto* k = lstm_kernels::table_f64_of(level)) check_activations<double>(*k, 1.2e-15);
+    if (const auto* k = lstm_kernels::table_f32_of(level)) check_activations<float>(*k, 5e-7);
+  }
+}
+
 TEST_CASE("lstm: packed batches and shape errors", "[lrp][lstm]") {
   const LstmBatch b = LstmBatch::packed({3, 3, 1, 0});
   CHECK(b.n_steps() == 3);
