@@ -542,33 +542,26 @@ Explanation BiLstmClassifier::explain_in(std::span<const TokenId> all_ids, std::
   thread_local Trace32 trace32;  // this thread's scratch, kept between calls (see scratch_trace())
   if (f32) forward_ids(ids, &trace32, false);                        // its x is not read (LRP only)
   const Trace* trace64 = f32 ? nullptr : &pass.forward(*this, ids);  // once per DocumentPass
-  // The scores in float64 (exact for float32's), read in place: no copy per call.
-  const auto s = [&](Index c) { return f32 ? static_cast<double>(trace32.scores[c]) : trace64->scores[c]; };
+  // The scores, read in place (no copy per call); best = the first maximum (on float32's scores the
+  // same class as on their float64 values).
   Explanation e;
+  Index best = 0;
   if (f32) {
     e.scores = trace32.scores.cast<Scalar>();
+    trace32.scores.maxCoeff(&best);
   } else {
     e.scores = trace64->scores.cast<Scalar>();
+    trace64->scores.maxCoeff(&best);
   }
   if (options.target >= static_cast<int>(labels_.size())) {
     throw InvalidArgument(fmt::format("target class {} is out of range (the model has {} classes)",
                                       options.target, labels_.size()));
   }
-  if (options.target >= 0) {
-    e.target = options.target;
-  } else {
-    Index best = 0;
-    if (f32) {
-      trace32.scores.maxCoeff(&best);  // the first maximum (the same as on the scores in float64)
-    } else {
-      trace64->scores.maxCoeff(&best);  // the first maximum, on float64 scores
-    }
-    e.target = static_cast<int>(best);
-  }
+  e.target = options.target >= 0 ? options.target : static_cast<int>(best);
   const Index T = static_cast<Index>(ids.size());
   const auto n = static_cast<std::size_t>(T);
   e.relevance.assign(n, 0.0);
-  const double score = s(e.target);
+  const double score = f32 ? static_cast<double>(trace32.scores[e.target]) : trace64->scores[e.target];
   switch (options.method) {
     case Method::kLrp: {
       LrpSettings st;
