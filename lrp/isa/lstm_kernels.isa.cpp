@@ -756,11 +756,7 @@ template <class T, bool Rev>
     const Size nc = n_chunks - c0 < kStepChunks ? n_chunks - c0 : kStepChunks;
     const Size v = p == n_panels - 1 ? nvl : 0;
     const T* w = panels + c0 * H * 4 * L;
-#ifndef C1_HACK
-#define C1_HACK 0
-#endif
-    if (C1_HACK == 2) pnc = 0;
-    if ((kDeferCell && i + 1 < n_panels) || C1_HACK == 1) {
+    if (kDeferCell && i + 1 < n_panels) {
       step_panel_upto<T, Rev, false>(nc, v, zx, hp, cp, w, H, c0, z, a, c, tc, h, pc0, pnc);
       pc0 = c0;
       pnc = nc;
