@@ -121,13 +121,13 @@ TEST_CASE("docvec api: word vectors from memory give the vectors of the same row
     CHECK_THROWS_AS(document_vectors(model, docs, o), InvalidArgument);
     CHECK_THROWS_WITH(document_vectors(model, docs, o), Contains(message));
   };
-  bad({{"a", "b"}, {1, 2, 3}, 2, "m"}, "embeddings m: 2 words need 2 x 2 = 4 values, got 3");
-  bad({{"a"}, {}, 0, "m"}, "the dimension must be at least 1, got 0");
-  bad({{"a", "a"}, {1, 2}, 1, "m"}, "word 1 'a' repeats word 0");
-  bad({{"a", ""}, {1, 2}, 1, "m"}, "word 1 is empty");
-  bad({{"a", "b"}, {1, std::numeric_limits<float>::infinity()}, 1, "m"},
+  bad({{"a", "b"}, {1, 2, 3}, 2, "m", {}}, "embeddings m: 2 words need 2 x 2 = 4 values, got 3");
+  bad({{"a"}, {}, 0, "m", {}}, "the dimension must be at least 1, got 0");
+  bad({{"a", "a"}, {1, 2}, 1, "m", {}}, "word 1 'a' repeats word 0");
+  bad({{"a", ""}, {1, 2}, 1, "m", {}}, "word 1 is empty");
+  bad({{"a", "b"}, {1, std::numeric_limits<float>::infinity()}, 1, "m", {}},
       "row 1 ('b'), column 0: expected a finite number, found inf");
-  WordVectors twice{{"a"}, {1}, 1, "m"};
+  WordVectors twice{{"a"}, {1}, 1, "m", {}};
   twice.view = buffer;
   bad(twice, "both values and a view of values were given");
 }

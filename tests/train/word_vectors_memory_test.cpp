@@ -87,16 +87,16 @@ TEST_CASE("train: bad in-memory word vectors are InvalidArguments naming the pro
     CHECK_THROWS_AS(textlrp::train_model(documents(), tmp / "bad", o), textlrp::InvalidArgument);
     CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", o), Contains(message));
   };
-  check({{"a", "b"}, {1, 2, 3}, 2, "<memory>"}, "2 words need 2 x 2 = 4 values, got 3");
-  check({{"a"}, {}, 0, "<memory>"}, "the dimension must be at least 1, got 0");
-  check({{"a", "a"}, {1, 2}, 1, "<memory>"}, "word 1 'a' repeats word 0");
-  check({{"a", ""}, {1, 2}, 1, "<memory>"}, "word 1 is empty");
-  check({{"a", "b"}, {1, std::numeric_limits<float>::quiet_NaN()}, 1, "<memory>"},
+  check({{"a", "b"}, {1, 2, 3}, 2, "<memory>", {}}, "2 words need 2 x 2 = 4 values, got 3");
+  check({{"a"}, {}, 0, "<memory>", {}}, "the dimension must be at least 1, got 0");
+  check({{"a", "a"}, {1, 2}, 1, "<memory>", {}}, "word 1 'a' repeats word 0");
+  check({{"a", ""}, {1, 2}, 1, "<memory>", {}}, "word 1 is empty");
+  check({{"a", "b"}, {1, std::numeric_limits<float>::quiet_NaN()}, 1, "<memory>", {}},
         "row 1 ('b'), column 0: expected a finite number, found nan");
   textlrp::TrainOptions both = small("cnn");
   both.embeddings = "x.vec";
   both.word_vectors =
-      std::make_shared<textlrp::train::WordVectors>(textlrp::train::WordVectors{{"a"}, {1}, 1, "m"});
+      std::make_shared<textlrp::train::WordVectors>(textlrp::train::WordVectors{{"a"}, {1}, 1, "m", {}});
   CHECK_THROWS_WITH(textlrp::train_model(documents(), tmp / "bad", both), Contains("both given"));
   CHECK(!fs::exists(tmp / "bad"));
 }
