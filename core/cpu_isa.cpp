@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <unistd.h>
+
 #include "core/error.h"
 
 namespace textlrp {
@@ -90,6 +92,18 @@ std::string_view isa_name(Isa isa) {
 }
 
 Isa detected_isa() { return detect(); }
+
+std::size_t l1_data_cache_bytes() {
+  static const std::size_t bytes = [] {
+#ifdef _SC_LEVEL1_DCACHE_SIZE
+    const long n = sysconf(_SC_LEVEL1_DCACHE_SIZE);
+    return n > 0 ? static_cast<std::size_t>(n) : std::size_t(0);
+#else
+    return std::size_t(0);
+#endif
+  }();
+  return bytes;
+}
 
 Isa resolve_isa(std::string_view requested, Isa detected, bool* clamped) {
   Isa want;

@@ -17,6 +17,7 @@
 // where each level's *.isa.cpp defines textlrp::isa_<level>::cnn_kernels().
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "textlrp/config.h"
@@ -38,6 +39,9 @@ Isa cpu_isa();
 Isa resolve_isa(std::string_view requested, Isa detected, bool* clamped = nullptr);
 // "v4 (AVX-512; best on this CPU: v4)"-style description for --version and bench.
 std::string_view isa_description();
+// This core's L1 data cache in bytes (glibc's sysconf(_SC_LEVEL1_DCACHE_SIZE), read once), 0 where
+// the system does not say. For kernels that size their working sets to it.
+std::size_t l1_data_cache_bytes();
 
 }  // namespace textlrp
 

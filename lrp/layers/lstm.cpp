@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <unordered_map>
 
+#include "core/cpu_isa.h"
 #include "core/error.h"
 
 namespace textlrp::lrp {
@@ -321,8 +322,14 @@ struct LrpParams {
 bool fused_lrp(const LstmLrpSettings& st) {
   return st.gate_rule == LstmGateRule::kSignalTakeAll && st.bias_factor == 0;
 }
-// What two layers' relevance passes may stream together from L1 (48 kB here, with room for the rest).
-constexpr Index kPairBytes = 32 * 1024;
+// What two layers' relevance passes may stream together from L1, with room for the rest: two thirds of
+// this core's L1 data cache (32 kB of a 48 kB one; 21 kB of a 32 kB one, where H = 60 in float32,
+// 2 x 15 kB, measured slower interleaved than one after the other: docs/figures.md "Stop 18"), 32 kB
+// where the system does not say.
+Index pair_bytes() {
+  const std::size_t l1 = l1_data_cache_bytes();
+  return l1 > 0 ? static_cast<Index>(l1 / 3 * 2) : Index(32 * 1024);
+}
 }  // namespace
 
 template <class T>
@@ -473,7 +480,7 @@ void Lstm<T>::relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b,
   const auto streamed_bytes = [](const Lstm& l, const LrpParams& p) {
     return l.k_->panels_size(p.n_rows, l.n_hidden_) * static_cast<Index>(sizeof(T));
   };
-  const bool interleave = streamed_bytes(a, pa) + streamed_bytes(b, pb) <= kPairBytes;
+  const bool interleave = streamed_bytes(a, pa) + streamed_bytes(b, pb) <= pair_bytes();
   if (fused_lrp(st)) {
     sa->gamma.setZero();
     sb->gamma.setZero();

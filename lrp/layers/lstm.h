@@ -218,7 +218,7 @@ class Lstm {
   double relevance(LstmLrpJob<T>* job, const LstmLrpSettings& settings) const;
   // relevance() of two layers (the two directions of a bidirectional LSTM): their backward
   // recurrences interleaved step by step when the rows of W_hh each step reads fit in L1 together
-  // (kPairBytes in lstm.cpp), else one after the other; bit for bit relevance() on each either way.
+  // (pair_bytes() in lstm.cpp), else one after the other; bit for bit relevance() on each either way.
   // Sets job_a.r_rest, job_b.r_rest.
   static void relevance_pair(const Lstm& a, LstmLrpJob<T>* job_a, const Lstm& b, LstmLrpJob<T>* job_b,
                              const LstmLrpSettings& settings);

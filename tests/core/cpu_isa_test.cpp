@@ -35,3 +35,15 @@ TEST_CASE("cpu_isa: names, and the level in use is one this CPU supports", "[cor
   REQUIRE(static_cast<int>(cpu_isa()) <= static_cast<int>(best));
   REQUIRE(isa_description().substr(0, isa_name(cpu_isa()).size()) == isa_name(cpu_isa()));
 }
+
+TEST_CASE("cpu_isa: the L1 data cache size is unknown (0) or a plausible one, and stable", "[core][isa]") {
+  const std::size_t l1 = l1_data_cache_bytes();
+  if (l1 != 0) {
+    CHECK(l1 >= 4 * 1024);
+    CHECK(l1 <= 4 * 1024 * 1024);
+  }
+  CHECK(l1_data_cache_bytes() == l1);
+#if defined(__linux__) && defined(__GLIBC__) && (defined(__x86_64__) || defined(__i386__))
+  CHECK(l1 != 0);  // glibc reads it from cpuid on x86
+#endif
+}
