@@ -43,7 +43,5 @@ TEST_CASE("cpu_isa: the L1 data cache size is unknown (0) or a plausible one, an
     CHECK(l1 <= 4 * 1024 * 1024);
   }
   CHECK(l1_data_cache_bytes() == l1);
-#if defined(__linux__) && defined(__GLIBC__) && (defined(__x86_64__) || defined(__i386__))
-  CHECK(l1 != 0);  // glibc reads it from cpuid on x86
-#endif
+  // (0 is allowed everywhere: a virtual CPU may not report its caches; relevance_pair then uses 32 kB.)
 }
